@@ -1,0 +1,2 @@
+// Adds the cdktf matchers (toHaveResource, toBeValidTerraform, ...) to expect.
+import 'cdktf/lib/testing/adapters/jest';

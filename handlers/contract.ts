@@ -1,0 +1,75 @@
+/**
+ * Names and settings shared by the stacks, the handlers, the web app and the local
+ * platform (SPEC §2-4). Change them here and every side follows.
+ */
+
+/** Default resource names; the stacks may prefix them, the local platform uses them as they are. */
+export const DEFAULT_NAMES = {
+  thingsTable: 'iot-things',
+  thresholdsTable: 'iot-thresholds',
+  alertsTable: 'iot-alerts',
+  seriesTable: 'iot-series',
+  stream: 'iot-readings',
+} as const;
+
+/** Attribute names of the table items. */
+export const ATTRIBUTES = {
+  series: 'ThingID',
+  timestamp: 'Timestamp',
+  value: 'Value',
+  expiresAt: 'ExpiresAt',
+  minThreshold: 'MinThreshold',
+  maxThreshold: 'MaxThreshold',
+  latestTimestamp: 'LatestTimestamp',
+  latestValue: 'LatestValue',
+} as const;
+
+export interface TableDefinition {
+  readonly hashKey: string;
+  readonly rangeKey?: string;
+  /** Attribute DynamoDB deletes expired items by (epoch seconds). */
+  readonly ttlAttribute?: string;
+}
+
+/** Key schema of each table; every key attribute is a string. */
+export const TABLES = {
+  things: { hashKey: ATTRIBUTES.series, rangeKey: ATTRIBUTES.timestamp, ttlAttribute: ATTRIBUTES.expiresAt },
+  thresholds: { hashKey: ATTRIBUTES.series },
+  alerts: { hashKey: ATTRIBUTES.series, rangeKey: ATTRIBUTES.timestamp, ttlAttribute: ATTRIBUTES.expiresAt },
+  /**
+   * The series catalogue: one item per `ThingID` with its latest reading, kept by the
+   * store handler, so listing series costs as much as there are series, not readings.
+   */
+  series: { hashKey: ATTRIBUTES.series },
+} as const satisfies Record<string, TableDefinition>;
+
+/** Environment variables the handlers read (set by the stack and by the local platform). */
+export const HANDLER_ENV = {
+  thingsTable: 'THINGS_TABLE',
+  thresholdsTable: 'THRESHOLDS_TABLE',
+  alertsTable: 'ALERTS_TABLE',
+  seriesTable: 'SERIES_TABLE',
+  alertTopicArn: 'ALERT_TOPIC_ARN',
+  failureQueueUrl: 'FAILURE_QUEUE_URL',
+  alertCooldownSeconds: 'ALERT_COOLDOWN_SECONDS',
+  hotRetentionDays: 'HOT_RETENTION_DAYS',
+} as const;
+
+export const DEFAULT_ALERT_COOLDOWN_SECONDS = 900;
+
+/**
+ * Kinesis event source mapping settings, used by the stack's mappings and by the local
+ * poller so both deliver batches the same way. Batch size and window are defaults the
+ * configuration may override; the failure rules are fixed.
+ */
+export const EVENT_SOURCE = {
+  startingPosition: 'TRIM_HORIZON',
+  batchSize: 500,
+  maximumBatchingWindowSeconds: 5,
+  /** Retries after the first attempt before a batch goes to the on-failure destination. */
+  maximumRetryAttempts: 5,
+  maximumRecordAgeSeconds: 86_400,
+  bisectBatchOnFunctionError: true,
+  parallelizationFactor: 1,
+  functionResponseTypes: ['ReportBatchItemFailures'],
+} as const;
