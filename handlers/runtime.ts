@@ -1,0 +1,146 @@
+/**
+ * What every Lambda handler shares: its settings (read from the environment the stack
+ * sets, SPEC §2), the structured logger, and the AWS clients, created once per container.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_ALERT_COOLDOWN_SECONDS, HANDLER_ENV } from './contract';
+
+// ---------------------------------------------------------------------------
+// Settings
+// ---------------------------------------------------------------------------
+
+export type SettingName = keyof typeof HANDLER_ENV;
+
+/** Every handler setting, parsed; the ones a handler requires are narrowed by `Settings<...>`. */
+export interface HandlerSettings {
+  readonly thingsTable?: string;
+  readonly thresholdsTable?: string;
+  readonly alertsTable?: string;
+  /** The series catalogue; when absent the store handler does not maintain it. */
+  readonly seriesTable?: string;
+  readonly alertTopicArn?: string;
+  readonly failureQueueUrl?: string;
+  /** @default DEFAULT_ALERT_COOLDOWN_SECONDS */
+  readonly alertCooldownSeconds: number;
+  /** When absent, items get no `ExpiresAt` and are kept for ever. */
+  readonly hotRetentionDays?: number;
+}
+
+/** The settings with the `Required` ones guaranteed present. */
+export type Settings<Required extends SettingName> = HandlerSettings & {
+  readonly [Name in Required]-?: NonNullable<HandlerSettings[Name]>;
+};
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Thrown by `loadSettings`; names every missing or malformed variable at once. */
+export class SettingsError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid handler configuration: ${problems.join('; ')}`);
+    this.name = 'SettingsError';
+  }
+}
+
+type SettingParser = (text: string) => { value: string | number } | { problem: string };
+
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+
+const tableName: SettingParser = (text) =>
+  TABLE_NAME.test(text) ? { value: text } : { problem: 'must be a DynamoDB table name (3-255 letters, digits, "_", "." or "-")' };
+
+const PARSERS: Record<SettingName, SettingParser> = {
+  thingsTable: tableName,
+  thresholdsTable: tableName,
+  alertsTable: tableName,
+  seriesTable: tableName,
+  alertTopicArn: (text) => (/^arn:[^:\s]+:sns:[^\s]+$/.test(text) ? { value: text } : { problem: 'must be an SNS topic ARN (arn:aws:sns:...)' }),
+  failureQueueUrl: (text) => (URL.canParse(text) && /^https?:/.test(text) ? { value: text } : { problem: 'must be an http(s) SQS queue URL' }),
+  alertCooldownSeconds: (text) => {
+    const seconds = Number(text);
+    return Number.isSafeInteger(seconds) && seconds >= 0 ? { value: seconds } : { problem: 'must be a whole number of seconds, 0 or more' };
+  },
+  hotRetentionDays: (text) => {
+    const days = Number(text);
+    return Number.isFinite(days) && days > 0 ? { value: days } : { problem: 'must be a positive number of days' };
+  },
+};
+
+const DEFAULTS: Partial<Record<SettingName, number>> = { alertCooldownSeconds: DEFAULT_ALERT_COOLDOWN_SECONDS };
+
+/**
+ * Reads and validates every handler variable present in `env` (an empty value counts as
+ * absent). Throws one `SettingsError` listing all problems, so a misconfigured stack is
+ * fixed in one deployment rather than one variable at a time.
+ */
+export function loadSettings<const Required extends SettingName>(env: Environment, required: readonly Required[]): Settings<Required> {
+  const problems: string[] = [];
+  const settings: Record<string, string | number> = {};
+  for (const name of Object.keys(HANDLER_ENV) as SettingName[]) {
+    const variable = HANDLER_ENV[name];
+    const text = env[variable]?.trim();
+    if (text === undefined || text === '') {
+      if ((required as readonly SettingName[]).includes(name)) problems.push(`${variable} is missing`);
+      else if (DEFAULTS[name] !== undefined) settings[name] = DEFAULTS[name];
+      continue;
+    }
+    const parsed = PARSERS[name](text);
+    if ('problem' in parsed) problems.push(`${variable} ${parsed.problem}, got ${JSON.stringify(text)}`);
+    else settings[name] = parsed.value;
+  }
+  if (problems.length > 0) throw new SettingsError(problems);
+  return settings as unknown as Settings<Required>;
+}
+
+// ---------------------------------------------------------------------------
+// Logging
+// ---------------------------------------------------------------------------
+
+/**
+ * Structured JSON logs (Powertools). The stack names each function's service with
+ * POWERTOOLS_SERVICE_NAME and may set POWERTOOLS_LOG_LEVEL.
+ */
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME || 'iot-analytics' });
+
+// ---------------------------------------------------------------------------
+// AWS clients
+// ---------------------------------------------------------------------------
+
+export interface AwsClients {
+  readonly dynamo: DynamoDBDocumentClient;
+  readonly sns: SNSClient;
+  readonly sqs: SQSClient;
+}
+
+/**
+ * Clients with the SDK's default configuration, so region, credentials and endpoints
+ * (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SNS`, `AWS_ENDPOINT_URL_SQS`) come from
+ * the standard variables: the same bundle runs in Lambda and against local emulators.
+ * Each client is built on first use, so a handler only pays for the ones it touches.
+ */
+export function createAwsClients(): AwsClients {
+  let dynamo: DynamoDBDocumentClient | undefined;
+  let sns: SNSClient | undefined;
+  let sqs: SQSClient | undefined;
+  return {
+    get dynamo() {
+      return (dynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({})));
+    },
+    get sns() {
+      return (sns ??= new SNSClient({}));
+    },
+    get sqs() {
+      return (sqs ??= new SQSClient({}));
+    },
+  };
+}
+
+let containerClients: AwsClients | undefined;
+
+/** The clients of this container, shared by every warm invocation. */
+export function awsClients(): AwsClients {
+  return (containerClients ??= createAwsClients());
+}
