@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { unzipSync } from 'fflate';
+import { BUNDLE_FILE, HANDLER_ENTRIES, PROJECT_ROOT, bundleEntry, bundleHandler, packageHandler, type HandlerName } from '../../build/handler-bundle';
+
+const names = Object.keys(HANDLER_ENTRIES) as HandlerName[];
+let scratch: string;
+
+beforeAll(() => {
+  scratch = mkdtempSync(path.join(tmpdir(), 'handler-bundle-'));
+});
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe.each(names)('the %s bundle', (name) => {
+  let first: ReturnType<typeof packageHandler>;
+  let second: ReturnType<typeof packageHandler>;
+
+  beforeAll(() => {
+    first = packageHandler(name, path.join(scratch, 'one'));
+    second = packageHandler(name, path.join(scratch, 'two', 'deeper'));
+  });
+
+  it('has the same source hash and identical archive bytes whatever the output folder', () => {
+    expect(second.sourceHash).toBe(first.sourceHash);
+    expect(readFileSync(second.archive).equals(readFileSync(first.archive))).toBe(true);
+    expect(second.archiveSha256).toBe(first.archiveSha256);
+  });
+
+  it('hashes exactly the bundle text it wrote', () => {
+    const text = readFileSync(first.file);
+    expect(first.file).toBe(path.join(first.dir, BUNDLE_FILE));
+    expect(createHash('sha256').update(text).digest('hex')).toBe(first.sourceHash);
+  });
+
+  it('zips only index.js, byte for byte the bundle', () => {
+    const entries = unzipSync(readFileSync(first.archive));
+    expect(Object.keys(entries)).toEqual([BUNDLE_FILE]);
+    expect(Buffer.from(entries[BUNDLE_FILE]!).equals(readFileSync(first.file))).toBe(true);
+  });
+
+  it('holds no path of the machine', () => {
+    const text = readFileSync(first.file, 'utf8');
+    expect(text).not.toContain(PROJECT_ROOT);
+    expect(text).not.toContain(scratch);
+  });
+
+  it('exports a handler function', () => {
+    // The entry's own source is what the bundle exports; esbuild keeps the export name.
+    expect(readFileSync(first.file, 'utf8')).toMatch(/\bhandler: \(\) => handler\d*\b/);
+  });
+});
+
+describe('bundleEntry', () => {
+  it('changes the hash when the source changes, and only then', () => {
+    const entry = path.join(scratch, 'entry.ts');
+    writeFileSync(entry, 'export const answer = 41;\n');
+    const before = bundleEntry(entry, path.join(scratch, 'a')).sourceHash;
+    const again = bundleEntry(entry, path.join(scratch, 'b')).sourceHash;
+    writeFileSync(entry, 'export const answer = 42;\n');
+    const after = bundleEntry(entry, path.join(scratch, 'a')).sourceHash;
+    expect(again).toBe(before);
+    expect(after).not.toBe(before);
+  });
+
+  it('names the missing file when an entry does not exist', () => {
+    expect(() => bundleEntry('handlers/no-such-handler.ts', path.join(scratch, 'c'))).toThrow(
+      'cannot bundle handlers/no-such-handler.ts: the file does not exist',
+    );
+  });
+
+  it('rejects an unknown handler name with the list of known ones', () => {
+    expect(() => bundleHandler('nope' as HandlerName, scratch)).toThrow(/unknown handler "nope": expected one of store-readings, threshold-alerts/);
+  });
+
+  it('reports compile errors from esbuild', () => {
+    const broken = path.join(scratch, 'broken.ts');
+    writeFileSync(broken, 'export const = ;\n');
+    expect(() => bundleEntry(broken, path.join(scratch, 'd'))).toThrow(/Build failed/);
+  });
+});
