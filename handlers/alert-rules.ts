@@ -1,0 +1,243 @@
+/**
+ * The alert rules (SPEC §2, Alerts), as pure functions: given a series' thresholds, its
+ * alert state and one reading, decide whether a notice is due, and word it.
+ *
+ * All times are reading times (fixed-width ISO 8601 UTC with microseconds, so string
+ * order is time order), never the clock of the consumer: a replayed batch therefore
+ * reaches exactly the decisions it reached the first time, and the cooldown spans
+ * reading time, not processing time.
+ */
+import { ATTRIBUTES } from './contract';
+import { splitSeriesId } from './reading';
+
+/** The range a metric must stay in. Either bound may be absent; with neither, nothing is checked. */
+export interface Thresholds {
+  readonly min?: number;
+  readonly max?: number;
+}
+
+export type Bound = 'min' | 'max';
+
+export type AlertCondition = 'ok' | 'breached';
+
+/** What the thresholds item remembers about a series' alerts. A series never alerted is `ok` with no times. */
+export interface AlertStatus {
+  readonly condition: AlertCondition;
+  /** The bound crossed, while breached. */
+  readonly bound?: Bound;
+  /** Reading time of the last change of `condition` (or of `bound`). */
+  readonly changedAt?: string;
+  /**
+   * Reading time of the last notice sent. Every change sends a notice, so this is the
+   * newest reading that changed the state: readings at or before it never change it again.
+   */
+  readonly notifiedAt?: string;
+}
+
+export const OK_STATUS: AlertStatus = { condition: 'ok' };
+
+/** Thresholds as stored, plus what is wrong with them, so a bad item is reported rather than guessed at. */
+export interface ThresholdsReading {
+  readonly thresholds: Thresholds;
+  readonly problems: readonly string[];
+}
+
+/**
+ * Reads the stored bounds: numbers, or numeric strings (the seed's table held strings).
+ * A malformed bound is ignored; bounds that contradict each other (min > max) disable both.
+ */
+export function readThresholds(storedMin: unknown, storedMax: unknown): ThresholdsReading {
+  const problems: string[] = [];
+  const bound = (name: string, stored: unknown): number | undefined => {
+    if (stored === undefined || stored === null) return undefined;
+    const value = typeof stored === 'number' ? stored : typeof stored === 'string' && stored.trim() !== '' ? Number(stored) : NaN;
+    if (Number.isFinite(value)) return value;
+    problems.push(`${name} ${JSON.stringify(stored)} is not a number, so it is ignored`);
+    return undefined;
+  };
+  const min = bound(ATTRIBUTES.minThreshold, storedMin);
+  const max = bound(ATTRIBUTES.maxThreshold, storedMax);
+  if (min !== undefined && max !== undefined && min > max) {
+    problems.push(`${ATTRIBUTES.minThreshold} ${min} is above ${ATTRIBUTES.maxThreshold} ${max}, so neither is applied`);
+    return { thresholds: {}, problems };
+  }
+  return { thresholds: { ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) }, problems };
+}
+
+/** The metric value of one reading of one series. */
+export interface Observation {
+  readonly value: number;
+  /** Normalised reading time. */
+  readonly timestamp: string;
+}
+
+/** `breach`: the metric left its range (or crossed the other bound); `reminder`: still out after the cooldown. */
+export type NoticeKind = 'breach' | 'reminder' | 'recovery';
+
+export type QuietReason = 'no-thresholds' | 'not-newer' | 'in-range' | 'cooldown';
+
+export type AlertDecision =
+  | { readonly action: 'none'; readonly reason: QuietReason }
+  | {
+      readonly action: 'notify';
+      readonly notice: NoticeKind;
+      /** The bound crossed (breach, reminder) or the one the series is back inside (recovery). */
+      readonly bound: Bound;
+      /** The state once the notice is sent. */
+      readonly next: AlertStatus;
+    };
+
+/** Microseconds since the epoch of a normalised timestamp (`2016-09-09T13:33:07.381019Z`). */
+export function timestampMicros(timestamp: string): number {
+  return Date.parse(`${timestamp.slice(0, 23)}Z`) * 1000 + Number(timestamp.slice(23, 26));
+}
+
+/** The bound `value` lies beyond, if any. */
+export function boundCrossed(thresholds: Thresholds, value: number): Bound | undefined {
+  if (thresholds.min !== undefined && value < thresholds.min) return 'min';
+  if (thresholds.max !== undefined && value > thresholds.max) return 'max';
+  return undefined;
+}
+
+/**
+ * The rule: one notice when a metric leaves its range, at most one reminder per cooldown
+ * while it stays out, one notice when it is back; readings no newer than the last notice
+ * change nothing.
+ */
+export function decideAlert(thresholds: Thresholds, status: AlertStatus, reading: Observation, cooldownSeconds: number): AlertDecision {
+  if (thresholds.min === undefined && thresholds.max === undefined) return { action: 'none', reason: 'no-thresholds' };
+  if (status.notifiedAt !== undefined && reading.timestamp <= status.notifiedAt) return { action: 'none', reason: 'not-newer' };
+
+  const crossed = boundCrossed(thresholds, reading.value);
+  if (crossed === undefined) {
+    if (status.condition === 'ok') return { action: 'none', reason: 'in-range' };
+    const next: AlertStatus = { condition: 'ok', changedAt: reading.timestamp, notifiedAt: reading.timestamp };
+    return { action: 'notify', notice: 'recovery', bound: status.bound ?? 'max', next };
+  }
+
+  if (status.condition === 'ok' || status.bound !== crossed) {
+    const next: AlertStatus = { condition: 'breached', bound: crossed, changedAt: reading.timestamp, notifiedAt: reading.timestamp };
+    return { action: 'notify', notice: 'breach', bound: crossed, next };
+  }
+  const sinceNotice = status.notifiedAt === undefined ? Infinity : timestampMicros(reading.timestamp) - timestampMicros(status.notifiedAt);
+  if (sinceNotice < cooldownSeconds * 1_000_000) return { action: 'none', reason: 'cooldown' };
+  return { action: 'notify', notice: 'reminder', bound: crossed, next: { ...status, notifiedAt: reading.timestamp } };
+}
+
+// ---------------------------------------------------------------------------
+// Wording
+// ---------------------------------------------------------------------------
+
+/** SNS subjects: at most 100 printable ASCII characters, no line breaks. */
+export const MAX_SUBJECT_LENGTH = 100;
+
+export interface NoticeInput {
+  readonly notice: NoticeKind;
+  /** `ThingID` of the series, `<thing id>/<metric>`. */
+  readonly series: string;
+  readonly bound: Bound;
+  readonly thresholds: Thresholds;
+  readonly reading: Observation;
+  readonly cooldownSeconds: number;
+}
+
+export interface NoticeText {
+  readonly subject: string;
+  readonly message: string;
+}
+
+const BOUND_WORDS: Record<Bound, { side: string; name: string }> = {
+  min: { side: 'below', name: 'minimum' },
+  max: { side: 'above', name: 'maximum' },
+};
+
+const formatNumber = (value: number): string => String(value);
+
+/** `2016-09-09T13:33:07.381019Z` → `2016-09-09 13:33:07 UTC` (sub-second digits add nothing for a person). */
+export function plainTime(timestamp: string): string {
+  return `${timestamp.slice(0, 10)} ${timestamp.slice(11, 19)} UTC`;
+}
+
+/** A plain-words duration: `15 minutes`, `1 hour`, `90 seconds`. */
+export function plainDuration(seconds: number): string {
+  const units: [number, string][] = [
+    [86_400, 'day'],
+    [3_600, 'hour'],
+    [60, 'minute'],
+  ];
+  for (const [size, unit] of units) {
+    if (seconds >= size && seconds % size === 0) return `${seconds / size} ${unit}${seconds === size ? '' : 's'}`;
+  }
+  return `${seconds} second${seconds === 1 ? '' : 's'}`;
+}
+
+function rangeWords(thresholds: Thresholds): string {
+  if (thresholds.min !== undefined && thresholds.max !== undefined) {
+    return `between ${formatNumber(thresholds.min)} and ${formatNumber(thresholds.max)}`;
+  }
+  if (thresholds.min !== undefined) return `at least ${formatNumber(thresholds.min)}`;
+  if (thresholds.max !== undefined) return `at most ${formatNumber(thresholds.max)}`;
+  return 'unrestricted';
+}
+
+/** Printable ASCII only: anything else (accents, control characters) becomes `?`. */
+const asciiOnly = (text: string): string => text.replace(/[^\x20-\x7E]/g, '?');
+
+/**
+ * Fits `head + thing + tail` into the subject limit by shortening the thing id in the
+ * middle, so both its start and its distinguishing end survive.
+ */
+function fitSubject(head: string, thing: string, tail: string): string {
+  const room = MAX_SUBJECT_LENGTH - head.length - tail.length;
+  const safeThing = asciiOnly(thing);
+  if (safeThing.length <= room) return `${head}${safeThing}${tail}`;
+  if (room < 5) return `${head}${tail}`.slice(0, MAX_SUBJECT_LENGTH);
+  const keep = room - 3;
+  const start = Math.ceil(keep / 2);
+  return `${head}${safeThing.slice(0, start)}...${safeThing.slice(safeThing.length - (keep - start))}${tail}`;
+}
+
+/** Subject and body of a notice, naming thing, metric, value, bound and time in plain words. */
+export function formatNotice(input: NoticeInput): NoticeText {
+  const { thingId, metric } = splitSeriesId(input.series);
+  const value = formatNumber(input.reading.value);
+  const when = plainTime(input.reading.timestamp);
+  const words = BOUND_WORDS[input.bound];
+  const limit = input.thresholds[input.bound];
+  const limitText = limit === undefined ? 'its former threshold' : `the ${words.name} ${formatNumber(limit)}`;
+  const safeMetric = asciiOnly(metric);
+
+  let subject: string;
+  let summary: string;
+  if (input.notice === 'recovery') {
+    subject = fitSubject('Back to normal: ', thingId, ` ${safeMetric} ${value} at ${when}`);
+    summary =
+      `The ${metric} of ${thingId} is back within its range: ${value} at ${when} ` +
+      `(allowed: ${rangeWords(input.thresholds)}).`;
+  } else {
+    const head = input.notice === 'breach' ? 'Alert: ' : 'Still out of range: ';
+    const short = `${words.side} ${input.bound} ${limit === undefined ? '?' : formatNumber(limit)}`;
+    subject = fitSubject(head, thingId, ` ${safeMetric} ${value} ${short} at ${when}`);
+    summary =
+      input.notice === 'breach'
+        ? `The ${metric} of ${thingId} was ${value} at ${when}, ${words.side} ${limitText}.`
+        : `The ${metric} of ${thingId} is still out of range: ${value} at ${when}, ${words.side} ${limitText}.`;
+  }
+
+  const message = [
+    summary,
+    '',
+    `Thing: ${thingId}`,
+    `Metric: ${metric}`,
+    `Value: ${value}`,
+    `Allowed range: ${rangeWords(input.thresholds)}`,
+    `Reading time: ${input.reading.timestamp}`,
+    '',
+    input.notice === 'recovery'
+      ? 'You will be told again if it leaves its range.'
+      : `While it stays out of range you get at most one reminder every ${plainDuration(input.cooldownSeconds)}, ` +
+        'and one notice when it is back to normal.',
+  ].join('\n');
+
+  return { subject: subject.slice(0, MAX_SUBJECT_LENGTH), message };
+}
