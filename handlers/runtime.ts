@@ -3,6 +3,7 @@
  * sets, SPEC §2), the structured logger, and the AWS clients, created once per container.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -143,4 +144,36 @@ let containerClients: AwsClients | undefined;
 /** The clients of this container, shared by every warm invocation. */
 export function awsClients(): AwsClients {
   return (containerClients ??= createAwsClients());
+}
+
+// ---------------------------------------------------------------------------
+// Time and handler wiring
+// ---------------------------------------------------------------------------
+
+/** Time as handlers see it; tests pass their own to control waits and "now". */
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/**
+ * Builds the real handler on its first invocation and keeps it for the container's life,
+ * so importing a handler module (as tests do) reads no settings and creates no client,
+ * while a misconfigured function fails its first invocation with the `SettingsError`.
+ * Each invocation's logs carry the Lambda context (request id, cold start).
+ */
+export function lazyHandler<Event, Result>(build: () => (event: Event) => Promise<Result>): (event: Event, context?: Context) => Promise<Result> {
+  let built: ((event: Event) => Promise<Result>) | undefined;
+  return async (event, context) => {
+    // The local platform invokes handlers without a Lambda context.
+    if (context !== undefined) logger.addContext(context);
+    built ??= build();
+    return built(event);
+  };
 }

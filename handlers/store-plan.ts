@@ -1,0 +1,151 @@
+/**
+ * The pure part of the store handler: what a Kinesis batch turns into (items to put,
+ * records to reject, catalogue updates) and which record Lambda must resume from.
+ */
+import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
+import { SQS_MAX_BATCH_BYTES, type QueueMessage } from './batch-write';
+import { readingOfRecord } from './kinesis-record';
+import { readingItems, type ReadingError, type ReadingItem } from './reading';
+
+/** An item to put and the records (indexes in the batch) that produced it, earliest first. */
+export interface PlannedItem {
+  /** From the latest of `records`, as consecutive puts would leave it. */
+  item: ReadingItem;
+  readonly records: number[];
+}
+
+/** A record that can never be stored. */
+export interface Rejection {
+  readonly index: number;
+  readonly record: KinesisStreamRecord;
+  readonly error: ReadingError;
+}
+
+export interface StorePlan {
+  /** One entry per distinct table key, in the order of the first record producing it. */
+  readonly items: PlannedItem[];
+  readonly rejections: Rejection[];
+  /** Records that parsed into a reading. */
+  readonly readings: number;
+}
+
+/** Identifies an item by its table key (`ThingID`, `Timestamp`). */
+export const itemKey = (item: { readonly ThingID?: unknown; readonly Timestamp?: unknown }): string => `${String(item.ThingID)}\u0000${String(item.Timestamp)}`;
+
+/**
+ * Parses every record and fans readings out to items. Items with the same key (a reading
+ * sent twice, or replayed inside one batch) are merged, because one BatchWriteItem call
+ * must not name a key twice and parallel calls would race on it.
+ */
+export function planBatch(records: readonly KinesisStreamRecord[], hotRetentionDays?: number): StorePlan {
+  const byKey = new Map<string, PlannedItem>();
+  const rejections: Rejection[] = [];
+  let readings = 0;
+  records.forEach((record, index) => {
+    const parsed = readingOfRecord(record);
+    if (!parsed.ok) {
+      rejections.push({ index, record, error: parsed.error });
+      return;
+    }
+    readings++;
+    for (const item of readingItems(parsed.value, hotRetentionDays)) {
+      const key = itemKey(item);
+      const planned = byKey.get(key);
+      if (planned === undefined) {
+        byKey.set(key, { item, records: [index] });
+      } else {
+        planned.item = item;
+        if (planned.records.at(-1) !== index) planned.records.push(index);
+      }
+    }
+  });
+  return { items: [...byKey.values()], rejections, readings };
+}
+
+/** The newest stored reading of one series, for the catalogue. */
+export interface SeriesLatest {
+  readonly series: string;
+  readonly timestamp: string;
+  readonly value: number;
+  /** Earliest record that produced it: replaying from there rewrites it. */
+  readonly record: number;
+}
+
+/** The newest item of each series among `items` (fixed-width timestamps compare as strings). */
+export function latestPerSeries(items: Iterable<PlannedItem>): SeriesLatest[] {
+  const latest = new Map<string, SeriesLatest>();
+  for (const { item, records } of items) {
+    const known = latest.get(item.ThingID);
+    if (known === undefined || known.timestamp < item.Timestamp) {
+      latest.set(item.ThingID, { series: item.ThingID, timestamp: item.Timestamp, value: item.Value, record: records[0] ?? 0 });
+    }
+  }
+  return [...latest.values()];
+}
+
+/** The earliest of the given record indexes, if any. */
+export function firstFailedRecord(...indexes: Iterable<number>[]): number | undefined {
+  let first: number | undefined;
+  for (const list of indexes) {
+    for (const index of list) if (first === undefined || index < first) first = index;
+  }
+  return first;
+}
+
+/**
+ * The partial batch response: Lambda resumes the shard at the named record, so only the
+ * first failed one is named; every record before it has been stored or queued.
+ */
+export function batchResponse(records: readonly KinesisStreamRecord[], firstFailed: number | undefined): KinesisStreamBatchResponse {
+  const record = firstFailed === undefined ? undefined : records[firstFailed];
+  return { batchItemFailures: record === undefined ? [] : [{ itemIdentifier: record.kinesis.sequenceNumber }] };
+}
+
+/** The message a rejected record becomes on the failure queue. */
+export interface FailureMessageBody {
+  readonly reason: ReadingError;
+  /** The record's bytes: as text when they are UTF-8, else base64. */
+  readonly payload: string;
+  readonly payloadEncoding: 'utf8' | 'base64';
+  /** Set when the payload was cut to fit SQS; the stream still holds the whole record until it expires. */
+  readonly payloadTruncatedFromBytes?: number;
+  readonly sequenceNumber: string;
+  readonly partitionKey: string;
+  readonly shardId: string;
+  readonly eventSourceARN: string;
+  /** Epoch seconds at which Kinesis received the record. */
+  readonly approximateArrivalTimestamp: number;
+}
+
+// Characters SQS refuses that JSON.stringify leaves as they are.
+const SQS_UNSAFE = /[\uFFFE\uFFFF]/;
+
+/** The failure-queue message id of the record at `index` (unique within a batch). */
+export const failureMessageId = (index: number): string => `record-${index}`;
+
+/** Builds the failure-queue message for a rejected record, within SQS's size limit. */
+export function failureMessage(rejection: Rejection, maxBytes = SQS_MAX_BATCH_BYTES): QueueMessage {
+  const { record } = rejection;
+  const { kinesis } = record;
+  // Undecodable data is kept exactly as delivered.
+  const bytes = Buffer.from(kinesis.data, rejection.error.code === 'bad-encoding' ? 'utf8' : 'base64');
+  const text = bytes.toString('utf8');
+  const isText = !SQS_UNSAFE.test(text) && Buffer.from(text).equals(bytes);
+  const base: Omit<FailureMessageBody, 'payload' | 'payloadEncoding'> = {
+    reason: rejection.error,
+    sequenceNumber: kinesis.sequenceNumber,
+    partitionKey: kinesis.partitionKey,
+    shardId: record.eventID.split(':')[0] ?? '',
+    eventSourceARN: record.eventSourceARN,
+    approximateArrivalTimestamp: kinesis.approximateArrivalTimestamp,
+  };
+  const whole: FailureMessageBody = isText ? { ...base, payload: text, payloadEncoding: 'utf8' } : { ...base, payload: bytes.toString('base64'), payloadEncoding: 'base64' };
+  let body = JSON.stringify(whole);
+  if (Buffer.byteLength(body) > maxBytes) {
+    const room = maxBytes - Buffer.byteLength(JSON.stringify({ ...base, payload: '', payloadEncoding: 'base64', payloadTruncatedFromBytes: bytes.length }));
+    const keptBytes = Math.max(0, Math.floor(room / 4) * 3);
+    const cut: FailureMessageBody = { ...base, payload: bytes.subarray(0, keptBytes).toString('base64'), payloadEncoding: 'base64', payloadTruncatedFromBytes: bytes.length };
+    body = JSON.stringify(cut);
+  }
+  return { id: failureMessageId(rejection.index), body };
+}
