@@ -1,0 +1,183 @@
+/**
+ * The web app (SPEC FR5): a JSON API over the readings, thresholds and alert history,
+ * and the dashboard that charts them. Built apart from the process entry (server.ts) so
+ * tests inject requests and the local platform runs it in-process.
+ */
+import helmet from '@fastify/helmet';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import type { AlertsResponse, ErrorResponse, ReadingsResponse, SeriesResponse, ThresholdsResponse } from './api-types';
+import { dashboardAssets, type DashboardAssets } from './assets';
+import { encodeCursor, parseNoQuery, parseRangeQuery, parseSeriesQuery, type ParameterError } from './query';
+import type { Page, ReadingsRepository } from './repository';
+
+export interface AppDependencies {
+  readonly repository: ReadingsRepository;
+  /** The dashboard's files. @default the in-memory esbuild bundle, built once per process */
+  readonly assets?: DashboardAssets | Promise<DashboardAssets>;
+  /** Fastify's logger setting. @default false (tests, benchmarks); server.ts turns it on */
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+/** DynamoDB errors that mean "busy, try again" rather than "broken". */
+const THROTTLING_ERRORS = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
+
+// Response schemas: fastify serialises with them (faster than JSON.stringify) and they
+// drop any property a repository might add by mistake.
+const nullable = (type: string) => ({ type: [type, 'null'] });
+const rangeResponseSchema = (item: object) => ({
+  type: 'object',
+  required: ['thing', 'order', 'items', 'nextCursor'],
+  properties: { thing: { type: 'string' }, order: { type: 'string' }, items: { type: 'array', items: item }, nextCursor: nullable('string') },
+});
+const readingSchema = {
+  type: 'object',
+  required: ['timestamp', 'value'],
+  properties: { timestamp: { type: 'string' }, value: { type: 'number' } },
+};
+const alertSchema = {
+  type: 'object',
+  required: ['timestamp', 'kind', 'value', 'minThreshold', 'maxThreshold', 'messageId'],
+  properties: {
+    timestamp: { type: 'string' },
+    kind: { type: 'string' },
+    value: nullable('number'),
+    minThreshold: nullable('number'),
+    maxThreshold: nullable('number'),
+    messageId: nullable('string'),
+  },
+};
+const seriesSchema = {
+  type: 'object',
+  required: ['series'],
+  properties: {
+    series: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['series', 'thingId', 'metric', 'latestTimestamp', 'latestValue', 'minThreshold', 'maxThreshold', 'status'],
+        properties: {
+          series: { type: 'string' },
+          thingId: { type: 'string' },
+          metric: { type: 'string' },
+          latestTimestamp: { type: 'string' },
+          latestValue: { type: 'number' },
+          minThreshold: nullable('number'),
+          maxThreshold: nullable('number'),
+          status: { type: 'string' },
+        },
+      },
+    },
+  },
+};
+const thresholdsSchema = {
+  type: 'object',
+  required: ['thing', 'minThreshold', 'maxThreshold'],
+  properties: { thing: { type: 'string' }, minThreshold: nullable('number'), maxThreshold: nullable('number') },
+};
+
+function badParameter(reply: FastifyReply, error: ParameterError): FastifyReply {
+  const body: ErrorResponse = { error: 'bad-parameter', parameter: error.parameter, message: error.message };
+  return reply.code(400).send(body);
+}
+
+const nextCursor = (page: Page<unknown>): string | null => (page.next === undefined ? null : encodeCursor(page.next));
+
+export function buildApp(deps: AppDependencies): FastifyInstance {
+  const { repository } = deps;
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    // The load balancer's health checks would drown the request log.
+    logController: new LogController({ disableRequestLogging: (request) => request.url === '/healthz' }),
+  });
+
+  app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    if (request.url.startsWith('/api/') || request.url === '/healthz') reply.header('cache-control', 'no-store');
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status < 500) {
+      const body: ErrorResponse = { error: 'bad-request', message: error.message };
+      return reply.code(status).send(body);
+    }
+    request.log.error({ err: error }, 'request failed');
+    if (THROTTLING_ERRORS.has(error.name)) {
+      const body: ErrorResponse = { error: 'unavailable', message: 'The data store is busy; retry in a moment.' };
+      return reply.code(503).header('retry-after', '1').send(body);
+    }
+    // No stack, no message of the failing library: they may name tables, hosts or keys.
+    const body: ErrorResponse = { error: 'internal', message: `The server could not answer; its log has the details (request ${request.id}).` };
+    return reply.code(500).send(body);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const body: ErrorResponse = { error: 'not-found', message: `Nothing at ${request.method} ${request.url.split('?')[0]}` };
+    return reply.code(404).send(body);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/api/series', { schema: { response: { 200: seriesSchema } } }, async (request, reply) => {
+    const query = parseNoQuery(request.query as Record<string, unknown>);
+    if (!query.ok) return badParameter(reply, query.error);
+    const body: SeriesResponse = { series: await repository.listSeries() };
+    return body;
+  });
+
+  app.get('/api/readings', { schema: { response: { 200: rangeResponseSchema(readingSchema) } } }, async (request, reply) => {
+    const query = parseRangeQuery(request.query as Record<string, unknown>);
+    if (!query.ok) return badParameter(reply, query.error);
+    const page = await repository.readings(query.value);
+    const body: ReadingsResponse = { thing: query.value.series, order: query.value.order, items: page.items, nextCursor: nextCursor(page) };
+    return body;
+  });
+
+  app.get('/api/alerts', { schema: { response: { 200: rangeResponseSchema(alertSchema) } } }, async (request, reply) => {
+    const query = parseRangeQuery(request.query as Record<string, unknown>);
+    if (!query.ok) return badParameter(reply, query.error);
+    const page = await repository.alerts(query.value);
+    const body: AlertsResponse = { thing: query.value.series, order: query.value.order, items: page.items, nextCursor: nextCursor(page) };
+    return body;
+  });
+
+  app.get('/api/thresholds', { schema: { response: { 200: thresholdsSchema } } }, async (request, reply) => {
+    const query = parseSeriesQuery(request.query as Record<string, unknown>);
+    if (!query.ok) return badParameter(reply, query.error);
+    const thresholds = await repository.thresholds(query.value);
+    const body: ThresholdsResponse = { thing: query.value, minThreshold: thresholds.min ?? null, maxThreshold: thresholds.max ?? null };
+    return body;
+  });
+
+  // The dashboard: its files are ready before the app answers (fastify waits for plugins).
+  app.register(async (dashboard) => {
+    const assets = await (deps.assets ?? dashboardAssets());
+    for (const [urlPath, file] of assets) {
+      dashboard.get(urlPath, async (_request, reply) =>
+        reply
+          .type(file.contentType)
+          .header('cache-control', file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
+          .send(file.body),
+      );
+    }
+  });
+
+  return app;
+}

@@ -1,0 +1,88 @@
+/**
+ * The web app's settings, read from the environment the ECS task definition (or the
+ * local platform) sets (SPEC §5), validated once at start so a misconfigured task fails
+ * at once with every problem named, not at the first request.
+ */
+import { DEFAULT_NAMES, HANDLER_ENV } from '../handlers/contract';
+
+export interface WebConfig {
+  /** @default 5000 */
+  readonly port: number;
+  /** @default '0.0.0.0' (every interface, as a container needs) */
+  readonly host: string;
+  /** Region for the DynamoDB client: `AWS_REGION`, else `AWS_DEFAULT_REGION`. */
+  readonly region: string;
+  readonly tables: {
+    readonly things: string;
+    readonly thresholds: string;
+    readonly alerts: string;
+    /** @default DEFAULT_NAMES.seriesTable */
+    readonly series: string;
+  };
+  /** How long the series overview is reused before the catalogue is read again. @default 5 */
+  readonly seriesCacheSeconds: number;
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export const DEFAULT_PORT = 5000;
+export const DEFAULT_HOST = '0.0.0.0';
+export const DEFAULT_SERIES_CACHE_SECONDS = 5;
+
+/** Endpoint variables the AWS SDK reads by itself; checked here so a typo fails at start. */
+export const ENDPOINT_VARIABLES = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_DYNAMODB'] as const;
+
+/** Thrown by `loadWebConfig`, naming every missing or malformed variable at once. */
+export class WebConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`The web app cannot start; fix these environment variables:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'WebConfigError';
+  }
+}
+
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+
+export function loadWebConfig(env: Environment): WebConfig {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const text = env[name]?.trim();
+    return text === undefined || text === '' ? undefined : text;
+  };
+
+  const table = (variable: string, fallback?: string): string => {
+    const name = read(variable) ?? fallback;
+    if (name === undefined) problems.push(`${variable} is missing: set it to the DynamoDB table name`);
+    else if (!TABLE_NAME.test(name)) problems.push(`${variable} must be a DynamoDB table name (3-255 letters, digits, "_", "." or "-"), got ${JSON.stringify(name)}`);
+    return name ?? '';
+  };
+  const tables = {
+    things: table(HANDLER_ENV.thingsTable),
+    thresholds: table(HANDLER_ENV.thresholdsTable),
+    alerts: table(HANDLER_ENV.alertsTable),
+    series: table(HANDLER_ENV.seriesTable, DEFAULT_NAMES.seriesTable),
+  };
+
+  const whole = (variable: string, fallback: number, min: number, max: number, unit: string): number => {
+    const text = read(variable);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (/^\d+$/.test(text) && value >= min && value <= max) return value;
+    problems.push(`${variable} must be ${unit} from ${min} to ${max}, got ${JSON.stringify(text)}`);
+    return fallback;
+  };
+  const port = whole('PORT', DEFAULT_PORT, 0, 65_535, 'a TCP port');
+  const seriesCacheSeconds = whole('SERIES_CACHE_SECONDS', DEFAULT_SERIES_CACHE_SECONDS, 0, 3_600, 'a whole number of seconds');
+
+  const region = read('AWS_REGION') ?? read('AWS_DEFAULT_REGION');
+  if (region === undefined) problems.push('AWS_REGION is missing: set it to the region of the tables, e.g. eu-west-2');
+
+  for (const variable of ENDPOINT_VARIABLES) {
+    const url = read(variable);
+    if (url !== undefined && !(URL.canParse(url) && /^https?:$/.test(new URL(url).protocol))) {
+      problems.push(`${variable} must be an http(s) URL such as http://127.0.0.1:8000, got ${JSON.stringify(url)}`);
+    }
+  }
+
+  if (problems.length > 0) throw new WebConfigError(problems);
+  return { port, host: read('HOST') ?? DEFAULT_HOST, region: region as string, tables, seriesCacheSeconds };
+}

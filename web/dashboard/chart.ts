@@ -1,0 +1,98 @@
+/**
+ * The series chart (uPlot): the readings, the min/max thresholds as dashed lines, the
+ * breaching readings as red points, and the alerts as markers above the plot. Drag
+ * across the chart to zoom in, double-click (or "Reset zoom") to zoom out.
+ */
+import uPlot from 'uplot';
+import { boundCrossed, type Thresholds } from '../../handlers/alert-rules';
+import type { AlertRecord, ReadingPoint } from '../api-types';
+
+/** Colours drawn on the canvas; the browser test looks for the threshold colours. */
+export const CHART_COLOURS = { value: '#1c7ed6', min: '#2f9e44', max: '#e8590c', breach: '#e03131' } as const;
+
+const ALERT_CLASSES: Record<string, string> = { breach: 'alert-breach', reminder: 'alert-breach', recovery: 'alert-recovery' };
+
+const seconds = (timestamp: string): number => Date.parse(timestamp) / 1000;
+
+export interface ChartInput {
+  readonly series: string;
+  readonly points: readonly ReadingPoint[];
+  readonly thresholds: Thresholds;
+  readonly alerts: readonly AlertRecord[];
+  /** The requested range, in epoch seconds: the x axis spans it even where there are no readings. */
+  readonly range: { readonly from: number; readonly to: number };
+}
+
+/** Draws each alert as a marker element over the plot, so it can be hovered (and found by tests). */
+function alertMarkers(alerts: readonly AlertRecord[]): uPlot.Plugin {
+  let layer: HTMLDivElement;
+  return {
+    hooks: {
+      init: (chart) => {
+        layer = document.createElement('div');
+        layer.className = 'alert-layer';
+        chart.over.appendChild(layer);
+      },
+      draw: (chart) => {
+        const markers: HTMLElement[] = [];
+        for (const alert of alerts) {
+          const left = chart.valToPos(seconds(alert.timestamp), 'x');
+          if (!(left >= 0 && left <= chart.over.clientWidth)) continue;
+          const marker = document.createElement('div');
+          marker.className = `alert-marker ${ALERT_CLASSES[alert.kind] ?? ''}`;
+          marker.style.left = `${left}px`;
+          marker.title = `${alert.kind}: ${alert.value ?? '?'} at ${alert.timestamp}`;
+          markers.push(marker);
+        }
+        layer.replaceChildren(...markers);
+      },
+    },
+  };
+}
+
+export function drawChart(
+  container: HTMLElement,
+  input: ChartInput,
+  events: { onZoom: (zoomed: boolean) => void },
+): uPlot {
+  const xs = input.points.map((point) => seconds(point.timestamp));
+  const values = input.points.map((point) => point.value);
+  const { min, max } = input.thresholds;
+  const constant = (bound: number | undefined) => xs.map(() => bound ?? null);
+  const breaching = input.points.map((point) => (boundCrossed(input.thresholds, point.value) === undefined ? null : point.value));
+
+  const options: uPlot.Options = {
+    width: Math.max(320, container.clientWidth),
+    height: 320,
+    // Times are shown in UTC, as in the tables.
+    tzDate: (epochSeconds) => uPlot.tzDate(new Date(epochSeconds * 1000), 'Etc/UTC'),
+    scales: { x: { time: true, range: (_chart, low, high) => (xs.length === 0 ? [input.range.from, input.range.to] : [low, high]) } },
+    cursor: { drag: { x: true, y: false, setScale: true } },
+    series: [
+      {},
+      { label: input.series, stroke: CHART_COLOURS.value, width: 1.5, points: { show: xs.length < 200 } },
+      { label: 'min threshold', stroke: CHART_COLOURS.min, width: 2, dash: [8, 4], points: { show: false }, show: min !== undefined },
+      { label: 'max threshold', stroke: CHART_COLOURS.max, width: 2, dash: [8, 4], points: { show: false }, show: max !== undefined },
+      {
+        label: 'out of range',
+        stroke: CHART_COLOURS.breach,
+        paths: () => null,
+        points: { show: true, size: 8, fill: CHART_COLOURS.breach, stroke: CHART_COLOURS.breach },
+      },
+    ],
+    axes: [{}, { size: 60 }],
+    plugins: [alertMarkers(input.alerts)],
+    hooks: {
+      setSelect: [(chart) => chart.select.width > 0 && events.onZoom(true)],
+    },
+  };
+  const data: uPlot.AlignedData = [xs, values, constant(min), constant(max), breaching];
+  container.replaceChildren();
+  return new uPlot(options, data, container);
+}
+
+/** Back to the whole loaded range. */
+export function resetZoom(chart: uPlot): void {
+  const xs = chart.data[0];
+  if (xs.length > 0) chart.setScale('x', { min: xs[0] as number, max: xs[xs.length - 1] as number });
+}

@@ -1,0 +1,210 @@
+/**
+ * The repository over the platform's DynamoDB tables (SPEC §2). Readings and alerts are
+ * read with Query on one series' time range; the series list comes from the small
+ * catalogue the store handler keeps (one item per series), never from a Scan of the
+ * readings, so its cost grows with the number of series, not of readings.
+ */
+import {
+  BatchGetCommand,
+  GetCommand,
+  QueryCommand,
+  ScanCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ATTRIBUTES } from '../handlers/contract';
+import { cacheFor } from './cache';
+import { DEFAULT_SERIES_CACHE_SECONDS } from './config';
+import {
+  bySeries,
+  storedThresholds,
+  summariseSeries,
+  type AlertRecord,
+  type Page,
+  type RangeQuery,
+  type ReadingPoint,
+  type ReadingsRepository,
+  type SeriesSummary,
+  type Thresholds,
+} from './repository';
+
+/**
+ * Alert item attributes beyond the shared key and bound names (SPEC §2, alerts table).
+ * They belong in handlers/contract.ts ATTRIBUTES, beside the others.
+ */
+const ALERT_ATTRIBUTES = { kind: 'Kind', messageId: 'MessageId' } as const;
+
+/** BatchGetItem takes at most 100 keys per request. */
+const BATCH_GET_LIMIT = 100;
+/** Retries of keys DynamoDB left unprocessed (throttling) before the request fails. */
+const UNPROCESSED_RETRIES = 5;
+
+export interface DynamoRepositoryOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tables: {
+    readonly things: string;
+    readonly thresholds: string;
+    readonly alerts: string;
+    readonly series: string;
+  };
+  /** How long a series list is reused. @default DEFAULT_SERIES_CACHE_SECONDS */
+  readonly seriesCacheSeconds?: number;
+}
+
+type Item = Record<string, unknown>;
+
+const numberOrNull = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function createDynamoRepository(options: DynamoRepositoryOptions): ReadingsRepository {
+  const { client, tables } = options;
+
+  /** Queries one series' time range, following DynamoDB pages until `limit` items (and one more, to know if there are more). */
+  async function queryRange(table: string, query: RangeQuery, projection: readonly string[]): Promise<Page<Item>> {
+    const names: Record<string, string> = { '#series': ATTRIBUTES.series, '#time': ATTRIBUTES.timestamp };
+    projection.forEach((attribute, index) => (names[`#p${index}`] = attribute));
+    const values: Record<string, unknown> = { ':series': query.series };
+    let condition = '#series = :series';
+    if (query.from !== undefined && query.to !== undefined) condition += ' AND #time BETWEEN :from AND :to';
+    else if (query.from !== undefined) condition += ' AND #time >= :from';
+    else if (query.to !== undefined) condition += ' AND #time <= :to';
+    if (query.from !== undefined) values[':from'] = query.from;
+    if (query.to !== undefined) values[':to'] = query.to;
+
+    const input: QueryCommandInput = {
+      TableName: table,
+      KeyConditionExpression: condition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ProjectionExpression: ['#time', ...projection.map((_, index) => `#p${index}`)].join(', '),
+      ScanIndexForward: query.order === 'asc',
+    };
+    const items: Item[] = [];
+    let start: Item | undefined =
+      query.after === undefined ? undefined : { [ATTRIBUTES.series]: query.series, [ATTRIBUTES.timestamp]: query.after };
+    do {
+      const page = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: start, Limit: query.limit + 1 - items.length }));
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined && items.length <= query.limit);
+
+    if (items.length <= query.limit) return { items };
+    const kept = items.slice(0, query.limit);
+    return { items: kept, next: (kept[kept.length - 1] as Item)[ATTRIBUTES.timestamp] as string };
+  }
+
+  async function scanCatalogue(): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await client.send(
+        new ScanCommand({
+          TableName: tables.series,
+          ProjectionExpression: '#series, #time, #value',
+          ExpressionAttributeNames: {
+            '#series': ATTRIBUTES.series,
+            '#time': ATTRIBUTES.latestTimestamp,
+            '#value': ATTRIBUTES.latestValue,
+          },
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return items;
+  }
+
+  /** Threshold items of `series`, keyed by series; series without an item are absent. */
+  async function thresholdItems(series: readonly string[]): Promise<Map<string, Item>> {
+    const found = new Map<string, Item>();
+    const chunks: string[][] = [];
+    for (let at = 0; at < series.length; at += BATCH_GET_LIMIT) chunks.push(series.slice(at, at + BATCH_GET_LIMIT));
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        let keys: Item[] = chunk.map((id) => ({ [ATTRIBUTES.series]: id }));
+        for (let attempt = 0; keys.length > 0; attempt += 1) {
+          if (attempt > UNPROCESSED_RETRIES) throw new Error(`thresholds: ${keys.length} keys still unprocessed after ${UNPROCESSED_RETRIES} retries`);
+          if (attempt > 0) await sleep(50 * 2 ** attempt);
+          const result = await client.send(
+            new BatchGetCommand({
+              RequestItems: {
+                [tables.thresholds]: {
+                  Keys: keys,
+                  ProjectionExpression: '#series, #min, #max',
+                  ExpressionAttributeNames: {
+                    '#series': ATTRIBUTES.series,
+                    '#min': ATTRIBUTES.minThreshold,
+                    '#max': ATTRIBUTES.maxThreshold,
+                  },
+                },
+              },
+            }),
+          );
+          for (const item of result.Responses?.[tables.thresholds] ?? []) found.set(item[ATTRIBUTES.series] as string, item);
+          keys = (result.UnprocessedKeys?.[tables.thresholds]?.Keys ?? []) as Item[];
+        }
+      }),
+    );
+    return found;
+  }
+
+  async function loadSeries(): Promise<SeriesSummary[]> {
+    const catalogue = await scanCatalogue();
+    const entries: { series: string; latest: ReadingPoint }[] = [];
+    for (const item of catalogue) {
+      const series = item[ATTRIBUTES.series];
+      const timestamp = item[ATTRIBUTES.latestTimestamp];
+      const value = numberOrNull(item[ATTRIBUTES.latestValue]);
+      // A catalogue item is written whole by the store handler; a partial one is skipped rather than shown wrong.
+      if (typeof series === 'string' && typeof timestamp === 'string' && value !== null) entries.push({ series, latest: { timestamp, value } });
+    }
+    const thresholds = await thresholdItems(entries.map((entry) => entry.series));
+    return entries
+      .map((entry) => summariseSeries(entry.series, entry.latest, storedThresholds(thresholds.get(entry.series))))
+      .sort(bySeries);
+  }
+
+  const listSeries = cacheFor(options.seriesCacheSeconds ?? DEFAULT_SERIES_CACHE_SECONDS, loadSeries);
+
+  return {
+    listSeries,
+
+    async readings(query) {
+      const page = await queryRange(tables.things, query, [ATTRIBUTES.value]);
+      const items = page.items.map((item) => ({
+        timestamp: item[ATTRIBUTES.timestamp] as string,
+        value: item[ATTRIBUTES.value] as number,
+      }));
+      return { ...page, items };
+    },
+
+    async alerts(query) {
+      const page = await queryRange(tables.alerts, query, [
+        ALERT_ATTRIBUTES.kind,
+        ATTRIBUTES.value,
+        ATTRIBUTES.minThreshold,
+        ATTRIBUTES.maxThreshold,
+        ALERT_ATTRIBUTES.messageId,
+      ]);
+      const items = page.items.map(
+        (item): AlertRecord => ({
+          timestamp: item[ATTRIBUTES.timestamp] as string,
+          kind: stringOrNull(item[ALERT_ATTRIBUTES.kind]) ?? 'unknown',
+          value: numberOrNull(item[ATTRIBUTES.value]),
+          minThreshold: numberOrNull(item[ATTRIBUTES.minThreshold]),
+          maxThreshold: numberOrNull(item[ATTRIBUTES.maxThreshold]),
+          messageId: stringOrNull(item[ALERT_ATTRIBUTES.messageId]),
+        }),
+      );
+      return { ...page, items };
+    },
+
+    async thresholds(series): Promise<Thresholds> {
+      const result = await client.send(new GetCommand({ TableName: tables.thresholds, Key: { [ATTRIBUTES.series]: series } }));
+      return storedThresholds(result.Item);
+    },
+  };
+}

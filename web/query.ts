@@ -1,0 +1,133 @@
+/**
+ * Query-string parsing for the API: every parameter is checked, and a bad one is
+ * reported by name with what would be accepted, so a caller can fix the request
+ * without reading the source.
+ */
+import { normaliseTimestamp } from '../handlers/reading';
+import type { RangeQuery, SortOrder } from './repository';
+
+export interface ParameterError {
+  readonly parameter: string;
+  readonly message: string;
+}
+
+export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ParameterError };
+
+/** Page sizes of the time-range endpoints. */
+export const PAGE_LIMITS = { default: 1000, max: 5000 } as const;
+
+/** DynamoDB's largest partition key, in UTF-8 bytes: a longer `thing` could never match. */
+const MAX_SERIES_BYTES = 2048;
+
+type RawQuery = Readonly<Record<string, unknown>>;
+
+const bad = (parameter: string, message: string): Parsed<never> => ({ ok: false, error: { parameter, message } });
+
+/** Rejects parameters the endpoint does not know (a typo such as `lmit` would otherwise be ignored silently). */
+function unknownParameter(raw: RawQuery, known: readonly string[]): Parsed<never> | undefined {
+  const unknown = Object.keys(raw).find((name) => !known.includes(name));
+  if (unknown === undefined) return undefined;
+  return bad(unknown, `unknown parameter "${unknown}": this endpoint takes ${known.length === 0 ? 'no parameters' : known.join(', ')}`);
+}
+
+/** A parameter's single value; repeating a parameter is an error rather than a guess at which one counts. */
+function single(raw: RawQuery, name: string): Parsed<string | undefined> {
+  const value = raw[name];
+  if (value === undefined) return { ok: true, value: undefined };
+  if (typeof value !== 'string') return bad(name, `"${name}" must be given once`);
+  return { ok: true, value };
+}
+
+function parseSeries(raw: RawQuery): Parsed<string> {
+  const text = single(raw, 'thing');
+  if (!text.ok) return text;
+  if (text.value === undefined || text.value.trim() === '') {
+    return bad('thing', '"thing" is required: the series id, "<thing id>/<metric>", e.g. things/harrow/001/temperature');
+  }
+  if (Buffer.byteLength(text.value, 'utf8') > MAX_SERIES_BYTES) return bad('thing', `"thing" must be at most ${MAX_SERIES_BYTES} bytes long`);
+  return { ok: true, value: text.value };
+}
+
+function parseTime(raw: RawQuery, name: 'from' | 'to'): Parsed<string | undefined> {
+  const text = single(raw, name);
+  if (!text.ok || text.value === undefined) return text;
+  // Epoch milliseconds arrive as digits; the reading model takes them as a number.
+  const normalised = normaliseTimestamp(/^\d+$/.test(text.value) ? Number(text.value) : text.value);
+  if (normalised.ok) return normalised;
+  // A "+01:00" zone left unencoded in a URL arrives as " 01:00".
+  const hint = / \d{2}:?\d{2}$/.test(text.value) ? ' (write "+" in a URL as %2B)' : '';
+  return bad(name, `"${name}": ${normalised.error.message.replace(/^"timestamp" /, '')}${hint}`);
+}
+
+/** Cursors are opaque to callers: the base64url of the timestamp the page ended on. */
+export const encodeCursor = (timestamp: string): string => Buffer.from(timestamp, 'utf8').toString('base64url');
+
+function decodeCursor(cursor: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(cursor)) return undefined;
+  const timestamp = Buffer.from(cursor, 'base64url').toString('utf8');
+  const normalised = normaliseTimestamp(timestamp);
+  return normalised.ok && normalised.value === timestamp ? timestamp : undefined;
+}
+
+/** `thing`, `from`, `to`, `limit`, `order` and `cursor` of a time-range endpoint. */
+export function parseRangeQuery(raw: RawQuery): Parsed<RangeQuery> {
+  const unknown = unknownParameter(raw, ['thing', 'from', 'to', 'limit', 'order', 'cursor']);
+  if (unknown !== undefined) return unknown;
+
+  const series = parseSeries(raw);
+  if (!series.ok) return series;
+  const from = parseTime(raw, 'from');
+  if (!from.ok) return from;
+  const to = parseTime(raw, 'to');
+  if (!to.ok) return to;
+  if (from.value !== undefined && to.value !== undefined && to.value < from.value) {
+    return bad('to', `"to" (${to.value}) is before "from" (${from.value})`);
+  }
+
+  const limitText = single(raw, 'limit');
+  if (!limitText.ok) return limitText;
+  let limit: number = PAGE_LIMITS.default;
+  if (limitText.value !== undefined) {
+    limit = /^\d{1,9}$/.test(limitText.value) ? Number(limitText.value) : NaN;
+    if (!(limit >= 1 && limit <= PAGE_LIMITS.max)) {
+      return bad('limit', `"limit" must be a whole number from 1 to ${PAGE_LIMITS.max}, got ${JSON.stringify(limitText.value)}`);
+    }
+  }
+
+  const orderText = single(raw, 'order');
+  if (!orderText.ok) return orderText;
+  const order = (orderText.value ?? 'asc') as SortOrder;
+  if (order !== 'asc' && order !== 'desc') return bad('order', `"order" must be "asc" (oldest first) or "desc" (newest first), got ${JSON.stringify(orderText.value)}`);
+
+  const cursorText = single(raw, 'cursor');
+  if (!cursorText.ok) return cursorText;
+  let after: string | undefined;
+  if (cursorText.value !== undefined) {
+    after = decodeCursor(cursorText.value);
+    if (after === undefined) return bad('cursor', '"cursor" is not one this API issued: pass the "nextCursor" of the previous page unchanged');
+    if ((from.value !== undefined && after < from.value) || (to.value !== undefined && after > to.value)) {
+      return bad('cursor', '"cursor" belongs to another time range: keep "from" and "to" unchanged while paging');
+    }
+  }
+
+  const query: RangeQuery = { series: series.value, order, limit };
+  return {
+    ok: true,
+    value: {
+      ...query,
+      ...(from.value === undefined ? {} : { from: from.value }),
+      ...(to.value === undefined ? {} : { to: to.value }),
+      ...(after === undefined ? {} : { after }),
+    },
+  };
+}
+
+/** `thing` alone (thresholds endpoint). */
+export function parseSeriesQuery(raw: RawQuery): Parsed<string> {
+  return unknownParameter(raw, ['thing']) ?? parseSeries(raw);
+}
+
+/** No parameters at all (series endpoint). */
+export function parseNoQuery(raw: RawQuery): Parsed<undefined> {
+  return unknownParameter(raw, []) ?? { ok: true, value: undefined };
+}

@@ -1,0 +1,198 @@
+/**
+ * What the web app reads, independent of where it is stored: DynamoDB on AWS and in the
+ * local platform (dynamo-repository.ts), memory in tests and benchmarks (below).
+ *
+ * Every series is a `ThingID` of the things table, `<thing id>/<metric>` (SPEC §2), and
+ * every time is a normalised timestamp (fixed-width ISO 8601 UTC with microseconds), so
+ * string order is time order everywhere.
+ */
+import { boundCrossed, readThresholds, type Thresholds } from '../handlers/alert-rules';
+import { splitSeriesId } from '../handlers/reading';
+
+export type { Thresholds };
+
+export type SortOrder = 'asc' | 'desc';
+
+/** A time-ordered read of one series. Both bounds are inclusive. */
+export interface RangeQuery {
+  readonly series: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly order: SortOrder;
+  /** At most this many items. */
+  readonly limit: number;
+  /** Resume after this timestamp (exclusive), in `order`: the `next` of the previous page. */
+  readonly after?: string;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  /** Timestamp to pass as `after` for the next page; absent on the last page. */
+  readonly next?: string;
+}
+
+export interface ReadingPoint {
+  readonly timestamp: string;
+  readonly value: number;
+}
+
+export interface AlertRecord {
+  readonly timestamp: string;
+  /** `breach`, `reminder` or `recovery`, as the alert handler wrote it. */
+  readonly kind: string;
+  readonly value: number | null;
+  readonly minThreshold: number | null;
+  readonly maxThreshold: number | null;
+  readonly messageId: string | null;
+}
+
+export type SeriesStatus = 'ok' | 'breached' | 'no-threshold';
+
+export interface SeriesSummary {
+  /** The `ThingID`, `<thing id>/<metric>`. */
+  readonly series: string;
+  readonly thingId: string;
+  readonly metric: string;
+  readonly latestTimestamp: string;
+  readonly latestValue: number;
+  readonly minThreshold: number | null;
+  readonly maxThreshold: number | null;
+  readonly status: SeriesStatus;
+}
+
+export interface ReadingsRepository {
+  /** Every series with its latest reading and threshold status, sorted by series. */
+  listSeries(): Promise<SeriesSummary[]>;
+  readings(query: RangeQuery): Promise<Page<ReadingPoint>>;
+  alerts(query: RangeQuery): Promise<Page<AlertRecord>>;
+  /** The bounds the alert handler applies to a series (empty when it has none). */
+  thresholds(series: string): Promise<Thresholds>;
+}
+
+/** Bounds as stored (numbers or numeric strings), read exactly as the alert handler reads them. */
+export function storedThresholds(item: { MinThreshold?: unknown; MaxThreshold?: unknown } | undefined): Thresholds {
+  return item === undefined ? {} : readThresholds(item.MinThreshold, item.MaxThreshold).thresholds;
+}
+
+/** One line of the overview: the latest value judged against the same rule the alerts use. */
+export function summariseSeries(series: string, latest: ReadingPoint, thresholds: Thresholds): SeriesSummary {
+  const { thingId, metric } = splitSeriesId(series);
+  const status: SeriesStatus =
+    thresholds.min === undefined && thresholds.max === undefined
+      ? 'no-threshold'
+      : boundCrossed(thresholds, latest.value) === undefined
+        ? 'ok'
+        : 'breached';
+  return {
+    series,
+    thingId,
+    metric,
+    latestTimestamp: latest.timestamp,
+    latestValue: latest.value,
+    minThreshold: thresholds.min ?? null,
+    maxThreshold: thresholds.max ?? null,
+    status,
+  };
+}
+
+export const bySeries = (a: { series: string }, b: { series: string }): number => (a.series < b.series ? -1 : a.series > b.series ? 1 : 0);
+
+// ---------------------------------------------------------------------------
+// In memory
+// ---------------------------------------------------------------------------
+
+interface Timed {
+  readonly timestamp: string;
+}
+
+/** First index whose timestamp is >= `timestamp` (or > it when `strict`). */
+function lowerBound(items: readonly Timed[], timestamp: string, strict: boolean): number {
+  let low = 0;
+  let high = items.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const here = (items[middle] as Timed).timestamp;
+    if (here < timestamp || (strict && here === timestamp)) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** Inserts or replaces by timestamp, keeping `items` sorted (appending is the fast path). */
+function upsert<T extends Timed>(items: T[], item: T): void {
+  const last = items[items.length - 1];
+  if (last === undefined || last.timestamp < item.timestamp) {
+    items.push(item);
+    return;
+  }
+  const at = lowerBound(items, item.timestamp, false);
+  if (items[at]?.timestamp === item.timestamp) items[at] = item;
+  else items.splice(at, 0, item);
+}
+
+/** The page of `items` (sorted ascending) that `query` asks for: the same rules as a DynamoDB Query. */
+function pageOf<T extends Timed>(items: readonly T[], query: RangeQuery): Page<T> {
+  let start = query.from === undefined ? 0 : lowerBound(items, query.from, false);
+  let end = query.to === undefined ? items.length : lowerBound(items, query.to, true);
+  if (query.after !== undefined) {
+    if (query.order === 'asc') start = Math.max(start, lowerBound(items, query.after, true));
+    else end = Math.min(end, lowerBound(items, query.after, false));
+  }
+  const count = Math.max(0, Math.min(query.limit, end - start));
+  const slice = query.order === 'asc' ? items.slice(start, start + count) : items.slice(end - count, end).reverse();
+  const more = end - start > count;
+  const last = slice[slice.length - 1];
+  return more && last !== undefined ? { items: slice, next: last.timestamp } : { items: slice };
+}
+
+/**
+ * A repository held in memory, for tests and benchmarks. It answers every query exactly
+ * as the DynamoDB repository does (the same contract tests run against both).
+ */
+export class InMemoryRepository implements ReadingsRepository {
+  private readonly readingsBySeries = new Map<string, ReadingPoint[]>();
+  private readonly alertsBySeries = new Map<string, AlertRecord[]>();
+  private readonly thresholdsBySeries = new Map<string, Thresholds>();
+
+  /** Stores a reading (replacing one at the same time), as the store handler does. */
+  putReading(series: string, point: ReadingPoint): this {
+    let points = this.readingsBySeries.get(series);
+    if (points === undefined) this.readingsBySeries.set(series, (points = []));
+    upsert(points, point);
+    return this;
+  }
+
+  /** Stores bounds read as the DynamoDB repository reads them (so `min > max` disables both). */
+  putThresholds(series: string, stored: { min?: number; max?: number }): this {
+    this.thresholdsBySeries.set(series, storedThresholds({ MinThreshold: stored.min, MaxThreshold: stored.max }));
+    return this;
+  }
+
+  putAlert(series: string, alert: AlertRecord): this {
+    let alerts = this.alertsBySeries.get(series);
+    if (alerts === undefined) this.alertsBySeries.set(series, (alerts = []));
+    upsert(alerts, alert);
+    return this;
+  }
+
+  async listSeries(): Promise<SeriesSummary[]> {
+    const summaries: SeriesSummary[] = [];
+    for (const [series, points] of this.readingsBySeries) {
+      const latest = points[points.length - 1];
+      if (latest !== undefined) summaries.push(summariseSeries(series, latest, this.thresholdsBySeries.get(series) ?? {}));
+    }
+    return summaries.sort(bySeries);
+  }
+
+  async readings(query: RangeQuery): Promise<Page<ReadingPoint>> {
+    return pageOf(this.readingsBySeries.get(query.series) ?? [], query);
+  }
+
+  async alerts(query: RangeQuery): Promise<Page<AlertRecord>> {
+    return pageOf(this.alertsBySeries.get(query.series) ?? [], query);
+  }
+
+  async thresholds(series: string): Promise<Thresholds> {
+    return this.thresholdsBySeries.get(series) ?? {};
+  }
+}
