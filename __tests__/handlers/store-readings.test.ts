@@ -1,0 +1,397 @@
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
+import { QueueDoesNotExist, RequestThrottled, SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
+import { BatchWriteCommand, DynamoDBDocumentClient, UpdateCommand, type BatchWriteCommandInput, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { KinesisStreamEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DEFAULT_RETRY_POLICY } from '../../handlers/batching';
+import { SettingsError } from '../../handlers/runtime';
+import { createStoreReadingsHandler, handler, type StoreReadingsDeps, type StoreReadingsSettings } from '../../handlers/store-readings';
+import type { FailureMessageBody } from '../../handlers/store-plan';
+import { kinesisEvent, reading, sequenceNumberOf } from './kinesis-event-fixture';
+
+const THINGS = 'iot-things';
+const SERIES = 'iot-series';
+const QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/iot-failures';
+const BASE_TIME = Date.parse('2016-09-09T13:33:07Z');
+
+const dynamoMock = mockClient(DynamoDBDocumentClient);
+const sqsMock = mockClient(SQSClient);
+const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const sqs = new SQSClient({ region: 'us-east-1' });
+
+type StoredItem = { ThingID: string; Timestamp: string; Value: number; ExpiresAt?: number };
+
+/** The things table as a map, written by every BatchWriteItem the handler makes. */
+class FakeThingsTable {
+  readonly items = new Map<string, StoredItem>();
+  puts = 0;
+  /** Answers one BatchWriteItem: `unprocessed` decides which items DynamoDB leaves for a retry. */
+  batchWrite(input: BatchWriteCommandInput, unprocessed: (item: StoredItem) => boolean = () => false) {
+    const requests = input.RequestItems?.[THINGS] ?? [];
+    const keys = requests.map(({ PutRequest }) => `${PutRequest?.Item?.ThingID}|${PutRequest?.Item?.Timestamp}`);
+    // DynamoDB rejects a call naming a key twice.
+    if (new Set(keys).size !== keys.length) throw new Error('ValidationException: Provided list of item keys contains duplicates');
+    if (requests.length > 25) throw new Error('ValidationException: too many items');
+    const left = [];
+    for (const request of requests) {
+      const item = request.PutRequest?.Item as StoredItem;
+      if (unprocessed(item)) {
+        left.push(request);
+      } else {
+        this.items.set(`${item.ThingID}|${item.Timestamp}`, item);
+        this.puts++;
+      }
+    }
+    return { UnprocessedItems: left.length === 0 ? {} : { [THINGS]: left } };
+  }
+}
+
+const throttled = () => new ProvisionedThroughputExceededException({ message: 'Rate of requests exceeds the allowed throughput', $metadata: {} });
+
+let table: FakeThingsTable;
+let delays: number[];
+let log: { debug: jest.Mock; info: jest.Mock; warn: jest.Mock; error: jest.Mock };
+
+function storeHandler(overrides: Partial<StoreReadingsDeps> = {}, settings: Partial<StoreReadingsSettings> = {}) {
+  return createStoreReadingsHandler({
+    dynamo,
+    sqs,
+    settings: { thingsTable: THINGS, failureQueueUrl: QUEUE, seriesTable: SERIES, alertCooldownSeconds: 900, hotRetentionDays: 30, ...settings },
+    logger: log,
+    clock: { now: () => BASE_TIME, sleep: async (ms) => void delays.push(ms) },
+    random: () => 0.5,
+    ...overrides,
+  });
+}
+
+/** The summary the handler logged for its last batch. */
+function summary(): Record<string, unknown> {
+  const calls = [...log.info.mock.calls, ...log.warn.mock.calls];
+  expect(calls).toHaveLength(1);
+  return calls[0]?.[1] as Record<string, unknown>;
+}
+
+const at = (seconds: number) => new Date(BASE_TIME + seconds * 1000).toISOString();
+const micros = (seconds: number) => at(seconds).replace('Z', '000Z');
+
+/** `count` readings of one metric from `things` things, one second apart. */
+function readings(count: number, things = 1): object[] {
+  return Array.from({ length: count }, (_, index) => reading(`thing-${index % things}`, at(index), { temperature: index }));
+}
+
+const writtenItems = () => dynamoMock.commandCalls(BatchWriteCommand).flatMap((call) => call.args[0].input.RequestItems?.[THINGS] ?? []);
+const catalogueUpdates = () => dynamoMock.commandCalls(UpdateCommand).map((call) => call.args[0].input as UpdateCommandInput);
+const queuedBodies = () =>
+  sqsMock.commandCalls(SendMessageBatchCommand).flatMap((call) => (call.args[0].input.Entries ?? []).map((entry) => JSON.parse(entry.MessageBody ?? '') as FailureMessageBody));
+
+beforeEach(() => {
+  dynamoMock.reset();
+  sqsMock.reset();
+  table = new FakeThingsTable();
+  delays = [];
+  log = { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() };
+  dynamoMock.on(BatchWriteCommand).callsFake((input) => table.batchWrite(input));
+  dynamoMock.on(UpdateCommand).resolves({});
+  sqsMock.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({
+    Successful: (input.Entries ?? []).map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}`, MD5OfMessageBody: '' })),
+    Failed: [],
+  }));
+});
+
+describe('storing a batch', () => {
+  it('puts one item per metric with value, normalised timestamp and ExpiresAt, and reports no failure', async () => {
+    const event = kinesisEvent([
+      reading('things/harrow/001', '2016-09-09 13:33:07.381019', { temperature: '19.57', humidity: 40 }),
+      reading('things/harrow/002', 1473428047000, { temperature: 18 }),
+    ]);
+    const response = await storeHandler()(event);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    const expires = (iso: string) => Math.floor(Date.parse(iso) / 1000) + 30 * 86_400;
+    expect([...table.items.values()]).toEqual([
+      { ThingID: 'things/harrow/001/temperature', Timestamp: '2016-09-09T13:33:07.381019Z', Value: 19.57, ExpiresAt: expires('2016-09-09T13:33:07Z') },
+      { ThingID: 'things/harrow/001/humidity', Timestamp: '2016-09-09T13:33:07.381019Z', Value: 40, ExpiresAt: expires('2016-09-09T13:33:07Z') },
+      { ThingID: 'things/harrow/002/temperature', Timestamp: '2016-09-09T13:34:07.000000Z', Value: 18, ExpiresAt: expires('2016-09-09T13:34:07Z') },
+    ]);
+    expect(dynamoMock.commandCalls(BatchWriteCommand)).toHaveLength(1);
+    expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+    expect(summary()).toMatchObject({ records: 2, readingsStored: 2, itemsStored: 3, itemsUnstored: 0, rejected: 0, writeRequests: 1, writeRetries: 0 });
+  });
+
+  it('reports nothing and calls nothing for an empty batch', async () => {
+    await expect(storeHandler()({ Records: [] })).resolves.toEqual({ batchItemFailures: [] });
+    expect(dynamoMock.calls()).toHaveLength(0);
+    expect(sqsMock.calls()).toHaveLength(0);
+    expect(summary()).toMatchObject({ records: 0, itemsStored: 0, rejected: 0 });
+  });
+
+  it('writes a batch of 10,000 readings in ceil(items/25) calls, each item once', async () => {
+    const event = kinesisEvent(
+      Array.from({ length: 10_000 }, (_, index) => reading(`thing-${index % 100}`, at(index), { temperature: index, humidity: index / 2 })),
+    );
+    const response = await storeHandler()(event);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(dynamoMock.commandCalls(BatchWriteCommand)).toHaveLength(Math.ceil(20_000 / 25));
+    expect(table.puts).toBe(20_000);
+    expect(table.items.size).toBe(20_000);
+    expect(table.items.get(`thing-42/humidity|${micros(9942)}`)?.Value).toBe(4971);
+    expect(catalogueUpdates()).toHaveLength(200);
+    expect(summary()).toMatchObject({ records: 10_000, readingsStored: 10_000, itemsStored: 20_000, writeRequests: 800, catalogueUpdated: 200 });
+  });
+
+  it('puts a reading sent twice within one batch once, the later copy winning', async () => {
+    const event = kinesisEvent([reading('a', at(0), { t: 1 }), reading('b', at(0), { t: 2 }), reading('a', at(0), { t: 3 })]);
+    await expect(storeHandler()(event)).resolves.toEqual({ batchItemFailures: [] });
+    expect(writtenItems()).toHaveLength(2);
+    expect(table.items.get(`a/t|${micros(0)}`)?.Value).toBe(3);
+  });
+});
+
+describe('the same batch delivered twice', () => {
+  it('rewrites the same items: the table holds each once, with the same values', async () => {
+    const event = kinesisEvent(readings(60, 3));
+    const store = storeHandler();
+    await store(event);
+    const afterFirst = new Map(table.items);
+    await store(event);
+
+    expect(table.items).toEqual(afterFirst);
+    expect(table.items.size).toBe(60);
+    expect(table.puts).toBe(120);
+    // Each delivery puts every item exactly once.
+    const keys = writtenItems().map(({ PutRequest }) => `${PutRequest?.Item?.ThingID}|${PutRequest?.Item?.Timestamp}`);
+    expect(keys.slice(0, 60)).toEqual(keys.slice(60));
+    expect(new Set(keys.slice(0, 60)).size).toBe(60);
+  });
+});
+
+describe('throttling and UnprocessedItems', () => {
+  it('retries a throttled call with jittered backoff, then stores everything', async () => {
+    dynamoMock.on(BatchWriteCommand).rejectsOnce(throttled()).rejectsOnce(throttled()).callsFake((input) => table.batchWrite(input));
+    const response = await storeHandler()(kinesisEvent(readings(10)));
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(table.items.size).toBe(10);
+    expect(dynamoMock.commandCalls(BatchWriteCommand)).toHaveLength(3);
+    // random() = 0.5 of a ceiling of 50 ms, then 100 ms.
+    expect(delays).toEqual([25, 50]);
+    expect(summary()).toMatchObject({ itemsStored: 10, writeRequests: 3, writeRetries: 2 });
+  });
+
+  it('sends only the unprocessed items again until they are stored', async () => {
+    let round = 0;
+    dynamoMock.on(BatchWriteCommand).callsFake((input) => {
+      round++;
+      // DynamoDB leaves every other item for the first two rounds.
+      return table.batchWrite(input, (item) => round <= 2 && item.Value % 2 === 0);
+    });
+    const response = await storeHandler()(kinesisEvent(readings(10)));
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(table.items.size).toBe(10);
+    const sizes = dynamoMock.commandCalls(BatchWriteCommand).map((call) => call.args[0].input.RequestItems?.[THINGS]?.length);
+    expect(sizes).toEqual([10, 5, 5]);
+    expect(summary()).toMatchObject({ itemsStored: 10, writeRetries: 2 });
+  });
+
+  it('gives up after the bounded attempts and names the first record with an unstored item', async () => {
+    // Items of readings 30 and 40 are never processed; 60 readings make chunks of 25, 25 and 10.
+    dynamoMock.on(BatchWriteCommand).callsFake((input) => table.batchWrite(input, (item) => item.Value === 30 || item.Value === 40));
+    const event = kinesisEvent(readings(60));
+    const response = await storeHandler()(event);
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumberOf(30) }] });
+    const callsWithItem30 = writtenItems().filter(({ PutRequest }) => PutRequest?.Item?.Value === 30);
+    expect(callsWithItem30).toHaveLength(DEFAULT_RETRY_POLICY.maxAttempts);
+    // Every record before the failure is stored, once.
+    for (let index = 0; index < 30; index++) expect(table.items.has(`thing-0/temperature|${micros(index)}`)).toBe(true);
+    expect(table.items.has(`thing-0/temperature|${micros(30)}`)).toBe(false);
+    expect(log.warn).toHaveBeenCalledWith(expect.stringContaining('partly stored'), expect.objectContaining({ resumeFromSequenceNumber: sequenceNumberOf(30) }));
+  });
+
+  it('does not retry an error a retry cannot fix, and names the first record of the failed call', async () => {
+    dynamoMock.on(BatchWriteCommand).callsFake((input: BatchWriteCommandInput) => {
+      const items = input.RequestItems?.[THINGS] ?? [];
+      if (items.some(({ PutRequest }) => PutRequest?.Item?.Value === 27)) throw new ResourceNotFoundException({ message: 'Requested resource not found', $metadata: {} });
+      return table.batchWrite(input);
+    });
+    const response = await storeHandler()(kinesisEvent(readings(60)));
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumberOf(25) }] });
+    expect(writtenItems().filter(({ PutRequest }) => PutRequest?.Item?.Value === 27)).toHaveLength(1);
+    expect(log.warn.mock.calls[0]?.[1]).toMatchObject({ errors: [expect.stringContaining('ResourceNotFoundException')] });
+  });
+
+  it('stops writing records Lambda will deliver again once an earlier one has failed', async () => {
+    dynamoMock.on(BatchWriteCommand).rejects(throttled());
+    const response = await storeHandler({ concurrency: 1 })(kinesisEvent(readings(60)));
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumberOf(0) }] });
+    // Only the first chunk was tried; the other two were left for the redelivery.
+    expect(dynamoMock.commandCalls(BatchWriteCommand)).toHaveLength(DEFAULT_RETRY_POLICY.maxAttempts);
+    expect(summary()).toMatchObject({ itemsStored: 0, itemsUnstored: 25, itemsNotAttempted: 35, writeRetries: DEFAULT_RETRY_POLICY.maxAttempts - 1 });
+    expect(catalogueUpdates()).toHaveLength(0);
+  });
+});
+
+describe('records that can never be stored', () => {
+  const poisoned = (): KinesisStreamEvent => kinesisEvent([...readings(3), '{"id": "broken"', ...readings(3).map((r, i) => ({ ...r, timestamp: at(10 + i) }))]);
+
+  it('sends a poison record in the middle of a batch to the failure queue and stores the rest', async () => {
+    const event = poisoned();
+    const response = await storeHandler()(event);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(table.items.size).toBe(6);
+    const bodies = queuedBodies();
+    expect(bodies).toEqual([
+      expect.objectContaining({
+        reason: expect.objectContaining({ code: 'not-json' }),
+        payload: '{"id": "broken"',
+        payloadEncoding: 'utf8',
+        sequenceNumber: sequenceNumberOf(3),
+        partitionKey: 'things/harrow/001',
+        shardId: 'shardId-000000000000',
+      }),
+    ]);
+    expect(sqsMock.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.QueueUrl).toBe(QUEUE);
+    expect(summary()).toMatchObject({ records: 7, readingsStored: 6, rejected: 1, rejectedQueued: 1, rejectedByCode: { 'not-json': 1 } });
+  });
+
+  it('queues many rejected records at most 10 per call', async () => {
+    const event = kinesisEvent(Array.from({ length: 23 }, (_, index) => reading(`t${index}`, at(index), {})));
+    await expect(storeHandler()(event)).resolves.toEqual({ batchItemFailures: [] });
+    expect(sqsMock.commandCalls(SendMessageBatchCommand).map((call) => call.args[0].input.Entries?.length)).toEqual([10, 10, 3]);
+    expect(new Set(queuedBodies().map((body) => body.sequenceNumber)).size).toBe(23);
+    expect(summary()).toMatchObject({ rejected: 23, rejectedQueued: 23, rejectedByCode: { 'no-metrics': 23 } });
+  });
+
+  it('retries a throttled queue call', async () => {
+    sqsMock.on(SendMessageBatchCommand).rejectsOnce(new RequestThrottled({ message: 'slow down', $metadata: {} })).resolves({ Successful: [], Failed: [] });
+    await expect(storeHandler()(poisoned())).resolves.toEqual({ batchItemFailures: [] });
+    expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(2);
+    expect(summary()).toMatchObject({ queueRetries: 1, rejectedQueued: 1 });
+  });
+
+  it('retries only the entries SQS failed on its side', async () => {
+    const event = kinesisEvent(['not json 1', ...readings(2), 'not json 2']);
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({ Successful: [{ Id: 'record-0', MessageId: 'm', MD5OfMessageBody: '' }], Failed: [{ Id: 'record-3', SenderFault: false, Code: 'InternalError' }] })
+      .resolves({ Successful: [], Failed: [] });
+    await expect(storeHandler()(event)).resolves.toEqual({ batchItemFailures: [] });
+    const ids = sqsMock.commandCalls(SendMessageBatchCommand).map((call) => call.args[0].input.Entries?.map((entry) => entry.Id));
+    expect(ids).toEqual([['record-0', 'record-3'], ['record-3']]);
+  });
+
+  it('hands a record back to Lambda when the failure queue will not take it, so it is not lost', async () => {
+    sqsMock.on(SendMessageBatchCommand).rejects(new QueueDoesNotExist({ message: 'The specified queue does not exist', $metadata: {} }));
+    const response = await storeHandler()(poisoned());
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumberOf(3) }] });
+    expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
+    expect(table.items.size).toBeGreaterThanOrEqual(3);
+    expect(summary()).toMatchObject({ rejected: 1, rejectedQueued: 0 });
+  });
+
+  it('names the earliest record SQS refused for the sender’s fault', async () => {
+    const event = kinesisEvent(['bad 0', 'bad 1', 'bad 2', ...readings(1)]);
+    sqsMock.on(SendMessageBatchCommand).resolves({
+      Successful: [{ Id: 'record-0', MessageId: 'm', MD5OfMessageBody: '' }],
+      Failed: [
+        { Id: 'record-2', SenderFault: true, Code: 'InvalidMessageContents' },
+        { Id: 'record-1', SenderFault: true, Code: 'InvalidMessageContents' },
+      ],
+    });
+    await expect(storeHandler()(event)).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumberOf(1) }] });
+    expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
+  });
+});
+
+describe('the series catalogue', () => {
+  it('updates each series once per batch with its newest reading, only if newer', async () => {
+    const event = kinesisEvent([
+      reading('a', at(5), { t: 1, h: 2 }),
+      reading('a', at(9), { t: 3 }),
+      reading('b', at(1), { t: 4 }),
+      reading('a', at(7), { t: 5 }),
+    ]);
+    await storeHandler()(event);
+
+    const updates = catalogueUpdates();
+    expect(updates.map((update) => [update.Key, update.ExpressionAttributeValues])).toEqual([
+      [{ ThingID: 'a/t' }, { ':timestamp': micros(9), ':value': 3 }],
+      [{ ThingID: 'a/h' }, { ':timestamp': micros(5), ':value': 2 }],
+      [{ ThingID: 'b/t' }, { ':timestamp': micros(1), ':value': 4 }],
+    ]);
+    for (const update of updates) {
+      expect(update).toMatchObject({
+        TableName: SERIES,
+        UpdateExpression: 'SET #timestamp = :timestamp, #value = :value',
+        ConditionExpression: 'attribute_not_exists(#timestamp) OR #timestamp < :timestamp',
+        ExpressionAttributeNames: { '#timestamp': 'LatestTimestamp', '#value': 'LatestValue' },
+      });
+    }
+  });
+
+  it('counts a series the catalogue already has newer as normal', async () => {
+    dynamoMock.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    await expect(storeHandler()(kinesisEvent(readings(4, 2)))).resolves.toEqual({ batchItemFailures: [] });
+    expect(catalogueUpdates()).toHaveLength(2);
+    expect(summary()).toMatchObject({ catalogueUpdated: 0, catalogueAlreadyNewer: 2, catalogueFailed: 0 });
+  });
+
+  it('retries a throttled update, and hands back the record of a series it could not update', async () => {
+    // thing-0 is throttled for good, thing-1 once.
+    let thing1Throttled = false;
+    dynamoMock.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
+      if (input.Key?.ThingID === 'thing-0/temperature') throw throttled();
+      if (!thing1Throttled) {
+        thing1Throttled = true;
+        throw throttled();
+      }
+      return {};
+    });
+    // Newest thing-0 reading is record 4; newest thing-1 reading is record 5.
+    const response = await storeHandler()(kinesisEvent(readings(6, 2)));
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumberOf(4) }] });
+    expect(table.items.size).toBe(6);
+    expect(catalogueUpdates().filter((update) => update.Key?.ThingID === 'thing-0/temperature')).toHaveLength(DEFAULT_RETRY_POLICY.maxAttempts);
+    expect(summary()).toMatchObject({ readingsStored: 6, catalogueUpdated: 1, catalogueFailed: 1, catalogueRetries: DEFAULT_RETRY_POLICY.maxAttempts });
+  });
+
+  it('only records series whose items were stored', async () => {
+    dynamoMock.on(BatchWriteCommand).callsFake((input) => table.batchWrite(input, (item) => item.ThingID.startsWith('thing-1/')));
+    await storeHandler()(kinesisEvent(readings(4, 2)));
+    expect(catalogueUpdates().map((update) => update.Key?.ThingID)).toEqual(['thing-0/temperature']);
+  });
+
+  it('is left alone when SERIES_TABLE is not set', async () => {
+    await storeHandler({}, { seriesTable: undefined })(kinesisEvent(readings(4, 2)));
+    expect(table.items.size).toBe(4);
+    expect(catalogueUpdates()).toHaveLength(0);
+  });
+});
+
+describe('the exported handler', () => {
+  it('reads its settings on first use and names every missing one', async () => {
+    const saved = { ...process.env };
+    delete process.env.THINGS_TABLE;
+    delete process.env.FAILURE_QUEUE_URL;
+    try {
+      const failure = handler(kinesisEvent(readings(1)));
+      await expect(failure).rejects.toBeInstanceOf(SettingsError);
+      await expect(failure).rejects.toThrow('THINGS_TABLE is missing; FAILURE_QUEUE_URL is missing');
+    } finally {
+      process.env = saved;
+    }
+    expect(dynamoMock.calls()).toHaveLength(0);
+  });
+});
