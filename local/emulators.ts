@@ -1,0 +1,71 @@
+/**
+ * The embedded AWS emulators from npm: dynalite (DynamoDB) and kinesalite (Kinesis),
+ * each on its own port, on LevelDB folders when persistent, in memory otherwise.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+// Neither package ships type declarations; both return a plain Node HTTP server.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite = require('dynalite') as (options: EmulatorOptions & { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const kinesalite = require('kinesalite') as (options: EmulatorOptions & { createStreamMs?: number; deleteStreamMs?: number; updateStreamMs?: number; shardLimit?: number }) => Server;
+
+interface EmulatorOptions {
+  /** LevelDB folder; in memory when absent. */
+  readonly path?: string;
+}
+
+export interface RunningEmulator {
+  /** `http://<host>:<port>`. */
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+export interface EmulatorStartOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** LevelDB folder; in memory when absent. */
+  readonly path?: string;
+}
+
+/** Most shards kinesalite lets one stream have (its default is 10). */
+export const KINESIS_SHARD_LIMIT = 50;
+
+async function listen(server: Server, name: string, options: EmulatorStartOptions): Promise<RunningEmulator> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const reason = error.code === 'EADDRINUSE' ? new Error(`${name} cannot listen on ${options.host}:${options.port}: the port is in use by another program`) : error;
+      // `close` also closes the emulator's LevelDB store, which would otherwise stay locked.
+      server.close(() => reject(reason));
+    });
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const endpoint = `http://${options.host}:${(server.address() as AddressInfo).port}`;
+  return {
+    endpoint,
+    async stop() {
+      // Keep-alive sockets of SDK clients would otherwise hold the close open; both
+      // emulators close their LevelDB store in `close`, so data is flushed first.
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
+
+export function startDynamoEmulator(options: EmulatorStartOptions): Promise<RunningEmulator> {
+  const server = dynalite({ ...(options.path === undefined ? {} : { path: options.path }), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  return listen(server, 'DynamoDB emulator (dynalite)', options);
+}
+
+export function startKinesisEmulator(options: EmulatorStartOptions): Promise<RunningEmulator> {
+  const server = kinesalite({
+    ...(options.path === undefined ? {} : { path: options.path }),
+    createStreamMs: 0,
+    deleteStreamMs: 0,
+    updateStreamMs: 0,
+    shardLimit: KINESIS_SHARD_LIMIT,
+  });
+  return listen(server, 'Kinesis emulator (kinesalite)', options);
+}

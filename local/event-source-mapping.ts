@@ -1,0 +1,408 @@
+/**
+ * A local Kinesis event source mapping: for one function, one poller per shard that
+ * reads the stream and invokes the function the way Lambda's mapping does, with the
+ * settings the stack gives the real one (handlers/contract.ts `EVENT_SOURCE`, batch size
+ * and window from the configuration):
+ *
+ * - batches of up to `batchSize` records, gathered for at most the batching window;
+ * - `ReportBatchItemFailures`: records before the lowest reported sequence number are
+ *   done, the rest is retried; an unusable report fails the whole batch;
+ * - a function error retries the batch, split in two first when bisecting is on;
+ * - every retry counts towards `maximumRetryAttempts`; records older than
+ *   `maximumRecordAgeSeconds` are not sent; either way the records given up on are
+ *   described to the on-failure destination (the failure queue) in Lambda's format;
+ * - one batch at a time per shard (parallelization factor 1), in stream order;
+ * - the position is checkpointed after every batch, so a restart resumes after it.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  ExpiredIteratorException,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type KinesisClient,
+  type _Record as KinesisRecord,
+} from '@aws-sdk/client-kinesis';
+import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { EVENT_SOURCE } from '../handlers/contract';
+import { CheckpointStore } from './checkpoints';
+import type { LocalFunction } from './lambda-runtime';
+
+export interface EventSourceSettings {
+  readonly batchSize: number;
+  readonly maximumBatchingWindowSeconds: number;
+  /** -1: retry until the records expire. */
+  readonly maximumRetryAttempts: number;
+  /** -1: records never expire. */
+  readonly maximumRecordAgeSeconds: number;
+  readonly bisectBatchOnFunctionError: boolean;
+  readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
+}
+
+/** The mapping settings the stack uses, with batch size and window as configured. */
+export function eventSourceSettings(overrides: Partial<Pick<EventSourceSettings, 'batchSize' | 'maximumBatchingWindowSeconds'>> = {}): EventSourceSettings {
+  return {
+    batchSize: overrides.batchSize ?? EVENT_SOURCE.batchSize,
+    maximumBatchingWindowSeconds: overrides.maximumBatchingWindowSeconds ?? EVENT_SOURCE.maximumBatchingWindowSeconds,
+    maximumRetryAttempts: EVENT_SOURCE.maximumRetryAttempts,
+    maximumRecordAgeSeconds: EVENT_SOURCE.maximumRecordAgeSeconds,
+    bisectBatchOnFunctionError: EVENT_SOURCE.bisectBatchOnFunctionError,
+    startingPosition: EVENT_SOURCE.startingPosition,
+  };
+}
+
+export type FailureCondition = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
+
+/** What Lambda sends to a Kinesis mapping's on-failure destination: a description of the records, not the records. */
+export interface FailureRecord {
+  readonly requestContext: { requestId: string; functionArn: string; condition: FailureCondition; approximateInvokeCount: number };
+  readonly responseContext: { statusCode: number; executedVersion: string; functionError?: string };
+  readonly version: '1.0';
+  readonly timestamp: string;
+  readonly KinesisBatchInfo: {
+    shardId: string;
+    startSequenceNumber: string;
+    endSequenceNumber: string;
+    approximateArrivalOfFirstRecord: string;
+    approximateArrivalOfLastRecord: string;
+    batchSize: number;
+    streamArn: string;
+  };
+}
+
+export interface MappingStats {
+  invocations: number;
+  /** Records the function finished (success, or past a reported failure). */
+  recordsDone: number;
+  retries: number;
+  /** Records given up on and described to the failure destination. */
+  recordsDiscarded: number;
+  /** Records fetched from the stream and not yet done. */
+  recordsPending: number;
+}
+
+export interface EventSourceMappingOptions {
+  readonly kinesis: KinesisClient;
+  readonly streamName: string;
+  readonly streamArn: string;
+  readonly shardIds: readonly string[];
+  readonly region: string;
+  readonly fn: LocalFunction;
+  readonly settings: EventSourceSettings;
+  readonly checkpoints: CheckpointStore;
+  /** The on-failure destination. */
+  readonly sendFailure: (record: FailureRecord) => Promise<void>;
+  readonly log: (line: string) => void;
+  /** Pause between polls of an empty shard. @default 200 */
+  readonly pollIntervalMs?: number;
+  /** First retry delay, doubled per attempt up to 10 s. @default 200 */
+  readonly retryBaseDelayMs?: number;
+}
+
+export interface EventSourceMapping {
+  stats(): MappingStats;
+  /** Stops fetching, lets the batch in flight finish (no new retries), and returns when every poller has stopped. */
+  stop(): Promise<void>;
+}
+
+interface Attempt {
+  readonly records: KinesisRecord[];
+  /** Failed invocations so far for these records. */
+  readonly failures: number;
+}
+
+const MAX_RETRY_DELAY_MS = 10_000;
+/** Upper bound of one invocation's payload, as Lambda's (6 MB); a batch stops growing before it. */
+const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+export function startEventSourceMapping(options: EventSourceMappingOptions): EventSourceMapping {
+  const pollers = options.shardIds.map((shardId) => new ShardPoller(options, shardId));
+  const running = pollers.map((poller) => poller.run());
+  return {
+    stats() {
+      const total: MappingStats = { invocations: 0, recordsDone: 0, retries: 0, recordsDiscarded: 0, recordsPending: 0 };
+      for (const poller of pollers) {
+        const counts = poller.stats();
+        for (const key of Object.keys(total) as (keyof MappingStats)[]) total[key] += counts[key];
+      }
+      return total;
+    },
+    async stop() {
+      for (const poller of pollers) poller.stop();
+      await Promise.all(running);
+    },
+  };
+}
+
+class ShardPoller {
+  private iterator: string | undefined;
+  /** Sequence number of the last record fetched, to renew an expired iterator. */
+  private lastFetched: string | undefined;
+  private readonly buffer: KinesisRecord[] = [];
+  /** The batch being delivered. */
+  private inFlight: readonly KinesisRecord[] = [];
+  private readonly counts = { invocations: 0, recordsDone: 0, retries: 0, recordsDiscarded: 0 };
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private readonly checkpointKey: string;
+  private readonly pollIntervalMs: number;
+  private readonly retryBaseDelayMs: number;
+
+  constructor(
+    private readonly options: EventSourceMappingOptions,
+    private readonly shardId: string,
+  ) {
+    this.checkpointKey = CheckpointStore.key(options.fn.name, shardId);
+    this.lastFetched = options.checkpoints.get(this.checkpointKey);
+    this.pollIntervalMs = options.pollIntervalMs ?? 200;
+    this.retryBaseDelayMs = options.retryBaseDelayMs ?? 200;
+  }
+
+  stats(): MappingStats {
+    return { ...this.counts, recordsPending: this.buffer.length + this.inFlight.length };
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.wake?.();
+  }
+
+  async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        const batch = await this.collectBatch();
+        if (batch.length > 0) {
+          this.inFlight = batch;
+          await this.deliver(batch);
+        }
+      } catch (error) {
+        // The emulator restarting or a network hiccup: keep the position and try again.
+        this.options.log(`${this.options.fn.name} ${this.shardId}: reading the stream failed (${(error as Error).message}); retrying`);
+        this.iterator = undefined;
+        await this.sleep(1000);
+      } finally {
+        this.inFlight = [];
+      }
+    }
+  }
+
+  /** Fills a batch up to the batch size, waiting at most the batching window once a record is in hand. */
+  private async collectBatch(): Promise<KinesisRecord[]> {
+    const { batchSize, maximumBatchingWindowSeconds } = this.options.settings;
+    let windowEnds = this.buffer.length > 0 ? Date.now() + maximumBatchingWindowSeconds * 1000 : undefined;
+    while (this.buffer.length < batchSize && !this.stopping) {
+      if (windowEnds !== undefined && Date.now() >= windowEnds) break;
+      const fetched = await this.fetch(batchSize - this.buffer.length);
+      if (this.buffer.length > 0 && windowEnds === undefined) windowEnds = Date.now() + maximumBatchingWindowSeconds * 1000;
+      if (fetched === 0) await this.sleep(Math.min(this.pollIntervalMs, windowEnds === undefined ? Infinity : Math.max(0, windowEnds - Date.now())));
+    }
+    // While stopping, what is in hand is still delivered once; what is not stays in the stream.
+    const batch: KinesisRecord[] = [];
+    let bytes = 0;
+    while (batch.length < batchSize && this.buffer.length > 0) {
+      const size = (this.buffer[0]?.Data?.length ?? 0) * 1.34 + 512;
+      if (batch.length > 0 && bytes + size > MAX_PAYLOAD_BYTES) break;
+      bytes += size;
+      batch.push(this.buffer.shift() as KinesisRecord);
+    }
+    return batch;
+  }
+
+  private async fetch(limit: number): Promise<number> {
+    const kinesis = this.options.kinesis;
+    if (this.iterator === undefined) {
+      const position =
+        this.lastFetched !== undefined
+          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const, StartingSequenceNumber: this.lastFetched }
+          : { ShardIteratorType: this.options.settings.startingPosition };
+      const { ShardIterator } = await kinesis.send(new GetShardIteratorCommand({ StreamName: this.options.streamName, ShardId: this.shardId, ...position }));
+      this.iterator = ShardIterator;
+    }
+    let page;
+    try {
+      page = await kinesis.send(new GetRecordsCommand({ ShardIterator: this.iterator, Limit: limit }));
+    } catch (error) {
+      if (error instanceof ExpiredIteratorException) {
+        this.iterator = undefined;
+        return 0;
+      }
+      throw error;
+    }
+    const records = page.Records ?? [];
+    this.iterator = page.NextShardIterator;
+    if (this.iterator === undefined) {
+      this.options.log(`${this.options.fn.name} ${this.shardId}: the shard is closed; its poller stops`);
+      this.stopping = true;
+    }
+    if (records.length > 0) {
+      this.buffer.push(...records);
+      this.lastFetched = records[records.length - 1]?.SequenceNumber;
+    }
+    return records.length;
+  }
+
+  /** Runs one batch to the end: done, or given up on and described to the failure destination. */
+  private async deliver(batch: KinesisRecord[]): Promise<void> {
+    const { maximumRetryAttempts, bisectBatchOnFunctionError } = this.options.settings;
+    const queue: Attempt[] = [{ records: batch, failures: 0 }];
+    while (queue.length > 0) {
+      const attempt = queue.shift() as Attempt;
+      const records = await this.dropExpired(attempt);
+      if (records === undefined) return;
+      if (records.length === 0) continue;
+
+      const outcome = await this.options.fn.invoke(this.event(records));
+      this.counts.invocations += 1;
+      const failedAt = outcome.ok ? firstFailure(outcome.response, records) : 'error';
+      if (failedAt === undefined) {
+        this.finish(records, 'done');
+        continue;
+      }
+
+      const reason = outcome.ok ? (failedAt === 'error' ? 'an unusable batchItemFailures report' : 'a reported item failure') : `${outcome.errorType}: ${outcome.errorMessage}`;
+      let remaining = records;
+      if (typeof failedAt === 'number') {
+        if (failedAt > 0) this.finish(records.slice(0, failedAt), 'done');
+        remaining = records.slice(failedAt);
+      }
+      const failures = attempt.failures + 1;
+      if (maximumRetryAttempts >= 0 && failures > maximumRetryAttempts) {
+        this.options.log(`${this.options.fn.name} ${this.shardId}: giving up on ${remaining.length} record(s) after ${failures} attempts (${reason})`);
+        const sent = await this.sendFailure(remaining, 'RetryAttemptsExhausted', failures, outcome.ok ? undefined : 'Unhandled');
+        if (!sent) return;
+        this.finish(remaining, 'discarded');
+        continue;
+      }
+      this.counts.retries += 1;
+      this.options.log(`${this.options.fn.name} ${this.shardId}: retry ${failures} of ${maximumRetryAttempts} for ${remaining.length} record(s) (${reason})`);
+      await this.sleep(Math.min(MAX_RETRY_DELAY_MS, this.retryBaseDelayMs * 2 ** (failures - 1)));
+      // Stopping: leave the rest in the stream, unacknowledged, for the next start.
+      if (this.stopping) return this.abandon();
+      if (failedAt === 'error' && bisectBatchOnFunctionError && remaining.length > 1) {
+        const half = Math.ceil(remaining.length / 2);
+        queue.unshift({ records: remaining.slice(0, half), failures }, { records: remaining.slice(half), failures });
+      } else {
+        queue.unshift({ records: remaining, failures });
+      }
+    }
+  }
+
+  /**
+   * Records past the maximum age are not sent; they form a prefix, since the shard is in
+   * arrival order. `undefined` when the failure destination could not take them (stopping).
+   */
+  private async dropExpired(attempt: Attempt): Promise<KinesisRecord[] | undefined> {
+    const maxAge = this.options.settings.maximumRecordAgeSeconds;
+    if (maxAge < 0) return attempt.records;
+    const oldest = Date.now() - maxAge * 1000;
+    const expired = attempt.records.findIndex((record) => (record.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) >= oldest);
+    const cut = expired < 0 ? attempt.records.length : expired;
+    if (cut === 0) return attempt.records;
+    const old = attempt.records.slice(0, cut);
+    this.options.log(`${this.options.fn.name} ${this.shardId}: ${old.length} record(s) older than ${maxAge} s are not processed`);
+    if (!(await this.sendFailure(old, 'RecordAgeExceeded', attempt.failures))) return undefined;
+    this.finish(old, 'discarded');
+    return attempt.records.slice(cut);
+  }
+
+  private finish(records: KinesisRecord[], how: 'done' | 'discarded'): void {
+    const last = records[records.length - 1]?.SequenceNumber;
+    if (last === undefined) return;
+    this.options.checkpoints.set(this.checkpointKey, last);
+    if (how === 'done') this.counts.recordsDone += records.length;
+    else this.counts.recordsDiscarded += records.length;
+  }
+
+  /** Forgets records in hand so the next start reads them again from the checkpoint. */
+  private abandon(): void {
+    this.buffer.length = 0;
+  }
+
+  /** Sends the description of `records` to the failure destination, retrying until it is taken or the poller stops. */
+  private async sendFailure(records: KinesisRecord[], condition: FailureCondition, invokeCount: number, functionError?: string): Promise<boolean> {
+    const first = records[0] as KinesisRecord;
+    const last = records[records.length - 1] as KinesisRecord;
+    const failure: FailureRecord = {
+      requestContext: { requestId: randomUUID(), functionArn: this.options.fn.arn, condition, approximateInvokeCount: invokeCount },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', ...(functionError === undefined ? {} : { functionError }) },
+      version: '1.0',
+      timestamp: new Date().toISOString(),
+      KinesisBatchInfo: {
+        shardId: this.shardId,
+        startSequenceNumber: first.SequenceNumber ?? '',
+        endSequenceNumber: last.SequenceNumber ?? '',
+        approximateArrivalOfFirstRecord: (first.ApproximateArrivalTimestamp ?? new Date()).toISOString(),
+        approximateArrivalOfLastRecord: (last.ApproximateArrivalTimestamp ?? new Date()).toISOString(),
+        batchSize: records.length,
+        streamArn: this.options.streamArn,
+      },
+    };
+    for (let attempt = 0; !this.stopping || attempt === 0; attempt += 1) {
+      try {
+        await this.options.sendFailure(failure);
+        return true;
+      } catch (error) {
+        this.options.log(`${this.options.fn.name} ${this.shardId}: the failure destination refused a record (${(error as Error).message}); retrying`);
+        await this.sleep(Math.min(MAX_RETRY_DELAY_MS, this.retryBaseDelayMs * 2 ** attempt));
+      }
+    }
+    this.abandon();
+    return false;
+  }
+
+  private event(records: KinesisRecord[]): KinesisStreamEvent {
+    return { Records: records.map((record) => this.eventRecord(record)) };
+  }
+
+  private eventRecord(record: KinesisRecord): KinesisStreamRecord {
+    const sequenceNumber = record.SequenceNumber ?? '';
+    return {
+      kinesis: {
+        kinesisSchemaVersion: '1.0',
+        partitionKey: record.PartitionKey ?? '',
+        sequenceNumber,
+        data: Buffer.from(record.Data ?? new Uint8Array()).toString('base64'),
+        approximateArrivalTimestamp: (record.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) / 1000,
+      },
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventID: `${this.shardId}:${sequenceNumber}`,
+      eventName: 'aws:kinesis:record',
+      invokeIdentityArn: `${this.options.fn.arn.replace(':lambda:', ':iam:').replace(/:function:.*$/, '')}:role/${this.options.fn.name}`,
+      awsRegion: this.options.region,
+      eventSourceARN: this.options.streamArn,
+    };
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping || ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
+
+/**
+ * Where a `ReportBatchItemFailures` answer says to resume: `undefined` when the batch
+ * succeeded (no answer, no list, an empty list), the index of the lowest reported
+ * record, or `'error'` when an identifier is missing, empty or not in the batch.
+ */
+export function firstFailure(response: unknown, records: readonly KinesisRecord[]): number | 'error' | undefined {
+  if (response === null || typeof response !== 'object') return undefined;
+  const failures = (response as { batchItemFailures?: unknown }).batchItemFailures;
+  if (failures === undefined || failures === null) return undefined;
+  if (!Array.isArray(failures)) return 'error';
+  if (failures.length === 0) return undefined;
+  let lowest: number | undefined;
+  for (const failure of failures) {
+    const identifier = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
+    const index = typeof identifier === 'string' && identifier !== '' ? records.findIndex((record) => record.SequenceNumber === identifier) : -1;
+    if (index < 0) return 'error';
+    lowest = lowest === undefined ? index : Math.min(lowest, index);
+  }
+  return lowest;
+}

@@ -1,0 +1,148 @@
+/**
+ * The local stand-in for the API Gateway ingest API (SPEC §2-4): the same paths, the same
+ * draft-04 JSON Schemas (compiled from handlers/reading.ts, as the API Gateway models
+ * are), an API key in `x-api-key`, the partition key from `Data.id`, and answers shaped
+ * like API Gateway's: `{"message": ...}` on errors, Kinesis' own result on success.
+ *
+ * Checks run in API Gateway's order: route, API key, content type, body. Where API
+ * Gateway's answer is famously unhelpful (403 "Missing Authentication Token" for an
+ * unknown path) this endpoint says what is wrong instead.
+ */
+import { randomUUID } from 'node:crypto';
+import { KinesisClient, PutRecordCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv-draft-04';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { batchIngestBodySchema, ID_FIELD, ingestReadings, singleIngestBodySchema } from '../handlers/reading';
+
+export const INGEST_STAGE = 'prod';
+/** Stage-relative paths: PUT one reading (PutRecord), POST a batch (PutRecords). */
+export const INGEST_PATHS = {
+  single: `/${INGEST_STAGE}/thingsstream`,
+  batch: `/${INGEST_STAGE}/thingsstream/batch`,
+} as const;
+
+/** API Gateway's largest request payload. */
+export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+export interface IngestApiOptions {
+  readonly kinesis: KinesisClient;
+  readonly streamName: string;
+  readonly apiKey: string;
+  /** Where integration failures are reported (the caller only sees "Internal server error", as on AWS). */
+  readonly logError?: (message: string) => void;
+}
+
+type Reading = Record<string, unknown>;
+
+interface ValidBody {
+  readonly readings: Reading[];
+}
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+const validators: Record<keyof typeof INGEST_PATHS, ValidateFunction> = {
+  single: ajv.compile(singleIngestBodySchema),
+  batch: ajv.compile(batchIngestBodySchema),
+};
+
+/** One line per schema violation, in the spirit of API Gateway's `validationErrorString`. */
+function schemaErrors(errors: readonly ErrorObject[] | null | undefined): string[] {
+  return (errors ?? []).map((error) => `${error.instancePath === '' ? 'body' : error.instancePath} ${error.message ?? 'is invalid'}`);
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function buildIngestApi(options: IngestApiOptions): FastifyInstance {
+  const app = Fastify({ bodyLimit: MAX_PAYLOAD_BYTES });
+
+  // Parse JSON ourselves: the message for a syntax error is ours, and `__proto__` keys
+  // stay plain data exactly as API Gateway would pass them on.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  // Like API Gateway, a request without a content type is taken as JSON.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) =>
+    request.headers['content-type'] === undefined
+      ? done(null, body)
+      : done(new HttpError(415, `Unsupported Media Type: send the body as application/json, not ${request.headers['content-type']}`), undefined),
+  );
+
+  const checkKey = async (request: FastifyRequest): Promise<void> => {
+    if (request.headers['x-api-key'] !== options.apiKey) {
+      throw new HttpError(403, 'Forbidden: send a valid API key in the x-api-key header');
+    }
+  };
+
+  const validate = (route: keyof typeof INGEST_PATHS, raw: unknown): ValidBody => {
+    if (typeof raw !== 'string' || raw.trim() === '') throw new HttpError(400, 'Invalid request body: the body is empty; send {"Data": {...}}');
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch (error) {
+      throw new HttpError(400, `Invalid request body: not valid JSON (${(error as Error).message})`);
+    }
+    const validator = validators[route];
+    if (!validator(body)) {
+      const errors = schemaErrors(validator.errors);
+      // The parser rejects whatever the schema rejects and words it for a person.
+      const parsed = ingestReadings(body);
+      const reason = parsed.ok ? errors[0] : parsed.error.message;
+      const shape = route === 'single' ? ' (a batch {"Data": [...]} goes to POST ' + INGEST_PATHS.batch + ')' : '';
+      throw new HttpError(400, `Invalid request body: ${reason}${Array.isArray((body as { Data?: unknown })?.Data) ? shape : ''}`, { errors });
+    }
+    const data = (body as { Data: Reading | Reading[] }).Data;
+    return { readings: Array.isArray(data) ? data : [data] };
+  };
+
+  const record = (reading: Reading) => ({ Data: Buffer.from(JSON.stringify(reading)), PartitionKey: reading[ID_FIELD] as string });
+
+  app.put(INGEST_PATHS.single, { onRequest: checkKey }, async (request, reply) => {
+    const [reading] = validate('single', request.body).readings as [Reading];
+    const result = await options.kinesis.send(new PutRecordCommand({ StreamName: options.streamName, ...record(reading) }));
+    return send(reply, 200, { SequenceNumber: result.SequenceNumber, ShardId: result.ShardId });
+  });
+
+  app.post(INGEST_PATHS.batch, { onRequest: checkKey }, async (request, reply) => {
+    const { readings } = validate('batch', request.body);
+    const result = await options.kinesis.send(new PutRecordsCommand({ StreamName: options.streamName, Records: readings.map(record) }));
+    return send(reply, 200, { FailedRecordCount: result.FailedRecordCount ?? 0, Records: result.Records ?? [] });
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const known = Object.entries(INGEST_PATHS).find(([, route]) => route === path.replace(/\/$/, ''));
+    if (known !== undefined) {
+      const allowed = known[0] === 'single' ? 'PUT' : 'POST';
+      reply.header('allow', allowed);
+      return send(reply, 405, { message: `Method Not Allowed: use ${allowed} ${known[1]}` });
+    }
+    return send(reply, 404, {
+      message: `Not Found: no resource ${request.method} ${path}; send readings with PUT ${INGEST_PATHS.single} or POST ${INGEST_PATHS.batch}`,
+    });
+  });
+
+  app.setErrorHandler(async (error: Error & { statusCode?: number; code?: string; name: string }, request, reply) => {
+    if (error instanceof HttpError) return send(reply, error.status, { message: error.message, ...error.extra });
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send(reply, 413, { message: `Request Too Long: the body is over ${MAX_PAYLOAD_BYTES / 1024 / 1024} MB` });
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 && error.code?.startsWith('FST_')) {
+      return send(reply, error.statusCode, { message: error.message });
+    }
+    // Errors from Kinesis: the caller's fault gets a 4xx, ours a 500; never a 200.
+    if (error.name === 'ProvisionedThroughputExceededException') return send(reply, 429, { message: 'Too Many Requests: the stream is over its throughput, retry with backoff' });
+    if (error.name === 'ValidationException' || error.name === 'InvalidArgumentException') return send(reply, 400, { message: `Invalid request: ${error.message}` });
+    options.logError?.(`ingest ${request.method} ${request.url} failed: ${error.name}: ${error.message}`);
+    return send(reply, 500, { message: 'Internal server error' });
+  });
+
+  return app;
+}
+
+function send(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.status(status).header('content-type', 'application/json').header('x-amzn-requestid', randomUUID()).send(JSON.stringify(body));
+}
