@@ -1,0 +1,264 @@
+/**
+ * Route tests: every endpoint through real requests (see http-client.ts), each bad parameter, error
+ * bodies, security headers and the dashboard's files.
+ */
+import { buildApp } from '../../web/app';
+import { PAGE_LIMITS } from '../../web/query';
+import { InMemoryRepository, type ReadingPoint, type ReadingsRepository } from '../../web/repository';
+import { listen, type TestClient } from './http-client';
+
+const SERIES = 'things/harrow/001/temperature';
+const XSS = '<img src=x onerror=alert(1)>/temperature';
+
+const points: ReadingPoint[] = Array.from({ length: 12 }, (_, minute) => ({
+  timestamp: `2016-09-09T13:${String(minute * 5).padStart(2, '0')}:07.381019Z`,
+  value: 16 + minute,
+}));
+
+function seeded(): InMemoryRepository {
+  const repository = new InMemoryRepository();
+  for (const point of points) repository.putReading(SERIES, point);
+  repository.putReading(XSS, { timestamp: '2016-09-09T13:00:00.000000Z', value: 1 });
+  repository.putThresholds(SERIES, { min: 18, max: 25 });
+  repository.putAlert(SERIES, { timestamp: points[10]?.timestamp as string, kind: 'breach', value: 26, minThreshold: 18, maxThreshold: 25, messageId: 'msg-1' });
+  return repository;
+}
+
+let client: TestClient;
+beforeAll(async () => {
+  client = await listen(buildApp({ repository: seeded() }));
+});
+afterAll(() => client.close());
+
+const get = (url: string) => client.get(url);
+const query = (path: string, parameters: Record<string, string>) => get(`${path}?${new URLSearchParams(parameters)}`);
+
+describe('GET /healthz', () => {
+  test('answers ok without touching the data store', async () => {
+    const failing = await listen(buildApp({ repository: failingRepository(new Error('down')), assets: new Map() }));
+    const response = await failing.get('/healthz');
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ status: 'ok' });
+    expect(response.headers['cache-control']).toBe('no-store');
+    await failing.close();
+  });
+});
+
+describe('GET /api/series', () => {
+  test('lists every series with latest value and status', async () => {
+    const response = await get('/api/series');
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      series: [
+        { series: XSS, thingId: '<img src=x onerror=alert(1)>', metric: 'temperature', latestTimestamp: '2016-09-09T13:00:00.000000Z', latestValue: 1, minThreshold: null, maxThreshold: null, status: 'no-threshold' },
+        { series: SERIES, thingId: 'things/harrow/001', metric: 'temperature', latestTimestamp: points[11]?.timestamp, latestValue: 27, minThreshold: 18, maxThreshold: 25, status: 'breached' },
+      ],
+    });
+  });
+
+  test('rejects a parameter it does not take', async () => {
+    const response = await get('/api/series?thing=x');
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ error: 'bad-parameter', parameter: 'thing' });
+  });
+});
+
+describe('GET /api/readings', () => {
+  test('returns a range oldest first by default', async () => {
+    const response = await query('/api/readings', { thing: SERIES });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ thing: SERIES, order: 'asc', items: points, nextCursor: null });
+  });
+
+  test('pages with the cursor it returns, newest first on request', async () => {
+    const seen: ReadingPoint[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const parameters: Record<string, string> = { thing: SERIES, order: 'desc', limit: '5', ...(cursor === null ? {} : { cursor }) };
+      const body = (await query('/api/readings', parameters)).json() as { items: ReadingPoint[]; nextCursor: string | null };
+      seen.push(...body.items);
+      cursor = body.nextCursor;
+      pages += 1;
+    } while (cursor !== null && pages < 10);
+    expect(pages).toBe(3);
+    expect(seen).toEqual([...points].reverse());
+  });
+
+  test.each([
+    ['ISO 8601 UTC', '2016-09-09T13:10:07.381019Z', '2016-09-09T13:25:07.381019Z'],
+    ["the seed's form", '2016-09-09 13:10:07.381019', '2016-09-09 13:25:07.381019'],
+    ['ISO 8601 with an offset', '2016-09-09T14:10:07.381019+01:00', '2016-09-09T14:25:07.381019+01:00'],
+    // Milliseconds cannot name .381019 exactly: the nearest instants around it.
+    ['epoch milliseconds', String(Date.UTC(2016, 8, 9, 13, 10, 7, 381)), String(Date.UTC(2016, 8, 9, 13, 25, 7, 382))],
+  ])('takes from/to in %s, both inclusive', async (_form, from, to) => {
+    const response = await query('/api/readings', { thing: SERIES, from, to });
+    expect(response.statusCode).toBe(200);
+    expect((response.json() as { items: ReadingPoint[] }).items.map((point) => point.value)).toEqual([18, 19, 20, 21]);
+  });
+
+  test('returns an empty page for a series with no readings', async () => {
+    const response = await query('/api/readings', { thing: 'things/unknown/x' });
+    expect(response.json()).toEqual({ thing: 'things/unknown/x', order: 'asc', items: [], nextCursor: null });
+  });
+
+  const firstCursor = async () => ((await query('/api/readings', { thing: SERIES, limit: '2' })).json() as { nextCursor: string }).nextCursor;
+
+  test.each<[string, Record<string, string> | string, string, RegExp]>([
+    ['no thing', {}, 'thing', /required/],
+    ['a blank thing', { thing: '  ' }, 'thing', /required/],
+    ['a thing longer than a DynamoDB key', { thing: 'x'.repeat(2049) }, 'thing', /2048 bytes/],
+    ['a from that is no time', { thing: SERIES, from: 'yesterday' }, 'from', /"from": "yesterday" is not a recognised time/],
+    ['a from on a day that does not exist', { thing: SERIES, from: '2016-02-30T00:00:00Z' }, 'from', /does not exist/],
+    ['a to that is no time', { thing: SERIES, to: '13:00' }, 'to', /not a recognised time/],
+    ['an epoch beyond the year 9999', { thing: SERIES, to: '999999999999999' }, 'to', /epoch milliseconds/],
+    ['a to before from', { thing: SERIES, from: '2016-09-09T14:00:00Z', to: '2016-09-09T13:00:00Z' }, 'to', /before "from"/],
+    ['a zero limit', { thing: SERIES, limit: '0' }, 'limit', /from 1 to 5000/],
+    ['a limit above the cap', { thing: SERIES, limit: String(PAGE_LIMITS.max + 1) }, 'limit', /from 1 to 5000/],
+    ['a fractional limit', { thing: SERIES, limit: '2.5' }, 'limit', /whole number/],
+    ['a limit that is no number', { thing: SERIES, limit: 'ten' }, 'limit', /whole number/],
+    ['an unknown order', { thing: SERIES, order: 'newest' }, 'order', /"asc".*"desc"/],
+    ['a cursor this API never issued', { thing: SERIES, cursor: 'not-a-cursor' }, 'cursor', /not one this API issued/],
+    ['an unknown parameter', { thing: SERIES, lmit: '5' }, 'lmit', /unknown parameter "lmit"/],
+    ['a repeated parameter', `thing=${SERIES}&limit=1&limit=2`, 'limit', /once/],
+    ['an unencoded "+" in a zone', `thing=${SERIES}&from=2016-09-09T13:00:00+01:00`, 'from', /%2B/],
+  ])('answers 400 naming the parameter for %s', async (_case, parameters, parameter, message) => {
+    const response = typeof parameters === 'string' ? await get(`/api/readings?${parameters}`) : await query('/api/readings', parameters);
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    const body = response.json() as { error: string; parameter: string; message: string };
+    expect(body.error).toBe('bad-parameter');
+    expect(body.parameter).toBe(parameter);
+    expect(body.message).toMatch(message);
+  });
+
+  test('answers 400 for a cursor used with a range it does not belong to', async () => {
+    const cursor = await firstCursor();
+    const response = await query('/api/readings', { thing: SERIES, cursor, from: '2016-09-09T13:30:00Z' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ parameter: 'cursor', message: expect.stringMatching(/another time range/) });
+  });
+});
+
+describe('GET /api/alerts', () => {
+  test('returns the alert history of a series in a range', async () => {
+    const response = await query('/api/alerts', { thing: SERIES, from: '2016-09-09T13:00:00Z', to: '2016-09-09T14:00:00Z' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      thing: SERIES,
+      order: 'asc',
+      items: [{ timestamp: points[10]?.timestamp, kind: 'breach', value: 26, minThreshold: 18, maxThreshold: 25, messageId: 'msg-1' }],
+      nextCursor: null,
+    });
+    const before = await query('/api/alerts', { thing: SERIES, to: '2016-09-09T13:00:00Z' });
+    expect((before.json() as { items: unknown[] }).items).toEqual([]);
+  });
+
+  test.each([
+    [{}, 'thing'],
+    [{ thing: SERIES, from: 'soon' }, 'from'],
+    [{ thing: SERIES, to: 'later' }, 'to'],
+    [{ thing: SERIES, limit: '-1' }, 'limit'],
+    [{ thing: SERIES, order: 'up' }, 'order'],
+    [{ thing: SERIES, cursor: '!!' }, 'cursor'],
+    [{ thing: SERIES, kind: 'breach' }, 'kind'],
+  ])('answers 400 naming the bad parameter (%j)', async (parameters, parameter) => {
+    const response = await query('/api/alerts', parameters as Record<string, string>);
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ error: 'bad-parameter', parameter });
+  });
+});
+
+describe('GET /api/thresholds', () => {
+  test('returns the bounds of a series, or nulls when it has none', async () => {
+    expect((await query('/api/thresholds', { thing: SERIES })).json()).toEqual({ thing: SERIES, minThreshold: 18, maxThreshold: 25 });
+    expect((await query('/api/thresholds', { thing: XSS })).json()).toEqual({ thing: XSS, minThreshold: null, maxThreshold: null });
+  });
+
+  test.each([
+    [{}, 'thing'],
+    [{ thing: '' }, 'thing'],
+    [{ thing: SERIES, from: '2016-09-09' }, 'from'],
+  ])('answers 400 naming the bad parameter (%j)', async (parameters, parameter) => {
+    const response = await query('/api/thresholds', parameters as Record<string, string>);
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ error: 'bad-parameter', parameter });
+  });
+});
+
+function failingRepository(error: Error): ReadingsRepository {
+  const fail = async () => {
+    throw error;
+  };
+  return { listSeries: fail, readings: fail, alerts: fail, thresholds: fail };
+}
+
+describe('errors', () => {
+  test('an unknown path is a JSON 404', async () => {
+    const response = await get('/api/nothing?x=1');
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({ error: 'not-found', message: 'Nothing at GET /api/nothing' });
+  });
+
+  test('a failure in the data store is a 500 that reveals no internal message or stack', async () => {
+    const secret = new Error('Requested resource not found: Table: arn:aws:dynamodb:eu-west-2:123456789012:table/iot-things');
+    const failing = await listen(buildApp({ repository: failingRepository(secret), assets: new Map() }));
+    for (const url of ['/api/series', `/api/readings?thing=${SERIES}`, `/api/alerts?thing=${SERIES}`, `/api/thresholds?thing=${SERIES}`]) {
+      const response = await failing.get(url);
+      expect(response.statusCode).toBe(500);
+      const body = response.json() as { error: string; message: string };
+      expect(body.error).toBe('internal');
+      expect(response.body).not.toMatch(/arn:aws|iot-things|123456789012|at .*\.ts|stack/);
+    }
+    await failing.close();
+  });
+
+  test('throttling by the data store is a 503 the client may retry', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
+    const failing = await listen(buildApp({ repository: failingRepository(throttled), assets: new Map() }));
+    const response = await failing.get('/api/series');
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('1');
+    expect(response.json()).toMatchObject({ error: 'unavailable' });
+    await failing.close();
+  });
+});
+
+describe('security headers', () => {
+  test.each(['/', '/api/series', '/api/readings?limit=x', '/missing'])('%s carries a self-only CSP and the usual hardening headers', async (url) => {
+    const response = await get(url);
+    const csp = String(response.headers['content-security-policy']);
+    expect(csp).toMatch(/default-src 'self'/);
+    expect(csp).toMatch(/script-src 'self'(;|$)/);
+    expect(csp).toMatch(/object-src 'none'/);
+    expect(csp).toMatch(/frame-ancestors 'none'/);
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|upgrade-insecure-requests/);
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(response.headers['referrer-policy']).toBe('no-referrer');
+  });
+});
+
+describe('GET / (dashboard)', () => {
+  test('serves the page and its bundled script and stylesheet from the app itself', async () => {
+    const page = await get('/');
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.headers['cache-control']).toBe('no-cache');
+    const script = /<script defer src="(\/assets\/main-[A-Z0-9]+\.js)"><\/script>/.exec(page.body)?.[1];
+    const style = /<link rel="stylesheet" href="(\/assets\/main-[A-Z0-9]+\.css)">/.exec(page.body)?.[1];
+    expect(script).toBeDefined();
+    expect(style).toBeDefined();
+    // Nothing is loaded from another origin.
+    expect(page.body).not.toMatch(/(src|href)="(https?:)?\/\//);
+
+    const js = await get(script as string);
+    expect(js.statusCode).toBe(200);
+    expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(js.headers['cache-control']).toContain('immutable');
+    expect(js.body).toContain('uplot'); // uPlot's own class names: the library is inside the bundle
+    const css = await get(style as string);
+    expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(css.body).toContain('.u-legend');
+  });
+});

@@ -1,0 +1,240 @@
+/**
+ * The repository contract, run against both implementations: DynamoDB (on the embedded
+ * dynalite, with the contract's tables) and memory (used by tests and the benchmark),
+ * so the in-memory twin cannot drift from what the app does on AWS.
+ */
+import { BatchWriteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDynamoRepository } from '../../web/dynamo-repository';
+import { InMemoryRepository, type AlertRecord, type Page, type RangeQuery, type ReadingPoint, type ReadingsRepository } from '../../web/repository';
+import { startDynalite, type DynaliteHarness } from '../handlers/dynalite-harness';
+
+const TEMPERATURE = 'things/harrow/001/temperature';
+const HUMIDITY = 'things/harrow/001/humidity';
+const CONTRADICTORY = 'things/kew/7/pressure';
+const MAX_ONLY = 'things/kew/7/co2';
+
+/** 25 readings a minute apart from 13:00, values 15..39. */
+const temperature: ReadingPoint[] = Array.from({ length: 25 }, (_, minute) => ({
+  timestamp: `2016-09-09T13:${String(minute).padStart(2, '0')}:00.000000Z`,
+  value: 15 + minute,
+}));
+const humidity: ReadingPoint[] = [
+  { timestamp: '2016-09-09T13:00:00.000000Z', value: 40.5 },
+  { timestamp: '2016-09-09T13:30:00.250000Z', value: 41 },
+];
+const pressure: ReadingPoint[] = [{ timestamp: '2016-09-09T12:00:00.000000Z', value: 1000 }];
+const co2: ReadingPoint[] = [{ timestamp: '2016-09-09T12:00:00.000001Z', value: 400 }];
+
+const alerts: AlertRecord[] = [
+  { timestamp: '2016-09-09T13:11:00.000000Z', kind: 'breach', value: 26, minThreshold: 18, maxThreshold: 25, messageId: 'm-1' },
+  { timestamp: '2016-09-09T13:20:00.000000Z', kind: 'reminder', value: 35, minThreshold: 18, maxThreshold: 25, messageId: 'm-2' },
+];
+
+const SEEDED: Record<string, ReadingPoint[]> = { [TEMPERATURE]: temperature, [HUMIDITY]: humidity, [CONTRADICTORY]: pressure, [MAX_ONLY]: co2 };
+
+function seedMemory(): InMemoryRepository {
+  const memory = new InMemoryRepository();
+  // Out of order on purpose: the store may receive late readings.
+  for (const [series, points] of Object.entries(SEEDED)) for (const point of [...points].reverse()) memory.putReading(series, point);
+  memory.putThresholds(TEMPERATURE, { min: 18, max: 25 });
+  memory.putThresholds(CONTRADICTORY, { min: 10, max: 5 });
+  memory.putThresholds(MAX_ONLY, { max: 1000 });
+  for (const alert of alerts) memory.putAlert(TEMPERATURE, alert);
+  return memory;
+}
+
+async function writeAll(document: DynamoDBDocumentClient, table: string, items: Record<string, unknown>[]): Promise<void> {
+  for (let at = 0; at < items.length; at += 25) {
+    const chunk = items.slice(at, at + 25).map((Item) => ({ PutRequest: { Item } }));
+    await document.send(new BatchWriteCommand({ RequestItems: { [table]: chunk } }));
+  }
+}
+
+async function seedDynamo(db: DynaliteHarness): Promise<void> {
+  const readings: Record<string, unknown>[] = [];
+  for (const [series, points] of Object.entries(SEEDED)) {
+    for (const point of points) readings.push({ ThingID: series, Timestamp: point.timestamp, Value: point.value, ExpiresAt: 2_000_000_000 });
+    const latest = points[points.length - 1] as ReadingPoint;
+    await db.document.send(
+      new PutCommand({ TableName: db.tables.series, Item: { ThingID: series, LatestTimestamp: latest.timestamp, LatestValue: latest.value } }),
+    );
+  }
+  await writeAll(db.document, db.tables.things, readings);
+  await writeAll(db.document, db.tables.thresholds, [
+    // The alert state another handler keeps beside the bounds must not confuse the reader.
+    { ThingID: TEMPERATURE, MinThreshold: 18, MaxThreshold: 25, AlertCondition: 'breached' },
+    { ThingID: CONTRADICTORY, MinThreshold: 10, MaxThreshold: 5 },
+    { ThingID: MAX_ONLY, MaxThreshold: '1000' },
+  ]);
+  await writeAll(
+    db.document,
+    db.tables.alerts,
+    alerts.map((alert) => ({
+      ThingID: TEMPERATURE,
+      Timestamp: alert.timestamp,
+      Kind: alert.kind,
+      Value: alert.value,
+      MinThreshold: alert.minThreshold,
+      MaxThreshold: alert.maxThreshold,
+      MessageId: alert.messageId,
+    })),
+  );
+}
+
+let db: DynaliteHarness;
+const sentCommands: { name: string; table?: string }[] = [];
+
+beforeAll(async () => {
+  db = await startDynalite();
+  await seedDynamo(db);
+  db.document.middlewareStack.add(
+    (next, context) => async (args) => {
+      sentCommands.push({ name: context.commandName as string, table: (args.input as { TableName?: string }).TableName });
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordCommands' },
+  );
+});
+afterAll(() => db.stop());
+
+const implementations: [string, () => ReadingsRepository][] = [
+  ['dynamodb', () => createDynamoRepository({ client: db.document, tables: db.tables, seriesCacheSeconds: 0 })],
+  ['memory', seedMemory],
+];
+
+/** Every page of a query, following `next`. */
+async function allPages<T>(read: (query: RangeQuery) => Promise<Page<T>>, query: RangeQuery): Promise<Page<T>[]> {
+  const pages: Page<T>[] = [];
+  let after: string | undefined;
+  do {
+    const page = await read({ ...query, ...(after === undefined ? {} : { after }) });
+    pages.push(page);
+    after = page.next;
+  } while (after !== undefined && pages.length < 100);
+  return pages;
+}
+
+describe.each(implementations)('%s repository', (_name, create) => {
+  let repository: ReadingsRepository;
+  beforeAll(() => {
+    repository = create();
+  });
+
+  test('lists every series with its latest reading and the status of that value against its thresholds', async () => {
+    const series = await repository.listSeries();
+    expect(series).toEqual([
+      { series: HUMIDITY, thingId: 'things/harrow/001', metric: 'humidity', latestTimestamp: humidity[1]?.timestamp, latestValue: 41, minThreshold: null, maxThreshold: null, status: 'no-threshold' },
+      { series: TEMPERATURE, thingId: 'things/harrow/001', metric: 'temperature', latestTimestamp: temperature[24]?.timestamp, latestValue: 39, minThreshold: 18, maxThreshold: 25, status: 'breached' },
+      { series: MAX_ONLY, thingId: 'things/kew/7', metric: 'co2', latestTimestamp: co2[0]?.timestamp, latestValue: 400, minThreshold: null, maxThreshold: 1000, status: 'ok' },
+      // min above max: the alert handler applies neither bound, so neither does the overview.
+      { series: CONTRADICTORY, thingId: 'things/kew/7', metric: 'pressure', latestTimestamp: pressure[0]?.timestamp, latestValue: 1000, minThreshold: null, maxThreshold: null, status: 'no-threshold' },
+    ]);
+  });
+
+  test('pages through a range in ascending order without losing or repeating a reading', async () => {
+    const pages = await allPages((query) => repository.readings(query), { series: TEMPERATURE, order: 'asc', limit: 10 });
+    expect(pages.map((page) => page.items.length)).toEqual([10, 10, 5]);
+    expect(pages.flatMap((page) => page.items)).toEqual(temperature);
+    expect(pages[2]?.next).toBeUndefined();
+  });
+
+  test('a range that fills its last page exactly ends without an empty extra page', async () => {
+    const pages = await allPages((query) => repository.readings(query), { series: TEMPERATURE, order: 'asc', limit: 5 });
+    expect(pages.map((page) => page.items.length)).toEqual([5, 5, 5, 5, 5]);
+  });
+
+  test('pages newest first in descending order', async () => {
+    const pages = await allPages((query) => repository.readings(query), { series: TEMPERATURE, order: 'desc', limit: 7 });
+    expect(pages.flatMap((page) => page.items)).toEqual([...temperature].reverse());
+    expect(pages[0]?.items[0]?.value).toBe(39);
+  });
+
+  test('from and to are inclusive, and either may be left open', async () => {
+    const between = await repository.readings({ series: TEMPERATURE, order: 'asc', limit: 100, from: temperature[3]?.timestamp, to: temperature[6]?.timestamp });
+    expect(between.items.map((point) => point.value)).toEqual([18, 19, 20, 21]);
+    const fromOnly = await repository.readings({ series: TEMPERATURE, order: 'asc', limit: 100, from: temperature[22]?.timestamp });
+    expect(fromOnly.items.map((point) => point.value)).toEqual([37, 38, 39]);
+    const toOnly = await repository.readings({ series: TEMPERATURE, order: 'desc', limit: 100, to: temperature[1]?.timestamp });
+    expect(toOnly.items.map((point) => point.value)).toEqual([16, 15]);
+  });
+
+  test('paging inside a range stays inside it', async () => {
+    const range = { from: temperature[2]?.timestamp, to: temperature[12]?.timestamp };
+    const pages = await allPages((query) => repository.readings(query), { series: TEMPERATURE, order: 'desc', limit: 4, ...range });
+    expect(pages.flatMap((page) => page.items)).toEqual(temperature.slice(2, 13).reverse());
+  });
+
+  test('a range with no readings, and an unknown series, give an empty last page', async () => {
+    await expect(repository.readings({ series: TEMPERATURE, order: 'asc', limit: 10, from: '2020-01-01T00:00:00.000000Z' })).resolves.toEqual({ items: [] });
+    await expect(repository.readings({ series: 'things/nobody/x', order: 'asc', limit: 10 })).resolves.toEqual({ items: [] });
+  });
+
+  test('reads the alert history of a series by time range', async () => {
+    await expect(repository.alerts({ series: TEMPERATURE, order: 'asc', limit: 10 })).resolves.toEqual({ items: alerts });
+    const page = await repository.alerts({ series: TEMPERATURE, order: 'desc', limit: 1, from: '2016-09-09T13:00:00.000000Z' });
+    expect(page.items).toEqual([alerts[1]]);
+    expect(page.next).toBe(alerts[1]?.timestamp);
+    await expect(repository.alerts({ series: HUMIDITY, order: 'asc', limit: 10 })).resolves.toEqual({ items: [] });
+  });
+
+  test('reads the thresholds the alert handler applies', async () => {
+    await expect(repository.thresholds(TEMPERATURE)).resolves.toEqual({ min: 18, max: 25 });
+    await expect(repository.thresholds(MAX_ONLY)).resolves.toEqual({ max: 1000 });
+    await expect(repository.thresholds(CONTRADICTORY)).resolves.toEqual({});
+    await expect(repository.thresholds(HUMIDITY)).resolves.toEqual({});
+  });
+});
+
+describe('dynamodb repository specifics', () => {
+  test('never scans the readings table: series come from the catalogue, readings from Query', async () => {
+    sentCommands.length = 0;
+    const repository = createDynamoRepository({ client: db.document, tables: db.tables, seriesCacheSeconds: 0 });
+    await repository.listSeries();
+    await repository.readings({ series: TEMPERATURE, order: 'asc', limit: 3 });
+    await repository.alerts({ series: TEMPERATURE, order: 'asc', limit: 3 });
+    expect(sentCommands).toEqual(
+      expect.arrayContaining([
+        { name: 'ScanCommand', table: db.tables.series },
+        { name: 'QueryCommand', table: db.tables.things },
+        { name: 'QueryCommand', table: db.tables.alerts },
+      ]),
+    );
+    expect(sentCommands.filter((command) => command.name === 'ScanCommand' && command.table !== db.tables.series)).toEqual([]);
+  });
+
+  test('reuses the series list for the cache period, then reads the catalogue again', async () => {
+    const repository = createDynamoRepository({ client: db.document, tables: db.tables, seriesCacheSeconds: 3600 });
+    const before = await repository.listSeries();
+    await db.document.send(new PutCommand({ TableName: db.tables.series, Item: { ThingID: 'things/new/1/temperature', LatestTimestamp: '2016-09-09T14:00:00.000000Z', LatestValue: 1 } }));
+    await expect(repository.listSeries()).resolves.toEqual(before);
+    const fresh = createDynamoRepository({ client: db.document, tables: db.tables, seriesCacheSeconds: 0 });
+    expect((await fresh.listSeries()).map((entry) => entry.series)).toContain('things/new/1/temperature');
+  });
+
+  test('judges hundreds of series, more than one BatchGetItem request holds', async () => {
+    const many = Array.from({ length: 230 }, (_, index) => `things/bulk/${String(index).padStart(3, '0')}/temperature`);
+    await writeAll(db.document, db.tables.series, many.map((ThingID, index) => ({ ThingID, LatestTimestamp: '2016-09-10T00:00:00.000000Z', LatestValue: index })));
+    // Every even series has a maximum of 100: those from 102 up are breached.
+    await writeAll(db.document, db.tables.thresholds, many.filter((_, index) => index % 2 === 0).map((ThingID) => ({ ThingID, MaxThreshold: 100 })));
+    const repository = createDynamoRepository({ client: db.document, tables: db.tables, seriesCacheSeconds: 0 });
+    const bulk = (await repository.listSeries()).filter((entry) => entry.series.startsWith('things/bulk/'));
+    expect(bulk).toHaveLength(230);
+    bulk.forEach((entry, index) => {
+      const expected = index % 2 === 1 ? 'no-threshold' : index > 100 ? 'breached' : 'ok';
+      expect([entry.series, entry.status]).toEqual([many[index], expected]);
+    });
+  });
+
+  test('skips a catalogue item that lacks its latest value instead of showing it wrong', async () => {
+    await db.document.send(new PutCommand({ TableName: db.tables.series, Item: { ThingID: 'things/partial/1/x', LatestTimestamp: '2016-09-10T00:00:00.000000Z' } }));
+    const repository = createDynamoRepository({ client: db.document, tables: db.tables, seriesCacheSeconds: 0 });
+    expect((await repository.listSeries()).map((entry) => entry.series)).not.toContain('things/partial/1/x');
+  });
+
+  test('reads alert items missing optional attributes as nulls', async () => {
+    await db.document.send(new PutCommand({ TableName: db.tables.alerts, Item: { ThingID: HUMIDITY, Timestamp: '2016-09-09T13:30:00.250000Z', Kind: 'breach' } }));
+    const repository = createDynamoRepository({ client: db.document, tables: db.tables });
+    const page = await repository.alerts({ series: HUMIDITY, order: 'asc', limit: 5 });
+    expect(page.items).toEqual([{ timestamp: '2016-09-09T13:30:00.250000Z', kind: 'breach', value: null, minThreshold: null, maxThreshold: null, messageId: null }]);
+  });
+});
