@@ -1,0 +1,105 @@
+/**
+ * The store handler against an embedded DynamoDB (dynalite): real BatchWriteItem and
+ * conditional UpdateItem semantics. The failure queue is mocked (no SQS emulator here).
+ */
+import { SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { logger } from '../../handlers/runtime';
+import { createStoreReadingsHandler, handler } from '../../handlers/store-readings';
+import { startDynalite, type DynaliteHarness } from './dynalite-harness';
+import { kinesisEvent, reading } from './kinesis-event-fixture';
+
+const QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/iot-failures';
+const HOT_RETENTION_DAYS = 7;
+const BASE_TIME = Date.parse('2016-09-09T13:33:07.381Z');
+
+const sqsMock = mockClient(SQSClient);
+let db: DynaliteHarness;
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  db = await startDynalite();
+  Object.assign(process.env, db.env, { FAILURE_QUEUE_URL: QUEUE, HOT_RETENTION_DAYS: String(HOT_RETENTION_DAYS) });
+  logger.setLogLevel('SILENT');
+});
+
+afterAll(async () => {
+  process.env = savedEnv;
+  await db.stop();
+});
+
+beforeEach(() => {
+  sqsMock.reset();
+  sqsMock.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({
+    Successful: (input.Entries ?? []).map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}`, MD5OfMessageBody: '' })),
+    Failed: [],
+  }));
+});
+
+const at = (seconds: number) => new Date(BASE_TIME + seconds * 1000).toISOString();
+/** The timestamp the table holds for `at(seconds)`: fixed width, microseconds. */
+const stored = (seconds: number) => at(seconds).replace('Z', '000Z');
+const expiresAt = (seconds: number) => Math.floor((BASE_TIME + seconds * 1000) / 1000) + HOT_RETENTION_DAYS * 86_400;
+
+describe('the exported handler against dynalite', () => {
+  // 300 readings of 5 things with two metrics, plus one poison record in the middle.
+  const payloads: (object | string)[] = Array.from({ length: 300 }, (_, index) =>
+    reading(`things/harrow/${index % 5}`, at(index), { temperature: (index % 40) + 0.25, humidity: String(index) }),
+  );
+  payloads.splice(150, 0, '{"id": "things/harrow/9", "timestamp": "yesterday", "temperature": 1}');
+  const event = kinesisEvent(payloads);
+
+  it('stores every item of a batch once, and a replay leaves the table unchanged', async () => {
+    await expect(handler(event)).resolves.toEqual({ batchItemFailures: [] });
+    const first = await db.scan('things');
+
+    expect(first).toHaveLength(600);
+    const key = (item: Record<string, unknown>) => `${String(item.ThingID)}|${String(item.Timestamp)}`;
+    expect(new Set(first.map(key)).size).toBe(600);
+    expect(first).toContainEqual({ ThingID: 'things/harrow/3/temperature', Timestamp: stored(123), Value: 3.25, ExpiresAt: expiresAt(123) });
+    expect(first).toContainEqual({ ThingID: 'things/harrow/3/humidity', Timestamp: stored(123), Value: 123, ExpiresAt: expiresAt(123) });
+    const queued = sqsMock.commandCalls(SendMessageBatchCommand).flatMap((call) => call.args[0].input.Entries ?? []);
+    expect(queued.map((entry) => JSON.parse(entry.MessageBody ?? '').reason.code)).toEqual(['bad-timestamp']);
+
+    await expect(handler(event)).resolves.toEqual({ batchItemFailures: [] });
+    const second = await db.scan('things');
+    const byKey = (items: Record<string, unknown>[]) => new Map(items.map((item) => [key(item), item]));
+    expect(second).toHaveLength(600);
+    expect(byKey(second)).toEqual(byKey(first));
+
+    const catalogue = await db.scan('series');
+    expect(catalogue).toHaveLength(10);
+    // Newest reading of thing 4 is reading 299.
+    expect(catalogue).toContainEqual({ ThingID: 'things/harrow/4/humidity', LatestTimestamp: stored(299), LatestValue: 299 });
+  });
+});
+
+describe('the series catalogue against dynalite', () => {
+  it('keeps the newest reading per series when an older batch arrives later', async () => {
+    const storeWith = () =>
+      createStoreReadingsHandler({
+        dynamo: db.document,
+        sqs: new SQSClient({ region: 'us-east-1' }),
+        settings: { thingsTable: db.tables.things, failureQueueUrl: QUEUE, seriesTable: db.tables.series, alertCooldownSeconds: 900 },
+        logger,
+      });
+    const newer = kinesisEvent([reading('late/1', at(1000), { t: 10 }), reading('late/1', at(1010), { t: 11 }), reading('late/2', at(1000), { t: 20 })]);
+    const older = kinesisEvent([reading('late/1', at(500), { t: 5 }), reading('late/2', at(1500), { t: 21 }), reading('late/3', at(10), { t: 30 })]);
+
+    await expect(storeWith()(newer)).resolves.toEqual({ batchItemFailures: [] });
+    await expect(storeWith()(older)).resolves.toEqual({ batchItemFailures: [] });
+
+    const catalogue = (await db.scan('series')).filter((item) => String(item.ThingID).startsWith('late/'));
+    const latest = new Map(catalogue.map((item) => [item.ThingID, [item.LatestTimestamp, item.LatestValue]]));
+    expect(latest).toEqual(
+      new Map([
+        ['late/1/t', [stored(1010), 11]],
+        ['late/2/t', [stored(1500), 21]],
+        ['late/3/t', [stored(10), 30]],
+      ]),
+    );
+    // The older reading is stored all the same.
+    const things = await db.scan('things');
+    expect(things).toContainEqual({ ThingID: 'late/1/t', Timestamp: stored(500), Value: 5 });
+  });
+});
