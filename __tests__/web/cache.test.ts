@@ -1,0 +1,55 @@
+import { cacheFor } from '../../web/cache';
+
+function counter() {
+  let loads = 0;
+  let fail = false;
+  return {
+    load: async () => {
+      loads += 1;
+      if (fail) throw new Error('store down');
+      return loads;
+    },
+    get loads() {
+      return loads;
+    },
+    failNext(value: boolean) {
+      fail = value;
+    },
+  };
+}
+
+test('reuses a result for the period, then loads again', async () => {
+  let now = 0;
+  const source = counter();
+  const get = cacheFor(5, source.load, () => now);
+  await expect(get()).resolves.toBe(1);
+  now = 4_999;
+  await expect(get()).resolves.toBe(1);
+  now = 5_000;
+  await expect(get()).resolves.toBe(2);
+  expect(source.loads).toBe(2);
+});
+
+test('requests arriving during a load share it', async () => {
+  const source = counter();
+  const get = cacheFor(5, source.load, () => 0);
+  await expect(Promise.all([get(), get(), get()])).resolves.toEqual([1, 1, 1]);
+  expect(source.loads).toBe(1);
+});
+
+test('a failed load is not kept: the next request tries again', async () => {
+  const source = counter();
+  const get = cacheFor(60, source.load, () => 0);
+  source.failNext(true);
+  await expect(get()).rejects.toThrow('store down');
+  source.failNext(false);
+  await expect(get()).resolves.toBe(2);
+});
+
+test('a period of zero loads every time', async () => {
+  const source = counter();
+  const get = cacheFor(0, source.load, () => 0);
+  await get();
+  await get();
+  expect(source.loads).toBe(2);
+});

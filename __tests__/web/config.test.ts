@@ -1,0 +1,65 @@
+import { loadWebConfig, WebConfigError } from '../../web/config';
+
+const complete = {
+  THINGS_TABLE: 'iot-things',
+  THRESHOLDS_TABLE: 'iot-thresholds',
+  ALERTS_TABLE: 'iot-alerts',
+  AWS_REGION: 'eu-west-2',
+};
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadWebConfig(env);
+  } catch (error) {
+    if (error instanceof WebConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a WebConfigError');
+}
+
+test('reads the tables and region, with port 5000 and the series catalogue by default', () => {
+  expect(loadWebConfig(complete)).toEqual({
+    port: 5000,
+    host: '0.0.0.0',
+    region: 'eu-west-2',
+    tables: { things: 'iot-things', thresholds: 'iot-thresholds', alerts: 'iot-alerts', series: 'iot-series' },
+    seriesCacheSeconds: 5,
+  });
+});
+
+test('takes every optional setting from the environment', () => {
+  const config = loadWebConfig({
+    ...complete,
+    AWS_REGION: '',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    PORT: '8080',
+    HOST: '127.0.0.1',
+    SERIES_TABLE: 'prod-series',
+    SERIES_CACHE_SECONDS: '0',
+    AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000',
+  });
+  expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', region: 'us-east-1', seriesCacheSeconds: 0 });
+  expect(config.tables.series).toBe('prod-series');
+});
+
+test('names every missing variable at once', () => {
+  const problems = problemsOf({});
+  expect(problems).toEqual([
+    expect.stringMatching(/^THINGS_TABLE is missing/),
+    expect.stringMatching(/^THRESHOLDS_TABLE is missing/),
+    expect.stringMatching(/^ALERTS_TABLE is missing/),
+    expect.stringMatching(/^AWS_REGION is missing/),
+  ]);
+  expect(new WebConfigError(problems).message).toMatch(/fix these environment variables:\n {2}- THINGS_TABLE is missing/);
+});
+
+test.each([
+  ['PORT', 'http', /PORT must be a TCP port from 0 to 65535, got "http"/],
+  ['PORT', '70000', /PORT must be a TCP port/],
+  ['THINGS_TABLE', 'a b', /THINGS_TABLE must be a DynamoDB table name/],
+  ['SERIES_CACHE_SECONDS', '-1', /SERIES_CACHE_SECONDS must be a whole number of seconds/],
+  ['AWS_ENDPOINT_URL_DYNAMODB', 'localhost:8000', /AWS_ENDPOINT_URL_DYNAMODB must be an http\(s\) URL/],
+  ['AWS_ENDPOINT_URL', 'ftp://example', /AWS_ENDPOINT_URL must be an http\(s\) URL/],
+])('rejects %s=%s with a message saying what is expected', (name, value, message) => {
+  expect(problemsOf({ ...complete, [name]: value })).toEqual([expect.stringMatching(message)]);
+});
