@@ -1,0 +1,99 @@
+import { asObject, block, isSet, isTrue, literalNumber, type Element, type StackModel } from '../model';
+import { finding, rule, type Finding } from './rule';
+
+const AUTHORISERS = ['AWS_IAM', 'CUSTOM', 'COGNITO_USER_POOLS'];
+const METHODS_WITH_BODY = ['PUT', 'POST', 'PATCH', 'ANY'];
+
+/** The integration of a method: same API, same resource, same HTTP method. */
+function integrationOf(model: StackModel, method: Element): Element | undefined {
+  return model.resources('aws_api_gateway_integration').find(
+    (integration) =>
+      integration.config['rest_api_id'] === method.config['rest_api_id'] &&
+      integration.config['resource_id'] === method.config['resource_id'] &&
+      model.designates(integration.config['http_method'], method, 'http_method'),
+  );
+}
+
+export const methodAuthorised = rule({
+  id: 'API-001',
+  category: 'api',
+  title: 'Every API method requires an API key or an authoriser (CORS preflight `OPTIONS` with a `MOCK` integration excepted)',
+  fix: 'Set `apiKeyRequired: true` (with a usage plan) or an `authorization` of AWS_IAM, CUSTOM or COGNITO_USER_POOLS.',
+  check: (model) =>
+    model.resources('aws_api_gateway_method').flatMap((method) => {
+      const { config } = method;
+      if (isTrue(config['api_key_required']) || AUTHORISERS.includes(String(config['authorization']))) return [];
+      if (config['http_method'] === 'OPTIONS' && integrationOf(model, method)?.config['type'] === 'MOCK') return [];
+      return [finding(method, `${String(config['http_method'])} has authorization ${JSON.stringify(config['authorization'] ?? null)} and no API key requirement`)];
+    }),
+});
+
+export const bodyValidated = rule({
+  id: 'API-002',
+  category: 'api',
+  title: 'Every method that takes a body (PUT, POST, PATCH, ANY) has a request validator that validates the body against a model',
+  fix: 'Set `requestValidatorId` to a validator with `validateRequestBody: true` and `requestModels: { "application/json": model.name }`.',
+  check(model) {
+    const findings: Finding[] = [];
+    for (const method of model.resources('aws_api_gateway_method')) {
+      const httpMethod = String(method.config['http_method']);
+      if (!METHODS_WITH_BODY.includes(httpMethod)) continue;
+      const validators = model.referencedElements(method.config['request_validator_id'], 'aws_api_gateway_request_validator');
+      if (validators.length === 0) {
+        findings.push(finding(method, `${httpMethod} has no request_validator_id referencing a request validator`));
+      } else if (!validators.some((validator) => isTrue(validator.config['validate_request_body']))) {
+        findings.push(finding(method, `${httpMethod}'s request validator ${validators.map((v) => v.address).join(', ')} does not validate the body`));
+      }
+      const models = Object.values(asObject(method.config['request_models'])).filter(isSet);
+      if (models.length === 0) {
+        findings.push(finding(method, `${httpMethod} has no request_models, so body validation checks nothing`));
+      }
+    }
+    return findings;
+  },
+});
+
+export const stageAccessLogs = rule({
+  id: 'API-003',
+  category: 'api',
+  title: 'Every API stage writes access logs (destination and format set)',
+  fix: 'Set `accessLogSettings: { destinationArn: logGroup.arn, format: ... }` on the stage.',
+  check: (model) =>
+    model.resources('aws_api_gateway_stage').flatMap((stage) => {
+      const settings = block(stage.config['access_log_settings']);
+      if (!isSet(settings['destination_arn'])) return [finding(stage, 'access_log_settings.destination_arn is not set')];
+      if (!isSet(settings['format'])) return [finding(stage, 'access_log_settings.format is not set')];
+      return [];
+    }),
+});
+
+/** The method settings that apply to every method (`*\/*`) of a stage. */
+function stageWideSettings(model: StackModel, stage: Element): Element[] {
+  return model.resources('aws_api_gateway_method_settings').filter(
+    (settings) =>
+      settings.config['method_path'] === '*/*' &&
+      settings.config['rest_api_id'] === stage.config['rest_api_id'] &&
+      model.designates(settings.config['stage_name'], stage, 'stage_name'),
+  );
+}
+
+export const stageMetricsAndThrottling = rule({
+  id: 'API-004',
+  category: 'api',
+  title: 'Every API stage has method settings for `*/*` with metrics enabled and throttling (burst and rate) set',
+  fix: 'Add `ApiGatewayMethodSettings` with `methodPath: "*/*"`, `stageName: stage.stageName` and settings `metricsEnabled: true`, `throttlingBurstLimit`, `throttlingRateLimit` > 0.',
+  check: (model) =>
+    model.resources('aws_api_gateway_stage').flatMap((stage) => {
+      const all = stageWideSettings(model, stage);
+      if (all.length === 0) return [finding(stage, 'no method settings with method_path "*/*" apply to the stage')];
+      const settings = all.map((s) => block(s.config['settings']));
+      const problems: string[] = [];
+      if (!settings.some((s) => isTrue(s['metrics_enabled']))) problems.push('metrics_enabled is not true');
+      for (const key of ['throttling_burst_limit', 'throttling_rate_limit']) {
+        if (!settings.some((s) => (literalNumber(s[key]) ?? 0) > 0)) problems.push(`${key} is not a positive number`);
+      }
+      return problems.map((problem) => finding(stage, `stage method settings: ${problem}`));
+    }),
+});
+
+export const API_RULES = [methodAuthorised, bodyValidated, stageAccessLogs, stageMetricsAndThrottling] as const;
