@@ -27,7 +27,9 @@ export async function listen(app: FastifyInstance): Promise<TestClient> {
     async get(path) {
       const response = await fetch(`${base}${path}`);
       const body = await response.text();
-      return { statusCode: response.status, headers: Object.fromEntries(response.headers), body, json: () => JSON.parse(body) as unknown };
+      const headers: Record<string, string> = {};
+      response.headers.forEach((value, name) => (headers[name] = value));
+      return { statusCode: response.status, headers, body, json: () => JSON.parse(body) as unknown };
     },
     close: () => app.close(),
   };
