@@ -1,0 +1,106 @@
+import { Construct } from 'constructs';
+import { AppautoscalingPolicy } from '@cdktf/provider-aws/lib/appautoscaling-policy';
+import { AppautoscalingTarget } from '@cdktf/provider-aws/lib/appautoscaling-target';
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+
+export interface ServiceStepScalingProps {
+  /** Prefix of the policy and alarm names. */
+  readonly namePrefix: string;
+  readonly clusterName: string;
+  readonly serviceName: string;
+  /** Needed only when `cpuMetric` is `instances`. @default none */
+  readonly autoScalingGroupName?: string;
+  /** @default 1 */
+  readonly minTasks?: number;
+  /** @default 5 */
+  readonly maxTasks?: number;
+  /** Average CPU (%) at or above which one task is added. @default 40 */
+  readonly cpuHighPercent?: number;
+  /** Average CPU (%) at or below which one task is removed. @default 10 */
+  readonly cpuLowPercent?: number;
+  /** Seconds between scaling actions of each policy. @default 300 */
+  readonly cooldownSeconds?: number;
+  /**
+   * `service`: the web service's own CPU (AWS/ECS). `instances`: the cluster instances' CPU
+   * (AWS/EC2 by Auto Scaling group), as the seed's template did.
+   * @default 'service'
+   */
+  readonly cpuMetric?: 'service' | 'instances';
+}
+
+/** Period of the alarms: ECS publishes every minute; EC2 basic monitoring every five. */
+const PERIOD_SECONDS = { service: 60, instances: 300 } as const;
+
+/**
+ * Step scaling of an ECS service's task count: +1 task when CPU is high, -1 when it is
+ * low, each with a cooldown. Application Auto Scaling acts through its service-linked
+ * role, so no role is created here (the seed hand-built one with `*` resources).
+ */
+export class ServiceStepScaling extends Construct {
+  public readonly resourceId: string;
+  public readonly scaleOutAlarmName: string;
+  public readonly scaleInAlarmName: string;
+
+  constructor(scope: Construct, id: string, props: ServiceStepScalingProps) {
+    super(scope, id);
+    const minTasks = props.minTasks ?? 1;
+    const maxTasks = props.maxTasks ?? 5;
+    const cpuHighPercent = props.cpuHighPercent ?? 40;
+    const cpuLowPercent = props.cpuLowPercent ?? 10;
+    const cooldown = props.cooldownSeconds ?? 300;
+    const cpuMetric = props.cpuMetric ?? 'service';
+    if (minTasks < 1 || minTasks > maxTasks) throw new Error(`ServiceStepScaling: need 1 <= minTasks <= maxTasks, got ${minTasks}..${maxTasks}`);
+    if (cpuLowPercent >= cpuHighPercent) throw new Error(`ServiceStepScaling: cpuLowPercent (${cpuLowPercent}) must be below cpuHighPercent (${cpuHighPercent})`);
+    if (cpuMetric === 'instances' && props.autoScalingGroupName === undefined) {
+      throw new Error('ServiceStepScaling: cpuMetric "instances" needs autoScalingGroupName');
+    }
+
+    const target = new AppautoscalingTarget(this, 'target', {
+      serviceNamespace: 'ecs',
+      scalableDimension: 'ecs:service:DesiredCount',
+      resourceId: `service/${props.clusterName}/${props.serviceName}`,
+      minCapacity: minTasks,
+      maxCapacity: maxTasks,
+    });
+    const stepPolicy = (policyId: string, name: string, step: { metricIntervalLowerBound?: string; metricIntervalUpperBound?: string; scalingAdjustment: number }) =>
+      new AppautoscalingPolicy(this, policyId, {
+        name: `${props.namePrefix}-${name}`,
+        policyType: 'StepScaling',
+        serviceNamespace: target.serviceNamespace,
+        scalableDimension: target.scalableDimension,
+        resourceId: target.resourceId,
+        stepScalingPolicyConfiguration: {
+          adjustmentType: 'ChangeInCapacity',
+          cooldown,
+          metricAggregationType: 'Average',
+          stepAdjustment: [step],
+        },
+      });
+    const scaleOut = stepPolicy('scale-out', 'web-tasks-scale-out', { metricIntervalLowerBound: '0', scalingAdjustment: 1 });
+    const scaleIn = stepPolicy('scale-in', 'web-tasks-scale-in', { metricIntervalUpperBound: '0', scalingAdjustment: -1 });
+
+    const metric: { namespace: string; dimensions: Record<string, string> } =
+      cpuMetric === 'service'
+        ? { namespace: 'AWS/ECS', dimensions: { ClusterName: props.clusterName, ServiceName: props.serviceName } }
+        : { namespace: 'AWS/EC2', dimensions: { AutoScalingGroupName: props.autoScalingGroupName! } };
+    const alarm = (alarmId: string, name: string, comparisonOperator: string, threshold: number, policyArn: string, description: string) =>
+      new CloudwatchMetricAlarm(this, alarmId, {
+        alarmName: `${props.namePrefix}-${name}`,
+        alarmDescription: description,
+        ...metric,
+        metricName: 'CPUUtilization',
+        statistic: 'Average',
+        period: PERIOD_SECONDS[cpuMetric],
+        evaluationPeriods: 1,
+        comparisonOperator,
+        threshold,
+        alarmActions: [policyArn],
+      });
+    const high = alarm('cpu-high', 'web-cpu-high', 'GreaterThanOrEqualToThreshold', cpuHighPercent, scaleOut.arn, `Adds a web task when average CPU >= ${cpuHighPercent} %`);
+    const low = alarm('cpu-low', 'web-cpu-low', 'LessThanOrEqualToThreshold', cpuLowPercent, scaleIn.arn, `Removes a web task when average CPU <= ${cpuLowPercent} %`);
+
+    this.resourceId = target.resourceId;
+    this.scaleOutAlarmName = high.alarmName;
+    this.scaleInAlarmName = low.alarmName;
+  }
+}
