@@ -1,0 +1,360 @@
+import { createHash } from 'node:crypto';
+import type { ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import { ApiGatewayAccount } from '@cdktf/provider-aws/lib/api-gateway-account';
+import { ApiGatewayApiKey } from '@cdktf/provider-aws/lib/api-gateway-api-key';
+import { ApiGatewayDeployment } from '@cdktf/provider-aws/lib/api-gateway-deployment';
+import { ApiGatewayGatewayResponse } from '@cdktf/provider-aws/lib/api-gateway-gateway-response';
+import { ApiGatewayIntegration } from '@cdktf/provider-aws/lib/api-gateway-integration';
+import { ApiGatewayIntegrationResponse } from '@cdktf/provider-aws/lib/api-gateway-integration-response';
+import { ApiGatewayMethod } from '@cdktf/provider-aws/lib/api-gateway-method';
+import { ApiGatewayMethodResponse } from '@cdktf/provider-aws/lib/api-gateway-method-response';
+import { ApiGatewayMethodSettings } from '@cdktf/provider-aws/lib/api-gateway-method-settings';
+import { ApiGatewayModel } from '@cdktf/provider-aws/lib/api-gateway-model';
+import { ApiGatewayRequestValidator } from '@cdktf/provider-aws/lib/api-gateway-request-validator';
+import { ApiGatewayResource } from '@cdktf/provider-aws/lib/api-gateway-resource';
+import { ApiGatewayRestApi } from '@cdktf/provider-aws/lib/api-gateway-rest-api';
+import { ApiGatewayStage } from '@cdktf/provider-aws/lib/api-gateway-stage';
+import { ApiGatewayUsagePlan } from '@cdktf/provider-aws/lib/api-gateway-usage-plan';
+import { ApiGatewayUsagePlanKey } from '@cdktf/provider-aws/lib/api-gateway-usage-plan-key';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { DataAwsIamPolicy } from '@cdktf/provider-aws/lib/data-aws-iam-policy';
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
+import { READING_LIMITS, batchIngestBodySchema, singleIngestBodySchema, type JsonSchema } from '../handlers/reading';
+import { ServiceRole } from './service-role';
+
+/** Path of the ingest resource (the seed's), and of the batch resource below it. */
+export const INGEST_PATH = 'thingsstream';
+export const BATCH_PATH = 'batch';
+export const STAGE_NAME = 'prod';
+
+export interface IngestApiProps {
+  /** Name of the REST API (the seed's `SendDataToKinesis`). */
+  readonly name: string;
+  readonly region: string;
+  /** Stream name as configured: it is written into the mapping templates. */
+  readonly streamName: string;
+  readonly streamArn: string;
+  /** Key of the stream; PutRecord on an encrypted stream needs kms:GenerateDataKey. */
+  readonly kmsKeyArn: string;
+  readonly logRetentionDays: number;
+  /** Steady requests per second, per API key and for the whole stage. @default 1000 */
+  readonly rateLimit?: number;
+  /** @default 2000 */
+  readonly burstLimit?: number;
+  /** Requests per day per API key. @default 100000000 */
+  readonly quotaPerDay?: number;
+  /**
+   * Set the region's API Gateway logging role (an account-wide setting, which the
+   * stage's access logs need); turn off when the account already has one.
+   * @default true
+   */
+  readonly manageAccountLoggingRole?: boolean;
+}
+
+/** Status codes the ingest methods answer with. */
+const STATUSES = ['200', '400', '429', '500', '503'] as const;
+
+/** `$input.json` re-serialises the reading exactly as the stream record (SPEC §2: the object under Data). */
+const putRecordTemplate = (streamName: string): string =>
+  [
+    '{',
+    `  "StreamName": ${JSON.stringify(streamName)},`,
+    `  "PartitionKey": $input.json('$.Data.id'),`,
+    `  "Data": "$util.base64Encode($input.json('$.Data'))"`,
+    '}',
+  ].join('\n');
+
+const putRecordsTemplate = (streamName: string): string =>
+  [
+    '{',
+    `  "StreamName": ${JSON.stringify(streamName)},`,
+    '  "Records": [',
+    "#foreach($reading in $input.path('$.Data'))",
+    '#set($at = "$.Data[$foreach.index]")',
+    '    {"PartitionKey": $input.json("${at}.id"), "Data": "$util.base64Encode($input.json($at))"}#if($foreach.hasNext),#end',
+    '#end',
+    '  ]',
+    '}',
+  ].join('\n');
+
+const putRecordResponse = [
+  `{"accepted": 1, "failed": 0, "shardId": "$input.path('$.ShardId')", "sequenceNumber": "$input.path('$.SequenceNumber')"}`,
+].join('\n');
+
+/** PutRecords answers 200 even when some records failed: those become a 503 naming the readings to resend. */
+const putRecordsResponse = [
+  "#set($results = $input.path('$.Records'))",
+  "#set($failed = $input.path('$.FailedRecordCount'))",
+  '#set($failedIndexes = [])',
+  '#foreach($result in $results)#if("$!result.ErrorCode" != "")#set($ignored = $failedIndexes.add($foreach.index))#end#end',
+  '#if($failed > 0)',
+  '#set($context.responseOverride.status = 503)',
+  '#end',
+  '#set($accepted = $results.size() - $failed)',
+  '{"accepted": $accepted, "failed": $failed, "failedIndexes": $failedIndexes#if($failed > 0), "message": "some readings were not accepted: send the readings at failedIndexes again"#end}',
+].join('\n');
+
+/** Kinesis answers 400 for throttling as well as for bad requests: tell them apart by the error type. */
+const clientErrorResponse = [
+  `#set($type = "$!input.path('$.__type')")`,
+  "#if($type.contains('ProvisionedThroughputExceeded') || $type.contains('LimitExceeded') || $type.contains('Throttling'))",
+  '#set($context.responseOverride.status = 429)',
+  '{"message": "the stream is over its write capacity: retry with backoff"}',
+  "#elseif($type.contains('ValidationException') || $type.contains('InvalidArgument'))",
+  '#set($context.responseOverride.status = 400)',
+  `{"message": "the stream rejected the reading: $util.escapeJavaScript("$!input.path('$.message')").replaceAll("\\\\'", "'")"}`,
+  '#else',
+  '{"message": "the stream is not available: the platform is misconfigured, contact its operators"}',
+  '#end',
+].join('\n');
+
+const serverErrorResponse = '{"message": "the stream is temporarily unavailable: retry with backoff"}';
+
+/** Access log line: one JSON object per request. */
+const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  ip: '$context.identity.sourceIp',
+  apiKeyId: '$context.identity.apiKeyId',
+  method: '$context.httpMethod',
+  path: '$context.resourcePath',
+  status: '$context.status',
+  latencyMs: '$context.responseLatency',
+  integrationStatus: '$context.integration.status',
+  integrationLatencyMs: '$context.integration.latency',
+  error: '$context.error.message',
+  validationError: '$context.error.validationErrorString',
+});
+
+interface MethodSpec {
+  readonly id: string;
+  readonly resource: ApiGatewayResource;
+  readonly httpMethod: string;
+  readonly action: 'PutRecord' | 'PutRecords';
+  readonly model: JsonSchema;
+  readonly requestTemplate: string;
+  readonly successTemplate: string;
+}
+
+/**
+ * The ingest REST API (FR3, SR3): `PUT /thingsstream` puts one reading with Kinesis
+ * PutRecord, `POST /thingsstream/batch` puts up to 500 with PutRecords, both as AWS
+ * service integrations (no Lambda in between). Bodies are validated against models
+ * generated from the shared schema; devices authenticate with an API key under a usage
+ * plan; Kinesis errors become 4xx/5xx answers. Stage `prod` with access logs, metrics
+ * and throttling; any change of the API's definition redeploys it.
+ */
+export class IngestApi extends Construct {
+  public readonly restApiId: string;
+  public readonly restApiName: string;
+  public readonly stageName: string;
+  /** `https://<id>.execute-api.<region>.amazonaws.com/prod` */
+  public readonly invokeUrl: string;
+  public readonly ingestUrl: string;
+  public readonly batchIngestUrl: string;
+  public readonly apiKeyId: string;
+  public readonly apiKeyValue: string;
+  /** SHA-256 of everything that defines the API; the deployment is replaced when it changes. */
+  public readonly definitionHash: string;
+
+  constructor(scope: Construct, id: string, props: IngestApiProps) {
+    super(scope, id);
+    const rateLimit = props.rateLimit ?? 1_000;
+    const burstLimit = props.burstLimit ?? 2_000;
+    const quotaPerDay = props.quotaPerDay ?? 100_000_000;
+    if (rateLimit <= 0 || burstLimit <= 0 || quotaPerDay <= 0) throw new Error('IngestApi: rateLimit, burstLimit and quotaPerDay must be positive');
+
+    const partition = new DataAwsPartition(this, 'partition');
+    const api = new ApiGatewayRestApi(this, 'rest-api', {
+      name: props.name,
+      description: 'Sensors PUT readings here; they go straight to the Kinesis stream',
+      endpointConfiguration: { types: ['REGIONAL'] },
+      apiKeySource: 'HEADER',
+    });
+    const ingest = new ApiGatewayResource(this, 'ingest-resource', { restApiId: api.id, parentId: api.rootResourceId, pathPart: INGEST_PATH });
+    const batch = new ApiGatewayResource(this, 'batch-resource', { restApiId: api.id, parentId: ingest.id, pathPart: BATCH_PATH });
+    const validator = new ApiGatewayRequestValidator(this, 'body-validator', { restApiId: api.id, name: 'validate-body', validateRequestBody: true, validateRequestParameters: false });
+
+    const role = new ServiceRole(this, 'integration-role', {
+      roleName: `${props.name}-to-kinesis`,
+      service: 'apigateway.amazonaws.com',
+      description: 'Lets the ingest API put records on the readings stream, and nothing else',
+      grants: [
+        { sid: 'PutReadings', actions: ['kinesis:PutRecord', 'kinesis:PutRecords'], resources: [props.streamArn] },
+        { sid: 'EncryptReadings', actions: ['kms:GenerateDataKey'], resources: [props.kmsKeyArn] },
+      ],
+    });
+
+    const methods: MethodSpec[] = [
+      {
+        id: 'put-reading',
+        resource: ingest,
+        httpMethod: 'PUT',
+        action: 'PutRecord',
+        model: singleIngestBodySchema,
+        requestTemplate: putRecordTemplate(props.streamName),
+        successTemplate: putRecordResponse,
+      },
+      {
+        id: 'post-batch',
+        resource: batch,
+        httpMethod: 'POST',
+        action: 'PutRecords',
+        model: batchIngestBodySchema,
+        requestTemplate: putRecordsTemplate(props.streamName),
+        successTemplate: putRecordsResponse,
+      },
+    ];
+
+    const badRequestBody = {
+      message: 'the body does not match the reading schema',
+      details: `$util.escapeJavaScript($context.error.validationErrorString).replaceAll("\\\\'", "'")`,
+    };
+    const gatewayResponses = {
+      BAD_REQUEST_BODY: { statusCode: '400', template: `{"message": "${badRequestBody.message}", "details": "${badRequestBody.details}"}` },
+      DEFAULT_4XX: { statusCode: undefined, template: '{"message": $context.error.messageString}' },
+      DEFAULT_5XX: { statusCode: undefined, template: '{"message": $context.error.messageString}' },
+    };
+
+    const dependencies: ITerraformDependable[] = [];
+    for (const spec of methods) {
+      const model = new ApiGatewayModel(this, `${spec.id}-model`, {
+        restApiId: api.id,
+        name: String(spec.model.title),
+        contentType: 'application/json',
+        description: spec.action === 'PutRecords' ? `Up to ${READING_LIMITS.maxBatchReadings} readings` : 'One reading (the seed\'s body)',
+        schema: JSON.stringify(spec.model),
+      });
+      const method = new ApiGatewayMethod(this, spec.id, {
+        restApiId: api.id,
+        resourceId: spec.resource.id,
+        httpMethod: spec.httpMethod,
+        authorization: 'NONE',
+        apiKeyRequired: true,
+        requestValidatorId: validator.id,
+        requestModels: { 'application/json': model.name },
+      });
+      const integration = new ApiGatewayIntegration(this, `${spec.id}-integration`, {
+        restApiId: api.id,
+        resourceId: spec.resource.id,
+        httpMethod: method.httpMethod,
+        type: 'AWS',
+        integrationHttpMethod: 'POST',
+        uri: `arn:${partition.partition}:apigateway:${props.region}:kinesis:action/${spec.action}`,
+        credentials: role.arn,
+        // Anything but JSON is refused (415) rather than passed to Kinesis unchecked.
+        passthroughBehavior: 'NEVER',
+        requestParameters: { 'integration.request.header.Content-Type': "'application/x-amz-json-1.1'" },
+        requestTemplates: { 'application/json': spec.requestTemplate },
+      });
+      const responses = STATUSES.map(
+        (statusCode) => new ApiGatewayMethodResponse(this, `${spec.id}-${statusCode}`, { restApiId: api.id, resourceId: spec.resource.id, httpMethod: method.httpMethod, statusCode }),
+      );
+      const integrationResponse = (suffix: string, statusCode: string, template: string, selectionPattern?: string) =>
+        new ApiGatewayIntegrationResponse(this, `${spec.id}-integration-${suffix}`, {
+          restApiId: api.id,
+          resourceId: spec.resource.id,
+          httpMethod: method.httpMethod,
+          statusCode,
+          selectionPattern,
+          responseTemplates: { 'application/json': template },
+          dependsOn: [integration, ...responses],
+        });
+      dependencies.push(
+        method,
+        integration,
+        integrationResponse('ok', '200', spec.successTemplate),
+        integrationResponse('client-error', '500', clientErrorResponse, '4\\d{2}'),
+        integrationResponse('server-error', '503', serverErrorResponse, '5\\d{2}'),
+      );
+    }
+
+    for (const [responseType, response] of Object.entries(gatewayResponses)) {
+      dependencies.push(
+        new ApiGatewayGatewayResponse(this, `gateway-${responseType.toLowerCase().replace(/_/g, '-')}`, {
+          restApiId: api.id,
+          responseType,
+          statusCode: response.statusCode,
+          responseTemplates: { 'application/json': response.template },
+        }),
+      );
+    }
+
+    // Everything above that API Gateway serves from a deployment, in a fixed order.
+    this.definitionHash = createHash('sha256')
+      .update(
+        JSON.stringify({
+          paths: [`/${INGEST_PATH}`, `/${INGEST_PATH}/${BATCH_PATH}`],
+          methods: methods.map(({ id: methodId, httpMethod, action, model, requestTemplate, successTemplate }) => ({ methodId, httpMethod, action, model, requestTemplate, successTemplate })),
+          errorTemplates: [clientErrorResponse, serverErrorResponse],
+          statuses: STATUSES,
+          gatewayResponses,
+        }),
+      )
+      .digest('hex');
+    const deployment = new ApiGatewayDeployment(this, 'deployment', {
+      restApiId: api.id,
+      description: `Definition ${this.definitionHash.slice(0, 12)}`,
+      triggers: { definition: this.definitionHash },
+      lifecycle: { createBeforeDestroy: true },
+      dependsOn: dependencies,
+    });
+
+    const accessLogs = new CloudwatchLogGroup(this, 'access-logs', { name: `/aws/apigateway/${props.name}/access`, retentionInDays: props.logRetentionDays });
+    // API Gateway writes execution logs to this group; creating it first gives it a retention.
+    new CloudwatchLogGroup(this, 'execution-logs', { name: `API-Gateway-Execution-Logs_${api.id}/${STAGE_NAME}`, retentionInDays: props.logRetentionDays });
+    const account = props.manageAccountLoggingRole === false ? undefined : this.accountLoggingRole(props.name);
+
+    const stage = new ApiGatewayStage(this, 'stage', {
+      restApiId: api.id,
+      stageName: STAGE_NAME,
+      deploymentId: deployment.id,
+      accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
+      dependsOn: account === undefined ? [] : [account],
+    });
+    new ApiGatewayMethodSettings(this, 'stage-settings', {
+      restApiId: api.id,
+      stageName: stage.stageName,
+      methodPath: '*/*',
+      settings: { metricsEnabled: true, loggingLevel: 'ERROR', dataTraceEnabled: false, throttlingRateLimit: rateLimit, throttlingBurstLimit: burstLimit },
+    });
+
+    const plan = new ApiGatewayUsagePlan(this, 'usage-plan', {
+      name: `${props.name}-devices`,
+      description: 'Throttling and daily quota for each device API key',
+      apiStages: [{ apiId: api.id, stage: stage.stageName }],
+      throttleSettings: { rateLimit, burstLimit },
+      quotaSettings: { limit: quotaPerDay, period: 'DAY' },
+    });
+    const key = new ApiGatewayApiKey(this, 'device-key', { name: `${props.name}-devices`, description: 'API key of the sensors (header x-api-key)', enabled: true });
+    new ApiGatewayUsagePlanKey(this, 'device-key-plan', { keyId: key.id, keyType: 'API_KEY', usagePlanId: plan.id });
+
+    this.restApiId = api.id;
+    this.restApiName = api.name;
+    this.stageName = stage.stageName;
+    this.invokeUrl = stage.invokeUrl;
+    this.ingestUrl = `${stage.invokeUrl}/${INGEST_PATH}`;
+    this.batchIngestUrl = `${stage.invokeUrl}/${INGEST_PATH}/${BATCH_PATH}`;
+    this.apiKeyId = key.id;
+    this.apiKeyValue = key.value;
+  }
+
+  /**
+   * The region-wide role API Gateway writes CloudWatch logs with. It serves every API of
+   * the account in the region, so it carries AWS's managed policy for that purpose
+   * rather than a policy naming this API's log groups.
+   */
+  private accountLoggingRole(name: string): ApiGatewayAccount {
+    const trust = new DataAwsIamPolicyDocument(this, 'logging-trust', {
+      statement: [{ effect: 'Allow', actions: ['sts:AssumeRole'], principals: [{ type: 'Service', identifiers: ['apigateway.amazonaws.com'] }] }],
+    });
+    const role = new IamRole(this, 'logging-role', { name: `${name}-cloudwatch-logs`, description: 'API Gateway account setting: writes API logs', assumeRolePolicy: trust.json });
+    const managed = new DataAwsIamPolicy(this, 'logging-policy', { name: 'AmazonAPIGatewayPushToCloudWatchLogs' });
+    const attachment = new IamRolePolicyAttachment(this, 'logging-policy-attachment', { role: role.name, policyArn: managed.arn });
+    return new ApiGatewayAccount(this, 'logging-account-setting', { cloudwatchRoleArn: role.arn, dependsOn: [attachment] });
+  }
+}
