@@ -66,17 +66,20 @@ describe('NET-002 instances only reachable from the load balancer', () => {
       const other = new SecurityGroup(stack, 'other-sg', { name: 'other', vpcId: 'vpc-1' });
       new VpcSecurityGroupIngressRule(stack, 'from-vpc', { securityGroupId: instanceGroup.id, ipProtocol: 'tcp', fromPort: 32768, toPort: 65535, cidrIpv4: '10.0.0.0/16' });
       new SecurityGroupRule(stack, 'from-other', { type: 'ingress', securityGroupId: instanceGroup.id, protocol: 'tcp', fromPort: 5000, toPort: 5000, sourceSecurityGroupId: other.id });
-      new SecurityGroupRule(stack, 'from-self', { type: 'ingress', securityGroupId: instanceGroup.id, protocol: '-1', fromPort: 0, toPort: 0, self: true });
+      new SecurityGroupRule(stack, 'from-self', { type: 'ingress', securityGroupId: instanceGroup.id, protocol: '-1', fromPort: 0, toPort: 0, selfAttribute: true });
       const shared = new SecurityGroup(stack, 'shared-sg', { name: 'shared', vpcId: 'vpc-1' });
       new Lb(stack, 'internal-lb', { name: 'internal', securityGroups: [shared.id], subnets: ['subnet-a', 'subnet-b'] });
       new Instance(stack, 'bastion', { ami: 'ami-1', instanceType: 't3.micro', vpcSecurityGroupIds: [shared.id] });
     });
-    expectViolations(report, 'NET-002', [
+    const found = expectViolations(report, 'NET-002', [
       'aws_vpc_security_group_ingress_rule.from-vpc',
       'aws_security_group_rule.from-other',
       'aws_security_group_rule.from-self',
       'aws_security_group.shared-sg',
     ]);
+    expect(found.find((v) => v.address.endsWith('.from-self'))?.problem).toBe(
+      'instance security group aws_security_group.instance-sg admits all traffic from self, not only the load balancer',
+    );
   });
 
   it('stays silent on the dynamic port range from the load balancer and SSH from a configured CIDR (SR1)', () => {
