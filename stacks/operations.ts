@@ -21,7 +21,7 @@ export interface OperationsProps {
   readonly streamName: string;
   /**
    * Lambda consumers of the stream by a short readable key (used in construct ids), e.g.
-   * `{ 'store-readings': store.functionName }`: Errors and Throttles alarms for each.
+   * `{ 'store-readings': store.functionName }`: IteratorAge, Errors and Throttles alarms for each.
    */
   readonly consumerFunctions: Readonly<Record<string, string>>;
   /** The consumers' on-failure queue: alarm as soon as a message is visible. */
@@ -31,7 +31,7 @@ export interface OperationsProps {
   readonly apiStageName: string;
   /** DynamoDB tables by a short readable key, e.g. `{ things: things.name }`: a throttle alarm for each. */
   readonly tables: Readonly<Record<string, string>>;
-  /** Age of the oldest unread stream record that raises the alarm, ms. @default 60000 */
+  /** Age of the oldest unread record (stream-wide and per consumer) that raises the alarm, ms. @default 60000 */
   readonly iteratorAgeThresholdMs?: number;
   /**
    * KMS key (ARN) encrypting the operations topic; its policy must let cloudwatch.amazonaws.com
@@ -187,6 +187,22 @@ function pipelineAlarms(config: ResolvedOperationsProps): [string, AlarmSpec][] 
   ];
   for (const [key, functionName] of config.consumerFunctions) {
     alarms.push(
+      [
+        `lambda-${key}-iterator-age-alarm`,
+        {
+          alarmName: `${functionName}-iterator-age`,
+          alarmDescription: `This consumer falls behind: its oldest unprocessed record is older than ${config.iteratorAgeThresholdMs} ms`,
+          namespace: 'AWS/Lambda',
+          metricName: 'IteratorAge',
+          dimensions: { FunctionName: functionName },
+          statistic: 'Maximum',
+          period: 60,
+          evaluationPeriods: 5,
+          datapointsToAlarm: 3,
+          threshold: config.iteratorAgeThresholdMs,
+          comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        },
+      ],
       [
         `lambda-${key}-errors-alarm`,
         {
@@ -356,6 +372,12 @@ function dashboardBody(config: ResolvedOperationsProps, alarmArns: string[]) {
       title: 'Consumers: duration (p99, ms)',
       stat: 'p99',
       metrics: consumers.map(({ key, dimensions }) => metricRow('AWS/Lambda', 'Duration', dimensions, { label: key })),
+    },
+    {
+      title: 'Consumers: oldest unprocessed record (ms)',
+      stat: 'Maximum',
+      metrics: consumers.map(({ key, dimensions }) => metricRow('AWS/Lambda', 'IteratorAge', dimensions, { label: key })),
+      threshold: config.iteratorAgeThresholdMs,
     },
     {
       title: 'Failure queue: messages',

@@ -1,5 +1,14 @@
 import { TerraformOutput, TerraformStack, Testing } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { ApiGatewayDeployment } from '@cdktf/provider-aws/lib/api-gateway-deployment';
+import { ApiGatewayRestApi } from '@cdktf/provider-aws/lib/api-gateway-rest-api';
+import { ApiGatewayStage } from '@cdktf/provider-aws/lib/api-gateway-stage';
+import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+import { KinesisStream } from '@cdktf/provider-aws/lib/kinesis-stream';
+import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { applyPlatformPolicy } from '../../policy';
 import { Operations, OperationsProps } from '../../stacks/operations';
 
 type Block = Record<string, unknown>;
@@ -102,6 +111,8 @@ describe('Operations alarms', () => {
     expect(names.sort()).toEqual(
       [
         'iot-readings-iterator-age',
+        'iot-store-readings-iterator-age',
+        'iot-threshold-alerts-iterator-age',
         'iot-store-readings-errors',
         'iot-store-readings-throttles',
         'iot-threshold-alerts-errors',
@@ -129,6 +140,17 @@ describe('Operations alarms', () => {
       comparison_operator: 'GreaterThanOrEqualToThreshold',
     });
     expect(synthOperations({ iteratorAgeThresholdMs: 120000 }).alarm('stream-iterator-age-alarm').threshold).toBe(120000);
+  });
+
+  it.each(['store-readings', 'threshold-alerts'])('raises an iterator-age alarm for %s, so a lagging consumer is named', (key) => {
+    expect(ops.alarm(`lambda-${key}-iterator-age-alarm`)).toMatchObject({
+      namespace: 'AWS/Lambda',
+      metric_name: 'IteratorAge',
+      dimensions: { FunctionName: `iot-${key}` },
+      statistic: 'Maximum',
+      threshold: 60000,
+      comparison_operator: 'GreaterThanOrEqualToThreshold',
+    });
   });
 
   it.each(['store-readings', 'threshold-alerts'])('alarms on the first error and the first throttle of %s', (key) => {
@@ -235,5 +257,46 @@ describe('Operations props', () => {
     ['a dashboard-unsafe prefix', { namePrefix: 'iot ops' }, /namePrefix 'iot ops'/],
   ])('rejects %s', (_case, overrides, message) => {
     expect(() => synthOperations(overrides)).toThrow(message);
+  });
+});
+
+describe('Operations under the platform policy', () => {
+  it('covers every consumer, failure queue, API and table of a pipeline wired by attributes, breaking no rule itself', () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, 'policy');
+    new AwsProvider(stack, 'aws', { region: 'eu-west-2' });
+    // A bare pipeline: only what the alarm rules look for.
+    const stream = new KinesisStream(stack, 'stream', { name: 'iot-readings', encryptionType: 'KMS', kmsKeyId: 'alias/aws/kinesis' });
+    const failures = new SqsQueue(stack, 'failures', { name: 'iot-failures', sqsManagedSseEnabled: true });
+    const consumers = ['store-readings', 'threshold-alerts'].map((name) => {
+      const fn = new LambdaFunction(stack, name, { functionName: `iot-${name}`, role: 'role', runtime: 'nodejs22.x', handler: 'index.handler', filename: 'bundle.zip' });
+      new LambdaEventSourceMapping(stack, `${name}-mapping`, {
+        functionName: fn.functionName,
+        eventSourceArn: stream.arn,
+        startingPosition: 'TRIM_HORIZON',
+        destinationConfig: { onFailure: { destinationArn: failures.arn } },
+      });
+      return [name, fn.functionName] as const;
+    });
+    const table = new DynamodbTable(stack, 'things', { name: 'iot-things', billingMode: 'PAY_PER_REQUEST', hashKey: 'ThingID', attribute: [{ name: 'ThingID', type: 'S' }] });
+    const api = new ApiGatewayRestApi(stack, 'api', { name: 'iot-ingest' });
+    const deployment = new ApiGatewayDeployment(stack, 'deployment', { restApiId: api.id });
+    const stage = new ApiGatewayStage(stack, 'stage', { restApiId: api.id, deploymentId: deployment.id, stageName: 'prod' });
+
+    new Operations(stack, 'ops', {
+      ...baseProps,
+      streamName: stream.name,
+      consumerFunctions: Object.fromEntries(consumers),
+      failureQueueName: failures.name,
+      apiName: api.name,
+      apiStageName: stage.stageName,
+      tables: { things: table.name },
+    });
+    const report = applyPlatformPolicy(app, { failOnViolation: false, log: () => undefined });
+    Testing.synth(stack, true);
+
+    expect(report.stacks).toHaveLength(1);
+    expect(report.violations.filter((violation) => violation.ruleId.startsWith('OPS-')).map((violation) => violation.message)).toEqual([]);
+    expect(report.violations.filter((violation) => violation.path.startsWith('policy/ops/')).map((violation) => violation.message)).toEqual([]);
   });
 });
