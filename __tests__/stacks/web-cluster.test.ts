@@ -1,5 +1,9 @@
 import { TerraformOutput, TerraformStack, Testing } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository';
+import { applyPlatformPolicy } from '../../policy';
+import { Network } from '../../stacks/network';
 import {
   DYNAMIC_HOST_PORTS,
   WEB_TABLE_READ_ACTIONS,
@@ -443,5 +447,46 @@ describe('WebCluster settings', () => {
     expect(() => synthWeb({ minInstances: 0, tables: [], sshCidr: '0.0.0.0/0' })).toThrow(
       /minInstances is 0[\s\S]*tables is empty[\s\S]*needs both sshKeyName and sshCidr/,
     );
+  });
+});
+
+describe('WebCluster under the platform policy', () => {
+  it.each([
+    ['over HTTP', {}],
+    ['over HTTPS with SSH', { certificateArn: 'arn:aws:acm:eu-west-2:111122223333:certificate/abc', sshKeyName: 'admin', sshCidr: '203.0.113.0/24' }],
+  ])('breaks no platform rule %s when wired to a network, tables and a repository by their attributes', (_case, overrides: Partial<WebClusterProps>) => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, 'policy');
+    new AwsProvider(stack, 'aws', { region: 'eu-west-2' });
+    const network = new Network(stack, 'network', { namePrefix: 'iot' });
+    const table = new DynamodbTable(stack, 'things', {
+      name: 'iot-things',
+      billingMode: 'PAY_PER_REQUEST',
+      hashKey: 'ThingID',
+      attribute: [{ name: 'ThingID', type: 'S' }],
+      pointInTimeRecovery: { enabled: true },
+      serverSideEncryption: { enabled: true },
+    });
+    const repository = new EcrRepository(stack, 'repository', {
+      name: 'iot-web',
+      imageScanningConfiguration: { scanOnPush: true },
+      encryptionConfiguration: [{ encryptionType: 'KMS' }],
+    });
+    new WebCluster(stack, 'web', {
+      ...baseProps,
+      ...overrides,
+      vpcId: network.vpcId,
+      subnetIds: network.publicSubnetIds,
+      imageUrl: `${repository.repositoryUrl}:v1`,
+      repositoryArn: repository.arn,
+      tables: [{ name: table.name, arn: table.arn }],
+    });
+    const report = applyPlatformPolicy(app, { failOnViolation: false, log: () => undefined });
+    Testing.synth(stack, true);
+    expect(report.stacks).toHaveLength(1);
+    // The fixture's own table lacks the throttle alarm the Operations construct adds; judge only the constructs here.
+    const ours = report.violations.filter((violation) => /^policy\/(web|network)\//.test(violation.path));
+    expect(ours.map((violation) => violation.message)).toEqual([]);
+    expect(report.violations.map((violation) => violation.ruleId)).toEqual(['OPS-006']);
   });
 });
