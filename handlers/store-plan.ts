@@ -11,7 +11,8 @@ import { readingItems, type ReadingError, type ReadingItem } from './reading';
 export interface PlannedItem {
   /** From the latest of `records`, as consecutive puts would leave it. */
   item: ReadingItem;
-  readonly records: number[];
+  /** Shared by the items of one reading; replaced, never mutated, when a repeat adds a record. */
+  records: readonly number[];
 }
 
 /** A record that can never be stored. */
@@ -35,10 +36,12 @@ export const itemKey = (item: { readonly ThingID?: unknown; readonly Timestamp?:
 /**
  * Parses every record and fans readings out to items. Items with the same key (a reading
  * sent twice, or replayed inside one batch) are merged, because one BatchWriteItem call
- * must not name a key twice and parallel calls would race on it.
+ * must not name a key twice and parallel calls would race on it. Two items share a key
+ * only if their readings share id and time, so repeats are found per reading, not per item.
  */
 export function planBatch(records: readonly KinesisStreamRecord[], hotRetentionDays?: number): StorePlan {
-  const byKey = new Map<string, PlannedItem>();
+  const items: PlannedItem[] = [];
+  const byReading = new Map<string, PlannedItem[]>();
   const rejections: Rejection[] = [];
   let readings = 0;
   records.forEach((record, index) => {
@@ -48,18 +51,34 @@ export function planBatch(records: readonly KinesisStreamRecord[], hotRetentionD
       return;
     }
     readings++;
-    for (const item of readingItems(parsed.value, hotRetentionDays)) {
-      const key = itemKey(item);
-      const planned = byKey.get(key);
-      if (planned === undefined) {
-        byKey.set(key, { item, records: [index] });
-      } else {
-        planned.item = item;
-        if (planned.records.at(-1) !== index) planned.records.push(index);
-      }
+    const owners = [index];
+    const planned = readingItems(parsed.value, hotRetentionDays).map((item): PlannedItem => ({ item, records: owners }));
+    // The timestamp has a fixed width, so id + time always splits back the same way.
+    const readingKey = `${parsed.value.id}\u0000${parsed.value.timestamp}`;
+    const earlier = byReading.get(readingKey);
+    if (earlier === undefined) {
+      byReading.set(readingKey, planned);
+      for (const entry of planned) items.push(entry);
+    } else {
+      mergeRepeat(earlier, planned, index, items);
     }
   });
-  return { items: [...byKey.values()], rejections, readings };
+  return { items, rejections, readings };
+}
+
+/** Folds a repeated reading into the items of its earlier copy: the later value wins, new metrics are added. */
+function mergeRepeat(earlier: PlannedItem[], repeat: readonly PlannedItem[], index: number, items: PlannedItem[]): void {
+  for (const { item } of repeat) {
+    const known = earlier.find((planned) => planned.item.ThingID === item.ThingID);
+    if (known === undefined) {
+      const added: PlannedItem = { item, records: [index] };
+      earlier.push(added);
+      items.push(added);
+    } else {
+      known.item = item;
+      known.records = [...known.records, index];
+    }
+  }
 }
 
 /** The newest stored reading of one series, for the catalogue. */

@@ -92,6 +92,10 @@ describe('mapWithConcurrency', () => {
     expect(started).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 
+  it('refuses a concurrency that would run nothing', async () => {
+    await expect(mapWithConcurrency([1], 0, async () => 1)).rejects.toThrow('concurrency must be a positive integer, got 0');
+  });
+
   it('resolves at once for no items', async () => {
     await expect(mapWithConcurrency([], 4, async () => 1)).resolves.toEqual([]);
   });
