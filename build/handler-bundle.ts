@@ -97,3 +97,9 @@ export function packageHandler(name: HandlerName, outDir: string): PackagedHandl
   writeFileSync(archive, zip);
   return { ...bundle, archive, archiveSha256: createHash('sha256').update(zip).digest('base64') };
 }
+
+/** Packs every handler of `HANDLER_ENTRIES` into `outDir`. */
+export function packageHandlers(outDir: string): Record<HandlerName, PackagedHandler> {
+  const names = Object.keys(HANDLER_ENTRIES) as HandlerName[];
+  return Object.fromEntries(names.map((name) => [name, packageHandler(name, outDir)])) as Record<HandlerName, PackagedHandler>;
+}

@@ -8,7 +8,7 @@ import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucke
 import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
 import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
-import { S3BucketServerSideEncryptionConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
+import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { ServiceRole } from './service-role';
 
 export interface ArchiveProps {
@@ -60,7 +60,7 @@ export class Archive extends Construct {
       restrictPublicBuckets: true,
     });
     new S3BucketOwnershipControls(this, 'ownership', { bucket: bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } });
-    new S3BucketServerSideEncryptionConfiguration(this, 'encryption', {
+    new S3BucketServerSideEncryptionConfigurationA(this, 'encryption', {
       bucket: bucket.id,
       rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: props.kmsKeyArn }, bucketKeyEnabled: true }],
     });

@@ -60,7 +60,7 @@ interface ConfigInput {
     memoryLowPercent: number;
     cooldownSeconds: number;
   };
-  web: { imageTag: string; containerPort: number; memoryMiB: number; healthCheckPath: string; desiredTasks: number };
+  web: { imageTag: string; containerPort: number; memoryMiB: number; healthCheckPath: string; desiredTasks: number; domainName?: string };
   scaling: {
     minTasks: number;
     maxTasks: number;
@@ -290,7 +290,7 @@ const schema: JSONSchemaType<ConfigInput> = {
       default: EMPTY_SECTION,
       required: ['vpcCidr', 'subnetIds'],
       properties: {
-        vpcCidr: string('CIDR of the VPC the stack creates, e.g. 10.0.0.0/16 (prefix /16 to /28)', { pattern: IPV4_CIDR_PATTERN, default: '10.0.0.0/16' }),
+        vpcCidr: string('CIDR of the VPC the stack creates, e.g. 10.0.0.0/16 (prefix /16 to /26, room for two load balancer subnets)', { pattern: IPV4_CIDR_PATTERN, default: '10.0.0.0/16' }),
         vpcId: optionalString('existing VPC to use instead of creating one, e.g. vpc-0abc1234 (needs network.subnetIds)', { pattern: '^vpc-[0-9a-f]{8,17}$' }),
         subnetIds: {
           type: 'array',
@@ -315,7 +315,7 @@ const schema: JSONSchemaType<ConfigInput> = {
       default: EMPTY_SECTION,
       required: ['instanceType', 'minInstances', 'maxInstances', 'memoryHighPercent', 'memoryLowPercent', 'cooldownSeconds'],
       properties: {
-        instanceType: string('EC2 instance type of the cluster, e.g. t3.micro', { pattern: '^[a-z][a-z0-9-]*\\.[a-z0-9]+$', default: 't3.micro' }),
+        instanceType: string('EC2 instance type of the cluster, e.g. t3.small (Graviton types such as t4g.small need an arm64 image)', { pattern: '^[a-z][a-z0-9-]*\\.[a-z0-9]+$', default: 't3.small' }),
         minInstances: integer('fewest cluster instances, 0 to 100', 0, 100, 1),
         maxInstances: integer('most cluster instances, 1 to 100', 1, 100, 5),
         memoryHighPercent: percent('cluster memory reservation that adds an instance', 80),
@@ -334,6 +334,9 @@ const schema: JSONSchemaType<ConfigInput> = {
         memoryMiB: integer('memory reserved per web task in MiB, 64 to 30720', 64, 30_720, 900),
         healthCheckPath: string('path the load balancer checks, starting with /', { pattern: '^/[A-Za-z0-9/_.-]*$', default: '/healthz' }),
         desiredTasks: integer('web tasks started at first deploy, 1 to 100 (then the scaling stack decides)', 1, 100, 1),
+        domainName: optionalString('host name the certificate covers, used in the web URL (needs network.certificateArn), e.g. iot.example.com', {
+          pattern: '^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$',
+        }),
       },
     },
     scaling: {
@@ -642,7 +645,7 @@ function crossFieldProblems(config: PlatformConfig): { field: string; message: s
   if (vpcCidr !== undefined) problems.push({ field: 'network.vpcCidr', message: vpcCidr });
   else {
     const prefix = Number(network.vpcCidr.split('/')[1]);
-    if (prefix < 16 || prefix > 28) problems.push({ field: 'network.vpcCidr', message: `a VPC prefix must be /16 to /28 (got /${prefix}), e.g. 10.0.0.0/16` });
+    if (prefix < 16 || prefix > 26) problems.push({ field: 'network.vpcCidr', message: `a VPC prefix must be /16 to /26 (got /${prefix}) to hold two load balancer subnets, e.g. 10.0.0.0/16` });
   }
   if ((network.vpcId === undefined) !== (network.subnetIds.length === 0)) {
     problems.push({
@@ -651,6 +654,9 @@ function crossFieldProblems(config: PlatformConfig): { field: string; message: s
     });
   } else if (network.vpcId !== undefined && network.subnetIds.length < 2) {
     problems.push({ field: 'network.subnetIds', message: 'the load balancer needs at least two subnets in two zones: list two or more subnet ids' });
+  }
+  if (web.domainName !== undefined && network.certificateArn === undefined) {
+    problems.push({ field: 'web.domainName', message: 'a domain name needs an HTTPS certificate: set network.certificateArn for it, or unset web.domainName' });
   }
   if (cluster.minInstances > cluster.maxInstances) {
     problems.push({ field: 'cluster.minInstances', message: `must not exceed cluster.maxInstances (${cluster.minInstances} > ${cluster.maxInstances})` });

@@ -74,8 +74,10 @@ const putRecordsTemplate = (streamName: string): string =>
     `  "StreamName": ${JSON.stringify(streamName)},`,
     '  "Records": [',
     "#foreach($reading in $input.path('$.Data'))",
-    '#set($at = "$.Data[$foreach.index]")',
-    '    {"PartitionKey": $input.json("${at}.id"), "Data": "$util.base64Encode($input.json($at))"}#if($foreach.hasNext),#end',
+    // No `${...}` references: Terraform would read them as its own interpolation.
+    '#set($readingPath = "$.Data[$foreach.index]")',
+    '#set($idPath = "$.Data[$foreach.index].id")',
+    '    {"PartitionKey": $input.json($idPath), "Data": "$util.base64Encode($input.json($readingPath))"}#if($foreach.hasNext),#end',
     '#end',
     '  ]',
     '}',

@@ -132,6 +132,7 @@ export class StreamConsumers extends Construct {
     new SqsQueuePolicy(this, 'failure-queue-policy', { queueUrl: queue.url, policy: tlsOnly.json });
 
     const sendFailures: Grant[] = [
+      // SendMessage also covers SendMessageBatch.
       { sid: 'SendFailures', actions: ['sqs:SendMessage'], resources: [queue.arn] },
       // SQS and SNS encrypt with the key: senders need a data key and to decrypt it.
       { sid: 'UseDataKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.kmsKeyArn] },
@@ -145,7 +146,7 @@ export class StreamConsumers extends Construct {
         description: 'Stores every reading of the stream in the things table and keeps the series catalogue current',
         environment: { [HANDLER_ENV.thingsTable]: things.name, [HANDLER_ENV.seriesTable]: series.name, ...failureQueueEnv, ...retentionEnv },
         grants: [
-          { sid: 'WriteReadings', actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'], resources: [things.arn] },
+          { sid: 'WriteReadings', actions: ['dynamodb:BatchWriteItem'], resources: [things.arn] },
           { sid: 'UpdateSeries', actions: ['dynamodb:UpdateItem'], resources: [series.arn] },
           ...sendFailures,
         ],
@@ -162,7 +163,8 @@ export class StreamConsumers extends Construct {
         },
         grants: [
           { sid: 'ReadThresholdsKeepAlertState', actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [thresholds.arn] },
-          { sid: 'RecordAlerts', actions: ['dynamodb:PutItem'], resources: [alerts.arn] },
+          // GetItem: after a crash, whether the notice was already sent is read back from the history.
+          { sid: 'RecordAlerts', actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resources: [alerts.arn] },
           { sid: 'PublishAlerts', actions: ['sns:Publish'], resources: [props.alertTopicArn] },
           ...sendFailures,
         ],
