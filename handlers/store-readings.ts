@@ -15,12 +15,12 @@
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { batchWriteAll, callWithRetries, sendMessages, type RetryContext } from './batch-write';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { batchWriteAll, callWithRetries, sendMessages, type BatchWriteResult, type RetryContext, type SendMessagesResult } from './batch-write';
 import { DEFAULT_RETRY_POLICY, describeError, mapWithConcurrency, type RetryPolicy } from './batching';
 import { ATTRIBUTES, TABLES } from './contract';
 import { awsClients, lazyHandler, loadSettings, logger, systemClock, type Clock, type Settings } from './runtime';
-import { batchResponse, failureMessage, failureMessageId, firstFailedRecord, itemKey, latestPerSeries, planBatch, type PlannedItem, type SeriesLatest } from './store-plan';
+import { batchResponse, failureMessage, failureMessageId, firstFailedRecord, itemKey, latestPerSeries, planBatch, type PlannedItem, type SeriesLatest, type StorePlan } from './store-plan';
 
 /** Settings the store handler cannot run without. */
 export const STORE_READINGS_SETTINGS = ['thingsTable', 'failureQueueUrl'] as const;
@@ -81,7 +81,7 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
     ]);
 
     const unqueuedIds = new Set(queued.failed);
-    const notQueued = plan.rejections.filter((rejection) => unqueuedIds.has(failureMessageId(rejection.index))).map((rejection) => rejection.index);
+    const unqueued = plan.rejections.filter((rejection) => unqueuedIds.has(failureMessageId(rejection.index))).map((rejection) => rejection.index);
     const unstored = new Set(writes.unstored);
     const stored = plan.items.filter((planned) => !unstored.has(planned));
 
@@ -89,36 +89,11 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
 
     const first = firstFailedRecord(
       writes.unstored.map((planned) => planned.records[0] ?? 0),
-      notQueued,
+      unqueued,
       catalogue?.failed.map((latest) => latest.record) ?? [],
     );
 
-    const recordsWithUnstoredItems = new Set(writes.unstored.flatMap((planned) => planned.records));
-    const summary = {
-      records: records.length,
-      readingsStored: plan.readings - recordsWithUnstoredItems.size,
-      itemsStored: stored.length,
-      itemsUnstored: writes.unstored.length - writes.abandoned,
-      itemsNotAttempted: writes.abandoned,
-      writeRequests: writes.requests,
-      writeRetries: writes.retries,
-      rejected: plan.rejections.length,
-      rejectedQueued: plan.rejections.length - notQueued.length,
-      rejectedByCode: countBy(plan.rejections, (rejection) => rejection.error.code),
-      rejectedExamples: plan.rejections.slice(0, LOGGED_EXAMPLES).map(({ record, error }) => ({
-        sequenceNumber: record.kinesis.sequenceNumber,
-        code: error.code,
-        message: error.message,
-      })),
-      queueRequests: queued.requests,
-      queueRetries: queued.retries,
-      catalogueUpdated: catalogue?.updated ?? 0,
-      catalogueAlreadyNewer: catalogue?.alreadyNewer ?? 0,
-      catalogueFailed: catalogue?.failed.length ?? 0,
-      catalogueRetries: catalogue?.retries ?? 0,
-      resumeFromSequenceNumber: first === undefined ? undefined : records[first]?.kinesis.sequenceNumber,
-      durationMs: clock.now() - started,
-    };
+    const summary = batchSummary({ records, plan, writes, queued, unqueued, catalogue, first, durationMs: clock.now() - started });
     if (first === undefined) {
       log.info('readings batch stored', summary);
     } else {
@@ -133,8 +108,8 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
    * replays and late batches never move it back. A failed update reports its record, so
    * the catalogue never silently misses a series the table holds.
    */
-  async function updateCatalogue(tableName: string, latest: readonly SeriesLatest[]) {
-    const outcome = { updated: 0, alreadyNewer: 0, retries: 0, failed: [] as SeriesLatest[], errors: [] as string[] };
+  async function updateCatalogue(tableName: string, latest: readonly SeriesLatest[]): Promise<CatalogueOutcome> {
+    const outcome: CatalogueOutcome = { updated: 0, alreadyNewer: 0, retries: 0, failed: [], errors: [] };
     await mapWithConcurrency(latest, concurrency, async (series) => {
       const result = await callWithRetries(
         () =>
@@ -160,6 +135,55 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
     });
     return outcome;
   }
+}
+
+interface CatalogueOutcome {
+  updated: number;
+  alreadyNewer: number;
+  retries: number;
+  readonly failed: SeriesLatest[];
+  readonly errors: string[];
+}
+
+/** The per-batch counts logged as one structured line. */
+function batchSummary(outcome: {
+  readonly records: readonly KinesisStreamRecord[];
+  readonly plan: StorePlan;
+  readonly writes: BatchWriteResult<PlannedItem>;
+  readonly queued: SendMessagesResult;
+  /** Indexes of rejected records the failure queue did not take. */
+  readonly unqueued: readonly number[];
+  readonly catalogue: CatalogueOutcome | undefined;
+  readonly first: number | undefined;
+  readonly durationMs: number;
+}) {
+  const { records, plan, writes, queued, unqueued, catalogue, first } = outcome;
+  const recordsWithUnstoredItems = new Set(writes.unstored.flatMap((planned) => planned.records));
+  return {
+    records: records.length,
+    readingsStored: plan.readings - recordsWithUnstoredItems.size,
+    itemsStored: plan.items.length - writes.unstored.length,
+    itemsUnstored: writes.unstored.length - writes.abandoned,
+    itemsNotAttempted: writes.abandoned,
+    writeRequests: writes.requests,
+    writeRetries: writes.retries,
+    rejected: plan.rejections.length,
+    rejectedQueued: plan.rejections.length - unqueued.length,
+    rejectedByCode: countBy(plan.rejections, (rejection) => rejection.error.code),
+    rejectedExamples: plan.rejections.slice(0, LOGGED_EXAMPLES).map(({ record, error }) => ({
+      sequenceNumber: record.kinesis.sequenceNumber,
+      code: error.code,
+      message: error.message,
+    })),
+    queueRequests: queued.requests,
+    queueRetries: queued.retries,
+    catalogueUpdated: catalogue?.updated ?? 0,
+    catalogueAlreadyNewer: catalogue?.alreadyNewer ?? 0,
+    catalogueFailed: catalogue?.failed.length ?? 0,
+    catalogueRetries: catalogue?.retries ?? 0,
+    resumeFromSequenceNumber: first === undefined ? undefined : records[first]?.kinesis.sequenceNumber,
+    durationMs: outcome.durationMs,
+  };
 }
 
 function countBy<T>(items: readonly T[], keyOf: (item: T) => string): Record<string, number> {
