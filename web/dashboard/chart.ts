@@ -14,6 +14,20 @@ const ALERT_CLASSES: Record<string, string> = { breach: 'alert-breach', reminder
 
 const seconds = (timestamp: string): number => Date.parse(timestamp) / 1000;
 
+/**
+ * 24-hour time-axis labels (uPlot's default is 12-hour): per tick spacing, the label and
+ * the extra line shown where a larger unit changes.
+ */
+const TIME_AXIS: uPlot.Axis.Values = [
+  [3600 * 24 * 365, '{YYYY}', null, null, null, null, null, null, 1],
+  [3600 * 24 * 28, '{MMM}', '\n{YYYY}', null, null, null, null, null, 1],
+  [3600 * 24, '{MM}-{DD}', '\n{YYYY}', null, null, null, null, null, 1],
+  [3600, '{HH}:{mm}', '\n{YYYY}-{MM}-{DD}', null, '\n{MM}-{DD}', null, null, null, 1],
+  [60, '{HH}:{mm}', '\n{YYYY}-{MM}-{DD}', null, '\n{MM}-{DD}', null, null, null, 1],
+  [1, ':{ss}', '\n{YYYY}-{MM}-{DD} {HH}:{mm}', null, '\n{MM}-{DD} {HH}:{mm}', null, '\n{HH}:{mm}', null, 1],
+  [0.001, ':{ss}.{fff}', '\n{YYYY}-{MM}-{DD} {HH}:{mm}', null, '\n{MM}-{DD} {HH}:{mm}', null, '\n{HH}:{mm}', null, 1],
+];
+
 export interface ChartInput {
   readonly series: string;
   readonly points: readonly ReadingPoint[];
@@ -69,7 +83,7 @@ export function drawChart(
     scales: { x: { time: true, range: (_chart, low, high) => (xs.length === 0 ? [input.range.from, input.range.to] : [low, high]) } },
     cursor: { drag: { x: true, y: false, setScale: true } },
     series: [
-      {},
+      { label: 'time (UTC)', value: '{YYYY}-{MM}-{DD} {HH}:{mm}:{ss}' },
       { label: input.series, stroke: CHART_COLOURS.value, width: 1.5, points: { show: xs.length < 200 } },
       { label: 'min threshold', stroke: CHART_COLOURS.min, width: 2, dash: [8, 4], points: { show: false }, show: min !== undefined },
       { label: 'max threshold', stroke: CHART_COLOURS.max, width: 2, dash: [8, 4], points: { show: false }, show: max !== undefined },
@@ -80,7 +94,7 @@ export function drawChart(
         points: { show: true, size: 8, fill: CHART_COLOURS.breach, stroke: CHART_COLOURS.breach },
       },
     ],
-    axes: [{}, { size: 60 }],
+    axes: [{ values: TIME_AXIS }, { size: 60 }],
     plugins: [alertMarkers(input.alerts)],
     hooks: {
       setSelect: [(chart) => chart.select.width > 0 && events.onZoom(true)],
