@@ -91,6 +91,18 @@ export const WEB_TABLE_READ_ACTIONS = [
   'dynamodb:Scan',
 ] as const;
 
+/** What the ECS agent does on its cluster: register, deregister, report task and container state. */
+export const ECS_AGENT_CLUSTER_ACTIONS = [
+  'ecs:DeregisterContainerInstance',
+  'ecs:RegisterContainerInstance',
+  'ecs:SubmitAttachmentStateChanges',
+  'ecs:SubmitContainerStateChange',
+  'ecs:SubmitTaskStateChange',
+] as const;
+
+/** What the ECS agent does as a registered instance: receive work, send telemetry. */
+export const ECS_AGENT_INSTANCE_ACTIONS = ['ecs:Poll', 'ecs:StartTelemetrySession'] as const;
+
 /** Host ports Docker hands out to bridge-mode tasks with hostPort 0 (the ECS default range). */
 export const DYNAMIC_HOST_PORTS = { from: 32768, to: 65535 } as const;
 
@@ -217,19 +229,43 @@ export class WebCluster extends Construct {
     // --- Instances: ECS-optimised Amazon Linux 2023, IMDSv2 only, encrypted root volume.
     const instanceRole = new IamRole(this, 'instance-role', {
       name: `${name}-instance`,
-      description: 'Web container instances: ECS agent and SSM Session Manager',
+      description: 'Web container instances: ECS agent on this cluster and SSM Session Manager',
       assumeRolePolicy: servicePrincipalTrust(this, 'instance-trust', 'ec2.amazonaws.com').json,
     });
-    for (const [policyId, policyName] of [
-      ['ecs-agent', 'AmazonEC2ContainerServiceforEC2Role'],
-      ['session-manager', 'AmazonSSMManagedInstanceCore'],
-    ] as const) {
-      const managedPolicy = new DataAwsIamPolicy(this, `${policyId}-managed-policy`, { name: policyName });
-      new IamRolePolicyAttachment(this, `instance-role-${policyId}`, {
-        role: instanceRole.name,
-        policyArn: managedPolicy.arn,
-      });
-    }
+    // The ECS agent's part of AmazonEC2ContainerServiceforEC2Role, held to this cluster. Image
+    // pulls and task logs go through the task execution role, so no ecr or logs actions here.
+    const ecsAgent = new DataAwsIamPolicyDocument(this, 'instance-ecs-agent', {
+      statement: [
+        {
+          sid: 'JoinThisCluster',
+          actions: [...ECS_AGENT_CLUSTER_ACTIONS],
+          resources: [cluster.arn],
+        },
+        {
+          // These act on the container instance, whose ARN exists only once it has registered.
+          sid: 'TalkToThisClusterAsItsInstance',
+          actions: [...ECS_AGENT_INSTANCE_ACTIONS],
+          resources: ['*'],
+          condition: [{ test: 'ArnEquals', variable: 'ecs:cluster', values: [cluster.arn] }],
+        },
+        {
+          // No resource-level permissions exist for this action.
+          sid: 'FindTheControlPlane',
+          actions: ['ecs:DiscoverPollEndpoint'],
+          resources: ['*'],
+        },
+      ],
+    });
+    new IamRolePolicy(this, 'instance-role-ecs-agent', {
+      name: 'ecs-agent',
+      role: instanceRole.id,
+      policy: ecsAgent.json,
+    });
+    const sessionManager = new DataAwsIamPolicy(this, 'session-manager-managed-policy', { name: 'AmazonSSMManagedInstanceCore' });
+    new IamRolePolicyAttachment(this, 'instance-role-session-manager', {
+      role: instanceRole.name,
+      policyArn: sessionManager.arn,
+    });
     const instanceProfile = new IamInstanceProfile(this, 'instance-profile', {
       name: `${name}-instance`,
       role: instanceRole.name,

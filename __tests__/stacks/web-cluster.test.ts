@@ -100,20 +100,46 @@ describe('WebCluster defaults', () => {
     );
   });
 
-  it('gives the instances the ECS agent and Session Manager policies through their profile, and no SSH key', () => {
+  it('gives the instances Session Manager and an ECS agent policy held to this cluster, and no SSH key', () => {
     const template = web.one('aws_launch_template', 'launch-template');
     expect(template.iam_instance_profile).toEqual({ arn: web.ref('aws_iam_instance_profile', 'instance-profile', 'arn') });
     expect(template.key_name).toBeUndefined();
     expect(web.one('aws_iam_instance_profile', 'instance-profile').role).toBe(web.ref('aws_iam_role', 'instance-role', 'name'));
-    const managedPolicies = web.all('aws_iam_role_policy_attachment').map((attachment) => attachment.policy_arn);
-    expect(managedPolicies.sort()).toEqual(
-      [web.dataRef('aws_iam_policy', 'ecs-agent-managed-policy', 'arn'), web.dataRef('aws_iam_policy', 'session-manager-managed-policy', 'arn')].sort(),
-    );
-    expect(web.data('aws_iam_policy', 'ecs-agent-managed-policy').name).toBe('AmazonEC2ContainerServiceforEC2Role');
+
+    // The only managed policy is Session Manager's.
+    expect(web.all('aws_iam_role_policy_attachment')).toEqual([
+      expect.objectContaining({
+        role: web.ref('aws_iam_role', 'instance-role', 'name'),
+        policy_arn: web.dataRef('aws_iam_policy', 'session-manager-managed-policy', 'arn'),
+      }),
+    ]);
     expect(web.data('aws_iam_policy', 'session-manager-managed-policy').name).toBe('AmazonSSMManagedInstanceCore');
-    for (const attachment of web.all('aws_iam_role_policy_attachment')) {
-      expect(attachment.role).toBe(web.ref('aws_iam_role', 'instance-role', 'name'));
-    }
+
+    const cluster = web.ref('aws_ecs_cluster', 'cluster', 'arn');
+    expect(web.one('aws_iam_role_policy', 'instance-role-ecs-agent')).toMatchObject({
+      role: web.ref('aws_iam_role', 'instance-role', 'id'),
+      policy: web.dataRef('aws_iam_policy_document', 'instance-ecs-agent', 'json'),
+    });
+    expect(web.data('aws_iam_policy_document', 'instance-ecs-agent').statement).toEqual([
+      {
+        sid: 'JoinThisCluster',
+        actions: [
+          'ecs:DeregisterContainerInstance',
+          'ecs:RegisterContainerInstance',
+          'ecs:SubmitAttachmentStateChanges',
+          'ecs:SubmitContainerStateChange',
+          'ecs:SubmitTaskStateChange',
+        ],
+        resources: [cluster],
+      },
+      {
+        sid: 'TalkToThisClusterAsItsInstance',
+        actions: ['ecs:Poll', 'ecs:StartTelemetrySession'],
+        resources: ['*'],
+        condition: [{ test: 'ArnEquals', variable: 'ecs:cluster', values: [cluster] }],
+      },
+      { sid: 'FindTheControlPlane', actions: ['ecs:DiscoverPollEndpoint'], resources: ['*'] },
+    ]);
   });
 
   it('runs 1..5 instances from the launch template, with no launch configuration or classic load balancer', () => {
