@@ -1,0 +1,195 @@
+/**
+ * The alert protocol against a real DynamoDB implementation (dynalite): the conditional
+ * writes, not a mock's idea of them, decide who sends. SNS is an in-memory stand-in.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/client-sns';
+import { BatchGetCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ALERT_STATE_ATTRIBUTES } from '../../handlers/alert-state';
+import { createThresholdAlertsHandler, type ThresholdAlertsDeps } from '../../handlers/threshold-alerts';
+import { startDynalite, type DynaliteHarness } from './dynalite-harness';
+import { SETTINGS, kinesisEvent, lastSummary, reading, silentLogger } from './threshold-alerts.fixtures';
+
+let db: DynaliteHarness;
+
+beforeAll(async () => {
+  db = await startDynalite();
+});
+
+afterAll(async () => {
+  await db.stop();
+});
+
+/** An SNS topic in memory: records what was published; `failNext` makes the next publishes fail. */
+function memoryTopic(latencyMs = 0) {
+  const sns = new SNSClient({ region: 'eu-west-2' });
+  const sent: PublishCommandInput[] = [];
+  let failures = 0;
+  mockClient(sns)
+    .on(PublishCommand)
+    .callsFake(async (input: PublishCommandInput) => {
+      // Latency keeps the claim live long enough for a racing consumer to meet it.
+      await delay(latencyMs);
+      if (failures > 0) {
+        failures -= 1;
+        throw Object.assign(new Error('SNS is unavailable'), { name: 'InternalErrorException' });
+      }
+      sent.push(input);
+      return { MessageId: `memory-${sent.length}` };
+    });
+  return {
+    sns,
+    sent,
+    failNext(count: number) {
+      failures = count;
+    },
+  };
+}
+
+/** A consumer as a fresh container would run it: nothing cached, state read from the table. */
+const consumer = (sns: SNSClient, overrides: Partial<ThresholdAlertsDeps> = {}) =>
+  createThresholdAlertsHandler({ dynamo: db.document, sns, settings: SETTINGS, logger: silentLogger(), ...overrides });
+
+const putThresholds = (series: string, bounds: { MinThreshold?: number; MaxThreshold?: number }) =>
+  db.document.send(new PutCommand({ TableName: db.tables.thresholds, Item: { ThingID: series, ...bounds } }));
+
+const thresholdsItem = async (series: string) =>
+  (await db.document.send(new GetCommand({ TableName: db.tables.thresholds, Key: { ThingID: series }, ConsistentRead: true }))).Item;
+
+const historyOf = async (series: string) =>
+  (await db.scan('alerts')).filter((item) => item.ThingID === series).sort((a, b) => String(a.Timestamp).localeCompare(String(b.Timestamp)));
+
+describe('threshold alerts against dynalite', () => {
+  it('sends exactly one email when two consumers race on the same breaches', async () => {
+    const things = Array.from({ length: 12 }, (_, index) => `race/${index}`);
+    await Promise.all(things.map((thing) => putThresholds(`${thing}/temperature`, { MinThreshold: 18, MaxThreshold: 25 })));
+    const topic = memoryTopic(20);
+    const event = kinesisEvent(things.map((thing) => reading('2024-05-01T10:00:00Z', { temperature: 40 }, thing)));
+
+    // Both consumers have read the state "ok" before either may claim: the worst case.
+    let arrivals = 0;
+    let bothRead!: () => void;
+    const barrier = new Promise<void>((resolve) => (bothRead = resolve));
+    const racingDynamo = {
+      send: async (command: { constructor: unknown }) => {
+        const response = await db.document.send(command as never);
+        if (command instanceof BatchGetCommand) {
+          if (++arrivals === 2) bothRead();
+          await barrier;
+        }
+        return response;
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const loggers = [silentLogger(), silentLogger()];
+    const summaries = loggers.map((logger) => jest.spyOn(logger, 'info'));
+    const [first, second] = await Promise.all(loggers.map((logger) => consumer(topic.sns, { dynamo: racingDynamo, logger })(event)));
+    expect(first).toEqual({ batchItemFailures: [] });
+    expect(second).toEqual({ batchItemFailures: [] });
+    // Every series was claimed by both; the conditional write turned one of each away.
+    expect(summaries.map((info) => lastSummary(info).claimConflicts as number).reduce((a, b) => a + b)).toBe(things.length);
+
+    expect(topic.sent.map((input) => input.Subject?.split(' ')[1]).sort()).toEqual([...things].sort());
+    for (const thing of things) {
+      const item = await thresholdsItem(`${thing}/temperature`);
+      expect(item).toMatchObject({ AlertState: 'breached', AlertBound: 'max', AlertNotifiedAt: '2024-05-01T10:00:00.000000Z' });
+      expect(item?.[ALERT_STATE_ATTRIBUTES.claim]).toBeUndefined();
+      expect(await historyOf(`${thing}/temperature`)).toHaveLength(1);
+    }
+  });
+
+  it('keeps the cooldown and sends one recovery across invocations, and a replay sends nothing', async () => {
+    const series = 'cooldown/1/temperature';
+    await putThresholds(series, { MinThreshold: 18, MaxThreshold: 25 });
+    const topic = memoryTopic();
+    const deliveries = [
+      [reading('2024-05-01T10:00:00Z', { temperature: 30 }, 'cooldown/1')],
+      [reading('2024-05-01T10:05:00Z', { temperature: 31 }, 'cooldown/1'), reading('2024-05-01T10:14:59Z', { temperature: 32 }, 'cooldown/1')],
+      [reading('2024-05-01T10:15:00Z', { temperature: 33 }, 'cooldown/1')],
+      [reading('2024-05-01T10:16:00Z', { temperature: 20 }, 'cooldown/1'), reading('2024-05-01T10:17:00Z', { temperature: 21 }, 'cooldown/1')],
+    ].map((payloads) => kinesisEvent(payloads));
+    for (const event of deliveries) expect(await consumer(topic.sns)(event)).toEqual({ batchItemFailures: [] });
+    expect(topic.sent.map((input) => input.Subject)).toEqual([
+      'Alert: cooldown/1 temperature 30 above max 25 at 2024-05-01 10:00:00 UTC',
+      'Still out of range: cooldown/1 temperature 33 above max 25 at 2024-05-01 10:15:00 UTC',
+      'Back to normal: cooldown/1 temperature 20 at 2024-05-01 10:16:00 UTC',
+    ]);
+
+    const history = await historyOf(series);
+    expect(history).toEqual([
+      expect.objectContaining({ Timestamp: '2024-05-01T10:00:00.000000Z', Kind: 'breach', Reminder: false, Bound: 'max', Value: 30, MinThreshold: 18, MaxThreshold: 25, MessageId: 'memory-1' }),
+      expect.objectContaining({ Timestamp: '2024-05-01T10:15:00.000000Z', Kind: 'breach', Reminder: true, Value: 33, MessageId: 'memory-2' }),
+      expect.objectContaining({ Timestamp: '2024-05-01T10:16:00.000000Z', Kind: 'recovery', Value: 20, MessageId: 'memory-3' }),
+    ]);
+    expect(await thresholdsItem(series)).toMatchObject({
+      AlertState: 'ok',
+      AlertChangedAt: '2024-05-01T10:16:00.000000Z',
+      AlertNotifiedAt: '2024-05-01T10:16:00.000000Z',
+      AlertMessageId: 'memory-3',
+    });
+    expect(await thresholdsItem(series)).not.toHaveProperty('AlertBound');
+
+    // Every delivery again, to new containers: nothing new.
+    for (const event of deliveries) await consumer(topic.sns)(event);
+    expect(topic.sent).toHaveLength(3);
+  });
+
+  it('releases the claim when SNS fails, so the redelivered record sends exactly once', async () => {
+    const series = 'flaky/1/temperature';
+    await putThresholds(series, { MaxThreshold: 25 });
+    const topic = memoryTopic();
+    topic.failNext(1);
+    const event = kinesisEvent([reading('2024-05-01T10:00:00Z', { temperature: 30 }, 'flaky/1')]);
+    const handler = consumer(topic.sns);
+
+    expect(await handler(event)).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]?.kinesis.sequenceNumber }] });
+    const released = await thresholdsItem(series);
+    expect(released?.[ALERT_STATE_ATTRIBUTES.claim]).toBeUndefined();
+    expect(released?.AlertState).toBeUndefined();
+
+    expect(await handler(event)).toEqual({ batchItemFailures: [] });
+    expect(await consumer(topic.sns)(event)).toEqual({ batchItemFailures: [] });
+    expect(topic.sent).toHaveLength(1);
+    expect(await historyOf(series)).toHaveLength(1);
+  });
+
+  it('takes over the abandoned claim of a crashed consumer: resends when unrecorded, rolls forward when recorded', async () => {
+    const now = Date.parse('2024-05-01T12:00:00Z');
+    const abandonedClaim = (readingAt: string) => ({
+      Token: 'crashed-consumer',
+      ReadingAt: readingAt,
+      ExpiresAt: now - 1,
+      Notice: 'breach',
+      State: 'breached',
+      Bound: 'max',
+      ChangedAt: readingAt,
+    });
+    const readingAt = '2024-05-01T10:00:00.000000Z';
+    // Crashed before publishing: nothing on record.
+    await db.document.send(new PutCommand({ TableName: db.tables.thresholds, Item: { ThingID: 'crash/1/temperature', MaxThreshold: 25, AlertClaim: abandonedClaim(readingAt) } }));
+    // Crashed after publishing and recording, before confirming.
+    await db.document.send(new PutCommand({ TableName: db.tables.thresholds, Item: { ThingID: 'crash/2/temperature', MaxThreshold: 25, AlertClaim: abandonedClaim(readingAt) } }));
+    await db.document.send(
+      new PutCommand({ TableName: db.tables.alerts, Item: { ThingID: 'crash/2/temperature', Timestamp: readingAt, Kind: 'breach', MessageId: 'sent-before-crash', Value: 30 } }),
+    );
+
+    const topic = memoryTopic();
+    const clock = { now: () => now, sleep: async () => undefined };
+    const event = kinesisEvent([reading('2024-05-01T10:00:00Z', { temperature: 30 }, 'crash/1'), reading('2024-05-01T10:00:00Z', { temperature: 30 }, 'crash/2')]);
+    expect(await consumer(topic.sns, { clock })(event)).toEqual({ batchItemFailures: [] });
+
+    expect(topic.sent.map((input) => input.Subject?.split(' ')[1])).toEqual(['crash/1']);
+    expect(await thresholdsItem('crash/1/temperature')).toMatchObject({ AlertState: 'breached', AlertNotifiedAt: readingAt });
+    expect(await thresholdsItem('crash/2/temperature')).toMatchObject({ AlertState: 'breached', AlertNotifiedAt: readingAt, AlertMessageId: 'sent-before-crash' });
+    for (const series of ['crash/1/temperature', 'crash/2/temperature']) expect((await thresholdsItem(series))?.[ALERT_STATE_ATTRIBUTES.claim]).toBeUndefined();
+  });
+
+  it('leaves series without thresholds, or with one bound, alone unless that bound is crossed', async () => {
+    await putThresholds('partial/1/humidity', { MinThreshold: 30 });
+    const topic = memoryTopic();
+    const event = kinesisEvent([reading('2024-05-01T10:00:00Z', { temperature: 1e9, humidity: 1e9 }, 'partial/1'), reading('2024-05-01T10:01:00Z', { humidity: 5 }, 'partial/1')]);
+    expect(await consumer(topic.sns)(event)).toEqual({ batchItemFailures: [] });
+    expect(topic.sent.map((input) => input.Subject)).toEqual(['Alert: partial/1 humidity 5 below min 30 at 2024-05-01 10:01:00 UTC']);
+    expect(await thresholdsItem('partial/1/temperature')).toBeUndefined();
+  });
+});
