@@ -1,0 +1,86 @@
+/**
+ * One synth of the three stacks for a test file: stacks built as main.ts builds them,
+ * with the handler bundles packed once per file into a scratch folder.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Testing, type TerraformStack } from 'cdktf';
+import { packageHandlers, type HandlerName, type PackagedHandler } from '../../build/handler-bundle';
+import { validateConfig, type PlatformConfig } from '../../stacks/config';
+import { PipelineStack } from '../../stacks/pipeline-stack';
+import { RepositoryStack } from '../../stacks/repository-stack';
+import { ScalingStack } from '../../stacks/scaling-stack';
+import type { StackName } from '../../stacks/outputs';
+
+export type TerraformJson = {
+  terraform: { backend: Record<string, Record<string, unknown>> };
+  provider: { aws: { region: string; default_tags: { tags: Record<string, string> }[] }[] };
+  resource: Record<string, Record<string, Record<string, unknown>>>;
+  data?: Record<string, Record<string, Record<string, unknown>>>;
+  output?: Record<string, { value: string; description?: string; sensitive?: boolean }>;
+};
+
+export type Synthesized = Record<StackName, { text: string; json: TerraformJson; stack: TerraformStack }>;
+
+let scratch: string | undefined;
+let packages: Record<HandlerName, PackagedHandler> | undefined;
+
+/** Packs the handlers once per test file (jest gives each file its own module registry). */
+export function handlerPackages(): Record<HandlerName, PackagedHandler> {
+  if (packages === undefined) {
+    scratch = mkdtempSync(path.join(tmpdir(), 'stack-tests-'));
+    packages = packageHandlers(scratch);
+  }
+  return packages;
+}
+
+export function removeScratch(): void {
+  if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+}
+
+/** Config from a file-shaped object, as `loadConfig` would build it. */
+export const configOf = (input: unknown = {}): PlatformConfig => validateConfig(input);
+
+export function synthPlatform(config: PlatformConfig): Synthesized {
+  const app = Testing.app();
+  const stacks: Record<StackName, TerraformStack> = {
+    repository: new RepositoryStack(app, config),
+    pipeline: new PipelineStack(app, config, { handlerPackages: handlerPackages() }),
+    scaling: new ScalingStack(app, config),
+  };
+  const result = {} as Synthesized;
+  for (const [name, stack] of Object.entries(stacks) as [StackName, TerraformStack][]) {
+    const text = Testing.synth(stack);
+    result[name] = { text, json: JSON.parse(text) as TerraformJson, stack };
+  }
+  return result;
+}
+
+/** Every resource of a type, by logical id. */
+export function resources(json: TerraformJson, type: string): Record<string, Record<string, unknown>> {
+  return json.resource[type] ?? {};
+}
+
+/** The single resource of a type (fails the test when there is not exactly one). */
+export function only(json: TerraformJson, type: string): Record<string, unknown> {
+  const found = Object.values(resources(json, type));
+  if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}`);
+  return found[0]!;
+}
+
+/** The resource with this logical id. */
+export function resource(json: TerraformJson, type: string, id: string): Record<string, unknown> {
+  const found = resources(json, type)[id];
+  if (found === undefined) throw new Error(`no ${type}.${id}; have ${Object.keys(resources(json, type)).join(', ')}`);
+  return found;
+}
+
+/** The policy statements of the `aws_iam_policy_document` data source a `${data...json}` reference names. */
+export function policyStatements(json: TerraformJson, reference: unknown): Record<string, unknown>[] {
+  const match = /^\$\{data\.aws_iam_policy_document\.([^.]+)\.json\}$/.exec(String(reference));
+  if (match === null) throw new Error(`not a policy document reference: ${String(reference)}`);
+  const document = json.data?.aws_iam_policy_document?.[match[1]!];
+  if (document === undefined) throw new Error(`no policy document ${match[1]}`);
+  return document.statement as Record<string, unknown>[];
+}
