@@ -1,5 +1,5 @@
 import { isAnyone, policySites, type PolicySite, type Statement } from '../iam-policies';
-import { asObject, isExpression, isSet, type Element, type StackModel } from '../model';
+import { isExpression, isSet, type Element, type StackModel } from '../model';
 import { finding, rule, type Finding } from './rule';
 
 /** Services whose actions must name their resources (SR2). */
@@ -23,13 +23,12 @@ export const ACCOUNT_LEVEL_ACTIONS = new Set([
 ]);
 
 /**
- * AWS-managed policies that may be attached, each reviewed: they hold no wildcard actions
- * and no `*` resource for the services above.
+ * AWS-managed policies (by name, without their path) that may be attached, each reviewed:
+ * exact actions, and no `*` resource for the services above.
  */
 export const REVIEWED_MANAGED_POLICIES: Readonly<Record<string, string>> = {
-  AmazonSSMManagedInstanceCore: 'Session Manager access to the instances instead of SSH (SR1)',
-  'service-role/AmazonAPIGatewayPushToCloudWatchLogs':
-    "API Gateway's account-level role for writing the stage's access and execution logs",
+  AmazonSSMManagedInstanceCore: 'Session Manager access to the instances instead of SSH (SR1); exact ssm, ssmmessages and ec2messages actions',
+  AmazonAPIGatewayPushToCloudWatchLogs: "API Gateway's account-level role for the stage's access and execution logs; logs actions only",
 };
 
 const allowStatements = (site: PolicySite): Statement[] => (site.statements ?? []).filter((s) => s.effect === 'Allow');
@@ -138,6 +137,15 @@ interface RoleUse {
   readonly user: Element;
 }
 
+/**
+ * The component a role slot belongs to: the resource and slot name, except that all the
+ * integrations of one REST API are one component (the API calling AWS on its callers' behalf).
+ */
+function componentOf(user: Element, key: string): string {
+  if (user.type === 'aws_api_gateway_integration') return `${String(user.config['rest_api_id'])}#${key}`;
+  return `${user.address}#${key}`;
+}
+
 function roleUses(model: StackModel): Map<string, RoleUse[]> {
   const uses = new Map<string, RoleUse[]>();
   const visit = (user: Element, value: unknown, key: string): void => {
@@ -149,7 +157,7 @@ function roleUses(model: StackModel): Map<string, RoleUse[]> {
         const list = uses.get(role.address) ?? [];
         // One component per resource and slot name: a task definition's task and execution
         // roles are two components, a Firehose stream's several `role_arn` slots are one.
-        const component = `${user.address}#${key}`;
+        const component = componentOf(user, key);
         if (!list.some((use) => use.component === component)) list.push({ component, user });
         uses.set(role.address, list);
       }
@@ -204,7 +212,20 @@ export const policiesFromDocuments = rule({
   },
 });
 
-const MANAGED_POLICY = /^arn:(?:aws|\$\{[^}]+\}):iam::aws:policy\/(.+)$/;
+const MANAGED_POLICY_ARN = /^arn:(?:aws|\$\{[^}]+\}):iam::aws:policy\/(?:.+\/)?([^/]+)$/;
+
+/** The AWS-managed policy a `policy_arn` designates: a literal ARN, or a `data.aws_iam_policy` looked up by name or ARN. */
+function managedPolicyName(model: StackModel, arn: unknown): string | undefined {
+  if (typeof arn !== 'string') return undefined;
+  const literal = MANAGED_POLICY_ARN.exec(arn)?.[1];
+  if (literal !== undefined) return literal;
+  const [lookup] = model.referencedElements(arn, 'aws_iam_policy').filter((element) => element.kind === 'data');
+  if (lookup === undefined) return undefined;
+  const byArn = lookup.config['arn'];
+  if (typeof byArn === 'string') return MANAGED_POLICY_ARN.exec(byArn)?.[1];
+  const byName = lookup.config['name'];
+  return typeof byName === 'string' ? byName : undefined;
+}
 
 export const reviewedManagedPolicies = rule({
   id: 'IAM-006',
@@ -214,8 +235,7 @@ export const reviewedManagedPolicies = rule({
   check(model) {
     const findings: Finding[] = [];
     const check = (element: Element, arn: unknown): void => {
-      if (typeof arn !== 'string') return;
-      const name = MANAGED_POLICY.exec(arn)?.[1];
+      const name = managedPolicyName(model, arn);
       if (name !== undefined && !(name in REVIEWED_MANAGED_POLICIES)) {
         findings.push(finding(element, `attaches the AWS-managed policy "${name}", which is not on the reviewed list`));
       }
@@ -223,11 +243,13 @@ export const reviewedManagedPolicies = rule({
     for (const type of ['aws_iam_role_policy_attachment', 'aws_iam_policy_attachment', 'aws_iam_user_policy_attachment', 'aws_iam_group_policy_attachment']) {
       for (const attachment of model.resources(type)) check(attachment, attachment.config['policy_arn']);
     }
-    for (const type of ['aws_iam_role', 'aws_iam_role_policy_attachments_exclusive']) {
-      for (const element of model.resources(type)) {
-        const arns = asObject(element.config)['managed_policy_arns'] ?? element.config['policy_arns'];
-        if (Array.isArray(arns)) arns.forEach((arn) => check(element, arn));
-      }
+    for (const role of model.resources('aws_iam_role')) {
+      const arns = role.config['managed_policy_arns'];
+      if (Array.isArray(arns)) arns.forEach((arn) => check(role, arn));
+    }
+    for (const exclusive of model.resources('aws_iam_role_policy_attachments_exclusive')) {
+      const arns = exclusive.config['policy_arns'];
+      if (Array.isArray(arns)) arns.forEach((arn) => check(exclusive, arn));
     }
     return findings;
   },

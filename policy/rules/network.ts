@@ -149,7 +149,7 @@ export const imdsV2 = rule({
   id: 'NET-003',
   category: 'network',
   title: 'Instances require IMDSv2 (`http_tokens = "required"`)',
-  fix: 'Set `metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 2 }` (hop limit 2 lets bridge-mode containers reach it).',
+  fix: 'Set `metadataOptions: { httpTokens: "required" }` (keep `httpPutResponseHopLimit: 1` so bridge-mode containers cannot reach the instance role; tasks get credentials from their task role).',
   check: (model) =>
     [...model.resources('aws_launch_template'), ...model.resources('aws_instance')].flatMap((element) => {
       const options = block(element.config['metadata_options']);

@@ -1,5 +1,8 @@
 import { Fn } from 'cdktf';
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { ApiGatewayIntegration } from '@cdktf/provider-aws/lib/api-gateway-integration';
+import { ApiGatewayRestApi } from '@cdktf/provider-aws/lib/api-gateway-rest-api';
+import { DataAwsIamPolicy } from '@cdktf/provider-aws/lib/data-aws-iam-policy';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { EcsTaskDefinition } from '@cdktf/provider-aws/lib/ecs-task-definition';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
@@ -195,6 +198,23 @@ describe('IAM-004 one role per component', () => {
     });
     expectClean(report, 'IAM-004');
   });
+
+  it('treats the integrations of one REST API as one component, but not those of two APIs', () => {
+    const integrations = (stack: TerraformStack, apiNames: string[]) => {
+      const role = serviceRole(stack, 'integration', 'apigateway.amazonaws.com');
+      for (const name of apiNames) {
+        const api = new ApiGatewayRestApi(stack, name, { name });
+        for (const httpMethod of ['PUT', 'POST']) {
+          new ApiGatewayIntegration(stack, `${name}-${httpMethod}`, {
+            restApiId: api.id, resourceId: api.rootResourceId, httpMethod, type: 'AWS', integrationHttpMethod: 'POST',
+            uri: 'arn:aws:apigateway:eu-west-2:kinesis:action/PutRecord', credentials: role.arn,
+          });
+        }
+      }
+    };
+    expectClean(check((stack) => integrations(stack, ['ingest'])), 'IAM-004');
+    expectViolations(check((stack) => integrations(stack, ['ingest', 'admin'])), 'IAM-004', ['aws_iam_role.integration'], /used by 2 components/);
+  });
 });
 
 describe('IAM-005 policies come from policy documents', () => {
@@ -221,8 +241,15 @@ describe('IAM-006 reviewed managed policies only', () => {
       const role = serviceRole(stack, 'fn');
       new IamRolePolicyAttachment(stack, 'basic', { role: role.name, policyArn: 'arn:aws:iam::aws:policy/service-role/AWSLambdaKinesisExecutionRole' });
       new IamRolePolicyAttachment(stack, 'partition', { role: role.name, policyArn: 'arn:${data.aws_partition.current.partition}:iam::aws:policy/AdministratorAccess' });
+      const ecsAgent = new DataAwsIamPolicy(stack, 'ecs-agent', { name: 'AmazonEC2ContainerServiceforEC2Role' });
+      new IamRolePolicyAttachment(stack, 'looked-up', { role: role.name, policyArn: ecsAgent.arn });
     });
-    expectViolations(report, 'IAM-006', ['aws_iam_role_policy_attachment.basic', 'aws_iam_role_policy_attachment.partition'], /AWSLambdaKinesisExecutionRole|AdministratorAccess/);
+    const found = expectViolations(report, 'IAM-006', ['aws_iam_role_policy_attachment.basic', 'aws_iam_role_policy_attachment.partition', 'aws_iam_role_policy_attachment.looked-up']);
+    expect(found.map((v) => v.problem).sort()).toEqual([
+      'attaches the AWS-managed policy "AWSLambdaKinesisExecutionRole", which is not on the reviewed list',
+      'attaches the AWS-managed policy "AdministratorAccess", which is not on the reviewed list',
+      'attaches the AWS-managed policy "AmazonEC2ContainerServiceforEC2Role", which is not on the reviewed list',
+    ]);
   });
 
   it('stays silent on reviewed managed policies and on the stack\'s own policies', () => {
@@ -230,6 +257,8 @@ describe('IAM-006 reviewed managed policies only', () => {
       const role = serviceRole(stack, 'instance', 'ec2.amazonaws.com');
       new IamRolePolicyAttachment(stack, 'ssm', { role: role.name, policyArn: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' });
       new IamRolePolicyAttachment(stack, 'own', { role: role.name, policyArn: '${aws_iam_policy.own.arn}' });
+      const logging = new DataAwsIamPolicy(stack, 'logging', { arn: 'arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs' });
+      new IamRolePolicyAttachment(stack, 'api-logging', { role: serviceRole(stack, 'api-logs', 'apigateway.amazonaws.com').name, policyArn: logging.arn });
     });
     expectClean(report, 'IAM-006');
   });
