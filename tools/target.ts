@@ -194,7 +194,8 @@ export function platformTarget(platform: Pick<LocalPlatform, 'urls' | 'apiKey' |
 
 /** A DynamoDB document client for the target: the emulator with its dummy credentials, or AWS with the usual credential chain. */
 export function targetDynamo(target: Target): DynamoDBDocumentClient {
-  const local = target.dynamodbEndpoint !== undefined && target.kind === 'local';
+  // An emulator on this machine takes the dummy credentials; AWS needs the real chain.
+  const local = target.dynamodbEndpoint !== undefined && ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(target.dynamodbEndpoint).hostname);
   const client = new DynamoDBClient({
     region: target.region,
     ...(target.dynamodbEndpoint === undefined ? {} : { endpoint: target.dynamodbEndpoint }),

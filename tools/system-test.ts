@@ -1,0 +1,414 @@
+/**
+ * `npm run system-test`: the seed's system test (report appendix 6) made repeatable.
+ * It sets a threshold, sends readings in the seed's exact body format through the ingest
+ * API, waits (polling, with a timeout) until every reading is in the table and visible
+ * through the web app's API, checks each value and timestamp, checks that exactly the
+ * expected alerts are in the alert history (table and web API), prints a pass/fail
+ * report, and removes only what it wrote, so it can run again at once.
+ *
+ * Each run uses a thing id of its own, so it never touches anyone else's data and two
+ * runs never see each other's readings or alert state.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+import { randomBytes } from 'node:crypto';
+import { BatchWriteCommand, DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { decideAlert, OK_STATUS, type AlertStatus, type NoticeKind } from '../handlers/alert-rules';
+import { ALERT_HISTORY_ATTRIBUTES } from '../handlers/alert-state';
+import { ATTRIBUTES, DEFAULT_ALERT_COOLDOWN_SECONDS } from '../handlers/contract';
+import { normaliseTimestamp, seriesId } from '../handlers/reading';
+import { loadConfig } from '../stacks/config';
+import { runCli } from './cli';
+import { gaussian, ReadingClock, SEED_READINGS, seedBody, seededRandom, seedTimestamp, temperatureText } from './synthetic';
+import { describeTarget, resolveTarget, targetDynamo, withTargetOptions, type Target, type TargetFlags } from './target';
+import { deleteThresholds, setThresholds } from './threshold-store';
+
+export interface SystemTestOptions {
+  /** @default 10, as the seed's script */
+  readonly readings?: number;
+  /** How long to wait for the pipeline. @default 120 */
+  readonly timeoutSeconds?: number;
+  /** @default 500 */
+  readonly pollIntervalMs?: number;
+  /** @default `things/system-test/<random run id>` */
+  readonly thingId?: string;
+  /** @default the seed's 18 and 25 */
+  readonly min?: number;
+  readonly max?: number;
+  /** The deployment's alert cooldown, to predict reminders. @default the configuration's */
+  readonly cooldownSeconds?: number;
+  /** Seed of the value generator. @default random */
+  readonly seed?: number;
+  /** Leave the test's items in place for inspection. @default false */
+  readonly keep?: boolean;
+  /** Progress lines. @default nothing */
+  readonly log?: (line: string) => void;
+}
+
+export interface SentReading {
+  readonly body: string;
+  readonly temperature: string;
+  /** As sent, in the seed's format. */
+  readonly timestamp: string;
+  /** As the table must hold it. */
+  readonly normalised: string;
+  readonly status: number;
+  readonly response: string;
+}
+
+export interface ExpectedAlert {
+  readonly timestamp: string;
+  readonly kind: 'breach' | 'recovery';
+  readonly reminder: boolean;
+  readonly value: number;
+}
+
+export interface Check {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail?: string;
+}
+
+export interface SystemTestReport {
+  readonly ok: boolean;
+  readonly target: string;
+  readonly thingId: string;
+  readonly series: string;
+  readonly readings: readonly SentReading[];
+  readonly expectedAlerts: readonly ExpectedAlert[];
+  readonly checks: readonly Check[];
+  /** From the last reading sent until everything was visible (or the timeout). */
+  readonly waitedMs: number;
+  /** Items removed afterwards (0 with `keep`). */
+  readonly removedItems: number;
+}
+
+type Item = Record<string, unknown>;
+
+/**
+ * Seed-like values (Gaussian 20 ± 3): if chance gave no reading out of range, the second
+ * becomes a breach and the third a reading back in range, so every run proves both alerts.
+ */
+export function testTemperatures(count: number, random: () => number, min: number, max: number): string[] {
+  const values = Array.from({ length: count }, () => temperatureText(gaussian(random, SEED_READINGS.mean, SEED_READINGS.stddev)));
+  const outside = (text: string) => Number(text) < min || Number(text) > max;
+  if (count >= 3 && !values.some(outside)) {
+    values[1] = temperatureText(max + 1 + random() * 3);
+    values[2] = temperatureText(min + (max - min) * (0.25 + random() / 2));
+  }
+  return values;
+}
+
+/** The alert history the rules (handlers/alert-rules.ts) produce for these readings, in order. */
+export function expectedAlerts(readings: readonly { value: number; timestamp: string }[], min: number, max: number, cooldownSeconds: number): ExpectedAlert[] {
+  let status: AlertStatus = OK_STATUS;
+  const alerts: ExpectedAlert[] = [];
+  for (const reading of readings) {
+    const decision = decideAlert({ min, max }, status, reading, cooldownSeconds);
+    if (decision.action !== 'notify') continue;
+    status = decision.next;
+    const notice: NoticeKind = decision.notice;
+    alerts.push({ timestamp: reading.timestamp, kind: notice === 'recovery' ? 'recovery' : 'breach', reminder: notice === 'reminder', value: reading.value });
+  }
+  return alerts;
+}
+
+async function queryAll(dynamo: DynamoDBDocumentClient, table: string, series: string): Promise<Item[]> {
+  const items: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const page = await dynamo.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: '#series = :series',
+        ExpressionAttributeNames: { '#series': ATTRIBUTES.series },
+        ExpressionAttributeValues: { ':series': series },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return items;
+}
+
+/** Every item of one series from a time-range endpoint of the web app, following its cursor. */
+async function webItems(webUrl: string, endpoint: 'readings' | 'alerts', series: string): Promise<Item[]> {
+  const items: Item[] = [];
+  let cursor: string | null = null;
+  do {
+    const query = new URLSearchParams({ thing: series, limit: '5000', ...(cursor === null ? {} : { cursor }) });
+    const response = await fetch(`${webUrl}/api/${endpoint}?${query}`);
+    if (!response.ok) throw new Error(`GET ${webUrl}/api/${endpoint} answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+    const page = (await response.json()) as { items: Item[]; nextCursor: string | null };
+    items.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return items;
+}
+
+/** Compares expected and actual rows by a key; describes every difference in a few words. */
+function compare<T>(expected: readonly T[], actual: readonly T[], keyOf: (row: T) => string, show: (row: T) => string): string[] {
+  const problems: string[] = [];
+  const remaining = new Map<string, number>();
+  for (const row of actual) remaining.set(keyOf(row), (remaining.get(keyOf(row)) ?? 0) + 1);
+  for (const row of expected) {
+    const count = remaining.get(keyOf(row)) ?? 0;
+    if (count === 0) problems.push(`missing ${show(row)}`);
+    else remaining.set(keyOf(row), count - 1);
+  }
+  for (const row of actual) {
+    const count = remaining.get(keyOf(row)) ?? 0;
+    if (count > 0) {
+      problems.push(`unexpected ${show(row)}`);
+      remaining.set(keyOf(row), count - 1);
+    }
+  }
+  return problems;
+}
+
+const summarise = (problems: readonly string[]): string => (problems.length <= 5 ? problems.join('; ') : `${problems.slice(0, 5).join('; ')}; and ${problems.length - 5} more`);
+
+interface Observed {
+  table: Item[];
+  web: Item[];
+  alertTable: Item[];
+  alertWeb: Item[];
+}
+
+export async function runSystemTest(target: Target, options: SystemTestOptions = {}): Promise<SystemTestReport> {
+  const count = options.readings ?? 10;
+  const min = options.min ?? SEED_READINGS.min;
+  const max = options.max ?? SEED_READINGS.max;
+  const cooldownSeconds = options.cooldownSeconds ?? DEFAULT_ALERT_COOLDOWN_SECONDS;
+  const log = options.log ?? (() => undefined);
+  const thingId = options.thingId ?? `things/system-test/${randomBytes(5).toString('hex')}`;
+  const series = seriesId(thingId, SEED_READINGS.metric);
+  const random = seededRandom(options.seed ?? randomBytes(4).readUInt32LE());
+  const dynamo = targetDynamo(target);
+  const checks: Check[] = [];
+  let removedItems = 0;
+  let waitedMs = 0;
+  const sent: SentReading[] = [];
+  let alerts: ExpectedAlert[] = [];
+
+  try {
+    log(`System test against ${describeTarget(target)}`);
+    log(`  series ${series}, thresholds ${min} to ${max}, ${count} readings`);
+    await setThresholds(dynamo, target.tables.thresholds, series, { min, max });
+
+    const clock = new ReadingClock();
+    for (const temperature of testTemperatures(count, random, min, max)) {
+      const timestamp = seedTimestamp(clock.next(thingId));
+      const normalised = normaliseTimestamp(timestamp);
+      if (!normalised.ok) throw new Error(`generated timestamp ${timestamp} is not accepted: ${normalised.error.message}`);
+      const body = seedBody(thingId, temperature, timestamp);
+      const response = await fetch(target.ingestUrl, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-api-key': target.apiKey }, body });
+      sent.push({ body, temperature, timestamp, normalised: normalised.value, status: response.status, response: await response.text() });
+    }
+    const accepted = sent.filter((reading) => reading.status === 200 && /"SequenceNumber"\s*:\s*"\d+"/.test(reading.response));
+    checks.push({
+      name: `API accepted all ${count} readings (HTTP 200 with a sequence number)`,
+      ok: accepted.length === count,
+      ...(accepted.length === count ? {} : { detail: summarise(sent.filter((reading) => !accepted.includes(reading)).map((reading) => `HTTP ${reading.status} ${reading.response.slice(0, 120)}`)) }),
+    });
+
+    const points = sent.map((reading) => ({ value: Number(reading.temperature), timestamp: reading.normalised }));
+    alerts = expectedAlerts(points, min, max, cooldownSeconds);
+    log(`  sent ${count} readings; expecting ${alerts.length} alert(s)${alerts.length === 0 ? '' : `: ${alerts.map((alert) => `${alert.kind} at ${alert.value}`).join(', ')}`}`);
+
+    // Poll until everything is visible; never a fixed sleep.
+    const started = Date.now();
+    const deadline = started + (options.timeoutSeconds ?? 120) * 1000;
+    let observed: Observed = { table: [], web: [], alertTable: [], alertWeb: [] };
+    let lastProgress = '';
+    // Only this run's time span counts, should --thing name a series with older data.
+    const first = sent[0]?.normalised ?? '';
+    const last = sent[sent.length - 1]?.normalised ?? '';
+    const inRun = (timestamp: unknown) => typeof timestamp === 'string' && timestamp >= first && timestamp <= last;
+    for (;;) {
+      observed = {
+        table: (await queryAll(dynamo, target.tables.things, series)).filter((item) => inRun(item[ATTRIBUTES.timestamp])),
+        web: (await webItems(target.webUrl, 'readings', series)).filter((item) => inRun(item.timestamp)),
+        alertTable: (await queryAll(dynamo, target.tables.alerts, series)).filter((item) => inRun(item[ATTRIBUTES.timestamp])),
+        alertWeb: (await webItems(target.webUrl, 'alerts', series)).filter((item) => inRun(item.timestamp)),
+      };
+      const progress = `table ${observed.table.length}/${accepted.length}, web ${observed.web.length}/${accepted.length}, alerts ${observed.alertTable.length}/${alerts.length} (web ${observed.alertWeb.length})`;
+      if (progress !== lastProgress) log(`  waiting: ${progress} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      lastProgress = progress;
+      const complete =
+        observed.table.length >= accepted.length && observed.web.length >= accepted.length && observed.alertTable.length >= alerts.length && observed.alertWeb.length >= alerts.length;
+      if (complete || Date.now() >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs ?? 500));
+    }
+    waitedMs = Date.now() - started;
+    if (waitedMs >= (options.timeoutSeconds ?? 120) * 1000) checks.push({ name: `pipeline finished within ${options.timeoutSeconds ?? 120} s`, ok: false, detail: lastProgress });
+
+    const expectedRows = accepted.map((reading) => ({ timestamp: reading.normalised, value: Number(reading.temperature) }));
+    const showReading = (row: { timestamp: string; value: unknown }) => `${row.value} at ${row.timestamp}`;
+    const readingKey = (row: { timestamp: string; value: unknown }) => `${row.timestamp}|${String(row.value)}`;
+    const tableRows = observed.table.map((item) => ({ timestamp: String(item[ATTRIBUTES.timestamp]), value: item[ATTRIBUTES.value] }));
+    const tableProblems = compare(expectedRows, tableRows, readingKey, showReading);
+    checks.push({ name: `every reading in table ${target.tables.things} with its value and timestamp`, ok: tableProblems.length === 0, ...(tableProblems.length === 0 ? {} : { detail: summarise(tableProblems) }) });
+
+    const webRows = observed.web.map((item) => ({ timestamp: String(item.timestamp), value: item.value }));
+    const webProblems = compare(expectedRows, webRows, readingKey, showReading);
+    checks.push({ name: 'every reading through the web API (/api/readings) with its value and timestamp', ok: webProblems.length === 0, ...(webProblems.length === 0 ? {} : { detail: summarise(webProblems) }) });
+
+    const showAlert = (row: ExpectedAlert) => `${row.reminder ? 'reminder' : row.kind} for ${row.value} at ${row.timestamp}`;
+    const alertKey = (row: ExpectedAlert) => `${row.timestamp}|${row.kind}|${row.reminder}|${row.value}`;
+    const tableAlerts: ExpectedAlert[] = observed.alertTable.map((item) => ({
+      timestamp: String(item[ATTRIBUTES.timestamp]),
+      kind: item[ALERT_HISTORY_ATTRIBUTES.kind] as ExpectedAlert['kind'],
+      reminder: item[ALERT_HISTORY_ATTRIBUTES.reminder] === true,
+      value: item[ALERT_HISTORY_ATTRIBUTES.value] as number,
+    }));
+    const alertProblems = compare(alerts, tableAlerts, alertKey, showAlert);
+    checks.push({
+      name: `exactly the ${alerts.length} expected alert(s) in the alert history (table ${target.tables.alerts})`,
+      ok: alertProblems.length === 0,
+      ...(alertProblems.length === 0 ? {} : { detail: summarise(alertProblems) }),
+    });
+    const unsent = observed.alertTable.filter((item) => typeof item[ALERT_HISTORY_ATTRIBUTES.messageId] !== 'string' || item[ALERT_HISTORY_ATTRIBUTES.messageId] === '');
+    checks.push({ name: 'every alert in the history was published (has an SNS message id)', ok: unsent.length === 0, ...(unsent.length === 0 ? {} : { detail: `${unsent.length} without a message id` }) });
+
+    const webAlertRows = observed.alertWeb.map((item) => ({ timestamp: String(item.timestamp), kind: String(item.kind), value: item.value }));
+    const webAlertProblems = compare(
+      alerts.map((alert) => ({ timestamp: alert.timestamp, kind: alert.kind, value: alert.value as unknown })),
+      webAlertRows,
+      (row) => `${row.timestamp}|${row.kind}|${String(row.value)}`,
+      (row) => `${row.kind} for ${String(row.value)} at ${row.timestamp}`,
+    );
+    checks.push({ name: 'the same alerts through the web API (/api/alerts)', ok: webAlertProblems.length === 0, ...(webAlertProblems.length === 0 ? {} : { detail: summarise(webAlertProblems) }) });
+  } catch (error) {
+    checks.push({ name: 'the test ran to the end', ok: false, detail: (error as Error).message });
+  } finally {
+    if (options.keep !== true) {
+      try {
+        removedItems = await removeTestItems(dynamo, target, series, sent.map((reading) => reading.normalised));
+      } catch (error) {
+        checks.push({ name: "removed the test's items", ok: false, detail: (error as Error).message });
+      }
+    }
+    dynamo.destroy();
+  }
+
+  return {
+    ok: checks.length > 0 && checks.every((check) => check.ok),
+    target: describeTarget(target),
+    thingId,
+    series,
+    readings: sent,
+    expectedAlerts: alerts,
+    checks,
+    waitedMs,
+    removedItems,
+  };
+}
+
+/** Deletes exactly what this run caused to be written: its readings, its series' catalogue entry, alerts and thresholds. */
+async function removeTestItems(dynamo: DynamoDBDocumentClient, target: Target, series: string, timestamps: readonly string[]): Promise<number> {
+  const first = timestamps[0] ?? '';
+  const last = timestamps[timestamps.length - 1] ?? '';
+  const alertKeys = (await queryAll(dynamo, target.tables.alerts, series))
+    .filter((item) => String(item[ATTRIBUTES.timestamp]) >= first && String(item[ATTRIBUTES.timestamp]) <= last)
+    .map((item) => ({ [ATTRIBUTES.series]: series, [ATTRIBUTES.timestamp]: item[ATTRIBUTES.timestamp] }));
+  const readingKeys = timestamps.map((timestamp) => ({ [ATTRIBUTES.series]: series, [ATTRIBUTES.timestamp]: timestamp }));
+  let removed = 0;
+  for (const [table, keys] of [
+    [target.tables.things, readingKeys],
+    [target.tables.alerts, alertKeys],
+  ] as const) {
+    for (let at = 0; at < keys.length; at += 25) {
+      let requests = keys.slice(at, at + 25).map((key) => ({ DeleteRequest: { Key: key } }));
+      removed += requests.length;
+      for (let attempt = 0; requests.length > 0; attempt += 1) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** attempt)));
+        const result = await dynamo.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
+        requests = (result.UnprocessedItems?.[table] ?? []) as typeof requests;
+      }
+    }
+  }
+  // The catalogue entry goes only if its latest reading is one of this run's.
+  try {
+    await dynamo.send(
+      new DeleteCommand({
+        TableName: target.tables.series,
+        Key: { [ATTRIBUTES.series]: series },
+        ConditionExpression: '#latest BETWEEN :first AND :last',
+        ExpressionAttributeNames: { '#latest': ATTRIBUTES.latestTimestamp },
+        ExpressionAttributeValues: { ':first': first, ':last': last },
+      }),
+    );
+    removed += 1;
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+  }
+  if (await deleteThresholds(dynamo, target.tables.thresholds, series)) removed += 1;
+  return removed;
+}
+
+/** The report as printed. */
+export function formatReport(report: SystemTestReport): string {
+  const lines = ['', ...report.checks.map((check) => `  ${check.ok ? 'PASS' : 'FAIL'}  ${check.name}${check.detail === undefined ? '' : `\n        ${check.detail}`}`), ''];
+  const passed = report.checks.filter((check) => check.ok).length;
+  lines.push(
+    `RESULT: ${report.ok ? 'PASS' : 'FAIL'} (${passed} of ${report.checks.length} checks passed; pipeline visible after ${(report.waitedMs / 1000).toFixed(1)} s; ` +
+      `${report.removedItems === 0 ? 'test items kept' : `removed the ${report.removedItems} items it wrote`})`,
+  );
+  return lines.join('\n');
+}
+
+function positiveInteger(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1 || value > 5000) throw new InvalidArgumentError('a whole number from 1 to 5000');
+  return value;
+}
+
+function nonNegative(text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0) throw new InvalidArgumentError('a number, 0 or more');
+  return value;
+}
+
+function configuredCooldown(): number {
+  try {
+    return loadConfig().alerts.cooldownSeconds;
+  } catch {
+    return DEFAULT_ALERT_COOLDOWN_SECONDS;
+  }
+}
+
+async function main(): Promise<void> {
+  const program = withTargetOptions(new Command('npm run system-test --'))
+    .description('End-to-end test of the local platform (default) or a deployment: ingest → stream → table, web API and alerts.')
+    .addOption(new Option('--readings <n>', 'readings to send').argParser(positiveInteger).default(10))
+    .addOption(new Option('--timeout <seconds>', 'how long to wait for the pipeline').argParser(nonNegative).default(120))
+    .option('--thing <id>', 'thing id to use; its temperature thresholds are replaced, then removed (default: a fresh things/system-test/<run id>)')
+    .addOption(new Option('--min <number>', 'lower threshold').argParser(Number).default(SEED_READINGS.min))
+    .addOption(new Option('--max <number>', 'upper threshold').argParser(Number).default(SEED_READINGS.max))
+    .addOption(new Option('--cooldown-seconds <seconds>', "the platform's alert cooldown (default: from the configuration)").argParser(nonNegative))
+    .addOption(new Option('--seed <n>', 'seed of the value generator, to repeat a run').argParser(Number))
+    .option('--keep', 'keep the items it wrote, for inspection', false)
+    .option('--json', 'print the report as JSON', false)
+    .parse();
+  const flags = program.opts<TargetFlags & { readings: number; timeout: number; thing?: string; min: number; max: number; cooldownSeconds?: number; seed?: number; keep: boolean; json: boolean }>();
+  const target = resolveTarget(flags);
+  const report = await runSystemTest(target, {
+    readings: flags.readings,
+    timeoutSeconds: flags.timeout,
+    min: flags.min,
+    max: flags.max,
+    cooldownSeconds: flags.cooldownSeconds ?? configuredCooldown(),
+    keep: flags.keep,
+    ...(flags.thing === undefined ? {} : { thingId: flags.thing }),
+    ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+    ...(flags.json ? {} : { log: (line: string) => console.log(line) }),
+  });
+  console.log(flags.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  process.exitCode = report.ok ? 0 : 1;
+}
+
+if (require.main === module) runCli(main);
