@@ -10,7 +10,7 @@ export class RepositoryStack extends PlatformStack {
 
   constructor(scope: Construct, config: PlatformConfig) {
     super(scope, 'repository', config);
-    this.images = new ImageRepository(this, 'web-images', { name: resourceName(config, 'iot-web'), ...config.repository });
+    this.images = new ImageRepository(this, 'web-images', { name: resourceName(config, 'iot-webapp'), ...config.repository });
 
     namedOutput(this, REPOSITORY_OUTPUTS.repositoryUrl, this.images.repositoryUrl, 'URL of the web image repository (push images here; the pipeline stack runs <url>:<tag>)');
     namedOutput(this, REPOSITORY_OUTPUTS.repositoryArn, this.images.repositoryArn, 'ARN of the web image repository (the ECS execution role may pull only from it)');
