@@ -8,13 +8,11 @@ import * as path from 'node:path';
 import { Testing, type TerraformStack } from 'cdktf';
 import { packageHandlers, type HandlerName, type PackagedHandler } from '../../build/handler-bundle';
 import { validateConfig, type PlatformConfig } from '../../stacks/config';
-import { PipelineStack } from '../../stacks/pipeline-stack';
-import { RepositoryStack } from '../../stacks/repository-stack';
-import { ScalingStack } from '../../stacks/scaling-stack';
+import { definePlatform } from '../../stacks/platform';
 import type { StackName } from '../../stacks/outputs';
 
 export type TerraformJson = {
-  terraform: { backend: Record<string, Record<string, unknown>> };
+  terraform: { backend?: Record<string, Record<string, unknown>>; cloud?: Record<string, unknown> };
   provider: { aws: { region: string; default_tags: { tags: Record<string, string> }[] }[] };
   resource: Record<string, Record<string, Record<string, unknown>>>;
   data?: Record<string, Record<string, Record<string, unknown>>>;
@@ -44,11 +42,7 @@ export const configOf = (input: unknown = {}): PlatformConfig => validateConfig(
 
 export function synthPlatform(config: PlatformConfig): Synthesized {
   const app = Testing.app();
-  const stacks: Record<StackName, TerraformStack> = {
-    repository: new RepositoryStack(app, config),
-    pipeline: new PipelineStack(app, config, { handlerPackages: handlerPackages() }),
-    scaling: new ScalingStack(app, config),
-  };
+  const stacks: Record<StackName, TerraformStack> = { ...definePlatform(app, config, { handlerPackages: handlerPackages() }) };
   const result = {} as Synthesized;
   for (const [name, stack] of Object.entries(stacks) as [StackName, TerraformStack][]) {
     const text = Testing.synth(stack);
