@@ -148,14 +148,20 @@ export const instancesBehindLoadBalancer = rule({
 export const imdsV2 = rule({
   id: 'NET-003',
   category: 'network',
-  title: 'Instances require IMDSv2 (`http_tokens = "required"`)',
-  fix: 'Set `metadataOptions: { httpTokens: "required" }` (keep `httpPutResponseHopLimit: 1` so bridge-mode containers cannot reach the instance role; tasks get credentials from their task role).',
+  title: 'Instances require IMDSv2 (`http_tokens = "required"`) with a response hop limit of 1, so containers cannot reach the instance role',
+  fix: 'Set `metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1 }` (tasks get their credentials from their task role, not from the instance).',
   check: (model) =>
     [...model.resources('aws_launch_template'), ...model.resources('aws_instance')].flatMap((element) => {
       const options = block(element.config['metadata_options']);
-      return options['http_tokens'] === 'required' || options['http_endpoint'] === 'disabled'
-        ? []
-        : [finding(element, `metadata_options.http_tokens is ${JSON.stringify(options['http_tokens'] ?? null)}, so IMDSv1 stays open`)];
+      if (options['http_endpoint'] === 'disabled') return [];
+      const findings = [];
+      if (options['http_tokens'] !== 'required') {
+        findings.push(finding(element, `metadata_options.http_tokens is ${JSON.stringify(options['http_tokens'] ?? null)}, so IMDSv1 stays open`));
+      }
+      if (literalNumber(options['http_put_response_hop_limit']) !== 1) {
+        findings.push(finding(element, `metadata_options.http_put_response_hop_limit is ${JSON.stringify(options['http_put_response_hop_limit'] ?? null)}, not 1 (unset takes the AMI's default, 2 on Amazon Linux 2023)`));
+      }
+      return findings;
     }),
 });
 

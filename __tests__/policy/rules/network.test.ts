@@ -18,7 +18,7 @@ function web(stack: TerraformStack) {
   new LaunchTemplate(stack, 'lt', {
     name: 'web',
     vpcSecurityGroupIds: [instanceGroup.id],
-    metadataOptions: { httpTokens: 'required' },
+    metadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 1 },
     blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { encrypted: 'true' } }],
   });
   return { lbGroup, instanceGroup };
@@ -92,19 +92,28 @@ describe('NET-002 instances only reachable from the load balancer', () => {
   });
 });
 
-describe('NET-003 IMDSv2 required', () => {
-  it('fires on launch templates and instances that leave IMDSv1 open', () => {
+describe('NET-003 IMDSv2 required, hop limit 1', () => {
+  it('fires on launch templates and instances that leave IMDSv1 open or let containers reach the metadata service', () => {
     const report = check((stack) => {
-      new LaunchTemplate(stack, 'optional', { name: 'a', metadataOptions: { httpTokens: 'optional' } });
+      new LaunchTemplate(stack, 'optional', { name: 'a', metadataOptions: { httpTokens: 'optional', httpPutResponseHopLimit: 1 } });
       new LaunchTemplate(stack, 'default', { name: 'b' });
-      new Instance(stack, 'instance', { ami: 'ami-1', instanceType: 't3.micro' });
+      new LaunchTemplate(stack, 'two-hops', { name: 'c', metadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 2 } });
+      new Instance(stack, 'instance', { ami: 'ami-1', instanceType: 't3.micro', metadataOptions: { httpPutResponseHopLimit: 1 } });
     });
-    expectViolations(report, 'NET-003', ['aws_launch_template.optional', 'aws_launch_template.default', 'aws_instance.instance'], /IMDSv1 stays open/);
+    const found = expectViolations(report, 'NET-003', [
+      'aws_launch_template.optional',
+      'aws_launch_template.default',
+      'aws_launch_template.default',
+      'aws_launch_template.two-hops',
+      'aws_instance.instance',
+    ]);
+    expect(found.filter((v) => /IMDSv1 stays open/.test(v.problem)).map((v) => v.address).sort()).toEqual(['aws_instance.instance', 'aws_launch_template.default', 'aws_launch_template.optional']);
+    expect(found.find((v) => v.address.endsWith('two-hops'))?.problem).toBe('metadata_options.http_put_response_hop_limit is 2, not 1 (unset takes the AMI\'s default, 2 on Amazon Linux 2023)');
   });
 
-  it('stays silent when tokens are required or the endpoint is off', () => {
+  it('stays silent when tokens are required with one hop, or the endpoint is off', () => {
     const report = check((stack) => {
-      new LaunchTemplate(stack, 'required', { name: 'a', metadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 2 } });
+      new LaunchTemplate(stack, 'required', { name: 'a', metadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 1 } });
       new Instance(stack, 'no-imds', { ami: 'ami-1', instanceType: 't3.micro', metadataOptions: { httpEndpoint: 'disabled' } });
     });
     expectClean(report, 'NET-003');
