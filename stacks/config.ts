@@ -664,13 +664,12 @@ function crossFieldProblems(config: PlatformConfig): { field: string; message: s
   if (cluster.memoryLowPercent >= cluster.memoryHighPercent) {
     problems.push({ field: 'cluster.memoryLowPercent', message: `must be below cluster.memoryHighPercent (${cluster.memoryLowPercent} >= ${cluster.memoryHighPercent}), or the alarms fight` });
   }
-  if (scaling.minTasks > scaling.maxTasks) {
-    problems.push({ field: 'scaling.minTasks', message: `must not exceed scaling.maxTasks (${scaling.minTasks} > ${scaling.maxTasks})` });
-  }
   if (scaling.cpuLowPercent >= scaling.cpuHighPercent) {
     problems.push({ field: 'scaling.cpuLowPercent', message: `must be below scaling.cpuHighPercent (${scaling.cpuLowPercent} >= ${scaling.cpuHighPercent}), or the alarms fight` });
   }
-  if (web.desiredTasks < scaling.minTasks || web.desiredTasks > scaling.maxTasks) {
+  if (scaling.minTasks > scaling.maxTasks) {
+    problems.push({ field: 'scaling.minTasks', message: `must not exceed scaling.maxTasks (${scaling.minTasks} > ${scaling.maxTasks})` });
+  } else if (web.desiredTasks < scaling.minTasks || web.desiredTasks > scaling.maxTasks) {
     problems.push({ field: 'web.desiredTasks', message: `must lie within scaling.minTasks..scaling.maxTasks (${scaling.minTasks}..${scaling.maxTasks}), got ${web.desiredTasks}` });
   }
   if (archive.expireAfterDays !== undefined && archive.expireAfterDays < archive.glacierAfterDays + 90) {
