@@ -5,12 +5,11 @@ import { App } from 'cdktf';
 import { packageHandlers } from '../../build/handler-bundle';
 import { applyPlatformPolicy, type PolicyReport } from '../../policy';
 import { validateConfig, type PlatformConfig } from '../../stacks/config';
-import { PipelineStack, type PipelineStackOptions } from '../../stacks/pipeline-stack';
-import { RepositoryStack } from '../../stacks/repository-stack';
-import { ScalingStack } from '../../stacks/scaling-stack';
+import type { PipelineStackOptions } from '../../stacks/pipeline-stack';
+import { definePlatform } from '../../stacks/platform';
 
 /**
- * The real stacks under the policy, wired as main.ts wires them, in the default
+ * The real stacks under the policy, defined as main.ts defines them, in the default
  * configuration and in one that turns on every optional path (SSH per SR1, HTTPS,
  * subscriptions, provisioned tables, on-demand stream, s3 backend).
  */
@@ -35,11 +34,7 @@ afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
 function synthesize(config: PlatformConfig, outdir: string): PolicyReport {
   const app = new App({ outdir });
-  const repository = new RepositoryStack(app, config);
-  const pipeline = new PipelineStack(app, config, { handlerPackages });
-  const scaling = new ScalingStack(app, config);
-  pipeline.addDependency(repository);
-  scaling.addDependency(pipeline);
+  definePlatform(app, config, { handlerPackages });
   const report = applyPlatformPolicy(app, { failOnViolation: false, log: () => undefined });
   app.synth();
   return report;

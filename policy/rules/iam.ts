@@ -177,13 +177,14 @@ export const oneRolePerComponent = rule({
   check(model) {
     const findings: Finding[] = [];
     const uses = roleUses(model);
+    const trustPolicies = policySites(model).filter((site) => site.use === 'trust');
     for (const role of model.resources('aws_iam_role')) {
       const users = uses.get(role.address) ?? [];
       if (users.length > 1) {
         const list = users.map((use) => `${use.user.address} (${use.component.split('#')[1]})`).join(', ');
         findings.push(finding(role, `the role is used by ${users.length} components: ${list}`));
       }
-      const trust = policySites(model).find((site) => site.element === role && site.use === 'trust');
+      const trust = trustPolicies.find((site) => site.element === role);
       const services = new Set(
         (trust?.statements ?? [])
           .filter((s) => s.effect === 'Allow')
