@@ -76,6 +76,8 @@ export function bundleEntry(entry: string, dir: string): HandlerBundle {
     format: 'cjs',
     // The SDK's ES module builds tree-shake far better than its CommonJS ones.
     mainFields: ['module', 'main'],
+    // A symlinked node_modules (a second checkout sharing one) keeps its in-project path in bundle comments.
+    preserveSymlinks: true,
     outfile: path.join(dir, BUNDLE_FILE),
     write: false,
     logLevel: 'silent',
