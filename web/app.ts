@@ -3,12 +3,12 @@
  * and the dashboard that charts them. Built apart from the process entry (server.ts) so
  * tests inject requests and the local platform runs it in-process.
  */
-import helmet from '@fastify/helmet';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { AlertsResponse, ErrorResponse, ReadingsResponse, SeriesResponse, ThresholdsResponse } from './api-types';
 import { dashboardAssets, type DashboardAssets } from './assets';
 import { encodeCursor, parseNoQuery, parseRangeQuery, parseSeriesQuery, type ParameterError } from './query';
 import type { Page, ReadingsRepository } from './repository';
+import { securityHeaders } from './security-headers';
 
 export interface AppDependencies {
   readonly repository: ReadingsRepository;
@@ -90,26 +90,12 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     logController: new LogController({ disableRequestLogging: (request) => request.url === '/healthz' }),
   });
 
-  app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        fontSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'none'"],
-        formAction: ["'none'"],
-        frameAncestors: ["'none'"],
-      },
-    },
-  });
-
-  app.addHook('onSend', async (request, reply) => {
-    if (request.url.startsWith('/api/') || request.url === '/healthz') reply.header('cache-control', 'no-store');
+  const pageHeaders = securityHeaders();
+  // API answers change with every reading: never cached.
+  const apiHeaders = { ...pageHeaders, 'cache-control': 'no-store' };
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(request.url.startsWith('/api/') || request.url === '/healthz' ? apiHeaders : pageHeaders);
+    done();
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
