@@ -1,8 +1,10 @@
 /**
- * The local stand-in for the API Gateway ingest API (SPEC §2-4): the same paths, the same
- * draft-04 JSON Schemas (compiled from handlers/reading.ts, as the API Gateway models
- * are), an API key in `x-api-key`, the partition key from `Data.id`, and answers shaped
- * like API Gateway's: `{"message": ...}` on errors, Kinesis' own result on success.
+ * The local stand-in for the API Gateway ingest API (SPEC §2-4, stacks/ingest-api.ts):
+ * the same paths, the same draft-04 JSON Schemas (compiled from handlers/reading.ts, as
+ * the API Gateway models are), an API key in `x-api-key`, the partition key from
+ * `Data.id`, and the same answers as the stack's mapping templates and gateway
+ * responses: `{"accepted", "failed", ...}` on success, `{"message", ...}` on errors,
+ * 503 naming the readings to resend when Kinesis took only part of a batch.
  *
  * Checks run in API Gateway's order: route, API key, content type, body. Where API
  * Gateway's answer is famously unhelpful (403 "Missing Authentication Token" for an
@@ -13,12 +15,12 @@ import { KinesisClient, PutRecordCommand, PutRecordsCommand } from '@aws-sdk/cli
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv-draft-04';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { batchIngestBodySchema, ID_FIELD, ingestReadings, singleIngestBodySchema } from '../handlers/reading';
+import { BATCH_PATH, INGEST_PATH, STAGE_NAME } from '../stacks/ingest-api';
 
-export const INGEST_STAGE = 'prod';
-/** Stage-relative paths: PUT one reading (PutRecord), POST a batch (PutRecords). */
+/** The stack's paths, with the stage: PUT one reading (PutRecord), POST a batch (PutRecords). */
 export const INGEST_PATHS = {
-  single: `/${INGEST_STAGE}/thingsstream`,
-  batch: `/${INGEST_STAGE}/thingsstream/batch`,
+  single: `/${STAGE_NAME}/${INGEST_PATH}`,
+  batch: `/${STAGE_NAME}/${INGEST_PATH}/${BATCH_PATH}`,
 } as const;
 
 /** API Gateway's largest request payload. */
@@ -33,6 +35,9 @@ export interface IngestApiOptions {
 }
 
 type Reading = Record<string, unknown>;
+
+/** The stack's BAD_REQUEST_BODY message; `details` says what is wrong. */
+const SCHEMA_MISMATCH = 'the body does not match the reading schema';
 
 interface ValidBody {
   readonly readings: Reading[];
@@ -80,21 +85,21 @@ export function buildIngestApi(options: IngestApiOptions): FastifyInstance {
   };
 
   const validate = (route: keyof typeof INGEST_PATHS, raw: unknown): ValidBody => {
-    if (typeof raw !== 'string' || raw.trim() === '') throw new HttpError(400, 'Invalid request body: the body is empty; send {"Data": {...}}');
+    if (typeof raw !== 'string' || raw.trim() === '') throw new HttpError(400, SCHEMA_MISMATCH, { details: 'the body is empty: send {"Data": {...}}' });
     let body: unknown;
     try {
       body = JSON.parse(raw);
     } catch (error) {
-      throw new HttpError(400, `Invalid request body: not valid JSON (${(error as Error).message})`);
+      throw new HttpError(400, SCHEMA_MISMATCH, { details: `the body is not valid JSON (${(error as Error).message})` });
     }
     const validator = validators[route];
     if (!validator(body)) {
       const errors = schemaErrors(validator.errors);
       // The parser rejects whatever the schema rejects and words it for a person.
       const parsed = ingestReadings(body);
-      const reason = parsed.ok ? errors[0] : parsed.error.message;
-      const shape = route === 'single' ? ' (a batch {"Data": [...]} goes to POST ' + INGEST_PATHS.batch + ')' : '';
-      throw new HttpError(400, `Invalid request body: ${reason}${Array.isArray((body as { Data?: unknown })?.Data) ? shape : ''}`, { errors });
+      const reason = parsed.ok ? (errors[0] ?? 'invalid') : parsed.error.message;
+      const hint = route === 'single' && Array.isArray((body as { Data?: unknown })?.Data) ? ` (a batch {"Data": [...]} goes to POST ${INGEST_PATHS.batch})` : '';
+      throw new HttpError(400, SCHEMA_MISMATCH, { details: `${reason}${hint}`, errors });
     }
     const data = (body as { Data: Reading | Reading[] }).Data;
     return { readings: Array.isArray(data) ? data : [data] };
@@ -105,13 +110,16 @@ export function buildIngestApi(options: IngestApiOptions): FastifyInstance {
   app.put(INGEST_PATHS.single, { onRequest: checkKey }, async (request, reply) => {
     const [reading] = validate('single', request.body).readings as [Reading];
     const result = await options.kinesis.send(new PutRecordCommand({ StreamName: options.streamName, ...record(reading) }));
-    return send(reply, 200, { SequenceNumber: result.SequenceNumber, ShardId: result.ShardId });
+    return send(reply, 200, { accepted: 1, failed: 0, shardId: result.ShardId, sequenceNumber: result.SequenceNumber });
   });
 
   app.post(INGEST_PATHS.batch, { onRequest: checkKey }, async (request, reply) => {
     const { readings } = validate('batch', request.body);
     const result = await options.kinesis.send(new PutRecordsCommand({ StreamName: options.streamName, Records: readings.map(record) }));
-    return send(reply, 200, { FailedRecordCount: result.FailedRecordCount ?? 0, Records: result.Records ?? [] });
+    const failedIndexes = (result.Records ?? []).flatMap((entry, index) => (entry.ErrorCode === undefined ? [] : [index]));
+    const outcome = { accepted: readings.length - failedIndexes.length, failed: failedIndexes.length, failedIndexes };
+    if (failedIndexes.length === 0) return send(reply, 200, outcome);
+    return send(reply, 503, { ...outcome, message: 'some readings were not accepted: send the readings at failedIndexes again' });
   });
 
   app.setNotFoundHandler(async (request, reply) => {
@@ -133,11 +141,12 @@ export function buildIngestApi(options: IngestApiOptions): FastifyInstance {
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 && error.code?.startsWith('FST_')) {
       return send(reply, error.statusCode, { message: error.message });
     }
-    // Errors from Kinesis: the caller's fault gets a 4xx, ours a 500; never a 200.
-    if (error.name === 'ProvisionedThroughputExceededException') return send(reply, 429, { message: 'Too Many Requests: the stream is over its throughput, retry with backoff' });
-    if (error.name === 'ValidationException' || error.name === 'InvalidArgumentException') return send(reply, 400, { message: `Invalid request: ${error.message}` });
+    // Errors from Kinesis, told apart as the stack's integration responses do; never a 200.
+    if (/ProvisionedThroughputExceeded|LimitExceeded|Throttling/.test(error.name)) return send(reply, 429, { message: 'the stream is over its write capacity: retry with backoff' });
+    if (error.name === 'ValidationException' || error.name === 'InvalidArgumentException') return send(reply, 400, { message: `the stream rejected the reading: ${error.message}` });
     options.logError?.(`ingest ${request.method} ${request.url} failed: ${error.name}: ${error.message}`);
-    return send(reply, 500, { message: 'Internal server error' });
+    if (error.name === 'ResourceNotFoundException') return send(reply, 500, { message: 'the stream is not available: the platform is misconfigured, contact its operators' });
+    return send(reply, 500, { message: 'the stream is temporarily unavailable: retry with backoff' });
   });
 
   return app;

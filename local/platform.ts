@@ -16,7 +16,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { FastifyInstance } from 'fastify';
-import { bundleHandler, HANDLER_ENTRIES, type HandlerName } from '../build/handler-bundle';
+import type { HandlerName } from '../build/handler-bundle';
 import { DEFAULT_NAMES, HANDLER_ENV } from '../handlers/contract';
 import { loadConfig, type PlatformConfig } from '../stacks/config';
 import { buildApp } from '../web/app';
@@ -27,7 +27,8 @@ import { startDynamoEmulator, startKinesisEmulator, type RunningEmulator } from 
 import { eventSourceSettings, startEventSourceMapping, type EventSourceMapping, type MappingStats } from './event-source-mapping';
 import { buildIngestApi, INGEST_PATHS } from './ingest-api';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock';
-import { bundleLambdaWorker, startLocalFunction, type RunningFunction } from './lambda-runtime';
+import { localBundles } from './bundles';
+import { startLocalFunction, type RunningFunction } from './lambda-runtime';
 import { LOCAL_ACCOUNT_ID, startMessaging, type Messaging, type PublishedMessage } from './messaging';
 import { ensureStream, ensureTables, type TableNames } from './resources';
 import { startTtlSweeper, type TtlSweeper } from './ttl-sweeper';
@@ -127,10 +128,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     mkdirSync(stateDirs.messaging, { recursive: true });
 
     // Bundles first: esbuild is synchronous, and the emulators' ports should open only once they can serve.
-    const buildDir = path.join(dataDir, 'build');
-    const handlerNames = Object.keys(HANDLER_ENTRIES) as HandlerName[];
-    const bundleFiles = new Map(handlerNames.map((name) => [name, bundleHandler(name, buildDir).file]));
-    const workerFile = bundleLambdaWorker(buildDir);
+    const bundles = localBundles(path.join(dataDir, 'build'));
 
     const started = await Promise.allSettled([
       startDynamoEmulator({ host, port: ports.dynamodb, path: stateDirs.dynamodb }),
@@ -196,12 +194,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const checkpoints = new CheckpointStore(stateDirs.checkpoints);
     const settings = eventSourceSettings({ batchSize: config.consumers.batchSize, maximumBatchingWindowSeconds: config.consumers.batchWindowSeconds });
     const mappings = {} as Record<HandlerName, EventSourceMapping>;
-    for (const [name, bundleFile] of bundleFiles) {
+    for (const [name, bundleFile] of bundles.handlers) {
       const fn: RunningFunction = startLocalFunction({
         name,
         arn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${name}`,
         bundleFile,
-        workerFile,
+        workerFile: bundles.worker,
         env: handlerEnv(name),
         timeoutSeconds: config.consumers.timeoutSeconds,
         memoryMiB: config.consumers.memoryMiB,

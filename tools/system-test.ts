@@ -149,6 +149,16 @@ async function webItems(webUrl: string, endpoint: 'readings' | 'alerts', series:
   return items;
 }
 
+/** The sequence number in the ingest API's answer (`{"accepted": 1, ..., "sequenceNumber": "..."}`). */
+function sequenceNumberOf(response: string): string | undefined {
+  try {
+    const sequence = (JSON.parse(response) as { sequenceNumber?: unknown }).sequenceNumber;
+    return typeof sequence === 'string' && /^\d+$/.test(sequence) ? sequence : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Compares expected and actual rows by a key; describes every difference in a few words. */
 function compare<T>(expected: readonly T[], actual: readonly T[], keyOf: (row: T) => string, show: (row: T) => string): string[] {
   const problems: string[] = [];
@@ -208,7 +218,7 @@ export async function runSystemTest(target: Target, options: SystemTestOptions =
       const response = await fetch(target.ingestUrl, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-api-key': target.apiKey }, body });
       sent.push({ body, temperature, timestamp, normalised: normalised.value, status: response.status, response: await response.text() });
     }
-    const accepted = sent.filter((reading) => reading.status === 200 && /"SequenceNumber"\s*:\s*"\d+"/.test(reading.response));
+    const accepted = sent.filter((reading) => reading.status === 200 && sequenceNumberOf(reading.response) !== undefined);
     checks.push({
       name: `API accepted all ${count} readings (HTTP 200 with a sequence number)`,
       ok: accepted.length === count,

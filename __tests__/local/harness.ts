@@ -1,0 +1,57 @@
+/**
+ * Helpers for the local platform's tests: an in-memory Kinesis emulator with a stream,
+ * and a bounded wait for something the pipeline does in the background.
+ */
+import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { startKinesisEmulator, type RunningEmulator } from '../../local/emulators';
+import { ensureStream, type StreamInfo } from '../../local/resources';
+
+export interface KinesisHarness {
+  readonly emulator: RunningEmulator;
+  readonly client: KinesisClient;
+  readonly stream: StreamInfo;
+  readonly streamName: string;
+  /** Puts records with the given partition keys and payloads; resolves to their sequence numbers, in order. */
+  put(records: readonly { key: string; data: string }[]): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+export async function startKinesis(streamName = 'test-stream', shardCount = 1): Promise<KinesisHarness> {
+  const emulator = await startKinesisEmulator({ host: '127.0.0.1', port: 0 });
+  const client = new KinesisClient({
+    endpoint: emulator.endpoint,
+    region: 'eu-west-2',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    requestHandler: new NodeHttpHandler(),
+  });
+  const stream = await ensureStream(client, streamName, shardCount);
+  return {
+    emulator,
+    client,
+    stream,
+    streamName,
+    async put(records) {
+      const result = await client.send(
+        new PutRecordsCommand({ StreamName: streamName, Records: records.map((record) => ({ PartitionKey: record.key, Data: Buffer.from(record.data) })) }),
+      );
+      if ((result.FailedRecordCount ?? 0) > 0) throw new Error('kinesalite refused records');
+      return (result.Records ?? []).map((record) => record.SequenceNumber as string);
+    },
+    async stop() {
+      client.destroy();
+      await emulator.stop();
+    },
+  };
+}
+
+/** Polls `probe` until it returns a value other than undefined; fails with `what` after `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
