@@ -97,7 +97,14 @@ export function drawChart(
     axes: [{ values: TIME_AXIS }, { size: 60 }],
     plugins: [alertMarkers(input.alerts)],
     hooks: {
-      setSelect: [(chart) => chart.select.width > 0 && events.onZoom(true)],
+      // Fires for drag-zoom, double-click and resetZoom alike; zoomed means narrower than the data.
+      setScale: [
+        (chart, key) => {
+          if (key !== 'x' || xs.length === 0) return;
+          const { min, max } = chart.scales.x as uPlot.Scale;
+          events.onZoom((min ?? -Infinity) > (xs[0] as number) || (max ?? Infinity) < (xs[xs.length - 1] as number));
+        },
+      ],
     },
   };
   const data: uPlot.AlignedData = [xs, values, constant(min), constant(max), breaching];

@@ -285,11 +285,7 @@ function start(): void {
     button.addEventListener('click', () => choosePreset(button.dataset.range as Preset | 'custom'));
   }
   element('apply-range').addEventListener('click', applyCustomRange);
-  element('reset-zoom').addEventListener('click', () => {
-    if (state.chart !== undefined) resetZoom(state.chart);
-    state.zoomed = false;
-    element('reset-zoom').hidden = true;
-  });
+  element('reset-zoom').addEventListener('click', () => state.chart !== undefined && resetZoom(state.chart));
   element('page-older').addEventListener('click', () => {
     if (state.nextCursor === undefined) return;
     state.pageCursors.push(state.currentCursor);
