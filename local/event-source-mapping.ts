@@ -391,7 +391,7 @@ class ShardPoller {
  * succeeded (no answer, no list, an empty list), the index of the lowest reported
  * record, or `'error'` when an identifier is missing, empty or not in the batch.
  */
-export function firstFailure(response: unknown, records: readonly KinesisRecord[]): number | 'error' | undefined {
+export function firstFailure(response: unknown, records: readonly Pick<KinesisRecord, 'SequenceNumber'>[]): number | 'error' | undefined {
   if (response === null || typeof response !== 'object') return undefined;
   const failures = (response as { batchItemFailures?: unknown }).batchItemFailures;
   if (failures === undefined || failures === null) return undefined;

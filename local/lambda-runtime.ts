@@ -46,6 +46,8 @@ export function bundleLambdaWorker(outDir: string): string {
 }
 
 interface Pending {
+  /** The container running the invocation. */
+  readonly worker: Worker;
   readonly resolve: (outcome: InvocationOutcome) => void;
   readonly timer: NodeJS.Timeout;
 }
@@ -63,8 +65,10 @@ export function startLocalFunction(options: LocalFunctionOptions): RunningFuncti
   let nextId = 1;
   const pending = new Map<number, Pending>();
 
-  const failAll = (errorType: string, errorMessage: string): void => {
+  /** Fails the invocations running in `container` (every one when absent). */
+  const failAll = (errorType: string, errorMessage: string, container?: Worker): void => {
     for (const [id, entry] of pending) {
+      if (container !== undefined && entry.worker !== container) continue;
       clearTimeout(entry.timer);
       pending.delete(id);
       entry.resolve({ ok: false, errorType, errorMessage });
@@ -85,11 +89,11 @@ export function startLocalFunction(options: LocalFunctionOptions): RunningFuncti
     });
     created.on('error', (error) => {
       if (worker === created) worker = undefined;
-      failAll('Runtime.ExitError', `the function crashed: ${error.message}`);
+      failAll('Runtime.ExitError', `the function crashed: ${error.message}`, created);
     });
     created.on('exit', (code) => {
       if (worker === created) worker = undefined;
-      if (!stopped) failAll('Runtime.ExitError', `the function's container exited with code ${code}`);
+      if (!stopped) failAll('Runtime.ExitError', `the function's container exited with code ${code}`, created);
     });
     return created;
   };
@@ -109,7 +113,7 @@ export function startLocalFunction(options: LocalFunctionOptions): RunningFuncti
           if (worker === current) worker = undefined;
           void current.terminate();
         }, settings.timeoutMs);
-        pending.set(id, { resolve, timer });
+        pending.set(id, { worker: current, resolve, timer });
         current.postMessage({ id, event });
       });
     },

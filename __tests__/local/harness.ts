@@ -55,3 +55,23 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+export interface HttpResult {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  json(): Record<string, unknown>;
+}
+
+/**
+ * One real HTTP request (Fastify's `inject` cannot load under jest on Node 20). A string
+ * body goes out with exactly the headers given: no content type is added.
+ */
+export async function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<HttpResult> {
+  const body = options.body === undefined ? undefined : new Uint8Array(typeof options.body === 'string' ? Buffer.from(options.body) : options.body);
+  const response = await fetch(url, { method: options.method ?? 'GET', headers: options.headers ?? {}, ...(body === undefined ? {} : { body }) });
+  const text = await response.text();
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => (headers[name] = value));
+  return { statusCode: response.status, headers, body: text, json: () => JSON.parse(text) as Record<string, unknown> };
+}
