@@ -8,7 +8,7 @@ import type { AlertsResponse, ErrorResponse, ReadingsResponse, SeriesResponse, T
 import { dashboardAssets, type DashboardAssets } from './assets';
 import { encodeCursor, parseNoQuery, parseRangeQuery, parseSeriesQuery, type ParameterError } from './query';
 import type { Page, ReadingsRepository } from './repository';
-import { securityHeaders } from './security-headers';
+import { API_HELMET_OPTIONS, PAGE_HELMET_OPTIONS, securityHeaders } from './security-headers';
 
 export interface AppDependencies {
   readonly repository: ReadingsRepository;
@@ -90,15 +90,15 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     logController: new LogController({ disableRequestLogging: (request) => request.url === '/healthz' }),
   });
 
-  const pageHeaders = securityHeaders();
+  const pageHeaders = securityHeaders(PAGE_HELMET_OPTIONS);
   // API answers change with every reading: never cached.
-  const apiHeaders = { ...pageHeaders, 'cache-control': 'no-store' };
+  const apiHeaders = { ...securityHeaders(API_HELMET_OPTIONS), 'cache-control': 'no-store' };
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(request.url.startsWith('/api/') || request.url === '/healthz' ? apiHeaders : pageHeaders);
     done();
   });
 
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const status = error.statusCode ?? 500;
     if (status < 500) {
       const body: ErrorResponse = { error: 'bad-request', message: error.message };

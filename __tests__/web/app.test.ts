@@ -225,7 +225,7 @@ describe('errors', () => {
 });
 
 describe('security headers', () => {
-  test.each(['/', '/api/series', '/api/readings?limit=x', '/missing'])('%s carries a self-only CSP and the usual hardening headers', async (url) => {
+  test.each(['/', '/missing'])('%s carries a self-only CSP and the usual hardening headers', async (url) => {
     const response = await get(url);
     const csp = String(response.headers['content-security-policy']);
     expect(csp).toMatch(/default-src 'self'/);
@@ -236,6 +236,15 @@ describe('security headers', () => {
     expect(response.headers['x-content-type-options']).toBe('nosniff');
     expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
     expect(response.headers['referrer-policy']).toBe('no-referrer');
+  });
+
+  test.each(['/api/series', '/api/readings?limit=x', '/api/nothing', '/healthz'])('%s carries the API set and is never cached', async (url) => {
+    const response = await get(url);
+    expect(response.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['x-frame-options']).toBe('DENY');
+    expect(response.headers['strict-transport-security']).toMatch(/^max-age=/);
+    expect(response.headers['cache-control']).toBe('no-store');
   });
 });
 
