@@ -65,8 +65,12 @@ let memoised: Promise<DashboardAssets> | undefined;
 
 /** The in-memory bundle, built once per process and shared by every app instance. */
 export function dashboardAssets(): Promise<DashboardAssets> {
-  memoised ??= buildDashboardAssets();
-  memoised.catch(() => (memoised = undefined));
+  if (memoised === undefined) {
+    const building = buildDashboardAssets();
+    memoised = building;
+    // A failed build is not kept: the next app tries again.
+    building.catch(() => (memoised = building === memoised ? undefined : memoised));
+  }
   return memoised;
 }
 
