@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { unzipSync } from 'fflate';
-import { BUNDLE_FILE, HANDLER_ENTRIES, PROJECT_ROOT, bundleEntry, bundleHandler, packageHandler, type HandlerName } from '../../build/handler-bundle';
+import { BUNDLE_FILE, HANDLER_ENTRIES, PROJECT_ROOT, bundleEntry, bundleHandler, bundleHandlers, packageHandler, packageHandlers, type HandlerName } from '../../build/handler-bundle';
 
 const names = Object.keys(HANDLER_ENTRIES) as HandlerName[];
 let scratch: string;
@@ -52,7 +52,44 @@ describe.each(names)('the %s bundle', (name) => {
   });
 });
 
+describe('bundleHandlers', () => {
+  it('makes in one run exactly the bundles bundleHandler makes one by one', () => {
+    const together = bundleHandlers(names, path.join(scratch, 'together'));
+    for (const name of names) {
+      const alone = bundleHandler(name, path.join(scratch, 'alone'));
+      expect(readFileSync(together[name]!.file).equals(readFileSync(alone.file))).toBe(true);
+    }
+  });
+
+  it('packs every handler', () => {
+    const packages = packageHandlers(path.join(scratch, 'all'));
+    expect(Object.keys(packages).sort()).toEqual([...names].sort());
+  });
+});
+
 describe('bundleEntry', () => {
+  it('reuses an unchanged bundle instead of rebuilding it', () => {
+    const entry = path.join(scratch, 'stable.ts');
+    writeFileSync(entry, 'export const stable = true;\n');
+    const first = bundleEntry(entry, path.join(scratch, 'stable'));
+    const writtenAt = statSync(first.file).mtimeMs;
+    const again = bundleEntry(entry, path.join(scratch, 'stable'));
+    expect(again).toEqual(first);
+    expect(statSync(again.file).mtimeMs).toBe(writtenAt);
+  });
+
+  it('rebuilds a bundle that was removed or altered', () => {
+    const entry = path.join(scratch, 'altered.ts');
+    writeFileSync(entry, 'export const altered = 1;\n');
+    const dir = path.join(scratch, 'altered');
+    const first = bundleEntry(entry, dir);
+    writeFileSync(first.file, 'tampered');
+    expect(readFileSync(bundleEntry(entry, dir).file, 'utf8')).toContain('altered');
+    unlinkSync(first.file);
+    expect(bundleEntry(entry, dir).sourceHash).toBe(first.sourceHash);
+  });
+
+  // Same size, rewritten at once: only the content tells the versions apart.
   it('changes the hash when the source changes, and only then', () => {
     const entry = path.join(scratch, 'entry.ts');
     writeFileSync(entry, 'export const answer = 41;\n');
