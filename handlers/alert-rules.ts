@@ -34,7 +34,18 @@ export interface AlertStatus {
   readonly notifiedAt?: string;
 }
 
-export const OK_STATUS: AlertStatus = { condition: 'ok' };
+/**
+ * Builds a status with every key present (possibly undefined): objects of one shape keep
+ * the per-reading checks monomorphic, which matters at thousands of readings per batch.
+ */
+export const alertStatus = (condition: AlertCondition, bound?: Bound, changedAt?: string, notifiedAt?: string): AlertStatus => ({
+  condition,
+  bound,
+  changedAt,
+  notifiedAt,
+});
+
+export const OK_STATUS: AlertStatus = alertStatus('ok');
 
 /** Thresholds as stored, plus what is wrong with them, so a bad item is reported rather than guessed at. */
 export interface ThresholdsReading {
@@ -59,9 +70,10 @@ export function readThresholds(storedMin: unknown, storedMax: unknown): Threshol
   const max = bound(ATTRIBUTES.maxThreshold, storedMax);
   if (min !== undefined && max !== undefined && min > max) {
     problems.push(`${ATTRIBUTES.minThreshold} ${min} is above ${ATTRIBUTES.maxThreshold} ${max}, so neither is applied`);
-    return { thresholds: {}, problems };
+    return { thresholds: { min: undefined, max: undefined }, problems };
   }
-  return { thresholds: { ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) }, problems };
+  // Always both keys (possibly undefined): one shape for every thresholds object, as for statuses.
+  return { thresholds: { min, max }, problems };
 }
 
 /** The metric value of one reading of one series. */
@@ -76,8 +88,18 @@ export type NoticeKind = 'breach' | 'reminder' | 'recovery';
 
 export type QuietReason = 'no-thresholds' | 'not-newer' | 'in-range' | 'cooldown';
 
+type QuietDecision = { readonly action: 'none'; readonly reason: QuietReason };
+
+/** Shared, so the common "nothing to do" allocates nothing. */
+const QUIET: { readonly [Reason in QuietReason]: QuietDecision } = {
+  'no-thresholds': { action: 'none', reason: 'no-thresholds' },
+  'not-newer': { action: 'none', reason: 'not-newer' },
+  'in-range': { action: 'none', reason: 'in-range' },
+  cooldown: { action: 'none', reason: 'cooldown' },
+};
+
 export type AlertDecision =
-  | { readonly action: 'none'; readonly reason: QuietReason }
+  | QuietDecision
   | {
       readonly action: 'notify';
       readonly notice: NoticeKind;
@@ -105,23 +127,23 @@ export function boundCrossed(thresholds: Thresholds, value: number): Bound | und
  * change nothing.
  */
 export function decideAlert(thresholds: Thresholds, status: AlertStatus, reading: Observation, cooldownSeconds: number): AlertDecision {
-  if (thresholds.min === undefined && thresholds.max === undefined) return { action: 'none', reason: 'no-thresholds' };
-  if (status.notifiedAt !== undefined && reading.timestamp <= status.notifiedAt) return { action: 'none', reason: 'not-newer' };
+  if (thresholds.min === undefined && thresholds.max === undefined) return QUIET['no-thresholds'];
+  if (status.notifiedAt !== undefined && reading.timestamp <= status.notifiedAt) return QUIET['not-newer'];
 
   const crossed = boundCrossed(thresholds, reading.value);
   if (crossed === undefined) {
-    if (status.condition === 'ok') return { action: 'none', reason: 'in-range' };
-    const next: AlertStatus = { condition: 'ok', changedAt: reading.timestamp, notifiedAt: reading.timestamp };
+    if (status.condition === 'ok') return QUIET['in-range'];
+    const next = alertStatus('ok', undefined, reading.timestamp, reading.timestamp);
     return { action: 'notify', notice: 'recovery', bound: status.bound ?? 'max', next };
   }
 
   if (status.condition === 'ok' || status.bound !== crossed) {
-    const next: AlertStatus = { condition: 'breached', bound: crossed, changedAt: reading.timestamp, notifiedAt: reading.timestamp };
+    const next = alertStatus('breached', crossed, reading.timestamp, reading.timestamp);
     return { action: 'notify', notice: 'breach', bound: crossed, next };
   }
   const sinceNotice = status.notifiedAt === undefined ? Infinity : timestampMicros(reading.timestamp) - timestampMicros(status.notifiedAt);
-  if (sinceNotice < cooldownSeconds * 1_000_000) return { action: 'none', reason: 'cooldown' };
-  return { action: 'notify', notice: 'reminder', bound: crossed, next: { ...status, notifiedAt: reading.timestamp } };
+  if (sinceNotice < cooldownSeconds * 1_000_000) return QUIET.cooldown;
+  return { action: 'notify', notice: 'reminder', bound: crossed, next: alertStatus(status.condition, status.bound, status.changedAt, reading.timestamp) };
 }
 
 // ---------------------------------------------------------------------------

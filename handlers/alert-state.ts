@@ -30,7 +30,7 @@ import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDo
 import { ATTRIBUTES } from './contract';
 import { DEFAULT_RETRY_POLICY, backoffDelay, chunk, isRetryableError, mapWithConcurrency, type RetryPolicy } from './batching';
 import { systemClock, type Clock } from './runtime';
-import { readThresholds, type AlertStatus, type Bound, type NoticeKind, type Thresholds } from './alert-rules';
+import { alertStatus, readThresholds, type AlertStatus, type Bound, type NoticeKind, type Thresholds } from './alert-rules';
 
 /** Alert-state attributes of the thresholds item (the web app reads the first four). */
 export const ALERT_STATE_ATTRIBUTES = {
@@ -102,13 +102,7 @@ function statusOf(fields: Item, names: { state: string; bound: string; changedAt
   const condition = fields[names.state] === 'breached' ? 'breached' : 'ok';
   const bound = condition === 'breached' ? asBound(fields[names.bound]) : undefined;
   const changedAt = asString(fields[names.changedAt]);
-  const notified = asString(notifiedAt);
-  return {
-    condition,
-    ...(bound === undefined ? {} : { bound }),
-    ...(changedAt === undefined ? {} : { changedAt }),
-    ...(notified === undefined ? {} : { notifiedAt: notified }),
-  };
+  return alertStatus(condition, bound, changedAt, asString(notifiedAt));
 }
 
 function claimOf(stored: unknown): PendingClaim | undefined {

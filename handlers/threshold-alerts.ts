@@ -4,9 +4,12 @@
  * back to normal) and a reminder per cooldown are published to SNS and recorded in the
  * alerts table. The claim protocol in alert-state.ts makes each notice go out once.
  *
- * Not built on the Powertools batch processor: records are not independent here. The
- * thresholds of the whole batch are read up front, and the readings of each series are
- * evaluated in stream order while series run side by side.
+ * Not built on the Powertools batch processor: records are not independent here. A batch
+ * is read in two passes: the first parses every record and gathers the batch's series, whose
+ * thresholds are then read at once (cache, then BatchGetItem); the second walks the readings
+ * in stream order without I/O, since most change nothing. A series' first reading that
+ * needs I/O, and every later one of that series, are then settled in order, while different
+ * series proceed side by side.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
@@ -16,7 +19,7 @@ import { decideAlert, formatNotice, type AlertDecision, type NoticeKind, type Qu
 import { AlertStateStore, ThresholdCache, type PendingClaim, type SeriesAlertRecord } from './alert-state';
 import { describeError, mapWithConcurrency } from './batching';
 import { readingOfRecord } from './kinesis-record';
-import { readingItems } from './reading';
+import { readingItems, seriesId, splitSeriesId, type Reading } from './reading';
 import { awsClients, lazyHandler, loadSettings, logger as runtimeLogger, systemClock, type Clock, type Settings } from './runtime';
 
 const REQUIRED_SETTINGS = ['thresholdsTable', 'alertsTable', 'alertTopicArn'] as const;
@@ -51,7 +54,14 @@ interface Observation {
   readonly recordIndex: number;
   readonly value: number;
   readonly timestamp: string;
-  readonly expiresAt?: number;
+}
+
+/** One series met in the batch, and its thresholds item (`null`: none). */
+interface SeriesSlot {
+  readonly series: string;
+  record: SeriesAlertRecord | null;
+  /** Its readings from the first one that needs I/O on, in stream order. */
+  queue?: Observation[];
 }
 
 type Outcome = { readonly record: SeriesAlertRecord | null; readonly result: 'quiet' | 'notified' | 'failed' };
@@ -99,6 +109,14 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
     return record;
   };
 
+  /** The history item expires with the reading it is about (`readingItems` holds the rule). */
+  function historyExpiry(series: string, reading: Observation): { expiresAt?: number } {
+    if (settings.hotRetentionDays === undefined) return {};
+    const { thingId, metric } = splitSeriesId(series);
+    const [item] = readingItems({ id: thingId, timestamp: reading.timestamp, metrics: new Map([[metric, reading.value]]) }, settings.hotRetentionDays);
+    return item?.ExpiresAt === undefined ? {} : { expiresAt: item.ExpiresAt };
+  }
+
   /** Steps 3-5 of the protocol, once the claim is ours. */
   async function send(series: string, record: SeriesAlertRecord, reading: Observation, decision: AlertDecision & { action: 'notify' }, claim: PendingClaim, counts: BatchCounts): Promise<Outcome> {
     const text = formatNotice({ notice: decision.notice, series, bound: decision.bound, thresholds: record.thresholds, reading, cooldownSeconds: cooldown });
@@ -121,7 +139,7 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
 
     try {
       await store.record(
-        { series, claim, bound: decision.bound, value: reading.value, thresholds: record.thresholds, messageId, subject: text.subject, ...(reading.expiresAt === undefined ? {} : { expiresAt: reading.expiresAt }) },
+        { series, claim, bound: decision.bound, value: reading.value, thresholds: record.thresholds, messageId, subject: text.subject, ...historyExpiry(series, reading) },
         new Date(clock.now()).toISOString(),
       );
     } catch (error) {
@@ -187,28 +205,20 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
     }
   }
 
-  /** Evaluates one series' readings in stream order; returns the record index it stopped at, if any. */
-  async function processSeries(series: string, readings: readonly Observation[], start: SeriesAlertRecord | null, waitBudgetMs: number, counts: BatchCounts): Promise<number | undefined> {
-    let record = start;
-    for (const [position, reading] of readings.entries()) {
+  /** Settles a series' readings from its first one needing I/O, in stream order; returns the record index it stopped at, if any. */
+  async function settleSeries(slot: SeriesSlot, readings: readonly Observation[], waitBudgetMs: number, counts: BatchCounts): Promise<number | undefined> {
+    let record = slot.record;
+    for (const reading of readings) {
       if (record === null) {
-        counts.quiet['no-thresholds'] += readings.length - position;
-        return undefined;
-      }
-      // Fast path, no I/O: nothing is due and nobody holds a claim.
-      if (record.claim === undefined) {
-        const decision = decideAlert(record.thresholds, record.status, reading, cooldown);
-        if (decision.action === 'none') {
-          counts.quiet[decision.reason] += 1;
-          continue;
-        }
+        counts.quiet['no-thresholds'] += 1;
+        continue;
       }
       let outcome: Outcome;
       try {
-        outcome = await settle(series, record, reading, waitBudgetMs, counts);
+        outcome = await settle(slot.series, record, reading, waitBudgetMs, counts);
       } catch (error) {
-        log.error('alert state could not be read or written; the record is retried', { series, readingAt: reading.timestamp, error: describeError(error) });
-        cache.forget(series);
+        log.error('alert state could not be read or written; the record is retried', { series: slot.series, readingAt: reading.timestamp, error: describeError(error) });
+        cache.forget(slot.series);
         return reading.recordIndex;
       }
       // Later readings of a failed series wait for its redelivery, so stream order holds.
@@ -218,24 +228,24 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
     return undefined;
   }
 
-  async function loadRecords(series: readonly string[], counts: BatchCounts): Promise<Map<string, SeriesAlertRecord | null>> {
-    const records = new Map<string, SeriesAlertRecord | null>();
-    const missing: string[] = [];
-    for (const id of series) {
-      const cached = cache.get(id);
-      if (cached === undefined) missing.push(id);
-      else records.set(id, cached);
+  /** Fills in each slot's record, from the cache or with BatchGetItem calls. */
+  async function loadRecords(slots: readonly SeriesSlot[], counts: BatchCounts): Promise<void> {
+    const missing: SeriesSlot[] = [];
+    for (const slot of slots) {
+      const cached = cache.get(slot.series);
+      if (cached === undefined) missing.push(slot);
+      else slot.record = cached;
     }
-    counts.cacheHits = series.length - missing.length;
-    if (missing.length === 0) return records;
-    const loaded = await store.readMany(missing);
+    counts.cacheHits = slots.length - missing.length;
+    if (missing.length === 0) return;
+    const loaded = await store.readMany(missing.map((slot) => slot.series));
     counts.thresholdReads = loaded.requests;
-    for (const [id, record] of loaded.records) {
-      cache.set(id, record);
-      records.set(id, record);
-      if (record !== null && record.problems.length > 0) log.warn('thresholds item has unusable bounds', { series: id, problems: record.problems });
+    for (const slot of missing) {
+      const record = loaded.records.get(slot.series) ?? null;
+      cache.set(slot.series, record);
+      slot.record = record;
+      if (record !== null && record.problems.length > 0) log.warn('thresholds item has unusable bounds', { series: slot.series, problems: record.problems });
     }
-    return records;
   }
 
   return async (event, context) => {
@@ -254,8 +264,12 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
       failedRecords: 0,
     };
 
-    // Fan out to series, keeping stream order within each.
-    const bySeries = new Map<string, Observation[]>();
+    // Pass 1: parse, and meet every series of the batch (for one BatchGetItem per 100).
+    // Slots are found by thing, then metric: metric names from JSON.parse are interned,
+    // so no "<id>/<metric>" string is built and hashed per metric per record.
+    const readings: (Reading | undefined)[] = new Array(event.Records.length);
+    const slotsByThing = new Map<string, Map<string, SeriesSlot>>();
+    const slots: SeriesSlot[] = [];
     event.Records.forEach((record, recordIndex) => {
       const parsed = readingOfRecord(record);
       if (!parsed.ok) {
@@ -264,33 +278,68 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
         counts.skippedReasons[parsed.error.code] = (counts.skippedReasons[parsed.error.code] ?? 0) + 1;
         return;
       }
-      for (const item of readingItems(parsed.value, settings.hotRetentionDays)) {
-        const observation: Observation = { recordIndex, value: item.Value, timestamp: item.Timestamp, ...(item.ExpiresAt === undefined ? {} : { expiresAt: item.ExpiresAt }) };
-        const list = bySeries.get(item.ThingID);
-        if (list === undefined) bySeries.set(item.ThingID, [observation]);
-        else list.push(observation);
-      }
+      const { id, metrics } = parsed.value;
+      readings[recordIndex] = parsed.value;
+      let thingSlots = slotsByThing.get(id);
+      if (thingSlots === undefined) slotsByThing.set(id, (thingSlots = new Map()));
+      const known = thingSlots;
+      metrics.forEach((_value, metric) => {
+        if (known.has(metric)) return;
+        const slot: SeriesSlot = { series: seriesId(id, metric), record: null };
+        known.set(metric, slot);
+        slots.push(slot);
+      });
     });
-    counts.series = bySeries.size;
+    counts.series = slots.length;
 
     const failedIndexes = new Set<number>();
-    if (bySeries.size > 0) {
-      let records: Map<string, SeriesAlertRecord | null> | undefined;
+    let loaded = slots.length === 0;
+    if (!loaded) {
       try {
-        records = await loadRecords([...bySeries.keys()], counts);
+        await loadRecords(slots, counts);
+        loaded = true;
       } catch (error) {
         log.error('thresholds could not be read; the whole batch is retried', { error: describeError(error) });
         failedIndexes.add(0);
       }
-      if (records !== undefined) {
-        const loaded = records;
-        const remaining = context?.getRemainingTimeInMillis();
-        const waitBudgetMs = Math.max(0, Math.min(claimTimeoutMs + 1_000, remaining === undefined ? Infinity : remaining - INVOCATION_MARGIN_MS));
-        const stops = await mapWithConcurrency([...bySeries], seriesConcurrency, ([series, readings]) =>
-          processSeries(series, readings, loaded.get(series) ?? null, waitBudgetMs, counts),
-        );
-        for (const stop of stops) if (stop !== undefined) failedIndexes.add(stop);
-      }
+    }
+
+    if (loaded && slots.length > 0) {
+      // Pass 2, in stream order and without I/O: most readings change nothing. A series'
+      // first reading that needs I/O (a notice due, a claim met) and every later one of
+      // that series are queued, to be settled in order below.
+      const queued: SeriesSlot[] = [];
+      readings.forEach((reading, recordIndex) => {
+        if (reading === undefined) return;
+        const thingSlots = slotsByThing.get(reading.id) as Map<string, SeriesSlot>;
+        const { timestamp } = reading;
+        reading.metrics.forEach((value, metric) => {
+          const slot = thingSlots.get(metric) as SeriesSlot;
+          if (slot.queue !== undefined) {
+            slot.queue.push({ recordIndex, value, timestamp });
+            return;
+          }
+          const record = slot.record;
+          if (record === null) {
+            counts.quiet['no-thresholds'] += 1;
+            return;
+          }
+          if (record.claim === undefined) {
+            const decision = decideAlert(record.thresholds, record.status, { value, timestamp }, cooldown);
+            if (decision.action === 'none') {
+              counts.quiet[decision.reason] += 1;
+              return;
+            }
+          }
+          slot.queue = [{ recordIndex, value, timestamp }];
+          queued.push(slot);
+        });
+      });
+
+      const remaining = context?.getRemainingTimeInMillis();
+      const waitBudgetMs = Math.max(0, Math.min(claimTimeoutMs + 1_000, remaining === undefined ? Infinity : remaining - INVOCATION_MARGIN_MS));
+      const stops = await mapWithConcurrency(queued, seriesConcurrency, (slot) => settleSeries(slot, slot.queue ?? [], waitBudgetMs, counts));
+      for (const stop of stops) if (stop !== undefined) failedIndexes.add(stop);
     }
 
     const batchItemFailures = [...failedIndexes]
