@@ -193,3 +193,39 @@ describe('threshold alerts against dynalite', () => {
     expect(await thresholdsItem('partial/1/temperature')).toBeUndefined();
   });
 });
+
+describe('the exported Lambda handler', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  /** A fresh copy of the module, so its container-wide handler is built from the current environment. */
+  const freshHandler = () => {
+    let module!: typeof import('../../handlers/threshold-alerts');
+    jest.isolateModules(() => {
+      module = jest.requireActual('../../handlers/threshold-alerts');
+    });
+    return module.handler;
+  };
+
+  it('fails its first invocation with every missing setting named', async () => {
+    for (const name of ['THRESHOLDS_TABLE', 'ALERTS_TABLE', 'ALERT_TOPIC_ARN']) delete process.env[name];
+    await expect(freshHandler()(kinesisEvent([]))).rejects.toThrow(/THRESHOLDS_TABLE is missing; ALERTS_TABLE is missing; ALERT_TOPIC_ARN is missing/);
+  });
+
+  it('runs from the environment: tables and endpoints from the standard variables', async () => {
+    await putThresholds('env/1/temperature', { MaxThreshold: 25 });
+    // Nothing listens on port 9: the publish fails, so the claim must be released and the record reported.
+    Object.assign(process.env, db.env, { ALERT_TOPIC_ARN: SETTINGS.alertTopicArn, AWS_ENDPOINT_URL_SNS: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1', POWERTOOLS_LOG_LEVEL: 'SILENT' });
+    const handler = freshHandler();
+    const quiet = kinesisEvent([reading('2024-05-01T10:00:00Z', { temperature: 20 }, 'env/1')]);
+    expect(await handler(quiet)).toEqual({ batchItemFailures: [] });
+
+    const breach = kinesisEvent([reading('2024-05-01T10:01:00Z', { temperature: 30 }, 'env/1')]);
+    expect(await handler(breach)).toEqual({ batchItemFailures: [{ itemIdentifier: breach.Records[0]?.kinesis.sequenceNumber }] });
+    const item = await thresholdsItem('env/1/temperature');
+    expect(item?.[ALERT_STATE_ATTRIBUTES.claim]).toBeUndefined();
+    expect(item?.AlertState).toBeUndefined();
+  });
+});
