@@ -122,7 +122,7 @@ export function seriesRecordOf(item: Item): SeriesAlertRecord {
   const { thresholds, problems } = readThresholds(item[ATTRIBUTES.minThreshold], item[ATTRIBUTES.maxThreshold]);
   const status = statusOf(item, ALERT_STATE_ATTRIBUTES, item[ALERT_STATE_ATTRIBUTES.notifiedAt]);
   const claim = claimOf(item[ALERT_STATE_ATTRIBUTES.claim]);
-  return { thresholds, status, problems, ...(claim === undefined ? {} : { claim }) };
+  return { thresholds, status, problems, claim };
 }
 
 // ---------------------------------------------------------------------------
@@ -185,10 +185,6 @@ export class ThresholdCache {
 
   forget(series: string): void {
     this.entries.delete(series);
-  }
-
-  get size(): number {
-    return this.entries.size;
   }
 }
 

@@ -146,7 +146,7 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
       log.error('alert sent but its history item was not written', { series, readingAt: reading.timestamp, messageId, error: describeError(error) });
     }
     if (await store.confirm(series, claim, messageId)) {
-      const confirmed: SeriesAlertRecord = { thresholds: record.thresholds, status: claim.next, problems: record.problems };
+      const confirmed: SeriesAlertRecord = { thresholds: record.thresholds, status: claim.next, problems: record.problems, claim: undefined };
       cache.update(series, confirmed);
       return { record: confirmed, result: 'notified' };
     }
