@@ -54,6 +54,20 @@ function schemaErrors(errors: readonly ErrorObject[] | null | undefined): string
   return (errors ?? []).map((error) => `${error.instancePath === '' ? 'body' : error.instancePath} ${error.message ?? 'is invalid'}`);
 }
 
+/**
+ * The parser rejects whatever the schema rejects and words it for a person. It is only
+ * an explanation: if it cannot give one (it overflows the stack on absurdly deep
+ * nesting), the schema's own message stands.
+ */
+function readableReason(body: unknown): string | undefined {
+  try {
+    const parsed = ingestReadings(body);
+    return parsed.ok ? undefined : parsed.error.message;
+  } catch {
+    return undefined;
+  }
+}
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -95,9 +109,7 @@ export function buildIngestApi(options: IngestApiOptions): FastifyInstance {
     const validator = validators[route];
     if (!validator(body)) {
       const errors = schemaErrors(validator.errors);
-      // The parser rejects whatever the schema rejects and words it for a person.
-      const parsed = ingestReadings(body);
-      const reason = parsed.ok ? (errors[0] ?? 'invalid') : parsed.error.message;
+      const reason = readableReason(body) ?? errors[0] ?? 'invalid';
       const hint = route === 'single' && Array.isArray((body as { Data?: unknown })?.Data) ? ` (a batch {"Data": [...]} goes to POST ${INGEST_PATHS.batch})` : '';
       throw new HttpError(400, SCHEMA_MISMATCH, { details: `${reason}${hint}`, errors });
     }

@@ -1,8 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { bundleLambdaWorker, startLocalFunction, type RunningFunction } from '../../local/lambda-runtime';
 import { waitFor } from './harness';
+
+/** Threads of this process: a container is a worker thread. */
+const threadCount = () => Number(/Threads:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN);
 
 /** A handler with one behaviour per `event.mode`, standing in for a bundle. */
 const FIXTURE_HANDLER = `
@@ -92,6 +95,15 @@ describe('local Lambda runtime', () => {
   it("passes the handler's log lines on", async () => {
     await start().invoke({ mode: 'log' });
     await waitFor('the log line', () => (logs.includes('hello from the handler') ? true : undefined));
+  });
+
+  it('ends the container thread when stopped', async () => {
+    const before = threadCount();
+    const fn = start();
+    await fn.invoke({ mode: 'count' });
+    expect(threadCount()).toBeGreaterThan(before);
+    await fn.stop();
+    await waitFor('the thread to end', () => (threadCount() <= before ? true : undefined));
   });
 
   it('refuses invocations once stopped', async () => {
