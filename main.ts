@@ -1,4 +1,5 @@
 /** Synthesizes the three stacks (`npm run synth`, `cdktf deploy repository pipeline scaling`). */
+import './stacks/synth-setup';
 import { App } from 'cdktf';
 import { SYNTH_OUTDIR } from './stacks/backend';
 import { ConfigError, loadConfig } from './stacks/config';
