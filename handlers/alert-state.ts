@@ -192,6 +192,13 @@ export class ThresholdCache {
 // DynamoDB access
 // ---------------------------------------------------------------------------
 
+/**
+ * Far above a normal SNS publish (well under a second), and short enough that a consumer
+ * waiting for another's claim finishes inside the functions' 60 s timeout. A publish that
+ * could outlast it risks a second send, so the SNS client needs a request timeout below it.
+ */
+export const DEFAULT_CLAIM_TIMEOUT_MS = 30_000;
+
 /** BatchGetItem takes at most 100 keys. */
 export const BATCH_GET_LIMIT = 100;
 
@@ -200,7 +207,7 @@ const isConditionFailure = (error: unknown): boolean => error instanceof Error &
 export interface AlertStateStoreOptions {
   readonly thresholdsTable: string;
   readonly alertsTable: string;
-  /** How long a claim stays valid: longer than one SNS publish can take. @default 60_000 */
+  /** How long a claim stays valid: longer than one SNS publish can take. @default DEFAULT_CLAIM_TIMEOUT_MS */
   readonly claimTimeoutMs?: number;
   /** Retries of a BatchGetItem chunk while keys come back unprocessed or the call is throttled. @default DEFAULT_RETRY_POLICY */
   readonly readRetry?: RetryPolicy;
@@ -236,7 +243,7 @@ export class AlertStateStore {
     private readonly dynamo: DynamoDBDocumentClient,
     private readonly options: AlertStateStoreOptions,
   ) {
-    this.claimTimeoutMs = options.claimTimeoutMs ?? 60_000;
+    this.claimTimeoutMs = options.claimTimeoutMs ?? DEFAULT_CLAIM_TIMEOUT_MS;
     this.readRetry = options.readRetry ?? DEFAULT_RETRY_POLICY;
     this.readConcurrency = options.readConcurrency ?? 4;
     this.clock = options.clock ?? systemClock;

@@ -39,9 +39,13 @@ export interface ThresholdAlertsDeps {
   readonly clock?: Clock;
   /** @default Math.random */
   readonly random?: () => number;
-  /** How long thresholds and alert state are reused across warm invocations. @default 60_000 */
+  /** How long thresholds and alert state are reused across warm invocations. @default ThresholdCache's 60 s */
   readonly cacheTtlMs?: number;
-  /** How long a claim is honoured before it counts as abandoned; must exceed one SNS publish. @default 60_000 */
+  /**
+   * How long a claim is honoured before it counts as abandoned: longer than one SNS publish
+   * can take, shorter than the function timeout (a consumer may wait that long for another's claim).
+   * @default DEFAULT_CLAIM_TIMEOUT_MS (30 s)
+   */
   readonly claimTimeoutMs?: number;
   /** Series evaluated side by side (each in stream order). @default 16 */
   readonly seriesConcurrency?: number;
@@ -91,17 +95,17 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
   const { settings, sns } = deps;
   const log = deps.logger ?? runtimeLogger;
   const clock = deps.clock ?? systemClock;
-  const claimTimeoutMs = deps.claimTimeoutMs ?? 60_000;
   const seriesConcurrency = deps.seriesConcurrency ?? 16;
   const cooldown = settings.alertCooldownSeconds;
-  const cache = new ThresholdCache({ ttlMs: deps.cacheTtlMs ?? 60_000, now: () => clock.now() });
+  const cache = new ThresholdCache({ now: () => clock.now(), ...(deps.cacheTtlMs === undefined ? {} : { ttlMs: deps.cacheTtlMs }) });
   const store = new AlertStateStore(deps.dynamo, {
     thresholdsTable: settings.thresholdsTable,
     alertsTable: settings.alertsTable,
-    claimTimeoutMs,
     clock,
+    ...(deps.claimTimeoutMs === undefined ? {} : { claimTimeoutMs: deps.claimTimeoutMs }),
     ...(deps.random === undefined ? {} : { random: deps.random }),
   });
+  const { claimTimeoutMs } = store;
 
   const reread = async (series: string): Promise<SeriesAlertRecord | null> => {
     const record = await store.read(series);

@@ -107,7 +107,7 @@ describe('threshold alerts handler (mocked AWS)', () => {
 
     const claim = db.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(claim?.ConditionExpression).toBe('attribute_exists(#series) AND attribute_not_exists(#claim) AND attribute_not_exists(#notifiedAt)');
-    expect(claim?.ExpressionAttributeValues?.[':claim']).toMatchObject({ ReadingAt: '2024-05-01T11:59:00.000000Z', Notice: 'breach', State: 'breached', Bound: 'max', ExpiresAt: START + 60_000 });
+    expect(claim?.ExpressionAttributeValues?.[':claim']).toMatchObject({ ReadingAt: '2024-05-01T11:59:00.000000Z', Notice: 'breach', State: 'breached', Bound: 'max', ExpiresAt: START + 30_000 });
 
     const confirm = db.commandCalls(UpdateCommand)[1]?.args[0].input;
     expect(confirm?.ConditionExpression).toBe('#claim.#token = :token');
