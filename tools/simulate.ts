@@ -154,11 +154,13 @@ export async function simulate(target: Target, options: SimulationOptions): Prom
   const started = Date.now();
   const interval = (1000 * batchSize) / options.rate;
   const inFlight = new Set<Promise<void>>();
-  for (let request = 0; counts.sent < planned && options.signal?.aborted !== true; request += 1) {
+  const stopped = () => options.signal?.aborted === true;
+  for (let request = 0; counts.sent < planned && !stopped(); request += 1) {
     const due = started + request * interval;
     const wait = due - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     while (inFlight.size >= concurrency) await Promise.race(inFlight);
+    if (stopped()) break;
     const pending = send(Math.min(batchSize, planned - counts.sent)).finally(() => inFlight.delete(pending));
     inFlight.add(pending);
   }

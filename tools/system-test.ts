@@ -87,13 +87,15 @@ export interface SystemTestReport {
 type Item = Record<string, unknown>;
 
 /**
- * Seed-like values (Gaussian 20 ± 3): if chance gave no reading out of range, the second
- * becomes a breach and the third a reading back in range, so every run proves both alerts.
+ * Seed-like values (Gaussian 20 ± 3): if chance gave no reading out of range followed by
+ * one back inside, the second becomes a breach and the third a reading back in range, so
+ * every run of three or more readings proves both kinds of alert.
  */
 export function testTemperatures(count: number, random: () => number, min: number, max: number): string[] {
   const values = Array.from({ length: count }, () => temperatureText(gaussian(random, SEED_READINGS.mean, SEED_READINGS.stddev)));
   const outside = (text: string) => Number(text) < min || Number(text) > max;
-  if (count >= 3 && !values.some(outside)) {
+  const recovers = values.some((value, index) => outside(value) && index + 1 < count && !outside(values[index + 1] as string));
+  if (count >= 3 && !recovers) {
     values[1] = temperatureText(max + 1 + random() * 3);
     values[2] = temperatureText(min + (max - min) * (0.25 + random() / 2));
   }

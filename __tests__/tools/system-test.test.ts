@@ -1,0 +1,61 @@
+import { expectedAlerts, formatReport, testTemperatures, type SystemTestReport } from '../../tools/system-test';
+import { seededRandom } from '../../tools/synthetic';
+
+const at = (second: number) => `2024-01-01T00:00:${String(second).padStart(2, '0')}.000000Z`;
+
+describe('system test', () => {
+  it('expects one breach when a metric leaves its range and one recovery when it returns', () => {
+    const readings = [20, 26, 27, 19, 17, 21].map((value, index) => ({ value, timestamp: at(index) }));
+    expect(expectedAlerts(readings, 18, 25, 900)).toEqual([
+      { timestamp: at(1), kind: 'breach', reminder: false, value: 26 },
+      { timestamp: at(3), kind: 'recovery', reminder: false, value: 19 },
+      { timestamp: at(4), kind: 'breach', reminder: false, value: 17 },
+      { timestamp: at(5), kind: 'recovery', reminder: false, value: 21 },
+    ]);
+  });
+
+  it('expects a reminder while out of range once the cooldown has passed', () => {
+    const readings = [26, 27, 28].map((value, index) => ({ value, timestamp: at(index * 10) }));
+    expect(expectedAlerts(readings, 18, 25, 15).map((alert) => [alert.kind, alert.reminder, alert.value])).toEqual([
+      ['breach', false, 26],
+      ['breach', true, 28],
+    ]);
+  });
+
+  it('expects a new breach when a metric jumps from above the range to below it', () => {
+    const readings = [30, 10].map((value, index) => ({ value, timestamp: at(index) }));
+    expect(expectedAlerts(readings, 18, 25, 900).map((alert) => alert.kind)).toEqual(['breach', 'breach']);
+  });
+
+  it('draws seed-like values and makes sure a run always has a breach and a recovery', () => {
+    for (let seed = 0; seed < 50; seed += 1) {
+      const values = testTemperatures(10, seededRandom(seed), 18, 25).map(Number);
+      expect(values.some((value) => value < 18 || value > 25)).toBe(true);
+      const alerts = expectedAlerts(values.map((value, index) => ({ value, timestamp: at(index) })), 18, 25, 900);
+      expect(alerts.some((alert) => alert.kind === 'breach')).toBe(true);
+      expect(alerts.some((alert) => alert.kind === 'recovery')).toBe(true);
+      expect(values.every((value) => /^-?\d+\.\d{1,2}$/.test(String(value)) || Number.isInteger(value))).toBe(true);
+    }
+  });
+
+  it('reports each check and the overall result', () => {
+    const report: SystemTestReport = {
+      ok: false,
+      target: 'the local platform',
+      thingId: 'things/system-test/x',
+      series: 'things/system-test/x/temperature',
+      readings: [],
+      expectedAlerts: [],
+      checks: [
+        { name: 'API accepted all 10 readings', ok: true },
+        { name: 'every reading in table iot-things', ok: false, detail: 'missing 19.5 at 2024-01-01T00:00:00.000000Z' },
+      ],
+      waitedMs: 2500,
+      removedItems: 12,
+    };
+    const text = formatReport(report);
+    expect(text).toContain('  PASS  API accepted all 10 readings');
+    expect(text).toContain('  FAIL  every reading in table iot-things\n        missing 19.5 at 2024-01-01T00:00:00.000000Z');
+    expect(text).toContain('RESULT: FAIL (1 of 2 checks passed; pipeline visible after 2.5 s; removed the 12 items it wrote)');
+  });
+});
