@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { EVENT_SOURCE } from '../../handlers/contract';
-import { ConfigError, configReference, loadConfig, resourceName, sharedNames, validateConfig, type ConfigProblem } from '../../stacks/config';
+import { ConfigError, PROJECT_ROOT, configReference, loadConfig, resourceName, sharedNames, validateConfig, type ConfigProblem } from '../../stacks/config';
 
 let folder: string;
 beforeAll(() => {
@@ -95,6 +95,11 @@ describe('sources', () => {
     expect(config.tags).toEqual({ Team: 'data', CostCentre: '42' });
     expect(config.tables.hotRetentionDays).toBeUndefined();
     expect(config.tables.deletionProtection).toBe(false);
+  });
+
+  it('lists every field with its variable in docs/deploy.md', () => {
+    const docs = readFileSync(path.join(PROJECT_ROOT, 'docs', 'deploy.md'), 'utf8');
+    for (const field of configReference()) expect(docs).toContain(`| \`${field.field}\` | \`${field.env}\` |`);
   });
 
   it('documents one environment variable per field, named after its path', () => {
