@@ -5,7 +5,8 @@
  * Two servers run in child processes, each loaded by autocannon from this process (so
  * the load generator never shares a thread with a server):
  *   bare  node:http answering the very bytes the app answers, with no routing, parsing or lookup
- *   app   the web app on an in-memory repository: GET /api/readings (range query, page of `limit`)
+ *   app   the web app on an in-memory repository: GET /api/readings, a 24 h range of one
+ *         series, newest first, one page of the dashboard's readings table (`--limit`)
  * They are loaded in alternating rounds and each side's median round is reported, so a
  * burst of other work on a shared machine cannot land on one side only.
  * Target: the app serves at least 30 % of the bare server's requests/s, with zero errors.
@@ -18,6 +19,7 @@ import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
 import { Command, InvalidArgumentError } from 'commander';
 import { buildApp } from '../web/app';
+import { TABLE_PAGE_SIZE } from '../web/dashboard/settings';
 import { InMemoryRepository } from '../web/repository';
 
 const TARGET_RATIO = 0.3;
@@ -35,6 +37,8 @@ interface Options {
 }
 
 type ServeMessage = { readonly port: number };
+/** A server's CPU time so far (user + system), asked for around each round. */
+type CpuMessage = { readonly cpuMicros: number };
 
 /** The query every request makes: a 24-hour range of one series, newest first. */
 const readingsPath = (limit: number) =>
@@ -74,6 +78,11 @@ async function serve(kind: string): Promise<void> {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
   }
+  process.on('message', (message) => {
+    if (message !== 'cpu') return;
+    const usage = process.cpuUsage();
+    process.send?.({ cpuMicros: usage.user + usage.system } satisfies CpuMessage);
+  });
   process.send?.({ port } satisfies ServeMessage);
 }
 
@@ -98,19 +107,35 @@ async function stopServer(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+interface Server {
+  readonly child: ChildProcess;
+  readonly url: string;
+}
+
 interface Measurement {
   readonly requestsPerSecond: number;
   readonly p99Ms: number;
   readonly errors: number;
+  /** The server's own CPU time per request: unlike requests/s, barely moved by other work on the machine. */
+  readonly cpuMicrosPerRequest: number;
 }
 
-async function load(url: string, options: Options, duration: number): Promise<Measurement> {
-  const result = await autocannon({ url, connections: options.connections, duration, pipelining: 1 });
+const cpuMicros = (child: ChildProcess) =>
+  new Promise<number>((resolve) => {
+    child.once('message', (message: CpuMessage) => resolve(message.cpuMicros));
+    child.send('cpu');
+  });
+
+async function load(server: Server, options: Options, duration: number): Promise<Measurement> {
+  const before = await cpuMicros(server.child);
+  const result = await autocannon({ url: server.url, connections: options.connections, duration, pipelining: 1 });
+  const after = await cpuMicros(server.child);
   return {
     requestsPerSecond: result.requests.average,
     p99Ms: result.latency.p99,
     // Anything but a 2xx answer counts as an error, as do socket errors and timeouts.
     errors: result.errors + result.timeouts + result.non2xx,
+    cpuMicrosPerRequest: result.requests.total === 0 ? 0 : (after - before) / result.requests.total,
   };
 }
 
@@ -122,6 +147,7 @@ function summarise(rounds: readonly Measurement[]): Measurement {
     requestsPerSecond: median.requestsPerSecond,
     p99Ms: Math.max(...rounds.map((round) => round.p99Ms)),
     errors: rounds.reduce((sum, round) => sum + round.errors, 0),
+    cpuMicrosPerRequest: median.cpuMicrosPerRequest,
   };
 }
 
@@ -138,7 +164,7 @@ async function main(): Promise<void> {
     .option('--duration <seconds>', 'measured seconds per server per round', positive('duration'), 5)
     .option('--warmup <seconds>', 'unmeasured seconds per server first (JIT warm-up)', (text) => Number(text), 2)
     .option('--connections <n>', 'concurrent connections', positive('connections'), 100)
-    .option('--limit <n>', 'readings per response', positive('limit'), 100)
+    .option('--limit <n>', 'readings per response (default: a page of the dashboard\'s readings table)', positive('limit'), TABLE_PAGE_SIZE)
     .parse();
   const options = program.opts<Options>();
   const path = readingsPath(options.limit);
@@ -156,8 +182,8 @@ async function main(): Promise<void> {
     console.log(
       `${options.connections} connections, ${options.rounds} alternating rounds of ${options.duration} s per server after ${options.warmup} s warm-up, response ${Buffer.byteLength(body)} bytes\n`,
     );
-    const targets = { bare: `${bare.base}/`, app: `${app.base}${path}` };
-    if (options.warmup > 0) for (const url of Object.values(targets)) await load(url, options, options.warmup);
+    const targets: Record<'bare' | 'app', Server> = { bare: { child: bare.child, url: `${bare.base}/` }, app: { child: app.child, url: `${app.base}${path}` } };
+    if (options.warmup > 0) for (const server of Object.values(targets)) await load(server, options, options.warmup);
     const rounds: { bare: Measurement[]; app: Measurement[] } = { bare: [], app: [] };
     for (let round = 0; round < options.rounds; round += 1) {
       rounds.bare.push(await load(targets.bare, options, options.duration));
@@ -172,9 +198,14 @@ async function main(): Promise<void> {
 
 function report(bare: Measurement, app: Measurement): void {
   const rows = [
-    ['server', 'requests/s', 'p99 ms', 'errors'],
-    ['bare node:http', bare.requestsPerSecond.toFixed(0), String(bare.p99Ms), String(bare.errors)],
-    ['web app /api/readings', app.requestsPerSecond.toFixed(0), String(app.p99Ms), String(app.errors)],
+    ['server', 'requests/s', 'p99 ms', 'errors', 'CPU µs/request'],
+    ...([['bare node:http', bare], ['web app /api/readings', app]] as const).map(([name, measured]) => [
+      name,
+      measured.requestsPerSecond.toFixed(0),
+      String(measured.p99Ms),
+      String(measured.errors),
+      measured.cpuMicrosPerRequest.toFixed(0),
+    ]),
   ];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] as string).length))) ?? [];
   for (const row of rows) console.log(row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] as number) : cell.padStart(widths[column] as number))).join('  '));
@@ -182,6 +213,7 @@ function report(bare: Measurement, app: Measurement): void {
   const ratio = app.requestsPerSecond / bare.requestsPerSecond;
   const passed = ratio >= TARGET_RATIO && app.errors === 0 && bare.errors === 0;
   console.log(`\nratio ${(ratio * 100).toFixed(1)} % of bare (target >= ${TARGET_RATIO * 100} %, zero errors): ${passed ? 'PASS' : 'FAIL'}`);
+  console.log(`CPU per request: the app spends ${(app.cpuMicrosPerRequest / bare.cpuMicrosPerRequest).toFixed(1)}x the bare server's`);
   if (!passed) process.exitCode = 1;
 }
 

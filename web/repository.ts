@@ -158,7 +158,7 @@ export class InMemoryRepository implements ReadingsRepository {
   putReading(series: string, point: ReadingPoint): this {
     let points = this.readingsBySeries.get(series);
     if (points === undefined) this.readingsBySeries.set(series, (points = []));
-    upsert(points, point);
+    upsert(points, { timestamp: point.timestamp, value: point.value });
     return this;
   }
 
@@ -171,7 +171,8 @@ export class InMemoryRepository implements ReadingsRepository {
   putAlert(series: string, alert: AlertRecord): this {
     let alerts = this.alertsBySeries.get(series);
     if (alerts === undefined) this.alertsBySeries.set(series, (alerts = []));
-    upsert(alerts, alert);
+    const { timestamp, kind, value, minThreshold, maxThreshold, messageId } = alert;
+    upsert(alerts, { timestamp, kind, value, minThreshold, maxThreshold, messageId });
     return this;
   }
 

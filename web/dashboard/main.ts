@@ -15,11 +15,8 @@ import type { AlertRecord, ReadingPoint, SeriesSummary } from '../api-types';
 import { fetchAlerts, fetchLatestReadings, fetchReadingsPage, fetchSeries, fetchThresholds, type TimeRange } from './api';
 import { drawChart, resetZoom } from './chart';
 import { csvFileName, readingsCsv } from './csv';
+import { CHART_CAP, REFRESH_MS, TABLE_PAGE_SIZE } from './settings';
 
-const REFRESH_MS = 10_000;
-/** Most readings drawn at once; a longer range shows its newest part and says so. */
-const CHART_CAP = 20_000;
-const TABLE_PAGE = 50;
 const PRESETS = { '1h': 3_600_000, '24h': 86_400_000, '7d': 604_800_000 } as const;
 type Preset = keyof typeof PRESETS;
 const STATUS_WORDS: Record<SeriesSummary['status'], string> = { ok: 'ok', breached: 'breached', 'no-threshold': 'no threshold' };
@@ -206,7 +203,7 @@ async function loadTablePage(cursor: string | undefined, generation = state.gene
   const series = state.selected;
   const range = state.range;
   if (series === undefined || range === undefined) return;
-  const page = await fetchReadingsPage(series, range, 'desc', TABLE_PAGE, cursor);
+  const page = await fetchReadingsPage(series, range, 'desc', TABLE_PAGE_SIZE, cursor);
   if (generation !== state.generation) return;
   state.currentCursor = cursor;
   state.nextCursor = page.nextCursor ?? undefined;
@@ -218,7 +215,7 @@ async function loadTablePage(cursor: string | undefined, generation = state.gene
     return row;
   });
   element('readings').querySelector('tbody')?.replaceChildren(...rows);
-  const first = state.pageCursors.length * TABLE_PAGE + 1;
+  const first = state.pageCursors.length * TABLE_PAGE_SIZE + 1;
   element('page-info').textContent = rows.length === 0 ? 'No readings' : `Readings ${first}–${first + rows.length - 1}, newest first`;
   element<HTMLButtonElement>('page-newer').disabled = state.pageCursors.length === 0;
   element<HTMLButtonElement>('page-older').disabled = state.nextCursor === undefined;
