@@ -1,7 +1,7 @@
 /**
  * The web app (SPEC FR5): a JSON API over the readings, thresholds and alert history,
  * and the dashboard that charts them. Built apart from the process entry (server.ts) so
- * tests inject requests and the local platform runs it in-process.
+ * tests, the benchmark and the local platform run it in-process.
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { AlertsResponse, ErrorResponse, ReadingsResponse, SeriesResponse, ThresholdsResponse } from './api-types';
