@@ -12,6 +12,7 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { ALERT_HISTORY_ATTRIBUTES } from '../handlers/alert-state';
 import { ATTRIBUTES } from '../handlers/contract';
 import { cacheFor } from './cache';
 import { DEFAULT_SERIES_CACHE_SECONDS } from './config';
@@ -28,11 +29,6 @@ import {
   type Thresholds,
 } from './repository';
 
-/**
- * Alert item attributes beyond the shared key and bound names (SPEC §2, alerts table).
- * They belong in handlers/contract.ts ATTRIBUTES, beside the others.
- */
-const ALERT_ATTRIBUTES = { kind: 'Kind', messageId: 'MessageId' } as const;
 
 /** BatchGetItem takes at most 100 keys per request. */
 const BATCH_GET_LIMIT = 100;
@@ -182,21 +178,24 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
     },
 
     async alerts(query) {
+      const history = ALERT_HISTORY_ATTRIBUTES;
       const page = await queryRange(tables.alerts, query, [
-        ALERT_ATTRIBUTES.kind,
-        ATTRIBUTES.value,
-        ATTRIBUTES.minThreshold,
-        ATTRIBUTES.maxThreshold,
-        ALERT_ATTRIBUTES.messageId,
+        history.kind,
+        history.reminder,
+        history.value,
+        history.minThreshold,
+        history.maxThreshold,
+        history.messageId,
       ]);
       const items = page.items.map(
         (item): AlertRecord => ({
           timestamp: item[ATTRIBUTES.timestamp] as string,
-          kind: stringOrNull(item[ALERT_ATTRIBUTES.kind]) ?? 'unknown',
-          value: numberOrNull(item[ATTRIBUTES.value]),
-          minThreshold: numberOrNull(item[ATTRIBUTES.minThreshold]),
-          maxThreshold: numberOrNull(item[ATTRIBUTES.maxThreshold]),
-          messageId: stringOrNull(item[ALERT_ATTRIBUTES.messageId]),
+          // The handler records a reminder as a breach flagged Reminder; the dashboard tells them apart.
+          kind: item[history.reminder] === true ? 'reminder' : (stringOrNull(item[history.kind]) ?? 'unknown'),
+          value: numberOrNull(item[history.value]),
+          minThreshold: numberOrNull(item[history.minThreshold]),
+          maxThreshold: numberOrNull(item[history.maxThreshold]),
+          messageId: stringOrNull(item[history.messageId]),
         }),
       );
       return { ...page, items };

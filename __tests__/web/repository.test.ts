@@ -69,10 +69,12 @@ async function seedDynamo(db: DynaliteHarness): Promise<void> {
   await writeAll(
     db.document,
     db.tables.alerts,
+    // As the alert handler writes them: a reminder is a breach flagged Reminder.
     alerts.map((alert) => ({
       ThingID: TEMPERATURE,
       Timestamp: alert.timestamp,
-      Kind: alert.kind,
+      Kind: alert.kind === 'recovery' ? 'recovery' : 'breach',
+      Reminder: alert.kind === 'reminder',
       Value: alert.value,
       MinThreshold: alert.minThreshold,
       MaxThreshold: alert.maxThreshold,
