@@ -288,7 +288,8 @@ export async function runSystemTest(target: Target, options: SystemTestOptions =
 
     const webAlertRows = observed.alertWeb.map((item) => ({ timestamp: String(item.timestamp), kind: String(item.kind), value: item.value }));
     const webAlertProblems = compare(
-      alerts.map((alert) => ({ timestamp: alert.timestamp, kind: alert.kind, value: alert.value as unknown })),
+      // The web API names a reminder (a breach flagged Reminder in the table) `reminder`.
+      alerts.map((alert) => ({ timestamp: alert.timestamp, kind: alert.reminder ? 'reminder' : alert.kind, value: alert.value as unknown })),
       webAlertRows,
       (row) => `${row.timestamp}|${row.kind}|${String(row.value)}`,
       (row) => `${row.kind} for ${String(row.value)} at ${row.timestamp}`,
