@@ -177,8 +177,8 @@ export function parseReading(value: unknown): ParseResult<Reading> {
 
   const id = data[ID_FIELD];
   if (id === undefined) return fail('missing-field', 'the reading has no "id": add the thing id, e.g. "things/harrow/001"', ID_FIELD);
-  // JSON Schema counts characters as code points, not UTF-16 units.
-  if (typeof id !== 'string' || !NON_BLANK.test(id) || [...id].length > READING_LIMITS.maxIdLength) {
+  // JSON Schema counts characters as code points, which only matters past the UTF-16 length.
+  if (typeof id !== 'string' || !NON_BLANK.test(id) || (id.length > READING_LIMITS.maxIdLength && [...id].length > READING_LIMITS.maxIdLength)) {
     return fail('bad-id', `"id" must be a non-blank string of at most ${READING_LIMITS.maxIdLength} characters, got ${describe(id)}`, ID_FIELD);
   }
 
@@ -190,9 +190,10 @@ export function parseReading(value: unknown): ParseResult<Reading> {
   if (!timestamp.ok) return timestamp;
 
   const metrics = new Map<string, number>();
-  for (const [name, raw] of Object.entries(data)) {
-    if (name === ID_FIELD || name === TIMESTAMP_FIELD) continue;
-    if (!METRIC_NAME.test(name)) {
+  for (const name in data) {
+    if (name === ID_FIELD || name === TIMESTAMP_FIELD || !Object.hasOwn(data, name)) continue;
+    const raw = data[name];
+    if (!isMetricName(name)) {
       return fail(
         'bad-metric-name',
         `metric name ${describe(name)} is not allowed: use 1-64 letters, digits, "_", "." or "-", starting with a letter or "_"`,
@@ -210,6 +211,17 @@ export function parseReading(value: unknown): ParseResult<Reading> {
     return fail('too-many-metrics', `the reading has ${metrics.size} metrics; at most ${READING_LIMITS.maxMetrics} are allowed, split it into several readings`);
   }
   return { ok: true, value: { id, timestamp: timestamp.value, metrics } };
+}
+
+/** Metric names repeat across readings; remembering the valid ones skips the pattern. */
+const knownMetricNames = new Set<string>();
+const MAX_KNOWN_METRIC_NAMES = 10_000;
+
+function isMetricName(name: string): boolean {
+  if (knownMetricNames.has(name)) return true;
+  if (!METRIC_NAME.test(name)) return false;
+  if (knownMetricNames.size < MAX_KNOWN_METRIC_NAMES) knownMetricNames.add(name);
+  return true;
 }
 
 function parseMetricValue(name: string, raw: unknown): ParseResult<number> {
@@ -244,19 +256,27 @@ export function normaliseTimestamp(raw: unknown): ParseResult<string> {
   const match = typeof raw === 'string' ? TIMESTAMP.exec(raw) : null;
   if (match === null) return fail('bad-timestamp', `"timestamp" ${describe(raw)} is not a recognised time: ${hint}`, TIMESTAMP_FIELD);
 
-  const [, year, month, day, hour, minute, second = '0', fraction = '', zone = 'Z'] = match as unknown as string[];
-  const y = Number(year), mo = Number(month), d = Number(day);
-  const civil = Date.UTC(y, mo - 1, d, Number(hour), Number(minute), Number(second));
-  const check = new Date(civil);
-  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) {
+  const [, year, month, day, hour, minute, second = '00', fraction = '', zone = 'Z'] = match as unknown as string[];
+  if (Number(day) > daysInMonth(Number(year), Number(month))) {
     return fail('bad-timestamp', `"timestamp" ${describe(raw)} names a day that does not exist in the calendar`, TIMESTAMP_FIELD);
   }
-  const micros = Number(fraction.padEnd(6, '0').slice(0, 6));
+  const microsText = fraction.length === 6 ? fraction : fraction.padEnd(6, '0').slice(0, 6);
+  // Already UTC: the fields are the answer, no date arithmetic needed.
+  if (zone === 'Z' || zone === '+00:00' || zone === '+0000') {
+    return { ok: true, value: `${year}-${month}-${day}T${hour}:${minute}:${second}.${microsText}Z` };
+  }
+  const micros = Number(microsText);
+  const civil = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second));
   const millis = civil - zoneOffsetMinutes(zone) * 60_000 + Math.floor(micros / 1000);
   if (millis < 0 || millis > READING_LIMITS.maxEpochMillis) {
     return fail('bad-timestamp', `"timestamp" ${describe(raw)} falls outside 1970-01-01 to 9999-12-31 UTC`, TIMESTAMP_FIELD);
   }
   return { ok: true, value: formatInstant(millis, micros) };
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 function zoneOffsetMinutes(zone: string): number {
@@ -302,8 +322,12 @@ export function readingItems(reading: Reading, hotRetentionDays?: number): Readi
     hotRetentionDays === undefined ? undefined : Math.floor(Date.parse(reading.timestamp) / 1000) + Math.round(hotRetentionDays * 86_400);
   const items: ReadingItem[] = [];
   for (const [metric, value] of reading.metrics) {
-    const item = { ThingID: seriesId(reading.id, metric), Timestamp: reading.timestamp, Value: value };
-    items.push(expiresAt === undefined ? item : { ...item, ExpiresAt: expiresAt });
+    const ThingID = seriesId(reading.id, metric);
+    items.push(
+      expiresAt === undefined
+        ? { ThingID, Timestamp: reading.timestamp, Value: value }
+        : { ThingID, Timestamp: reading.timestamp, Value: value, ExpiresAt: expiresAt },
+    );
   }
   return items;
 }
