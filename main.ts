@@ -4,10 +4,13 @@ import { App } from 'cdktf';
 import { SYNTH_OUTDIR } from './stacks/backend';
 import { ConfigError, loadConfig } from './stacks/config';
 import { definePlatform } from './stacks/platform';
+import { applyPlatformPolicy } from './policy';
 
 try {
   const app = new App({ outdir: SYNTH_OUTDIR });
   definePlatform(app, loadConfig());
+  // Security and reliability rules run on every synth; a violation fails it.
+  applyPlatformPolicy(app);
   app.synth();
 } catch (error) {
   // A configuration mistake is the user's to fix: show the list, not a stack trace.

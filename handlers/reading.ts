@@ -153,6 +153,8 @@ const fail = (code: ReadingErrorCode, message: string, field?: string): ParseRes
 });
 
 const describe = (value: unknown): string => {
+  // Containers are named, not printed: a deeply nested value must not overflow the stack.
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 };

@@ -171,11 +171,8 @@ describe('schema and parser agree', () => {
   const validateBatch = ajv.compile(batchIngestBodySchema);
   const validateReading = ajv.compile(readingSchema);
 
-  const read = (extra: Record<string, unknown>) => ({ id: 'things/a/1', timestamp: '2016-09-09T13:33:07Z', temperature: 20, ...extra });
-  const withoutKey = (key: string) => {
-    const { [key]: _omitted, ...rest } = read({});
-    return rest;
-  };
+  const read = (extra: Record<string, unknown>): Record<string, unknown> => ({ id: 'things/a/1', timestamp: '2016-09-09T13:33:07Z', temperature: 20, ...extra });
+  const withoutKey = (key: string) => Object.fromEntries(Object.entries(read({})).filter(([name]) => name !== key));
   const manyMetrics = (count: number) => ({ id: 'a', timestamp: 0, ...Object.fromEntries(Array.from({ length: count }, (_, i) => [`m${i}`, i])) });
 
   const corpus: Array<[string, unknown]> = [
@@ -273,5 +270,15 @@ describe('schema and parser agree', () => {
       expect(schema.$schema).toBe('http://json-schema.org/draft-04/schema#');
       expect(JSON.stringify(schema)).not.toMatch(/"\$ref"|"const"|"exclusiveMinimum":\d/);
     }
+  });
+});
+
+describe('hostile input', () => {
+  it('rejects a deeply nested metric with a reason instead of overflowing the stack', () => {
+    let nested: unknown = 1;
+    for (let depth = 0; depth < 20_000; depth++) nested = [nested];
+    const result = parseReading({ id: 'a', timestamp: 0, t: nested });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error.message).toContain('got an array');
   });
 });
