@@ -10,7 +10,7 @@ import { unzipSync } from 'fflate';
 import { PROJECT_ROOT } from '../../build/handler-bundle';
 
 /** What the synth needs from the checkout; node_modules is shared through a link. */
-const SOURCES = ['main.ts', 'cdktf.json', 'package.json', 'tsconfig.json', 'stacks', 'handlers', 'build'];
+const SOURCES = ['main.ts', 'cdktf.json', 'package.json', 'tsconfig.json', 'stacks', 'handlers', 'build', 'policy'];
 
 let scratch: string;
 let checkouts: string[];
