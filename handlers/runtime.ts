@@ -6,6 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_ALERT_COOLDOWN_SECONDS, HANDLER_ENV } from './contract';
@@ -131,7 +132,8 @@ export function createAwsClients(): AwsClients {
       return (dynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({})));
     },
     get sns() {
-      return (sns ??= new SNSClient({}));
+      // A publish must give up well inside the alert claim's 30 s lease, or a slow send could be sent twice.
+      return (sns ??= new SNSClient({ requestHandler: new NodeHttpHandler({ connectionTimeout: 2_000, requestTimeout: 5_000 }) }));
     },
     get sqs() {
       return (sqs ??= new SQSClient({}));
