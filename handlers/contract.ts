@@ -10,6 +10,8 @@ export const DEFAULT_NAMES = {
   alertsTable: 'iot-alerts',
   seriesTable: 'iot-series',
   stream: 'iot-readings',
+  alertTopic: 'iot-alerts',
+  failureQueue: 'iot-consumer-failures',
 } as const;
 
 /** Attribute names of the table items. */

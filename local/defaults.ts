@@ -17,8 +17,8 @@ export const LOCAL_DEFAULTS = {
   dataDir: path.resolve(__dirname, '..', '.local-data'),
   /** Only warnings and errors of the handlers reach the console unless asked for more. */
   handlerLogLevel: 'WARN',
-  alertTopic: 'iot-alerts',
-  failureQueue: 'iot-failures',
+  alertTopic: DEFAULT_NAMES.alertTopic,
+  failureQueue: DEFAULT_NAMES.failureQueue,
 } as const;
 
 /** Credentials the emulators accept; they are never checked, but the SDK wants some. */

@@ -48,7 +48,7 @@ export class PipelineStack extends PlatformStack {
       ...(config.tables.billingMode === 'provisioned' ? { readCapacity: config.tables.readCapacity, writeCapacity: config.tables.writeCapacity } : {}),
       deletionProtection: config.tables.deletionProtection,
     });
-    const alerts = new AlertTopic(this, 'alert-topic', { name: `${prefix}-alerts`, kmsKeyArn: key.arn, emails: config.alerts.emails });
+    const alerts = new AlertTopic(this, 'alert-topic', { name: names.alertTopic, kmsKeyArn: key.arn, emails: config.alerts.emails });
     const stream = new ReadingStream(this, 'stream', {
       name: names.stream,
       kmsKeyArn: key.arn,
@@ -58,6 +58,7 @@ export class PipelineStack extends PlatformStack {
     });
     const consumers = new StreamConsumers(this, 'consumers', {
       namePrefix: prefix,
+      failureQueueName: names.failureQueue,
       stream,
       kmsKeyArn: key.arn,
       tables,

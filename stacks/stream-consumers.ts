@@ -57,8 +57,10 @@ export class ReadingStream extends Construct {
 // ---------------------------------------------------------------------------
 
 export interface StreamConsumersProps {
-  /** Prefix of function, role and queue names. */
+  /** Prefix of function and role names. */
   readonly namePrefix: string;
+  /** Name of the failure queue (the local platform uses the same default, from handlers/contract.ts). */
+  readonly failureQueueName: string;
   readonly stream: { readonly name: string; readonly arn: string };
   /** Key of the stream, the failure queue and the alert topic. */
   readonly kmsKeyArn: string;
@@ -112,7 +114,7 @@ export class StreamConsumers extends Construct {
     if (batchWindowSeconds < 0 || batchWindowSeconds > 300) throw new Error(`StreamConsumers: batchWindowSeconds must be 0 to 300, got ${batchWindowSeconds}`);
 
     const queue = new SqsQueue(this, 'failure-queue', {
-      name: `${props.namePrefix}-consumer-failures`,
+      name: props.failureQueueName,
       kmsMasterKeyId: props.kmsKeyArn,
       kmsDataKeyReusePeriodSeconds: 300,
       messageRetentionSeconds: FAILURE_RETENTION_SECONDS,
