@@ -22,6 +22,19 @@ export interface RunningEmulator {
   stop(): Promise<void>;
 }
 
+/**
+ * An emulator that can be taken down and brought back in place, for failure drills: while
+ * down its port refuses connections, as a DynamoDB endpoint that cannot be reached would;
+ * back up, it serves the same data on the same port.
+ */
+export interface RestartableEmulator extends RunningEmulator {
+  /** Closes the port and every open connection; the data stays on disk. */
+  takeDown(): Promise<void>;
+  /** Listens again on the same port with the same data. */
+  bringBack(): Promise<void>;
+  readonly isDown: boolean;
+}
+
 export interface EmulatorStartOptions {
   readonly host: string;
   /** 0 picks a free port. */
@@ -54,9 +67,34 @@ async function listen(server: Server, name: string, options: EmulatorStartOption
   };
 }
 
-export function startDynamoEmulator(options: EmulatorStartOptions): Promise<RunningEmulator> {
-  const server = dynalite({ ...(options.path === undefined ? {} : { path: options.path }), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  return listen(server, 'DynamoDB emulator (dynalite)', options);
+const DYNALITE_NAME = 'DynamoDB emulator (dynalite)';
+const createDynalite = (path: string | undefined) => dynalite({ ...(path === undefined ? {} : { path }), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+
+export async function startDynamoEmulator(options: EmulatorStartOptions): Promise<RestartableEmulator> {
+  let running: RunningEmulator | undefined = await listen(createDynalite(options.path), DYNALITE_NAME, options);
+  const endpoint = running.endpoint;
+  // Coming back on the port first chosen, even when the caller asked for any free one.
+  const samePort = { ...options, port: Number(new URL(endpoint).port) };
+  return {
+    endpoint,
+    get isDown() {
+      return running === undefined;
+    },
+    async takeDown() {
+      if (options.path === undefined) throw new Error('an in-memory DynamoDB emulator cannot be taken down: its data would be lost');
+      const current = running;
+      running = undefined;
+      await current?.stop();
+    },
+    async bringBack() {
+      running ??= await listen(createDynalite(options.path), DYNALITE_NAME, samePort);
+    },
+    async stop() {
+      const current = running;
+      running = undefined;
+      await current?.stop();
+    },
+  };
 }
 
 export function startKinesisEmulator(options: EmulatorStartOptions): Promise<RunningEmulator> {

@@ -23,13 +23,13 @@ import { buildApp } from '../web/app';
 import { createDynamoRepository } from '../web/dynamo-repository';
 import { CheckpointStore } from './checkpoints';
 import { DEFAULT_PORTS, LOCAL_CREDENTIALS, LOCAL_DEFAULTS, LOCAL_TABLES, type LocalPorts } from './defaults';
-import { startDynamoEmulator, startKinesisEmulator, type RunningEmulator } from './emulators';
+import { startDynamoEmulator, startKinesisEmulator, type RestartableEmulator, type RunningEmulator } from './emulators';
 import { eventSourceSettings, startEventSourceMapping, type EventSourceMapping, type MappingStats } from './event-source-mapping';
 import { buildIngestApi, INGEST_PATHS } from './ingest-api';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock';
 import { localBundles } from './bundles';
 import { startLocalFunction, type RunningFunction } from './lambda-runtime';
-import { LOCAL_ACCOUNT_ID, startMessaging, type Messaging, type PublishedMessage } from './messaging';
+import { LOCAL_ACCOUNT_ID, startMessaging, type Messaging, type PublishedMessage, type QueuedMessage } from './messaging';
 import { ensureStream, ensureTables, type TableNames } from './resources';
 import { startTtlSweeper, type TtlSweeper } from './ttl-sweeper';
 
@@ -76,8 +76,17 @@ export interface LocalPlatform {
   readonly failureQueueUrl: string;
   /** Alerts published since start. */
   alerts(): readonly PublishedMessage[];
+  /** Messages in the failure queue (rejected records, batches given up on), oldest first. */
+  failureQueue(): readonly QueuedMessage[];
   /** Progress of each consumer's event source mapping. */
   consumers(): Readonly<Record<HandlerName, MappingStats>>;
+  /** Failure injection for drills and experiments. */
+  readonly faults: {
+    /** Takes the DynamoDB emulator down (its port refuses connections) until `restoreDynamoDB`. */
+    interruptDynamoDB(): Promise<void>;
+    /** Brings the DynamoDB emulator back on the same port with the same data. */
+    restoreDynamoDB(): Promise<void>;
+  };
   /** Stops taking readings, lets the consumers finish the batches in hand, then stops everything. */
   stop(): Promise<void>;
 }
@@ -146,7 +155,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     for (const result of started) if (result.status === 'fulfilled') stoppers.push(() => result.value.stop());
     const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
-    const [dynamoEmulator, kinesisEmulator, messaging] = started.map((result) => (result as PromiseFulfilledResult<unknown>).value) as [RunningEmulator, RunningEmulator, Messaging];
+    const [dynamoEmulator, kinesisEmulator, messaging] = started.map((result) => (result as PromiseFulfilledResult<unknown>).value) as [RestartableEmulator, RunningEmulator, Messaging];
 
     const clientConfig = { region, credentials: LOCAL_CREDENTIALS };
     const dynamo = new DynamoDBClient({ ...clientConfig, endpoint: dynamoEmulator.endpoint });
@@ -261,6 +270,11 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       alertTopicArn,
       failureQueueUrl,
       alerts: () => messaging.published(),
+      failureQueue: () => messaging.queueMessages(LOCAL_DEFAULTS.failureQueue),
+      faults: {
+        interruptDynamoDB: () => dynamoEmulator.takeDown(),
+        restoreDynamoDB: () => dynamoEmulator.bringBack(),
+      },
       consumers: () => Object.fromEntries(Object.entries(mappings).map(([name, mapping]) => [name, mapping.stats()])) as Record<HandlerName, MappingStats>,
       stop: stopAll,
     };

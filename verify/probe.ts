@@ -1,0 +1,131 @@
+/**
+ * What drills share: a local platform of their own on free ports, ways to feed it (the
+ * ingest API, or the stream directly for records the API would refuse), and ways to look
+ * at what it did (table contents, the failure queue, published alerts).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ATTRIBUTES } from '../handlers/contract';
+import { LOCAL_CREDENTIALS } from '../local/defaults';
+import { startLocalPlatform, type LocalPlatform, type LocalPlatformOptions } from '../local/platform';
+import type { TableKey } from '../local/resources';
+import { validateConfig, type PlatformConfig } from '../stacks/config';
+
+export const FREE_PORTS = { ingest: 0, web: 0, dynamodb: 0, kinesis: 0, messaging: 0 } as const;
+
+export interface DrillPlatform {
+  readonly platform: LocalPlatform;
+  readonly dynamo: DynamoDBDocumentClient;
+  readonly kinesis: KinesisClient;
+  /** Every line the platform logged, for diagnosis. */
+  readonly logLines: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A platform on free ports in `dataDir`, with the stacks' default configuration except a one-second
+ * batching window (drills wait for the pipeline to drain; the window only adds latency).
+ */
+export async function startDrillPlatform(dataDir: string, options: Partial<LocalPlatformOptions> & { readonly configure?: (config: PlatformConfig) => PlatformConfig } = {}): Promise<DrillPlatform> {
+  // The defaults, not the user's platform.config.json: a drill's outcome must not depend on the checkout.
+  const base = validateConfig({});
+  const tuned: PlatformConfig = { ...base, consumers: { ...base.consumers, batchWindowSeconds: 1 } };
+  const logLines: string[] = [];
+  const platform = await startLocalPlatform({
+    dataDir,
+    clean: true,
+    ports: FREE_PORTS,
+    config: options.configure?.(tuned) ?? tuned,
+    log: (line) => logLines.push(line),
+    ...options,
+  });
+  const clientConfig = { region: platform.region, credentials: LOCAL_CREDENTIALS };
+  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ ...clientConfig, endpoint: platform.urls.dynamodb }));
+  const kinesis = new KinesisClient({ ...clientConfig, endpoint: platform.urls.kinesis, requestHandler: new NodeHttpHandler() });
+  return {
+    platform,
+    dynamo,
+    kinesis,
+    logLines,
+    async stop() {
+      dynamo.destroy();
+      kinesis.destroy();
+      await platform.stop();
+    },
+  };
+}
+
+/** Every item of one of the platform's tables. */
+export async function scanTable(drill: Pick<DrillPlatform, 'dynamo' | 'platform'>, table: TableKey): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await drill.dynamo.send(new ScanCommand({ TableName: drill.platform.tables[table], ExclusiveStartKey: start, ConsistentRead: true }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return items;
+}
+
+/** `series|timestamp` of every item in the readings table. */
+export async function storedKeys(drill: Pick<DrillPlatform, 'dynamo' | 'platform'>): Promise<Set<string>> {
+  const items = await scanTable(drill, 'things');
+  return new Set(items.map((item) => `${String(item[ATTRIBUTES.series])}|${String(item[ATTRIBUTES.timestamp])}`));
+}
+
+/** Puts raw records on the stream, bypassing the ingest API's validation (as a misbehaving producer with stream access would). */
+export async function putRawRecords(drill: Pick<DrillPlatform, 'kinesis' | 'platform'>, records: readonly { readonly partitionKey: string; readonly data: string | Uint8Array }[]): Promise<void> {
+  for (let start = 0; start < records.length; start += 500) {
+    const slice = records.slice(start, start + 500);
+    const result = await drill.kinesis.send(
+      new PutRecordsCommand({
+        StreamName: drill.platform.streamName,
+        Records: slice.map((record) => ({ PartitionKey: record.partitionKey, Data: typeof record.data === 'string' ? Buffer.from(record.data) : record.data })),
+      }),
+    );
+    if ((result.FailedRecordCount ?? 0) > 0) throw new Error(`the Kinesis emulator refused ${result.FailedRecordCount} of ${slice.length} records`);
+  }
+}
+
+/** Readings as the ingest API's batch endpoint takes them, `size` per request; resolves when all are acknowledged. */
+export async function sendBatches(platform: LocalPlatform, readings: readonly Record<string, unknown>[], size = 500): Promise<void> {
+  for (let start = 0; start < readings.length; start += size) {
+    const body = JSON.stringify({ Data: readings.slice(start, start + size) });
+    const response = await fetch(platform.urls.batchIngest, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': platform.apiKey }, body });
+    if (response.status !== 200) throw new Error(`the ingest API answered ${response.status}: ${await response.text()}`);
+  }
+}
+
+/** Polls `probe` until it returns something other than undefined; undefined after `timeoutMs`. */
+export async function pollUntil<T>(probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 200): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined || Date.now() >= deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** Waits until both consumers have nothing fetched and not done, and the stored count has not moved for `quietMs`. */
+export async function waitForQuiet(drill: DrillPlatform, timeoutMs: number, quietMs = 2_500): Promise<boolean> {
+  let last = -1;
+  let stableSince = Date.now();
+  const settled = await pollUntil(async () => {
+    const pending = Object.values(drill.platform.consumers()).reduce((sum, stats) => sum + stats.recordsPending, 0);
+    const count = (await storedKeys(drill)).size;
+    if (count !== last || pending > 0) {
+      last = count;
+      stableSince = Date.now();
+      return undefined;
+    }
+    return Date.now() - stableSince >= quietMs ? true : undefined;
+  }, timeoutMs, 250);
+  return settled === true;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `1234` → `"1,234"`. */
+export const count = (value: number): string => value.toLocaleString('en-GB');
