@@ -2,6 +2,16 @@ import type { KinesisStreamRecord } from 'aws-lambda';
 import { parseReadingJson, type ParseResult, type Reading } from './reading';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    STRICT_UTF8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Decodes and parses the reading carried by one Kinesis record. Never throws. */
 export function readingOfRecord(record: KinesisStreamRecord): ParseResult<Reading> & { readonly raw: string } {
@@ -14,5 +24,14 @@ export function readingOfRecord(record: KinesisStreamRecord): ParseResult<Readin
   if (parsed.error.code === 'not-json' && !BASE64.test(data)) {
     return { ok: false, error: { code: 'bad-encoding', message: 'the record data is not valid base64, so it cannot be decoded' }, raw: data };
   }
+  if (parsed.error.code === 'not-json' && !isUtf8(Buffer.from(data, 'base64'))) {
+    return { ok: false, error: { code: 'bad-encoding', message: 'the record data is not UTF-8 text, so it cannot be a JSON reading: the producer must send UTF-8 JSON' }, raw };
+  }
   return { ok: false, error: parsed.error, raw };
+}
+
+/** The bytes a record carries: decoded from base64, or the data as delivered when it is not base64. */
+export function recordBytes(record: KinesisStreamRecord): Buffer {
+  const data = record.kinesis.data;
+  return BASE64.test(data) ? Buffer.from(data, 'base64') : Buffer.from(data, 'utf8');
 }

@@ -45,9 +45,13 @@ const TIMESTAMP_SOURCE =
   '^(19[7-9]\\d|[2-9]\\d{3})-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])[T ]([01]\\d|2[0-3]):([0-5]\\d)' +
   '(?::([0-5]\\d)(?:\\.(\\d{1,9}))?)?(Z|[+-](?:[01]\\d|2[0-3]):?[0-5]\\d)?$';
 
-const ID_SOURCE = '\\S';
+/**
+ * A thing id: not blank, and no control characters (C0, DEL, C1), which would corrupt log
+ * lines, CSV exports and the dashboard's labels wherever the id is shown.
+ */
+const ID_SOURCE = '^(?=.*\\S)[^\\u0000-\\u001f\\u007f-\\u009f]+$';
 
-const NON_BLANK = new RegExp(ID_SOURCE);
+const THING_ID = new RegExp(ID_SOURCE);
 const METRIC_NAME = new RegExp(METRIC_NAME_SOURCE);
 const NUMERIC_STRING = new RegExp(NUMERIC_STRING_SOURCE);
 const TIMESTAMP = new RegExp(TIMESTAMP_SOURCE);
@@ -180,8 +184,8 @@ export function parseReading(value: unknown): ParseResult<Reading> {
   const id = data[ID_FIELD];
   if (id === undefined) return fail('missing-field', 'the reading has no "id": add the thing id, e.g. "things/harrow/001"', ID_FIELD);
   // JSON Schema counts characters as code points, which only matters past the UTF-16 length.
-  if (typeof id !== 'string' || !NON_BLANK.test(id) || (id.length > READING_LIMITS.maxIdLength && [...id].length > READING_LIMITS.maxIdLength)) {
-    return fail('bad-id', `"id" must be a non-blank string of at most ${READING_LIMITS.maxIdLength} characters, got ${describe(id)}`, ID_FIELD);
+  if (typeof id !== 'string' || (id.length > READING_LIMITS.maxIdLength && [...id].length > READING_LIMITS.maxIdLength) || !THING_ID.test(id)) {
+    return fail('bad-id', `"id" must be a non-blank string of at most ${READING_LIMITS.maxIdLength} characters without control characters, got ${describe(id)}`, ID_FIELD);
   }
 
   const rawTimestamp = data[TIMESTAMP_FIELD];

@@ -4,7 +4,7 @@
  */
 import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
 import { SQS_MAX_BATCH_BYTES, type QueueMessage } from './batch-write';
-import { readingOfRecord } from './kinesis-record';
+import { readingOfRecord, recordBytes } from './kinesis-record';
 import { readingItems, type ReadingError, type ReadingItem } from './reading';
 
 /** An item to put and the records (indexes in the batch) that produced it, earliest first. */
@@ -146,8 +146,7 @@ export const failureMessageId = (index: number): string => `record-${index}`;
 export function failureMessage(rejection: Rejection, maxBytes = SQS_MAX_BATCH_BYTES): QueueMessage {
   const { record } = rejection;
   const { kinesis } = record;
-  // Undecodable data is kept exactly as delivered.
-  const bytes = Buffer.from(kinesis.data, rejection.error.code === 'bad-encoding' ? 'utf8' : 'base64');
+  const bytes = recordBytes(record);
   const text = bytes.toString('utf8');
   const isText = !SQS_UNSAFE.test(text) && Buffer.from(text).equals(bytes);
   const base: Omit<FailureMessageBody, 'payload' | 'payloadEncoding'> = {

@@ -140,11 +140,11 @@ describe('failureMessage', () => {
     });
   });
 
-  it('keeps bytes that are not UTF-8 text exactly, as base64', () => {
+  it('names bytes that are not UTF-8 text as such and keeps them exactly, as base64', () => {
     const data = Buffer.from([0xff, 0xfe, 0x00, 0x7b]).toString('base64');
     const [rejection] = planBatch([kinesisRecord(deliveredAsIs(data), 0)]).rejections;
     const body = bodyOf(failureMessage(rejection!).body);
-    expect(body.reason.code).toBe('not-json');
+    expect(body.reason).toMatchObject({ code: 'bad-encoding', message: expect.stringContaining('not UTF-8') });
     expect(body).toMatchObject({ payload: data, payloadEncoding: 'base64' });
   });
 
