@@ -8,6 +8,7 @@ import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ATTRIBUTES } from '../handlers/contract';
+import { parseReading, readingItems } from '../handlers/reading';
 import { LOCAL_CREDENTIALS } from '../local/defaults';
 import { startLocalPlatform, type LocalPlatform, type LocalPlatformOptions } from '../local/platform';
 import type { TableKey } from '../local/resources';
@@ -73,6 +74,47 @@ export async function scanTable(drill: Pick<DrillPlatform, 'dynamo' | 'platform'
 export async function storedKeys(drill: Pick<DrillPlatform, 'dynamo' | 'platform'>): Promise<Set<string>> {
   const items = await scanTable(drill, 'things');
   return new Set(items.map((item) => `${String(item[ATTRIBUTES.series])}|${String(item[ATTRIBUTES.timestamp])}`));
+}
+
+export interface DrillReadingOptions {
+  /** Thing ids are `things/<prefix>/<nnn>`. */
+  readonly prefix: string;
+  /** @default 5 */
+  readonly things?: number;
+  /** Epoch ms of the first reading; each next one is 1 ms later. @default 2024-05-01T00:00:00Z */
+  readonly startMs?: number;
+  /** Temperature of reading `index`. @default 20 + (index % 50) / 10 */
+  readonly value?: (index: number) => number;
+}
+
+/** `count` valid readings (the objects the ingest API puts on the stream), spread over a few things, each at its own time. */
+export function drillReadings(count: number, options: DrillReadingOptions): Record<string, unknown>[] {
+  const things = options.things ?? 5;
+  const start = options.startMs ?? Date.UTC(2024, 4, 1);
+  const value = options.value ?? ((index: number) => 20 + (index % 50) / 10);
+  return Array.from({ length: count }, (_, index) => ({
+    id: `things/${options.prefix}/${String(index % things).padStart(3, '0')}`,
+    temperature: value(index).toFixed(2),
+    timestamp: new Date(start + index).toISOString(),
+  }));
+}
+
+/** The `series|timestamp` keys the readings table must hold for `readings`, computed by the handlers' own model. */
+export function expectedKeys(readings: readonly Record<string, unknown>[]): Set<string> {
+  const keys = new Set<string>();
+  for (const reading of readings) {
+    const parsed = parseReading(reading);
+    if (!parsed.ok) throw new Error(`not a valid reading: ${parsed.error.message}`);
+    for (const item of readingItems(parsed.value)) keys.add(`${item.ThingID}|${item.Timestamp}`);
+  }
+  return keys;
+}
+
+/** How many of `expected` are in `stored`, and which are missing or unexpected (a few of each, for the report). */
+export function compareKeys(expected: ReadonlySet<string>, stored: ReadonlySet<string>): { found: number; missing: string[]; unexpected: string[] } {
+  const missing = [...expected].filter((key) => !stored.has(key));
+  const unexpected = [...stored].filter((key) => !expected.has(key));
+  return { found: expected.size - missing.length, missing, unexpected };
 }
 
 /** Puts raw records on the stream, bypassing the ingest API's validation (as a misbehaving producer with stream access would). */
