@@ -1,6 +1,6 @@
 import type { TerraformStack } from 'cdktf';
 import { StackModel, type Element } from './model';
-import { PLATFORM_RULES, type Rule } from './rules';
+import { NO_EQUIVALENT, PLATFORM_RULES, type Rule, type RuleDescription } from './rules';
 import { suppressionsOf } from './suppressions';
 
 /** The meta rule that fails synth on a suppression with nothing left to suppress. */
@@ -9,7 +9,8 @@ export const STALE_SUPPRESSION = {
   category: 'policy',
   title: 'Every suppression matches a violation (stale suppressions are removed)',
   fix: 'Remove the suppressPolicy(...) call: the resource now complies, or the rule id is wrong.',
-} as const;
+  equivalents: NO_EQUIVALENT,
+} as const satisfies RuleDescription;
 
 /** Where a finding is, in every form a reader may search for. */
 export interface Location {

@@ -1,12 +1,13 @@
 import { App, TerraformStack } from 'cdktf';
 import { evaluateStack, STALE_SUPPRESSION, type StackReport, type SuppressedFinding, type Violation } from './engine';
-import { PLATFORM_RULES, type Rule } from './rules';
+import { PLATFORM_RULES, type Rule, type RuleDescription } from './rules';
 
 export { suppressPolicy, suppressionsOf, MIN_REASON_LENGTH } from './suppressions';
 export { evaluateStack, STALE_SUPPRESSION } from './engine';
 export type { Location, StackReport, SuppressedFinding, Violation } from './engine';
 export { PLATFORM_RULES } from './rules';
-export type { Finding, Rule, RuleCategory, RuleId } from './rules';
+export { NO_EQUIVALENT } from './rules';
+export type { CheckerRule, Equivalents, Finding, Rule, RuleCategory, RuleDescription, RuleId } from './rules';
 
 export interface PolicyOptions {
   /**
@@ -26,20 +27,21 @@ export interface PolicyOptions {
   readonly rules?: readonly Rule[];
 }
 
-export interface RuleSummary {
-  readonly id: string;
-  readonly category: string;
-  readonly title: string;
-  readonly fix: string;
+/** The rules as a reader sees them: the given ones, then the meta rule POL-001 the engine always applies. */
+function describeRules(rules: readonly Rule[]): RuleDescription[] {
+  return [...rules, STALE_SUPPRESSION].map(({ id, category, title, fix, equivalents }) => ({ id, category, title, fix, equivalents }));
 }
 
+/** Every rule of the platform policy, POL-001 included, in report order (the README table lists these). */
+export const RULE_CATALOGUE: readonly RuleDescription[] = describeRules(PLATFORM_RULES);
+
 /** What the policy pack found; filled in as `app.synth()` validates each stack. */
-export class PolicyReport {
-  readonly rules: readonly RuleSummary[];
+export class PolicyFindings {
+  readonly rules: readonly RuleDescription[];
   private readonly byStack: StackReport[] = [];
 
   constructor(rules: readonly Rule[]) {
-    this.rules = [...rules, STALE_SUPPRESSION].map(({ id, category, title, fix }) => ({ id, category, title, fix }));
+    this.rules = describeRules(rules);
   }
 
   get stacks(): readonly StackReport[] {
@@ -71,20 +73,20 @@ export class PolicyReport {
  * aspects added to the App itself, so the check is a validation on each stack; a stack created
  * later fails synth instead of escaping the policy.)
  */
-export function applyPlatformPolicy(app: App, options: PolicyOptions = {}): PolicyReport {
+export function applyPlatformPolicy(app: App, options: PolicyOptions = {}): PolicyFindings {
   if (app.skipValidation) {
     throw new Error('applyPlatformPolicy: the app has skipValidation set, which would skip the policy check; remove it');
   }
   const rules = options.rules ?? PLATFORM_RULES;
   const failOnViolation = options.failOnViolation ?? true;
   const log = options.log ?? ((line: string) => console.log(line));
-  const report = new PolicyReport(rules);
+  const findings = new PolicyFindings(rules);
   const stacks = app.node.findAll().filter(TerraformStack.isStack);
   for (const stack of stacks) {
     stack.node.addValidation({
       validate: () => {
         const result = evaluateStack(stack, rules);
-        report.record(result);
+        findings.record(result);
         summarise(result, log);
         return failOnViolation ? result.violations.map((v) => v.message) : [];
       },
@@ -98,7 +100,7 @@ export function applyPlatformPolicy(app: App, options: PolicyOptions = {}): Poli
       );
     },
   });
-  return report;
+  return findings;
 }
 
 function summarise(result: StackReport, log: (line: string) => void): void {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TerraformStack, Testing } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { applyPlatformPolicy, PLATFORM_RULES, type PolicyReport, type Violation } from '../../policy';
+import { applyPlatformPolicy, PLATFORM_RULES, type PolicyFindings, type Violation } from '../../policy';
 
 /** Name of the stack every fixture is built in. */
 export const STACK = 'fixture';
@@ -23,7 +23,7 @@ export function testApp() {
  * Builds a one-stack app, puts it under the policy (reporting, not failing) and runs the
  * stack's validations the way `app.synth()` does; returns what the policy found.
  */
-export function check(build: (stack: TerraformStack) => void): PolicyReport {
+export function check(build: (stack: TerraformStack) => void): PolicyFindings {
   const app = testApp();
   const stack = new TerraformStack(app, STACK);
   new AwsProvider(stack, 'aws', { region: 'eu-west-2' });
@@ -34,7 +34,7 @@ export function check(build: (stack: TerraformStack) => void): PolicyReport {
 }
 
 /** The violations of one rule. */
-export function violationsOf(report: PolicyReport, ruleId: string): Violation[] {
+export function violationsOf(report: PolicyFindings, ruleId: string): Violation[] {
   return report.violations.filter((v) => v.ruleId === ruleId);
 }
 
@@ -42,7 +42,7 @@ export function violationsOf(report: PolicyReport, ruleId: string): Violation[] 
  * Asserts that `ruleId` fired exactly on `addresses` (in any order), and that each message
  * names the stack, the construct path, the Terraform address, the rule and its fix.
  */
-export function expectViolations(report: PolicyReport, ruleId: string, addresses: readonly string[], problem?: RegExp): Violation[] {
+export function expectViolations(report: PolicyFindings, ruleId: string, addresses: readonly string[], problem?: RegExp): Violation[] {
   const found = violationsOf(report, ruleId);
   expect(found.map((v) => v.address).sort()).toEqual([...addresses].sort());
   for (const v of found) {
@@ -61,7 +61,7 @@ export function expectViolations(report: PolicyReport, ruleId: string, addresses
 }
 
 /** Asserts that `ruleId` found nothing. */
-export function expectClean(report: PolicyReport, ruleId: string): void {
+export function expectClean(report: PolicyFindings, ruleId: string): void {
   expect(violationsOf(report, ruleId).map((v) => v.message)).toEqual([]);
 }
 

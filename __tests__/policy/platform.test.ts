@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'cdktf';
 import { packageHandlers } from '../../build/handler-bundle';
-import { applyPlatformPolicy, type PolicyReport } from '../../policy';
+import { applyPlatformPolicy, type PolicyFindings } from '../../policy';
 import { validateConfig, type PlatformConfig } from '../../stacks/config';
 import type { PipelineStackOptions } from '../../stacks/pipeline-stack';
 import { definePlatform } from '../../stacks/platform';
@@ -32,7 +32,7 @@ beforeAll(() => {
 
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
-function synthesize(config: PlatformConfig, outdir: string): PolicyReport {
+function synthesize(config: PlatformConfig, outdir: string): PolicyFindings {
   const app = new App({ outdir });
   definePlatform(app, config, { handlerPackages });
   const report = applyPlatformPolicy(app, { failOnViolation: false, log: () => undefined });
@@ -44,7 +44,7 @@ describe.each([
   ['default', {}],
   ['every option on', FULL_CONFIG],
 ])('the real stacks (%s configuration)', (name, input) => {
-  let report: PolicyReport;
+  let report: PolicyFindings;
   beforeAll(() => {
     report = synthesize(validateConfig(input), join(workDir, name.replace(/\W/g, '-')));
   });

@@ -1,6 +1,6 @@
 import { asObject, block, blocks, strings, type Element, type StackModel } from '../model';
 import { sourceKind } from './event-sources';
-import { finding, rule, type Finding } from './rule';
+import { finding, NO_EQUIVALENT, rule, type Finding } from './rule';
 
 /** A metric an alarm watches, directly or inside a metric-math query. */
 interface WatchedMetric {
@@ -55,6 +55,7 @@ export const iteratorAgeAlarm = rule({
   category: 'alarms',
   title: 'Every function fed by a stream has an IteratorAge alarm',
   fix: 'Add a `CloudwatchMetricAlarm` on AWS/Lambda `IteratorAge` (Maximum) with `dimensions: { FunctionName: fn.functionName }` and an alarm action.',
+  equivalents: NO_EQUIVALENT,
   check(model) {
     const fed = new Set(
       model.resources('aws_lambda_event_source_mapping')
@@ -70,6 +71,7 @@ export const lambdaErrorsAlarm = rule({
   category: 'alarms',
   title: 'Every Lambda function has an Errors alarm',
   fix: 'Add a `CloudwatchMetricAlarm` on AWS/Lambda `Errors` (Sum) with `dimensions: { FunctionName: fn.functionName }` and an alarm action.',
+  equivalents: NO_EQUIVALENT,
   check: (model) => uncovered(model, model.resources('aws_lambda_function'), { ...LAMBDA, metricNames: ['Errors'] }, 'function'),
 });
 
@@ -78,6 +80,7 @@ export const lambdaThrottlesAlarm = rule({
   category: 'alarms',
   title: 'Every Lambda function has a Throttles alarm',
   fix: 'Add a `CloudwatchMetricAlarm` on AWS/Lambda `Throttles` (Sum) with `dimensions: { FunctionName: fn.functionName }` and an alarm action.',
+  equivalents: NO_EQUIVALENT,
   check: (model) => uncovered(model, model.resources('aws_lambda_function'), { ...LAMBDA, metricNames: ['Throttles'] }, 'function'),
 });
 
@@ -109,6 +112,7 @@ export const failureQueueAlarm = rule({
   category: 'alarms',
   title: 'Every failure queue (on-failure destination or dead-letter queue) has an alarm on visible messages',
   fix: 'Add a `CloudwatchMetricAlarm` on AWS/SQS `ApproximateNumberOfMessagesVisible` (Maximum > 0) with `dimensions: { QueueName: queue.name }` and an alarm action.',
+  equivalents: NO_EQUIVALENT,
   check: (model) =>
     uncovered(
       model,
@@ -123,6 +127,7 @@ export const api5xxAlarm = rule({
   category: 'alarms',
   title: 'Every REST API with a stage has a 5XXError alarm',
   fix: 'Add a `CloudwatchMetricAlarm` on AWS/ApiGateway `5XXError` with `dimensions: { ApiName: api.name, Stage: stage.stageName }` and an alarm action.',
+  equivalents: NO_EQUIVALENT,
   check(model) {
     const apis = new Set(model.resources('aws_api_gateway_stage').flatMap((stage) => model.referencedElements(stage.config['rest_api_id'], 'aws_api_gateway_rest_api')));
     return uncovered(model, [...apis], { namespace: 'AWS/ApiGateway', metricNames: ['5XXError'], dimension: 'ApiName', namingAttribute: 'name' }, 'API');
@@ -134,6 +139,7 @@ export const tableThrottlesAlarm = rule({
   category: 'alarms',
   title: 'Every DynamoDB table has a throttling alarm',
   fix: 'Add a `CloudwatchMetricAlarm` on AWS/DynamoDB `ThrottledRequests` (or Read/WriteThrottleEvents) with `dimensions: { TableName: table.name }` (metric math may sum several) and an alarm action.',
+  equivalents: NO_EQUIVALENT,
   check: (model) =>
     uncovered(
       model,
@@ -148,6 +154,11 @@ export const alarmHasAction = rule({
   category: 'alarms',
   title: 'Every alarm has an enabled alarm action',
   fix: 'Set `alarmActions` (e.g. the operations topic ARN, or a scaling policy) and leave `actionsEnabled` on.',
+  equivalents: {
+    checkov: [{ id: 'CKV_AWS_319', scope: 'actions enabled' }],
+    trivy: [],
+    note: 'Stricter: at least one alarm action.',
+  },
   check: (model) =>
     model.resources('aws_cloudwatch_metric_alarm').flatMap((alarm) => {
       if (alarm.config['actions_enabled'] === false || alarm.config['actions_enabled'] === 'false') return [finding(alarm, 'actions_enabled is false')];

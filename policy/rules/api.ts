@@ -1,5 +1,5 @@
 import { asObject, block, isSet, isTrue, literalNumber, type Element, type StackModel } from '../model';
-import { finding, rule, type Finding } from './rule';
+import { finding, NO_EQUIVALENT, rule, type Finding } from './rule';
 
 const AUTHORISERS = ['AWS_IAM', 'CUSTOM', 'COGNITO_USER_POOLS'];
 const METHODS_WITH_BODY = ['PUT', 'POST', 'PATCH', 'ANY'];
@@ -19,6 +19,7 @@ export const methodAuthorised = rule({
   category: 'api',
   title: 'Every API method requires an API key or an authoriser (CORS preflight `OPTIONS` with a `MOCK` integration excepted)',
   fix: 'Set `apiKeyRequired: true` (with a usage plan) or an `authorization` of AWS_IAM, CUSTOM or COGNITO_USER_POOLS.',
+  equivalents: { checkov: [{ id: 'CKV_AWS_59' }], trivy: [{ id: 'AVD-AWS-0004' }] },
   check: (model) =>
     model.resources('aws_api_gateway_method').flatMap((method) => {
       const { config } = method;
@@ -33,6 +34,11 @@ export const bodyValidated = rule({
   category: 'api',
   title: 'Every method that takes a body (PUT, POST, PATCH, ANY) has a request validator that validates the body against a model',
   fix: 'Set `requestValidatorId` to a validator with `validateRequestBody: true` and `requestModels: { "application/json": model.name }`.',
+  equivalents: {
+    checkov: [{ id: 'CKV2_AWS_53', scope: 'validator present' }],
+    trivy: [],
+    note: 'Stricter: the validator must validate the body, and a request model must exist.',
+  },
   check(model) {
     const findings: Finding[] = [];
     for (const method of model.resources('aws_api_gateway_method')) {
@@ -58,6 +64,7 @@ export const stageAccessLogs = rule({
   category: 'api',
   title: 'Every API stage writes access logs (destination and format set)',
   fix: 'Set `accessLogSettings: { destinationArn: logGroup.arn, format: ... }` on the stage.',
+  equivalents: { checkov: [{ id: 'CKV_AWS_76' }], trivy: [{ id: 'AVD-AWS-0001' }] },
   check: (model) =>
     model.resources('aws_api_gateway_stage').flatMap((stage) => {
       const settings = block(stage.config['access_log_settings']);
@@ -82,6 +89,7 @@ export const stageMetricsAndThrottling = rule({
   category: 'api',
   title: 'Every API stage has method settings for `*/*` with metrics enabled and throttling (burst and rate) set',
   fix: 'Add `ApiGatewayMethodSettings` with `methodPath: "*/*"`, `stageName: stage.stageName` and settings `metricsEnabled: true`, `throttlingBurstLimit`, `throttlingRateLimit` > 0.',
+  equivalents: NO_EQUIVALENT,
   check: (model) =>
     model.resources('aws_api_gateway_stage').flatMap((stage) => {
       const all = stageWideSettings(model, stage);

@@ -6,6 +6,7 @@ export const pointInTimeRecovery = rule({
   category: 'data',
   title: 'DynamoDB tables have point-in-time recovery on',
   fix: 'Set `pointInTimeRecovery: { enabled: true }`.',
+  equivalents: { checkov: [{ id: 'CKV_AWS_28' }], trivy: [{ id: 'AVD-AWS-0024' }] },
   check: (model) =>
     model.resources('aws_dynamodb_table')
       .filter((table) => !isTrue(block(table.config['point_in_time_recovery'])['enabled']))
@@ -19,6 +20,7 @@ export const scanOnPush = rule({
   category: 'data',
   title: 'ECR repositories scan images on push (repository setting or a registry scanning rule)',
   fix: 'Set `imageScanningConfiguration: { scanOnPush: true }`.',
+  equivalents: { checkov: [{ id: 'CKV_AWS_163' }], trivy: [{ id: 'AVD-AWS-0030' }] },
   check(model) {
     const registryScans = model
       .resources('aws_ecr_registry_scanning_configuration')
@@ -35,6 +37,7 @@ export const containerInsights = rule({
   category: 'data',
   title: 'ECS clusters have Container Insights on',
   fix: 'Add `setting: [{ name: "containerInsights", value: "enabled" }]` (or `"enhanced"`).',
+  equivalents: { checkov: [{ id: 'CKV_AWS_65' }], trivy: [{ id: 'AVD-AWS-0034' }] },
   check: (model) =>
     model.resources('aws_ecs_cluster')
       .filter((cluster) => !blocks(cluster.config['setting']).some((s) => s['name'] === 'containerInsights' && ['enabled', 'enhanced'].includes(String(s['value']))))

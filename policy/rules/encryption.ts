@@ -13,6 +13,10 @@ export const streamEncrypted = rule({
   category: 'encryption',
   title: 'Kinesis streams are encrypted with KMS',
   fix: 'Set `encryptionType: "KMS"` and `kmsKeyId` (e.g. `alias/aws/kinesis` or a customer key).',
+  equivalents: {
+    checkov: [{ id: 'CKV_AWS_43' }, { id: 'CKV_AWS_185', scope: 'customer key' }],
+    trivy: [{ id: 'AVD-AWS-0064' }],
+  },
   check: (model) =>
     each(model, 'aws_kinesis_stream', ({ config }) =>
       config['encryption_type'] !== 'KMS'
@@ -28,6 +32,11 @@ export const tableEncrypted = rule({
   category: 'encryption',
   title: 'DynamoDB tables use KMS server-side encryption (AWS-managed or customer key), not the default AWS-owned key',
   fix: 'Set `serverSideEncryption: { enabled: true }` (add `kmsKeyArn` for a customer key).',
+  equivalents: {
+    checkov: [{ id: 'CKV_AWS_119' }],
+    trivy: [{ id: 'AVD-AWS-0025', scope: 'wants a customer key' }],
+    note: 'The AWS-managed key `aws/dynamodb` passes, as a customer key does.',
+  },
   check: (model) =>
     each(model, 'aws_dynamodb_table', ({ config }) =>
       isTrue(block(config['server_side_encryption'])['enabled']) ? undefined : 'server_side_encryption.enabled is not true',
@@ -39,6 +48,7 @@ export const topicEncrypted = rule({
   category: 'encryption',
   title: 'SNS topics are encrypted with KMS',
   fix: 'Set `kmsMasterKeyId` (e.g. `alias/aws/sns` or a customer key).',
+  equivalents: { checkov: [{ id: 'CKV_AWS_26' }], trivy: [{ id: 'AVD-AWS-0095' }] },
   check: (model) =>
     each(model, 'aws_sns_topic', ({ config }) => (isSet(config['kms_master_key_id']) ? undefined : 'kms_master_key_id is not set')),
 });
@@ -48,6 +58,7 @@ export const queueEncrypted = rule({
   category: 'encryption',
   title: 'SQS queues are encrypted (KMS or SQS-managed keys), stated explicitly',
   fix: 'Set `kmsMasterKeyId`, or `sqsManagedSseEnabled: true`.',
+  equivalents: { checkov: [{ id: 'CKV_AWS_27' }], trivy: [{ id: 'AVD-AWS-0096' }] },
   check: (model) =>
     each(model, 'aws_sqs_queue', ({ config }) =>
       isSet(config['kms_master_key_id']) || isTrue(config['sqs_managed_sse_enabled'])
@@ -65,6 +76,14 @@ export const bucketEncrypted = rule({
   category: 'encryption',
   title: 'S3 buckets declare default server-side encryption',
   fix: 'Add an `S3BucketServerSideEncryptionConfigurationA` for the bucket with `sseAlgorithm: "aws:kms"` (or `"AES256"`).',
+  equivalents: {
+    checkov: [
+      { id: 'CKV_AWS_19' },
+      { id: 'CKV2_AWS_40', scope: 'separate SSE resource' },
+      { id: 'CKV_AWS_145', scope: 'KMS' },
+    ],
+    trivy: [{ id: 'AVD-AWS-0088', scope: 'deprecated upstream' }],
+  },
   check: (model) =>
     each(model, 'aws_s3_bucket', (bucket) => {
       const settings = [
@@ -84,6 +103,10 @@ export const repositoryEncrypted = rule({
   category: 'encryption',
   title: 'ECR repositories declare their encryption (AES256 or KMS)',
   fix: 'Set `encryptionConfiguration: [{ encryptionType: "KMS" }]` (or `"AES256"`).',
+  equivalents: {
+    checkov: [{ id: 'CKV_AWS_136', scope: 'wants KMS' }],
+    trivy: [{ id: 'AVD-AWS-0033', scope: 'wants a customer key' }],
+  },
   check: (model) =>
     each(model, 'aws_ecr_repository', ({ config }) => {
       const type = block(config['encryption_configuration'])['encryption_type'];
@@ -96,6 +119,18 @@ export const volumesEncrypted = rule({
   category: 'encryption',
   title: 'EC2 root and data volumes are encrypted (launch templates, instances, EBS volumes)',
   fix: 'Declare the root device in `blockDeviceMappings` with `ebs: { encrypted: "true" }` (the AMI\'s default mapping is not encrypted).',
+  equivalents: {
+    checkov: [
+      { id: 'CKV_AWS_8', scope: 'instances, launch configurations' },
+      { id: 'CKV_AWS_3', scope: 'EBS volumes' },
+    ],
+    trivy: [
+      { id: 'AVD-AWS-0131', scope: 'instances' },
+      { id: 'AVD-AWS-0008', scope: 'launch configurations' },
+      { id: 'AVD-AWS-0026', scope: 'EBS volumes' },
+    ],
+    note: 'Stricter: a launch template that does not declare its root volume fails.',
+  },
   check(model) {
     const findings: Finding[] = [];
     for (const template of model.resources('aws_launch_template')) {
@@ -123,6 +158,7 @@ export const keyRotation = rule({
   category: 'encryption',
   title: 'Customer-managed KMS keys rotate',
   fix: 'Set `enableKeyRotation: true` on the key.',
+  equivalents: { checkov: [{ id: 'CKV_AWS_7' }], trivy: [{ id: 'AVD-AWS-0065' }] },
   check: (model) =>
     each(model, 'aws_kms_key', ({ config }) =>
       isTrue(config['enable_key_rotation']) || (config['customer_master_key_spec'] ?? 'SYMMETRIC_DEFAULT') !== 'SYMMETRIC_DEFAULT'
@@ -148,6 +184,11 @@ export const bucketTlsOnly = rule({
   category: 'encryption',
   title: 'Every S3 bucket has a policy that denies requests without TLS (`aws:SecureTransport = false`) on the bucket and its objects',
   fix: 'Add a bucket policy document statement: Deny, principal `*`, action `s3:*`, resources `bucket.arn` and `` `${bucket.arn}/*` ``, condition Bool `aws:SecureTransport` = `false`.',
+  equivalents: {
+    checkov: [],
+    trivy: [],
+    note: 'Closest: AWS Config `s3-bucket-ssl-requests-only` (Security Hub S3.5, unconfirmed).',
+  },
   check: (model) =>
     each(model, 'aws_s3_bucket', (bucket) => {
       const policies = bucketSettings(model, 'aws_s3_bucket_policy', bucket).map((p) => p.config['policy']);
@@ -174,6 +215,22 @@ export const bucketNotPublic = rule({
   category: 'encryption',
   title: 'Every S3 bucket blocks public access (all four settings)',
   fix: 'Add an `S3BucketPublicAccessBlock` for the bucket with all four settings `true`.',
+  equivalents: {
+    checkov: [
+      { id: 'CKV2_AWS_6', scope: 'block present' },
+      { id: 'CKV_AWS_53', scope: 'block_public_acls' },
+      { id: 'CKV_AWS_54', scope: 'block_public_policy' },
+      { id: 'CKV_AWS_55', scope: 'ignore_public_acls' },
+      { id: 'CKV_AWS_56', scope: 'restrict_public_buckets' },
+    ],
+    trivy: [
+      { id: 'AVD-AWS-0094', scope: 'block present' },
+      { id: 'AVD-AWS-0086', scope: 'block_public_acls' },
+      { id: 'AVD-AWS-0087', scope: 'block_public_policy' },
+      { id: 'AVD-AWS-0091', scope: 'ignore_public_acls' },
+      { id: 'AVD-AWS-0093', scope: 'restrict_public_buckets' },
+    ],
+  },
   check: (model) =>
     each(model, 'aws_s3_bucket', (bucket) => {
       const blocksOfBucket = bucketSettings(model, 'aws_s3_bucket_public_access_block', bucket);

@@ -1,5 +1,5 @@
 import { block, isSet, isTrue, literalNumber, strings, type Element, type StackModel } from '../model';
-import { finding, rule } from './rule';
+import { finding, NO_EQUIVALENT, rule } from './rule';
 
 type SourceKind = 'stream' | 'queue' | 'other';
 
@@ -23,6 +23,7 @@ export const partialBatchResponses = rule({
   category: 'event-sources',
   title: 'Stream and queue event source mappings report partial batch failures (`ReportBatchItemFailures`)',
   fix: 'Set `functionResponseTypes: ["ReportBatchItemFailures"]` and return `batchItemFailures` from the handler.',
+  equivalents: NO_EQUIVALENT,
   check: (model) =>
     model.resources('aws_lambda_event_source_mapping')
       .filter((mapping) => sourceKind(model, mapping) !== 'other')
@@ -35,6 +36,7 @@ export const bisectOnError = rule({
   category: 'event-sources',
   title: 'Stream event source mappings bisect a batch on function error',
   fix: 'Set `bisectBatchOnFunctionError: true`.',
+  equivalents: NO_EQUIVALENT,
   check: (model) =>
     streamMappings(model)
       .filter((mapping) => !isTrue(mapping.config['bisect_batch_on_function_error']))
@@ -47,6 +49,7 @@ export const finiteRetries = rule({
   category: 'event-sources',
   title: 'Stream event source mappings bound retries (0..10000) and record age (60..604800 s), so a poison record cannot stall the shard',
   fix: 'Set `maximumRetryAttempts` and `maximumRecordAgeInSeconds` (e.g. from EVENT_SOURCE in handlers/contract.ts).',
+  equivalents: NO_EQUIVALENT,
   check: (model) =>
     streamMappings(model).flatMap((mapping) => {
       const retries = literalNumber(mapping.config['maximum_retry_attempts']);
@@ -67,6 +70,11 @@ export const onFailureDestination = rule({
   category: 'event-sources',
   title: 'Stream event source mappings send discarded batches to an on-failure destination',
   fix: 'Set `destinationConfig: { onFailure: { destinationArn: failureQueue.arn } }`.',
+  equivalents: {
+    checkov: [],
+    trivy: [],
+    note: 'Closest: CKV_AWS_116 (a dead-letter queue for asynchronous invocation), which does not cover event source mappings.',
+  },
   check: (model) =>
     streamMappings(model)
       .filter((mapping) => !isSet(block(block(mapping.config['destination_config'])['on_failure'])['destination_arn']))

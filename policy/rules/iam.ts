@@ -1,6 +1,6 @@
 import { isAnyone, policySites, type PolicySite, type Statement } from '../iam-policies';
 import { isExpression, isSet, type Element, type StackModel } from '../model';
-import { finding, rule, type Finding } from './rule';
+import { finding, NO_EQUIVALENT, rule, type Finding } from './rule';
 
 /** Services whose actions must name their resources (SR2). */
 const SCOPED_SERVICES = ['kinesis', 'dynamodb', 'sns', 'sqs', 's3', 'firehose', 'ecr'];
@@ -41,6 +41,19 @@ export const wildcardActions = rule({
   category: 'iam',
   title: 'No wildcard actions: every Allow statement lists exact actions (no `*`, `service:*` or `NotAction`)',
   fix: 'List the exact actions the component calls, e.g. `kinesis:PutRecord` instead of `kinesis:*`.',
+  equivalents: {
+    checkov: [
+      { id: 'CKV_AWS_49', scope: 'policy documents' },
+      { id: 'CKV_AWS_63', scope: 'role, user and group policies' },
+      { id: 'CKV_AWS_1', scope: '`*` on `*` only' },
+      { id: 'CKV_AWS_62', scope: '`*` on `*` only' },
+    ],
+    trivy: [
+      { id: 'AVD-AWS-0057', scope: 'deprecated upstream' },
+      { id: 'AVD-AWS-0097', scope: 'SQS policies' },
+    ],
+    note: 'Stricter: also `service:*`, partial wildcards such as `Get*`, and `NotAction`.',
+  },
   check(model) {
     const findings: Finding[] = [];
     for (const site of policySites(model)) {
@@ -73,6 +86,14 @@ export const scopedResources = rule({
   title:
     'Identity policies grant kinesis, dynamodb, sns, sqs, s3, firehose and ecr actions on exact resources (references to resource attributes, never `*`, never a hand-built ARN)',
   fix: 'Point `resources` at the resource attribute, e.g. `table.arn` or `` `${bucket.arn}/*` ``; for a resource in another stack, use its remote-state output.',
+  equivalents: {
+    checkov: [
+      { id: 'CKV_AWS_355', scope: 'policies' },
+      { id: 'CKV_AWS_356', scope: 'policy documents' },
+    ],
+    trivy: [{ id: 'AVD-AWS-0057' }],
+    note: 'Stricter: wildcard and hand-built ARNs fail too, not only `*`.',
+  },
   check(model) {
     const findings: Finding[] = [];
     for (const site of policySites(model).filter((s) => s.use === 'identity')) {
@@ -104,6 +125,21 @@ export const noAnonymousPrincipal = rule({
   category: 'iam',
   title: 'No resource or trust policy allows Principal `*` (or `NotPrincipal`) without a condition; no Lambda permission for principal `*` without a source',
   fix: 'Name the principal (a service or role ARN), or add a condition that limits it (e.g. `aws:SourceArn`, `aws:PrincipalOrgID`).',
+  equivalents: {
+    checkov: [
+      { id: 'CKV_AWS_283' },
+      { id: 'CKV_AWS_70', scope: 'S3' },
+      { id: 'CKV_AWS_168', scope: 'SQS' },
+      { id: 'CKV_AWS_169', scope: 'SNS' },
+      { id: 'CKV_AWS_32', scope: 'ECR' },
+      { id: 'CKV_AWS_33', scope: 'KMS' },
+      { id: 'CKV_AWS_301', scope: 'Lambda permission' },
+    ],
+    trivy: [
+      { id: 'AVD-AWS-0032', scope: 'ECR' },
+      { id: 'AVD-AWS-0067', scope: 'Lambda source ARN' },
+    ],
+  },
   check(model) {
     const findings: Finding[] = [];
     for (const site of policySites(model).filter((s) => s.use !== 'identity')) {
@@ -174,6 +210,7 @@ export const oneRolePerComponent = rule({
   category: 'iam',
   title: 'One role per component: no role is used by two components, and no role trusts more than one service',
   fix: 'Give each component (function, task, task execution, instance profile, delivery stream, ...) its own role with only the permissions it needs.',
+  equivalents: NO_EQUIVALENT,
   check(model) {
     const findings: Finding[] = [];
     const uses = roleUses(model);
@@ -203,6 +240,7 @@ export const policiesFromDocuments = rule({
   category: 'iam',
   title: 'Every IAM policy is an `aws_iam_policy_document` data source (structured, reviewable in plan), never inline JSON or `jsonencode`',
   fix: 'Build the policy with `new DataAwsIamPolicyDocument(...)` and pass its `.json`.',
+  equivalents: NO_EQUIVALENT,
   check(model) {
     return policySites(model)
       .filter((site) => site.document === undefined)
@@ -233,6 +271,7 @@ export const reviewedManagedPolicies = rule({
   category: 'iam',
   title: `AWS-managed policies are attached only from the reviewed list (${Object.keys(REVIEWED_MANAGED_POLICIES).join(', ')})`,
   fix: 'Replace the managed policy with a policy document of the exact actions on the exact resources the component uses.',
+  equivalents: NO_EQUIVALENT,
   check(model) {
     const findings: Finding[] = [];
     const check = (element: Element, arn: unknown): void => {

@@ -22,4 +22,5 @@ export const PLATFORM_RULES = [
 /** The id of a rule that can be suppressed. */
 export type RuleId = (typeof PLATFORM_RULES)[number]['id'];
 
-export type { Finding, Rule, RuleCategory } from './rule';
+export { NO_EQUIVALENT } from './rule';
+export type { CheckerRule, CheckovId, Equivalents, Finding, Rule, RuleCategory, RuleDescription, TrivyId } from './rule';

@@ -1,11 +1,16 @@
 import { block, blocks, literalNumber, strings, type Element, type StackModel } from '../model';
-import { finding, rule, type Finding } from './rule';
+import { finding, NO_EQUIVALENT, rule, type Finding } from './rule';
 
 export const logRetention = rule({
   id: 'LOG-001',
   category: 'logging',
   title: 'Every CloudWatch log group has a finite retention',
   fix: 'Set `retentionInDays` (e.g. 30) on the log group.',
+  equivalents: {
+    checkov: [{ id: 'CKV_AWS_66' }],
+    trivy: [],
+    note: 'CKV_AWS_338 (a year or more) is not enforced: any finite retention passes.',
+  },
   check: (model) =>
     model.resources('aws_cloudwatch_log_group').flatMap((group) => {
       const days = literalNumber(group.config['retention_in_days']);
@@ -33,6 +38,7 @@ export const lambdaOwnLogGroup = rule({
   title:
     'Every Lambda function has its own log group in the stack (`/aws/lambda/<name>` or its `loggingConfig.logGroup`), created before the function',
   fix: 'Declare a log group named `/aws/lambda/<function name>` with a retention, and make the function depend on it (`dependsOn` or `loggingConfig.logGroup: group.name`).',
+  equivalents: NO_EQUIVALENT,
   check(model) {
     const findings: Finding[] = [];
     const functions = model.resources('aws_lambda_function');
@@ -64,6 +70,7 @@ export const serviceLogGroupsDeclared = rule({
   title:
     'Log groups that services would create on their own are declared (with retention): API Gateway execution logs when a logging level is set, ECS `awslogs` groups',
   fix: 'Declare the log group in the stack and point the service at it; never rely on `awslogs-create-group` or implicit creation.',
+  equivalents: NO_EQUIVALENT,
   check(model) {
     const findings: Finding[] = [];
     const groups = model.resources('aws_cloudwatch_log_group');

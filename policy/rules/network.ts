@@ -1,5 +1,5 @@
 import { block, blocks, isTrue, literalNumber, strings, type Element, type StackModel } from '../model';
-import { finding, rule, type Finding } from './rule';
+import { finding, NO_EQUIVALENT, rule, type Finding } from './rule';
 
 const WORLD = ['0.0.0.0/0', '::/0'];
 const WEB_PORTS = [80, 443];
@@ -102,6 +102,16 @@ export const noWorldIngress = rule({
   category: 'network',
   title: 'No ingress from 0.0.0.0/0 or ::/0, except to a load balancer\'s security group on TCP 80 or 443',
   fix: 'Open the port to the load balancer\'s security group (or a specific CIDR), never to the world.',
+  equivalents: {
+    checkov: [
+      { id: 'CKV_AWS_24', scope: 'port 22' },
+      { id: 'CKV_AWS_25', scope: 'port 3389' },
+      { id: 'CKV_AWS_260', scope: 'port 80' },
+      { id: 'CKV_AWS_277', scope: 'all ports' },
+    ],
+    trivy: [{ id: 'AVD-AWS-0107', scope: 'SSH and RDP in current versions' }],
+    note: "Allows the load balancer's own 80/443, which CKV_AWS_260 flags.",
+  },
   check(model) {
     const lbGroups = loadBalancerGroups(model);
     return ingresses(model).flatMap((ingress) => {
@@ -122,6 +132,7 @@ export const instancesBehindLoadBalancer = rule({
   category: 'network',
   title: 'Instances are reachable only from the load balancer\'s security group (plus SSH from a configured CIDR, SR1)',
   fix: 'Allow ingress to the instance security group only from the load balancer\'s security group (`sourceSecurityGroupId` / `referencedSecurityGroupId`).',
+  equivalents: NO_EQUIVALENT,
   check(model) {
     const lbGroups = loadBalancerGroups(model);
     const instances = instanceGroups(model);
@@ -150,6 +161,13 @@ export const imdsV2 = rule({
   category: 'network',
   title: 'Instances require IMDSv2 (`http_tokens = "required"`) with a response hop limit of 1, so containers cannot reach the instance role',
   fix: 'Set `metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1 }` (tasks get their credentials from their task role, not from the instance).',
+  equivalents: {
+    checkov: [{ id: 'CKV_AWS_79' }, { id: 'CKV_AWS_341', scope: 'hop limit' }],
+    trivy: [
+      { id: 'AVD-AWS-0028', scope: 'instances' },
+      { id: 'AVD-AWS-0130', scope: 'launch configurations and templates' },
+    ],
+  },
   check: (model) =>
     [...model.resources('aws_launch_template'), ...model.resources('aws_instance')].flatMap((element) => {
       const options = block(element.config['metadata_options']);
@@ -170,6 +188,7 @@ export const noLaunchConfiguration = rule({
   category: 'network',
   title: 'No EC2 launch configurations (deprecated, not creatable in new accounts): launch templates only',
   fix: 'Use an `aws_launch_template` and reference it from the Auto Scaling group\'s `launchTemplate`.',
+  equivalents: { checkov: [{ id: 'CKV_AWS_315' }], trivy: [] },
   check: (model) => [
     ...model.resources('aws_launch_configuration').map((element) => finding(element, 'is a launch configuration')),
     ...model.resources('aws_autoscaling_group')
@@ -183,6 +202,7 @@ export const noClassicLoadBalancer = rule({
   category: 'network',
   title: 'No Classic Load Balancers: application (or network) load balancers only',
   fix: 'Use `aws_lb` with `loadBalancerType: "application"`, a target group and a listener.',
+  equivalents: NO_EQUIVALENT,
   check: (model) => model.resources('aws_elb').map((element) => finding(element, 'is a Classic Load Balancer')),
 });
 
