@@ -28,7 +28,7 @@
 import { randomUUID } from 'node:crypto';
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ATTRIBUTES } from './contract';
-import { DEFAULT_RETRY_POLICY, backoffDelay, chunk, isRetryableError, mapWithConcurrency, type RetryPolicy } from './batching';
+import { DEFAULT_RETRY_POLICY, backoffDelay, chunk, isRetryableError, mapWithConcurrency, mayRetry, type RetryDeadline, type RetryPolicy } from './batching';
 import { systemClock, type Clock } from './runtime';
 import { alertStatus, readThresholds, type AlertStatus, type Bound, type NoticeKind, type Thresholds } from './alert-rules';
 
@@ -253,20 +253,22 @@ export class AlertStateStore {
   /**
    * The thresholds items of `series` (distinct ids), `null` for those without one: one
    * BatchGetItem per 100 keys, plus retries of unprocessed or throttled keys. Throws when
-   * keys are still unread after the retry policy's attempts, or on an error retrying cannot fix.
+   * keys are still unread after the retry policy's attempts (or at `deadline`, when given),
+   * or on an error retrying cannot fix.
    */
-  async readMany(series: readonly string[]): Promise<{ records: Map<string, SeriesAlertRecord | null>; requests: number }> {
+  async readMany(series: readonly string[], deadline?: RetryDeadline): Promise<{ records: Map<string, SeriesAlertRecord | null>; requests: number }> {
     const records = new Map<string, SeriesAlertRecord | null>();
-    const attempts = await mapWithConcurrency(chunk(series, BATCH_GET_LIMIT), this.readConcurrency, (keys) => this.readChunk(keys, records));
+    const attempts = await mapWithConcurrency(chunk(series, BATCH_GET_LIMIT), this.readConcurrency, (keys) => this.readChunk(keys, records, deadline));
     for (const id of series) if (!records.has(id)) records.set(id, null);
     return { records, requests: attempts.reduce((sum, count) => sum + count, 0) };
   }
 
   /** Reads one chunk of keys into `into`; returns the number of BatchGetItem calls it took. */
-  private async readChunk(series: readonly string[], into: Map<string, SeriesAlertRecord | null>): Promise<number> {
+  private async readChunk(series: readonly string[], into: Map<string, SeriesAlertRecord | null>, deadline: RetryDeadline | undefined): Promise<number> {
     const table = this.options.thresholdsTable;
     let keys: Item[] = series.map((id) => ({ [ATTRIBUTES.series]: id }));
     for (let attempt = 1; ; attempt++) {
+      const delay = backoffDelay(attempt, this.readRetry, this.random());
       try {
         const response = await this.dynamo.send(
           // Consistent: the alert state must be the latest, not only the thresholds.
@@ -277,13 +279,13 @@ export class AlertStateStore {
         }
         keys = (response.UnprocessedKeys?.[table]?.Keys ?? []) as Item[];
       } catch (error) {
-        if (!isRetryableError(error)) throw error;
+        if (!isRetryableError(error) || !mayRetry(attempt, delay, this.readRetry, deadline)) throw error;
       }
       if (keys.length === 0) return attempt;
-      if (attempt >= this.readRetry.maxAttempts) {
+      if (!mayRetry(attempt, delay, this.readRetry, deadline)) {
         throw new Error(`${keys.length} thresholds items of ${table} were still unread after ${attempt} BatchGetItem attempts (throttled)`);
       }
-      await this.clock.sleep(backoffDelay(attempt, this.readRetry, this.random()));
+      await this.clock.sleep(delay);
     }
   }
 

@@ -7,7 +7,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { backoffDelay, chunk, describeError, isRetryableError, mapWithConcurrency, packBySize, type RetryPolicy } from './batching';
+import { backoffDelay, chunk, describeError, isRetryableError, mapWithConcurrency, mayRetry, packBySize, type RetryDeadline, type RetryPolicy } from './batching';
 
 /** BatchWriteItem takes at most 25 requests. */
 export const DYNAMODB_BATCH_SIZE = 25;
@@ -21,6 +21,8 @@ export interface RetryContext {
   readonly sleep: (ms: number) => Promise<void>;
   /** A number in [0, 1), for jitter. */
   readonly random: () => number;
+  /** Set inside an invocation: retries then last until it, not `policy.maxAttempts`. */
+  readonly deadline?: RetryDeadline;
 }
 
 export interface WriteCounts {
@@ -75,6 +77,7 @@ export async function batchWriteAll<T>(dynamo: DynamoDBDocumentClient, entries: 
         return giveUp(pending);
       }
       result.requests++;
+      const delay = backoffDelay(attempt, options.policy, options.random());
       try {
         const output = await dynamo.send(
           new BatchWriteCommand({ RequestItems: { [options.tableName]: pending.map((entry) => ({ PutRequest: { Item: options.itemOf(entry) as Record<string, unknown> } })) } }),
@@ -83,18 +86,18 @@ export async function batchWriteAll<T>(dynamo: DynamoDBDocumentClient, entries: 
         if (unprocessed.length === 0) return;
         const left = new Set(unprocessed.map((request) => options.keyOf(request.PutRequest?.Item ?? {})));
         pending = pending.filter((entry) => left.has(options.keyOf(options.itemOf(entry))));
-        if (attempt === options.policy.maxAttempts) {
+        if (!mayRetry(attempt, delay, options.policy, options.deadline)) {
           result.errors.push(`${pending.length} items still unprocessed after ${attempt} attempts`);
           return giveUp(pending);
         }
       } catch (error) {
-        if (!isRetryableError(error) || attempt === options.policy.maxAttempts) {
+        if (!isRetryableError(error) || !mayRetry(attempt, delay, options.policy, options.deadline)) {
           result.errors.push(describeError(error));
           return giveUp(pending);
         }
       }
       result.retries++;
-      await options.sleep(backoffDelay(attempt, options.policy, options.random()));
+      await options.sleep(delay);
     }
   });
   return result;
@@ -122,7 +125,8 @@ export async function sendMessages(sqs: SQSClient, queueUrl: string, messages: r
     let pending = pack;
     for (let attempt = 1; pending.length > 0; attempt++) {
       result.requests++;
-      const lastAttempt = attempt === retry.policy.maxAttempts;
+      const delay = backoffDelay(attempt, retry.policy, retry.random());
+      const lastAttempt = !mayRetry(attempt, delay, retry.policy, retry.deadline);
       try {
         const output = await sqs.send(
           new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending.map((message) => ({ Id: message.id, MessageBody: message.body })) }),
@@ -147,7 +151,7 @@ export async function sendMessages(sqs: SQSClient, queueUrl: string, messages: r
       }
       if (pending.length > 0) {
         result.retries++;
-        await retry.sleep(backoffDelay(attempt, retry.policy, retry.random()));
+        await retry.sleep(delay);
       }
     }
   }
@@ -163,11 +167,12 @@ export async function callWithRetries<R>(
   retry: RetryContext,
 ): Promise<{ readonly ok: true; readonly value: R; readonly attempts: number } | { readonly ok: false; readonly error: unknown; readonly attempts: number }> {
   for (let attempt = 1; ; attempt++) {
+    const delay = backoffDelay(attempt, retry.policy, retry.random());
     try {
       return { ok: true, value: await call(), attempts: attempt };
     } catch (error) {
-      if (!isRetryableError(error) || attempt >= retry.policy.maxAttempts) return { ok: false, error, attempts: attempt };
+      if (!isRetryableError(error) || !mayRetry(attempt, delay, retry.policy, retry.deadline)) return { ok: false, error, attempts: attempt };
     }
-    await retry.sleep(backoffDelay(attempt, retry.policy, retry.random()));
+    await retry.sleep(delay);
   }
 }

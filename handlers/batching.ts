@@ -26,6 +26,23 @@ export function backoffDelay(retry: number, policy: RetryPolicy, random: number)
   return Math.floor(random * ceiling);
 }
 
+/** When retrying must stop whatever the attempt count: the invocation's time is running out. */
+export interface RetryDeadline {
+  /** Epoch ms by which the last wait must have ended. */
+  readonly at: number;
+  readonly now: () => number;
+}
+
+/**
+ * Whether to try again after `attempt` failed calls, waiting `delayMs` first. Without a
+ * deadline the policy's attempts bound the retries; with one, time does, so a dependency
+ * that is down for a while (a DynamoDB outage, a throttling storm) is waited out inside
+ * the invocation instead of spending the event source's few retries on it.
+ */
+export function mayRetry(attempt: number, delayMs: number, policy: RetryPolicy, deadline?: RetryDeadline): boolean {
+  return deadline === undefined ? attempt < policy.maxAttempts : deadline.now() + delayMs < deadline.at;
+}
+
 /** Splits `items` into consecutive runs of at most `size`. */
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`chunk size must be a positive integer, got ${size}`);

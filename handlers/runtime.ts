@@ -9,6 +9,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { RetryDeadline } from './batching';
 import { DEFAULT_ALERT_COOLDOWN_SECONDS, HANDLER_ENV } from './contract';
 
 // ---------------------------------------------------------------------------
@@ -165,17 +166,36 @@ export const systemClock: Clock = {
 };
 
 /**
+ * Time an invocation keeps for itself after retrying a dependency that is down: a quarter
+ * of what it had, at least 5 s, to report what it stored and what Lambda must deliver again.
+ */
+const MIN_REPORTING_MS = 5_000;
+
+/**
+ * Until when an invocation may keep retrying a dependency that does not answer, so an
+ * outage is waited out inside the invocation rather than by the event source's few
+ * retries. Without a Lambda context (unit tests) retries are bounded by count instead.
+ */
+export function retryDeadline(context: Pick<Context, 'getRemainingTimeInMillis'> | undefined, clock: Clock): RetryDeadline | undefined {
+  if (context === undefined) return undefined;
+  const remaining = context.getRemainingTimeInMillis();
+  return { at: clock.now() + remaining - Math.max(MIN_REPORTING_MS, remaining / 4), now: () => clock.now() };
+}
+
+/**
  * Builds the real handler on its first invocation and keeps it for the container's life,
  * so importing a handler module (as tests do) reads no settings and creates no client,
  * while a misconfigured function fails its first invocation with the `SettingsError`.
- * Each invocation's logs carry the Lambda context (request id, cold start).
+ * Each invocation's logs carry the Lambda context (request id, cold start), and the
+ * handler gets the context for its time budget.
  */
-export function lazyHandler<Event, Result>(build: () => (event: Event) => Promise<Result>): (event: Event, context?: Context) => Promise<Result> {
-  let built: ((event: Event) => Promise<Result>) | undefined;
+export function lazyHandler<Event, Result>(
+  build: () => (event: Event, context?: Context) => Promise<Result>,
+): (event: Event, context?: Context) => Promise<Result> {
+  let built: ((event: Event, context?: Context) => Promise<Result>) | undefined;
   return async (event, context) => {
-    // The local platform invokes handlers without a Lambda context.
     if (context !== undefined) logger.addContext(context);
     built ??= build();
-    return built(event);
+    return built(event, context);
   };
 }

@@ -15,11 +15,11 @@
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { batchWriteAll, callWithRetries, sendMessages, type BatchWriteResult, type RetryContext, type SendMessagesResult } from './batch-write';
 import { DEFAULT_RETRY_POLICY, describeError, mapWithConcurrency, type RetryPolicy } from './batching';
 import { ATTRIBUTES, TABLES } from './contract';
-import { awsClients, lazyHandler, loadSettings, logger, systemClock, type Clock, type Settings } from './runtime';
+import { awsClients, lazyHandler, loadSettings, logger, retryDeadline, systemClock, type Clock, type Settings } from './runtime';
 import { batchResponse, failureMessage, failureMessageId, firstFailedRecord, itemKey, latestPerSeries, planBatch, type PlannedItem, type SeriesLatest, type StorePlan } from './store-plan';
 
 /** Settings the store handler cannot run without. */
@@ -43,7 +43,7 @@ export interface StoreReadingsDeps {
   readonly concurrency?: number;
 }
 
-export type StoreReadingsHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse>;
+export type StoreReadingsHandler = (event: KinesisStreamEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<KinesisStreamBatchResponse>;
 
 const DEFAULT_CONCURRENCY = 8;
 /** Enough examples in a log line to diagnose a bad producer without flooding the logs. */
@@ -53,10 +53,12 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
   const { dynamo, sqs, settings, logger: log } = deps;
   const clock = deps.clock ?? systemClock;
   const concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
-  const retry: RetryContext = { policy: deps.retry ?? DEFAULT_RETRY_POLICY, sleep: (ms) => clock.sleep(ms), random: deps.random ?? Math.random };
+  const baseRetry: RetryContext = { policy: deps.retry ?? DEFAULT_RETRY_POLICY, sleep: (ms) => clock.sleep(ms), random: deps.random ?? Math.random };
 
-  return async (event) => {
+  return async (event, context) => {
     const started = clock.now();
+    const deadline = retryDeadline(context, clock);
+    const retry: RetryContext = deadline === undefined ? baseRetry : { ...baseRetry, deadline };
     const records = event.Records;
     const plan = planBatch(records, settings.hotRetentionDays);
 
@@ -85,7 +87,7 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
     const unstored = new Set(writes.unstored);
     const stored = plan.items.filter((planned) => !unstored.has(planned));
 
-    const catalogue = settings.seriesTable === undefined ? undefined : await updateCatalogue(settings.seriesTable, latestPerSeries(stored));
+    const catalogue = settings.seriesTable === undefined ? undefined : await updateCatalogue(settings.seriesTable, latestPerSeries(stored), retry);
 
     const first = firstFailedRecord(
       writes.unstored.map((planned) => planned.records[0] ?? 0),
@@ -108,7 +110,7 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
    * replays and late batches never move it back. A failed update reports its record, so
    * the catalogue never silently misses a series the table holds.
    */
-  async function updateCatalogue(tableName: string, latest: readonly SeriesLatest[]): Promise<CatalogueOutcome> {
+  async function updateCatalogue(tableName: string, latest: readonly SeriesLatest[], retry: RetryContext): Promise<CatalogueOutcome> {
     const outcome: CatalogueOutcome = { updated: 0, alreadyNewer: 0, retries: 0, failed: [], errors: [] };
     await mapWithConcurrency(latest, concurrency, async (series) => {
       const result = await callWithRetries(

@@ -17,10 +17,10 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { decideAlert, formatNotice, type AlertDecision, type NoticeKind, type QuietReason } from './alert-rules';
 import { AlertStateStore, ThresholdCache, type PendingClaim, type SeriesAlertRecord } from './alert-state';
-import { describeError, mapWithConcurrency } from './batching';
+import { describeError, mapWithConcurrency, type RetryDeadline } from './batching';
 import { readingOfRecord } from './kinesis-record';
 import { readingItems, seriesId, splitSeriesId, type Reading } from './reading';
-import { awsClients, lazyHandler, loadSettings, logger as runtimeLogger, systemClock, type Clock, type Settings } from './runtime';
+import { awsClients, lazyHandler, loadSettings, logger as runtimeLogger, retryDeadline, systemClock, type Clock, type Settings } from './runtime';
 
 const REQUIRED_SETTINGS = ['thresholdsTable', 'alertsTable', 'alertTopicArn'] as const;
 
@@ -233,7 +233,7 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
   }
 
   /** Fills in each slot's record, from the cache or with BatchGetItem calls. */
-  async function loadRecords(slots: readonly SeriesSlot[], counts: BatchCounts): Promise<void> {
+  async function loadRecords(slots: readonly SeriesSlot[], counts: BatchCounts, deadline: RetryDeadline | undefined): Promise<void> {
     const missing: SeriesSlot[] = [];
     for (const slot of slots) {
       const cached = cache.get(slot.series);
@@ -242,7 +242,7 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
     }
     counts.cacheHits = slots.length - missing.length;
     if (missing.length === 0) return;
-    const loaded = await store.readMany(missing.map((slot) => slot.series));
+    const loaded = await store.readMany(missing.map((slot) => slot.series), deadline);
     counts.thresholdReads = loaded.requests;
     for (const slot of missing) {
       const record = loaded.records.get(slot.series) ?? null;
@@ -300,7 +300,7 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
     let loaded = slots.length === 0;
     if (!loaded) {
       try {
-        await loadRecords(slots, counts);
+        await loadRecords(slots, counts, retryDeadline(context, clock));
         loaded = true;
       } catch (error) {
         log.error('thresholds could not be read; the whole batch is retried', { error: describeError(error) });

@@ -1,4 +1,4 @@
-import { backoffDelay, chunk, DEFAULT_RETRY_POLICY, isRetryableError, mapWithConcurrency, packBySize } from '../../handlers/batching';
+import { backoffDelay, chunk, DEFAULT_RETRY_POLICY, isRetryableError, mapWithConcurrency, mayRetry, packBySize } from '../../handlers/batching';
 
 describe('chunk', () => {
   it('splits into consecutive runs of at most the size, keeping order', () => {
@@ -45,6 +45,20 @@ describe('backoffDelay', () => {
     let total = 0;
     for (let retry = 1; retry < DEFAULT_RETRY_POLICY.maxAttempts; retry++) total += backoffDelay(retry, DEFAULT_RETRY_POLICY, 0.999999);
     expect(total).toBeLessThanOrEqual(1_550);
+  });
+});
+
+describe('mayRetry', () => {
+  const policy = { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 300 };
+
+  it('counts attempts when there is no deadline', () => {
+    expect([1, 2, 3].map((attempt) => mayRetry(attempt, 100, policy))).toEqual([true, true, false]);
+  });
+
+  it('goes past the attempts while the wait ends before the deadline, and stops when it would not', () => {
+    const deadline = { at: 10_000, now: () => 9_000 };
+    expect(mayRetry(50, 999, policy, deadline)).toBe(true);
+    expect(mayRetry(1, 1_000, policy, deadline)).toBe(false);
   });
 });
 

@@ -4,8 +4,37 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_ALERT_COOLDOWN_SECONDS } from '../../handlers/contract';
-import { awsClients, createAwsClients, loadSettings, SettingsError } from '../../handlers/runtime';
+import { awsClients, createAwsClients, lazyHandler, loadSettings, retryDeadline, SettingsError } from '../../handlers/runtime';
 import { startDynalite, type DynaliteHarness } from './dynalite-harness';
+
+describe('lazyHandler', () => {
+  it('builds the handler once and hands it every event with its Lambda context', async () => {
+    const seen: unknown[] = [];
+    const build = jest.fn(() => async (event: string, context?: { awsRequestId: string }) => void seen.push([event, context?.awsRequestId]));
+    const handler = lazyHandler(build);
+    const context = (id: string) => ({ awsRequestId: id, functionName: 'f', functionVersion: '1', invokedFunctionArn: 'arn', memoryLimitInMB: '128', logGroupName: 'g', logStreamName: 's', callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => 1000, done: () => undefined, fail: () => undefined, succeed: () => undefined });
+    await handler('a', context('r1'));
+    await handler('b', context('r2'));
+    expect(build).toHaveBeenCalledTimes(1);
+    expect(seen).toEqual([['a', 'r1'], ['b', 'r2']]);
+  });
+});
+
+describe('retryDeadline', () => {
+  const clock = { now: () => 1_000_000, sleep: async () => undefined };
+
+  it('keeps a quarter of the remaining time for reporting', () => {
+    expect(retryDeadline({ getRemainingTimeInMillis: () => 60_000 }, clock)?.at).toBe(1_000_000 + 45_000);
+  });
+
+  it('keeps at least 5 s of a short budget', () => {
+    expect(retryDeadline({ getRemainingTimeInMillis: () => 8_000 }, clock)?.at).toBe(1_000_000 + 3_000);
+  });
+
+  it('sets none without a Lambda context, so retries are bounded by count', () => {
+    expect(retryDeadline(undefined, clock)).toBeUndefined();
+  });
+});
 
 describe('loadSettings', () => {
   const complete = {

@@ -215,6 +215,42 @@ describe('throttling and UnprocessedItems', () => {
     expect(log.warn).toHaveBeenCalledWith(expect.stringContaining('partly stored'), expect.objectContaining({ resumeFromSequenceNumber: sequenceNumberOf(30) }));
   });
 
+  describe('inside an invocation, with its time budget', () => {
+    /** A clock whose sleeps advance it, and a context that counts down from `budgetMs`. */
+    function invocation(budgetMs: number) {
+      let now = BASE_TIME;
+      const clock = { now: () => now, sleep: async (ms: number) => void ((now += ms), delays.push(ms)) };
+      const context = { getRemainingTimeInMillis: () => BASE_TIME + budgetMs - now };
+      return { clock, context };
+    }
+    const unreachable = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8000'), { code: 'ECONNREFUSED' });
+
+    it('waits out a table that is unreachable for longer than the retry attempts would cover, and stores everything', async () => {
+      let refusals = 40;
+      dynamoMock.on(BatchWriteCommand).callsFake((input) => {
+        if (refusals-- > 0) throw unreachable();
+        return table.batchWrite(input);
+      });
+      const { clock, context } = invocation(60_000);
+      const response = await storeHandler({ clock })(kinesisEvent(readings(5)), context);
+
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(table.items.size).toBe(5);
+      expect(writtenItems().length).toBeGreaterThan(DEFAULT_RETRY_POLICY.maxAttempts);
+    });
+
+    it('stops retrying in time to report, keeping a quarter of the budget', async () => {
+      dynamoMock.on(BatchWriteCommand).rejects(unreachable());
+      const { clock, context } = invocation(60_000);
+      const response = await storeHandler({ clock })(kinesisEvent(readings(5)), context);
+
+      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumberOf(0) }] });
+      const waited = delays.reduce((sum, ms) => sum + ms, 0);
+      expect(waited).toBeLessThan(45_000);
+      expect(waited).toBeGreaterThan(40_000);
+    });
+  });
+
   it('does not retry an error a retry cannot fix, and names the first record of the failed call', async () => {
     dynamoMock.on(BatchWriteCommand).callsFake((input: BatchWriteCommandInput) => {
       const items = input.RequestItems?.[THINGS] ?? [];

@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, type BatchGetCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -265,6 +266,21 @@ describe('threshold alerts handler (mocked AWS)', () => {
       await expect(handler(event)).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]?.kinesis.sequenceNumber }] });
       expect(db.commandCalls(BatchGetCommand)).toHaveLength(6);
       expect(publishes()).toHaveLength(0);
+    });
+
+    it('waits out thresholds that stay unreadable past the retry attempts when the invocation has time left', async () => {
+      const { handler, db, publishes, clock } = setup();
+      const unreachable = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8000'), { code: 'ECONNREFUSED' });
+      let refusals = 30;
+      db.on(BatchGetCommand).callsFake(() => {
+        if (refusals-- > 0) throw unreachable;
+        return { Responses: { [SETTINGS.thresholdsTable]: [{ ThingID: SERIES, MaxThreshold: 25 }] } };
+      });
+      const startedAt = clock.now;
+      const context = { getRemainingTimeInMillis: () => startedAt + 60_000 - clock.now } as Context;
+      await expect(handler(kinesisEvent([reading('2024-05-01T11:00:00Z', { temperature: 30 })]), context)).resolves.toEqual({ batchItemFailures: [] });
+      expect(db.commandCalls(BatchGetCommand)).toHaveLength(31);
+      expect(publishes()).toHaveLength(1);
     });
 
     it('does not retry an error that retrying cannot fix', async () => {
