@@ -8,6 +8,8 @@ import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ATTRIBUTES } from '../handlers/contract';
+import { decideAlert, OK_STATUS, type NoticeKind, type Thresholds } from '../handlers/alert-rules';
+import { ALERT_HISTORY_ATTRIBUTES } from '../handlers/alert-state';
 import { parseReading, readingItems } from '../handlers/reading';
 import { LOCAL_CREDENTIALS } from '../local/defaults';
 import { startLocalPlatform, type LocalPlatform, type LocalPlatformOptions } from '../local/platform';
@@ -115,6 +117,63 @@ export function compareKeys(expected: ReadonlySet<string>, stored: ReadonlySet<s
   const missing = [...expected].filter((key) => !stored.has(key));
   const unexpected = [...stored].filter((key) => !expected.has(key));
   return { found: expected.size - missing.length, missing, unexpected };
+}
+
+export interface ExpectedNotice {
+  readonly kind: NoticeKind;
+  /** Normalised reading time. */
+  readonly timestamp: string;
+}
+
+/**
+ * The notices the alert rule (handlers/alert-rules.ts) sends for `series` when its readings
+ * arrive once each, in time order: what a drill's pipeline must still produce under failure.
+ */
+export function expectedNotices(readings: readonly Record<string, unknown>[], series: string, thresholds: Thresholds, cooldownSeconds: number): ExpectedNotice[] {
+  const observations = readings
+    .flatMap((reading) => {
+      const parsed = parseReading(reading);
+      return parsed.ok ? readingItems(parsed.value) : [];
+    })
+    .filter((item) => item.ThingID === series)
+    .sort((a, b) => (a.Timestamp < b.Timestamp ? -1 : a.Timestamp > b.Timestamp ? 1 : 0));
+  const notices: ExpectedNotice[] = [];
+  let status = OK_STATUS;
+  for (const item of observations) {
+    const decision = decideAlert(thresholds, status, { value: item.Value, timestamp: item.Timestamp }, cooldownSeconds);
+    if (decision.action !== 'notify') continue;
+    notices.push({ kind: decision.notice, timestamp: item.Timestamp });
+    status = decision.next;
+  }
+  return notices;
+}
+
+/** Whether the alert history and the published notices of `series` are exactly `expected`, each sent once. */
+export async function auditAlerts(
+  drill: Pick<DrillPlatform, 'dynamo' | 'platform'>,
+  series: string,
+  expected: readonly ExpectedNotice[],
+  published: readonly { readonly messageId: string }[],
+): Promise<{ readonly historyMatches: boolean; readonly sentOnce: boolean; readonly detail: string }> {
+  const history = (await scanTable(drill, 'alerts'))
+    .filter((item) => item[ATTRIBUTES.series] === series)
+    .map((item) => ({
+      kind: item[ALERT_HISTORY_ATTRIBUTES.reminder] === true ? 'reminder' : String(item[ALERT_HISTORY_ATTRIBUTES.kind]),
+      timestamp: String(item[ATTRIBUTES.timestamp]),
+      messageId: String(item[ALERT_HISTORY_ATTRIBUTES.messageId]),
+    }))
+    .sort((a, b) => (a.timestamp < b.timestamp ? -1 : 1));
+  const describe = (notices: readonly { kind: string; timestamp: string }[]) => notices.map((notice) => `${notice.kind}@${notice.timestamp.slice(11, 23)}`).join(', ') || 'none';
+  const historyMatches = history.length === expected.length && history.every((entry, index) => entry.kind === expected[index]?.kind && entry.timestamp === expected[index]?.timestamp);
+  const sends = new Map<string, number>();
+  for (const message of published) sends.set(message.messageId, (sends.get(message.messageId) ?? 0) + 1);
+  const ids = new Set(history.map((entry) => entry.messageId));
+  const sentOnce = history.every((entry) => sends.get(entry.messageId) === 1) && published.every((message) => ids.has(message.messageId));
+  return {
+    historyMatches,
+    sentOnce,
+    detail: `expected ${describe(expected)}; history ${describe(history)}; ${published.length} published for ${history.length} recorded`,
+  };
 }
 
 /** Puts raw records on the stream, bypassing the ingest API's validation (as a misbehaving producer with stream access would). */
