@@ -8,11 +8,13 @@
  * ES modules that the CommonJS test runner cannot load; the failure queue here must
  * survive restarts so rejected records can be inspected later.
  *
- * Alerts published to a topic are handed to `onPublish` (the console in `npm start`);
- * queue messages are kept in `<dataDir>/queues.json` and can be read with any SQS client
- * or at `GET /` of the endpoint.
+ * Alerts published to a topic are handed to `onPublish` (the console in `npm start`) and
+ * appended to `<dataDir>/published.jsonl` before the publish is answered, so the record of
+ * what was sent survives a crash; queue messages are kept in `<dataDir>/queues.json`.
+ * Both can be read at `GET /` of the endpoint, queues also with any SQS client.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { readJsonFile, writeJsonFile } from './json-file';
@@ -54,7 +56,7 @@ export interface Messaging {
   readonly endpoint: string;
   topicArn(name: string): string;
   queueUrl(name: string): string;
-  /** Messages published since start, oldest first. */
+  /** Messages published, oldest first: the last 1,000, earlier runs' included when kept on disk. */
   published(): readonly PublishedMessage[];
   /** Messages currently held by a queue (visible or not), oldest first. */
   queueMessages(name: string): readonly QueuedMessage[];
@@ -89,12 +91,39 @@ const md5 = (text: string): string => createHash('md5').update(text, 'utf8').dig
 const escapeXml = (text: string): string =>
   text.replace(/[<>&'"]/g, (char) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[char] as string);
 
+/**
+ * The published log: one JSON line per message. A line cut short by a crash is the last
+ * one and is skipped; the file is rewritten with the kept messages when it grows past them.
+ */
+function openPublishedLog(file: string | undefined): { readonly kept: PublishedMessage[]; append(message: PublishedMessage): void } {
+  if (file === undefined) return { kept: [], append: () => undefined };
+  let lines: string[] = [];
+  try {
+    lines = readFileSync(file, 'utf8').split('\n');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const parsed = lines.flatMap((line, index) => {
+    if (line.trim() === '') return [];
+    try {
+      return [JSON.parse(line) as PublishedMessage];
+    } catch (error) {
+      if (index >= lines.length - 2) return [];
+      throw new Error(`${file} line ${index + 1} is not valid JSON (${(error as Error).message}); move the file away or start with --clean`);
+    }
+  });
+  const kept = parsed.slice(-PUBLISHED_KEPT);
+  if (kept.length < parsed.length || lines.at(-1) !== '') writeFileSync(file, kept.map((message) => `${JSON.stringify(message)}\n`).join(''));
+  return { kept, append: (message) => appendFileSync(file, `${JSON.stringify(message)}\n`) };
+}
+
 export async function startMessaging(options: MessagingOptions): Promise<Messaging> {
   const stateFile = options.dataDir === undefined ? undefined : path.join(options.dataDir, 'queues.json');
+  const publishedLog = openPublishedLog(options.dataDir === undefined ? undefined : path.join(options.dataDir, 'published.jsonl'));
   const stored = stateFile === undefined ? {} : readJsonFile<Record<string, QueuedMessage[]>>(stateFile, {});
   const queues = new Map<string, QueuedMessage[]>(options.queueNames.map((name) => [name, stored[name] ?? []]));
   const topics = new Set(options.topicNames);
-  const published: PublishedMessage[] = [];
+  const published: PublishedMessage[] = publishedLog.kept;
   let endpoint = '';
 
   const save = (): void => {
@@ -203,6 +232,7 @@ export async function startMessaging(options: MessagingOptions): Promise<Messagi
       throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: Subject (1-100 printable ASCII characters, no line breaks)');
     }
     const entry: PublishedMessage = { messageId: randomUUID(), topicArn: arn, message, publishedAt: new Date().toISOString(), ...(subject === undefined ? {} : { subject }) };
+    publishedLog.append(entry);
     published.push(entry);
     if (published.length > PUBLISHED_KEPT) published.shift();
     options.onPublish?.(entry);

@@ -74,7 +74,7 @@ export interface LocalPlatform {
   readonly shardCount: number;
   readonly alertTopicArn: string;
   readonly failureQueueUrl: string;
-  /** Alerts published since start. */
+  /** Alerts published, oldest first, earlier runs' included (they are kept in the data folder). */
   alerts(): readonly PublishedMessage[];
   /** Messages in the failure queue (rejected records, batches given up on), oldest first. */
   failureQueue(): readonly QueuedMessage[];

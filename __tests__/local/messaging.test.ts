@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -89,6 +89,32 @@ describe('local SNS and SQS', () => {
     expect(messaging.queueMessages('failures').map((message) => message.body)).toEqual(['kept']);
     const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: messaging.queueUrl('failures') }));
     expect(received.Messages?.[0]?.Body).toBe('kept');
+  });
+
+  it('keeps what was published across restarts, even when a crash cut the last line short', async () => {
+    const topicArn = 'arn:aws:sns:eu-west-2:000000000000:alerts';
+    const first = await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: 'first', Message: 'one' }));
+    await stop();
+    // A crash in the middle of the next append leaves half a line behind.
+    appendFileSync(path.join(dataDir, 'published.jsonl'), '{"messageId":"cut-sh');
+    await start();
+    const second = await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: 'second', Message: 'two' }));
+    expect(messaging.published().map((message) => [message.messageId, message.subject])).toEqual([
+      [first.MessageId, 'first'],
+      [second.MessageId, 'second'],
+    ]);
+    await stop();
+    await start();
+    expect(messaging.published().map((message) => message.subject)).toEqual(['first', 'second']);
+  });
+
+  it('refuses a published log that is corrupt before its last line instead of dropping alerts silently', async () => {
+    await stop();
+    writeFileSync(path.join(dataDir, 'published.jsonl'), 'not json\n{"messageId":"a"}\n{"messageId":"b"}\n');
+    await expect(start()).rejects.toThrow(/published\.jsonl line 1 is not valid JSON/);
+    // Moved away, the platform starts again (afterEach stops it).
+    writeFileSync(path.join(dataDir, 'published.jsonl'), '');
+    await start();
   });
 
   it('lists topics and queue contents at GET / for a person inspecting the platform', async () => {
