@@ -60,8 +60,14 @@ export async function startDrillPlatform(dataDir: string, options: Partial<Local
   };
 }
 
+/** What reading a platform's tables takes: a client and the table names (a platform in this process or another). */
+export interface TableAccess {
+  readonly dynamo: DynamoDBDocumentClient;
+  readonly platform: Pick<LocalPlatform, 'tables'>;
+}
+
 /** Every item of one of the platform's tables. */
-export async function scanTable(drill: Pick<DrillPlatform, 'dynamo' | 'platform'>, table: TableKey): Promise<Record<string, unknown>[]> {
+export async function scanTable(drill: TableAccess, table: TableKey): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
@@ -73,7 +79,7 @@ export async function scanTable(drill: Pick<DrillPlatform, 'dynamo' | 'platform'
 }
 
 /** `series|timestamp` of every item in the readings table. */
-export async function storedKeys(drill: Pick<DrillPlatform, 'dynamo' | 'platform'>): Promise<Set<string>> {
+export async function storedKeys(drill: TableAccess): Promise<Set<string>> {
   const items = await scanTable(drill, 'things');
   return new Set(items.map((item) => `${String(item[ATTRIBUTES.series])}|${String(item[ATTRIBUTES.timestamp])}`));
 }
@@ -150,7 +156,7 @@ export function expectedNotices(readings: readonly Record<string, unknown>[], se
 
 /** Whether the alert history and the published notices of `series` are exactly `expected`, each sent once. */
 export async function auditAlerts(
-  drill: Pick<DrillPlatform, 'dynamo' | 'platform'>,
+  drill: TableAccess,
   series: string,
   expected: readonly ExpectedNotice[],
   published: readonly { readonly messageId: string }[],
@@ -191,7 +197,7 @@ export async function putRawRecords(drill: Pick<DrillPlatform, 'kinesis' | 'plat
 }
 
 /** Readings as the ingest API's batch endpoint takes them, `size` per request; resolves when all are acknowledged. */
-export async function sendBatches(platform: LocalPlatform, readings: readonly Record<string, unknown>[], size = 500): Promise<void> {
+export async function sendBatches(platform: { readonly urls: { readonly batchIngest: string }; readonly apiKey: string }, readings: readonly Record<string, unknown>[], size = 500): Promise<void> {
   for (let start = 0; start < readings.length; start += size) {
     const body = JSON.stringify({ Data: readings.slice(start, start + size) });
     const response = await fetch(platform.urls.batchIngest, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': platform.apiKey }, body });

@@ -1,0 +1,162 @@
+/**
+ * Drill: the platform process running the consumers is killed (SIGKILL: no clean-up, no
+ * flush) while batches are in flight, then started again on the same data folder, as
+ * `npm start` would be after a crash. Every reading must be stored exactly once and every
+ * alert sent exactly once across both runs: checkpoints, idempotent writes and the alert
+ * claim protocol have to hold up, not a graceful stop.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_ALERT_COOLDOWN_SECONDS } from '../../handlers/contract';
+import { LOCAL_CREDENTIALS, LOCAL_DEFAULTS, LOCAL_TABLES } from '../../local/defaults';
+import type { PublishedMessage, QueuedMessage } from '../../local/messaging';
+import { setThresholds } from '../../tools/threshold-store';
+import { check, type Drill } from '../drill';
+import { auditAlerts, compareKeys, count, drillReadings, expectedKeys, expectedNotices, pollUntil, sendBatches, sleep, storedKeys, type TableAccess } from '../probe';
+
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+const READINGS = 6_000;
+const ALARMED_SERIES = 'things/kill-drill/000/temperature';
+const THRESHOLDS = { max: 25 };
+/** Thing 000 runs hot three times: six state changes spread over the whole stream. */
+const temperature = (index: number): number => (Math.floor(index / 1_000) % 2 === 1 ? 30 : 20 + (index % 30) / 10);
+
+interface PlatformProcess {
+  readonly child: ChildProcess;
+  readonly urls: Record<string, string>;
+  readonly output: string[];
+}
+
+/** `npm start` on free ports in `dataDir`, in a process of its own; resolves once it is ready. */
+async function startPlatformProcess(dataDir: string, clean: boolean): Promise<PlatformProcess> {
+  const ports = ['--ingest-port', '--web-port', '--dynamodb-port', '--kinesis-port', '--messaging-port'].flatMap((flag) => [flag, '0']);
+  // The stacks' defaults and a one-second batching window, whatever the checkout's configuration or the shell says.
+  const configFile = path.join(path.dirname(dataDir), 'platform.config.json');
+  writeFileSync(configFile, '{}\n');
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PLATFORM_')));
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'local', 'main.ts'), '--data-dir', dataDir, ...(clean ? ['--clean'] : []), ...ports], {
+    cwd: PROJECT_ROOT,
+    env: { ...env, PLATFORM_CONFIG: configFile, PLATFORM_CONSUMERS_BATCH_WINDOW_SECONDS: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output.push(chunk.toString());
+      if (/ready in/.test(chunk.toString())) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`the platform exited with code ${code} before it was ready:\n${output.join('')}`)));
+  });
+  const timeout = sleep(60_000).then(() => {
+    throw new Error(`the platform was not ready after 60 s:\n${output.join('')}`);
+  });
+  await Promise.race([ready, timeout]);
+  const lock = JSON.parse(readFileSync(path.join(dataDir, 'platform.lock'), 'utf8')) as { urls: Record<string, string> };
+  return { child, urls: lock.urls, output };
+}
+
+async function kill(platform: PlatformProcess): Promise<void> {
+  if (platform.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => platform.child.once('exit', resolve));
+  platform.child.kill('SIGKILL');
+  await exited;
+}
+
+async function stopGracefully(platform: PlatformProcess): Promise<void> {
+  if (platform.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => platform.child.once('exit', resolve));
+  platform.child.kill('SIGTERM');
+  await Promise.race([exited, sleep(20_000).then(() => kill(platform))]);
+}
+
+function tableAccess(urls: Record<string, string>): TableAccess & { destroy(): void } {
+  const client = new DynamoDBClient({ region: LOCAL_DEFAULTS.region, credentials: LOCAL_CREDENTIALS, endpoint: urls.dynamodb });
+  const dynamo = DynamoDBDocumentClient.from(client);
+  return { dynamo, platform: { tables: LOCAL_TABLES }, destroy: () => dynamo.destroy() };
+}
+
+/** What the local SNS/SQS lists at `GET /`: alerts published (earlier runs included) and queue contents. */
+async function messagingState(urls: Record<string, string>): Promise<{ published: PublishedMessage[]; failureQueue: QueuedMessage[] }> {
+  const state = (await (await fetch(`${urls.messaging}/`)).json()) as { topics: { published: PublishedMessage[] }[]; queues: { url: string; messages: QueuedMessage[] }[] };
+  return {
+    published: state.topics.flatMap((topic) => topic.published),
+    failureQueue: state.queues.filter((queue) => queue.url.endsWith(`/${LOCAL_DEFAULTS.failureQueue}`)).flatMap((queue) => queue.messages),
+  };
+}
+
+const storedCount = async (access: TableAccess): Promise<number> => {
+  let total = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await access.dynamo.send(new ScanCommand({ TableName: access.platform.tables.things, Select: 'COUNT', ExclusiveStartKey: start }));
+    total += page.Count ?? 0;
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return total;
+};
+
+export const consumerKillDrill: Drill = {
+  id: 'consumer-kill',
+  title: 'the consumers\' process killed mid-batch and restarted: no reading or alert lost, none twice',
+  async run({ workDir, log = () => undefined }) {
+    const started = Date.now();
+    const dataDir = path.join(workDir, 'platform');
+    const readings = drillReadings(READINGS, { prefix: 'kill-drill', value: temperature });
+    const expected = expectedKeys(readings);
+
+    let platform = await startPlatformProcess(dataDir, true);
+    let access = tableAccess(platform.urls);
+    try {
+      await setThresholds(access.dynamo, access.platform.tables.thresholds, ALARMED_SERIES, THRESHOLDS);
+      await sendBatches({ urls: { batchIngest: platform.urls.batchIngest ?? '' }, apiKey: LOCAL_DEFAULTS.apiKey }, readings);
+      log(`consumer-kill: ${count(READINGS)} readings acknowledged; killing once a fifth is stored`);
+
+      const storedAtKill = await pollUntil(async () => {
+        const stored = await storedCount(access);
+        return stored >= expected.size / 5 ? stored : undefined;
+      }, 60_000, 20);
+      const alertsAtKill = (await messagingState(platform.urls)).published.length;
+      await kill(platform);
+      access.destroy();
+      log(`consumer-kill: killed with ${count(storedAtKill ?? 0)} of ${count(expected.size)} items stored and ${alertsAtKill} alerts sent; restarting`);
+
+      platform = await startPlatformProcess(dataDir, false);
+      access = tableAccess(platform.urls);
+      const expectedAlerts = expectedNotices(readings, ALARMED_SERIES, THRESHOLDS, DEFAULT_ALERT_COOLDOWN_SECONDS);
+      // A claim left by the killed process holds its series for up to the 30 s claim timeout.
+      const drained = await pollUntil(async () => {
+        const [stored, state] = await Promise.all([storedKeys(access), messagingState(platform.urls)]);
+        return stored.size >= expected.size && state.published.length >= expectedAlerts.length ? true : undefined;
+      }, 90_000, 500);
+      // Anything sent twice would arrive now.
+      await sleep(3_000);
+
+      const stored = compareKeys(expected, await storedKeys(access));
+      const state = await messagingState(platform.urls);
+      const alerts = await auditAlerts(access, ALARMED_SERIES, expectedAlerts, state.published);
+      const midBatch = storedAtKill !== undefined && storedAtKill < expected.size;
+      return {
+        drill: consumerKillDrill.id,
+        checks: [
+          check('the process was killed while readings were still being stored', midBatch, `killed with ${count(storedAtKill ?? 0)} of ${count(expected.size)} items stored, ${alertsAtKill} of ${expectedAlerts.length} alerts sent`),
+          check('the restarted platform caught up', drained === true, drained === true ? 'every item stored and every alert sent' : 'not caught up after 90 s'),
+          check('no reading lost, none duplicated', stored.found === expected.size && stored.unexpected.length === 0, `${count(stored.found)} of ${count(expected.size)} items; ${stored.unexpected.length} unexpected`),
+          check('nothing sent to the failure queue', state.failureQueue.length === 0, `${state.failureQueue.length} messages`),
+          check('no alert lost: the history is exactly what the rule says', alerts.historyMatches, alerts.detail),
+          check('no alert sent twice', alerts.sentOnce, alerts.detail),
+        ],
+        // One metric per reading: items and readings are the same count.
+        readings: { sent: READINGS, stored: stored.found, failureQueue: state.failureQueue.length },
+        durationMs: Date.now() - started,
+      };
+    } finally {
+      access.destroy();
+      await stopGracefully(platform);
+    }
+  },
+};
