@@ -2,7 +2,8 @@
  * What every tool's command line shares: one place that turns the usual failures
  * (platform not running, wrong table, bad flag) into a sentence and an exit code.
  */
-import { CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { ID_FIELD, parseReading, TIMESTAMP_FIELD } from '../handlers/reading';
 import { TargetError } from './target';
 
 /** Exit code for "could not run" (bad flags, unreachable target), as opposed to 1 for "ran and failed". */
@@ -13,30 +14,73 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** Option parser: any finite number (a threshold, a bound). */
+export function finiteNumber(text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) throw new InvalidArgumentError('a number such as 18 or -2.5');
+  return value;
+}
+
+/** Option parser: a generator seed, a whole number from 0 to 2^32 - 1. */
+export function seedNumber(text: string): number {
+  const value = Number(text);
+  if (!/^\d{1,10}$/.test(text) || value > 0xffff_ffff) throw new InvalidArgumentError('a whole number from 0 to 4294967295');
+  return value;
+}
+
+/** Why the ingest API would refuse `id` as a thing id (the reading contract's own words), or undefined. */
+export function thingIdProblem(id: string): string | undefined {
+  const parsed = parseReading({ [ID_FIELD]: id, [TIMESTAMP_FIELD]: 0, probe: 0 });
+  return parsed.ok ? undefined : parsed.error.message;
+}
+
+/**
+ * Makes commander throw its parse errors (after printing them) instead of ending the
+ * process with exit code 1, so `runCli` gives them the usage exit code. Call it once the
+ * program has all its subcommands.
+ */
+export function throwParseErrors<T extends Command>(program: T): T {
+  for (const command of [program, ...program.commands]) command.exitOverride();
+  return program;
+}
+
+/** Errors that mean the tool could not reach or find its target. */
+function targetProblem(error: unknown): 'connection' | 'table' | 'credentials' | undefined {
+  const failure = error as Error & { code?: string; cause?: { code?: string } };
+  const code = failure.code ?? failure.cause?.code;
+  if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(failure.message ?? '')) return 'connection';
+  if (failure.name === 'ResourceNotFoundException') return 'table';
+  if (failure.name === 'CredentialsProviderError' || failure.name === 'UnrecognizedClientException') return 'credentials';
+  return undefined;
+}
+
 /** A person-readable sentence for an error a tool could not handle itself. */
 export function formatError(error: unknown): string {
-  const failure = error as Error & { code?: string; cause?: { code?: string }; $metadata?: unknown };
-  const code = failure.code ?? failure.cause?.code;
+  const failure = error as Error;
   if (error instanceof TargetError || error instanceof UsageError) return failure.message;
-  if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(failure.message ?? '')) {
-    return `could not connect (${failure.message}). Is the local platform running? Start it with \`npm start\`, or point the tool at a deployment with --from-outputs or --api-url.`;
+  switch (targetProblem(error)) {
+    case 'connection':
+      return `could not connect (${failure.message}). Is the local platform running? Start it with \`npm start\`, or point the tool at a deployment with --from-outputs or --api-url.`;
+    case 'table':
+      return `${failure.message}: check the table names (--things-table ...) and the region (--region).`;
+    case 'credentials':
+      return `no usable AWS credentials (${failure.message}): set AWS_PROFILE or the AWS_* variables to reach the deployment's tables.`;
+    default:
+      return failure.message ?? String(error);
   }
-  if (failure.name === 'ResourceNotFoundException') return `${failure.message}: check the table names (--things-table ...) and the region (--region).`;
-  if (failure.name === 'CredentialsProviderError' || failure.name === 'UnrecognizedClientException') {
-    return `no usable AWS credentials (${failure.message}): set AWS_PROFILE or the AWS_* variables to reach the deployment's tables.`;
-  }
-  return failure.message ?? String(error);
+}
+
+/** The exit code for an error: usage (bad flags, target not reachable or not found) or failure. */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
+  return error instanceof TargetError || error instanceof UsageError || targetProblem(error) !== undefined ? EXIT_USAGE : 1;
 }
 
 /** Runs a tool's async main; anything it throws is printed as one clear line and sets a non-zero exit code. */
 export function runCli(main: () => Promise<unknown>, describe: (error: unknown) => string = formatError): void {
   main().catch((error: unknown) => {
-    // Commander has printed its own parse errors already.
-    if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode;
-      return;
-    }
-    console.error(`error: ${describe(error)}`);
-    process.exitCode = error instanceof TargetError || error instanceof UsageError ? EXIT_USAGE : 1;
+    // Commander has printed its own parse errors (and help) already.
+    if (!(error instanceof CommanderError)) console.error(`error: ${describe(error)}`);
+    process.exitCode = exitCodeOf(error);
   });
 }

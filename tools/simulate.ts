@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { seriesId } from '../handlers/reading';
-import { runCli } from './cli';
+import { finiteNumber, runCli, seedNumber, thingIdProblem, UsageError } from './cli';
 import { gaussian, ReadingClock, SEED_READINGS, seedBody, seededRandom, seedTimestamp, temperatureText } from './synthetic';
 import { describeTarget, resolveTarget, targetDynamo, withTargetOptions, type Target, type TargetFlags } from './target';
 import { setThresholds } from './threshold-store';
@@ -220,13 +220,17 @@ async function main(): Promise<void> {
     .addOption(new Option('--batch <n>', 'readings per request: 1 = PUT each (the seed way), more = the batch endpoint').argParser(whole('--batch', 500)).default(1))
     .addOption(new Option('--concurrency <n>', 'requests in flight at most').argParser(whole('--concurrency', 1000)).default(32))
     .option('--prefix <id>', 'thing id prefix', 'things/sim')
-    .addOption(new Option('--min <number>', 'lower threshold').argParser(Number).default(SEED_READINGS.min))
-    .addOption(new Option('--max <number>', 'upper threshold').argParser(Number).default(SEED_READINGS.max))
+    .addOption(new Option('--min <number>', 'lower threshold').argParser(finiteNumber).default(SEED_READINGS.min))
+    .addOption(new Option('--max <number>', 'upper threshold').argParser(finiteNumber).default(SEED_READINGS.max))
     .option('--set-thresholds', 'first set --min/--max as the thresholds of every simulated series', false)
-    .addOption(new Option('--seed <n>', 'seed of the value generator, to repeat a run').argParser(Number))
+    .addOption(new Option('--seed <n>', 'seed of the value generator, to repeat a run').argParser(seedNumber))
+    .exitOverride()
     .parse();
   const flags = program.opts<TargetFlags & { things: number; rate: number; duration: number; batch: number; concurrency: number; prefix: string; min: number; max: number; setThresholds: boolean; seed?: number }>();
-  if (flags.min > flags.max) throw new InvalidArgumentError(`--min ${flags.min} is above --max ${flags.max}`);
+  if (flags.min > flags.max) throw new UsageError(`--min ${flags.min} is above --max ${flags.max}`);
+  // The last id is the longest: if the ingest API takes it, it takes them all.
+  const idProblem = thingIdProblem(thingIds(flags.prefix, flags.things).at(-1) as string);
+  if (idProblem !== undefined) throw new UsageError(`--prefix ${JSON.stringify(flags.prefix)} gives thing ids the ingest API refuses: ${idProblem}`);
   const target = resolveTarget(flags);
 
   const planned = Math.max(1, Math.round(flags.rate * flags.duration));

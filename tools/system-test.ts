@@ -19,7 +19,7 @@ import { ALERT_HISTORY_ATTRIBUTES } from '../handlers/alert-state';
 import { ATTRIBUTES, DEFAULT_ALERT_COOLDOWN_SECONDS } from '../handlers/contract';
 import { normaliseTimestamp, seriesId } from '../handlers/reading';
 import { loadConfig } from '../stacks/config';
-import { runCli } from './cli';
+import { finiteNumber, runCli, seedNumber, thingIdProblem, UsageError } from './cli';
 import { gaussian, ReadingClock, SEED_READINGS, seedBody, seededRandom, seedTimestamp, temperatureText } from './synthetic';
 import { describeTarget, resolveTarget, targetDynamo, withTargetOptions, type Target, type TargetFlags } from './target';
 import { deleteThresholds, setThresholds } from './threshold-store';
@@ -400,14 +400,19 @@ async function main(): Promise<void> {
     .addOption(new Option('--readings <n>', 'readings to send').argParser(positiveInteger).default(10))
     .addOption(new Option('--timeout <seconds>', 'how long to wait for the pipeline').argParser(nonNegative).default(120))
     .option('--thing <id>', 'thing id to use; its temperature thresholds are replaced, then removed (default: a fresh things/system-test/<run id>)')
-    .addOption(new Option('--min <number>', 'lower threshold').argParser(Number).default(SEED_READINGS.min))
-    .addOption(new Option('--max <number>', 'upper threshold').argParser(Number).default(SEED_READINGS.max))
+    .addOption(new Option('--min <number>', 'lower threshold').argParser(finiteNumber).default(SEED_READINGS.min))
+    .addOption(new Option('--max <number>', 'upper threshold').argParser(finiteNumber).default(SEED_READINGS.max))
     .addOption(new Option('--cooldown-seconds <seconds>', "the platform's alert cooldown (default: from the configuration)").argParser(nonNegative))
-    .addOption(new Option('--seed <n>', 'seed of the value generator, to repeat a run').argParser(Number))
+    .addOption(new Option('--seed <n>', 'seed of the value generator, to repeat a run').argParser(seedNumber))
     .option('--keep', 'keep the items it wrote, for inspection', false)
     .option('--json', 'print the report as JSON', false)
+    .exitOverride()
     .parse();
   const flags = program.opts<TargetFlags & { readings: number; timeout: number; thing?: string; min: number; max: number; cooldownSeconds?: number; seed?: number; keep: boolean; json: boolean }>();
+  // Refused before anything is written: a bad range or id would otherwise fail half-way, after setting thresholds.
+  if (flags.min > flags.max) throw new UsageError(`--min ${flags.min} is above --max ${flags.max}`);
+  const idProblem = flags.thing === undefined ? undefined : thingIdProblem(flags.thing);
+  if (idProblem !== undefined) throw new UsageError(`--thing ${JSON.stringify(flags.thing)} is not a thing id the ingest API takes: ${idProblem}`);
   const target = resolveTarget(flags);
   const report = await runSystemTest(target, {
     readings: flags.readings,

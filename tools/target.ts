@@ -139,7 +139,7 @@ export function resolveTarget(flags: TargetFlags, env: Readonly<Record<string, s
       apiKey: flags.apiKey ?? env.IOT_API_KEY ?? LOCAL_DEFAULTS.apiKey,
       webUrl: `http://${LOCAL_DEFAULTS.host}:${DEFAULT_PORTS.web}`,
       region: flags.region ?? LOCAL_DEFAULTS.region,
-      dynamodbEndpoint: flags.dynamodbEndpoint ?? `http://${LOCAL_DEFAULTS.host}:${DEFAULT_PORTS.dynamodb}`,
+      dynamodbEndpoint: flags.dynamodbEndpoint === undefined ? `http://${LOCAL_DEFAULTS.host}:${DEFAULT_PORTS.dynamodb}` : checkUrl('--dynamodb-endpoint', flags.dynamodbEndpoint),
       tables: {
         things: flags.thingsTable ?? LOCAL_TABLES.things,
         thresholds: flags.thresholdsTable ?? LOCAL_TABLES.thresholds,

@@ -25,7 +25,9 @@ export function thresholdProblems(series: string, bounds: Bounds): string[] {
   if (thingId.trim() === '' || metric === '') problems.push(`series ${JSON.stringify(series)} must be "<thing id>/<metric>", e.g. things/harrow/001/temperature`);
   if (bounds.min === undefined && bounds.max === undefined) problems.push('give --min, --max or both');
   for (const [name, value] of Object.entries(bounds)) {
-    if (value !== undefined && !(Number.isFinite(value) && Math.abs(value) <= READING_LIMITS.maxMagnitude)) problems.push(`--${name} must be a number, got ${value}`);
+    if (value !== undefined && !(Number.isFinite(value) && Math.abs(value) <= READING_LIMITS.maxMagnitude)) {
+      problems.push(`--${name} must be a number from ${-READING_LIMITS.maxMagnitude} to ${READING_LIMITS.maxMagnitude}, got ${value}`);
+    }
   }
   if (bounds.min !== undefined && bounds.max !== undefined && bounds.min > bounds.max) problems.push(`--min ${bounds.min} is above --max ${bounds.max}`);
   return problems;

@@ -7,16 +7,10 @@
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-import { Command, InvalidArgumentError } from 'commander';
-import { runCli, UsageError } from './cli';
+import { Command } from 'commander';
+import { finiteNumber, runCli, throwParseErrors, UsageError } from './cli';
 import { describeTarget, resolveTarget, targetDynamo, withTargetOptions, type TargetFlags } from './target';
 import { deleteThresholds, getThresholds, listThresholds, setThresholds, thresholdProblems, type ThresholdEntry } from './threshold-store';
-
-function number(text: string): number {
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) throw new InvalidArgumentError('a number such as 18 or -2.5');
-  return value;
-}
 
 const range = (entry: ThresholdEntry) => `min ${entry.min ?? '-'}  max ${entry.max ?? '-'}`;
 
@@ -37,8 +31,8 @@ export function thresholdsProgram(write: (line: string) => void = console.log): 
       .command('set')
       .description('set the range of a series: a bound not given is removed')
       .argument('<series>', 'series id, e.g. things/harrow/001/temperature')
-      .option('--min <number>', 'lowest value that is not an alert', number)
-      .option('--max <number>', 'highest value that is not an alert', number),
+      .option('--min <number>', 'lowest value that is not an alert', finiteNumber)
+      .option('--max <number>', 'highest value that is not an alert', finiteNumber),
   ).action(async (series: string, options: { min?: number; max?: number }, command: Command) => {
     const bounds = { ...(options.min === undefined ? {} : { min: options.min }), ...(options.max === undefined ? {} : { max: options.max }) };
     const problems = thresholdProblems(series, bounds);
@@ -107,4 +101,4 @@ export function thresholdsProgram(write: (line: string) => void = console.log): 
   return program;
 }
 
-if (require.main === module) runCli(() => thresholdsProgram().parseAsync());
+if (require.main === module) runCli(() => throwParseErrors(thresholdsProgram()).parseAsync());
