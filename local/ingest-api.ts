@@ -68,6 +68,14 @@ function readableReason(body: unknown): string | undefined {
   }
 }
 
+/** Where a body that fits the other path should go: one reading is PUT, a batch is POSTed. */
+function wrongPathHint(route: keyof typeof INGEST_PATHS, body: unknown): string {
+  const data = typeof body === 'object' && body !== null ? (body as { Data?: unknown }).Data : undefined;
+  if (route === 'single' && Array.isArray(data)) return ` (a batch {"Data": [...]} goes to POST ${INGEST_PATHS.batch})`;
+  if (route === 'batch' && typeof data === 'object' && data !== null && !Array.isArray(data)) return ` (one reading {"Data": {...}} goes to PUT ${INGEST_PATHS.single}; a batch is {"Data": [...]})`;
+  return '';
+}
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -110,8 +118,7 @@ export function buildIngestApi(options: IngestApiOptions): FastifyInstance {
     if (!validator(body)) {
       const errors = schemaErrors(validator.errors);
       const reason = readableReason(body) ?? errors[0] ?? 'invalid';
-      const hint = route === 'single' && Array.isArray((body as { Data?: unknown })?.Data) ? ` (a batch {"Data": [...]} goes to POST ${INGEST_PATHS.batch})` : '';
-      throw new HttpError(400, SCHEMA_MISMATCH, { details: `${reason}${hint}`, errors });
+      throw new HttpError(400, SCHEMA_MISMATCH, { details: `${reason}${wrongPathHint(route, body)}`, errors });
     }
     const data = (body as { Data: Reading | Reading[] }).Data;
     return { readings: Array.isArray(data) ? data : [data] };
