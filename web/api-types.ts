@@ -3,6 +3,7 @@
  * the two cannot disagree about a field.
  */
 import type { AlertRecord, ReadingPoint, SeriesSummary, SortOrder } from './repository';
+import type { StoreProblem } from './store-errors';
 
 export interface SeriesResponse {
   readonly series: SeriesSummary[];
@@ -31,6 +32,29 @@ export interface ErrorResponse {
   readonly message: string;
   /** The query parameter at fault, for `bad-parameter`. */
   readonly parameter?: string;
+}
+
+/** `GET /livez`: the process is up and answering; says nothing about DynamoDB. */
+export interface LivenessResponse {
+  readonly status: 'ok';
+}
+
+export interface TableHealth {
+  /** The table's name. */
+  readonly table: string;
+  /** What the app keeps in it: `readings`, `thresholds`, `alert history`, `series catalogue`. */
+  readonly holds: string;
+  readonly status: 'ok' | StoreProblem;
+  /** What is wrong and what to check; absent when ok. */
+  readonly problem?: string;
+}
+
+/** `GET /healthz`: 200 when every table the app reads answers, else 503 saying which does not and why. */
+export interface HealthResponse {
+  readonly status: 'ok' | 'unavailable';
+  /** When unavailable: what is wrong, in a sentence. */
+  readonly message?: string;
+  readonly tables: TableHealth[];
 }
 
 export type { AlertRecord, ReadingPoint, SeriesSummary, SortOrder };

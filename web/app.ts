@@ -4,11 +4,14 @@
  * tests, the benchmark and the local platform run it in-process.
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
-import type { AlertsResponse, ErrorResponse, ReadingsResponse, SeriesResponse, ThresholdsResponse } from './api-types';
+import { describeError } from '../handlers/batching';
+import type { AlertsResponse, ErrorResponse, LivenessResponse, ReadingsResponse, SeriesResponse, ThresholdsResponse } from './api-types';
 import { dashboardAssets, type DashboardAssets } from './assets';
 import { encodeCursor, parseNoQuery, parseRangeQuery, parseSeriesQuery, type ParameterError } from './query';
+import { readinessCheck, type ReadinessOptions } from './readiness';
 import type { Page, ReadingsRepository } from './repository';
 import { API_HELMET_OPTIONS, PAGE_HELMET_OPTIONS, securityHeaders } from './security-headers';
+import { classifyStoreError, type StoreProblem } from './store-errors';
 
 export interface AppDependencies {
   readonly repository: ReadingsRepository;
@@ -16,10 +19,18 @@ export interface AppDependencies {
   readonly assets?: DashboardAssets | Promise<DashboardAssets>;
   /** Fastify's logger setting. @default false (tests, benchmarks); server.ts turns it on */
   readonly logger?: FastifyServerOptions['logger'];
+  /** `/healthz`'s deadline and reuse of its answer. @default DEFAULT_READINESS */
+  readonly readiness?: ReadinessOptions;
 }
 
-/** DynamoDB errors that mean "busy, try again" rather than "broken". */
-const THROTTLING_ERRORS = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
+/** What the API answers while DynamoDB is busy or out of reach: a sentence for a person and a retry hint for a program. */
+const TEMPORARY_FAILURES: Partial<Record<StoreProblem, { message: string; retryAfterSeconds: number }>> = {
+  busy: { message: 'The data store is busy; retry in a moment.', retryAfterSeconds: 1 },
+  unreachable: { message: 'The data store cannot be reached right now; retry in a few seconds. Stored data is not affected.', retryAfterSeconds: 5 },
+};
+
+/** Probes that run every few seconds would drown the request log. */
+const UNLOGGED_PATHS = new Set(['/healthz', '/livez']);
 
 function badParameter(reply: FastifyReply, error: ParameterError): FastifyReply {
   const body: ErrorResponse = { error: 'bad-parameter', parameter: error.parameter, message: error.message };
@@ -38,14 +49,14 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   const app = Fastify({
     logger: deps.logger ?? false,
     // The load balancer's health checks would drown the request log.
-    logController: new LogController({ disableRequestLogging: (request) => request.url === '/healthz' }),
+    logController: new LogController({ disableRequestLogging: (request) => UNLOGGED_PATHS.has(request.url) }),
   });
 
   const pageHeaders = securityHeaders(PAGE_HELMET_OPTIONS);
   // API answers change with every reading: never cached.
   const apiHeaders = { ...securityHeaders(API_HELMET_OPTIONS), 'cache-control': 'no-store' };
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(request.url.startsWith('/api/') || request.url === '/healthz' ? apiHeaders : pageHeaders);
+    reply.headers(request.url.startsWith('/api/') || UNLOGGED_PATHS.has(request.url) ? apiHeaders : pageHeaders);
     done();
   });
 
@@ -55,10 +66,12 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
       const body: ErrorResponse = { error: 'bad-request', message: error.message };
       return reply.code(status).send(body);
     }
-    request.log.error({ err: error }, 'request failed');
-    if (THROTTLING_ERRORS.has(error.name)) {
-      const body: ErrorResponse = { error: 'unavailable', message: 'The data store is busy; retry in a moment.' };
-      return reply.code(503).header('retry-after', '1').send(body);
+    const problem = classifyStoreError(error);
+    request.log.error({ err: error, problem }, 'request failed');
+    const temporary = TEMPORARY_FAILURES[problem];
+    if (temporary !== undefined) {
+      const body: ErrorResponse = { error: 'unavailable', message: temporary.message };
+      return reply.code(503).header('retry-after', String(temporary.retryAfterSeconds)).send(body);
     }
     // No stack, no message of the failing library: they may name tables, hosts or keys.
     const body: ErrorResponse = { error: 'internal', message: `The server could not answer; its log has the details (request ${request.id}).` };
@@ -70,7 +83,24 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     return reply.code(404).send(body);
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // Liveness: the process answers. The load balancer and the container health check use
+  // this one, so a DynamoDB outage cannot get every healthy task killed and replaced in a
+  // loop (new tasks could not reach DynamoDB either); the tasks stay up and recover by themselves.
+  app.get('/livez', async (): Promise<LivenessResponse> => ({ status: 'ok' }));
+
+  // Readiness: every table the app reads answers. For people and monitors, 503 with the reason.
+  const readiness = readinessCheck(repository, deps.readiness);
+  let wasReady = true;
+  app.get('/healthz', async (request, reply) => {
+    const { ready, body, failures } = await readiness();
+    // Logged when it changes, not on every check.
+    if (ready !== wasReady) {
+      wasReady = ready;
+      if (ready) request.log.info('data store readable again');
+      else request.log.error({ failures: failures.map(({ table, error }) => ({ table, error: describeError(error) })) }, body.message ?? 'data store not ready');
+    }
+    return reply.code(ready ? 200 : 503).send(body);
+  });
 
   app.get('/api/series', async (request, reply) => {
     const query = parseNoQuery(request.query as Record<string, unknown>);

@@ -20,29 +20,28 @@ import {
   bySeries,
   storedThresholds,
   summariseSeries,
+  TABLE_ROLES,
   type AlertRecord,
   type Page,
   type RangeQuery,
   type ReadingPoint,
   type ReadingsRepository,
   type SeriesSummary,
+  type TableCheck,
+  type TableRole,
   type Thresholds,
 } from './repository';
-
 
 /** BatchGetItem takes at most 100 keys per request. */
 const BATCH_GET_LIMIT = 100;
 /** Retries of keys DynamoDB left unprocessed (throttling) before the request fails. */
 const UNPROCESSED_RETRIES = 5;
+/** The readiness check's key: no series is called this, so its Query reads nothing and costs the minimum. */
+const PROBE_SERIES = '(readiness check)';
 
 export interface DynamoRepositoryOptions {
   readonly client: DynamoDBDocumentClient;
-  readonly tables: {
-    readonly things: string;
-    readonly thresholds: string;
-    readonly alerts: string;
-    readonly series: string;
-  };
+  readonly tables: Readonly<Record<TableRole, string>>;
   /** How long a series list is reused. @default DEFAULT_SERIES_CACHE_SECONDS */
   readonly seriesCacheSeconds?: number;
 }
@@ -165,7 +164,33 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
 
   const listSeries = cacheFor(options.seriesCacheSeconds ?? DEFAULT_SERIES_CACHE_SECONDS, loadSeries);
 
+  /** A Query of one absent key on each table: it proves the table exists, is reachable and readable, and costs 0.5 RCU. */
+  async function checkTables(deadline: AbortSignal): Promise<TableCheck[]> {
+    return Promise.all(
+      TABLE_ROLES.map(async (role): Promise<TableCheck> => {
+        const table = tables[role];
+        try {
+          await client.send(
+            new QueryCommand({
+              TableName: table,
+              KeyConditionExpression: '#series = :series',
+              ExpressionAttributeNames: { '#series': ATTRIBUTES.series },
+              ExpressionAttributeValues: { ':series': PROBE_SERIES },
+              ProjectionExpression: '#series',
+              Limit: 1,
+            }),
+            { abortSignal: deadline },
+          );
+          return { role, table };
+        } catch (error) {
+          return { role, table, error };
+        }
+      }),
+    );
+  }
+
   return {
+    checkTables,
     listSeries,
 
     async readings(query) {

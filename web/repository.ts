@@ -60,7 +60,26 @@ export interface SeriesSummary {
   readonly status: SeriesStatus;
 }
 
+/** The tables the app reads, by the names the stacks and the web configuration give them. */
+export const TABLE_ROLES = ['things', 'thresholds', 'alerts', 'series'] as const;
+export type TableRole = (typeof TABLE_ROLES)[number];
+
+/** One table, as one cheap read found it. */
+export interface TableCheck {
+  readonly role: TableRole;
+  /** The table's name. */
+  readonly table: string;
+  /** What the read failed with; absent when the table answered. */
+  readonly error?: unknown;
+}
+
 export interface ReadingsRepository {
+  /**
+   * One cheap read of every table the app uses, for the readiness check. Never rejects
+   * for a table's failure (it is in that table's `error`) and answers by the time
+   * `deadline` aborts.
+   */
+  checkTables(deadline: AbortSignal): Promise<TableCheck[]>;
   /** Every series with its latest reading and threshold status, sorted by series. */
   listSeries(): Promise<SeriesSummary[]>;
   readings(query: RangeQuery): Promise<Page<ReadingPoint>>;
@@ -174,6 +193,11 @@ export class InMemoryRepository implements ReadingsRepository {
     const { timestamp, kind, value, minThreshold, maxThreshold, messageId } = alert;
     upsert(alerts, { timestamp, kind, value, minThreshold, maxThreshold, messageId });
     return this;
+  }
+
+  /** Memory has no table to reach. */
+  async checkTables(): Promise<TableCheck[]> {
+    return [];
   }
 
   async listSeries(): Promise<SeriesSummary[]> {

@@ -5,11 +5,10 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { buildApp } from './app';
 import { dashboardAssets, readDashboardAssets } from './assets';
 import { loadWebConfig, WebConfigError } from './config';
+import { createWebDynamoClient } from './dynamo-client';
 import { createDynamoRepository } from './dynamo-repository';
 
 /** Longer than the load balancer's deregistration needs for in-flight requests, shorter than ECS's stop timeout (30 s). */
@@ -28,7 +27,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: config.region }));
+  const client = createWebDynamoClient({ region: config.region });
   const repository = createDynamoRepository({ client, tables: config.tables, seriesCacheSeconds: config.seriesCacheSeconds });
   const assets = existsSync(PREBUILT_ASSETS) ? readDashboardAssets(PREBUILT_ASSETS) : dashboardAssets();
   const app = buildApp({ repository, assets, logger: { level: process.env.LOG_LEVEL ?? 'info' } });

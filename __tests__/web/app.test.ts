@@ -33,14 +33,20 @@ afterAll(() => client.close());
 const get = (url: string) => client.get(url);
 const query = (path: string, parameters: Record<string, string>) => get(`${path}?${new URLSearchParams(parameters)}`);
 
-describe('GET /healthz', () => {
-  test('answers ok without touching the data store', async () => {
+describe('GET /livez and /healthz', () => {
+  test('/livez answers ok without touching the data store', async () => {
     const failing = await listen(buildApp({ repository: failingRepository(new Error('down')), assets: new Map() }));
-    const response = await failing.get('/healthz');
+    const response = await failing.get('/livez');
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ status: 'ok' });
     expect(response.headers['cache-control']).toBe('no-store');
     await failing.close();
+  });
+
+  test('/healthz is ok over a repository with no table to reach (memory)', async () => {
+    const response = await get('/healthz');
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ status: 'ok', tables: [] });
   });
 });
 
@@ -190,7 +196,7 @@ function failingRepository(error: Error): ReadingsRepository {
   const fail = async () => {
     throw error;
   };
-  return { listSeries: fail, readings: fail, alerts: fail, thresholds: fail };
+  return { checkTables: fail, listSeries: fail, readings: fail, alerts: fail, thresholds: fail };
 }
 
 describe('errors', () => {
@@ -238,7 +244,7 @@ describe('security headers', () => {
     expect(response.headers['referrer-policy']).toBe('no-referrer');
   });
 
-  test.each(['/api/series', '/api/readings?limit=x', '/api/nothing', '/healthz'])('%s carries the API set and is never cached', async (url) => {
+  test.each(['/api/series', '/api/readings?limit=x', '/api/nothing', '/healthz', '/livez'])('%s carries the API set and is never cached', async (url) => {
     const response = await get(url);
     expect(response.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
     expect(response.headers['x-content-type-options']).toBe('nosniff');

@@ -1,0 +1,60 @@
+/**
+ * What a failed DynamoDB call means for the people using the app: wait and retry (the
+ * store is busy, unreachable or failing on its side), or something a person must fix (a
+ * missing table, a refused role). The API and the readiness check both answer from this,
+ * in words that name no host, port, key or library internals.
+ */
+import { isRetryableError } from '../handlers/batching';
+
+export type StoreProblem = 'busy' | 'unreachable' | 'missing-table' | 'access-denied' | 'failed';
+
+/** DynamoDB errors that mean "busy, try again" rather than "broken". */
+const THROTTLING_ERRORS = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
+
+/** Network failures isRetryableError leaves out (a pipeline retry cannot mend them), which still mean "cannot be reached". */
+const UNREACHABLE_CODES = new Set(['ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+
+/** Ours (the readiness deadline) or the SDK's (connection or request timeout). */
+const GAVE_UP_ERRORS = new Set(['AbortError', 'TimeoutError']);
+
+const DENIED_ERRORS = new Set([
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'ExpiredTokenException',
+  'MissingAuthenticationTokenException',
+]);
+
+interface ErrorShape {
+  readonly name?: string;
+  readonly code?: string;
+  readonly $metadata?: { readonly httpStatusCode?: number };
+}
+
+const shapeOf = (error: unknown): ErrorShape => (typeof error === 'object' && error !== null ? (error as ErrorShape) : {});
+
+export function classifyStoreError(error: unknown): StoreProblem {
+  const { name = '', code = '' } = shapeOf(error);
+  if (THROTTLING_ERRORS.has(name)) return 'busy';
+  if (GAVE_UP_ERRORS.has(name) || UNREACHABLE_CODES.has(code) || isRetryableError(error)) return 'unreachable';
+  if (name === 'ResourceNotFoundException') return 'missing-table';
+  if (DENIED_ERRORS.has(name)) return 'access-denied';
+  return 'failed';
+}
+
+/** Problems a client can wait out: the API answers them 503 with `retry-after`. */
+export const isTemporary = (problem: StoreProblem): boolean => problem === 'busy' || problem === 'unreachable';
+
+/** Why DynamoDB could not be reached, in words without hosts or ports: "connection refused". */
+export function unreachableReason(error: unknown, timeoutMs: number): string {
+  const { name = '', code = '', $metadata } = shapeOf(error);
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') return 'connection reset';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'its host name does not resolve';
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'no network route to it';
+  if (name === 'AbortError') return `no answer within ${timeoutMs} ms`;
+  if (GAVE_UP_ERRORS.has(name) || code === 'ETIMEDOUT') return 'the connection or request timed out';
+  const status = $metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return `DynamoDB answered with a server error (HTTP ${status})`;
+  return 'the request failed before any answer';
+}
