@@ -13,13 +13,13 @@ import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { FastifyInstance } from 'fastify';
 import type { HandlerName } from '../build/handler-bundle';
 import { DEFAULT_NAMES, HANDLER_ENV } from '../handlers/contract';
 import { loadConfig, type PlatformConfig } from '../stacks/config';
 import { buildApp } from '../web/app';
+import { createWebDynamoClient } from '../web/dynamo-client';
 import { createDynamoRepository } from '../web/dynamo-repository';
 import { CheckpointStore } from './checkpoints';
 import { DEFAULT_PORTS, LOCAL_CREDENTIALS, LOCAL_DEFAULTS, LOCAL_TABLES, type LocalPorts } from './defaults';
@@ -239,7 +239,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       stoppers.push(() => sweeper.stop());
     }
 
-    const document = DynamoDBDocumentClient.from(dynamo);
+    // The web app's own client, with its timeouts and bounded retries (not the shared one above).
+    const document = createWebDynamoClient({ ...clientConfig, endpoint: dynamoEmulator.endpoint });
+    stoppers.push(() => document.destroy());
     const web = buildApp({ repository: createDynamoRepository({ client: document, tables: LOCAL_TABLES }) });
     stoppers.push(() => web.close());
     const webUrl = await listenOn(web, 'web app', host, ports.web);
