@@ -157,7 +157,7 @@ function sendRaw(origin: string, method: string, requestPath: string, headers: R
       );
       response.on('error', reject);
     });
-    // A server refusing a large body may close the connection while it is still being sent; the answer still counts.
+    // Refused, reset or silent before the whole answer arrived: the case got no answer.
     outgoing.on('error', reject);
     outgoing.setTimeout(30_000, () => outgoing.destroy(new Error('no answer within 30 s')));
     outgoing.end(body);
@@ -248,32 +248,27 @@ function runCliCase(entry: CliCase, args: readonly string[]): Promise<CaseOutcom
   });
 }
 
-/** Runs `tasks` with at most `limit` at once, results in order. */
-async function pool<T>(tasks: readonly (() => Promise<T>)[], limit: number): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
+/** Runs `tasks`, at most `limit` at once. */
+async function pool(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
   let next = 0;
   const worker = async () => {
-    for (let index = next++; index < tasks.length; index = next++) results[index] = await (tasks[index] as () => Promise<T>)();
+    while (next < tasks.length) await (tasks[next++] as () => Promise<void>)();
   };
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  return results;
 }
 
-/** Runs every case: the tools (slow to start) in parallel beside the HTTP requests. */
+/** Runs every case, outcomes in the order of `cases`: the tools (slow to start) in parallel beside the HTTP requests. */
 export async function runCases(cases: readonly BadInputCase[], drill: DrillPlatform, fixtureDir: string): Promise<CaseOutcome[]> {
   mkdirSync(fixtureDir, { recursive: true });
   for (const [name, text] of Object.entries(CLI_FIXTURES)) writeFileSync(path.join(fixtureDir, name), text);
   const target = targetFlags(drill.platform);
-  const cliCases = cases.filter((entry): entry is CliCase => entry.surface === 'cli');
+  const outcomes: CaseOutcome[] = new Array(cases.length);
+  const toolRuns = cases.flatMap((entry, index) => (entry.surface === 'cli' ? [async () => void (outcomes[index] = await runCliCase(entry, cliArguments(entry, fixtureDir, target)))] : []));
   // Starting a tool is CPU-bound (loading TypeScript and the SDK): one per core, and one more waiting on I/O.
-  const tools = pool(
-    cliCases.map((entry) => () => runCliCase(entry, cliArguments(entry, fixtureDir, target))),
-    availableParallelism() + 1,
-  );
-  const http: CaseOutcome[] = [];
-  for (const entry of cases) if (entry.surface !== 'cli') http.push(await runHttpCase(entry, drill.platform));
-  const cli = await tools;
-  return cases.map((entry) => (entry.surface === 'cli' ? cli[cliCases.indexOf(entry)] : http.find((outcome) => outcome.case === entry)) as CaseOutcome);
+  const tools = pool(toolRuns, availableParallelism() + 1);
+  for (const [index, entry] of cases.entries()) if (entry.surface !== 'cli') outcomes[index] = await runHttpCase(entry, drill.platform);
+  await tools;
+  return outcomes;
 }
 
 // ---------------------------------------------------------------------------
