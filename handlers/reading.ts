@@ -4,8 +4,8 @@
  *
  * Every limit and pattern below is used twice: once to build the draft-04 schema and
  * once by the parser, so the two cannot drift apart. The parser is stricter in one
- * class only, calendar validity: a timestamp such as `2016-02-30T00:00:00Z` matches
- * the schema's pattern but names no real instant, so the parser rejects it.
+ * class only, the range after a zone offset: `1970-01-01T00:30:00+01:00` matches the
+ * schema's pattern but falls before 1970 in UTC, so the parser rejects it.
  */
 
 export const READING_LIMITS = {
@@ -46,6 +46,19 @@ const TIMESTAMP_SOURCE =
   '(?::([0-5]\\d)(?:\\.(\\d{1,9}))?)?(Z|[+-](?:[01]\\d|2[0-3]):?[0-5]\\d)?$';
 
 /**
+ * A lookahead that only lets real calendar days through (30-day months, February with
+ * Gregorian leap years), so API Gateway refuses `2016-02-30` at the door instead of the
+ * consumer sending it to the failure queue. The parser checks the calendar itself, to
+ * name the problem ("a day that does not exist") rather than a pattern.
+ */
+const CALENDAR_DAY_SOURCE =
+  '(?=(?:\\d{4}-(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|\\d{4}-(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|\\d{4}-02-(?:0[1-9]|1\\d|2[0-8])' +
+  '|(?:\\d{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)[T ])';
+
+/** The schema's timestamp pattern: the timestamp form, on a real calendar day. */
+const SCHEMA_TIMESTAMP_SOURCE = `^${CALENDAR_DAY_SOURCE}${TIMESTAMP_SOURCE.slice(1)}`;
+
+/**
  * A thing id: not blank, and no control characters (C0, DEL, C1), which would corrupt log
  * lines, CSV exports and the dashboard's labels wherever the id is shown.
  */
@@ -80,7 +93,7 @@ export const readingSchema: JsonSchema = {
     [TIMESTAMP_FIELD]: {
       description: 'ISO 8601 (no zone means UTC), "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC), or epoch milliseconds.',
       oneOf: [
-        { type: 'string', pattern: TIMESTAMP_SOURCE },
+        { type: 'string', pattern: SCHEMA_TIMESTAMP_SOURCE },
         { type: 'integer', minimum: 0, maximum: READING_LIMITS.maxEpochMillis },
       ],
     },

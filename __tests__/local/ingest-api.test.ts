@@ -104,8 +104,13 @@ describe('local ingest API', () => {
     expect(response.json().details).toMatch(/500/);
   });
 
-  it('accepts what the schema accepts even when the calendar does not (the consumer rejects it), as API Gateway would', async () => {
+  it('refuses a day the calendar does not have, as API Gateway would with the same schema', async () => {
     const response = await call({ method: 'PUT', url: INGEST_PATHS.single, headers: json, payload: '{"Data":{"id":"things/x","t":1,"timestamp":"2016-02-30T00:00:00Z"}}' });
+    expect(response.statusCode).toBe(400);
+  });
+
+  it('accepts what the schema accepts even when the zone offset puts it before 1970 (the consumer rejects it), as API Gateway would', async () => {
+    const response = await call({ method: 'PUT', url: INGEST_PATHS.single, headers: json, payload: '{"Data":{"id":"things/x","t":1,"timestamp":"1970-01-01T00:30:00+01:00"}}' });
     expect(response.statusCode).toBe(200);
   });
 
