@@ -5,7 +5,7 @@
  */
 import { BatchWriteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDynamoRepository } from '../../web/dynamo-repository';
-import { InMemoryRepository, type AlertRecord, type Page, type RangeQuery, type ReadingPoint, type ReadingsRepository } from '../../web/repository';
+import { InMemoryRepository, TABLE_ROLES, type AlertRecord, type Page, type RangeQuery, type ReadingPoint, type ReadingsRepository } from '../../web/repository';
 import { startDynalite, type DynaliteHarness } from '../handlers/dynalite-harness';
 
 const TEMPERATURE = 'things/harrow/001/temperature';
@@ -231,6 +231,24 @@ describe('dynamodb repository specifics', () => {
     await db.document.send(new PutCommand({ TableName: db.tables.series, Item: { ThingID: 'things/partial/1/x', LatestTimestamp: '2016-09-10T00:00:00.000000Z' } }));
     const repository = createDynamoRepository({ client: db.document, tables: db.tables, seriesCacheSeconds: 0 });
     expect((await repository.listSeries()).map((entry) => entry.series)).not.toContain('things/partial/1/x');
+  });
+
+  test('checks every table with one Query of an absent key, and reports a failing table on its own', async () => {
+    sentCommands.length = 0;
+    const repository = createDynamoRepository({ client: db.document, tables: db.tables });
+    await expect(repository.checkTables(AbortSignal.timeout(10_000))).resolves.toEqual(TABLE_ROLES.map((role) => ({ role, table: db.tables[role] })));
+    expect(sentCommands).toHaveLength(TABLE_ROLES.length);
+    expect(sentCommands).toEqual(expect.arrayContaining(TABLE_ROLES.map((role) => ({ name: 'QueryCommand', table: db.tables[role] }))));
+
+    const missing = createDynamoRepository({ client: db.document, tables: { ...db.tables, alerts: 'iot-no-such-table' } });
+    const checks = await missing.checkTables(AbortSignal.timeout(10_000));
+    expect(checks.filter((check) => 'error' in check).map((check) => [check.table, (check.error as Error).name])).toEqual([['iot-no-such-table', 'ResourceNotFoundException']]);
+  });
+
+  test('a check whose deadline has passed answers at once, every table failed with AbortError', async () => {
+    const repository = createDynamoRepository({ client: db.document, tables: db.tables });
+    const checks = await repository.checkTables(AbortSignal.abort());
+    expect(checks.map((check) => [check.role, (check.error as Error | undefined)?.name])).toEqual(TABLE_ROLES.map((role) => [role, 'AbortError']));
   });
 
   test('reads alert items missing optional attributes as nulls', async () => {
