@@ -332,7 +332,8 @@ const schema: JSONSchemaType<ConfigInput> = {
         imageTag: string('tag of the web image in the repository, e.g. latest or 2024-06-01', { pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$', default: 'latest' }),
         containerPort: integer('port the web container listens on, 1 to 65535', 1, 65_535, 5_000),
         memoryMiB: integer('memory reserved per web task in MiB, 64 to 30720', 64, 30_720, 900),
-        healthCheckPath: string('path the load balancer checks, starting with /', { pattern: '^/[A-Za-z0-9/_.-]*$', default: '/healthz' }),
+        // Liveness, not readiness: a DynamoDB outage must not get every web task replaced (docs/web.md).
+        healthCheckPath: string('path the load balancer checks (liveness: never touches DynamoDB), starting with /', { pattern: '^/[A-Za-z0-9/_.-]*$', default: '/livez' }),
         desiredTasks: integer('web tasks started at first deploy, 1 to 100 (then the scaling stack decides)', 1, 100, 1),
         domainName: optionalString('host name the certificate covers, used in the web URL (needs network.certificateArn), e.g. iot.example.com', {
           pattern: '^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$',

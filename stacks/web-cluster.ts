@@ -73,7 +73,11 @@ export interface WebClusterProps {
   readonly certificateArn?: string;
   /** Host name the certificate covers, used in `webUrl`; needs `certificateArn`. @default the load balancer's DNS name */
   readonly domainName?: string;
-  /** @default '/healthz' */
+  /**
+   * Path the target group checks. Liveness only: a check that read DynamoDB would mark every
+   * task unhealthy during a DynamoDB outage and ECS would replace them in a loop.
+   * @default '/livez'
+   */
   readonly healthCheckPath?: string;
   /** Retention of the container log group, days. */
   readonly logRetentionDays: number;
@@ -610,7 +614,7 @@ export function resolveWebClusterProps(props: WebClusterProps): ResolvedWebClust
     ? { certificateArn: props.certificateArn, domainName: props.domainName }
     : undefined;
 
-  const healthCheckPath = props.healthCheckPath ?? '/healthz';
+  const healthCheckPath = props.healthCheckPath ?? '/livez';
   if (!healthCheckPath.startsWith('/')) fail(`healthCheckPath '${healthCheckPath}' must start with '/'.`);
 
   for (const key of RESERVED_ENVIRONMENT) {

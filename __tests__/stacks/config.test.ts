@@ -31,7 +31,7 @@ describe('defaults', () => {
     expect(config.stream).toEqual({ mode: 'provisioned', shardCount: 2, retentionHours: 24 });
     expect(config.cluster).toMatchObject({ minInstances: 1, maxInstances: 5, memoryHighPercent: 80, memoryLowPercent: 40, cooldownSeconds: 300 });
     expect(config.scaling).toEqual({ minTasks: 1, maxTasks: 5, cpuHighPercent: 40, cpuLowPercent: 10, cooldownSeconds: 300, cpuMetric: 'service' });
-    expect(config.web).toMatchObject({ containerPort: 5000, memoryMiB: 900, imageTag: 'latest', healthCheckPath: '/healthz' });
+    expect(config.web).toMatchObject({ containerPort: 5000, memoryMiB: 900, imageTag: 'latest', healthCheckPath: '/livez' });
     expect(config.consumers).toMatchObject({ batchSize: EVENT_SOURCE.batchSize, batchWindowSeconds: EVENT_SOURCE.maximumBatchingWindowSeconds });
     expect(config.tables).toMatchObject({ billingMode: 'on-demand', deletionProtection: true });
     expect(config.tables.hotRetentionDays).toBeUndefined();

@@ -227,10 +227,10 @@ describe('WebCluster defaults', () => {
     expect(egress).toHaveLength(2);
   });
 
-  it('checks task health on /healthz through an instance target group that drains quickly', () => {
+  it('checks task liveness on /livez (not DynamoDB-backed /healthz) through an instance target group that drains quickly', () => {
     const targetGroup = web.one('aws_lb_target_group', 'target-group');
     expect(targetGroup).toMatchObject({ target_type: 'instance', protocol: 'HTTP', vpc_id: 'vpc-0abc', deregistration_delay: '30' });
-    expect(targetGroup.health_check).toMatchObject({ enabled: true, path: '/healthz', matcher: '200' });
+    expect(targetGroup.health_check).toMatchObject({ enabled: true, path: '/livez', matcher: '200' });
   });
 
   it('forwards port 80 to the tasks when there is no certificate', () => {
