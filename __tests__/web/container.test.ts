@@ -90,7 +90,7 @@ describe('web/Dockerfile', () => {
     expect(last('USER')).toBeDefined();
     expect(last('USER')).not.toMatch(/^(root|0)(:|$)/);
     expect(last('EXPOSE')).toBe('5000');
-    expect(last('HEALTHCHECK')).toMatch(/\/healthz/);
+    expect(last('HEALTHCHECK')).toMatch(/\/livez'/);
     expect(last('CMD')).toBe('["node", "server.js"]');
   });
 
@@ -139,10 +139,19 @@ describe('web/Dockerfile', () => {
       db = await startDynalite();
     }, 120_000);
 
+    let dynamoStopped = false;
     afterAll(async () => {
       server?.kill('SIGKILL');
-      await db?.stop();
+      if (!dynamoStopped) await db?.stop();
     });
+
+    /** Runs the image's HEALTHCHECK command against the server at `base`; its exit status. */
+    function containerHealthCheck(base: string): number | null {
+      const command = JSON.parse((runtime.instructions.find((instruction) => instruction.keyword === 'HEALTHCHECK')?.args ?? '').replace(/^.*?CMD\s+/, '')) as string[];
+      expect(command[0]).toBe('node');
+      const result = spawnSync(process.execPath, command.slice(1), { env: { PATH: process.env.PATH, PORT: new URL(base).port }, encoding: 'utf8', timeout: 20_000 });
+      return result.status;
+    }
 
     test('every path the runtime stage copies from it exists', () => {
       const buildRoot = workdir(build);
@@ -187,18 +196,40 @@ describe('web/Dockerfile', () => {
         server?.once('exit', (code) => reject(new Error(`the server exited (${code}):\n${logs}`)));
       });
 
-      expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+      const health = await fetch(`${base}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'ok', tables: Object.values(db.tables).map((table) => expect.objectContaining({ table, status: 'ok' })) });
+      expect(await (await fetch(`${base}/livez`)).json()).toEqual({ status: 'ok' });
+      expect(containerHealthCheck(base)).toBe(0);
       const series = (await (await fetch(`${base}/api/series`)).json()) as { series: { series: string; latestValue: number; status: string }[] };
       expect(series.series).toEqual([expect.objectContaining({ series: 'things/box/1/temperature', latestValue: 19.57, status: 'no-threshold' })]);
       const page = await (await fetch(`${base}/`)).text();
       const script = /src="(\/assets\/[^"]+\.js)"/.exec(page)?.[1];
       expect((await fetch(`${base}${script}`)).status).toBe(200);
 
+      // DynamoDB gone: readiness and the API say so, the container's own check still passes (no restart loop).
+      await db.stop();
+      dynamoStopped = true;
+      // The last ready answer is reused for a second.
+      let unready = await fetch(`${base}/healthz`);
+      for (let tries = 0; unready.status === 200 && tries < 20; tries += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        unready = await fetch(`${base}/healthz`);
+      }
+      expect(unready.status).toBe(503);
+      expect(await unready.json()).toMatchObject({ status: 'unavailable', message: expect.stringMatching(/^The data store \(DynamoDB\) cannot be reached/) });
+      const readings = await fetch(`${base}/api/readings?thing=things/box/1/temperature`);
+      expect(readings.status).toBe(503);
+      expect(await readings.json()).toMatchObject({ error: 'unavailable' });
+      expect(containerHealthCheck(base)).toBe(0);
+
       const exit = new Promise<number | null>((resolve) => server?.once('exit', resolve));
       server.kill('SIGTERM');
       expect(await exit).toBe(0);
       expect(logs).toMatch(/stopping: finishing requests in flight/);
       server = undefined;
+      // And the check does fail when nothing answers.
+      expect(containerHealthCheck(base)).toBe(1);
     });
   });
 });
