@@ -1,0 +1,14 @@
+/**
+ * The failure drills, in the order `npm run verify` runs them: the pipeline's own faults
+ * first (bad records, a dependency down, a crash, a flood), then the web app's, then
+ * everything a user can type wrong.
+ */
+import type { Drill } from '../drill';
+import { alertBurstDrill } from './alert-burst';
+import { badInputDrill } from './bad-inputs';
+import { consumerKillDrill } from './consumer-kill';
+import { dynamodbOutageDrill } from './dynamodb-outage';
+import { poisonRecordsDrill } from './poison-records';
+import { webTableOutageDrill } from './web-table-outage';
+
+export const DRILLS: readonly Drill[] = [poisonRecordsDrill, dynamodbOutageDrill, consumerKillDrill, alertBurstDrill, webTableOutageDrill, badInputDrill];
