@@ -48,17 +48,20 @@ async function runDrill(drill: Drill, log: (line: string) => void): Promise<Dril
   }
 }
 
+/** Colours only on a terminal: CI logs and files get plain text. */
+const TABLE_STYLE = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
+
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 function policyTable(report: PolicyReport): string {
-  const table = new Table({ head: ['stack', 'rules checked', 'resources', 'violations', 'suppressions'] });
+  const table = new Table({ head: ['stack', 'rules checked', 'resources', 'violations', 'suppressions'], ...TABLE_STYLE });
   for (const stack of report.stacks) table.push([stack.stack, stack.rulesChecked, stack.resourcesInspected, stack.violations, stack.suppressions]);
   table.push(['all', report.total.rulesChecked, report.total.resourcesInspected, report.total.violations, report.total.suppressions]);
   return table.toString();
 }
 
 function drillTable(results: readonly DrillResult[]): string {
-  const table = new Table({ head: ['drill', 'checks passed', 'readings sent', 'stored', 'failure queue', 'bad inputs handled', 'time', 'result'] });
+  const table = new Table({ head: ['drill', 'checks passed', 'readings sent', 'stored', 'failure queue', 'bad inputs handled', 'time', 'result'], ...TABLE_STYLE });
   for (const result of results) {
     const ok = result.checks.filter((entry) => entry.ok).length;
     table.push([
@@ -78,7 +81,7 @@ function drillTable(results: readonly DrillResult[]): string {
 /** The four figures the platform promises, one row each. */
 export function summaryTable(report: PolicyReport | undefined, results: readonly DrillResult[]): string {
   const sum = (pick: (result: DrillResult) => number | undefined) => results.reduce((total, result) => total + (pick(result) ?? 0), 0);
-  const table = new Table({ head: ['promise', 'figures', 'verdict'] });
+  const table = new Table({ head: ['promise', 'figures', 'verdict'], ...TABLE_STYLE });
   if (report !== undefined) {
     table.push(['policy rules checked / violations', `${report.total.rulesChecked} rules on ${report.total.resourcesInspected} resources / ${report.total.violations} violations (${report.total.suppressions} suppressed)`, report.total.violations === 0 ? 'ok' : 'FAILED']);
   }
