@@ -85,7 +85,7 @@ const THROTTLING_ERRORS = new Set([
 ]);
 
 /** Failures before any answer arrived: the request may not even have reached the service. */
-const TRANSIENT_ERRORS = new Set(['TimeoutError', 'RequestTimeout', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
+const TRANSIENT_ERRORS = new Set(['TimeoutError', 'RequestTimeout', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /**
  * Whether trying the same call again may succeed: throttling, a server-side (5xx) fault,

@@ -119,6 +119,13 @@ export interface AwsClients {
 }
 
 /**
+ * A connection that cannot be opened in 2 s, or a request unanswered in `requestMs`, fails
+ * (and is retried) instead of hanging until the function times out. `throwOnRequestTimeout`
+ * because without it this handler version only logs a warning and keeps waiting.
+ */
+const boundedHandler = (requestMs: number) => new NodeHttpHandler({ connectionTimeout: 2_000, requestTimeout: requestMs, throwOnRequestTimeout: true });
+
+/**
  * Clients with the SDK's default configuration, so region, credentials and endpoints
  * (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SNS`, `AWS_ENDPOINT_URL_SQS`) come from
  * the standard variables: the same bundle runs in Lambda and against local emulators.
@@ -130,14 +137,14 @@ export function createAwsClients(): AwsClients {
   let sqs: SQSClient | undefined;
   return {
     get dynamo() {
-      return (dynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({})));
+      return (dynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({ requestHandler: boundedHandler(5_000) })));
     },
     get sns() {
       // A publish must give up well inside the alert claim's 30 s lease, or a slow send could be sent twice.
-      return (sns ??= new SNSClient({ requestHandler: new NodeHttpHandler({ connectionTimeout: 2_000, requestTimeout: 5_000 }) }));
+      return (sns ??= new SNSClient({ requestHandler: boundedHandler(5_000) }));
     },
     get sqs() {
-      return (sqs ??= new SQSClient({}));
+      return (sqs ??= new SQSClient({ requestHandler: boundedHandler(5_000) }));
     },
   };
 }

@@ -169,6 +169,25 @@ describe('AWS clients', () => {
       sns.destroy();
     });
 
+    it('gives up on an SNS endpoint that accepts the connection and never answers, instead of hanging past the alert claim', async () => {
+      const silent = createServer(() => undefined);
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      process.env.AWS_ENDPOINT_URL_SNS = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      // One attempt, so the test waits for one timeout rather than three.
+      process.env.AWS_MAX_ATTEMPTS = '1';
+      const { sns } = createAwsClients();
+      try {
+        // Without the request timeout taking effect this would hang past the test's own timeout.
+        await expect(sns.send(new PublishCommand({ TopicArn: 'arn:aws:sns:us-east-1:000000000000:alerts', Message: 'x' }))).rejects.toThrow(/timed? ?out/i);
+      } finally {
+        process.env.AWS_ENDPOINT_URL_SNS = recorders.sns.url;
+        delete process.env.AWS_MAX_ATTEMPTS;
+        sns.destroy();
+        silent.closeAllConnections();
+        await new Promise((resolve) => silent.close(resolve));
+      }
+    }, 20_000);
+
     // ListQueues carries no QueueUrl, which the SQS client would otherwise prefer as its host.
     it('reaches SQS at AWS_ENDPOINT_URL_SQS', async () => {
       const { sqs } = createAwsClients();
