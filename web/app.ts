@@ -46,15 +46,19 @@ const nextCursor = (page: Page<unknown>): string | null => (page.next === undefi
  */
 export function buildApp(deps: AppDependencies): FastifyInstance {
   const { repository } = deps;
+  const pageHeaders = securityHeaders(PAGE_HELMET_OPTIONS);
+  // API answers change with every reading: never cached.
+  const apiHeaders = { ...securityHeaders(API_HELMET_OPTIONS), 'cache-control': 'no-store' };
   const app = Fastify({
     logger: deps.logger ?? false,
     // The load balancer's health checks would drown the request log.
     logController: new LogController({ disableRequestLogging: (request) => UNLOGGED_PATHS.has(request.url) }),
+    // A URL fastify cannot even route (a malformed %-escape) gets the API's error shape and headers too.
+    frameworkErrors: (error, _request, reply) => {
+      const body: ErrorResponse = { error: 'bad-request', message: error.message };
+      void (reply as FastifyReply).code(error.statusCode ?? 400).headers(apiHeaders).send(body);
+    },
   });
-
-  const pageHeaders = securityHeaders(PAGE_HELMET_OPTIONS);
-  // API answers change with every reading: never cached.
-  const apiHeaders = { ...securityHeaders(API_HELMET_OPTIONS), 'cache-control': 'no-store' };
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(request.url.startsWith('/api/') || UNLOGGED_PATHS.has(request.url) ? apiHeaders : pageHeaders);
     done();

@@ -252,6 +252,14 @@ describe('security headers', () => {
     expect(response.headers['strict-transport-security']).toMatch(/^max-age=/);
     expect(response.headers['cache-control']).toBe('no-store');
   });
+
+  it('answers a URL that cannot be decoded with the API error shape and headers', async () => {
+    const response = await get('/api/%');
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ error: 'bad-request', message: expect.stringContaining("'/api/%' is not a valid url component") });
+    expect(response.headers['cache-control']).toBe('no-store');
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+  });
 });
 
 describe('GET / (dashboard)', () => {
