@@ -4,6 +4,9 @@
  * decided it) and, when readings went through the pipeline, how many were sent, stored
  * and sent to the failure queue. `npm run verify` prints these; the tests assert them.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 
 export interface DrillCheck {
   /** What must hold, as a sentence: "every good reading is stored". */
@@ -29,11 +32,16 @@ export interface BadInputTally {
   readonly handled: number;
 }
 
-export interface DrillResult {
-  readonly drill: string;
+/** What a drill finds. */
+export interface DrillOutcome {
   readonly checks: readonly DrillCheck[];
   readonly readings?: ReadingTally;
   readonly badInputs?: BadInputTally;
+}
+
+/** A drill's outcome as reported: which drill, and how long it took. */
+export interface DrillResult extends DrillOutcome {
+  readonly drill: string;
   readonly durationMs: number;
 }
 
@@ -49,7 +57,25 @@ export interface Drill {
   readonly id: string;
   /** One line: what is broken and what must still hold. */
   readonly title: string;
-  run(options: DrillOptions): Promise<DrillResult>;
+  run(options: DrillOptions): Promise<DrillOutcome>;
+}
+
+/**
+ * Runs a drill in a fresh temporary folder (removed afterwards) and times it. A drill that
+ * throws is reported as a failed check, so one broken drill does not hide the others.
+ */
+export async function runDrill(drill: Drill, log?: (line: string) => void): Promise<DrillResult> {
+  const workDir = mkdtempSync(path.join(tmpdir(), `drill-${drill.id}-`));
+  const started = Date.now();
+  try {
+    const outcome = await drill.run({ workDir, ...(log === undefined ? {} : { log }) });
+    return { drill: drill.id, ...outcome, durationMs: Date.now() - started };
+  } catch (error) {
+    const detail = (error as Error).message.split('\n')[0] ?? String(error);
+    return { drill: drill.id, checks: [check('the drill ran to the end', false, detail)], durationMs: Date.now() - started };
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
 }
 
 export function check(name: string, ok: boolean, detail: string): DrillCheck {

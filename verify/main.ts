@@ -11,13 +11,11 @@
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import { Command, InvalidArgumentError } from 'commander';
 import { runCli } from '../tools/cli';
-import { failures, passed, type Drill, type DrillResult } from './drill';
+import { failures, passed, runDrill, type DrillResult } from './drill';
 import { DRILLS } from './drills';
 import { policyReport, type PolicyReport } from './policy-report';
 import { count } from './probe';
@@ -34,19 +32,6 @@ const drillIds = (text: string): string[] => {
   if (unknown.length > 0) throw new InvalidArgumentError(`unknown drill ${unknown.join(', ')}; the drills are ${DRILLS.map((drill) => drill.id).join(', ')}`);
   return ids;
 };
-
-/** Runs one drill in a fresh folder; a drill that throws counts as a failed check, not a crash of the report. */
-async function runDrill(drill: Drill, log: (line: string) => void): Promise<DrillResult> {
-  const workDir = mkdtempSync(path.join(tmpdir(), `verify-${drill.id}-`));
-  const started = Date.now();
-  try {
-    return await drill.run({ workDir, log });
-  } catch (error) {
-    return { drill: drill.id, checks: [{ name: 'the drill ran to the end', ok: false, detail: (error as Error).message.split('\n')[0] ?? String(error) }], durationMs: Date.now() - started };
-  } finally {
-    rmSync(workDir, { recursive: true, force: true });
-  }
-}
 
 /** Colours only on a terminal: CI logs and files get plain text. */
 const TABLE_STYLE = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };

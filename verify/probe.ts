@@ -60,6 +60,16 @@ export async function startDrillPlatform(dataDir: string, options: Partial<Local
   };
 }
 
+/** Runs `use` against a drill platform in `dataDir`, stopping the platform however `use` ends. */
+export async function withDrillPlatform<T>(dataDir: string, use: (drill: DrillPlatform) => Promise<T>, options?: Parameters<typeof startDrillPlatform>[1]): Promise<T> {
+  const drill = await startDrillPlatform(dataDir, options);
+  try {
+    return await use(drill);
+  } finally {
+    await drill.stop();
+  }
+}
+
 /** What reading a platform's tables takes: a client and the table names (a platform in this process or another). */
 export interface TableAccess {
   readonly dynamo: DynamoDBDocumentClient;

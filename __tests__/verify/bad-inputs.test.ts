@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { failures, passed, type DrillResult } from '../../verify/drill';
+import { failures, passed, runDrill, type DrillResult } from '../../verify/drill';
 import { BAD_INPUT_CASES, type BadInputCase, type CliCase, type HttpCase } from '../../verify/drills/bad-input-cases';
 import { badInputDrill, canonicalJson, cliArguments, diffSnapshots, perSurface, runCases, showsStackTrace, type StoredSnapshot } from '../../verify/drills/bad-inputs';
 import type { DrillPlatform } from '../../verify/probe';
@@ -40,15 +40,11 @@ describe('the bad-input matrix', () => {
 });
 
 describe('bad-input drill', () => {
-  let workDir: string;
   let result: DrillResult;
 
   beforeAll(async () => {
-    workDir = mkdtempSync(path.join(tmpdir(), 'bad-inputs-drill-'));
-    result = await badInputDrill.run({ workDir });
+    result = await runDrill(badInputDrill);
   }, 240_000);
-
-  afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
   it('passes: every case refused as expected, no 5xx, no stack trace, nothing stored changed', () => {
     expect({ passed: passed(result), failures: failures(result) }).toEqual({ passed: true, failures: '' });

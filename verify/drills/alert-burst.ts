@@ -7,7 +7,7 @@
 import { DEFAULT_ALERT_COOLDOWN_SECONDS } from '../../handlers/contract';
 import { setThresholds } from '../../tools/threshold-store';
 import { check, type Drill } from '../drill';
-import { auditAlerts, compareKeys, count, drillReadings, expectedKeys, expectedNotices, sendBatches, startDrillPlatform, storedKeys, waitForQuiet } from '../probe';
+import { auditAlerts, compareKeys, count, drillReadings, expectedKeys, expectedNotices, sendBatches, storedKeys, waitForQuiet, withDrillPlatform } from '../probe';
 
 const BREACHING_READINGS = 1_000;
 /** Reading times 2 s apart: the burst covers 2,000 s of the sensor's time, a little over two cooldowns of 900 s. */
@@ -20,9 +20,7 @@ export const alertBurstDrill: Drill = {
   id: 'alert-burst',
   title: '1,000 breaching readings for one series: one alert per cooldown, the history says so',
   async run({ workDir, log = () => undefined }) {
-    const started = Date.now();
-    const drill = await startDrillPlatform(workDir);
-    try {
+    return withDrillPlatform(workDir, async (drill) => {
       await setThresholds(drill.dynamo, drill.platform.tables.thresholds, SERIES, THRESHOLDS);
       const start = Date.UTC(2024, 5, 1);
       const readings = drillReadings(BREACHING_READINGS, { prefix: 'burst-drill', things: 1, value: (index) => 30 + (index % 7) }).map((reading, index) => ({
@@ -40,7 +38,6 @@ export const alertBurstDrill: Drill = {
       const stored = compareKeys(expectedKeys(readings), await storedKeys(drill));
       const failureQueue = drill.platform.failureQueue().length;
       return {
-        drill: alertBurstDrill.id,
         checks: [
           check('the pipeline drained', quiet, quiet ? 'both consumers idle, table stable' : 'still busy after 60 s'),
           check('every reading is stored', stored.found === readings.length, `${count(stored.found)} of ${count(readings.length)} stored`),
@@ -53,10 +50,7 @@ export const alertBurstDrill: Drill = {
           check('each was sent once', alerts.sentOnce, alerts.detail),
         ],
         readings: { sent: readings.length, stored: stored.found, failureQueue },
-        durationMs: Date.now() - started,
       };
-    } finally {
-      await drill.stop();
-    }
+    });
   },
 };

@@ -16,7 +16,7 @@ import { seriesId } from '../../handlers/reading';
 import type { TableKey } from '../../local/resources';
 import { setThresholds } from '../../tools/threshold-store';
 import { check, type Drill, type DrillCheck } from '../drill';
-import { compareKeys, count, drillReadings, expectedKeys, pollUntil, scanTable, sendBatches, startDrillPlatform, storedKeys, waitForQuiet, type DrillPlatform } from '../probe';
+import { compareKeys, count, drillReadings, expectedKeys, pollUntil, scanTable, sendBatches, storedKeys, waitForQuiet, type DrillPlatform, withDrillPlatform } from '../probe';
 import { BAD_INPUT_CASES, CLI_FIXTURES, type BadInputCase, type CliArg, type CliCase, type HttpCase, type Surface } from './bad-input-cases';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -293,8 +293,7 @@ export const badInputDrill: Drill = {
   title: `${BAD_INPUT_CASES.length} bad inputs to the ingest API, the web API and the tools: each a clear 4xx or usage error, none a 5xx or stack trace, nothing stored changes`,
   async run({ workDir, log = () => undefined }) {
     const started = Date.now();
-    const drill = await startDrillPlatform(path.join(workDir, 'platform'));
-    try {
+    return withDrillPlatform(path.join(workDir, 'platform'), async (drill) => {
       // Data to protect: readings of a few things, a range on one series, and the alerts it caused.
       const good = drillReadings(GOOD_READINGS, { prefix: PREFIX, things: 3, startMs: Date.UTC(2024, 4, 1), value: (index) => (index % 9 === 0 ? 30 : 20 + (index % 5)) });
       await setThresholds(drill.dynamo, drill.platform.tables.thresholds, seriesId(WATCHED.thing, 'temperature'), { min: WATCHED.min, max: WATCHED.max });
@@ -340,14 +339,10 @@ export const badInputDrill: Drill = {
         ),
       ];
       return {
-        drill: badInputDrill.id,
         checks,
         badInputs: { tried: outcomes.length, handled: handled.length },
         readings: { sent: good.length, stored: compareKeys(expectedKeys(good), await storedKeys(drill)).found, failureQueue: after.failureQueue.length },
-        durationMs: Date.now() - started,
       };
-    } finally {
-      await drill.stop();
-    }
+    });
   },
 };

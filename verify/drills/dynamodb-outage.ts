@@ -7,7 +7,7 @@
 import { DEFAULT_ALERT_COOLDOWN_SECONDS } from '../../handlers/contract';
 import { setThresholds } from '../../tools/threshold-store';
 import { check, type Drill } from '../drill';
-import { auditAlerts, compareKeys, count, drillReadings, expectedKeys, expectedNotices, sendBatches, sleep, startDrillPlatform, storedKeys, waitForQuiet } from '../probe';
+import { auditAlerts, compareKeys, count, drillReadings, expectedKeys, expectedNotices, sendBatches, sleep, storedKeys, waitForQuiet, withDrillPlatform } from '../probe';
 
 const READINGS = 3_000;
 const PER_REQUEST = 100;
@@ -26,9 +26,7 @@ export const dynamodbOutageDrill: Drill = {
   id: 'dynamodb-outage',
   title: 'DynamoDB unreachable for 10 s mid-stream: every reading arrives once it is back, nothing duplicated',
   async run({ workDir, log = () => undefined }) {
-    const started = Date.now();
-    const drill = await startDrillPlatform(workDir);
-    try {
+    return withDrillPlatform(workDir, async (drill) => {
       await setThresholds(drill.dynamo, drill.platform.tables.thresholds, ALARMED_SERIES, THRESHOLDS);
       const readings = drillReadings(READINGS, { prefix: 'outage-drill', value: temperature });
 
@@ -72,7 +70,6 @@ export const dynamodbOutageDrill: Drill = {
         .join('; ');
 
       return {
-        drill: dynamodbOutageDrill.id,
         checks: [
           check('DynamoDB was down for 10 s while readings kept arriving', window !== undefined && window.up - window.down >= OUTAGE_MS, window === undefined ? 'the outage never started' : `down ${((window.up - window.down) / 1000).toFixed(1)} s`),
           check('the outage held readings back', (window?.backlog ?? 0) > 0, `${count(window?.backlog ?? 0)} items acknowledged but not stored when DynamoDB came back`),
@@ -83,10 +80,7 @@ export const dynamodbOutageDrill: Drill = {
           check('each alert was sent once', alerts.sentOnce, alerts.detail),
         ],
         readings: { sent: readings.length, stored: stored.found, failureQueue },
-        durationMs: Date.now() - started,
       };
-    } finally {
-      await drill.stop();
-    }
+    });
   },
 };

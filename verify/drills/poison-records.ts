@@ -7,7 +7,7 @@
 import { READING_LIMITS, type ReadingErrorCode } from '../../handlers/reading';
 import type { FailureMessageBody } from '../../handlers/store-plan';
 import { check, type Drill, type DrillCheck } from '../drill';
-import { compareKeys, count, drillReadings, expectedKeys, putRawRecords, startDrillPlatform, storedKeys, waitForQuiet } from '../probe';
+import { compareKeys, count, drillReadings, expectedKeys, putRawRecords, storedKeys, waitForQuiet, withDrillPlatform } from '../probe';
 
 interface Poison {
   readonly kind: string;
@@ -47,9 +47,7 @@ export const poisonRecordsDrill: Drill = {
   id: 'poison',
   title: 'poison records mixed into good ones: good stored, bad in the failure queue with reasons, no stall',
   async run({ workDir, log = () => undefined }) {
-    const started = Date.now();
-    const drill = await startDrillPlatform(workDir);
-    try {
+    return withDrillPlatform(workDir, async (drill) => {
       const good = drillReadings(GOOD_READINGS, { prefix: 'poison-drill' });
       const poison = Array.from({ length: COPIES_OF_EACH_POISON }, (_, copy) => poisonKinds(copy)).flat();
       // Spread the poison evenly through the good records, on the shards their ids hash to.
@@ -93,13 +91,9 @@ export const poisonRecordsDrill: Drill = {
         ),
       ];
       return {
-        drill: poisonRecordsDrill.id,
         checks,
         readings: { sent: records.length, stored: stored.found, failureQueue: queued.length },
-        durationMs: Date.now() - started,
       };
-    } finally {
-      await drill.stop();
-    }
+    });
   },
 };

@@ -10,7 +10,7 @@ import { setThresholds } from '../../tools/threshold-store';
 import { DEFAULT_SERIES_CACHE_SECONDS } from '../../web/config';
 import { WEB_DYNAMO_LIMITS } from '../../web/dynamo-client';
 import { check, type DrillCheck, type Drill } from '../drill';
-import { compareKeys, count, drillReadings, expectedKeys, expectedNotices, pollUntil, sendBatches, startDrillPlatform, storedKeys, waitForQuiet } from '../probe';
+import { compareKeys, count, drillReadings, expectedKeys, expectedNotices, pollUntil, sendBatches, storedKeys, waitForQuiet, withDrillPlatform } from '../probe';
 
 const READINGS = 200;
 const THINGS = 5;
@@ -68,9 +68,7 @@ export const webTableOutageDrill: Drill = {
   id: 'web-table-outage',
   title: 'web app with its tables unreachable: /healthz and the API answer 503 clearly, /livez 200, no crash, recovery without a restart',
   async run({ workDir, log = () => undefined }) {
-    const started = Date.now();
-    const drill = await startDrillPlatform(workDir);
-    try {
+    return withDrillPlatform(workDir, async (drill) => {
       const base = drill.platform.urls.web;
       const thing = encodeURIComponent(SERIES);
       const dataRoutes = ['/api/series', `/api/readings?thing=${thing}&limit=5000`, `/api/alerts?thing=${thing}`, `/api/thresholds?thing=${thing}`];
@@ -169,13 +167,9 @@ export const webTableOutageDrill: Drill = {
         ),
       ];
       return {
-        drill: webTableOutageDrill.id,
         checks,
         readings: { sent: readings.length, stored: storedAfter.found, failureQueue },
-        durationMs: Date.now() - started,
       };
-    } finally {
-      await drill.stop();
-    }
+    });
   },
 };
