@@ -14,7 +14,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { writeFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import { Command, InvalidArgumentError } from 'commander';
-import { runCli } from '../tools/cli';
+import { runCli, throwParseErrors } from '../tools/cli';
 import { failures, passed, runDrill, type DrillResult } from './drill';
 import { DRILLS } from './drills';
 import { policyReport, type PolicyReport } from './policy-report';
@@ -86,12 +86,13 @@ export function summaryTable(report: PolicyReport | undefined, results: readonly
 }
 
 async function main(): Promise<void> {
-  const program = new Command('npm run verify --')
-    .description('Check the policy pack on the synthesized stacks and run every failure drill against local platforms; print a report.')
-    .option('--only <ids>', `run only these drills (comma-separated): ${DRILLS.map((drill) => drill.id).join(', ')}`, drillIds)
-    .option('--no-policy', 'skip the policy pack')
-    .option('--json <file>', 'also write the full results (every check and figure) as JSON')
-    .parse();
+  const program = throwParseErrors(
+    new Command('npm run verify --')
+      .description('Check the policy pack on the synthesized stacks and run every failure drill against local platforms; print a report.')
+      .option('--only <ids>', `run only these drills (comma-separated): ${DRILLS.map((drill) => drill.id).join(', ')}`, drillIds)
+      .option('--no-policy', 'skip the policy pack')
+      .option('--json <file>', 'also write the full results (every check and figure) as JSON'),
+  ).parse();
   const options = program.opts<VerifyOptions>();
   const log = (line: string) => console.log(`  ${line}`);
 
