@@ -20,10 +20,9 @@ import {
 } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { BackendConfig } from './config';
-import type { StackName } from './outputs';
+import { SYNTH_OUTDIR, type StackName } from './output-names';
 
-/** Where `npm run synth` and `cdktf` write the stacks, relative to the project root (see cdktf.json). */
-export const SYNTH_OUTDIR = 'cdktf.out';
+export { SYNTH_OUTDIR };
 
 /** The folder terraform runs in for a stack, relative to the project root. */
 const workingDir = (stack: StackName): string => path.posix.join(SYNTH_OUTDIR, 'stacks', stack);

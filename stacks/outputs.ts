@@ -1,49 +1,12 @@
 /**
- * The stacks' names and the names of the outputs they publish: one source for the stacks,
- * for the tools that read a deployment's outputs (image push, system test) and for the
- * contract test that checks every output a consumer reads exists in its producer.
+ * The outputs the stacks publish. Their names live in ./output-names (no cdktf there, for
+ * the tools); they are re-exported here so the stacks and the contract test that checks
+ * every output a consumer reads exists in its producer keep one import.
  */
 import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
 
-/** In deploy order: each stack reads the state of the ones before it. */
-export const STACK_NAMES = ['repository', 'pipeline', 'scaling'] as const;
-export type StackName = (typeof STACK_NAMES)[number];
-
-export const REPOSITORY_OUTPUTS = {
-  repositoryUrl: 'repository_url',
-  repositoryArn: 'repository_arn',
-  repositoryName: 'repository_name',
-} as const;
-
-export const PIPELINE_OUTPUTS = {
-  apiInvokeUrl: 'api_invoke_url',
-  ingestUrl: 'ingest_url',
-  batchIngestUrl: 'batch_ingest_url',
-  apiKeyId: 'api_key_id',
-  apiKey: 'api_key',
-  webUrl: 'web_url',
-  imageUrl: 'image_url',
-  clusterName: 'cluster_name',
-  serviceName: 'service_name',
-  autoScalingGroupName: 'autoscaling_group_name',
-  streamName: 'stream_name',
-  thingsTable: 'things_table_name',
-  thresholdsTable: 'thresholds_table_name',
-  alertsTable: 'alerts_table_name',
-  seriesTable: 'series_table_name',
-  alertTopicArn: 'alert_topic_arn',
-  operationsTopicArn: 'operations_topic_arn',
-  failureQueueUrl: 'failure_queue_url',
-  archiveBucket: 'archive_bucket_name',
-  dashboardName: 'dashboard_name',
-} as const;
-
-export const SCALING_OUTPUTS = {
-  scalableTargetResourceId: 'scalable_target_resource_id',
-  scaleOutAlarmName: 'scale_out_alarm_name',
-  scaleInAlarmName: 'scale_in_alarm_name',
-} as const;
+export { PIPELINE_OUTPUTS, REPOSITORY_OUTPUTS, SCALING_OUTPUTS, STACK_NAMES, type StackName } from './output-names';
 
 /** An output whose Terraform name is exactly `name` (it is a direct child of the stack). */
 export function namedOutput(stack: Construct, name: string, value: string, description: string, sensitive = false): TerraformOutput {
