@@ -15,13 +15,9 @@ import { KinesisClient, PutRecordCommand, PutRecordsCommand } from '@aws-sdk/cli
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv-draft-04';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { batchIngestBodySchema, ID_FIELD, ingestReadings, singleIngestBodySchema } from '../handlers/reading';
-import { BATCH_PATH, INGEST_PATH, STAGE_NAME } from '../stacks/ingest-api';
+import { INGEST_PATHS } from '../stacks/ingest-paths';
 
-/** The stack's paths, with the stage: PUT one reading (PutRecord), POST a batch (PutRecords). */
-export const INGEST_PATHS = {
-  single: `/${STAGE_NAME}/${INGEST_PATH}`,
-  batch: `/${STAGE_NAME}/${INGEST_PATH}/${BATCH_PATH}`,
-} as const;
+export { INGEST_PATHS };
 
 /** API Gateway's largest request payload. */
 export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;

@@ -24,12 +24,8 @@ import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { READING_LIMITS, batchIngestBodySchema, singleIngestBodySchema, type JsonSchema } from '../handlers/reading';
+import { BATCH_PATH, INGEST_PATH, STAGE_NAME } from './ingest-paths';
 import { ServiceRole } from './service-role';
-
-/** Path of the ingest resource (the seed's), and of the batch resource below it. */
-export const INGEST_PATH = 'thingsstream';
-export const BATCH_PATH = 'batch';
-export const STAGE_NAME = 'prod';
 
 export interface IngestApiProps {
   /** Name of the REST API (the seed's `SendDataToKinesis`). */

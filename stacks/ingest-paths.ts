@@ -1,0 +1,16 @@
+/**
+ * The ingest API's stage and paths: plain constants, free of cdktf, shared by the API
+ * Gateway construct (stacks/ingest-api.ts), its local stand-in (local/ingest-api.ts) and
+ * the command-line tools that address the local platform.
+ */
+
+/** Path of the ingest resource (the seed's), and of the batch resource below it. */
+export const INGEST_PATH = 'thingsstream';
+export const BATCH_PATH = 'batch';
+export const STAGE_NAME = 'prod';
+
+/** The paths a client calls below the API's host: PUT one reading (PutRecord), POST a batch (PutRecords). */
+export const INGEST_PATHS = {
+  single: `/${STAGE_NAME}/${INGEST_PATH}`,
+  batch: `/${STAGE_NAME}/${INGEST_PATH}/${BATCH_PATH}`,
+} as const;
