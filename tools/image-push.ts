@@ -16,9 +16,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { Command } from 'commander';
-import { SYNTH_OUTDIR } from '../stacks/backend';
-import { loadConfig } from '../stacks/config';
-import { REPOSITORY_OUTPUTS } from '../stacks/outputs';
+import { REPOSITORY_OUTPUTS, SYNTH_OUTDIR } from '../stacks/output-names';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const DOCKERFILE = path.join('web', 'Dockerfile');
@@ -196,6 +194,8 @@ async function main(): Promise<void> {
     .parse();
   const flags = program.opts<{ repositoryUrl?: string; tag?: string; platform?: string }>();
 
+  // Loaded here, not at the top: validating the configuration pulls in ajv, which `--help` does not need.
+  const { loadConfig } = await import('../stacks/config');
   const config = loadConfig();
   const tag = flags.tag ?? config.web.imageTag;
   if (tag !== config.web.imageTag) {

@@ -18,7 +18,6 @@ import { decideAlert, OK_STATUS, type AlertStatus, type NoticeKind } from '../ha
 import { ALERT_HISTORY_ATTRIBUTES } from '../handlers/alert-state';
 import { ATTRIBUTES, DEFAULT_ALERT_COOLDOWN_SECONDS } from '../handlers/contract';
 import { normaliseTimestamp, seriesId } from '../handlers/reading';
-import { loadConfig } from '../stacks/config';
 import { finiteNumber, runCli, seedNumber, thingIdProblem, UsageError } from './cli';
 import { gaussian, ReadingClock, SEED_READINGS, seedBody, seededRandom, seedTimestamp, temperatureText } from './synthetic';
 import { describeTarget, resolveTarget, targetDynamo, withTargetOptions, type Target, type TargetFlags } from './target';
@@ -386,7 +385,9 @@ function nonNegative(text: string): number {
   return value;
 }
 
-function configuredCooldown(): number {
+async function configuredCooldown(): Promise<number> {
+  // Loaded only when asked for: validating the configuration pulls in ajv.
+  const { loadConfig } = await import('../stacks/config');
   try {
     return loadConfig().alerts.cooldownSeconds;
   } catch {
@@ -419,7 +420,7 @@ async function main(): Promise<void> {
     timeoutSeconds: flags.timeout,
     min: flags.min,
     max: flags.max,
-    cooldownSeconds: flags.cooldownSeconds ?? configuredCooldown(),
+    cooldownSeconds: flags.cooldownSeconds ?? (await configuredCooldown()),
     keep: flags.keep,
     ...(flags.thing === undefined ? {} : { thingId: flags.thing }),
     ...(flags.seed === undefined ? {} : { seed: flags.seed }),

@@ -11,10 +11,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Command, Option } from 'commander';
 import { DEFAULT_NAMES } from '../handlers/contract';
 import { DEFAULT_PORTS, LOCAL_CREDENTIALS, LOCAL_DEFAULTS, LOCAL_TABLES } from '../local/defaults';
-import { INGEST_PATHS } from '../local/ingest-api';
 import type { LocalPlatform } from '../local/platform';
 import type { TableNames } from '../local/resources';
-import { PIPELINE_OUTPUTS } from '../stacks/outputs';
+import { INGEST_PATHS } from '../stacks/ingest-paths';
+import { PIPELINE_OUTPUTS } from '../stacks/output-names';
 
 export interface Target {
   /** `local` when every address is the local platform's default. */

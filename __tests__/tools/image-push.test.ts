@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { REPOSITORY_OUTPUTS } from '../../stacks/outputs';
+import { REPOSITORY_OUTPUTS } from '../../stacks/output-names';
 import {
   ImagePushError,
   parseRepositoryUrl,

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseOutputs, resolveTarget, TargetError } from '../../tools/target';
-import { PIPELINE_OUTPUTS } from '../../stacks/outputs';
+import { PIPELINE_OUTPUTS } from '../../stacks/output-names';
 
 const DEPLOYED = {
   [PIPELINE_OUTPUTS.ingestUrl]: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod/thingsstream',
