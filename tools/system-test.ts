@@ -387,11 +387,13 @@ function nonNegative(text: string): number {
 
 async function configuredCooldown(): Promise<number> {
   // Loaded only when asked for: validating the configuration pulls in ajv.
-  const { loadConfig } = await import('../stacks/config');
+  const { ConfigError, loadConfig } = await import('../stacks/config');
   try {
     return loadConfig().alerts.cooldownSeconds;
-  } catch {
-    return DEFAULT_ALERT_COOLDOWN_SECONDS;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // Guessing the default would test the deployment against the wrong cooldown.
+    throw new UsageError(`the alert cooldown to expect comes from the platform configuration, which is invalid; fix it or pass --cooldown-seconds.\n${error.message}`);
   }
 }
 

@@ -1,5 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { expectedAlerts, formatReport, testTemperatures, type SystemTestReport } from '../../tools/system-test';
 import { seededRandom } from '../../tools/synthetic';
+
+const ROOT = path.resolve(__dirname, '..', '..');
 
 const at = (second: number) => `2024-01-01T00:00:${String(second).padStart(2, '0')}.000000Z`;
 
@@ -57,5 +61,18 @@ describe('system test', () => {
     expect(text).toContain('  PASS  API accepted all 10 readings');
     expect(text).toContain('  FAIL  every reading in table iot-things\n        missing 19.5 at 2024-01-01T00:00:00.000000Z');
     expect(text).toContain('RESULT: FAIL (1 of 2 checks passed; pipeline visible after 2.5 s; removed the 12 items it wrote)');
+  });
+});
+
+describe('system-test command line', () => {
+  it('refuses to guess the alert cooldown when the platform configuration is invalid, naming the bad field', () => {
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'tools', 'system-test.ts'), '--api-url', 'http://127.0.0.1:1/prod/thingsstream', '--api-key', 'k', '--web-url', 'http://127.0.0.1:2', '--dynamodb-endpoint', 'http://127.0.0.1:3'],
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PLATFORM_STREAM_SHARD_COUNT: 'abc' } },
+    );
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/platform configuration, which is invalid; fix it or pass --cooldown-seconds/);
+    expect(run.stderr).toMatch(/stream\.shardCount \(from PLATFORM_STREAM_SHARD_COUNT\)/);
   });
 });
