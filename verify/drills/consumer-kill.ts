@@ -52,12 +52,19 @@ async function startPlatformProcess(dataDir: string, clean: boolean): Promise<Pl
     child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     child.once('exit', (code) => reject(new Error(`the platform exited with code ${code} before it was ready:\n${output.join('')}`)));
   });
-  const timeout = sleep(60_000).then(() => {
-    throw new Error(`the platform was not ready after 60 s:\n${output.join('')}`);
-  });
-  await Promise.race([ready, timeout]);
+  await withTimeout(ready, 60_000, () => new Error(`the platform was not ready after 60 s:\n${output.join('')}`));
   const lock = JSON.parse(readFileSync(path.join(dataDir, 'platform.lock'), 'utf8')) as { urls: Record<string, string> };
   return { child, urls: lock.urls, output };
+}
+
+/** `promise`, or the error of `timedOut` after `ms`; the timer never outlives the race. */
+async function withTimeout<T>(promise: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_resolve, reject) => (timer = setTimeout(() => reject(timedOut()), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function kill(platform: PlatformProcess): Promise<void> {
@@ -71,7 +78,7 @@ async function stopGracefully(platform: PlatformProcess): Promise<void> {
   if (platform.child.exitCode !== null) return;
   const exited = new Promise((resolve) => platform.child.once('exit', resolve));
   platform.child.kill('SIGTERM');
-  await Promise.race([exited, sleep(20_000).then(() => kill(platform))]);
+  await withTimeout(exited, 20_000, () => new Error('the platform did not stop within 20 s of SIGTERM')).catch(() => kill(platform));
 }
 
 function tableAccess(urls: Record<string, string>): TableAccess & { destroy(): void } {
