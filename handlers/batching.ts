@@ -87,6 +87,12 @@ const THROTTLING_ERRORS = new Set([
 /** Failures before any answer arrived: the request may not even have reached the service. */
 const TRANSIENT_ERRORS = new Set(['TimeoutError', 'RequestTimeout', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
+/** Whether the service said "too many requests": wait and retry, nothing is broken. */
+export function isThrottlingError(error: unknown): boolean {
+  const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
+  return typeof name === 'string' && THROTTLING_ERRORS.has(name);
+}
+
 /**
  * Whether trying the same call again may succeed: throttling, a server-side (5xx) fault,
  * or a network failure or timeout before any answer arrived. Client errors (a missing
@@ -96,7 +102,7 @@ export function isRetryableError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { name, $metadata, $retryable } = error as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
   if ($retryable !== undefined) return true;
-  if (name !== undefined && THROTTLING_ERRORS.has(name)) return true;
+  if (isThrottlingError(error)) return true;
   const status = $metadata?.httpStatusCode;
   if (status !== undefined) return status >= 500 || status === 429;
   const { code } = error as { code?: string };

@@ -4,15 +4,12 @@
  * missing table, a refused role). The API and the readiness check both answer from this,
  * in words that name no host, port, key or library internals.
  */
-import { isRetryableError } from '../handlers/batching';
+import { isRetryableError, isThrottlingError } from '../handlers/batching';
 
 export type StoreProblem = 'busy' | 'unreachable' | 'missing-table' | 'access-denied' | 'failed';
 
-/** DynamoDB errors that mean "busy, try again" rather than "broken". */
-const THROTTLING_ERRORS = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
-
 /** Network failures isRetryableError leaves out (a pipeline retry cannot mend them), which still mean "cannot be reached". */
-const UNREACHABLE_CODES = new Set(['ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+const UNREACHABLE_CODES = new Set(['ENOTFOUND', 'ECONNABORTED']);
 
 /** Ours (the readiness deadline) or the SDK's (connection or request timeout). */
 const GAVE_UP_ERRORS = new Set(['AbortError', 'TimeoutError']);
@@ -36,7 +33,7 @@ const shapeOf = (error: unknown): ErrorShape => (typeof error === 'object' && er
 
 export function classifyStoreError(error: unknown): StoreProblem {
   const { name = '', code = '', $metadata } = shapeOf(error);
-  if (THROTTLING_ERRORS.has(name)) return 'busy';
+  if (isThrottlingError(error)) return 'busy';
   if (name === 'ResourceNotFoundException') return 'missing-table';
   if (DENIED_ERRORS.has(name)) return 'access-denied';
   if (GAVE_UP_ERRORS.has(name) || UNREACHABLE_CODES.has(code) || isRetryableError(error)) return 'unreachable';
