@@ -18,7 +18,7 @@ import { runCli, throwParseErrors } from '../tools/cli';
 import { failures, passed, runDrill, type DrillResult } from './drill';
 import { DRILLS } from './drills';
 import { policyReport, type PolicyReport } from './policy-report';
-import { count } from './probe';
+import { count, seconds } from './probe';
 
 interface VerifyOptions {
   readonly only?: readonly string[];
@@ -35,8 +35,6 @@ const drillIds = (text: string): string[] => {
 
 /** Colours only on a terminal: CI logs and files get plain text. */
 const TABLE_STYLE = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
-
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 function policyTable(report: PolicyReport): string {
   const table = new Table({ head: ['stack', 'rules checked', 'resources', 'violations', 'suppressions'], ...TABLE_STYLE });

@@ -44,9 +44,8 @@ export async function startDrillPlatform(dataDir: string, options: Partial<Local
     log: (line) => logLines.push(line),
     ...options,
   });
-  const clientConfig = { region: platform.region, credentials: LOCAL_CREDENTIALS };
-  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ ...clientConfig, endpoint: platform.urls.dynamodb }));
-  const kinesis = new KinesisClient({ ...clientConfig, endpoint: platform.urls.kinesis, requestHandler: new NodeHttpHandler() });
+  const dynamo = localDynamo(platform.urls.dynamodb, platform.region);
+  const kinesis = new KinesisClient({ region: platform.region, credentials: LOCAL_CREDENTIALS, endpoint: platform.urls.kinesis, requestHandler: new NodeHttpHandler() });
   return {
     platform,
     dynamo,
@@ -58,6 +57,11 @@ export async function startDrillPlatform(dataDir: string, options: Partial<Local
       await platform.stop();
     },
   };
+}
+
+/** A document client for a local platform's DynamoDB emulator (in this process or another). */
+export function localDynamo(endpoint: string, region: string): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient({ region, credentials: LOCAL_CREDENTIALS, endpoint }));
 }
 
 /** Runs `use` against a drill platform in `dataDir`, stopping the platform however `use` ends. */
@@ -86,6 +90,18 @@ export async function scanTable(drill: TableAccess, table: TableKey): Promise<Re
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
   return items;
+}
+
+/** How many items the readings table holds: a count scan, cheap enough to poll. */
+export async function storedCount(drill: TableAccess): Promise<number> {
+  let total = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await drill.dynamo.send(new ScanCommand({ TableName: drill.platform.tables.things, Select: 'COUNT', ExclusiveStartKey: start }));
+    total += page.Count ?? 0;
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return total;
 }
 
 /** `series|timestamp` of every item in the readings table. */
@@ -231,9 +247,9 @@ export async function waitForQuiet(drill: DrillPlatform, timeoutMs: number, quie
   let stableSince = Date.now();
   const settled = await pollUntil(async () => {
     const pending = Object.values(drill.platform.consumers()).reduce((sum, stats) => sum + stats.recordsPending, 0);
-    const count = (await storedKeys(drill)).size;
-    if (count !== last || pending > 0) {
-      last = count;
+    const stored = await storedCount(drill);
+    if (stored !== last || pending > 0) {
+      last = stored;
       stableSince = Date.now();
       return undefined;
     }
@@ -243,6 +259,14 @@ export async function waitForQuiet(drill: DrillPlatform, timeoutMs: number, quie
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `1234` (ms) → `"1.2 s"`. */
+export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/** A stack frame, or a source or dependency path with a line number: what no caller should ever be shown. */
+const STACK_TRACE = /^\s+at \S|\.(?:ts|tsx|js|mjs|cjs):\d+|node_modules[\\/]/m;
+
+export const showsStackTrace = (text: string): boolean => STACK_TRACE.test(text);
 
 /** `1234` → `"1,234"`. */
 export const count = (value: number): string => value.toLocaleString('en-GB');

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { failures, passed, runDrill, type DrillResult } from '../../verify/drill';
 import { BAD_INPUT_CASES, type BadInputCase, type CliCase, type HttpCase } from '../../verify/drills/bad-input-cases';
-import { badInputDrill, canonicalJson, cliArguments, diffSnapshots, perSurface, runCases, showsStackTrace, type StoredSnapshot } from '../../verify/drills/bad-inputs';
+import { badInputDrill, canonicalJson, cliArguments, diffSnapshots, perSurface, runCases, type StoredSnapshot } from '../../verify/drills/bad-inputs';
+import { showsStackTrace } from '../../verify/probe';
 import type { DrillPlatform } from '../../verify/probe';
 
 describe('the bad-input matrix', () => {

@@ -12,11 +12,12 @@ import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { TABLES } from '../../handlers/contract';
+import { mapWithConcurrency } from '../../handlers/batching';
 import { seriesId } from '../../handlers/reading';
 import type { TableKey } from '../../local/resources';
 import { setThresholds } from '../../tools/threshold-store';
 import { check, type Drill, type DrillCheck } from '../drill';
-import { compareKeys, count, drillReadings, expectedKeys, pollUntil, scanTable, sendBatches, storedKeys, waitForQuiet, type DrillPlatform, withDrillPlatform } from '../probe';
+import { compareKeys, count, drillReadings, expectedKeys, pollUntil, scanTable, seconds, sendBatches, showsStackTrace, storedCount, storedKeys, waitForQuiet, type DrillPlatform, withDrillPlatform } from '../probe';
 import { BAD_INPUT_CASES, CLI_FIXTURES, type BadInputCase, type CliArg, type CliCase, type HttpCase, type Surface } from './bad-input-cases';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -123,10 +124,6 @@ export interface CaseOutcome {
   readonly stackTrace: boolean;
 }
 
-/** A stack frame, or a source or dependency path with a line number: what no caller should ever be shown. */
-const STACK_TRACE = /^\s+at \S|\.(?:ts|tsx|js|mjs|cjs):\d+|node_modules[\\/]/m;
-
-export const showsStackTrace = (text: string): boolean => STACK_TRACE.test(text);
 
 /** Every string in a JSON value, in order. */
 function stringsOf(value: unknown): string[] {
@@ -248,24 +245,17 @@ function runCliCase(entry: CliCase, args: readonly string[]): Promise<CaseOutcom
   });
 }
 
-/** Runs `tasks`, at most `limit` at once. */
-async function pool(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) await (tasks[next++] as () => Promise<void>)();
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-}
-
 /** Runs every case, outcomes in the order of `cases`: the tools (slow to start) in parallel beside the HTTP requests. */
 export async function runCases(cases: readonly BadInputCase[], drill: DrillPlatform, fixtureDir: string): Promise<CaseOutcome[]> {
   mkdirSync(fixtureDir, { recursive: true });
   for (const [name, text] of Object.entries(CLI_FIXTURES)) writeFileSync(path.join(fixtureDir, name), text);
   const target = targetFlags(drill.platform);
   const outcomes: CaseOutcome[] = new Array(cases.length);
-  const toolRuns = cases.flatMap((entry, index) => (entry.surface === 'cli' ? [async () => void (outcomes[index] = await runCliCase(entry, cliArguments(entry, fixtureDir, target)))] : []));
+  const toolCases = [...cases.entries()].filter((entry): entry is [number, CliCase] => entry[1].surface === 'cli');
   // Starting a tool is CPU-bound (loading TypeScript and the SDK): one per core, and one more waiting on I/O.
-  const tools = pool(toolRuns, availableParallelism() + 1);
+  const tools = mapWithConcurrency(toolCases, availableParallelism() + 1, async ([index, entry]) => {
+    outcomes[index] = await runCliCase(entry, cliArguments(entry, fixtureDir, target));
+  });
   for (const [index, entry] of cases.entries()) if (entry.surface !== 'cli') outcomes[index] = await runHttpCase(entry, drill.platform);
   await tools;
   return outcomes;
@@ -298,15 +288,15 @@ export const badInputDrill: Drill = {
       const good = drillReadings(GOOD_READINGS, { prefix: PREFIX, things: 3, startMs: Date.UTC(2024, 4, 1), value: (index) => (index % 9 === 0 ? 30 : 20 + (index % 5)) });
       await setThresholds(drill.dynamo, drill.platform.tables.thresholds, seriesId(WATCHED.thing, 'temperature'), { min: WATCHED.min, max: WATCHED.max });
       await sendBatches(drill.platform, good);
-      const seeded = await pollUntil(async () => (drill.platform.alerts().length > 0 && (await storedKeys(drill)).size >= GOOD_READINGS ? true : undefined), 60_000);
+      const seeded = await pollUntil(async () => (drill.platform.alerts().length > 0 && (await storedCount(drill)) >= GOOD_READINGS ? true : undefined), 60_000);
       await waitForQuiet(drill, 60_000);
       const before = await snapshotStored(drill);
       const seededStored = compareKeys(expectedKeys(good), await storedKeys(drill)).found;
-      log(`bad-inputs: ${seededStored} readings and ${before.alerts.length} alerts stored after ${((Date.now() - started) / 1000).toFixed(1)} s; running ${BAD_INPUT_CASES.length} cases`);
+      log(`bad-inputs: ${seededStored} readings and ${before.alerts.length} alerts stored after ${seconds(Date.now() - started)}; running ${BAD_INPUT_CASES.length} cases`);
 
       const casesStarted = Date.now();
       const outcomes = await runCases(BAD_INPUT_CASES, drill, path.join(workDir, 'fixtures'));
-      log(`bad-inputs: cases answered in ${((Date.now() - casesStarted) / 1000).toFixed(1)} s; waiting for the pipeline to go quiet`);
+      log(`bad-inputs: cases answered in ${seconds(Date.now() - casesStarted)}; waiting for the pipeline to go quiet`);
       const quiet = await waitForQuiet(drill, 60_000);
       const after = await snapshotStored(drill);
       const changes = diffSnapshots(before, after);

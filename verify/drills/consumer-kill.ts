@@ -8,14 +8,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_ALERT_COOLDOWN_SECONDS } from '../../handlers/contract';
-import { LOCAL_CREDENTIALS, LOCAL_DEFAULTS, LOCAL_TABLES } from '../../local/defaults';
+import { LOCAL_DEFAULTS, LOCAL_TABLES } from '../../local/defaults';
 import type { PublishedMessage, QueuedMessage } from '../../local/messaging';
 import { setThresholds } from '../../tools/threshold-store';
 import { check, type Drill } from '../drill';
-import { auditAlerts, compareKeys, count, drillReadings, expectedKeys, expectedNotices, pollUntil, sendBatches, sleep, storedKeys, type TableAccess } from '../probe';
+import { auditAlerts, compareKeys, count, drillReadings, expectedKeys, expectedNotices, localDynamo, pollUntil, sendBatches, sleep, storedCount, storedKeys, type TableAccess } from '../probe';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const READINGS = 6_000;
@@ -82,8 +80,7 @@ async function stopGracefully(platform: PlatformProcess): Promise<void> {
 }
 
 function tableAccess(urls: Record<string, string>): TableAccess & { destroy(): void } {
-  const client = new DynamoDBClient({ region: LOCAL_DEFAULTS.region, credentials: LOCAL_CREDENTIALS, endpoint: urls.dynamodb });
-  const dynamo = DynamoDBDocumentClient.from(client);
+  const dynamo = localDynamo(urls.dynamodb ?? '', LOCAL_DEFAULTS.region);
   return { dynamo, platform: { tables: LOCAL_TABLES }, destroy: () => dynamo.destroy() };
 }
 
@@ -95,17 +92,6 @@ async function messagingState(urls: Record<string, string>): Promise<{ published
     failureQueue: state.queues.filter((queue) => queue.url.endsWith(`/${LOCAL_DEFAULTS.failureQueue}`)).flatMap((queue) => queue.messages),
   };
 }
-
-const storedCount = async (access: TableAccess): Promise<number> => {
-  let total = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await access.dynamo.send(new ScanCommand({ TableName: access.platform.tables.things, Select: 'COUNT', ExclusiveStartKey: start }));
-    total += page.Count ?? 0;
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  return total;
-};
 
 export const consumerKillDrill: Drill = {
   id: 'consumer-kill',
@@ -136,8 +122,8 @@ export const consumerKillDrill: Drill = {
       const expectedAlerts = expectedNotices(readings, ALARMED_SERIES, THRESHOLDS, DEFAULT_ALERT_COOLDOWN_SECONDS);
       // A claim left by the killed process holds its series for up to the 30 s claim timeout.
       const drained = await pollUntil(async () => {
-        const [stored, state] = await Promise.all([storedKeys(access), messagingState(platform.urls)]);
-        return stored.size >= expected.size && state.published.length >= expectedAlerts.length ? true : undefined;
+        const [stored, state] = await Promise.all([storedCount(access), messagingState(platform.urls)]);
+        return stored >= expected.size && state.published.length >= expectedAlerts.length ? true : undefined;
       }, 90_000, 500);
       // Anything sent twice would arrive now.
       await sleep(3_000);

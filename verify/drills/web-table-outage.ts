@@ -10,7 +10,7 @@ import { setThresholds } from '../../tools/threshold-store';
 import { DEFAULT_SERIES_CACHE_SECONDS } from '../../web/config';
 import { WEB_DYNAMO_LIMITS } from '../../web/dynamo-client';
 import { check, type DrillCheck, type Drill } from '../drill';
-import { compareKeys, count, drillReadings, expectedKeys, expectedNotices, pollUntil, sendBatches, storedKeys, waitForQuiet, withDrillPlatform } from '../probe';
+import { compareKeys, count, drillReadings, expectedKeys, expectedNotices, pollUntil, seconds, sendBatches, showsStackTrace, storedKeys, waitForQuiet, withDrillPlatform } from '../probe';
 
 const READINGS = 200;
 const THINGS = 5;
@@ -62,8 +62,6 @@ function isClearUnavailable(answer: Answer): boolean {
   return answer.status === 503 && answer.contentType.startsWith('application/json') && body?.error === 'unavailable' && typeof body.message === 'string' && /^[A-Z].{20,}\.$/.test(body.message) && answer.retryAfter !== null;
 }
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
 export const webTableOutageDrill: Drill = {
   id: 'web-table-outage',
   title: 'web app with its tables unreachable: /healthz and the API answer 503 clearly, /livez 200, no crash, recovery without a restart',
@@ -73,9 +71,9 @@ export const webTableOutageDrill: Drill = {
       const thing = encodeURIComponent(SERIES);
       const dataRoutes = ['/api/series', `/api/readings?thing=${thing}&limit=5000`, `/api/alerts?thing=${thing}`, `/api/thresholds?thing=${thing}`];
       const dynamoAddress = new URL(drill.platform.urls.dynamodb);
-      // Stack frames, the emulator's address, and what the SDK would say about it.
-      const leaks = [/\n\s+at /, /\s{4}at \S/, new RegExp(`${dynamoAddress.hostname.replace(/\./g, '\\.')}|localhost`), new RegExp(`:${dynamoAddress.port}\\b`), /E[A-Z]{4,}\b/, /\$metadata|AWS SDK|smithy/i];
-      const leaking = (answers: readonly Answer[]) => answers.filter((answer) => leaks.some((pattern) => pattern.test(answer.body)));
+      // Beyond a stack trace anywhere: frames inside a JSON string (newlines escaped), the emulator's address, and what the SDK would say about it.
+      const leaks = [/\s{4}at \S/, new RegExp(`${dynamoAddress.hostname.replace(/\./g, '\\.')}|localhost`), new RegExp(`:${dynamoAddress.port}\\b`), /E[A-Z]{4,}\b/, /\$metadata|AWS SDK|smithy/i];
+      const leaking = (answers: readonly Answer[]) => answers.filter((answer) => showsStackTrace(answer.body) || leaks.some((pattern) => pattern.test(answer.body)));
 
       // Data for the API to show: readings, a threshold, and alerts the pipeline recorded.
       await setThresholds(drill.dynamo, drill.platform.tables.thresholds, SERIES, THRESHOLDS);
