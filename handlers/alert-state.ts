@@ -28,7 +28,7 @@
 import { randomUUID } from 'node:crypto';
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ATTRIBUTES } from './contract';
-import { DEFAULT_RETRY_POLICY, backoffDelay, chunk, isRetryableError, mapWithConcurrency, mayRetry, type RetryDeadline, type RetryPolicy } from './batching';
+import { DEFAULT_RETRY_POLICY, chunk, isRetryableError, mapWithConcurrency, retryWait, type RetryDeadline, type RetryPolicy } from './batching';
 import { systemClock, type Clock } from './runtime';
 import { alertStatus, readThresholds, type AlertStatus, type Bound, type NoticeKind, type Thresholds } from './alert-rules';
 
@@ -267,8 +267,9 @@ export class AlertStateStore {
   private async readChunk(series: readonly string[], into: Map<string, SeriesAlertRecord | null>, deadline: RetryDeadline | undefined): Promise<number> {
     const table = this.options.thresholdsTable;
     let keys: Item[] = series.map((id) => ({ [ATTRIBUTES.series]: id }));
+    const timing = { policy: this.readRetry, random: this.random, ...(deadline === undefined ? {} : { deadline }) };
     for (let attempt = 1; ; attempt++) {
-      const delay = backoffDelay(attempt, this.readRetry, this.random());
+      let failure: unknown;
       try {
         const response = await this.dynamo.send(
           // Consistent: the alert state must be the latest, not only the thresholds.
@@ -278,14 +279,15 @@ export class AlertStateStore {
           into.set(String(item[ATTRIBUTES.series]), seriesRecordOf(item));
         }
         keys = (response.UnprocessedKeys?.[table]?.Keys ?? []) as Item[];
+        if (keys.length === 0) return attempt;
+        failure = new Error(`${keys.length} thresholds items of ${table} were still unread after ${attempt} BatchGetItem attempts (throttled)`);
       } catch (error) {
-        if (!isRetryableError(error) || !mayRetry(attempt, delay, this.readRetry, deadline)) throw error;
+        if (!isRetryableError(error)) throw error;
+        failure = error;
       }
-      if (keys.length === 0) return attempt;
-      if (!mayRetry(attempt, delay, this.readRetry, deadline)) {
-        throw new Error(`${keys.length} thresholds items of ${table} were still unread after ${attempt} BatchGetItem attempts (throttled)`);
-      }
-      await this.clock.sleep(delay);
+      const wait = retryWait(attempt, timing);
+      if (wait === undefined) throw failure;
+      await this.clock.sleep(wait);
     }
   }
 

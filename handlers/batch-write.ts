@@ -5,9 +5,9 @@
  * caller decides which records to hand back to Lambda.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { backoffDelay, chunk, describeError, isRetryableError, mapWithConcurrency, mayRetry, packBySize, type RetryDeadline, type RetryPolicy } from './batching';
+import { chunk, describeError, isRetryableError, mapWithConcurrency, packBySize, retryWait, type RetryTiming } from './batching';
 
 /** BatchWriteItem takes at most 25 requests. */
 export const DYNAMODB_BATCH_SIZE = 25;
@@ -16,13 +16,8 @@ export const SQS_BATCH_SIZE = 10;
 /** SQS's classic limit for one message and for one batch; newer queues allow more, emulators may not. */
 export const SQS_MAX_BATCH_BYTES = 256 * 1024;
 
-export interface RetryContext {
-  readonly policy: RetryPolicy;
+export interface RetryContext extends RetryTiming {
   readonly sleep: (ms: number) => Promise<void>;
-  /** A number in [0, 1), for jitter. */
-  readonly random: () => number;
-  /** Set inside an invocation: retries then last until it, not `policy.maxAttempts`. */
-  readonly deadline?: RetryDeadline;
 }
 
 export interface WriteCounts {
@@ -77,7 +72,7 @@ export async function batchWriteAll<T>(dynamo: DynamoDBDocumentClient, entries: 
         return giveUp(pending);
       }
       result.requests++;
-      const delay = backoffDelay(attempt, options.policy, options.random());
+      let failure: string;
       try {
         const output = await dynamo.send(
           new BatchWriteCommand({ RequestItems: { [options.tableName]: pending.map((entry) => ({ PutRequest: { Item: options.itemOf(entry) as Record<string, unknown> } })) } }),
@@ -86,18 +81,21 @@ export async function batchWriteAll<T>(dynamo: DynamoDBDocumentClient, entries: 
         if (unprocessed.length === 0) return;
         const left = new Set(unprocessed.map((request) => options.keyOf(request.PutRequest?.Item ?? {})));
         pending = pending.filter((entry) => left.has(options.keyOf(options.itemOf(entry))));
-        if (!mayRetry(attempt, delay, options.policy, options.deadline)) {
-          result.errors.push(`${pending.length} items still unprocessed after ${attempt} attempts`);
-          return giveUp(pending);
-        }
+        failure = `${pending.length} items still unprocessed after ${attempt} attempts`;
       } catch (error) {
-        if (!isRetryableError(error) || !mayRetry(attempt, delay, options.policy, options.deadline)) {
-          result.errors.push(describeError(error));
+        failure = describeError(error);
+        if (!isRetryableError(error)) {
+          result.errors.push(failure);
           return giveUp(pending);
         }
       }
+      const wait = retryWait(attempt, options);
+      if (wait === undefined) {
+        result.errors.push(failure);
+        return giveUp(pending);
+      }
       result.retries++;
-      await options.sleep(delay);
+      await options.sleep(wait);
     }
   });
   return result;
@@ -125,16 +123,22 @@ export async function sendMessages(sqs: SQSClient, queueUrl: string, messages: r
     let pending = pack;
     for (let attempt = 1; pending.length > 0; attempt++) {
       result.requests++;
-      const delay = backoffDelay(attempt, retry.policy, retry.random());
-      const lastAttempt = !mayRetry(attempt, delay, retry.policy, retry.deadline);
+      let output: SendMessageBatchCommandOutput | undefined;
+      let error: unknown;
       try {
-        const output = await sqs.send(
+        output = await sqs.send(
           new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending.map((message) => ({ Id: message.id, MessageBody: message.body })) }),
         );
-        const failures = output.Failed ?? [];
+      } catch (caught) {
+        error = caught;
+      }
+      // All taken: nothing to decide, no wait to draw.
+      if (output !== undefined && (output.Failed ?? []).length === 0) break;
+      const wait = retryWait(attempt, retry);
+      if (output !== undefined) {
         const retryable = new Set<string>();
-        for (const failure of failures) {
-          if (failure.SenderFault === true || lastAttempt) {
+        for (const failure of output.Failed ?? []) {
+          if (failure.SenderFault === true || wait === undefined) {
             result.failed.push(failure.Id ?? '');
             result.errors.push(`${failure.Code ?? 'unknown'}: ${failure.Message ?? 'no message'}`);
           } else {
@@ -142,16 +146,14 @@ export async function sendMessages(sqs: SQSClient, queueUrl: string, messages: r
           }
         }
         pending = pending.filter((message) => retryable.has(message.id));
-      } catch (error) {
-        if (!isRetryableError(error) || lastAttempt) {
-          result.failed.push(...pending.map((message) => message.id));
-          result.errors.push(describeError(error));
-          pending = [];
-        }
+      } else if (!isRetryableError(error) || wait === undefined) {
+        result.failed.push(...pending.map((message) => message.id));
+        result.errors.push(describeError(error));
+        pending = [];
       }
-      if (pending.length > 0) {
+      if (pending.length > 0 && wait !== undefined) {
         result.retries++;
-        await retry.sleep(delay);
+        await retry.sleep(wait);
       }
     }
   }
@@ -167,12 +169,12 @@ export async function callWithRetries<R>(
   retry: RetryContext,
 ): Promise<{ readonly ok: true; readonly value: R; readonly attempts: number } | { readonly ok: false; readonly error: unknown; readonly attempts: number }> {
   for (let attempt = 1; ; attempt++) {
-    const delay = backoffDelay(attempt, retry.policy, retry.random());
     try {
       return { ok: true, value: await call(), attempts: attempt };
     } catch (error) {
-      if (!isRetryableError(error) || !mayRetry(attempt, delay, retry.policy, retry.deadline)) return { ok: false, error, attempts: attempt };
+      const wait = isRetryableError(error) ? retryWait(attempt, retry) : undefined;
+      if (wait === undefined) return { ok: false, error, attempts: attempt };
+      await retry.sleep(wait);
     }
-    await retry.sleep(delay);
   }
 }

@@ -33,6 +33,15 @@ export interface RetryDeadline {
   readonly now: () => number;
 }
 
+/** How a caller retries: its policy, its jitter source, and, inside an invocation, its deadline. */
+export interface RetryTiming {
+  readonly policy: RetryPolicy;
+  /** A number in [0, 1), for jitter. */
+  readonly random: () => number;
+  /** Set inside an invocation: retries then last until it, not `policy.maxAttempts`. */
+  readonly deadline?: RetryDeadline;
+}
+
 /**
  * Whether to try again after `attempt` failed calls, waiting `delayMs` first. Without a
  * deadline the policy's attempts bound the retries; with one, time does, so a dependency
@@ -41,6 +50,12 @@ export interface RetryDeadline {
  */
 export function mayRetry(attempt: number, delayMs: number, policy: RetryPolicy, deadline?: RetryDeadline): boolean {
   return deadline === undefined ? attempt < policy.maxAttempts : deadline.now() + delayMs < deadline.at;
+}
+
+/** Decided when attempt `attempt` has failed: the wait before the next one, or undefined when none is left. */
+export function retryWait(attempt: number, timing: RetryTiming): number | undefined {
+  const delay = backoffDelay(attempt, timing.policy, timing.random());
+  return mayRetry(attempt, delay, timing.policy, timing.deadline) ? delay : undefined;
 }
 
 /** Splits `items` into consecutive runs of at most `size`. */
