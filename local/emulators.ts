@@ -32,7 +32,6 @@ export interface RestartableEmulator extends RunningEmulator {
   takeDown(): Promise<void>;
   /** Listens again on the same port with the same data. */
   bringBack(): Promise<void>;
-  readonly isDown: boolean;
 }
 
 export interface EmulatorStartOptions {
@@ -75,25 +74,21 @@ export async function startDynamoEmulator(options: EmulatorStartOptions): Promis
   const endpoint = running.endpoint;
   // Coming back on the port first chosen, even when the caller asked for any free one.
   const samePort = { ...options, port: Number(new URL(endpoint).port) };
+  const stop = async () => {
+    const current = running;
+    running = undefined;
+    await current?.stop();
+  };
   return {
     endpoint,
-    get isDown() {
-      return running === undefined;
-    },
     async takeDown() {
       if (options.path === undefined) throw new Error('an in-memory DynamoDB emulator cannot be taken down: its data would be lost');
-      const current = running;
-      running = undefined;
-      await current?.stop();
+      await stop();
     },
     async bringBack() {
       running ??= await listen(createDynalite(options.path), DYNALITE_NAME, samePort);
     },
-    async stop() {
-      const current = running;
-      running = undefined;
-      await current?.stop();
-    },
+    stop,
   };
 }
 

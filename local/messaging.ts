@@ -113,7 +113,8 @@ function openPublishedLog(file: string | undefined): { readonly kept: PublishedM
     }
   });
   const kept = parsed.slice(-PUBLISHED_KEPT);
-  if (kept.length < parsed.length || lines.at(-1) !== '') writeFileSync(file, kept.map((message) => `${JSON.stringify(message)}\n`).join(''));
+  // Rewritten only to drop old messages or a line a crash cut short (no trailing newline).
+  if (kept.length < parsed.length || (lines.length > 0 && lines.at(-1) !== '')) writeFileSync(file, kept.map((message) => `${JSON.stringify(message)}\n`).join(''));
   return { kept, append: (message) => appendFileSync(file, `${JSON.stringify(message)}\n`) };
 }
 
