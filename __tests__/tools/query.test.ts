@@ -7,7 +7,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, StopQueryExecutionCommand } from '@aws-sdk/client-athena';
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  StartQueryExecutionCommand,
+  StopQueryExecutionCommand,
+  type GetQueryExecutionCommandOutput,
+  type QueryExecution,
+  type QueryExecutionState,
+} from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ARCHIVE_COLUMNS } from '../../handlers/archive-format';
 import type { Reading } from '../../handlers/reading';
@@ -195,7 +204,8 @@ describe('against a deployment, on Athena', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   beforeEach(() => athena.reset());
 
-  const execution = (state: string, scanned: number, extra: Record<string, unknown> = {}) => ({
+  const execution = (state: QueryExecutionState, scanned: number, extra: Partial<QueryExecution> = {}): GetQueryExecutionCommandOutput => ({
+    $metadata: {},
     QueryExecution: { QueryExecutionId: QUERY_ID, StatementType: 'DML', Status: { State: state }, Statistics: { DataScannedInBytes: scanned }, ResultConfiguration: { OutputLocation: `s3://results/results/${QUERY_ID}.csv` }, ...extra },
   });
   const columns = [
@@ -266,7 +276,7 @@ describe('against a deployment, on Athena', () => {
     expect(result.out.join('\n')).toMatch(/things\/harrow\/001\/temperature │ 2026-11-28 00:00:00.000 │\s+22\.45 │\s+96 │/);
   });
 
-  it.each([
+  it.each<[string, Partial<QueryExecution>, RegExp]>([
     ['FAILED', { Status: { State: 'FAILED', StateChangeReason: "COLUMN_NOT_FOUND: line 1:8: Column 'nope' cannot be resolved" } }, /failed: COLUMN_NOT_FOUND: line 1:8: Column 'nope' cannot be resolved\.$/],
     ['CANCELLED', { Status: { State: 'CANCELLED', StateChangeReason: 'Query exhausted resources' } }, /was cancelled: Query exhausted resources\. It scanned 5000 bytes, billed as 10485760\./],
   ])('reports a %s query with Athena\'s reason and exits 1', async (_state, status, message) => {
