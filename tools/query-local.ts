@@ -30,6 +30,20 @@ export function archiveGlob(dataDir: string): string {
 
 const quote = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
+/**
+ * The session as Athena's: UTC (Athena's session time zone), and DuckDB macros under the
+ * Trino names of functions DuckDB spells differently, so more queries run unchanged on
+ * both engines (docs/query.md lists what still differs).
+ */
+export const ATHENA_COMPATIBILITY = [
+  "SET TimeZone = 'UTC'",
+  'CREATE TEMP MACRO approx_distinct(x) AS approx_count_distinct(x)',
+  'CREATE TEMP MACRO approx_percentile(x, p) AS approx_quantile(x, p)',
+  'CREATE TEMP MACRO from_iso8601_timestamp(text) AS CAST(text AS TIMESTAMPTZ)',
+  'CREATE TEMP MACRO regexp_like(text, pattern) AS regexp_matches(text, pattern)',
+  'CREATE TEMP MACRO to_unixtime(t) AS epoch(t)',
+] as const;
+
 /** The `readings` view over the archive objects (or an empty one with the same columns when there are none yet). */
 export function readingsViewSql(glob: string | undefined): string {
   const columns = [...ARCHIVE_COLUMNS.map((column) => column.name), ...ARCHIVE_PARTITIONS.map((partition) => partition.name)].join(', ');
@@ -72,6 +86,7 @@ export async function runLocalQuery(sql: string, dataDir: string): Promise<Local
   try {
     const glob = archiveGlob(dataDir);
     const archiveFiles = await countFiles(connection, glob);
+    for (const statement of ATHENA_COMPATIBILITY) await connection.run(statement);
     await connection.run(readingsViewSql(archiveFiles === 0 ? undefined : glob));
     let reader;
     try {

@@ -142,6 +142,16 @@ describe('locally, over the archive objects', () => {
     expect(json(hours)).toEqual([{ hours: arrivalHours.size, lines: rows().length }]);
   });
 
+  it('runs Athena\'s spelling of common functions too, in UTC as Athena does', async () => {
+    const sql =
+      "SELECT approx_distinct(series) AS series, to_unixtime(min(ts)) AS first, count_if(regexp_like(metric, '^temp')) AS temperatures " +
+      "FROM readings WHERE ts >= from_iso8601_timestamp('2026-11-29T01:00:00+01:00')";
+    const result = await run(['--data-dir', dataDir, '--json', sql]);
+    expect(result.exitCode).toBe(0);
+    const second = rows().filter((row) => row.ts >= '2026-11-29T00:00:00');
+    expect(json(result)).toEqual([{ series: 3, first: Date.UTC(2026, 10, 29) / 1000, temperatures: second.filter((row) => row.series.endsWith('/temperature')).length }]);
+  });
+
   it('prints a table by default and says how many rows and archive objects it read', async () => {
     const result = await run(['--data-dir', dataDir, "SELECT metric, count(*) AS n FROM readings GROUP BY metric ORDER BY metric"]);
     expect(result.exitCode).toBe(0);
