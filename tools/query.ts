@@ -94,7 +94,10 @@ async function runOnAthena(sql: string, target: Extract<QueryTarget, { kind: 'at
   const interrupt = () => stop.abort();
   process.once('SIGINT', interrupt);
   try {
-    const result = await runAthenaQuery(sql, target, { ...io.athena, signal: stop.signal, onProgress: io.progress ?? display?.update });
+    const result = await runAthenaQuery(sql, target, { ...io.athena, signal: stop.signal, onProgress: io.progress ?? display?.update }).catch((error: unknown) => {
+      if ((error as Error).name !== 'AccessDeniedException') throw error;
+      throw new TargetError(`${(error as Error).message}: attach the policy of the pipeline stack's ${PIPELINE_OUTPUTS.queryPolicyArn} output to this identity (docs/query.md)`);
+    });
     display?.stop();
     io.err(
       `${plural(result.rows.length, 'row')} in ${seconds(result.elapsedMs)} · scanned ${formatBytes(result.scannedBytes)}, billed ${formatBytes(result.billedBytes)}: ` +

@@ -313,6 +313,12 @@ describe('against a deployment, on Athena', () => {
     expect(athena.commandCalls(StopQueryExecutionCommand).map((call) => call.args[0].input)).toEqual([{ QueryExecutionId: QUERY_ID }]);
   });
 
+  it('points at the query policy when the caller may not use the workgroup (exit 2)', async () => {
+    athena.on(StartQueryExecutionCommand).rejects(Object.assign(new Error('User: arn:aws:iam::123456789012:user/analyst is not authorized to perform: athena:StartQueryExecution'), { name: 'AccessDeniedException' }));
+    const result = await run(['--from-outputs', outputsFile, 'SELECT 1']);
+    expect(result).toMatchObject({ exitCode: EXIT_USAGE, message: expect.stringMatching(/not authorized to perform: athena:StartQueryExecution: attach the policy of the pipeline stack's query_policy_arn output/) });
+  });
+
   it('names what is missing to reach a deployment (exit 2)', async () => {
     const stale = path.join(dir, 'stale.json');
     writeFileSync(stale, JSON.stringify({ [PIPELINE_OUTPUTS.ingestUrl]: { value: 'https://x.execute-api.eu-west-2.amazonaws.com/prod/thingsstream' } }));
