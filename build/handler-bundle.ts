@@ -21,9 +21,14 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const HANDLER_ENTRIES = {
   'store-readings': 'handlers/store-readings.ts',
   'threshold-alerts': 'handlers/threshold-alerts.ts',
+  'archive-flatten': 'handlers/archive-flatten.ts',
 } as const;
 
 export type HandlerName = keyof typeof HANDLER_ENTRIES;
+
+/** The handlers an event source mapping feeds from the readings stream; the others are invoked by a service (Firehose). */
+export const STREAM_CONSUMERS = ['store-readings', 'threshold-alerts'] as const satisfies readonly HandlerName[];
+export type StreamConsumerName = (typeof STREAM_CONSUMERS)[number];
 
 /** File name of the bundle inside its folder, and the Lambda handler string that points at it. */
 export const BUNDLE_FILE = 'index.js';

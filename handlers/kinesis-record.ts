@@ -1,5 +1,5 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { parseReadingJson, type ParseResult, type Reading } from './reading';
+import { parseReadingJson, type ParseResult, type Reading, type ReadingError } from './reading';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -21,13 +21,18 @@ export function readingOfRecord(record: KinesisStreamRecord): ParseResult<Readin
   if (parsed.ok) return { ok: true, value: parsed.value, raw };
   // Node's decoder skips bad characters instead of failing, so check the encoding only
   // when the text did not parse, to give the clearer reason (and keep the check off the hot path).
-  if (parsed.error.code === 'not-json' && !BASE64.test(data)) {
-    return { ok: false, error: { code: 'bad-encoding', message: 'the record data is not valid base64, so it cannot be decoded' }, raw: data };
-  }
-  if (parsed.error.code === 'not-json' && !isUtf8(Buffer.from(data, 'base64'))) {
-    return { ok: false, error: { code: 'bad-encoding', message: 'the record data is not UTF-8 text, so it cannot be a JSON reading: the producer must send UTF-8 JSON' }, raw };
-  }
+  const encoding = parsed.error.code === 'not-json' ? encodingProblem(data) : undefined;
+  if (encoding !== undefined) return { ok: false, error: encoding, raw: BASE64.test(data) ? raw : data };
   return { ok: false, error: parsed.error, raw };
+}
+
+/** Why base64 record data cannot be read as text (not base64, or not UTF-8), or undefined when it can. */
+export function encodingProblem(data: string): ReadingError | undefined {
+  if (!BASE64.test(data)) return { code: 'bad-encoding', message: 'the record data is not valid base64, so it cannot be decoded' };
+  if (!isUtf8(Buffer.from(data, 'base64'))) {
+    return { code: 'bad-encoding', message: 'the record data is not UTF-8 text, so it cannot be a JSON reading: the producer must send UTF-8 JSON' };
+  }
+  return undefined;
 }
 
 /** The bytes a record carries: decoded from base64, or the data as delivered when it is not base64. */

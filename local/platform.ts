@@ -15,7 +15,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { FastifyInstance } from 'fastify';
-import type { HandlerName } from '../build/handler-bundle';
+import { STREAM_CONSUMERS, type StreamConsumerName } from '../build/handler-bundle';
 import { DEFAULT_NAMES, HANDLER_ENV } from '../handlers/contract';
 import { loadConfig, type PlatformConfig } from '../stacks/config';
 import { buildApp } from '../web/app';
@@ -79,7 +79,7 @@ export interface LocalPlatform {
   /** Messages in the failure queue (rejected records, batches given up on), oldest first. */
   failureQueue(): readonly QueuedMessage[];
   /** Progress of each consumer's event source mapping. */
-  consumers(): Readonly<Record<HandlerName, MappingStats>>;
+  consumers(): Readonly<Record<StreamConsumerName, MappingStats>>;
   /** Failure injection for drills and experiments. */
   readonly faults: {
     /** Takes the DynamoDB emulator down (its port refuses connections) until `restoreDynamoDB`. */
@@ -202,8 +202,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
 
     const checkpoints = new CheckpointStore(stateDirs.checkpoints);
     const settings = eventSourceSettings({ batchSize: config.consumers.batchSize, maximumBatchingWindowSeconds: config.consumers.batchWindowSeconds });
-    const mappings = {} as Record<HandlerName, EventSourceMapping>;
-    for (const [name, bundleFile] of bundles.handlers) {
+    const mappings = {} as Record<StreamConsumerName, EventSourceMapping>;
+    for (const name of STREAM_CONSUMERS) {
+      const bundleFile = bundles.handlers.get(name)!;
       const fn: RunningFunction = startLocalFunction({
         name,
         arn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${name}`,
@@ -277,7 +278,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
         interruptDynamoDB: () => dynamoEmulator.takeDown(),
         restoreDynamoDB: () => dynamoEmulator.bringBack(),
       },
-      consumers: () => Object.fromEntries(Object.entries(mappings).map(([name, mapping]) => [name, mapping.stats()])) as Record<HandlerName, MappingStats>,
+      consumers: () => Object.fromEntries(Object.entries(mappings).map(([name, mapping]) => [name, mapping.stats()])) as Record<StreamConsumerName, MappingStats>,
       stop: stopAll,
     };
   } catch (error) {

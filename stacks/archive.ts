@@ -9,7 +9,8 @@ import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-own
 import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
-import { ServiceRole } from './service-role';
+import { ARCHIVE_PROCESSING, FIREHOSE_PREFIX } from '../handlers/archive-format';
+import { ServiceRole, type Grant } from './service-role';
 
 export interface ArchiveProps {
   /** Name of the Firehose stream; the bucket name starts with it (S3 adds a unique suffix). */
@@ -26,10 +27,15 @@ export interface ArchiveProps {
   readonly bufferSeconds?: number;
   /** @default 64 */
   readonly bufferMiB?: number;
+  /**
+   * Lambda function (ARN) that turns each record into archive lines (stacks/archive-processor.ts).
+   * @default none: records are archived as they are, one per line
+   */
+  readonly processorArn?: string;
 }
 
-/** Objects land under `readings/year=YYYY/month=MM/day=DD/hour=HH/`, a layout Athena and Glue partition on. */
-export const ARCHIVE_PREFIX = 'readings/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/';
+/** Objects land under `readings/year=YYYY/month=MM/day=DD/hour=HH/`, the layout the `readings` table projects (handlers/archive-format.ts). */
+export const ARCHIVE_PREFIX = FIREHOSE_PREFIX;
 const ERROR_PREFIX = 'errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/';
 /** Glacier bills every object for at least this long. */
 const GLACIER_MINIMUM_DAYS = 90;
@@ -111,6 +117,7 @@ export class Archive extends Construct {
         },
         { sid: 'UseKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.kmsKeyArn] },
         { sid: 'WriteLogs', actions: ['logs:PutLogEvents'], resources: [`${logGroup.arn}:*`] },
+        ...processorGrants(props.processorArn),
       ],
     });
 
@@ -128,8 +135,8 @@ export class Archive extends Construct {
         kmsKeyArn: props.kmsKeyArn,
         bufferingInterval: props.bufferSeconds ?? 300,
         bufferingSize: props.bufferMiB ?? 64,
-        // One reading per line (the processor's default delimiter), so the objects are JSON Lines.
-        processingConfiguration: { enabled: true, processors: [{ type: 'AppendDelimiterToRecord' }] },
+        // One line per record (the delimiter processor's default is a newline), so the objects are JSON Lines.
+        processingConfiguration: { enabled: true, processors: [...lambdaProcessor(props.processorArn), { type: 'AppendDelimiterToRecord' }] },
         cloudwatchLoggingOptions: { enabled: true, logGroupName: logGroup.name, logStreamName: logStream.name },
       },
       dependsOn: [role.policy],
@@ -139,4 +146,20 @@ export class Archive extends Construct {
     this.bucketArn = bucket.arn;
     this.deliveryStreamName = delivery.name;
   }
+}
+
+/** Firehose invokes the processor with the delivery role (https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-lambda). */
+function processorGrants(processorArn: string | undefined): Grant[] {
+  return processorArn === undefined ? [] : [{ sid: 'InvokeProcessor', actions: ['lambda:GetFunctionConfiguration', 'lambda:InvokeFunction'], resources: [processorArn, `${processorArn}:*`] }];
+}
+
+function lambdaProcessor(processorArn: string | undefined) {
+  if (processorArn === undefined) return [];
+  const parameters = {
+    LambdaArn: processorArn,
+    BufferSizeInMBs: String(ARCHIVE_PROCESSING.bufferSizeMiB),
+    BufferIntervalInSeconds: String(ARCHIVE_PROCESSING.bufferIntervalSeconds),
+    NumberOfRetries: String(ARCHIVE_PROCESSING.numberOfRetries),
+  };
+  return [{ type: 'Lambda', parameters: Object.entries(parameters).map(([parameterName, parameterValue]) => ({ parameterName, parameterValue })) }];
 }

@@ -15,6 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { type ErrorObject, type JSONSchemaType } from 'ajv';
+import { ARCHIVE_QUERY_DEFAULTS } from '../handlers/archive-format';
 import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_NAMES, EVENT_SOURCE } from '../handlers/contract';
 
 export const CONFIG_ENV_PREFIX = 'PLATFORM_';
@@ -51,6 +52,7 @@ interface ConfigInput {
   alerts: { emails: string[]; cooldownSeconds: number };
   operations: { emails: string[] };
   archive: { glacierAfterDays: number; expireAfterDays?: number; bufferSeconds: number; bufferMiB: number };
+  query: { maxScanGigabytes: number; resultsExpireDays: number; firstYear: number; lastYear: number };
   network: { vpcCidr: string; vpcId?: string; subnetIds: string[]; sshKeyName?: string; sshCidr?: string; certificateArn?: string };
   cluster: {
     instanceType: string;
@@ -112,7 +114,7 @@ const schema: JSONSchemaType<ConfigInput> = {
   additionalProperties: false,
   required: [
     'namePrefix', 'region', 'tags', 'logRetentionDays', 'backend', 'repository', 'stream', 'consumers', 'api',
-    'tables', 'alerts', 'operations', 'archive', 'network', 'cluster', 'web', 'scaling',
+    'tables', 'alerts', 'operations', 'archive', 'query', 'network', 'cluster', 'web', 'scaling',
   ],
   properties: {
     namePrefix: string('prefix for every resource name ("" keeps the names of SPEC §4, e.g. "acme" gives "acme-iot-things"): lower-case letters, digits and "-", at most 16 characters, starting with a letter', {
@@ -282,6 +284,18 @@ const schema: JSONSchemaType<ConfigInput> = {
         },
         bufferSeconds: integer('seconds Firehose buffers before writing an object, 0 to 900', 0, 900, 300),
         bufferMiB: integer('MiB Firehose buffers before writing an object, 1 to 128', 1, 128, 64),
+      },
+    },
+    query: {
+      type: 'object',
+      additionalProperties: false,
+      default: EMPTY_SECTION,
+      required: ['maxScanGigabytes', 'resultsExpireDays', 'firstYear', 'lastYear'],
+      properties: {
+        maxScanGigabytes: integer('GB (10^9 bytes) one Athena query may scan before Athena cancels it, 1 to 1000000', 1, 1_000_000, ARCHIVE_QUERY_DEFAULTS.maxScanGigabytes),
+        resultsExpireDays: integer('days Athena query results stay in their bucket, 1 to 3650', 1, 3_650, ARCHIVE_QUERY_DEFAULTS.resultsExpireDays),
+        firstYear: integer('first year of archived readings SQL can see (arrival time, UTC), 2000 to 2999', 2_000, 2_999, ARCHIVE_QUERY_DEFAULTS.firstYear),
+        lastYear: integer('last year of archived readings SQL can see; every year projected adds to unfiltered queries, 2000 to 2999', 2_000, 2_999, ARCHIVE_QUERY_DEFAULTS.lastYear),
       },
     },
     network: {
@@ -618,7 +632,7 @@ function valueAt(data: unknown, at: readonly string[]): unknown {
 /** Rules that involve more than one field, or more than a pattern can say. */
 function crossFieldProblems(config: PlatformConfig): { field: string; message: string }[] {
   const problems: { field: string; message: string }[] = [];
-  const { backend, network, cluster, scaling, web, archive } = config;
+  const { backend, network, cluster, scaling, web, archive, query } = config;
   // The schema leaves these optional because they only matter for one backend.
   if (backend.kind === 's3' && backend.bucket === '') {
     problems.push({ field: 'backend.s3.bucket', message: 'the s3 backend needs a state bucket: set backend.s3.bucket (PLATFORM_BACKEND_S3_BUCKET)' });
@@ -678,6 +692,9 @@ function crossFieldProblems(config: PlatformConfig): { field: string; message: s
       field: 'archive.expireAfterDays',
       message: `Glacier keeps (and bills) objects at least 90 days: set it to at least glacierAfterDays + 90 = ${archive.glacierAfterDays + 90}, or unset it`,
     });
+  }
+  if (query.lastYear < query.firstYear || query.lastYear - query.firstYear >= 100) {
+    problems.push({ field: 'query.lastYear', message: `must be from query.firstYear (${query.firstYear}) to ${query.firstYear + 99}, got ${query.lastYear}` });
   }
   return problems;
 }

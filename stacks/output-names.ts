@@ -39,6 +39,11 @@ export const PIPELINE_OUTPUTS = {
   failureQueueUrl: 'failure_queue_url',
   archiveBucket: 'archive_bucket_name',
   dashboardName: 'dashboard_name',
+  queryWorkgroup: 'query_workgroup',
+  queryDatabase: 'query_database',
+  queryTable: 'query_table',
+  queryResultsLocation: 'query_results_location',
+  queryPolicyArn: 'query_policy_arn',
 } as const;
 
 export const SCALING_OUTPUTS = {

@@ -4,6 +4,8 @@ import { HANDLER_ENV } from '../handlers/contract';
 import { PROJECT_ROOT, packageHandlers, type HandlerName, type PackagedHandler } from '../build/handler-bundle';
 import { AlertTopic } from './alert-topic';
 import { Archive } from './archive';
+import { ArchiveProcessor } from './archive-processor';
+import { ArchiveQuery } from './archive-query';
 import { remoteState } from './backend';
 import { resourceName, sharedNames, type PlatformConfig } from './config';
 import { DataKey } from './data-key';
@@ -39,6 +41,7 @@ export class PipelineStack extends PlatformStack {
     const prefix = resourceName(config, 'iot');
     const retention = config.logRetentionDays;
     const repository = remoteState(this, 'repository-state', config.backend, 'repository');
+    const packages = options.handlerPackages ?? packageHandlers(HANDLER_BUILD_DIR);
     const imageUrl = `${repository.getString(REPOSITORY_OUTPUTS.repositoryUrl)}:${config.web.imageTag}`;
 
     const key = new DataKey(this, 'data-key', { aliasName: `${prefix}-data`, description: 'Encrypts the readings stream, failure queue, alert topic and archive' });
@@ -63,7 +66,7 @@ export class PipelineStack extends PlatformStack {
       kmsKeyArn: key.arn,
       tables,
       alertTopicArn: alerts.arn,
-      packages: options.handlerPackages ?? packageHandlers(HANDLER_BUILD_DIR),
+      packages,
       logRetentionDays: retention,
       ...config.consumers,
       alertCooldownSeconds: config.alerts.cooldownSeconds,
@@ -78,8 +81,6 @@ export class PipelineStack extends PlatformStack {
       logRetentionDays: retention,
       ...config.api,
     });
-    const archive = new Archive(this, 'archive', { name: `${prefix}-archive`, streamArn: stream.arn, kmsKeyArn: key.arn, logRetentionDays: retention, ...config.archive });
-
     const network = new Network(this, 'network', {
       namePrefix: prefix,
       ...(config.network.vpcId === undefined ? { vpcCidr: config.network.vpcCidr } : { existingVpcId: config.network.vpcId, existingSubnetIds: config.network.subnetIds }),
@@ -127,6 +128,9 @@ export class PipelineStack extends PlatformStack {
       loadBalancerArnSuffix: this.web.loadBalancerArnSuffix,
       targetGroupArnSuffix: this.web.targetGroupArnSuffix,
     });
+    const processor = new ArchiveProcessor(this, 'archive-processor', { namePrefix: prefix, package: packages['archive-flatten'], logRetentionDays: retention, alarmTopicArn: operations.topicArn });
+    const archive = new Archive(this, 'archive', { name: `${prefix}-archive`, streamArn: stream.arn, kmsKeyArn: key.arn, logRetentionDays: retention, processorArn: processor.functionArn, ...config.archive });
+    const query = new ArchiveQuery(this, 'archive-query', { namePrefix: prefix, archiveBucketName: archive.bucketName, archiveBucketArn: archive.bucketArn, kmsKeyArn: key.arn, ...config.query });
 
     const output = (name: string, value: string, description: string, sensitive = false) => namedOutput(this, name, value, description, sensitive);
     output(PIPELINE_OUTPUTS.apiInvokeUrl, this.ingest.invokeUrl, 'Invoke URL of the ingest API stage prod');
@@ -149,5 +153,10 @@ export class PipelineStack extends PlatformStack {
     output(PIPELINE_OUTPUTS.failureQueueUrl, consumers.failureQueueUrl, 'SQS queue of records the consumers could not process');
     output(PIPELINE_OUTPUTS.archiveBucket, archive.bucketName, 'S3 bucket of the gzipped JSON-lines archive');
     output(PIPELINE_OUTPUTS.dashboardName, operations.dashboardName, 'CloudWatch dashboard of the pipeline');
+    output(PIPELINE_OUTPUTS.queryWorkgroup, query.workgroupName, 'Athena workgroup for SQL over the archive (npm run query)');
+    output(PIPELINE_OUTPUTS.queryDatabase, query.databaseName, 'Glue database of the archive table');
+    output(PIPELINE_OUTPUTS.queryTable, query.tableName, 'Glue table of archived readings');
+    output(PIPELINE_OUTPUTS.queryResultsLocation, query.resultsLocation, 'Where Athena writes query results (encrypted, expiring)');
+    output(PIPELINE_OUTPUTS.queryPolicyArn, query.queryPolicyArn, 'IAM policy to attach to whoever runs SQL over the archive');
   }
 }

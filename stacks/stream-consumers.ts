@@ -8,7 +8,7 @@ import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { DEFAULT_ALERT_COOLDOWN_SECONDS, EVENT_SOURCE, HANDLER_ENV } from '../handlers/contract';
-import { LAMBDA_HANDLER, type HandlerName, type PackagedHandler } from '../build/handler-bundle';
+import { LAMBDA_HANDLER, type PackagedHandler, type StreamConsumerName } from '../build/handler-bundle';
 import type { TableKey, TableRef } from './data-tables';
 import { ServiceRole, type Grant } from './service-role';
 
@@ -67,7 +67,7 @@ export interface StreamConsumersProps {
   readonly tables: Readonly<Record<TableKey, TableRef>>;
   readonly alertTopicArn: string;
   /** The handler bundles (build/handler-bundle.ts `packageHandler`). */
-  readonly packages: Readonly<Record<HandlerName, PackagedHandler>>;
+  readonly packages: Readonly<Record<StreamConsumerName, PackagedHandler>>;
   readonly logRetentionDays: number;
   /** @default EVENT_SOURCE.batchSize */
   readonly batchSize?: number;
@@ -100,7 +100,7 @@ const FAILURE_RETENTION_SECONDS = 14 * 24 * 3600;
  * handlers (records that can never be stored) send to.
  */
 export class StreamConsumers extends Construct {
-  public readonly functionNames: Readonly<Record<HandlerName, string>>;
+  public readonly functionNames: Readonly<Record<StreamConsumerName, string>>;
   public readonly failureQueueUrl: string;
   public readonly failureQueueArn: string;
   public readonly failureQueueName: string;
@@ -143,7 +143,7 @@ export class StreamConsumers extends Construct {
     const retentionEnv: Record<string, string> = props.hotRetentionDays === undefined ? {} : { [HANDLER_ENV.hotRetentionDays]: String(props.hotRetentionDays) };
     const { things, series, thresholds, alerts } = props.tables;
 
-    const specs: Record<HandlerName, ConsumerSpec> = {
+    const specs: Record<StreamConsumerName, ConsumerSpec> = {
       'store-readings': {
         description: 'Stores every reading of the stream in the things table and keeps the series catalogue current',
         environment: { [HANDLER_ENV.thingsTable]: things.name, [HANDLER_ENV.seriesTable]: series.name, ...failureQueueEnv, ...retentionEnv },
@@ -173,8 +173,8 @@ export class StreamConsumers extends Construct {
       },
     };
 
-    const functionNames = {} as Record<HandlerName, string>;
-    for (const [name, spec] of Object.entries(specs) as [HandlerName, ConsumerSpec][]) {
+    const functionNames = {} as Record<StreamConsumerName, string>;
+    for (const [name, spec] of Object.entries(specs) as [StreamConsumerName, ConsumerSpec][]) {
       const functionName = `${props.namePrefix}-${name}`;
       const logGroup = new CloudwatchLogGroup(this, `${name}-logs`, { name: `/aws/lambda/${functionName}`, retentionInDays: props.logRetentionDays });
       const role = new ServiceRole(this, `${name}-role`, {

@@ -65,7 +65,7 @@ export function withTargetOptions(command: Command): Command {
     .option('--series-table <name>', 'series catalogue table name');
 }
 
-type Outputs = Readonly<Record<string, string>>;
+export type Outputs = Readonly<Record<string, string>>;
 
 /** Reads outputs from `terraform output -json` text, or a cdktf outputs file (`{stack: {name: value}}`). */
 export function parseOutputs(text: string, origin: string): Outputs {
@@ -92,7 +92,7 @@ export function parseOutputs(text: string, origin: string): Outputs {
   return flat(entries);
 }
 
-function readOutputs(location: string): Outputs {
+export function readOutputs(location: string): Outputs {
   let isFolder: boolean;
   try {
     isFolder = statSync(location).isDirectory();
@@ -113,7 +113,7 @@ function readOutputs(location: string): Outputs {
 }
 
 /** `https://id.execute-api.eu-west-2.amazonaws.com/...` → `eu-west-2`. */
-function regionOfUrl(url: string | undefined): string | undefined {
+export function regionOfUrl(url: string | undefined): string | undefined {
   return url === undefined ? undefined : /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com/.exec(url)?.[1];
 }
 

@@ -259,13 +259,13 @@ describe('archive', () => {
   });
 
   it('keeps the bucket private, encrypted, TLS-only, moving objects to Glacier after 30 days', () => {
-    expect(only(pipeline, 'aws_s3_bucket_public_access_block')).toMatchObject({ block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
-    expect(only(pipeline, 'aws_s3_bucket_server_side_encryption_configuration')).toMatchObject({
+    expect(resource(pipeline, 'aws_s3_bucket_public_access_block', 'archive_public-access-block')).toMatchObject({ block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
+    expect(resource(pipeline, 'aws_s3_bucket_server_side_encryption_configuration', 'archive_encryption')).toMatchObject({
       rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: 'aws:kms', kms_master_key_id: ref('aws_kms_key', 'data-key_key', 'arn') } }],
     });
-    const [deny] = policyStatements(pipeline, only(pipeline, 'aws_s3_bucket_policy').policy);
+    const [deny] = policyStatements(pipeline, resource(pipeline, 'aws_s3_bucket_policy', 'archive_policy').policy);
     expect(deny).toMatchObject({ effect: 'Deny', resources: [ref('aws_s3_bucket', 'archive_bucket', 'arn'), `${ref('aws_s3_bucket', 'archive_bucket', 'arn')}/*`] });
-    expect(only(pipeline, 'aws_s3_bucket_lifecycle_configuration')).toMatchObject({ rule: [{ status: 'Enabled', transition: [{ days: 30, storage_class: 'GLACIER' }] }] });
+    expect(resource(pipeline, 'aws_s3_bucket_lifecycle_configuration', 'archive_lifecycle')).toMatchObject({ rule: [{ status: 'Enabled', transition: [{ days: 30, storage_class: 'GLACIER' }] }] });
   });
 });
 

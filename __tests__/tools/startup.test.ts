@@ -72,7 +72,15 @@ describe('tool start-up', () => {
   });
 
   test('every tool is checked', () => {
-    expect(TOOLS).toEqual(expect.arrayContaining(['image-push.ts', 'simulate.ts', 'system-test.ts', 'target.ts', 'thresholds.ts']));
+    expect(TOOLS).toEqual(expect.arrayContaining(['image-push.ts', 'query.ts', 'simulate.ts', 'system-test.ts', 'target.ts', 'thresholds.ts']));
+  });
+
+  test('the query tool loads DuckDB and the Athena SDK only in the path that runs a query on them', () => {
+    const packages = new Set(loadedBy('tools/query.ts').map(({ file }) => packageOf(file)));
+    expect(packages.has('commander')).toBe(true);
+    expect(packages.has('@duckdb/node-api')).toBe(false);
+    expect(packages.has('@aws-sdk/client-athena')).toBe(false);
+    expect(new Set(loadedBy('tools/query-local.ts').map(({ file }) => packageOf(file))).has('@duckdb/node-api')).toBe(true);
   });
 
   test.each(TOOLS)('tools/%s loads none of the synth, server or emulator packages', (tool) => {

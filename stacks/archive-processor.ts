@@ -1,0 +1,103 @@
+import { AssetType, TerraformAsset } from 'cdktf';
+import { Construct } from 'constructs';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { CloudwatchLogMetricFilter } from '@cdktf/provider-aws/lib/cloudwatch-log-metric-filter';
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { LAMBDA_HANDLER, type PackagedHandler } from '../build/handler-bundle';
+import { ServiceRole } from './service-role';
+
+export interface ArchiveProcessorProps {
+  /** The function is `<namePrefix>-archive-flatten`. */
+  readonly namePrefix: string;
+  /** The `archive-flatten` bundle (build/handler-bundle.ts `packageHandler`). */
+  readonly package: PackagedHandler;
+  readonly logRetentionDays: number;
+  /** Topic the alarms notify (on alarm and on recovery). */
+  readonly alarmTopicArn: string;
+  /** @default ARCHIVE_PROCESSOR_DEFAULTS.memoryMiB */
+  readonly memoryMiB?: number;
+  /** Firehose gives a processor at most 5 minutes. @default ARCHIVE_PROCESSOR_DEFAULTS.timeoutSeconds */
+  readonly timeoutSeconds?: number;
+}
+
+export const ARCHIVE_PROCESSOR_DEFAULTS = { memoryMiB: 256, timeoutSeconds: 60 } as const;
+/** Firehose waits at most this long for a transformation Lambda (https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html). */
+const FIREHOSE_PROCESSOR_TIMEOUT_LIMIT_SECONDS = 300;
+
+/** Where the failed-records metric lives; handlers/archive-flatten.ts logs `failedRecords`. */
+export const ARCHIVE_FAILURE_METRIC = { namespace: 'IotPlatform/Archive', name: 'RecordsFailedProcessing' } as const;
+
+/**
+ * The Lambda function Firehose calls to turn stream records into archive lines
+ * (handlers/archive-flatten.ts), with its own role (logs only: Firehose passes the data
+ * in and takes the answer back), log group, and alarms on errors, throttles and on records
+ * it returned as failed (counted from its logs by a metric filter).
+ */
+export class ArchiveProcessor extends Construct {
+  public readonly functionArn: string;
+  public readonly functionName: string;
+
+  constructor(scope: Construct, id: string, props: ArchiveProcessorProps) {
+    super(scope, id);
+    const timeoutSeconds = props.timeoutSeconds ?? ARCHIVE_PROCESSOR_DEFAULTS.timeoutSeconds;
+    if (timeoutSeconds < 1 || timeoutSeconds > FIREHOSE_PROCESSOR_TIMEOUT_LIMIT_SECONDS) {
+      throw new Error(`ArchiveProcessor: timeoutSeconds must be 1 to ${FIREHOSE_PROCESSOR_TIMEOUT_LIMIT_SECONDS} (Firehose's limit), got ${timeoutSeconds}`);
+    }
+    const functionName = `${props.namePrefix}-archive-flatten`;
+    const logGroup = new CloudwatchLogGroup(this, 'logs', { name: `/aws/lambda/${functionName}`, retentionInDays: props.logRetentionDays });
+    const role = new ServiceRole(this, 'role', {
+      roleName: functionName,
+      service: 'lambda.amazonaws.com',
+      description: `Runs ${functionName}`,
+      grants: [{ sid: 'WriteLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${logGroup.arn}:*`] }],
+    });
+    const code = new TerraformAsset(this, 'code', { path: props.package.archive, type: AssetType.FILE, assetHash: props.package.sourceHash });
+    const fn = new LambdaFunction(this, 'function', {
+      functionName,
+      description: 'Turns each archived stream record into one JSON line per metric for SQL (Athena, DuckDB)',
+      role: role.arn,
+      runtime: 'nodejs22.x',
+      architectures: ['arm64'],
+      handler: LAMBDA_HANDLER,
+      filename: code.path,
+      sourceCodeHash: props.package.archiveSha256,
+      memorySize: props.memoryMiB ?? ARCHIVE_PROCESSOR_DEFAULTS.memoryMiB,
+      timeout: timeoutSeconds,
+      environment: { variables: { POWERTOOLS_SERVICE_NAME: 'archive-flatten' } },
+      loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
+      dependsOn: [logGroup, role.policy],
+    });
+
+    new CloudwatchLogMetricFilter(this, 'failed-records', {
+      name: `${functionName}-failed-records`,
+      logGroupName: logGroup.name,
+      pattern: '{ $.failedRecords > 0 }',
+      metricTransformation: { namespace: ARCHIVE_FAILURE_METRIC.namespace, name: ARCHIVE_FAILURE_METRIC.name, value: '$.failedRecords', unit: 'Count' },
+    });
+    const alarm = (alarmId: string, suffix: string, description: string, metric: { namespace: string; metricName: string; dimensions?: Record<string, string> }) =>
+      new CloudwatchMetricAlarm(this, alarmId, {
+        alarmName: `${functionName}-${suffix}`,
+        alarmDescription: description,
+        ...metric,
+        statistic: 'Sum',
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        treatMissingData: 'notBreaching',
+        alarmActions: [props.alarmTopicArn],
+        okActions: [props.alarmTopicArn],
+      });
+    const lambdaMetric = (metricName: string) => ({ namespace: 'AWS/Lambda', metricName, dimensions: { FunctionName: fn.functionName } });
+    alarm('errors-alarm', 'errors', 'The archive processor failed whole invocations: Firehose retries, then writes the batch under processing-failed/', lambdaMetric('Errors'));
+    alarm('throttles-alarm', 'throttles', 'The archive processor was throttled (concurrency limit): archiving is delayed', lambdaMetric('Throttles'));
+    alarm('failed-records-alarm', 'failed-records', 'Stream records could not be archived for SQL: they wait under processing-failed/ in the archive bucket', {
+      namespace: ARCHIVE_FAILURE_METRIC.namespace,
+      metricName: ARCHIVE_FAILURE_METRIC.name,
+    });
+
+    this.functionArn = fn.arn;
+    this.functionName = fn.functionName;
+  }
+}
