@@ -76,7 +76,7 @@ export function statementsOfPolicyJson(text: unknown): Statement[] | undefined {
 
 function blockPrincipals(value: unknown): string[] {
   const blocks = Array.isArray(value) ? value.filter(isObject) : [];
-  return blocks.flatMap((block) => list(block['identifiers']).map((id) => (id === '*' && block['type'] === 'AWS' ? '*' : `${String(block['type'])}:${id}`))).sort();
+  return blocks.flatMap((block) => list(block['identifiers']).map((id) => (id === '*' && ['AWS', '*'].includes(String(block['type'])) ? '*' : `${String(block['type'])}:${id}`))).sort();
 }
 
 /** The statements of an `aws_iam_policy_document`'s `statement` blocks (unknown parts already masked). */
@@ -121,7 +121,11 @@ export function describeStatement(statement: Statement): string {
 const hasWildcard = (value: string): boolean => value.includes('*');
 
 /** What in `statement` grants more than `before` did (everything, for a new statement). */
-function wideningsOf(statement: Statement, before?: Statement): string[] {
+function wideningsOf(statement: Statement, index: number, before?: Statement): string[] {
+  return grants(statement, before).map((widen) => `${label(statement, index)}: ${widen}`);
+}
+
+function grants(statement: Statement, before?: Statement): string[] {
   if (statement.effect !== 'Allow') return [];
   const gained = (field: (typeof FIELDS)[number][0]) => statement[field].filter((item) => !(before?.[field] ?? []).includes(item));
   const widens: string[] = [];
@@ -176,11 +180,11 @@ export function diffStatements(before: readonly Statement[], after: readonly Sta
   for (const [b, a] of pairs.sort((x, y) => x[1] - y[1])) {
     const [old, now] = [before[b] as Statement, after[a] as Statement];
     const details = compare(old, now);
-    if (details.length > 0) changes.push({ change: 'changed', statement: label(now, a), details, widens: wideningsOf(now, old) });
+    if (details.length > 0) changes.push({ change: 'changed', statement: label(now, a), details, widens: wideningsOf(now, a, old) });
   }
   for (const a of freeAfter) {
     const now = after[a] as Statement;
-    changes.push({ change: 'added', statement: label(now, a), details: [describeStatement(now)], widens: wideningsOf(now) });
+    changes.push({ change: 'added', statement: label(now, a), details: [describeStatement(now)], widens: wideningsOf(now, a) });
   }
   for (const b of freeBefore) {
     const old = before[b] as Statement;

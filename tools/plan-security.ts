@@ -106,12 +106,14 @@ function valueChanges(before: unknown, after: unknown, path: string, out: FieldC
     for (const key of keys) valueChanges(isObject(before) ? before[key] : null, isObject(after) ? after[key] : null, `${path}.${key}`, out);
     return;
   }
-  // A create shows what is set, a destroy what was set; empty on both sides is no change.
-  if (canonical(before) === canonical(after) || (!present(before) && !present(after))) return;
+  // A create shows what is set, a destroy what was set; empty on both sides is no change,
+  // and a new attribute known only after apply says nothing yet.
+  if (canonical(before) === canonical(after) || (!present(before) && (!present(after) || after === UNKNOWN))) return;
   out.push({ path, before: before ?? null, after: after ?? null });
 }
 
-const MASKS = ['(known after apply)', '(sensitive)'];
+const UNKNOWN = '(known after apply)';
+const MASKS = [UNKNOWN, '(sensitive)'];
 
 function policyChange(before: unknown, after: unknown, path: string): FieldChange | undefined {
   if (canonical(before) === canonical(after)) return undefined;
@@ -119,7 +121,7 @@ function policyChange(before: unknown, after: unknown, path: string): FieldChang
   const old = statementsOf(before);
   const now = statementsOf(after);
   // One side unknown until apply (or not a policy): show the other side's statements, not its JSON.
-  const readable = (statements: Statement[] | undefined, value: unknown) => (statements === undefined ? (value ?? null) : statements.map(describeStatement));
+  const readable = (statements: Statement[] | undefined, value: unknown) => (statements === undefined || value === null || value === undefined ? (value ?? null) : statements.map(describeStatement));
   if (old === undefined || now === undefined) return { path, before: readable(old, before), after: readable(now, after) };
   const statements = diffStatements(old, now);
   return statements.length === 0 ? undefined : { path, statements };
@@ -174,7 +176,7 @@ export function securityChangeOf(change: ResourceChange, prior: (address: string
     const now = statementsOfDocumentBlocks((masked(after, after_sensitive, after_unknown) as Record<string, unknown> | null)?.['statement']);
     const statements = diffStatements(priorStatements(prior(change.address)), now);
     if (statements.length === 0) return undefined;
-    return { address: change.address, type: change.type, action: kindOf(actions), category: 'IAM policy document', fields: [{ path: 'statement', statements }], widens: statements.flatMap((s) => s.widens) };
+    return { address: change.address, type: change.type, action: kindOf(actions), category: 'IAM policy document', fields: [{ path: 'document', statements }], widens: statements.flatMap((s) => s.widens) };
   }
   const security = SECURITY_TYPES[change.type];
   if (security === undefined) return undefined;

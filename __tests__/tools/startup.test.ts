@@ -72,7 +72,7 @@ describe('tool start-up', () => {
   });
 
   test('every tool is checked', () => {
-    expect(TOOLS).toEqual(expect.arrayContaining(['image-push.ts', 'simulate.ts', 'system-test.ts', 'target.ts', 'thresholds.ts']));
+    expect(TOOLS).toEqual(expect.arrayContaining(['image-push.ts', 'plan-review.ts', 'plan.ts', 'simulate.ts', 'system-test.ts', 'target.ts', 'thresholds.ts']));
   });
 
   test.each(TOOLS)('tools/%s loads none of the synth, server or emulator packages', (tool) => {
