@@ -292,6 +292,18 @@ describe('plan review of what is not a plan', () => {
   });
 });
 
+describe('the README sample', () => {
+  it('is what the review prints for the command it shows', async () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const sample = /```text\n\$ npm run plan:review -- (.+)\n([^]*?)```/.exec(readme);
+    expect(sample).not.toBeNull();
+    const [, args = '', printed = ''] = sample ?? [];
+    // npm runs it in the project, where the sample's paths are relative.
+    const { out } = await review(...args.split(' ').map((file) => path.join(ROOT, file)));
+    expect(out.split(`${ROOT}${path.sep}`).join('')).toBe(printed.trimEnd());
+  });
+});
+
 describe('npm run plan:review exit codes', () => {
   const run = (...args: string[]) =>
     spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'tools', 'plan-review.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
