@@ -7,7 +7,9 @@
  * `aws_iam_policy_document` data source that Terraform reads during apply. Both become the
  * same `Statement` before they are compared.
  */
+import { blockStatements, isAnyone, jsonStatements, type Principal, type Statement as PolicyStatement } from '../policy/statements';
 
+/** A statement as the review compares and shows it: each part a sorted list of strings. */
 export interface Statement {
   readonly sid?: string;
   readonly effect: string;
@@ -32,30 +34,21 @@ export interface StatementChange {
   readonly widens: readonly string[];
 }
 
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-const list = (value: unknown): string[] => (value === undefined || value === null ? [] : (Array.isArray(value) ? value : [value]).map(String)).sort();
+const sorted = (items: readonly string[] | undefined): string[] => [...(items ?? [])].sort();
+const principalNames = (principals: readonly Principal[]): string[] =>
+  principals.flatMap((principal) => principal.identifiers.map((id) => (id === '*' && isAnyone(principal) ? '*' : `${principal.type}:${id}`))).sort();
 
-function principalsOf(value: unknown): string[] {
-  if (value === undefined || value === null) return [];
-  if (!isObject(value)) return list(value);
-  return Object.entries(value).flatMap(([type, ids]) => list(ids).map((id) => (id === '*' && type === 'AWS' ? '*' : `${type}:${id}`))).sort();
-}
-
-function fromJson(statement: Json): Statement {
-  const conditions = Object.entries(isObject(statement['Condition']) ? statement['Condition'] : {}).flatMap(([test, byKey]) =>
-    Object.entries(isObject(byKey) ? byKey : {}).map(([variable, values]) => `${test} ${variable} = ${list(values).join(', ')}`),
-  );
+function flat(statement: PolicyStatement): Statement {
   return {
-    ...(typeof statement['Sid'] === 'string' && statement['Sid'] !== '' ? { sid: statement['Sid'] } : {}),
-    effect: String(statement['Effect'] ?? 'Allow'),
-    actions: list(statement['Action']),
-    notActions: list(statement['NotAction']),
-    resources: list(statement['Resource']),
-    notResources: list(statement['NotResource']),
-    principals: principalsOf(statement['Principal']),
-    notPrincipals: principalsOf(statement['NotPrincipal']),
-    conditions: conditions.sort(),
+    ...(statement.sid === undefined ? {} : { sid: statement.sid }),
+    effect: statement.effect,
+    actions: sorted(statement.actions),
+    notActions: sorted(statement.notActions),
+    resources: sorted(statement.resources),
+    notResources: sorted(statement.notResources),
+    principals: principalNames(statement.principals),
+    notPrincipals: principalNames(statement.notPrincipals),
+    conditions: statement.conditions.map(({ test, variable, values }) => `${test} ${variable} = ${sorted(values).join(', ')}`).sort(),
   };
 }
 
@@ -68,32 +61,12 @@ export function statementsOfPolicyJson(text: unknown): Statement[] | undefined {
   } catch {
     return undefined;
   }
-  if (!isObject(document)) return undefined;
-  const statements = document['Statement'];
-  const items = Array.isArray(statements) ? statements : statements === undefined ? [] : [statements];
-  return items.filter(isObject).map(fromJson);
-}
-
-function blockPrincipals(value: unknown): string[] {
-  const blocks = Array.isArray(value) ? value.filter(isObject) : [];
-  return blocks.flatMap((block) => list(block['identifiers']).map((id) => (id === '*' && ['AWS', '*'].includes(String(block['type'])) ? '*' : `${String(block['type'])}:${id}`))).sort();
+  return typeof document === 'object' && document !== null && !Array.isArray(document) ? jsonStatements(document, 'policy').map(flat) : undefined;
 }
 
 /** The statements of an `aws_iam_policy_document`'s `statement` blocks (unknown parts already masked). */
 export function statementsOfDocumentBlocks(blocks: unknown): Statement[] {
-  return (Array.isArray(blocks) ? blocks.filter(isObject) : []).map((block) => ({
-    ...(typeof block['sid'] === 'string' && block['sid'] !== '' ? { sid: block['sid'] } : {}),
-    effect: String(block['effect'] ?? 'Allow'),
-    actions: list(block['actions']),
-    notActions: list(block['not_actions']),
-    resources: list(block['resources']),
-    notResources: list(block['not_resources']),
-    principals: blockPrincipals(block['principals']),
-    notPrincipals: blockPrincipals(block['not_principals']),
-    conditions: (Array.isArray(block['condition']) ? block['condition'].filter(isObject) : [])
-      .map((condition) => `${String(condition['test'])} ${String(condition['variable'])} = ${list(condition['values']).join(', ')}`)
-      .sort(),
-  }));
+  return blockStatements(blocks, 'document').map(flat);
 }
 
 const FIELDS = [
