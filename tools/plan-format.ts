@@ -63,7 +63,7 @@ export interface Plan {
 const ACTIONS: readonly string[] = ['no-op', 'create', 'read', 'update', 'delete', 'forget'];
 const HOW_TO_MAKE_ONE = 'make one with `terraform plan -out=plan.tfplan` then `terraform show -json plan.tfplan > plan.json`';
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Checks that `data` is a plan in the documented form; returns it typed, or throws saying what is wrong. */
 export function parsePlan(data: unknown, source: string): Plan {
@@ -146,6 +146,11 @@ export function valueAt(value: unknown, path: readonly PathStep[]): unknown {
   return node;
 }
 
+/** What stands in a value for a part known only after apply, and for a sensitive part. */
+export const UNKNOWN_VALUE = '(known after apply)';
+export const SENSITIVE_VALUE = '(sensitive)';
+export const isMask = (value: unknown): boolean => value === UNKNOWN_VALUE || value === SENSITIVE_VALUE;
+
 const child = (mask: unknown, step: PathStep): unknown => (mask === true ? true : (mask as Record<string | number, unknown> | null | undefined)?.[step]);
 
 /**
@@ -155,8 +160,8 @@ const child = (mask: unknown, step: PathStep): unknown => (mask === true ? true 
  * `*_sensitive` and `after_unknown`.
  */
 export function masked(value: unknown, sensitive: unknown, unknown: unknown): unknown {
-  if (sensitive === true) return '(sensitive)';
-  if (unknown === true) return '(known after apply)';
+  if (sensitive === true) return SENSITIVE_VALUE;
+  if (unknown === true) return UNKNOWN_VALUE;
   if (Array.isArray(value)) return value.map((item, index) => masked(item, child(sensitive, index), child(unknown, index)));
   const later = Object.entries(isObject(unknown) ? unknown : {}).filter(([, flag]) => flag === true).map(([key]) => key);
   if (isObject(value) || later.length > 0) {

@@ -4,19 +4,18 @@
  * destructions, the security-relevant changes; then the guard's verdict.
  */
 import type { GuardFinding, Review, StackReview } from './plan-analysis';
-import type { ChangeKind } from './plan-format';
+import { isMask, type ChangeKind } from './plan-format';
 import type { FieldChange, SecurityChange } from './plan-security';
 
 /** Longest value shown inline; the JSON report always has the whole value. */
 const MAX_VALUE = 200;
-const MASKS = ['(known after apply)', '(sensitive)'];
 
 const SYMBOLS: Readonly<Record<ChangeKind, string>> = { create: '+', update: '~', replace: '-/+', destroy: '-', read: '<=', forget: '.', 'no-op': ' ' };
 
 /** A value as it reads in a plan: strings quoted, nothing as (none), long values cut. */
 export function showValue(value: unknown): string {
   if (value === null || value === undefined) return '(none)';
-  if (typeof value === 'string' && MASKS.includes(value)) return value;
+  if (isMask(value)) return String(value);
   const text = JSON.stringify(value) ?? String(value);
   return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
 }

@@ -4,7 +4,7 @@
  * queues, topics, the image repository). Each is shown field by field, before → after;
  * policies statement by statement.
  */
-import { kindOf, masked, maskedSides, type ChangeKind, type ResourceChange } from './plan-format';
+import { isMask, isObject, kindOf, masked, maskedSides, UNKNOWN_VALUE, type ChangeKind, type ResourceChange } from './plan-format';
 import { describeStatement, diffStatements, statementsOfDocumentBlocks, statementsOfPolicyJson, type Statement, type StatementChange } from './plan-policy';
 
 export type SecurityCategory = 'IAM policy' | 'IAM attachment' | 'IAM role' | 'security group' | 'listener' | 'resource policy' | 'public access';
@@ -76,7 +76,6 @@ export interface SecurityChange {
   readonly widens: readonly string[];
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isBlockList = (value: unknown): value is unknown[] => Array.isArray(value) && value.some(isObject);
 const canonical = (value: unknown): string => JSON.stringify(value, (_key, item: unknown) => (isObject(item) ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => a.localeCompare(b))) : item)) ?? 'null';
 const present = (value: unknown): boolean => value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0) && !(isObject(value) && Object.keys(value).length === 0);
@@ -108,16 +107,14 @@ function valueChanges(before: unknown, after: unknown, path: string, out: FieldC
   }
   // A create shows what is set, a destroy what was set; empty on both sides is no change,
   // and a new attribute known only after apply says nothing yet.
-  if (canonical(before) === canonical(after) || (!present(before) && (!present(after) || after === UNKNOWN))) return;
+  if (canonical(before) === canonical(after) || (!present(before) && (!present(after) || after === UNKNOWN_VALUE))) return;
   out.push({ path, before: before ?? null, after: after ?? null });
 }
 
-const UNKNOWN = '(known after apply)';
-const MASKS = [UNKNOWN, '(sensitive)'];
 
 function policyChange(before: unknown, after: unknown, path: string): FieldChange | undefined {
   if (canonical(before) === canonical(after)) return undefined;
-  const statementsOf = (value: unknown) => (value === null || value === undefined ? [] : MASKS.includes(value as string) ? undefined : statementsOfPolicyJson(value));
+  const statementsOf = (value: unknown) => (value === null || value === undefined ? [] : isMask(value) ? undefined : statementsOfPolicyJson(value));
   const old = statementsOf(before);
   const now = statementsOf(after);
   // One side unknown until apply (or not a policy): show the other side's statements, not its JSON.
