@@ -252,6 +252,67 @@ describe('plan review of the real stacks, as a first deploy plans them', () => {
   });
 });
 
+describe('plan review of sensitive and unknown values', () => {
+  // https://developer.hashicorp.com/terraform/internals/json-format#change-representation:
+  // before_sensitive/after_sensitive mark sensitive leaves with true, after_unknown the unknown ones.
+  const SECRET = 'hunter2-not-for-review';
+  const plan = {
+    format_version: '1.2',
+    resource_changes: [
+      {
+        address: 'aws_sqs_queue.consumers_failure-queue',
+        mode: 'managed',
+        type: 'aws_sqs_queue',
+        name: 'consumers_failure-queue',
+        change: {
+          actions: ['delete', 'create'],
+          before: { name: 'iot-failures', kms_master_key_id: SECRET, fifo_queue: false },
+          after: { name: 'iot-failures.fifo', fifo_queue: true },
+          after_unknown: { kms_master_key_id: true, arn: true },
+          before_sensitive: { kms_master_key_id: true },
+          after_sensitive: {},
+          replace_paths: [['kms_master_key_id'], ['fifo_queue']],
+        },
+        action_reason: 'replace_because_cannot_update',
+      },
+      {
+        address: 'aws_lb_listener.web_http-listener',
+        mode: 'managed',
+        type: 'aws_lb_listener',
+        name: 'web_http-listener',
+        change: {
+          actions: ['update'],
+          before: { port: 443, protocol: 'HTTPS', certificate_arn: SECRET, default_action: [{ type: 'forward', target_group_arn: 'arn:tg' }] },
+          after: { port: 80, protocol: 'HTTP', certificate_arn: null, default_action: [{ type: 'forward', target_group_arn: 'arn:tg' }] },
+          after_unknown: {},
+          before_sensitive: { certificate_arn: true },
+          after_sensitive: {},
+        },
+      },
+    ],
+  };
+
+  it('never prints a sensitive value, and says which values wait for apply', () => {
+    const result = reviewPlans([{ file: 'sensitive.json', plan: parsePlan(plan, 'sensitive.json') }]);
+    const text = JSON.stringify(result);
+    expect(text).not.toContain(SECRET);
+    expect(result.stacks[0]?.removals[0]?.forcedBy).toEqual([
+      { path: 'kms_master_key_id', before: '(sensitive)', after: '(known after apply)' },
+      { path: 'fifo_queue', before: false, after: true },
+    ]);
+    expect(result.stacks[0]?.security[0]).toMatchObject({
+      address: 'aws_lb_listener.web_http-listener',
+      fields: [
+        { path: 'port', before: 443, after: 80 },
+        { path: 'protocol', before: 'HTTPS', after: 'HTTP' },
+        { path: 'certificate_arn', before: '(sensitive)', after: null },
+      ],
+      widens: ['the listener now serves plain HTTP'],
+    });
+    expect(result.guard.blocked.map((finding) => finding.address)).toEqual(['aws_sqs_queue.consumers_failure-queue']);
+  });
+});
+
 describe('plan review of what is not a plan', () => {
   const write = (name: string, content: string | Buffer) => {
     const file = path.join(scratch, name);
