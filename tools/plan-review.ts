@@ -4,7 +4,7 @@
  *
  *   terraform plan -out=plan.tfplan && terraform show -json plan.tfplan > pipeline.json
  *   npm run plan:review -- pipeline.json
- *   npm run plan:review -- cdktf.out/stacks/*\/plan.json --markdown > comment.md
+ *   npm run plan:review -- cdktf.out/stacks/{repository,pipeline,scaling}/plan.json --markdown > comment.md
  *   npm run plan:review -- pipeline.json --allow-destroy aws_sqs_queue.consumers_failure-queue
  *
  * Exit codes: 0 reviewed and nothing that holds data is lost; 1 a table, stream, bucket,
