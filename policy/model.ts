@@ -1,5 +1,9 @@
 import { TerraformDataSource, TerraformResource, TerraformStack } from 'cdktf';
 import type { IConstruct } from 'constructs';
+import { asObject } from './values';
+
+// The value helpers the rules use with the model; they live apart, free of cdktf, for the plan review.
+export { asObject, block, blocks, isExpression, isSet, isTrue, literalNumber, strings } from './values';
 
 /** A JSON object as it appears in the synthesized Terraform configuration. */
 export type Config = Readonly<Record<string, unknown>>;
@@ -137,48 +141,4 @@ function visitStrings(value: unknown, visit: (text: string) => void): void {
   if (typeof value === 'string') visit(value);
   else if (Array.isArray(value)) value.forEach((item) => visitStrings(item, visit));
   else if (value !== null && typeof value === 'object') Object.values(value).forEach((item) => visitStrings(item, visit));
-}
-
-/** `value` as an object, or an empty object when it is anything else. */
-export function asObject(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
-/** The blocks of a nested block attribute, whether synthesized as one object or a list. */
-export function blocks(value: unknown): Record<string, unknown>[] {
-  if (Array.isArray(value)) return value.filter((item) => item !== null && typeof item === 'object') as Record<string, unknown>[];
-  return value !== null && typeof value === 'object' ? [value as Record<string, unknown>] : [];
-}
-
-/** The first block of a nested block attribute (or an empty object). */
-export function block(value: unknown): Record<string, unknown> {
-  return blocks(value)[0] ?? {};
-}
-
-/** A literal `true` (Terraform accepts the string form for some attributes). */
-export function isTrue(value: unknown): boolean {
-  return value === true || value === 'true';
-}
-
-/** A literal number (or numeric string), or undefined for anything else, e.g. an expression. */
-export function literalNumber(value: unknown): number | undefined {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  return undefined;
-}
-
-/** A non-empty string (literal or expression). */
-export function isSet(value: unknown): value is string {
-  return typeof value === 'string' && value.trim() !== '';
-}
-
-/** The strings of a list attribute (a single string counts as a one-item list). */
-export function strings(value: unknown): string[] {
-  if (typeof value === 'string') return [value];
-  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
-}
-
-/** True for an expression Terraform evaluates at plan time, e.g. `${var.x}`. */
-export function isExpression(value: unknown): boolean {
-  return typeof value === 'string' && value.includes('${');
 }

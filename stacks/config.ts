@@ -38,6 +38,7 @@ interface ConfigInput {
   region: string;
   tags: Record<string, string>;
   logRetentionDays: number;
+  allowDestroy?: boolean;
   backend: {
     kind: BackendKind;
     local: { stateDir: string };
@@ -135,6 +136,12 @@ const schema: JSONSchemaType<ConfigInput> = {
       description: `days every log group keeps its events, one of ${LOG_RETENTION_DAYS.join(', ')}`,
       enum: [...LOG_RETENTION_DAYS],
       default: 30,
+    },
+    allowDestroy: {
+      type: 'boolean',
+      nullable: true,
+      default: false,
+      description: 'lift prevent_destroy from the tables, stream, bucket, keys, queue and repository for a deliberate teardown (true/false); synth warns for each while it is on',
     },
     backend: {
       type: 'object',

@@ -5,6 +5,7 @@ import type { Construct, Node } from 'constructs';
 import { configureBackend } from './backend';
 import type { PlatformConfig } from './config';
 import type { StackName } from './outputs';
+import { protectStatefulResources } from './prevent-destroy';
 
 /** Tags on every resource of every stack (provider default tags), before the configured ones. */
 export const BASE_TAGS = { Project: 'iot-analytics', ManagedBy: 'cdktf' } as const;
@@ -26,6 +27,7 @@ export class PlatformStack extends TerraformStack {
       defaultTags: [{ tags: { ...BASE_TAGS, Stack: stackName, ...(config.namePrefix === '' ? {} : { NamePrefix: config.namePrefix }), ...config.tags } }],
     });
     configureBackend(this, config.backend, stackName);
+    protectStatefulResources(this, { allowDestroy: config.allowDestroy });
   }
 
   /** The construct path below the stack, joined with `_`; throws if two constructs would share an id. */

@@ -11,6 +11,8 @@ import { check, expectViolations, RULE_IDS, STACK, testApp, violationsOf } from 
 import { document, serviceRole } from './fixtures';
 
 const REASON = 'the queue only ever holds test messages in this fixture';
+/** Queues that other rules judge: protected from destruction, so DATA-001 stays quiet. */
+const KEPT = { preventDestroy: true };
 
 function stackIn(app: App, id: string): TerraformStack {
   const stack = new TerraformStack(app, id);
@@ -22,7 +24,7 @@ describe('applyPlatformPolicy at synth', () => {
   it('fails app.synth() with one line per violation naming stack, construct path, address, rule and fix', () => {
     const app = testApp();
     const stack = stackIn(app, 'pipeline');
-    new SqsQueue(stack, 'failures', { name: 'failures' });
+    new SqsQueue(stack, 'failures', { name: 'failures', lifecycle: KEPT });
     const lines: string[] = [];
     applyPlatformPolicy(app, { log: (line) => lines.push(line) });
     expect(() => app.synth()).toThrow(
@@ -33,7 +35,7 @@ describe('applyPlatformPolicy at synth', () => {
 
   it('lets a compliant app synthesize and reports every stack it checked', () => {
     const app = testApp();
-    new SqsQueue(stackIn(app, 'one'), 'queue', { name: 'q', sqsManagedSseEnabled: true });
+    new SqsQueue(stackIn(app, 'one'), 'queue', { name: 'q', sqsManagedSseEnabled: true, lifecycle: KEPT });
     stackIn(app, 'two');
     const report = applyPlatformPolicy(app, { log: () => undefined });
     app.synth();
@@ -100,7 +102,7 @@ describe('suppressPolicy', () => {
 
   it('lets a fully suppressed stack synthesize', () => {
     const app = testApp();
-    const queue = new SqsQueue(stackIn(app, STACK), 'quiet', { name: 'quiet' });
+    const queue = new SqsQueue(stackIn(app, STACK), 'quiet', { name: 'quiet', lifecycle: KEPT });
     suppressPolicy(queue, 'ENC-004', REASON);
     const report = applyPlatformPolicy(app, { log: () => undefined });
     expect(() => app.synth()).not.toThrow();

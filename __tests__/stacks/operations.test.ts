@@ -10,6 +10,7 @@ import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { applyPlatformPolicy } from '../../policy';
 import { Operations, OperationsProps } from '../../stacks/operations';
+import { protectStatefulResources } from '../../stacks/prevent-destroy';
 
 type Block = Record<string, unknown>;
 interface Synthesized {
@@ -265,6 +266,7 @@ describe('Operations under the platform policy', () => {
     const app = Testing.app();
     const stack = new TerraformStack(app, 'policy');
     new AwsProvider(stack, 'aws', { region: 'eu-west-2' });
+    protectStatefulResources(stack); // as every PlatformStack does
     // A bare pipeline: only what the alarm rules look for.
     const stream = new KinesisStream(stack, 'stream', { name: 'iot-readings', encryptionType: 'KMS', kmsKeyId: 'alias/aws/kinesis' });
     const failures = new SqsQueue(stack, 'failures', { name: 'iot-failures', sqsManagedSseEnabled: true });

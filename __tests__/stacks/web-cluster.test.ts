@@ -4,6 +4,7 @@ import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository';
 import { applyPlatformPolicy } from '../../policy';
 import { Network } from '../../stacks/network';
+import { protectStatefulResources } from '../../stacks/prevent-destroy';
 import {
   DYNAMIC_HOST_PORTS,
   WEB_TABLE_READ_ACTIONS,
@@ -484,6 +485,7 @@ describe('WebCluster under the platform policy', () => {
     const app = Testing.app();
     const stack = new TerraformStack(app, 'policy');
     new AwsProvider(stack, 'aws', { region: 'eu-west-2' });
+    protectStatefulResources(stack); // as every PlatformStack does
     const network = new Network(stack, 'network', { namePrefix: 'iot' });
     const table = new DynamodbTable(stack, 'things', {
       name: 'iot-things',

@@ -72,7 +72,7 @@ describe('tool start-up', () => {
   });
 
   test('every tool is checked', () => {
-    expect(TOOLS).toEqual(expect.arrayContaining(['image-push.ts', 'query.ts', 'simulate.ts', 'system-test.ts', 'target.ts', 'thresholds.ts']));
+    expect(TOOLS).toEqual(expect.arrayContaining(['image-push.ts', 'plan-review.ts', 'plan.ts', 'query.ts', 'simulate.ts', 'system-test.ts', 'target.ts', 'thresholds.ts']));
   });
 
   test('the query tool loads DuckDB and the Athena SDK only in the path that runs a query on them', () => {

@@ -7,6 +7,7 @@ import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { applyPlatformPolicy, MIN_REASON_LENGTH, PLATFORM_RULES, suppressPolicy, suppressionsOf } from '../../policy';
 import { loadConfig } from '../../stacks/config';
 import { definePlatform } from '../../stacks/platform';
+import { protectStatefulResources } from '../../stacks/prevent-destroy';
 import { policyReport, type PolicyReport } from '../../verify/policy-report';
 import { lambdaFunction } from '../policy/fixtures';
 
@@ -74,6 +75,7 @@ describe('policyReport on a deliberately bad stack', () => {
   function badPlatform(app: App): void {
     const stack = new TerraformStack(app, 'fixture');
     new AwsProvider(stack, 'aws', { region: 'eu-west-2' });
+    protectStatefulResources(stack); // as every PlatformStack does
     new SqsQueue(stack, 'loud', { name: 'loud' });
     suppressPolicy(new SqsQueue(stack, 'quiet', { name: 'quiet' }), 'ENC-004', REASON);
     suppressPolicy(new SqsQueue(stack, 'compliant', { name: 'compliant', sqsManagedSseEnabled: true }), 'ENC-004', REASON);

@@ -6,6 +6,7 @@ import { EVENT_SOURCE_RULES } from './event-sources';
 import { IAM_RULES } from './iam';
 import { LOGGING_RULES } from './logging';
 import { NETWORK_RULES } from './network';
+import { PREVENT_DESTROY_RULES } from './prevent-destroy';
 
 /** Every rule of the platform policy, in the order the report lists them. */
 export const PLATFORM_RULES = [
@@ -16,6 +17,7 @@ export const PLATFORM_RULES = [
   ...EVENT_SOURCE_RULES,
   ...NETWORK_RULES,
   ...DATA_RULES,
+  ...PREVENT_DESTROY_RULES,
   ...ALARM_RULES,
 ] as const;
 
