@@ -30,7 +30,7 @@ export const STATEFUL_RESOURCE_TYPES: readonly StatefulResourceType[] = [
   {
     type: 'aws_s3_bucket',
     kind: 'S3 bucket',
-    loses: 'every object in the bucket (the archive of all readings); without force_destroy the delete fails on a non-empty bucket half-way through the apply',
+    loses: 'every object in the bucket (the archive bucket holds every reading ever sent); without force_destroy the delete fails on a non-empty bucket half-way through the apply',
   },
   {
     type: 'aws_kms_key',

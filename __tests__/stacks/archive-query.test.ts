@@ -11,6 +11,7 @@ import { ArchiveQuery } from '../../stacks/archive-query';
 import { ConfigError } from '../../stacks/config';
 import { DataKey } from '../../stacks/data-key';
 import { PIPELINE_OUTPUTS } from '../../stacks/outputs';
+import { protectStatefulResources } from '../../stacks/prevent-destroy';
 import { PrivateBucket } from '../../stacks/private-bucket';
 import { check } from '../policy/harness';
 import { configOf, handlerPackages, policyStatements, removeScratch, resource, resources, synthPlatform, type TerraformJson } from './synth-helpers';
@@ -177,6 +178,7 @@ describe('Athena workgroup and results', () => {
 
   it('passes the policy pack on its own with no violation and no suppression', () => {
     const report = check((stack) => {
+      protectStatefulResources(stack); // as every PlatformStack does
       const key = new DataKey(stack, 'key', { aliasName: 'k', description: 'k' });
       const topic = new SnsTopic(stack, 'topic', { name: 'ops', kmsMasterKeyId: key.arn });
       new ArchiveProcessor(stack, 'processor', { namePrefix: 'x', package: handlerPackages()['archive-flatten'], logRetentionDays: 7, alarmTopicArn: topic.arn });
