@@ -10,6 +10,8 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { ServiceRole } from './service-role';
+import { ARCHIVE_LIMITS, GLACIER_MINIMUM_DAYS } from './construct-defaults';
+export { ARCHIVE_LIMITS, GLACIER_MINIMUM_DAYS } from './construct-defaults';
 
 export interface ArchiveProps {
   /** Name of the Firehose stream; the bucket name starts with it (S3 adds a unique suffix). */
@@ -18,26 +20,28 @@ export interface ArchiveProps {
   /** Key of the stream (Firehose decrypts records) and of the archive objects. */
   readonly kmsKeyArn: string;
   readonly logRetentionDays: number;
-  /** Days before objects move to Glacier Flexible Retrieval. @default 30 */
+  /** The account Firehose may act for when it assumes the role. */
+  readonly accountId: string;
+  /** Days before objects move to Glacier Flexible Retrieval. @default ARCHIVE_LIMITS.glacierAfterDays.default */
   readonly glacierAfterDays?: number;
-  /** Days before objects are deleted. @default kept for ever */
+  /** Days before objects are deleted; Glacier bills GLACIER_MINIMUM_DAYS at least. @default kept for ever */
   readonly expireAfterDays?: number;
-  /** @default 300 */
+  /** @default ARCHIVE_LIMITS.bufferSeconds.default */
   readonly bufferSeconds?: number;
-  /** @default 64 */
+  /** @default ARCHIVE_LIMITS.bufferMiB.default */
   readonly bufferMiB?: number;
 }
+
+
 
 /** Objects land under `readings/year=YYYY/month=MM/day=DD/hour=HH/`, a layout Athena and Glue partition on. */
 export const ARCHIVE_PREFIX = 'readings/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/';
 const ERROR_PREFIX = 'errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/';
-/** Glacier bills every object for at least this long. */
-const GLACIER_MINIMUM_DAYS = 90;
 
 /**
- * Cold storage of every reading (NFR2): Firehose reads the stream and writes gzipped JSON
- * lines, date-partitioned, to a private, encrypted, TLS-only bucket whose objects move to
- * Glacier after the configured days.
+ * Cold storage of every reading: Firehose reads the stream and writes gzipped JSON lines,
+ * date-partitioned, to a private, encrypted, TLS-only bucket whose objects, small ones
+ * included, move to Glacier after the configured days.
  */
 export class Archive extends Construct {
   public readonly bucketName: string;
@@ -46,11 +50,6 @@ export class Archive extends Construct {
 
   constructor(scope: Construct, id: string, props: ArchiveProps) {
     super(scope, id);
-    const glacierAfterDays = props.glacierAfterDays ?? 30;
-    if (props.expireAfterDays !== undefined && props.expireAfterDays < glacierAfterDays + GLACIER_MINIMUM_DAYS) {
-      throw new Error(`Archive: expireAfterDays (${props.expireAfterDays}) must be at least glacierAfterDays + ${GLACIER_MINIMUM_DAYS} (${glacierAfterDays + GLACIER_MINIMUM_DAYS})`);
-    }
-
     const bucket = new S3Bucket(this, 'bucket', { bucketPrefix: `${props.name}-`, forceDestroy: false });
     new S3BucketPublicAccessBlock(this, 'public-access-block', {
       bucket: bucket.id,
@@ -79,12 +78,15 @@ export class Archive extends Construct {
     new S3BucketPolicy(this, 'policy', { bucket: bucket.id, policy: tlsOnly.json });
     new S3BucketLifecycleConfiguration(this, 'lifecycle', {
       bucket: bucket.id,
+      // Provider 6 defaults to all_storage_classes_128K, which keeps objects under 128 KB (a quiet
+      // hour's archive) out of Glacier for ever; this lets them go to Glacier Flexible Retrieval.
+      transitionDefaultMinimumObjectSize: 'varies_by_storage_class',
       rule: [
         {
           id: 'cold-storage',
           status: 'Enabled',
           filter: [{ prefix: '' }],
-          transition: [{ days: glacierAfterDays, storageClass: 'GLACIER' }],
+          transition: [{ days: props.glacierAfterDays ?? ARCHIVE_LIMITS.glacierAfterDays.default, storageClass: 'GLACIER' }],
           expiration: props.expireAfterDays === undefined ? undefined : [{ days: props.expireAfterDays }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
         },
@@ -98,6 +100,8 @@ export class Archive extends Construct {
       roleName: props.name,
       service: 'firehose.amazonaws.com',
       description: 'Lets the archive read the readings stream and write the archive bucket',
+      // Only Firehose acting for this account may assume the role (the confused-deputy guard AWS documents for Firehose roles).
+      trustConditions: [{ test: 'StringEquals', variable: 'sts:ExternalId', values: [props.accountId] }],
       grants: [
         {
           sid: 'ReadStream',
@@ -126,8 +130,8 @@ export class Archive extends Construct {
         compressionFormat: 'GZIP',
         fileExtension: '.jsonl.gz',
         kmsKeyArn: props.kmsKeyArn,
-        bufferingInterval: props.bufferSeconds ?? 300,
-        bufferingSize: props.bufferMiB ?? 64,
+        bufferingInterval: props.bufferSeconds ?? ARCHIVE_LIMITS.bufferSeconds.default,
+        bufferingSize: props.bufferMiB ?? ARCHIVE_LIMITS.bufferMiB.default,
         // One reading per line (the processor's default delimiter), so the objects are JSON Lines.
         processingConfiguration: { enabled: true, processors: [{ type: 'AppendDelimiterToRecord' }] },
         cloudwatchLoggingOptions: { enabled: true, logGroupName: logGroup.name, logStreamName: logStream.name },

@@ -3,7 +3,7 @@
  * environment variables, validated in full at synth.
  *
  * Sources, later ones winning per field:
- *   1. the defaults below (the seed's parameters where it had them);
+ *   1. the defaults, which each construct exports with its limits (the schema below is built from them);
  *   2. a JSON file: `$PLATFORM_CONFIG` if set, else `platform.config.json` in the project root if present;
  *   3. environment variables `PLATFORM_<PATH>`, one per field, named after its path in the
  *      file (`stream.shardCount` → `PLATFORM_STREAM_SHARD_COUNT`); lists are comma-separated
@@ -15,7 +15,27 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { type ErrorObject, type JSONSchemaType } from 'ajv';
-import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_NAMES, EVENT_SOURCE } from '../handlers/contract';
+import { DEFAULT_NAMES } from '../handlers/contract';
+import {
+  ARCHIVE_LIMITS,
+  CAPACITY_LIMITS,
+  CONSUMER_LIMITS,
+  DEFAULT_INSTANCE_TYPE,
+  DEFAULT_VPC_CIDR,
+  GLACIER_MINIMUM_DAYS,
+  IMAGE_REPOSITORY_LIMITS,
+  INGEST_API_LIMITS,
+  READING_STREAM_LIMITS,
+  SERVICE_SCALING_LIMITS,
+  TABLE_LIMITS,
+  VPC_PREFIX_LENGTH,
+  WEB_SERVICE_LIMITS,
+  ZONE_COUNT,
+  emailSubscriptionId,
+  instanceSize,
+  knownInstanceTypes,
+} from './construct-defaults';
+import { InputError, type IntegerRange } from './input-error';
 
 export const CONFIG_ENV_PREFIX = 'PLATFORM_';
 /** Environment variable that names the JSON file, relative to the current directory. */
@@ -30,6 +50,7 @@ export type BackendKind = 'local' | 's3' | 'cloud';
 export type StreamMode = 'provisioned' | 'on-demand';
 export type BillingMode = 'on-demand' | 'provisioned';
 export type ServiceCpuMetric = 'service' | 'instances';
+export type SignInProvider = 'cognito' | 'oidc' | 'none';
 
 /** The file's shape, every field optional; `resolveConfig` turns it into `PlatformConfig`. */
 interface ConfigInput {
@@ -46,21 +67,29 @@ interface ConfigInput {
   repository: { keepLastImages: number; untaggedExpiryDays: number; immutableTags: boolean };
   stream: { mode: StreamMode; shardCount: number; retentionHours: number };
   consumers: { batchSize: number; batchWindowSeconds: number; memoryMiB: number; timeoutSeconds: number };
-  api: { rateLimit: number; burstLimit: number; quotaPerDay: number };
+  api: { rateLimit: number; burstLimit: number; quotaPerDay: number; manageAccountLoggingRole: boolean };
   tables: { billingMode: BillingMode; readCapacity: number; writeCapacity: number; deletionProtection: boolean; hotRetentionDays?: number };
   alerts: { emails: string[]; cooldownSeconds: number };
   operations: { emails: string[] };
   archive: { glacierAfterDays: number; expireAfterDays?: number; bufferSeconds: number; bufferMiB: number };
   network: { vpcCidr: string; vpcId?: string; subnetIds: string[]; sshKeyName?: string; sshCidr?: string; certificateArn?: string };
-  cluster: {
-    instanceType: string;
-    minInstances: number;
-    maxInstances: number;
-    memoryHighPercent: number;
-    memoryLowPercent: number;
-    cooldownSeconds: number;
+  cluster: { instanceType: string; minInstances: number; maxInstances: number; targetCapacityPercent: number; instanceWarmupSeconds: number };
+  web: {
+    imageTag: string;
+    containerPort: number;
+    memoryMiB: number;
+    cpuUnits?: number;
+    healthCheckPath: string;
+    desiredTasks: number;
+    domainName?: string;
+    allowedCidrs: string[];
+    signIn: {
+      provider: SignInProvider;
+      users: string[];
+      domainPrefix?: string;
+      oidc: { issuer?: string; authorizationEndpoint?: string; tokenEndpoint?: string; userInfoEndpoint?: string; clientId?: string; clientSecretParameter?: string };
+    };
   };
-  web: { imageTag: string; containerPort: number; memoryMiB: number; healthCheckPath: string; desiredTasks: number; domainName?: string };
   scaling: {
     minTasks: number;
     maxTasks: number;
@@ -85,9 +114,12 @@ const string = (description: string, extra: Partial<{ pattern: string; minLength
   ({ type: 'string', description, ...extra }) as const;
 const optionalString = (description: string, extra: Partial<{ pattern: string; minLength: number; maxLength: number }> = {}) =>
   ({ type: 'string', nullable: true, description, ...extra }) as const;
-const integer = (description: string, minimum: number, maximum: number, defaultValue: number) =>
-  ({ type: 'integer', description, minimum, maximum, default: defaultValue }) as const;
-const percent = (description: string, defaultValue: number) => integer(`${description}, 1 to 100`, 1, 100, defaultValue);
+/** An integer field whose range and default come from the construct that uses it. */
+const integer = (description: string, range: IntegerRange & { default: number }) =>
+  ({ type: 'integer', description: `${description}, ${range.min} to ${range.max}`, minimum: range.min, maximum: range.max, default: range.default }) as const;
+const optionalInteger = (description: string, range: IntegerRange) =>
+  ({ type: 'integer', nullable: true, description: `${description}, ${range.min} to ${range.max}`, minimum: range.min, maximum: range.max }) as const;
+const httpsUrl = (description: string) => optionalString(description, { pattern: '^https://[^\\s/]+(/\\S*)?$', maxLength: 2048 });
 const emails = (description: string) =>
   ({
     type: 'array',
@@ -115,7 +147,7 @@ const schema: JSONSchemaType<ConfigInput> = {
     'tables', 'alerts', 'operations', 'archive', 'network', 'cluster', 'web', 'scaling',
   ],
   properties: {
-    namePrefix: string('prefix for every resource name ("" keeps the names of SPEC §4, e.g. "acme" gives "acme-iot-things"): lower-case letters, digits and "-", at most 16 characters, starting with a letter', {
+    namePrefix: string('prefix for every resource name ("" keeps the plain names such as "iot-things"; "acme" gives "acme-iot-things"): lower-case letters, digits and "-", at most 16 characters, starting with a letter other than "aws", "ecs" or "fargate"', {
       pattern: '^([a-z][a-z0-9-]{0,15})?$',
       default: '',
     }),
@@ -189,8 +221,8 @@ const schema: JSONSchemaType<ConfigInput> = {
       default: EMPTY_SECTION,
       required: ['keepLastImages', 'untaggedExpiryDays', 'immutableTags'],
       properties: {
-        keepLastImages: integer('tagged images the lifecycle policy keeps, 1 to 1000', 1, 1000, 10),
-        untaggedExpiryDays: integer('days after which untagged images expire, 1 to 3650', 1, 3650, 7),
+        keepLastImages: integer('images the lifecycle policy keeps', IMAGE_REPOSITORY_LIMITS.keepLastImages),
+        untaggedExpiryDays: integer('days after which untagged images expire', IMAGE_REPOSITORY_LIMITS.untaggedExpiryDays),
         immutableTags: { type: 'boolean', default: false, description: 'make image tags immutable (true/false); then deploy a new tag per release' },
       },
     },
@@ -201,8 +233,8 @@ const schema: JSONSchemaType<ConfigInput> = {
       required: ['mode', 'shardCount', 'retentionHours'],
       properties: {
         mode: { type: 'string', enum: ['provisioned', 'on-demand'], default: 'provisioned', description: 'Kinesis capacity mode: provisioned or on-demand' },
-        shardCount: integer('shards of the provisioned stream, 1 to 500 (each takes 1 MB/s or 1,000 records/s in)', 1, 500, 2),
-        retentionHours: integer('hours the stream keeps records, 24 to 8760', 24, 8760, 24),
+        shardCount: integer('shards of the provisioned stream (each takes 1 MB/s or 1,000 records/s in)', READING_STREAM_LIMITS.shardCount),
+        retentionHours: integer('hours the stream keeps records', READING_STREAM_LIMITS.retentionHours),
       },
     },
     consumers: {
@@ -211,21 +243,27 @@ const schema: JSONSchemaType<ConfigInput> = {
       default: EMPTY_SECTION,
       required: ['batchSize', 'batchWindowSeconds', 'memoryMiB', 'timeoutSeconds'],
       properties: {
-        batchSize: integer('records per Lambda batch, 1 to 10000', 1, 10_000, EVENT_SOURCE.batchSize),
-        batchWindowSeconds: integer('seconds a mapping may wait to fill a batch, 0 to 300', 0, 300, EVENT_SOURCE.maximumBatchingWindowSeconds),
-        memoryMiB: integer('memory of each consumer function in MiB, 128 to 10240', 128, 10_240, 512),
-        timeoutSeconds: integer('timeout of each consumer function in seconds, 3 to 900', 3, 900, 60),
+        batchSize: integer('records per Lambda batch', CONSUMER_LIMITS.batchSize),
+        batchWindowSeconds: integer('seconds a mapping may wait to fill a batch', CONSUMER_LIMITS.batchWindowSeconds),
+        memoryMiB: integer('memory of each consumer function in MiB', CONSUMER_LIMITS.memoryMiB),
+        timeoutSeconds: integer('timeout of each consumer function in seconds', CONSUMER_LIMITS.timeoutSeconds),
       },
     },
     api: {
       type: 'object',
       additionalProperties: false,
       default: EMPTY_SECTION,
-      required: ['rateLimit', 'burstLimit', 'quotaPerDay'],
+      required: ['rateLimit', 'burstLimit', 'quotaPerDay', 'manageAccountLoggingRole'],
       properties: {
-        rateLimit: integer('steady requests per second allowed per API key and on the stage, 1 to 10000', 1, 10_000, 1_000),
-        burstLimit: integer('burst of requests allowed above the rate, 1 to 5000', 1, 5_000, 2_000),
-        quotaPerDay: integer('requests per day allowed per API key, 1 to 1000000000', 1, 1_000_000_000, 100_000_000),
+        rateLimit: integer('steady requests per second allowed per API key and on the stage', INGEST_API_LIMITS.rateLimit),
+        burstLimit: integer('burst of requests allowed above the rate', INGEST_API_LIMITS.burstLimit),
+        quotaPerDay: integer('requests per day allowed per API key', INGEST_API_LIMITS.quotaPerDay),
+        manageAccountLoggingRole: {
+          type: 'boolean',
+          default: true,
+          description:
+            "set the region's API Gateway CloudWatch logging role (true/false). It is one setting for every REST API of the account in the region: set false when the account already has one, or this stack replaces it",
+        },
       },
     },
     tables: {
@@ -235,16 +273,10 @@ const schema: JSONSchemaType<ConfigInput> = {
       required: ['billingMode', 'readCapacity', 'writeCapacity', 'deletionProtection'],
       properties: {
         billingMode: { type: 'string', enum: ['on-demand', 'provisioned'], default: 'on-demand', description: 'DynamoDB capacity: on-demand or provisioned' },
-        readCapacity: integer('read capacity units per table in provisioned mode, 1 to 40000', 1, 40_000, 5),
-        writeCapacity: integer('write capacity units per table in provisioned mode, 1 to 40000', 1, 40_000, 5),
+        readCapacity: integer('read capacity units per table in provisioned mode', TABLE_LIMITS.readCapacity),
+        writeCapacity: integer('write capacity units per table in provisioned mode', TABLE_LIMITS.writeCapacity),
         deletionProtection: { type: 'boolean', default: true, description: 'DynamoDB deletion protection on every table (true/false)' },
-        hotRetentionDays: {
-          type: 'integer',
-          nullable: true,
-          minimum: 1,
-          maximum: 36_500,
-          description: 'days readings stay in DynamoDB before TTL deletes them (unset: kept for ever), 1 to 36500',
-        },
+        hotRetentionDays: optionalInteger('days readings stay in DynamoDB before TTL deletes them (unset: kept for ever)', CONSUMER_LIMITS.hotRetentionDays),
       },
     },
     alerts: {
@@ -254,7 +286,7 @@ const schema: JSONSchemaType<ConfigInput> = {
       required: ['emails', 'cooldownSeconds'],
       properties: {
         emails: emails('addresses that receive threshold alerts (env: comma-separated)'),
-        cooldownSeconds: integer('seconds between reminders while a metric stays out of range, 0 to 86400', 0, 86_400, DEFAULT_ALERT_COOLDOWN_SECONDS),
+        cooldownSeconds: integer('seconds between reminders while a metric stays out of range', CONSUMER_LIMITS.alertCooldownSeconds),
       },
     },
     operations: {
@@ -272,16 +304,10 @@ const schema: JSONSchemaType<ConfigInput> = {
       default: EMPTY_SECTION,
       required: ['glacierAfterDays', 'bufferSeconds', 'bufferMiB'],
       properties: {
-        glacierAfterDays: integer('days before archived objects move to Glacier, 0 to 3650', 0, 3_650, 30),
-        expireAfterDays: {
-          type: 'integer',
-          nullable: true,
-          minimum: 1,
-          maximum: 36_500,
-          description: 'days before archived objects are deleted (unset: kept for ever); at least glacierAfterDays + 90',
-        },
-        bufferSeconds: integer('seconds Firehose buffers before writing an object, 0 to 900', 0, 900, 300),
-        bufferMiB: integer('MiB Firehose buffers before writing an object, 1 to 128', 1, 128, 64),
+        glacierAfterDays: integer('days before archived objects move to Glacier', ARCHIVE_LIMITS.glacierAfterDays),
+        expireAfterDays: optionalInteger(`days before archived objects are deleted (unset: kept for ever); at least glacierAfterDays + ${GLACIER_MINIMUM_DAYS}`, ARCHIVE_LIMITS.expireAfterDays),
+        bufferSeconds: integer('seconds Firehose buffers before writing an object', ARCHIVE_LIMITS.bufferSeconds),
+        bufferMiB: integer('MiB Firehose buffers before writing an object', ARCHIVE_LIMITS.bufferMiB),
       },
     },
     network: {
@@ -290,7 +316,10 @@ const schema: JSONSchemaType<ConfigInput> = {
       default: EMPTY_SECTION,
       required: ['vpcCidr', 'subnetIds'],
       properties: {
-        vpcCidr: string('CIDR of the VPC the stack creates, e.g. 10.0.0.0/16 (prefix /16 to /26, room for two load balancer subnets)', { pattern: IPV4_CIDR_PATTERN, default: '10.0.0.0/16' }),
+        vpcCidr: string(`CIDR of the VPC the stack creates, e.g. 10.0.0.0/16 (prefix /${VPC_PREFIX_LENGTH.min} to /${VPC_PREFIX_LENGTH.max}, room for two load balancer subnets)`, {
+          pattern: IPV4_CIDR_PATTERN,
+          default: DEFAULT_VPC_CIDR,
+        }),
         vpcId: optionalString('existing VPC to use instead of creating one, e.g. vpc-0abc1234 (needs network.subnetIds)', { pattern: '^vpc-[0-9a-f]{8,17}$' }),
         subnetIds: {
           type: 'array',
@@ -304,7 +333,7 @@ const schema: JSONSchemaType<ConfigInput> = {
           maxLength: 255,
         }),
         sshCidr: optionalString('source CIDR allowed to SSH, e.g. 203.0.113.0/24; never 0.0.0.0/0 (needs network.sshKeyName)', { pattern: IPV4_CIDR_PATTERN }),
-        certificateArn: optionalString('ACM certificate for HTTPS on the load balancer (then HTTP redirects), e.g. arn:aws:acm:eu-west-2:123456789012:certificate/...', {
+        certificateArn: optionalString('ACM certificate for web.domainName: the load balancer serves HTTPS with sign-in (HTTP redirects), e.g. arn:aws:acm:eu-west-2:123456789012:certificate/...', {
           pattern: '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$',
         }),
       },
@@ -313,31 +342,78 @@ const schema: JSONSchemaType<ConfigInput> = {
       type: 'object',
       additionalProperties: false,
       default: EMPTY_SECTION,
-      required: ['instanceType', 'minInstances', 'maxInstances', 'memoryHighPercent', 'memoryLowPercent', 'cooldownSeconds'],
+      required: ['instanceType', 'minInstances', 'maxInstances', 'targetCapacityPercent', 'instanceWarmupSeconds'],
       properties: {
-        instanceType: string('EC2 instance type of the cluster, e.g. t3.small (Graviton types such as t4g.small need an arm64 image)', { pattern: '^[a-z][a-z0-9-]*\\.[a-z0-9]+$', default: 't3.small' }),
-        minInstances: integer('fewest cluster instances, 0 to 100', 0, 100, 1),
-        maxInstances: integer('most cluster instances, 1 to 100', 1, 100, 5),
-        memoryHighPercent: percent('cluster memory reservation that adds an instance', 80),
-        memoryLowPercent: percent('cluster memory reservation that removes an instance', 40),
-        cooldownSeconds: integer('seconds between instance scaling actions, 0 to 3600', 0, 3_600, 300),
+        instanceType: string(
+          `EC2 instance type of the cluster, e.g. t3.small; Graviton types such as t4g.small need an arm64 image. Types outside the built-in table (${[...new Set(knownInstanceTypes().map((type) => type.split('.')[0]))].join(', ')}) need web.cpuUnits`,
+          { pattern: '^[a-z][a-z0-9-]*\\.[a-z0-9]+$', default: DEFAULT_INSTANCE_TYPE },
+        ),
+        minInstances: integer('fewest cluster instances (0: none while no task runs)', CAPACITY_LIMITS.minInstances),
+        maxInstances: integer('most cluster instances', CAPACITY_LIMITS.maxInstances),
+        targetCapacityPercent: integer('share of the instances the tasks should reserve before ECS adds one; below 100 keeps room so a new task starts at once', CAPACITY_LIMITS.targetCapacityPercent),
+        instanceWarmupSeconds: integer('seconds a new instance runs before its figures count for scaling', CAPACITY_LIMITS.instanceWarmupSeconds),
       },
     },
     web: {
       type: 'object',
       additionalProperties: false,
       default: EMPTY_SECTION,
-      required: ['imageTag', 'containerPort', 'memoryMiB', 'healthCheckPath', 'desiredTasks'],
+      required: ['imageTag', 'containerPort', 'memoryMiB', 'healthCheckPath', 'desiredTasks', 'allowedCidrs', 'signIn'],
       properties: {
-        imageTag: string('tag of the web image in the repository, e.g. latest or 2024-06-01', { pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$', default: 'latest' }),
-        containerPort: integer('port the web container listens on, 1 to 65535', 1, 65_535, 5_000),
-        memoryMiB: integer('memory reserved per web task in MiB, 64 to 30720', 64, 30_720, 900),
+        imageTag: string('tag of the web image in the repository, e.g. latest or 2024-06-01; each deploy runs the image the tag names then (by digest)', {
+          pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$',
+          default: 'latest',
+        }),
+        containerPort: integer('port the web container listens on', WEB_SERVICE_LIMITS.containerPort),
+        memoryMiB: integer('memory reserved per web task in MiB (it must fit on one instance)', WEB_SERVICE_LIMITS.memoryMiB),
+        cpuUnits: optionalInteger('CPU units reserved per web task, 1024 = one vCPU (unset: the share of the instance\'s CPU that matches the task\'s share of its memory)', WEB_SERVICE_LIMITS.cpuUnits),
         // Liveness, not readiness: a DynamoDB outage must not get every web task replaced (docs/web.md).
         healthCheckPath: string('path the load balancer checks (liveness: never touches DynamoDB), starting with /', { pattern: '^/[A-Za-z0-9/_.-]*$', default: '/livez' }),
-        desiredTasks: integer('web tasks started at first deploy, 1 to 100 (then the scaling stack decides)', 1, 100, 1),
-        domainName: optionalString('host name the certificate covers, used in the web URL (needs network.certificateArn), e.g. iot.example.com', {
+        desiredTasks: integer('web tasks started at first deploy (then the scaling stack decides)', WEB_SERVICE_LIMITS.desiredTasks),
+        domainName: optionalString('host name users open, covered by network.certificateArn (both or neither), e.g. iot.example.com; point it at the load balancer', {
           pattern: '^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$',
         }),
+        allowedCidrs: {
+          type: 'array',
+          description: 'IPv4 networks that may reach the web app, e.g. 203.0.113.0/24 (env: comma-separated); empty: the internet with sign-in (certificate set), nobody without',
+          items: { type: 'string', pattern: IPV4_CIDR_PATTERN, description: 'an IPv4 CIDR such as 203.0.113.0/24' },
+          uniqueItems: true,
+          default: [],
+        },
+        signIn: {
+          type: 'object',
+          additionalProperties: false,
+          default: EMPTY_SECTION,
+          required: ['provider', 'users', 'oidc'],
+          properties: {
+            provider: {
+              type: 'string',
+              enum: ['cognito', 'oidc', 'none'],
+              default: 'cognito',
+              description: 'who signs users in at the load balancer (with a certificate): cognito (a user pool the stack creates), oidc (your OpenID Connect provider) or none (only web.allowedCidrs protects the app)',
+            },
+            users: emails('addresses the Cognito user pool invites by email, each with a temporary password (env: comma-separated)'),
+            domainPrefix: optionalString('prefix of the Cognito sign-in domain <prefix>.auth.<region>.amazoncognito.com, unique in the region (default: <name prefix>-iot-web-<account id>)', {
+              pattern: '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$',
+            }),
+            oidc: {
+              type: 'object',
+              additionalProperties: false,
+              default: EMPTY_SECTION,
+              required: [],
+              properties: {
+                issuer: httpsUrl('OpenID Connect issuer, e.g. https://login.example.com'),
+                authorizationEndpoint: httpsUrl('the provider\'s authorization endpoint'),
+                tokenEndpoint: httpsUrl('the provider\'s token endpoint'),
+                userInfoEndpoint: httpsUrl('the provider\'s user info endpoint'),
+                clientId: optionalString('client id registered at the provider, with the redirect URL https://<web.domainName>/oauth2/idpresponse', { minLength: 1, maxLength: 256 }),
+                clientSecretParameter: optionalString('name of the SSM SecureString parameter holding the client secret, e.g. /iot/web/oidc-client-secret', {
+                  pattern: '^[A-Za-z0-9_./-]{1,2048}$',
+                }),
+              },
+            },
+          },
+        },
       },
     },
     scaling: {
@@ -346,16 +422,16 @@ const schema: JSONSchemaType<ConfigInput> = {
       default: EMPTY_SECTION,
       required: ['minTasks', 'maxTasks', 'cpuHighPercent', 'cpuLowPercent', 'cooldownSeconds', 'cpuMetric'],
       properties: {
-        minTasks: integer('fewest web tasks, 1 to 100', 1, 100, 1),
-        maxTasks: integer('most web tasks, 1 to 100', 1, 100, 5),
-        cpuHighPercent: percent('average CPU that adds a task', 40),
-        cpuLowPercent: percent('average CPU that removes a task', 10),
-        cooldownSeconds: integer('seconds between task scaling actions, 0 to 3600', 0, 3_600, 300),
+        minTasks: integer('fewest web tasks', SERVICE_SCALING_LIMITS.minTasks),
+        maxTasks: integer('most web tasks', SERVICE_SCALING_LIMITS.maxTasks),
+        cpuHighPercent: integer('average CPU (% of what the tasks reserve) that adds a task', SERVICE_SCALING_LIMITS.cpuHighPercent),
+        cpuLowPercent: integer('average CPU (% of what the tasks reserve) that removes a task', SERVICE_SCALING_LIMITS.cpuLowPercent),
+        cooldownSeconds: integer('seconds between task scaling actions', SERVICE_SCALING_LIMITS.cooldownSeconds),
         cpuMetric: {
           type: 'string',
           enum: ['service', 'instances'],
           default: 'service',
-          description: 'CPU the task alarms watch: service (the web service\'s own CPU) or instances (the cluster instances, as the seed did)',
+          description: 'CPU the task alarms watch: service (the web service\'s CPU against what its tasks reserve) or instances (the cluster instances\' CPU)',
         },
       },
     },
@@ -373,16 +449,24 @@ export interface ConfigProblem {
   readonly message: string;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly ConfigProblem[]) {
+export class ConfigError extends InputError {
+  constructor(override readonly problems: readonly ConfigProblem[]) {
     super(
-      `Invalid platform configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
-        problems.map((problem) => `  - ${problem.field} (${problem.source}): ${problem.message}`).join('\n') +
-        `\nSet fields in ${DEFAULT_CONFIG_FILE} (or the file named by ${CONFIG_FILE_ENV}) or as ${CONFIG_ENV_PREFIX}<FIELD> environment variables.`,
+      'Invalid platform configuration',
+      problems,
+      problems.map((problem) => `  - ${problem.field} (${problem.source}): ${problem.message}`),
+      `Set fields in ${DEFAULT_CONFIG_FILE} (or the file named by ${CONFIG_FILE_ENV}) or as ${CONFIG_ENV_PREFIX}<FIELD> environment variables.`,
     );
     this.name = 'ConfigError';
   }
 }
+
+/** Fields that existed once, with what replaced them (a file written for an older version gets this instead of "unknown setting"). */
+const RETIRED_FIELDS: Readonly<Record<string, string>> = {
+  'cluster.memoryHighPercent': 'ECS managed scaling now adds instances (it also counts tasks waiting for room, which memory reservation never did): remove it and set cluster.targetCapacityPercent if you want spare room (docs/deploy.md, "Instance scaling")',
+  'cluster.memoryLowPercent': 'ECS managed scaling now removes idle instances, draining them first: remove it (docs/deploy.md, "Instance scaling")',
+  'cluster.cooldownSeconds': 'ECS managed scaling has no cooldown: remove it, and use cluster.instanceWarmupSeconds for how long a new instance runs before it counts',
+};
 
 export interface LoadConfigOptions {
   /** Environment to read; defaults to `process.env`. */
@@ -481,19 +565,36 @@ interface Leaf {
   /** What one element of a list or map must be. */
   readonly itemDescription?: string;
   readonly default?: unknown;
+  /** The lowest and highest value of a numeric field. */
+  readonly range?: { readonly min: number; readonly max: number };
 }
 
 const envName = (field: string): string =>
   CONFIG_ENV_PREFIX + field.split('.').map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
 
-type SchemaNode = { type?: string; properties?: Record<string, SchemaNode>; items?: SchemaNode; description?: string; default?: unknown };
+type SchemaNode = {
+  type?: string;
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  description?: string;
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  enum?: unknown[];
+};
+
+function rangeOf(node: SchemaNode): Leaf['range'] {
+  if (node.minimum !== undefined && node.maximum !== undefined) return { min: node.minimum, max: node.maximum };
+  const values = node.type === 'integer' ? (node.enum ?? []).filter((value): value is number => typeof value === 'number') : [];
+  return values.length > 0 ? { min: Math.min(...values), max: Math.max(...values) } : undefined;
+}
 
 function leavesOf(node: SchemaNode, at: string[] = []): Leaf[] {
   if (node.type === 'object' && node.properties !== undefined) {
     return Object.entries(node.properties).flatMap(([key, child]) => leavesOf(child, [...at, key]));
   }
   const kind = node.type === 'array' ? 'list' : node.type === 'object' ? 'map' : 'scalar';
-  return [{ path: at, env: envName(at.join('.')), kind, description: node.description ?? '', itemDescription: node.items?.description, default: node.default }];
+  return [{ path: at, env: envName(at.join('.')), kind, description: node.description ?? '', itemDescription: node.items?.description, default: node.default, range: rangeOf(node) }];
 }
 
 const LEAVES = leavesOf(schema as unknown as SchemaNode);
@@ -506,7 +607,12 @@ function applyEnvironment(data: Record<string, unknown>, env: Readonly<Record<st
     if (!variable.startsWith(CONFIG_ENV_PREFIX) || variable === CONFIG_FILE_ENV || raw === undefined) continue;
     const leaf = byEnv.get(variable);
     if (leaf === undefined) {
-      problems.push({ field: '(environment)', env: variable, source: `from ${variable}`, message: `${variable} is not a setting: check its spelling (${suggest(variable)})` });
+      const retired = Object.entries(RETIRED_FIELDS).find(([field]) => envName(field) === variable);
+      problems.push(
+        retired === undefined
+          ? { field: '(environment)', env: variable, source: `from ${variable}`, message: `${variable} is not a setting: check its spelling (${suggest(variable)})` }
+          : { field: retired[0], env: variable, source: `from ${variable}`, message: `no longer a setting: ${retired[1]}` },
+      );
       continue;
     }
     const field = leaf.path.join('.');
@@ -565,6 +671,8 @@ function describeSchemaError(error: ErrorObject, data: unknown, sourceOf: (field
   if (error.keyword === 'additionalProperties') {
     const unknownKey = (error.params as { additionalProperty: string }).additionalProperty;
     const field = [...at, unknownKey].join('.');
+    const retired = RETIRED_FIELDS[field];
+    if (retired !== undefined) return { field, env: envName(field), source: sourceOf(field), message: `no longer a setting: ${retired}` };
     const known = LEAVES.filter((leaf) => leaf.path.slice(0, at.length).join('.') === at.join('.')).map((leaf) => leaf.path[at.length]);
     return {
       field,
@@ -618,68 +726,111 @@ function valueAt(data: unknown, at: readonly string[]): unknown {
 /** Rules that involve more than one field, or more than a pattern can say. */
 function crossFieldProblems(config: PlatformConfig): { field: string; message: string }[] {
   const problems: { field: string; message: string }[] = [];
+  const fail = (field: string, message: string) => problems.push({ field, message });
   const { backend, network, cluster, scaling, web, archive } = config;
   // The schema leaves these optional because they only matter for one backend.
-  if (backend.kind === 's3' && backend.bucket === '') {
-    problems.push({ field: 'backend.s3.bucket', message: 'the s3 backend needs a state bucket: set backend.s3.bucket (PLATFORM_BACKEND_S3_BUCKET)' });
-  }
+  if (backend.kind === 's3' && backend.bucket === '') fail('backend.s3.bucket', 'the s3 backend needs a state bucket: set backend.s3.bucket (PLATFORM_BACKEND_S3_BUCKET)');
   if (backend.kind === 'cloud' && backend.organization === '') {
-    problems.push({ field: 'backend.cloud.organization', message: 'the cloud backend needs an organisation: set backend.cloud.organization (PLATFORM_BACKEND_CLOUD_ORGANIZATION)' });
+    fail('backend.cloud.organization', 'the cloud backend needs an organisation: set backend.cloud.organization (PLATFORM_BACKEND_CLOUD_ORGANIZATION)');
   }
-  if (backend.kind === 'local' && backend.stateDir.split(/[\\/]/).includes('..')) {
-    problems.push({ field: 'backend.local.stateDir', message: 'the state folder must stay inside the project: remove ".." from the path' });
+  if (backend.kind === 'local' && backend.stateDir.split(/[\\/]/).includes('..')) fail('backend.local.stateDir', 'the state folder must stay inside the project: remove ".." from the path');
+  // The web capacity provider is named after the prefix, and ECS refuses names starting with these.
+  if (/^(aws|ecs|fargate)/.test(config.namePrefix)) fail('namePrefix', 'ECS capacity provider names may not start with "aws", "ecs" or "fargate": choose another prefix');
+  sshProblems(network, fail);
+  networkProblems(network, fail);
+  webAccessProblems(config, fail);
+  if (cluster.minInstances > cluster.maxInstances) fail('cluster.minInstances', `must not exceed cluster.maxInstances (${cluster.minInstances} > ${cluster.maxInstances})`);
+  const instance = instanceSize(cluster.instanceType);
+  if (instance === undefined && web.cpuUnits === undefined) {
+    fail('cluster.instanceType', `${cluster.instanceType} is not in the table of instance sizes, so the web task's CPU cannot be derived: set web.cpuUnits (1024 = one vCPU), or use one of ${knownInstanceTypes().join(', ')}`);
   }
-  if (network.sshKeyName !== undefined && network.sshCidr === undefined) {
-    problems.push({ field: 'network.sshCidr', message: 'an SSH key pair is set without a source CIDR: set network.sshCidr to your network, e.g. 203.0.113.0/24, or unset network.sshKeyName' });
+  if (instance !== undefined && web.memoryMiB > instance.memoryMiB) {
+    fail('web.memoryMiB', `a ${cluster.instanceType} has ${instance.memoryMiB} MiB, so a task of ${web.memoryMiB} MiB never fits and deploys would wait for ever: lower it or choose a larger cluster.instanceType`);
   }
-  if (network.sshCidr !== undefined && network.sshKeyName === undefined) {
-    problems.push({ field: 'network.sshKeyName', message: 'an SSH source CIDR is set without a key pair: set network.sshKeyName, or unset network.sshCidr' });
-  }
-  if (network.sshCidr !== undefined) {
-    const cidr = cidrProblem(network.sshCidr);
-    if (cidr !== undefined) problems.push({ field: 'network.sshCidr', message: cidr });
-    else if (network.sshCidr.endsWith('/0')) {
-      problems.push({ field: 'network.sshCidr', message: 'SSH must never be open to the whole internet (/0): use your own network, e.g. 203.0.113.0/24, or Session Manager' });
-    }
-  }
-  const vpcCidr = cidrProblem(network.vpcCidr);
-  if (vpcCidr !== undefined) problems.push({ field: 'network.vpcCidr', message: vpcCidr });
-  else {
-    const prefix = Number(network.vpcCidr.split('/')[1]);
-    if (prefix < 16 || prefix > 26) problems.push({ field: 'network.vpcCidr', message: `a VPC prefix must be /16 to /26 (got /${prefix}) to hold two load balancer subnets, e.g. 10.0.0.0/16` });
-  }
-  if ((network.vpcId === undefined) !== (network.subnetIds.length === 0)) {
-    problems.push({
-      field: network.vpcId === undefined ? 'network.vpcId' : 'network.subnetIds',
-      message: 'an existing VPC needs both network.vpcId and network.subnetIds (at least two subnets in two zones); set both or neither',
-    });
-  } else if (network.vpcId !== undefined && network.subnetIds.length < 2) {
-    problems.push({ field: 'network.subnetIds', message: 'the load balancer needs at least two subnets in two zones: list two or more subnet ids' });
-  }
-  if (web.domainName !== undefined && network.certificateArn === undefined) {
-    problems.push({ field: 'web.domainName', message: 'a domain name needs an HTTPS certificate: set network.certificateArn for it, or unset web.domainName' });
-  }
-  if (cluster.minInstances > cluster.maxInstances) {
-    problems.push({ field: 'cluster.minInstances', message: `must not exceed cluster.maxInstances (${cluster.minInstances} > ${cluster.maxInstances})` });
-  }
-  if (cluster.memoryLowPercent >= cluster.memoryHighPercent) {
-    problems.push({ field: 'cluster.memoryLowPercent', message: `must be below cluster.memoryHighPercent (${cluster.memoryLowPercent} >= ${cluster.memoryHighPercent}), or the alarms fight` });
+  if (instance !== undefined && web.cpuUnits !== undefined && web.cpuUnits > instance.vcpus * 1024) {
+    fail('web.cpuUnits', `a ${cluster.instanceType} has ${instance.vcpus * 1024} CPU units (${instance.vcpus} vCPUs), so a task reserving ${web.cpuUnits} never fits: lower it or choose a larger cluster.instanceType`);
   }
   if (scaling.cpuLowPercent >= scaling.cpuHighPercent) {
-    problems.push({ field: 'scaling.cpuLowPercent', message: `must be below scaling.cpuHighPercent (${scaling.cpuLowPercent} >= ${scaling.cpuHighPercent}), or the alarms fight` });
+    fail('scaling.cpuLowPercent', `must be below scaling.cpuHighPercent (${scaling.cpuLowPercent} >= ${scaling.cpuHighPercent}), or the alarms fight`);
   }
-  if (scaling.minTasks > scaling.maxTasks) {
-    problems.push({ field: 'scaling.minTasks', message: `must not exceed scaling.maxTasks (${scaling.minTasks} > ${scaling.maxTasks})` });
-  } else if (web.desiredTasks < scaling.minTasks || web.desiredTasks > scaling.maxTasks) {
-    problems.push({ field: 'web.desiredTasks', message: `must lie within scaling.minTasks..scaling.maxTasks (${scaling.minTasks}..${scaling.maxTasks}), got ${web.desiredTasks}` });
+  if (scaling.minTasks > scaling.maxTasks) fail('scaling.minTasks', `must not exceed scaling.maxTasks (${scaling.minTasks} > ${scaling.maxTasks})`);
+  else if (web.desiredTasks < scaling.minTasks || web.desiredTasks > scaling.maxTasks) {
+    fail('web.desiredTasks', `must lie within scaling.minTasks..scaling.maxTasks (${scaling.minTasks}..${scaling.maxTasks}), got ${web.desiredTasks}`);
   }
-  if (archive.expireAfterDays !== undefined && archive.expireAfterDays < archive.glacierAfterDays + 90) {
-    problems.push({
-      field: 'archive.expireAfterDays',
-      message: `Glacier keeps (and bills) objects at least 90 days: set it to at least glacierAfterDays + 90 = ${archive.glacierAfterDays + 90}, or unset it`,
-    });
+  if (archive.expireAfterDays !== undefined && archive.expireAfterDays < archive.glacierAfterDays + GLACIER_MINIMUM_DAYS) {
+    const least = archive.glacierAfterDays + GLACIER_MINIMUM_DAYS;
+    fail('archive.expireAfterDays', `Glacier keeps (and bills) objects at least ${GLACIER_MINIMUM_DAYS} days: set it to at least glacierAfterDays + ${GLACIER_MINIMUM_DAYS} = ${least}, or unset it`);
+  }
+  for (const [field, addresses] of [['alerts.emails', config.alerts.emails], ['operations.emails', config.operations.emails], ['web.signIn.users', web.signIn.users]] as const) {
+    const seen = new Map<string, string>();
+    for (const address of addresses) {
+      const earlier = seen.get(emailSubscriptionId(address));
+      if (earlier !== undefined) fail(field, `${earlier} and ${address} are the same address to AWS (case and punctuation aside): list it once`);
+      seen.set(emailSubscriptionId(address), address);
+    }
   }
   return problems;
+}
+
+type Fail = (field: string, message: string) => void;
+
+function sshProblems(network: PlatformConfig['network'], fail: Fail): void {
+  if (network.sshKeyName !== undefined && network.sshCidr === undefined) {
+    fail('network.sshCidr', 'an SSH key pair is set without a source CIDR: set network.sshCidr to your network, e.g. 203.0.113.0/24, or unset network.sshKeyName');
+  }
+  if (network.sshCidr !== undefined && network.sshKeyName === undefined) fail('network.sshKeyName', 'an SSH source CIDR is set without a key pair: set network.sshKeyName, or unset network.sshCidr');
+  if (network.sshCidr === undefined) return;
+  const cidr = cidrProblem(network.sshCidr);
+  if (cidr !== undefined) fail('network.sshCidr', cidr);
+  else if (network.sshCidr.endsWith('/0')) fail('network.sshCidr', 'SSH must never be open to the whole internet (/0): use your own network, e.g. 203.0.113.0/24, or Session Manager');
+}
+
+function networkProblems(network: PlatformConfig['network'], fail: Fail): void {
+  const vpcCidr = cidrProblem(network.vpcCidr);
+  if (vpcCidr !== undefined) fail('network.vpcCidr', vpcCidr);
+  else {
+    const prefix = Number(network.vpcCidr.split('/')[1]);
+    if (prefix < VPC_PREFIX_LENGTH.min || prefix > VPC_PREFIX_LENGTH.max) {
+      fail('network.vpcCidr', `a VPC prefix must be /${VPC_PREFIX_LENGTH.min} to /${VPC_PREFIX_LENGTH.max} (got /${prefix}) to hold two load balancer subnets, e.g. 10.0.0.0/16`);
+    }
+  }
+  if ((network.vpcId === undefined) !== (network.subnetIds.length === 0)) {
+    fail(
+      network.vpcId === undefined ? 'network.vpcId' : 'network.subnetIds',
+      'an existing VPC needs both network.vpcId and network.subnetIds (at least two subnets in two zones); set both or neither',
+    );
+  } else if (network.vpcId !== undefined && network.subnetIds.length < ZONE_COUNT) {
+    fail('network.subnetIds', 'the load balancer needs at least two subnets in two zones: list two or more subnet ids');
+  }
+}
+
+/** HTTPS needs a certificate and a name; the app is never served to the whole internet without sign-in. */
+function webAccessProblems(config: PlatformConfig, fail: Fail): void {
+  const { web, network } = config;
+  const https = network.certificateArn !== undefined;
+  if (web.domainName !== undefined && !https) fail('web.domainName', 'a domain name needs an HTTPS certificate: set network.certificateArn for it, or unset web.domainName');
+  if (https && web.domainName === undefined) {
+    fail('web.domainName', 'HTTPS needs the name the certificate covers (sign-in sends users back to it): set web.domainName, or unset network.certificateArn');
+  }
+  for (const cidr of web.allowedCidrs) {
+    const problem = cidrProblem(cidr);
+    if (problem !== undefined) fail('web.allowedCidrs', problem);
+  }
+  const signIn = https ? web.signIn.provider : 'none';
+  if (signIn === 'none' && web.allowedCidrs.some((cidr) => cidr.endsWith('/0'))) {
+    fail('web.allowedCidrs', 'would serve readings, thresholds and alert history to the whole internet without sign-in: list your own networks, or set network.certificateArn and web.domainName for HTTPS with sign-in');
+  }
+  if (https && web.signIn.provider === 'none' && web.allowedCidrs.length === 0) {
+    fail('web.signIn.provider', 'with no sign-in and no web.allowedCidrs the app would be open to the whole internet: choose cognito or oidc, or list web.allowedCidrs');
+  }
+  if (web.signIn.provider !== 'cognito' && web.signIn.users.length > 0) fail('web.signIn.users', 'users are invited only to the Cognito user pool: set web.signIn.provider to cognito, or empty the list');
+  if (!https && web.signIn.users.length > 0) fail('web.signIn.users', 'sign-in needs HTTPS: set network.certificateArn and web.domainName');
+  if (web.signIn.provider === 'oidc') {
+    if (!https) fail('web.signIn.provider', 'sign-in needs HTTPS: set network.certificateArn and web.domainName');
+    const fields = ['issuer', 'authorizationEndpoint', 'tokenEndpoint', 'userInfoEndpoint', 'clientId', 'clientSecretParameter'] as const;
+    const missing = fields.filter((key) => web.signIn.oidc[key] === undefined);
+    if (missing.length > 0) fail('web.signIn.oidc', `the oidc provider needs ${missing.map((key) => `web.signIn.oidc.${key}`).join(', ')}`);
+  }
 }
 
 /** Why a CIDR with a valid shape is still wrong: host bits set. */
@@ -749,6 +900,8 @@ export interface ConfigField {
   readonly env: string;
   readonly default: string;
   readonly description: string;
+  /** The lowest and highest value, for numeric fields. */
+  readonly range?: { readonly min: number; readonly max: number };
 }
 
 /** Every field with its environment variable, default and meaning (for the docs and the tests). */
@@ -758,5 +911,6 @@ export function configReference(): ConfigField[] {
     env: leaf.env,
     default: leaf.default === undefined ? '(unset)' : JSON.stringify(leaf.default),
     description: leaf.description,
+    ...(leaf.range === undefined ? {} : { range: leaf.range }),
   }));
 }
