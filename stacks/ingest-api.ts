@@ -41,7 +41,7 @@ import { INGEST_API_LIMITS } from './construct-defaults';
 export { INGEST_API_LIMITS } from './construct-defaults';
 
 export interface IngestApiProps {
-  /** Name of the REST API (the seed's `SendDataToKinesis`). */
+  /** Name of the REST API. */
   readonly name: string;
   readonly region: string;
   /** Stream name as configured: it is written into the mapping templates. */
@@ -169,7 +169,7 @@ export class IngestApi extends Construct {
         restApiId: api.id,
         name: String(spec.model.title),
         contentType: 'application/json',
-        description: spec.action === 'PutRecords' ? `Up to ${READING_LIMITS.maxBatchReadings} readings` : 'One reading (the seed\'s body)',
+        description: spec.action === 'PutRecords' ? `Up to ${READING_LIMITS.maxBatchReadings} readings` : 'One reading',
         schema: JSON.stringify(spec.model),
       });
       const method = new ApiGatewayMethod(this, spec.id, {

@@ -59,6 +59,8 @@ export class WebLoadBalancer extends Construct {
   public readonly trafficListener: ITerraformDependable;
   /** `https://<domain>` or `http://<load balancer DNS name>`. */
   public readonly webUrl: string;
+  /** Where the domain's DNS record must point (CNAME or alias). */
+  public readonly dnsName: string;
   public readonly reach: WebReach;
   /** For CloudWatch metrics of the load balancer (dimension LoadBalancer) and of the target group (TargetGroup). */
   public readonly loadBalancerArnSuffix: string;
@@ -197,6 +199,7 @@ export class WebLoadBalancer extends Construct {
 
     this.targetGroupArn = targetGroup.arn;
     this.webUrl = props.https !== undefined ? `https://${props.https.domainName}` : `http://${loadBalancer.dnsName}`;
+    this.dnsName = loadBalancer.dnsName;
     this.loadBalancerArnSuffix = loadBalancer.arnSuffix;
     this.targetGroupArnSuffix = targetGroup.arnSuffix;
     this.alarmArns = [serverErrors.arn, noHealthyTask.arn];

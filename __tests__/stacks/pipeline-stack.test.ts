@@ -15,7 +15,7 @@ const ref = (type: string, id: string, attribute: string) => `\${${type}.${id}.$
 const templateOf = (resourceJson: Record<string, unknown>, key = 'request_templates') => (resourceJson[key] as Record<string, string>)['application/json']!;
 
 describe('ingest API', () => {
-  it('has the seed\'s resource with PUT (PutRecord) and a batch resource with POST (PutRecords), both AWS integrations to Kinesis', () => {
+  it('has the ingest resource with PUT (PutRecord) and a batch resource with POST (PutRecords), both AWS integrations to Kinesis', () => {
     expect(resource(pipeline, 'aws_api_gateway_resource', 'ingest-api_ingest-resource').path_part).toBe('thingsstream');
     expect(resource(pipeline, 'aws_api_gateway_resource', 'ingest-api_batch-resource')).toMatchObject({
       path_part: 'batch',
@@ -43,7 +43,7 @@ describe('ingest API', () => {
     }
   });
 
-  it('accepts the seed\'s body under the model (draft-04), and rejects one without id', () => {
+  it('accepts the 2016 report\'s reading under the model (draft-04), and rejects one without id', () => {
     const model = resource(pipeline, 'aws_api_gateway_model', 'ingest-api_put-reading-model');
     const validate = new Ajv04({ allErrors: true }).compile(JSON.parse(String(model.schema)));
     expect(validate({ Data: { id: 'things/harrow/001', temperature: '19.57', timestamp: '2016-09-09 13:33:07.381019' } })).toBe(true);

@@ -130,7 +130,7 @@ export const noWorldIngress = rule({
 export const instancesBehindLoadBalancer = rule({
   id: 'NET-002',
   category: 'network',
-  title: 'Instances are reachable only from the load balancer\'s security group (plus SSH from a configured CIDR, SR1)',
+  title: 'Instances are reachable only from the load balancer\'s security group (plus SSH from a configured CIDR)',
   fix: 'Allow ingress to the instance security group only from the load balancer\'s security group (`sourceSecurityGroupId` / `referencedSecurityGroupId`).',
   equivalents: NO_EQUIVALENT,
   check(model) {

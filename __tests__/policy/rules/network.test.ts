@@ -84,7 +84,7 @@ describe('NET-002 instances only reachable from the load balancer', () => {
     );
   });
 
-  it('stays silent on the dynamic port range from the load balancer and SSH from a configured CIDR (SR1)', () => {
+  it('stays silent on the dynamic port range from the load balancer and SSH from a configured CIDR', () => {
     const report = check((stack) => {
       const { lbGroup, instanceGroup } = web(stack);
       new VpcSecurityGroupIngressRule(stack, 'from-lb', { securityGroupId: instanceGroup.id, ipProtocol: 'tcp', fromPort: 32768, toPort: 65535, referencedSecurityGroupId: lbGroup.id });
