@@ -1,12 +1,8 @@
 import { Construct } from 'constructs';
 import { DataAwsElbServiceAccount } from '@cdktf/provider-aws/lib/data-aws-elb-service-account';
-import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatementPrincipals } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
-import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
-import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
-import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
-import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
-import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
-import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
+import type { DataAwsIamPolicyDocumentStatementPrincipals } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import type { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
+import { privateBucket } from './private-bucket';
 
 export interface AccessLogBucketProps {
   /** The bucket name starts with it (S3 adds a unique suffix); at most 37 characters. */
@@ -42,22 +38,16 @@ export class AccessLogBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: AccessLogBucketProps) {
     super(scope, id);
-    const bucket = new S3Bucket(this, 'bucket', { bucketPrefix: `${props.namePrefix}-`, forceDestroy: false });
-    new S3BucketPublicAccessBlock(this, 'public-access-block', {
-      bucket: bucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    });
-    new S3BucketOwnershipControls(this, 'ownership', { bucket: bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } });
-    new S3BucketServerSideEncryptionConfigurationA(this, 'encryption', {
-      bucket: bucket.id,
-      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }],
-    });
-    new S3BucketLifecycleConfiguration(this, 'lifecycle', {
-      bucket: bucket.id,
-      rule: [
+    const deliverers: DataAwsIamPolicyDocumentStatementPrincipals[] = [
+      { type: 'Service', identifiers: ['logdelivery.elasticloadbalancing.amazonaws.com'] },
+    ];
+    if (REGIONS_WITH_ELB_LOG_ACCOUNT.has(props.region)) {
+      deliverers.push({ type: 'AWS', identifiers: [new DataAwsElbServiceAccount(this, 'elb-log-account', {}).arn] });
+    }
+    const { bucket, policy } = privateBucket(this, {
+      namePrefix: props.namePrefix,
+      encryption: 'S3-managed',
+      lifecycle: [
         {
           id: 'expire-access-logs',
           status: 'Enabled',
@@ -66,34 +56,11 @@ export class AccessLogBucket extends Construct {
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
         },
       ],
-    });
-
-    const deliverers: DataAwsIamPolicyDocumentStatementPrincipals[] = [
-      { type: 'Service', identifiers: ['logdelivery.elasticloadbalancing.amazonaws.com'] },
-    ];
-    if (REGIONS_WITH_ELB_LOG_ACCOUNT.has(props.region)) {
-      deliverers.push({ type: 'AWS', identifiers: [new DataAwsElbServiceAccount(this, 'elb-log-account', {}).arn] });
-    }
-    const document = new DataAwsIamPolicyDocument(this, 'policy-document', {
-      statement: [
-        {
-          sid: 'DenyInsecureTransport',
-          effect: 'Deny',
-          principals: [{ type: '*', identifiers: ['*'] }],
-          actions: ['s3:*'],
-          resources: [bucket.arn, `${bucket.arn}/*`],
-          condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
-        },
-        {
-          sid: 'LoadBalancerWritesAccessLogs',
-          effect: 'Allow',
-          principals: deliverers,
-          actions: ['s3:PutObject'],
-          resources: [`${bucket.arn}/AWSLogs/${props.accountId}/*`],
-        },
+      grants: (bucketArn) => [
+        { sid: 'LoadBalancerWritesAccessLogs', effect: 'Allow', principals: deliverers, actions: ['s3:PutObject'], resources: [`${bucketArn}/AWSLogs/${props.accountId}/*`] },
       ],
     });
-    this.policy = new S3BucketPolicy(this, 'policy', { bucket: bucket.id, policy: document.json });
+    this.policy = policy;
     this.bucketName = bucket.bucket;
   }
 }

@@ -1,14 +1,8 @@
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { CloudwatchLogStream } from '@cdktf/provider-aws/lib/cloudwatch-log-stream';
-import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { KinesisFirehoseDeliveryStream } from '@cdktf/provider-aws/lib/kinesis-firehose-delivery-stream';
-import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
-import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
-import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
-import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
-import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
-import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
+import { privateBucket } from './private-bucket';
 import { ServiceRole } from './service-role';
 import { ARCHIVE_LIMITS, GLACIER_MINIMUM_DAYS } from './construct-defaults';
 export { ARCHIVE_LIMITS, GLACIER_MINIMUM_DAYS } from './construct-defaults';
@@ -50,38 +44,13 @@ export class Archive extends Construct {
 
   constructor(scope: Construct, id: string, props: ArchiveProps) {
     super(scope, id);
-    const bucket = new S3Bucket(this, 'bucket', { bucketPrefix: `${props.name}-`, forceDestroy: false });
-    new S3BucketPublicAccessBlock(this, 'public-access-block', {
-      bucket: bucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    });
-    new S3BucketOwnershipControls(this, 'ownership', { bucket: bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } });
-    new S3BucketServerSideEncryptionConfigurationA(this, 'encryption', {
-      bucket: bucket.id,
-      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: props.kmsKeyArn }, bucketKeyEnabled: true }],
-    });
-    const tlsOnly = new DataAwsIamPolicyDocument(this, 'tls-only', {
-      statement: [
-        {
-          sid: 'DenyInsecureTransport',
-          effect: 'Deny',
-          principals: [{ type: '*', identifiers: ['*'] }],
-          actions: ['s3:*'],
-          resources: [bucket.arn, `${bucket.arn}/*`],
-          condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
-        },
-      ],
-    });
-    new S3BucketPolicy(this, 'policy', { bucket: bucket.id, policy: tlsOnly.json });
-    new S3BucketLifecycleConfiguration(this, 'lifecycle', {
-      bucket: bucket.id,
+    const { bucket } = privateBucket(this, {
+      namePrefix: props.name,
+      encryption: { kmsKeyArn: props.kmsKeyArn },
       // Provider 6 defaults to all_storage_classes_128K, which keeps objects under 128 KB (a quiet
       // hour's archive) out of Glacier for ever; this lets them go to Glacier Flexible Retrieval.
       transitionDefaultMinimumObjectSize: 'varies_by_storage_class',
-      rule: [
+      lifecycle: [
         {
           id: 'cold-storage',
           status: 'Enabled',

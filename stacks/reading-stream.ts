@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { KinesisStream } from '@cdktf/provider-aws/lib/kinesis-stream';
-import { notifyingAlarm } from './alarm';
+import { FALLING_BEHIND, notifyingAlarm } from './alarm';
 import { ITERATOR_AGE_ALARM_MS, READING_STREAM_LIMITS } from './construct-defaults';
 export { ITERATOR_AGE_ALARM_MS, READING_STREAM_LIMITS } from './construct-defaults';
 
@@ -43,12 +43,7 @@ export class ReadingStream extends Construct {
       namespace: 'AWS/Kinesis',
       metricName: 'GetRecords.IteratorAgeMilliseconds',
       dimensions: { StreamName: stream.name },
-      statistic: 'Maximum',
-      period: 60,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 3,
-      threshold: ITERATOR_AGE_ALARM_MS,
-      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      ...FALLING_BEHIND,
     }, props.alarmActions);
     this.name = stream.name;
     this.arn = stream.arn;

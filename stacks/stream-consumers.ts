@@ -8,8 +8,9 @@ import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { EVENT_SOURCE, HANDLER_ENV } from '../handlers/contract';
 import { LAMBDA_HANDLER, type HandlerName, type PackagedHandler } from '../build/handler-bundle';
-import { AT_LEAST_ONCE, FIVE_MINUTES, notifyingAlarm } from './alarm';
+import { AT_LEAST_ONCE, FALLING_BEHIND, FIVE_MINUTES, notifyingAlarm } from './alarm';
 import type { TableKey, TableRef } from './data-tables';
+import { denyInsecureTransport } from './private-bucket';
 import { ServiceRole, type Grant } from './service-role';
 import { CONSUMER_LIMITS, ITERATOR_AGE_ALARM_MS } from './construct-defaults';
 export { CONSUMER_LIMITS } from './construct-defaults';
@@ -79,18 +80,7 @@ export class StreamConsumers extends Construct {
       kmsDataKeyReusePeriodSeconds: 300,
       messageRetentionSeconds: FAILURE_RETENTION_SECONDS,
     });
-    const tlsOnly = new DataAwsIamPolicyDocument(this, 'failure-queue-tls-only', {
-      statement: [
-        {
-          sid: 'DenyInsecureTransport',
-          effect: 'Deny',
-          principals: [{ type: '*', identifiers: ['*'] }],
-          actions: ['sqs:*'],
-          resources: [queue.arn],
-          condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
-        },
-      ],
-    });
+    const tlsOnly = new DataAwsIamPolicyDocument(this, 'failure-queue-tls-only', { statement: [denyInsecureTransport('sqs', [queue.arn])] });
     new SqsQueuePolicy(this, 'failure-queue-policy', { queueUrl: queue.url, policy: tlsOnly.json });
 
     const sendFailures: Grant[] = [
@@ -217,12 +207,7 @@ export class StreamConsumers extends Construct {
         namespace: 'AWS/Lambda',
         metricName: 'IteratorAge',
         dimensions,
-        statistic: 'Maximum',
-        period: 60,
-        evaluationPeriods: 5,
-        datapointsToAlarm: 3,
-        threshold: ITERATOR_AGE_ALARM_MS,
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        ...FALLING_BEHIND,
       }, actions),
       notifyingAlarm(this, `${key}-errors-alarm`, {
         ...AT_LEAST_ONCE,
