@@ -2,9 +2,13 @@
 import './stacks/synth-setup';
 import { App } from 'cdktf';
 import { SYNTH_OUTDIR } from './stacks/backend';
-import { ConfigError, loadConfig } from './stacks/config';
-import { definePlatform } from './stacks/platform';
+import { loadConfig } from './stacks/config';
+import { InputError } from './stacks/input-error';
+import { definePlatform, synthWarnings } from './stacks/platform';
 import { applyPlatformPolicy } from './policy';
+
+/** How cdktf words a failed stack validation, which is how the policy pack fails synth. */
+const POLICY_FAILURE = 'Validation failed with the following errors';
 
 try {
   const app = new App({ outdir: SYNTH_OUTDIR });
@@ -12,9 +16,11 @@ try {
   // Security and reliability rules run on every synth; a violation fails it.
   applyPlatformPolicy(app);
   app.synth();
+  for (const warning of synthWarnings(app)) console.warn(`warning: ${warning}`);
 } catch (error) {
-  // A configuration mistake is the user's to fix: show the list, not a stack trace.
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
+  // A configuration mistake or a policy violation is the user's to fix: show the list, not a stack trace.
+  const listed = error instanceof InputError || (error instanceof Error && error.message.startsWith(POLICY_FAILURE));
+  if (!listed) throw error;
+  console.error((error as Error).message);
   process.exitCode = 1;
 }

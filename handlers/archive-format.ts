@@ -154,5 +154,3 @@ export const ARCHIVE_QUERY_DEFAULTS = {
   lastYear: 2035,
 } as const;
 
-/** Athena refuses a smaller per-query cutoff (https://docs.aws.amazon.com/athena/latest/APIReference/API_WorkGroupConfiguration.html). */
-export const MIN_SCAN_CUTOFF_BYTES = 10_000_000;

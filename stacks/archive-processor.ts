@@ -2,9 +2,10 @@ import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { CloudwatchLogMetricFilter } from '@cdktf/provider-aws/lib/cloudwatch-log-metric-filter';
-import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { LAMBDA_HANDLER, type PackagedHandler } from '../build/handler-bundle';
+import { AT_LEAST_ONCE, notifyingAlarm } from './alarm';
+import { PropsError } from './input-error';
 import { ServiceRole } from './service-role';
 
 export interface ArchiveProcessorProps {
@@ -13,8 +14,8 @@ export interface ArchiveProcessorProps {
   /** The `archive-flatten` bundle (build/handler-bundle.ts `packageHandler`). */
   readonly package: PackagedHandler;
   readonly logRetentionDays: number;
-  /** Topic the alarms notify (on alarm and on recovery). */
-  readonly alarmTopicArn: string;
+  /** What the alarms notify when they fire and recover (the operations topic). */
+  readonly alarmActions: readonly string[];
   /** @default ARCHIVE_PROCESSOR_DEFAULTS.memoryMiB */
   readonly memoryMiB?: number;
   /** Firehose gives a processor at most 5 minutes. @default ARCHIVE_PROCESSOR_DEFAULTS.timeoutSeconds */
@@ -37,12 +38,14 @@ export const ARCHIVE_FAILURE_METRIC = { namespace: 'IotPlatform/Archive', name: 
 export class ArchiveProcessor extends Construct {
   public readonly functionArn: string;
   public readonly functionName: string;
+  /** ARNs of its alarms, for the operations dashboard. */
+  public readonly alarmArns: string[];
 
   constructor(scope: Construct, id: string, props: ArchiveProcessorProps) {
     super(scope, id);
     const timeoutSeconds = props.timeoutSeconds ?? ARCHIVE_PROCESSOR_DEFAULTS.timeoutSeconds;
     if (timeoutSeconds < 1 || timeoutSeconds > FIREHOSE_PROCESSOR_TIMEOUT_LIMIT_SECONDS) {
-      throw new Error(`ArchiveProcessor: timeoutSeconds must be 1 to ${FIREHOSE_PROCESSOR_TIMEOUT_LIMIT_SECONDS} (Firehose's limit), got ${timeoutSeconds}`);
+      throw new PropsError('ArchiveProcessor', [{ field: 'timeoutSeconds', message: `must be 1 to ${FIREHOSE_PROCESSOR_TIMEOUT_LIMIT_SECONDS} (Firehose's limit), got ${timeoutSeconds}` }]);
     }
     const functionName = `${props.namePrefix}-archive-flatten`;
     const logGroup = new CloudwatchLogGroup(this, 'logs', { name: `/aws/lambda/${functionName}`, retentionInDays: props.logRetentionDays });
@@ -76,26 +79,16 @@ export class ArchiveProcessor extends Construct {
       metricTransformation: { namespace: ARCHIVE_FAILURE_METRIC.namespace, name: ARCHIVE_FAILURE_METRIC.name, value: '$.failedRecords', unit: 'Count' },
     });
     const alarm = (alarmId: string, suffix: string, description: string, metric: { namespace: string; metricName: string; dimensions?: Record<string, string> }) =>
-      new CloudwatchMetricAlarm(this, alarmId, {
-        alarmName: `${functionName}-${suffix}`,
-        alarmDescription: description,
-        ...metric,
-        statistic: 'Sum',
-        period: 300,
-        evaluationPeriods: 1,
-        threshold: 1,
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        treatMissingData: 'notBreaching',
-        alarmActions: [props.alarmTopicArn],
-        okActions: [props.alarmTopicArn],
-      });
+      notifyingAlarm(this, alarmId, { alarmName: `${functionName}-${suffix}`, alarmDescription: description, ...metric, ...AT_LEAST_ONCE }, props.alarmActions).arn;
     const lambdaMetric = (metricName: string) => ({ namespace: 'AWS/Lambda', metricName, dimensions: { FunctionName: fn.functionName } });
-    alarm('errors-alarm', 'errors', 'The archive processor failed whole invocations: Firehose retries, then writes the batch under processing-failed/', lambdaMetric('Errors'));
-    alarm('throttles-alarm', 'throttles', 'The archive processor was throttled (concurrency limit): archiving is delayed', lambdaMetric('Throttles'));
-    alarm('failed-records-alarm', 'failed-records', 'Stream records could not be archived for SQL: they wait under processing-failed/ in the archive bucket', {
-      namespace: ARCHIVE_FAILURE_METRIC.namespace,
-      metricName: ARCHIVE_FAILURE_METRIC.name,
-    });
+    this.alarmArns = [
+      alarm('errors-alarm', 'errors', 'The archive processor failed whole invocations: Firehose retries, then writes the batch under processing-failed/', lambdaMetric('Errors')),
+      alarm('throttles-alarm', 'throttles', 'The archive processor was throttled (concurrency limit): archiving is delayed', lambdaMetric('Throttles')),
+      alarm('failed-records-alarm', 'failed-records', 'Stream records could not be archived for SQL: they wait under processing-failed/ in the archive bucket', {
+        namespace: ARCHIVE_FAILURE_METRIC.namespace,
+        metricName: ARCHIVE_FAILURE_METRIC.name,
+      }),
+    ];
 
     this.functionArn = fn.arn;
     this.functionName = fn.functionName;

@@ -8,15 +8,15 @@ import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
 import {
   ARCHIVE_COLUMNS,
   ARCHIVE_PARTITIONS,
-  ARCHIVE_QUERY_DEFAULTS,
   ARCHIVE_ROOT,
   ARCHIVE_TABLE,
-  MIN_SCAN_CUTOFF_BYTES,
   PARTITION_TYPES,
   archivePrefix,
   type ArchivePartition,
 } from '../handlers/archive-format';
-import { PrivateBucket } from './private-bucket';
+import { ARCHIVE_QUERY_LIMITS } from './construct-defaults';
+import { privateBucket } from './private-bucket';
+export { ARCHIVE_QUERY_LIMITS } from './construct-defaults';
 
 export interface ArchiveQueryProps {
   /** Prefix of the database (`-` becomes `_`), workgroup, results bucket and policy names. */
@@ -25,19 +25,17 @@ export interface ArchiveQueryProps {
   readonly archiveBucketArn: string;
   /** Key of the archive objects; query results are encrypted with it too. */
   readonly kmsKeyArn: string;
-  /** Bytes one query may scan before Athena cancels it, in GB (10^9 bytes). @default ARCHIVE_QUERY_DEFAULTS.maxScanGigabytes */
+  /** Bytes one query may scan before Athena cancels it, in GB (10^9 bytes). @default ARCHIVE_QUERY_LIMITS.maxScanGigabytes.default */
   readonly maxScanGigabytes?: number;
-  /** @default ARCHIVE_QUERY_DEFAULTS.resultsExpireDays */
+  /** @default ARCHIVE_QUERY_LIMITS.resultsExpireDays.default */
   readonly resultsExpireDays?: number;
-  /** First and last year of arrival partitions Athena projects. @default ARCHIVE_QUERY_DEFAULTS.firstYear / lastYear */
+  /** First and last year of arrival partitions Athena projects. @default ARCHIVE_QUERY_LIMITS.firstYear.default / lastYear.default */
   readonly firstYear?: number;
   readonly lastYear?: number;
 }
 
 /** Query results land under this prefix of the results bucket. */
 export const QUERY_RESULTS_PREFIX = 'results/';
-/** Athena projects every listed hour, and refuses queries over a million partitions. */
-const MAX_PROJECTED_YEARS = 100;
 
 /**
  * SQL over the archive: a Glue database and the `readings` table (handlers/archive-format.ts)
@@ -57,23 +55,19 @@ export class ArchiveQuery extends Construct {
 
   constructor(scope: Construct, id: string, props: ArchiveQueryProps) {
     super(scope, id);
-    const { firstYear = ARCHIVE_QUERY_DEFAULTS.firstYear, lastYear = ARCHIVE_QUERY_DEFAULTS.lastYear } = props;
-    const cutoffBytes = Math.round((props.maxScanGigabytes ?? ARCHIVE_QUERY_DEFAULTS.maxScanGigabytes) * 1e9);
-    if (cutoffBytes < MIN_SCAN_CUTOFF_BYTES) throw new Error(`ArchiveQuery: maxScanGigabytes must be at least ${MIN_SCAN_CUTOFF_BYTES / 1e9} (Athena's smallest cutoff)`);
-    if (lastYear < firstYear || lastYear - firstYear >= MAX_PROJECTED_YEARS) {
-      throw new Error(`ArchiveQuery: the projected years ${firstYear}..${lastYear} must run forwards and span at most ${MAX_PROJECTED_YEARS} years`);
-    }
+    const { firstYear = ARCHIVE_QUERY_LIMITS.firstYear.default, lastYear = ARCHIVE_QUERY_LIMITS.lastYear.default } = props;
+    const cutoffBytes = Math.round((props.maxScanGigabytes ?? ARCHIVE_QUERY_LIMITS.maxScanGigabytes.default) * 1e9);
     const sqlName = props.namePrefix.replace(/-/g, '_');
 
-    const results = new PrivateBucket(this, 'results', {
+    const { bucket: results } = privateBucket(new Construct(this, 'results'), {
       namePrefix: `${props.namePrefix}-query-results`,
-      kmsKeyArn: props.kmsKeyArn,
-      lifecycleRules: [
+      encryption: { kmsKeyArn: props.kmsKeyArn },
+      lifecycle: [
         {
           id: 'expire-results',
           status: 'Enabled',
           filter: [{ prefix: '' }],
-          expiration: [{ days: props.resultsExpireDays ?? ARCHIVE_QUERY_DEFAULTS.resultsExpireDays }],
+          expiration: [{ days: props.resultsExpireDays ?? ARCHIVE_QUERY_LIMITS.resultsExpireDays.default }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
         },
       ],
@@ -126,7 +120,7 @@ export class ArchiveQuery extends Construct {
         bytesScannedCutoffPerQuery: cutoffBytes,
         engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
         resultConfiguration: {
-          outputLocation: `s3://${results.bucketName}/${QUERY_RESULTS_PREFIX}`,
+          outputLocation: `s3://${results.bucket}/${QUERY_RESULTS_PREFIX}`,
           encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKeyArn: props.kmsKeyArn },
         },
       },
@@ -176,7 +170,7 @@ export class ArchiveQuery extends Construct {
     this.workgroupName = workgroup.name;
     this.databaseName = database.name;
     this.tableName = table.name;
-    this.resultsLocation = `s3://${results.bucketName}/${QUERY_RESULTS_PREFIX}`;
+    this.resultsLocation = `s3://${results.bucket}/${QUERY_RESULTS_PREFIX}`;
     this.queryPolicyArn = policy.arn;
   }
 }

@@ -1,16 +1,12 @@
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { CloudwatchLogStream } from '@cdktf/provider-aws/lib/cloudwatch-log-stream';
-import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { KinesisFirehoseDeliveryStream } from '@cdktf/provider-aws/lib/kinesis-firehose-delivery-stream';
-import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
-import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
-import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
-import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
-import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
-import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { ARCHIVE_PROCESSING, FIREHOSE_PREFIX } from '../handlers/archive-format';
+import { privateBucket } from './private-bucket';
 import { ServiceRole, type Grant } from './service-role';
+import { ARCHIVE_LIMITS, DEFAULT_COLD_STORAGE_CLASS, GLACIER_MINIMUM_DAYS, type ColdStorageClass } from './construct-defaults';
+export { ARCHIVE_LIMITS, GLACIER_MINIMUM_DAYS } from './construct-defaults';
 
 export interface ArchiveProps {
   /** Name of the Firehose stream; the bucket name starts with it (S3 adds a unique suffix). */
@@ -19,13 +15,17 @@ export interface ArchiveProps {
   /** Key of the stream (Firehose decrypts records) and of the archive objects. */
   readonly kmsKeyArn: string;
   readonly logRetentionDays: number;
-  /** Days before objects move to Glacier Flexible Retrieval. @default 30 */
+  /** The account Firehose may act for when it assumes the role. */
+  readonly accountId: string;
+  /** Storage class objects move to after `glacierAfterDays`. @default DEFAULT_COLD_STORAGE_CLASS */
+  readonly coldStorageClass?: ColdStorageClass;
+  /** Days before objects move to the cold storage class. @default ARCHIVE_LIMITS.glacierAfterDays.default */
   readonly glacierAfterDays?: number;
-  /** Days before objects are deleted. @default kept for ever */
+  /** Days before objects are deleted; Glacier bills GLACIER_MINIMUM_DAYS at least. @default kept for ever */
   readonly expireAfterDays?: number;
-  /** @default 300 */
+  /** @default ARCHIVE_LIMITS.bufferSeconds.default */
   readonly bufferSeconds?: number;
-  /** @default 64 */
+  /** @default ARCHIVE_LIMITS.bufferMiB.default */
   readonly bufferMiB?: number;
   /**
    * Lambda function (ARN) that turns each record into archive lines (stacks/archive-processor.ts).
@@ -37,13 +37,11 @@ export interface ArchiveProps {
 /** Objects land under `readings/year=YYYY/month=MM/day=DD/hour=HH/`, the layout the `readings` table projects (handlers/archive-format.ts). */
 export const ARCHIVE_PREFIX = FIREHOSE_PREFIX;
 const ERROR_PREFIX = 'errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/';
-/** Glacier bills every object for at least this long. */
-const GLACIER_MINIMUM_DAYS = 90;
 
 /**
- * Cold storage of every reading (NFR2): Firehose reads the stream and writes gzipped JSON
- * lines, date-partitioned, to a private, encrypted, TLS-only bucket whose objects move to
- * Glacier after the configured days.
+ * Cold storage of every reading: Firehose reads the stream and writes gzipped JSON lines,
+ * date-partitioned, to a private, encrypted, TLS-only bucket whose objects, small ones
+ * included, move to Glacier after the configured days.
  */
 export class Archive extends Construct {
   public readonly bucketName: string;
@@ -52,45 +50,18 @@ export class Archive extends Construct {
 
   constructor(scope: Construct, id: string, props: ArchiveProps) {
     super(scope, id);
-    const glacierAfterDays = props.glacierAfterDays ?? 30;
-    if (props.expireAfterDays !== undefined && props.expireAfterDays < glacierAfterDays + GLACIER_MINIMUM_DAYS) {
-      throw new Error(`Archive: expireAfterDays (${props.expireAfterDays}) must be at least glacierAfterDays + ${GLACIER_MINIMUM_DAYS} (${glacierAfterDays + GLACIER_MINIMUM_DAYS})`);
-    }
-
-    const bucket = new S3Bucket(this, 'bucket', { bucketPrefix: `${props.name}-`, forceDestroy: false });
-    new S3BucketPublicAccessBlock(this, 'public-access-block', {
-      bucket: bucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    });
-    new S3BucketOwnershipControls(this, 'ownership', { bucket: bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } });
-    new S3BucketServerSideEncryptionConfigurationA(this, 'encryption', {
-      bucket: bucket.id,
-      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: props.kmsKeyArn }, bucketKeyEnabled: true }],
-    });
-    const tlsOnly = new DataAwsIamPolicyDocument(this, 'tls-only', {
-      statement: [
-        {
-          sid: 'DenyInsecureTransport',
-          effect: 'Deny',
-          principals: [{ type: '*', identifiers: ['*'] }],
-          actions: ['s3:*'],
-          resources: [bucket.arn, `${bucket.arn}/*`],
-          condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
-        },
-      ],
-    });
-    new S3BucketPolicy(this, 'policy', { bucket: bucket.id, policy: tlsOnly.json });
-    new S3BucketLifecycleConfiguration(this, 'lifecycle', {
-      bucket: bucket.id,
-      rule: [
+    const { bucket } = privateBucket(this, {
+      namePrefix: props.name,
+      encryption: { kmsKeyArn: props.kmsKeyArn },
+      // Provider 6 defaults to all_storage_classes_128K, which keeps objects under 128 KB (a quiet
+      // hour's archive) out of Glacier for ever; this lets them go too.
+      transitionDefaultMinimumObjectSize: 'varies_by_storage_class',
+      lifecycle: [
         {
           id: 'cold-storage',
           status: 'Enabled',
           filter: [{ prefix: '' }],
-          transition: [{ days: glacierAfterDays, storageClass: 'GLACIER' }],
+          transition: [{ days: props.glacierAfterDays ?? ARCHIVE_LIMITS.glacierAfterDays.default, storageClass: props.coldStorageClass ?? DEFAULT_COLD_STORAGE_CLASS }],
           expiration: props.expireAfterDays === undefined ? undefined : [{ days: props.expireAfterDays }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
         },
@@ -104,6 +75,8 @@ export class Archive extends Construct {
       roleName: props.name,
       service: 'firehose.amazonaws.com',
       description: 'Lets the archive read the readings stream and write the archive bucket',
+      // Only Firehose acting for this account may assume the role (the confused-deputy guard AWS documents for Firehose roles).
+      trustConditions: [{ test: 'StringEquals', variable: 'sts:ExternalId', values: [props.accountId] }],
       grants: [
         {
           sid: 'ReadStream',
@@ -133,8 +106,8 @@ export class Archive extends Construct {
         compressionFormat: 'GZIP',
         fileExtension: '.jsonl.gz',
         kmsKeyArn: props.kmsKeyArn,
-        bufferingInterval: props.bufferSeconds ?? 300,
-        bufferingSize: props.bufferMiB ?? 64,
+        bufferingInterval: props.bufferSeconds ?? ARCHIVE_LIMITS.bufferSeconds.default,
+        bufferingSize: props.bufferMiB ?? ARCHIVE_LIMITS.bufferMiB.default,
         // One line per record (the delimiter processor's default is a newline), so the objects are JSON Lines.
         processingConfiguration: { enabled: true, processors: [...lambdaProcessor(props.processorArn), { type: 'AppendDelimiterToRecord' }] },
         cloudwatchLoggingOptions: { enabled: true, logGroupName: logGroup.name, logStreamName: logStream.name },

@@ -3,7 +3,7 @@
  * environment variables, validated in full at synth.
  *
  * Sources, later ones winning per field:
- *   1. the defaults below (the seed's parameters where it had them);
+ *   1. the defaults, which each construct exports with its limits (the schema below is built from them);
  *   2. a JSON file: `$PLATFORM_CONFIG` if set, else `platform.config.json` in the project root if present;
  *   3. environment variables `PLATFORM_<PATH>`, one per field, named after its path in the
  *      file (`stream.shardCount` → `PLATFORM_STREAM_SHARD_COUNT`); lists are comma-separated
@@ -15,8 +15,29 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { type ErrorObject, type JSONSchemaType } from 'ajv';
-import { ARCHIVE_QUERY_DEFAULTS } from '../handlers/archive-format';
-import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_NAMES, EVENT_SOURCE } from '../handlers/contract';
+import { DEFAULT_NAMES } from '../handlers/contract';
+import { crossFieldProblems } from './config-rules';
+import {
+  ARCHIVE_LIMITS,
+  ARCHIVE_QUERY_LIMITS,
+  COLD_STORAGE_CLASSES,
+  DEFAULT_COLD_STORAGE_CLASS,
+  type ColdStorageClass,
+  CAPACITY_LIMITS,
+  CONSUMER_LIMITS,
+  DEFAULT_INSTANCE_TYPE,
+  DEFAULT_VPC_CIDR,
+  GLACIER_MINIMUM_DAYS,
+  IMAGE_REPOSITORY_LIMITS,
+  INGEST_API_LIMITS,
+  READING_STREAM_LIMITS,
+  SERVICE_SCALING_LIMITS,
+  TABLE_LIMITS,
+  VPC_PREFIX_LENGTH,
+  WEB_SERVICE_LIMITS,
+  knownInstanceTypes,
+} from './construct-defaults';
+import { InputError, type IntegerRange } from './input-error';
 
 export const CONFIG_ENV_PREFIX = 'PLATFORM_';
 /** Environment variable that names the JSON file, relative to the current directory. */
@@ -31,6 +52,7 @@ export type BackendKind = 'local' | 's3' | 'cloud';
 export type StreamMode = 'provisioned' | 'on-demand';
 export type BillingMode = 'on-demand' | 'provisioned';
 export type ServiceCpuMetric = 'service' | 'instances';
+export type SignInProvider = 'cognito' | 'oidc' | 'none';
 
 /** The file's shape, every field optional; `resolveConfig` turns it into `PlatformConfig`. */
 interface ConfigInput {
@@ -48,22 +70,30 @@ interface ConfigInput {
   repository: { keepLastImages: number; untaggedExpiryDays: number; immutableTags: boolean };
   stream: { mode: StreamMode; shardCount: number; retentionHours: number };
   consumers: { batchSize: number; batchWindowSeconds: number; memoryMiB: number; timeoutSeconds: number };
-  api: { rateLimit: number; burstLimit: number; quotaPerDay: number };
+  api: { rateLimit: number; burstLimit: number; quotaPerDay: number; manageAccountLoggingRole: boolean };
   tables: { billingMode: BillingMode; readCapacity: number; writeCapacity: number; deletionProtection: boolean; hotRetentionDays?: number };
   alerts: { emails: string[]; cooldownSeconds: number };
   operations: { emails: string[] };
-  archive: { glacierAfterDays: number; expireAfterDays?: number; bufferSeconds: number; bufferMiB: number };
+  archive: { coldStorageClass: ColdStorageClass; glacierAfterDays: number; expireAfterDays?: number; bufferSeconds: number; bufferMiB: number };
   query: { maxScanGigabytes: number; resultsExpireDays: number; firstYear: number; lastYear: number };
   network: { vpcCidr: string; vpcId?: string; subnetIds: string[]; sshKeyName?: string; sshCidr?: string; certificateArn?: string };
-  cluster: {
-    instanceType: string;
-    minInstances: number;
-    maxInstances: number;
-    memoryHighPercent: number;
-    memoryLowPercent: number;
-    cooldownSeconds: number;
+  cluster: { instanceType: string; minInstances: number; maxInstances: number; targetCapacityPercent: number; instanceWarmupSeconds: number };
+  web: {
+    imageTag: string;
+    containerPort: number;
+    memoryMiB: number;
+    cpuUnits?: number;
+    healthCheckPath: string;
+    desiredTasks: number;
+    domainName?: string;
+    allowedCidrs: string[];
+    signIn: {
+      provider: SignInProvider;
+      users: string[];
+      domainPrefix?: string;
+      oidc: { issuer?: string; authorizationEndpoint?: string; tokenEndpoint?: string; userInfoEndpoint?: string; clientId?: string; clientSecretParameter?: string };
+    };
   };
-  web: { imageTag: string; containerPort: number; memoryMiB: number; healthCheckPath: string; desiredTasks: number; domainName?: string };
   scaling: {
     minTasks: number;
     maxTasks: number;
@@ -88,9 +118,12 @@ const string = (description: string, extra: Partial<{ pattern: string; minLength
   ({ type: 'string', description, ...extra }) as const;
 const optionalString = (description: string, extra: Partial<{ pattern: string; minLength: number; maxLength: number }> = {}) =>
   ({ type: 'string', nullable: true, description, ...extra }) as const;
-const integer = (description: string, minimum: number, maximum: number, defaultValue: number) =>
-  ({ type: 'integer', description, minimum, maximum, default: defaultValue }) as const;
-const percent = (description: string, defaultValue: number) => integer(`${description}, 1 to 100`, 1, 100, defaultValue);
+/** An integer field whose range and default come from the construct that uses it. */
+const integer = (description: string, range: IntegerRange & { default: number }) =>
+  ({ type: 'integer', description: `${description}, ${range.min} to ${range.max}`, minimum: range.min, maximum: range.max, default: range.default }) as const;
+const optionalInteger = (description: string, range: IntegerRange) =>
+  ({ type: 'integer', nullable: true, description: `${description}, ${range.min} to ${range.max}`, minimum: range.min, maximum: range.max }) as const;
+const httpsUrl = (description: string) => optionalString(description, { pattern: '^https://[^\\s/]+(/\\S*)?$', maxLength: 2048 });
 const emails = (description: string) =>
   ({
     type: 'array',
@@ -118,7 +151,7 @@ const schema: JSONSchemaType<ConfigInput> = {
     'tables', 'alerts', 'operations', 'archive', 'query', 'network', 'cluster', 'web', 'scaling',
   ],
   properties: {
-    namePrefix: string('prefix for every resource name ("" keeps the names of SPEC §4, e.g. "acme" gives "acme-iot-things"): lower-case letters, digits and "-", at most 16 characters, starting with a letter', {
+    namePrefix: string('prefix for every resource name ("" keeps the plain names such as "iot-things"; "acme" gives "acme-iot-things"): lower-case letters, digits and "-", at most 16 characters, starting with a letter other than "aws", "ecs" or "fargate"', {
       pattern: '^([a-z][a-z0-9-]{0,15})?$',
       default: '',
     }),
@@ -198,8 +231,8 @@ const schema: JSONSchemaType<ConfigInput> = {
       default: EMPTY_SECTION,
       required: ['keepLastImages', 'untaggedExpiryDays', 'immutableTags'],
       properties: {
-        keepLastImages: integer('tagged images the lifecycle policy keeps, 1 to 1000', 1, 1000, 10),
-        untaggedExpiryDays: integer('days after which untagged images expire, 1 to 3650', 1, 3650, 7),
+        keepLastImages: integer('images the lifecycle policy keeps', IMAGE_REPOSITORY_LIMITS.keepLastImages),
+        untaggedExpiryDays: integer('days after which untagged images expire', IMAGE_REPOSITORY_LIMITS.untaggedExpiryDays),
         immutableTags: { type: 'boolean', default: false, description: 'make image tags immutable (true/false); then deploy a new tag per release' },
       },
     },
@@ -210,8 +243,8 @@ const schema: JSONSchemaType<ConfigInput> = {
       required: ['mode', 'shardCount', 'retentionHours'],
       properties: {
         mode: { type: 'string', enum: ['provisioned', 'on-demand'], default: 'provisioned', description: 'Kinesis capacity mode: provisioned or on-demand' },
-        shardCount: integer('shards of the provisioned stream, 1 to 500 (each takes 1 MB/s or 1,000 records/s in)', 1, 500, 2),
-        retentionHours: integer('hours the stream keeps records, 24 to 8760', 24, 8760, 24),
+        shardCount: integer('shards of the provisioned stream (each takes 1 MB/s or 1,000 records/s in)', READING_STREAM_LIMITS.shardCount),
+        retentionHours: integer('hours the stream keeps records', READING_STREAM_LIMITS.retentionHours),
       },
     },
     consumers: {
@@ -220,21 +253,27 @@ const schema: JSONSchemaType<ConfigInput> = {
       default: EMPTY_SECTION,
       required: ['batchSize', 'batchWindowSeconds', 'memoryMiB', 'timeoutSeconds'],
       properties: {
-        batchSize: integer('records per Lambda batch, 1 to 10000', 1, 10_000, EVENT_SOURCE.batchSize),
-        batchWindowSeconds: integer('seconds a mapping may wait to fill a batch, 0 to 300', 0, 300, EVENT_SOURCE.maximumBatchingWindowSeconds),
-        memoryMiB: integer('memory of each consumer function in MiB, 128 to 10240', 128, 10_240, 512),
-        timeoutSeconds: integer('timeout of each consumer function in seconds, 3 to 900', 3, 900, 60),
+        batchSize: integer('records per Lambda batch', CONSUMER_LIMITS.batchSize),
+        batchWindowSeconds: integer('seconds a mapping may wait to fill a batch', CONSUMER_LIMITS.batchWindowSeconds),
+        memoryMiB: integer('memory of each consumer function in MiB', CONSUMER_LIMITS.memoryMiB),
+        timeoutSeconds: integer('timeout of each consumer function in seconds', CONSUMER_LIMITS.timeoutSeconds),
       },
     },
     api: {
       type: 'object',
       additionalProperties: false,
       default: EMPTY_SECTION,
-      required: ['rateLimit', 'burstLimit', 'quotaPerDay'],
+      required: ['rateLimit', 'burstLimit', 'quotaPerDay', 'manageAccountLoggingRole'],
       properties: {
-        rateLimit: integer('steady requests per second allowed per API key and on the stage, 1 to 10000', 1, 10_000, 1_000),
-        burstLimit: integer('burst of requests allowed above the rate, 1 to 5000', 1, 5_000, 2_000),
-        quotaPerDay: integer('requests per day allowed per API key, 1 to 1000000000', 1, 1_000_000_000, 100_000_000),
+        rateLimit: integer('steady requests per second allowed per API key and on the stage', INGEST_API_LIMITS.rateLimit),
+        burstLimit: integer('burst of requests allowed above the rate', INGEST_API_LIMITS.burstLimit),
+        quotaPerDay: integer('requests per day allowed per API key', INGEST_API_LIMITS.quotaPerDay),
+        manageAccountLoggingRole: {
+          type: 'boolean',
+          default: true,
+          description:
+            "set the region's API Gateway CloudWatch logging role (true/false). It is one setting for every REST API of the account in the region: set false when the account already has one, or this stack replaces it",
+        },
       },
     },
     tables: {
@@ -244,16 +283,10 @@ const schema: JSONSchemaType<ConfigInput> = {
       required: ['billingMode', 'readCapacity', 'writeCapacity', 'deletionProtection'],
       properties: {
         billingMode: { type: 'string', enum: ['on-demand', 'provisioned'], default: 'on-demand', description: 'DynamoDB capacity: on-demand or provisioned' },
-        readCapacity: integer('read capacity units per table in provisioned mode, 1 to 40000', 1, 40_000, 5),
-        writeCapacity: integer('write capacity units per table in provisioned mode, 1 to 40000', 1, 40_000, 5),
+        readCapacity: integer('read capacity units per table in provisioned mode', TABLE_LIMITS.readCapacity),
+        writeCapacity: integer('write capacity units per table in provisioned mode', TABLE_LIMITS.writeCapacity),
         deletionProtection: { type: 'boolean', default: true, description: 'DynamoDB deletion protection on every table (true/false)' },
-        hotRetentionDays: {
-          type: 'integer',
-          nullable: true,
-          minimum: 1,
-          maximum: 36_500,
-          description: 'days readings stay in DynamoDB before TTL deletes them (unset: kept for ever), 1 to 36500',
-        },
+        hotRetentionDays: optionalInteger('days readings stay in DynamoDB before TTL deletes them (unset: kept for ever)', CONSUMER_LIMITS.hotRetentionDays),
       },
     },
     alerts: {
@@ -263,7 +296,7 @@ const schema: JSONSchemaType<ConfigInput> = {
       required: ['emails', 'cooldownSeconds'],
       properties: {
         emails: emails('addresses that receive threshold alerts (env: comma-separated)'),
-        cooldownSeconds: integer('seconds between reminders while a metric stays out of range, 0 to 86400', 0, 86_400, DEFAULT_ALERT_COOLDOWN_SECONDS),
+        cooldownSeconds: integer('seconds between reminders while a metric stays out of range', CONSUMER_LIMITS.alertCooldownSeconds),
       },
     },
     operations: {
@@ -279,18 +312,18 @@ const schema: JSONSchemaType<ConfigInput> = {
       type: 'object',
       additionalProperties: false,
       default: EMPTY_SECTION,
-      required: ['glacierAfterDays', 'bufferSeconds', 'bufferMiB'],
+      required: ['coldStorageClass', 'glacierAfterDays', 'bufferSeconds', 'bufferMiB'],
       properties: {
-        glacierAfterDays: integer('days before archived objects move to Glacier, 0 to 3650', 0, 3_650, 30),
-        expireAfterDays: {
-          type: 'integer',
-          nullable: true,
-          minimum: 1,
-          maximum: 36_500,
-          description: 'days before archived objects are deleted (unset: kept for ever); at least glacierAfterDays + 90',
+        coldStorageClass: {
+          type: 'string',
+          enum: [...COLD_STORAGE_CLASSES],
+          default: DEFAULT_COLD_STORAGE_CLASS,
+          description: 'S3 storage class archived objects move to: GLACIER_IR (Instant Retrieval: SQL keeps reading them) or GLACIER (Flexible Retrieval: 10 % cheaper to keep, but SQL skips them until restored)',
         },
-        bufferSeconds: integer('seconds Firehose buffers before writing an object, 0 to 900', 0, 900, 300),
-        bufferMiB: integer('MiB Firehose buffers before writing an object, 1 to 128', 1, 128, 64),
+        glacierAfterDays: integer('days before archived objects move to the cold storage class', ARCHIVE_LIMITS.glacierAfterDays),
+        expireAfterDays: optionalInteger(`days before archived objects are deleted (unset: kept for ever); at least glacierAfterDays + ${GLACIER_MINIMUM_DAYS}`, ARCHIVE_LIMITS.expireAfterDays),
+        bufferSeconds: integer('seconds Firehose buffers before writing an object', ARCHIVE_LIMITS.bufferSeconds),
+        bufferMiB: integer('MiB Firehose buffers before writing an object', ARCHIVE_LIMITS.bufferMiB),
       },
     },
     query: {
@@ -299,10 +332,10 @@ const schema: JSONSchemaType<ConfigInput> = {
       default: EMPTY_SECTION,
       required: ['maxScanGigabytes', 'resultsExpireDays', 'firstYear', 'lastYear'],
       properties: {
-        maxScanGigabytes: integer('GB (10^9 bytes) one Athena query may scan before Athena cancels it, 1 to 1000000', 1, 1_000_000, ARCHIVE_QUERY_DEFAULTS.maxScanGigabytes),
-        resultsExpireDays: integer('days Athena query results stay in their bucket, 1 to 3650', 1, 3_650, ARCHIVE_QUERY_DEFAULTS.resultsExpireDays),
-        firstYear: integer('first year of archived readings SQL can see (arrival time, UTC), 2000 to 2999', 2_000, 2_999, ARCHIVE_QUERY_DEFAULTS.firstYear),
-        lastYear: integer('last year of archived readings SQL can see; every year projected adds to unfiltered queries, 2000 to 2999', 2_000, 2_999, ARCHIVE_QUERY_DEFAULTS.lastYear),
+        maxScanGigabytes: integer('GB (10^9 bytes) one Athena query may scan before Athena cancels it', ARCHIVE_QUERY_LIMITS.maxScanGigabytes),
+        resultsExpireDays: integer('days Athena query results stay in their bucket', ARCHIVE_QUERY_LIMITS.resultsExpireDays),
+        firstYear: integer('first year of archived readings SQL can see (arrival time, UTC)', ARCHIVE_QUERY_LIMITS.firstYear),
+        lastYear: integer('last year of archived readings SQL can see; every year projected adds to unfiltered queries', ARCHIVE_QUERY_LIMITS.lastYear),
       },
     },
     network: {
@@ -311,7 +344,10 @@ const schema: JSONSchemaType<ConfigInput> = {
       default: EMPTY_SECTION,
       required: ['vpcCidr', 'subnetIds'],
       properties: {
-        vpcCidr: string('CIDR of the VPC the stack creates, e.g. 10.0.0.0/16 (prefix /16 to /26, room for two load balancer subnets)', { pattern: IPV4_CIDR_PATTERN, default: '10.0.0.0/16' }),
+        vpcCidr: string(`CIDR of the VPC the stack creates, e.g. 10.0.0.0/16 (prefix /${VPC_PREFIX_LENGTH.min} to /${VPC_PREFIX_LENGTH.max}, room for two load balancer subnets)`, {
+          pattern: IPV4_CIDR_PATTERN,
+          default: DEFAULT_VPC_CIDR,
+        }),
         vpcId: optionalString('existing VPC to use instead of creating one, e.g. vpc-0abc1234 (needs network.subnetIds)', { pattern: '^vpc-[0-9a-f]{8,17}$' }),
         subnetIds: {
           type: 'array',
@@ -325,7 +361,7 @@ const schema: JSONSchemaType<ConfigInput> = {
           maxLength: 255,
         }),
         sshCidr: optionalString('source CIDR allowed to SSH, e.g. 203.0.113.0/24; never 0.0.0.0/0 (needs network.sshKeyName)', { pattern: IPV4_CIDR_PATTERN }),
-        certificateArn: optionalString('ACM certificate for HTTPS on the load balancer (then HTTP redirects), e.g. arn:aws:acm:eu-west-2:123456789012:certificate/...', {
+        certificateArn: optionalString('ACM certificate for web.domainName: the load balancer serves HTTPS with sign-in (HTTP redirects), e.g. arn:aws:acm:eu-west-2:123456789012:certificate/...', {
           pattern: '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$',
         }),
       },
@@ -334,31 +370,78 @@ const schema: JSONSchemaType<ConfigInput> = {
       type: 'object',
       additionalProperties: false,
       default: EMPTY_SECTION,
-      required: ['instanceType', 'minInstances', 'maxInstances', 'memoryHighPercent', 'memoryLowPercent', 'cooldownSeconds'],
+      required: ['instanceType', 'minInstances', 'maxInstances', 'targetCapacityPercent', 'instanceWarmupSeconds'],
       properties: {
-        instanceType: string('EC2 instance type of the cluster, e.g. t3.small (Graviton types such as t4g.small need an arm64 image)', { pattern: '^[a-z][a-z0-9-]*\\.[a-z0-9]+$', default: 't3.small' }),
-        minInstances: integer('fewest cluster instances, 0 to 100', 0, 100, 1),
-        maxInstances: integer('most cluster instances, 1 to 100', 1, 100, 5),
-        memoryHighPercent: percent('cluster memory reservation that adds an instance', 80),
-        memoryLowPercent: percent('cluster memory reservation that removes an instance', 40),
-        cooldownSeconds: integer('seconds between instance scaling actions, 0 to 3600', 0, 3_600, 300),
+        instanceType: string(
+          `EC2 instance type of the cluster, e.g. t3.small; Graviton types such as t4g.small need an arm64 image. Types outside the built-in table (${[...new Set(knownInstanceTypes().map((type) => type.split('.')[0]))].join(', ')}) need web.cpuUnits`,
+          { pattern: '^[a-z][a-z0-9-]*\\.[a-z0-9]+$', default: DEFAULT_INSTANCE_TYPE },
+        ),
+        minInstances: integer('fewest cluster instances (0: none while no task runs)', CAPACITY_LIMITS.minInstances),
+        maxInstances: integer('most cluster instances', CAPACITY_LIMITS.maxInstances),
+        targetCapacityPercent: integer('share of the instances the tasks should reserve before ECS adds one; below 100 keeps room so a new task starts at once', CAPACITY_LIMITS.targetCapacityPercent),
+        instanceWarmupSeconds: integer('seconds a new instance runs before its figures count for scaling', CAPACITY_LIMITS.instanceWarmupSeconds),
       },
     },
     web: {
       type: 'object',
       additionalProperties: false,
       default: EMPTY_SECTION,
-      required: ['imageTag', 'containerPort', 'memoryMiB', 'healthCheckPath', 'desiredTasks'],
+      required: ['imageTag', 'containerPort', 'memoryMiB', 'healthCheckPath', 'desiredTasks', 'allowedCidrs', 'signIn'],
       properties: {
-        imageTag: string('tag of the web image in the repository, e.g. latest or 2024-06-01', { pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$', default: 'latest' }),
-        containerPort: integer('port the web container listens on, 1 to 65535', 1, 65_535, 5_000),
-        memoryMiB: integer('memory reserved per web task in MiB, 64 to 30720', 64, 30_720, 900),
+        imageTag: string('tag of the web image in the repository, e.g. latest or 2024-06-01; each deploy runs the image the tag names then (by digest)', {
+          pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$',
+          default: 'latest',
+        }),
+        containerPort: integer('port the web container listens on', WEB_SERVICE_LIMITS.containerPort),
+        memoryMiB: integer('memory reserved per web task in MiB (it must fit on one instance)', WEB_SERVICE_LIMITS.memoryMiB),
+        cpuUnits: optionalInteger('CPU units reserved per web task, 1024 = one vCPU (unset: the share of the instance\'s CPU that matches the task\'s share of its memory)', WEB_SERVICE_LIMITS.cpuUnits),
         // Liveness, not readiness: a DynamoDB outage must not get every web task replaced (docs/web.md).
         healthCheckPath: string('path the load balancer checks (liveness: never touches DynamoDB), starting with /', { pattern: '^/[A-Za-z0-9/_.-]*$', default: '/livez' }),
-        desiredTasks: integer('web tasks started at first deploy, 1 to 100 (then the scaling stack decides)', 1, 100, 1),
-        domainName: optionalString('host name the certificate covers, used in the web URL (needs network.certificateArn), e.g. iot.example.com', {
+        desiredTasks: integer('web tasks started at first deploy (then the scaling stack decides)', WEB_SERVICE_LIMITS.desiredTasks),
+        domainName: optionalString('host name users open, covered by network.certificateArn (both or neither), e.g. iot.example.com; point it at the load balancer', {
           pattern: '^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$',
         }),
+        allowedCidrs: {
+          type: 'array',
+          description: 'IPv4 networks that may reach the web app, e.g. 203.0.113.0/24 (env: comma-separated); empty: the internet with sign-in (certificate set), nobody without',
+          items: { type: 'string', pattern: IPV4_CIDR_PATTERN, description: 'an IPv4 CIDR such as 203.0.113.0/24' },
+          uniqueItems: true,
+          default: [],
+        },
+        signIn: {
+          type: 'object',
+          additionalProperties: false,
+          default: EMPTY_SECTION,
+          required: ['provider', 'users', 'oidc'],
+          properties: {
+            provider: {
+              type: 'string',
+              enum: ['cognito', 'oidc', 'none'],
+              default: 'cognito',
+              description: 'who signs users in at the load balancer (with a certificate): cognito (a user pool the stack creates), oidc (your OpenID Connect provider) or none (only web.allowedCidrs protects the app)',
+            },
+            users: emails('addresses the Cognito user pool invites by email, each with a temporary password (env: comma-separated)'),
+            domainPrefix: optionalString('prefix of the Cognito sign-in domain <prefix>.auth.<region>.amazoncognito.com, unique in the region (default: <name prefix>-iot-web-<account id>)', {
+              pattern: '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$',
+            }),
+            oidc: {
+              type: 'object',
+              additionalProperties: false,
+              default: EMPTY_SECTION,
+              required: [],
+              properties: {
+                issuer: httpsUrl('OpenID Connect issuer, e.g. https://login.example.com'),
+                authorizationEndpoint: httpsUrl('the provider\'s authorization endpoint'),
+                tokenEndpoint: httpsUrl('the provider\'s token endpoint'),
+                userInfoEndpoint: httpsUrl('the provider\'s user info endpoint'),
+                clientId: optionalString('client id registered at the provider, with the redirect URL https://<web.domainName>/oauth2/idpresponse', { minLength: 1, maxLength: 256 }),
+                clientSecretParameter: optionalString('name of the SSM SecureString parameter holding the client secret, e.g. /iot/web/oidc-client-secret', {
+                  pattern: '^[A-Za-z0-9_./-]{1,2048}$',
+                }),
+              },
+            },
+          },
+        },
       },
     },
     scaling: {
@@ -367,16 +450,16 @@ const schema: JSONSchemaType<ConfigInput> = {
       default: EMPTY_SECTION,
       required: ['minTasks', 'maxTasks', 'cpuHighPercent', 'cpuLowPercent', 'cooldownSeconds', 'cpuMetric'],
       properties: {
-        minTasks: integer('fewest web tasks, 1 to 100', 1, 100, 1),
-        maxTasks: integer('most web tasks, 1 to 100', 1, 100, 5),
-        cpuHighPercent: percent('average CPU that adds a task', 40),
-        cpuLowPercent: percent('average CPU that removes a task', 10),
-        cooldownSeconds: integer('seconds between task scaling actions, 0 to 3600', 0, 3_600, 300),
+        minTasks: integer('fewest web tasks', SERVICE_SCALING_LIMITS.minTasks),
+        maxTasks: integer('most web tasks', SERVICE_SCALING_LIMITS.maxTasks),
+        cpuHighPercent: integer('average CPU (% of what the tasks reserve) that adds a task', SERVICE_SCALING_LIMITS.cpuHighPercent),
+        cpuLowPercent: integer('average CPU (% of what the tasks reserve) that removes a task', SERVICE_SCALING_LIMITS.cpuLowPercent),
+        cooldownSeconds: integer('seconds between task scaling actions', SERVICE_SCALING_LIMITS.cooldownSeconds),
         cpuMetric: {
           type: 'string',
           enum: ['service', 'instances'],
           default: 'service',
-          description: 'CPU the task alarms watch: service (the web service\'s own CPU) or instances (the cluster instances, as the seed did)',
+          description: 'CPU the task alarms watch: service (the web service\'s CPU against what its tasks reserve) or instances (the cluster instances\' CPU)',
         },
       },
     },
@@ -394,16 +477,24 @@ export interface ConfigProblem {
   readonly message: string;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly ConfigProblem[]) {
+export class ConfigError extends InputError {
+  constructor(override readonly problems: readonly ConfigProblem[]) {
     super(
-      `Invalid platform configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
-        problems.map((problem) => `  - ${problem.field} (${problem.source}): ${problem.message}`).join('\n') +
-        `\nSet fields in ${DEFAULT_CONFIG_FILE} (or the file named by ${CONFIG_FILE_ENV}) or as ${CONFIG_ENV_PREFIX}<FIELD> environment variables.`,
+      'Invalid platform configuration',
+      problems,
+      problems.map((problem) => `  - ${problem.field} (${problem.source}): ${problem.message}`),
+      `Set fields in ${DEFAULT_CONFIG_FILE} (or the file named by ${CONFIG_FILE_ENV}) or as ${CONFIG_ENV_PREFIX}<FIELD> environment variables.`,
     );
     this.name = 'ConfigError';
   }
 }
+
+/** Fields that existed once, with what replaced them (a file written for an older version gets this instead of "unknown setting"). */
+const RETIRED_FIELDS: Readonly<Record<string, string>> = {
+  'cluster.memoryHighPercent': 'ECS managed scaling now adds instances (it also counts tasks waiting for room, which memory reservation never did): remove it and set cluster.targetCapacityPercent if you want spare room (docs/deploy.md, "Instance scaling")',
+  'cluster.memoryLowPercent': 'ECS managed scaling now removes idle instances, draining them first: remove it (docs/deploy.md, "Instance scaling")',
+  'cluster.cooldownSeconds': 'ECS managed scaling has no cooldown: remove it, and use cluster.instanceWarmupSeconds for how long a new instance runs before it counts',
+};
 
 export interface LoadConfigOptions {
   /** Environment to read; defaults to `process.env`. */
@@ -502,19 +593,36 @@ interface Leaf {
   /** What one element of a list or map must be. */
   readonly itemDescription?: string;
   readonly default?: unknown;
+  /** The lowest and highest value of a numeric field. */
+  readonly range?: { readonly min: number; readonly max: number };
 }
 
 const envName = (field: string): string =>
   CONFIG_ENV_PREFIX + field.split('.').map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
 
-type SchemaNode = { type?: string; properties?: Record<string, SchemaNode>; items?: SchemaNode; description?: string; default?: unknown };
+type SchemaNode = {
+  type?: string;
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  description?: string;
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  enum?: unknown[];
+};
+
+function rangeOf(node: SchemaNode): Leaf['range'] {
+  if (node.minimum !== undefined && node.maximum !== undefined) return { min: node.minimum, max: node.maximum };
+  const values = node.type === 'integer' ? (node.enum ?? []).filter((value): value is number => typeof value === 'number') : [];
+  return values.length > 0 ? { min: Math.min(...values), max: Math.max(...values) } : undefined;
+}
 
 function leavesOf(node: SchemaNode, at: string[] = []): Leaf[] {
   if (node.type === 'object' && node.properties !== undefined) {
     return Object.entries(node.properties).flatMap(([key, child]) => leavesOf(child, [...at, key]));
   }
   const kind = node.type === 'array' ? 'list' : node.type === 'object' ? 'map' : 'scalar';
-  return [{ path: at, env: envName(at.join('.')), kind, description: node.description ?? '', itemDescription: node.items?.description, default: node.default }];
+  return [{ path: at, env: envName(at.join('.')), kind, description: node.description ?? '', itemDescription: node.items?.description, default: node.default, range: rangeOf(node) }];
 }
 
 const LEAVES = leavesOf(schema as unknown as SchemaNode);
@@ -527,7 +635,12 @@ function applyEnvironment(data: Record<string, unknown>, env: Readonly<Record<st
     if (!variable.startsWith(CONFIG_ENV_PREFIX) || variable === CONFIG_FILE_ENV || raw === undefined) continue;
     const leaf = byEnv.get(variable);
     if (leaf === undefined) {
-      problems.push({ field: '(environment)', env: variable, source: `from ${variable}`, message: `${variable} is not a setting: check its spelling (${suggest(variable)})` });
+      const retired = Object.entries(RETIRED_FIELDS).find(([field]) => envName(field) === variable);
+      problems.push(
+        retired === undefined
+          ? { field: '(environment)', env: variable, source: `from ${variable}`, message: `${variable} is not a setting: check its spelling (${suggest(variable)})` }
+          : { field: retired[0], env: variable, source: `from ${variable}`, message: `no longer a setting: ${retired[1]}` },
+      );
       continue;
     }
     const field = leaf.path.join('.');
@@ -586,6 +699,8 @@ function describeSchemaError(error: ErrorObject, data: unknown, sourceOf: (field
   if (error.keyword === 'additionalProperties') {
     const unknownKey = (error.params as { additionalProperty: string }).additionalProperty;
     const field = [...at, unknownKey].join('.');
+    const retired = RETIRED_FIELDS[field];
+    if (retired !== undefined) return { field, env: envName(field), source: sourceOf(field), message: `no longer a setting: ${retired}` };
     const known = LEAVES.filter((leaf) => leaf.path.slice(0, at.length).join('.') === at.join('.')).map((leaf) => leaf.path[at.length]);
     return {
       field,
@@ -634,90 +749,6 @@ function removePath(target: Record<string, unknown>, at: readonly string[]): voi
 
 function valueAt(data: unknown, at: readonly string[]): unknown {
   return at.reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined), data);
-}
-
-/** Rules that involve more than one field, or more than a pattern can say. */
-function crossFieldProblems(config: PlatformConfig): { field: string; message: string }[] {
-  const problems: { field: string; message: string }[] = [];
-  const { backend, network, cluster, scaling, web, archive, query } = config;
-  // The schema leaves these optional because they only matter for one backend.
-  if (backend.kind === 's3' && backend.bucket === '') {
-    problems.push({ field: 'backend.s3.bucket', message: 'the s3 backend needs a state bucket: set backend.s3.bucket (PLATFORM_BACKEND_S3_BUCKET)' });
-  }
-  if (backend.kind === 'cloud' && backend.organization === '') {
-    problems.push({ field: 'backend.cloud.organization', message: 'the cloud backend needs an organisation: set backend.cloud.organization (PLATFORM_BACKEND_CLOUD_ORGANIZATION)' });
-  }
-  if (backend.kind === 'local' && backend.stateDir.split(/[\\/]/).includes('..')) {
-    problems.push({ field: 'backend.local.stateDir', message: 'the state folder must stay inside the project: remove ".." from the path' });
-  }
-  if (network.sshKeyName !== undefined && network.sshCidr === undefined) {
-    problems.push({ field: 'network.sshCidr', message: 'an SSH key pair is set without a source CIDR: set network.sshCidr to your network, e.g. 203.0.113.0/24, or unset network.sshKeyName' });
-  }
-  if (network.sshCidr !== undefined && network.sshKeyName === undefined) {
-    problems.push({ field: 'network.sshKeyName', message: 'an SSH source CIDR is set without a key pair: set network.sshKeyName, or unset network.sshCidr' });
-  }
-  if (network.sshCidr !== undefined) {
-    const cidr = cidrProblem(network.sshCidr);
-    if (cidr !== undefined) problems.push({ field: 'network.sshCidr', message: cidr });
-    else if (network.sshCidr.endsWith('/0')) {
-      problems.push({ field: 'network.sshCidr', message: 'SSH must never be open to the whole internet (/0): use your own network, e.g. 203.0.113.0/24, or Session Manager' });
-    }
-  }
-  const vpcCidr = cidrProblem(network.vpcCidr);
-  if (vpcCidr !== undefined) problems.push({ field: 'network.vpcCidr', message: vpcCidr });
-  else {
-    const prefix = Number(network.vpcCidr.split('/')[1]);
-    if (prefix < 16 || prefix > 26) problems.push({ field: 'network.vpcCidr', message: `a VPC prefix must be /16 to /26 (got /${prefix}) to hold two load balancer subnets, e.g. 10.0.0.0/16` });
-  }
-  if ((network.vpcId === undefined) !== (network.subnetIds.length === 0)) {
-    problems.push({
-      field: network.vpcId === undefined ? 'network.vpcId' : 'network.subnetIds',
-      message: 'an existing VPC needs both network.vpcId and network.subnetIds (at least two subnets in two zones); set both or neither',
-    });
-  } else if (network.vpcId !== undefined && network.subnetIds.length < 2) {
-    problems.push({ field: 'network.subnetIds', message: 'the load balancer needs at least two subnets in two zones: list two or more subnet ids' });
-  }
-  if (web.domainName !== undefined && network.certificateArn === undefined) {
-    problems.push({ field: 'web.domainName', message: 'a domain name needs an HTTPS certificate: set network.certificateArn for it, or unset web.domainName' });
-  }
-  if (cluster.minInstances > cluster.maxInstances) {
-    problems.push({ field: 'cluster.minInstances', message: `must not exceed cluster.maxInstances (${cluster.minInstances} > ${cluster.maxInstances})` });
-  }
-  if (cluster.memoryLowPercent >= cluster.memoryHighPercent) {
-    problems.push({ field: 'cluster.memoryLowPercent', message: `must be below cluster.memoryHighPercent (${cluster.memoryLowPercent} >= ${cluster.memoryHighPercent}), or the alarms fight` });
-  }
-  if (scaling.cpuLowPercent >= scaling.cpuHighPercent) {
-    problems.push({ field: 'scaling.cpuLowPercent', message: `must be below scaling.cpuHighPercent (${scaling.cpuLowPercent} >= ${scaling.cpuHighPercent}), or the alarms fight` });
-  }
-  if (scaling.minTasks > scaling.maxTasks) {
-    problems.push({ field: 'scaling.minTasks', message: `must not exceed scaling.maxTasks (${scaling.minTasks} > ${scaling.maxTasks})` });
-  } else if (web.desiredTasks < scaling.minTasks || web.desiredTasks > scaling.maxTasks) {
-    problems.push({ field: 'web.desiredTasks', message: `must lie within scaling.minTasks..scaling.maxTasks (${scaling.minTasks}..${scaling.maxTasks}), got ${web.desiredTasks}` });
-  }
-  if (archive.expireAfterDays !== undefined && archive.expireAfterDays < archive.glacierAfterDays + 90) {
-    problems.push({
-      field: 'archive.expireAfterDays',
-      message: `Glacier keeps (and bills) objects at least 90 days: set it to at least glacierAfterDays + 90 = ${archive.glacierAfterDays + 90}, or unset it`,
-    });
-  }
-  if (query.lastYear < query.firstYear || query.lastYear - query.firstYear >= 100) {
-    problems.push({ field: 'query.lastYear', message: `must be from query.firstYear (${query.firstYear}) to ${query.firstYear + 99}, got ${query.lastYear}` });
-  }
-  return problems;
-}
-
-/** Why a CIDR with a valid shape is still wrong: host bits set. */
-function cidrProblem(cidr: string): string | undefined {
-  const [address = '', prefixText = ''] = cidr.split('/');
-  const prefix = Number(prefixText);
-  const value = address.split('.').reduce((total, octet) => total * 256 + Number(octet), 0);
-  const hostBits = 2 ** (32 - prefix);
-  if (value % hostBits !== 0) {
-    const network = value - (value % hostBits);
-    const text = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join('.');
-    return `${cidr} has host bits set: write the network address, ${text}/${prefix}`;
-  }
-  return undefined;
 }
 
 // ---------------------------------------------------------------------------
@@ -773,6 +804,8 @@ export interface ConfigField {
   readonly env: string;
   readonly default: string;
   readonly description: string;
+  /** The lowest and highest value, for numeric fields. */
+  readonly range?: { readonly min: number; readonly max: number };
 }
 
 /** Every field with its environment variable, default and meaning (for the docs and the tests). */
@@ -782,5 +815,6 @@ export function configReference(): ConfigField[] {
     env: leaf.env,
     default: leaf.default === undefined ? '(unset)' : JSON.stringify(leaf.default),
     description: leaf.description,
+    ...(leaf.range === undefined ? {} : { range: leaf.range }),
   }));
 }

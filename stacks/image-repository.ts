@@ -2,21 +2,24 @@ import { Construct } from 'constructs';
 import { DataAwsEcrLifecyclePolicyDocument } from '@cdktf/provider-aws/lib/data-aws-ecr-lifecycle-policy-document';
 import { EcrLifecyclePolicy } from '@cdktf/provider-aws/lib/ecr-lifecycle-policy';
 import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository';
+import { IMAGE_REPOSITORY_LIMITS } from './construct-defaults';
+export { IMAGE_REPOSITORY_LIMITS } from './construct-defaults';
 
 export interface ImageRepositoryProps {
   readonly name: string;
-  /** Tagged images kept; older ones expire. @default 10 */
+  /** Images kept; older ones expire. @default IMAGE_REPOSITORY_LIMITS.keepLastImages.default */
   readonly keepLastImages?: number;
-  /** Days after which untagged images (superseded pushes) expire. @default 7 */
+  /** Days after which untagged images (superseded pushes) expire. @default IMAGE_REPOSITORY_LIMITS.untaggedExpiryDays.default */
   readonly untaggedExpiryDays?: number;
   /** Immutable tags: a tag always names the same image, so deploy a new tag per release. @default false */
   readonly immutableTags?: boolean;
 }
 
+
 /**
  * The web image's ECR repository: scanned on push, encrypted with KMS, old images
  * expired by a lifecycle policy. It has no repository policy: only principals of this
- * account that IAM allows can push or pull (the seed granted push to `*`).
+ * account that IAM allows can push or pull.
  */
 export class ImageRepository extends Construct {
   public readonly repositoryUrl: string;
@@ -25,12 +28,8 @@ export class ImageRepository extends Construct {
 
   constructor(scope: Construct, id: string, props: ImageRepositoryProps) {
     super(scope, id);
-    const keepLastImages = props.keepLastImages ?? 10;
-    const untaggedExpiryDays = props.untaggedExpiryDays ?? 7;
-    if (!Number.isInteger(keepLastImages) || keepLastImages < 1) throw new Error(`ImageRepository: keepLastImages must be a whole number of at least 1, got ${keepLastImages}`);
-    if (!Number.isInteger(untaggedExpiryDays) || untaggedExpiryDays < 1) {
-      throw new Error(`ImageRepository: untaggedExpiryDays must be a whole number of at least 1, got ${untaggedExpiryDays}`);
-    }
+    const keepLastImages = props.keepLastImages ?? IMAGE_REPOSITORY_LIMITS.keepLastImages.default;
+    const untaggedExpiryDays = props.untaggedExpiryDays ?? IMAGE_REPOSITORY_LIMITS.untaggedExpiryDays.default;
 
     const repository = new EcrRepository(this, 'repository', {
       name: props.name,

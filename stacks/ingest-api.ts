@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { ITerraformDependable } from 'cdktf';
+import { Lazy, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { ApiGatewayAccount } from '@cdktf/provider-aws/lib/api-gateway-account';
 import { ApiGatewayApiKey } from '@cdktf/provider-aws/lib/api-gateway-api-key';
@@ -24,11 +23,25 @@ import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { READING_LIMITS, batchIngestBodySchema, singleIngestBodySchema, type JsonSchema } from '../handlers/reading';
+import { AT_LEAST_ONCE, notifyingAlarm } from './alarm';
+import { definitionHash } from './api-definition';
 import { BATCH_PATH, INGEST_PATH, STAGE_NAME } from './ingest-paths';
+import {
+  ACCESS_LOG_FORMAT,
+  clientErrorResponse,
+  putRecordResponse,
+  putRecordTemplate,
+  putRecordsResponse,
+  putRecordsTemplate,
+  serverErrorResponse,
+} from './ingest-templates';
 import { ServiceRole } from './service-role';
+import { suppressPolicy } from '../policy/suppressions';
+import { INGEST_API_LIMITS } from './construct-defaults';
+export { INGEST_API_LIMITS } from './construct-defaults';
 
 export interface IngestApiProps {
-  /** Name of the REST API (the seed's `SendDataToKinesis`). */
+  /** Name of the REST API. */
   readonly name: string;
   readonly region: string;
   /** Stream name as configured: it is written into the mapping templates. */
@@ -37,96 +50,28 @@ export interface IngestApiProps {
   /** Key of the stream; PutRecord on an encrypted stream needs kms:GenerateDataKey. */
   readonly kmsKeyArn: string;
   readonly logRetentionDays: number;
-  /** Steady requests per second, per API key and for the whole stage. @default 1000 */
+  /** Steady requests per second, per API key and for the whole stage. @default INGEST_API_LIMITS.rateLimit.default */
   readonly rateLimit?: number;
-  /** @default 2000 */
+  /** @default INGEST_API_LIMITS.burstLimit.default */
   readonly burstLimit?: number;
-  /** Requests per day per API key. @default 100000000 */
+  /** Requests per day per API key. @default INGEST_API_LIMITS.quotaPerDay.default */
   readonly quotaPerDay?: number;
   /**
-   * Set the region's API Gateway logging role (an account-wide setting, which the
-   * stage's access logs need); turn off when the account already has one.
+   * Set the region's API Gateway logging role. It is one setting per account and region,
+   * shared by every REST API there (the execution logs need it): turn this off when the
+   * account already has a role, or this stack replaces it and destroying the stack leaves
+   * the others without one.
    * @default true
    */
   readonly manageAccountLoggingRole?: boolean;
+  /** Notified when the API answers with server errors, and on recovery. */
+  readonly alarmActions: readonly string[];
 }
+
+
 
 /** Status codes the ingest methods answer with. */
 const STATUSES = ['200', '400', '429', '500', '503'] as const;
-
-/** `$input.json` re-serialises the reading exactly as the stream record (SPEC §2: the object under Data). */
-const putRecordTemplate = (streamName: string): string =>
-  [
-    '{',
-    `  "StreamName": ${JSON.stringify(streamName)},`,
-    `  "PartitionKey": $input.json('$.Data.id'),`,
-    `  "Data": "$util.base64Encode($input.json('$.Data'))"`,
-    '}',
-  ].join('\n');
-
-const putRecordsTemplate = (streamName: string): string =>
-  [
-    '{',
-    `  "StreamName": ${JSON.stringify(streamName)},`,
-    '  "Records": [',
-    "#foreach($reading in $input.path('$.Data'))",
-    // No `${...}` references: Terraform would read them as its own interpolation.
-    '#set($readingPath = "$.Data[$foreach.index]")',
-    '#set($idPath = "$.Data[$foreach.index].id")',
-    '    {"PartitionKey": $input.json($idPath), "Data": "$util.base64Encode($input.json($readingPath))"}#if($foreach.hasNext),#end',
-    '#end',
-    '  ]',
-    '}',
-  ].join('\n');
-
-const putRecordResponse = [
-  `{"accepted": 1, "failed": 0, "shardId": "$input.path('$.ShardId')", "sequenceNumber": "$input.path('$.SequenceNumber')"}`,
-].join('\n');
-
-/** PutRecords answers 200 even when some records failed: those become a 503 naming the readings to resend. */
-const putRecordsResponse = [
-  "#set($results = $input.path('$.Records'))",
-  "#set($failed = $input.path('$.FailedRecordCount'))",
-  '#set($failedIndexes = [])',
-  '#foreach($result in $results)#if("$!result.ErrorCode" != "")#set($ignored = $failedIndexes.add($foreach.index))#end#end',
-  '#if($failed > 0)',
-  '#set($context.responseOverride.status = 503)',
-  '#end',
-  '#set($accepted = $results.size() - $failed)',
-  '{"accepted": $accepted, "failed": $failed, "failedIndexes": $failedIndexes#if($failed > 0), "message": "some readings were not accepted: send the readings at failedIndexes again"#end}',
-].join('\n');
-
-/** Kinesis answers 400 for throttling as well as for bad requests: tell them apart by the error type. */
-const clientErrorResponse = [
-  `#set($type = "$!input.path('$.__type')")`,
-  "#if($type.contains('ProvisionedThroughputExceeded') || $type.contains('LimitExceeded') || $type.contains('Throttling'))",
-  '#set($context.responseOverride.status = 429)',
-  '{"message": "the stream is over its write capacity: retry with backoff"}',
-  "#elseif($type.contains('ValidationException') || $type.contains('InvalidArgument'))",
-  '#set($context.responseOverride.status = 400)',
-  `{"message": "the stream rejected the reading: $util.escapeJavaScript("$!input.path('$.message')").replaceAll("\\\\'", "'")"}`,
-  '#else',
-  '{"message": "the stream is not available: the platform is misconfigured, contact its operators"}',
-  '#end',
-].join('\n');
-
-const serverErrorResponse = '{"message": "the stream is temporarily unavailable: retry with backoff"}';
-
-/** Access log line: one JSON object per request. */
-const ACCESS_LOG_FORMAT = JSON.stringify({
-  requestId: '$context.requestId',
-  requestTime: '$context.requestTime',
-  ip: '$context.identity.sourceIp',
-  apiKeyId: '$context.identity.apiKeyId',
-  method: '$context.httpMethod',
-  path: '$context.resourcePath',
-  status: '$context.status',
-  latencyMs: '$context.responseLatency',
-  integrationStatus: '$context.integration.status',
-  integrationLatencyMs: '$context.integration.latency',
-  error: '$context.error.message',
-  validationError: '$context.error.validationErrorString',
-});
 
 interface MethodSpec {
   readonly id: string;
@@ -139,12 +84,12 @@ interface MethodSpec {
 }
 
 /**
- * The ingest REST API (FR3, SR3): `PUT /thingsstream` puts one reading with Kinesis
+ * The ingest REST API: `PUT /thingsstream` puts one reading with Kinesis
  * PutRecord, `POST /thingsstream/batch` puts up to 500 with PutRecords, both as AWS
  * service integrations (no Lambda in between). Bodies are validated against models
  * generated from the shared schema; devices authenticate with an API key under a usage
- * plan; Kinesis errors become 4xx/5xx answers. Stage `prod` with access logs, metrics
- * and throttling; any change of the API's definition redeploys it.
+ * plan; Kinesis errors become 4xx/5xx answers. Stage `prod` with access logs, metrics,
+ * throttling and an alarm on server errors; any change of the API's definition redeploys it.
  */
 export class IngestApi extends Construct {
   public readonly restApiId: string;
@@ -156,15 +101,15 @@ export class IngestApi extends Construct {
   public readonly batchIngestUrl: string;
   public readonly apiKeyId: string;
   public readonly apiKeyValue: string;
-  /** SHA-256 of everything that defines the API; the deployment is replaced when it changes. */
+  /** SHA-256 of the synthesized attributes of every resource a deployment snapshots; a new deployment is made when it changes. */
   public readonly definitionHash: string;
+  public readonly alarmArns: string[];
 
   constructor(scope: Construct, id: string, props: IngestApiProps) {
     super(scope, id);
-    const rateLimit = props.rateLimit ?? 1_000;
-    const burstLimit = props.burstLimit ?? 2_000;
-    const quotaPerDay = props.quotaPerDay ?? 100_000_000;
-    if (rateLimit <= 0 || burstLimit <= 0 || quotaPerDay <= 0) throw new Error('IngestApi: rateLimit, burstLimit and quotaPerDay must be positive');
+    const rateLimit = props.rateLimit ?? INGEST_API_LIMITS.rateLimit.default;
+    const burstLimit = props.burstLimit ?? INGEST_API_LIMITS.burstLimit.default;
+    const quotaPerDay = props.quotaPerDay ?? INGEST_API_LIMITS.quotaPerDay.default;
 
     const partition = new DataAwsPartition(this, 'partition');
     const api = new ApiGatewayRestApi(this, 'rest-api', {
@@ -224,7 +169,7 @@ export class IngestApi extends Construct {
         restApiId: api.id,
         name: String(spec.model.title),
         contentType: 'application/json',
-        description: spec.action === 'PutRecords' ? `Up to ${READING_LIMITS.maxBatchReadings} readings` : 'One reading (the seed\'s body)',
+        description: spec.action === 'PutRecords' ? `Up to ${READING_LIMITS.maxBatchReadings} readings` : 'One reading',
         schema: JSON.stringify(spec.model),
       });
       const method = new ApiGatewayMethod(this, spec.id, {
@@ -282,21 +227,11 @@ export class IngestApi extends Construct {
       );
     }
 
-    // Everything above that API Gateway serves from a deployment, in a fixed order.
-    this.definitionHash = createHash('sha256')
-      .update(
-        JSON.stringify({
-          paths: [`/${INGEST_PATH}`, `/${INGEST_PATH}/${BATCH_PATH}`],
-          methods: methods.map(({ id: methodId, httpMethod, action, model, requestTemplate, successTemplate }) => ({ methodId, httpMethod, action, model, requestTemplate, successTemplate })),
-          errorTemplates: [clientErrorResponse, serverErrorResponse],
-          statuses: STATUSES,
-          gatewayResponses,
-        }),
-      )
-      .digest('hex');
+    // Taken when the stack is synthesized, over every resource's final attributes (overrides included).
+    this.definitionHash = Lazy.stringValue({ produce: () => definitionHash(this) });
     const deployment = new ApiGatewayDeployment(this, 'deployment', {
       restApiId: api.id,
-      description: `Definition ${this.definitionHash.slice(0, 12)}`,
+      description: Lazy.stringValue({ produce: () => `Definition ${definitionHash(this).slice(0, 12)}` }),
       triggers: { definition: this.definitionHash },
       lifecycle: { createBeforeDestroy: true },
       dependsOn: dependencies,
@@ -339,6 +274,24 @@ export class IngestApi extends Construct {
     this.batchIngestUrl = `${stage.invokeUrl}/${INGEST_PATH}/${BATCH_PATH}`;
     this.apiKeyId = key.id;
     this.apiKeyValue = key.value;
+
+    const serverErrors = notifyingAlarm(this, 'server-errors-alarm', {
+      ...AT_LEAST_ONCE,
+      alarmName: `${props.name}-5xx`,
+      alarmDescription: 'The ingest API answered with server errors (readings may have been refused)',
+      namespace: 'AWS/ApiGateway',
+      metricName: '5XXError',
+      dimensions: { ApiName: api.name, Stage: stage.stageName },
+    }, props.alarmActions);
+    this.alarmArns = [serverErrors.arn];
+
+    // API Gateway sends gateway response templates without running VTL, so this template's
+    // $util call reaches clients as text. Its rewrite to plain $context substitution is on its
+    // way; once it lands the waiver matches nothing and POL-001 asks for these lines to go.
+    const validationResponse = this.node.tryFindChild('gateway-bad-request-body');
+    if (validationResponse instanceof ApiGatewayGatewayResponse) {
+      suppressPolicy(validationResponse, 'API-005', 'the 400 body template is being rewritten to plain $context substitution (API Gateway runs no VTL there)');
+    }
   }
 
   /**
@@ -356,3 +309,4 @@ export class IngestApi extends Construct {
     return new ApiGatewayAccount(this, 'logging-account-setting', { cloudwatchRoleArn: role.arn, dependsOn: [attachment] });
   }
 }
+

@@ -4,7 +4,7 @@
  * the command-line tools that address the local platform.
  */
 
-/** Path of the ingest resource (the seed's), and of the batch resource below it. */
+/** Path of the ingest resource sensors PUT to, and of the batch resource below it. */
 export const INGEST_PATH = 'thingsstream';
 export const BATCH_PATH = 'batch';
 export const STAGE_NAME = 'prod';

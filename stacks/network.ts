@@ -7,37 +7,23 @@ import { RouteTable } from '@cdktf/provider-aws/lib/route-table';
 import { RouteTableAssociation } from '@cdktf/provider-aws/lib/route-table-association';
 import { Subnet } from '@cdktf/provider-aws/lib/subnet';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc';
+import { DEFAULT_VPC_CIDR, ZONE_COUNT } from './construct-defaults';
+export { DEFAULT_VPC_CIDR, VPC_PREFIX_LENGTH, ZONE_COUNT } from './construct-defaults';
 
 export interface NetworkProps {
   /** Prefix of every resource name (the `Name` tag here). */
   readonly namePrefix: string;
   /**
-   * CIDR block of the VPC this construct creates. Must be omitted when `existingVpcId` is given.
-   * @default '10.0.0.0/16'
+   * CIDR block of the VPC this construct creates, /16 to /26 (VPC_PREFIX_LENGTH).
+   * @default DEFAULT_VPC_CIDR
    */
   readonly vpcCidr?: string;
   /**
-   * Use this VPC instead of creating one; requires `existingSubnetIds`.
+   * Use this VPC and these subnets (at least two, in different zones, with a route to the
+   * internet) instead of creating a VPC.
    * @default a new VPC with two public subnets in two availability zones
    */
-  readonly existingVpcId?: string;
-  /**
-   * At least two subnets of `existingVpcId`, in different zones, with a route to the internet
-   * (the load balancer and the instances live in them).
-   * @default none (the new VPC's public subnets)
-   */
-  readonly existingSubnetIds?: readonly string[];
-}
-
-const DEFAULT_VPC_CIDR = '10.0.0.0/16';
-/** The load balancer needs two zones; the Auto Scaling group spreads over the same two. */
-const ZONE_COUNT = 2;
-const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-
-interface ResolvedNetworkProps {
-  readonly namePrefix: string;
   readonly existing?: { readonly vpcId: string; readonly subnetIds: readonly string[] };
-  readonly vpcCidr: string;
 }
 
 /**
@@ -50,15 +36,14 @@ export class Network extends Construct {
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
-    const resolved = resolveNetworkProps(props);
-
-    if (resolved.existing) {
-      this.vpcId = resolved.existing.vpcId;
-      this.publicSubnetIds = [...resolved.existing.subnetIds];
+    if (props.existing !== undefined) {
+      this.vpcId = props.existing.vpcId;
+      this.publicSubnetIds = [...props.existing.subnetIds];
       return;
     }
 
-    const { namePrefix, vpcCidr } = resolved;
+    const namePrefix = props.namePrefix;
+    const vpcCidr = props.vpcCidr ?? DEFAULT_VPC_CIDR;
     const zones = new DataAwsAvailabilityZones(this, 'zones', {
       state: 'available',
       // Only the region's own zones: Local and Wavelength zones lack load balancer support.
@@ -104,45 +89,6 @@ export class Network extends Construct {
       });
       return subnet.id;
     });
-  }
-}
-
-/** Applies the defaults and rejects contradictory or malformed props, in one place. */
-export function resolveNetworkProps(props: NetworkProps): ResolvedNetworkProps {
-  const { namePrefix, existingVpcId, existingSubnetIds } = props;
-  if (existingVpcId !== undefined || existingSubnetIds !== undefined) {
-    if (existingVpcId === undefined || existingVpcId === '') {
-      throw new Error('Network: existingSubnetIds is set but existingVpcId is not; give both (an existing VPC and its subnets) or neither.');
-    }
-    if (existingSubnetIds === undefined) {
-      throw new Error('Network: existingVpcId is set but existingSubnetIds is not; give at least two subnets of that VPC in different zones.');
-    }
-    if (existingSubnetIds.length < ZONE_COUNT) {
-      throw new Error(`Network: existingSubnetIds has ${existingSubnetIds.length} subnet(s); the load balancer needs at least ${ZONE_COUNT} in different zones.`);
-    }
-    if (new Set(existingSubnetIds).size !== existingSubnetIds.length) {
-      throw new Error('Network: existingSubnetIds lists the same subnet twice.');
-    }
-    if (props.vpcCidr !== undefined) {
-      throw new Error('Network: vpcCidr only applies to a new VPC; remove it or remove existingVpcId.');
-    }
-    return { namePrefix, existing: { vpcId: existingVpcId, subnetIds: existingSubnetIds }, vpcCidr: DEFAULT_VPC_CIDR };
-  }
-  const vpcCidr = props.vpcCidr ?? DEFAULT_VPC_CIDR;
-  if (!Token.isUnresolved(vpcCidr)) checkVpcCidr(vpcCidr);
-  return { namePrefix, vpcCidr };
-}
-
-function checkVpcCidr(cidr: string): void {
-  const match = IPV4_CIDR.exec(cidr);
-  const octets = match?.slice(1, 5).map(Number) ?? [];
-  const prefix = Number(match?.[5]);
-  if (!match || octets.some((octet) => octet > 255)) {
-    throw new Error(`Network: vpcCidr '${cidr}' is not an IPv4 CIDR block such as '10.0.0.0/16'.`);
-  }
-  // A VPC may be /16../28; two subnets big enough for a load balancer (/27 each) need /26 or larger.
-  if (prefix < 16 || prefix > 26) {
-    throw new Error(`Network: vpcCidr '${cidr}' has prefix /${prefix}; use /16 to /26 so it fits AWS limits and two /27 subnets.`);
   }
 }
 

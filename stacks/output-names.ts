@@ -25,6 +25,7 @@ export const PIPELINE_OUTPUTS = {
   apiKeyId: 'api_key_id',
   apiKey: 'api_key',
   webUrl: 'web_url',
+  webLoadBalancerDnsName: 'web_load_balancer_dns_name',
   imageUrl: 'image_url',
   clusterName: 'cluster_name',
   serviceName: 'service_name',

@@ -1,4 +1,4 @@
-import type { App } from 'cdktf';
+import { AnnotationMetadataEntryType, type App } from 'cdktf';
 import type { PlatformConfig } from './config';
 import { PipelineStack, type PipelineStackOptions } from './pipeline-stack';
 import { RepositoryStack } from './repository-stack';
@@ -19,4 +19,13 @@ export function definePlatform(app: App, config: PlatformConfig, options: Pipeli
   pipeline.addDependency(repository);
   scaling.addDependency(pipeline);
   return { repository, pipeline, scaling };
+}
+
+/** The warnings the stacks' constructs raised (cdktf's CLI prints them too; `npm run synth` runs without it). */
+export function synthWarnings(app: App): string[] {
+  return app.node
+    .findAll()
+    .flatMap((construct) => construct.node.metadata)
+    .filter((entry) => entry.type === AnnotationMetadataEntryType.WARN)
+    .map((entry) => String(entry.data));
 }

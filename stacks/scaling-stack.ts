@@ -12,13 +12,14 @@ export class ScalingStack extends PlatformStack {
   constructor(scope: Construct, config: PlatformConfig) {
     super(scope, 'scaling', config);
     const pipeline = remoteState(this, 'pipeline-state', config.backend, 'pipeline');
+    const { cpuMetric, ...limits } = config.scaling;
 
     this.scaling = new ServiceStepScaling(this, 'web-service-scaling', {
       namePrefix: resourceName(config, 'iot'),
       clusterName: pipeline.getString(PIPELINE_OUTPUTS.clusterName),
       serviceName: pipeline.getString(PIPELINE_OUTPUTS.serviceName),
-      autoScalingGroupName: config.scaling.cpuMetric === 'instances' ? pipeline.getString(PIPELINE_OUTPUTS.autoScalingGroupName) : undefined,
-      ...config.scaling,
+      ...limits,
+      cpuMetric: cpuMetric === 'instances' ? { kind: 'instances', autoScalingGroupName: pipeline.getString(PIPELINE_OUTPUTS.autoScalingGroupName) } : { kind: 'service' },
     });
 
     namedOutput(this, SCALING_OUTPUTS.scalableTargetResourceId, this.scaling.resourceId, 'Application Auto Scaling resource id of the web service');

@@ -2,59 +2,18 @@ import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
-import { KinesisStream } from '@cdktf/provider-aws/lib/kinesis-stream';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
-import { DEFAULT_ALERT_COOLDOWN_SECONDS, EVENT_SOURCE, HANDLER_ENV } from '../handlers/contract';
+import { EVENT_SOURCE, HANDLER_ENV } from '../handlers/contract';
 import { LAMBDA_HANDLER, type PackagedHandler, type StreamConsumerName } from '../build/handler-bundle';
+import { AT_LEAST_ONCE, FALLING_BEHIND, FIVE_MINUTES, notifyingAlarm } from './alarm';
 import type { TableKey, TableRef } from './data-tables';
+import { denyInsecureTransport } from './private-bucket';
 import { ServiceRole, type Grant } from './service-role';
-
-// ---------------------------------------------------------------------------
-// Stream
-// ---------------------------------------------------------------------------
-
-export interface ReadingStreamProps {
-  readonly name: string;
-  /** KMS key the stream encrypts records with. */
-  readonly kmsKeyArn: string;
-  /** @default 'provisioned' */
-  readonly mode?: 'provisioned' | 'on-demand';
-  /** Shards in provisioned mode (1 MB/s or 1,000 records/s in each). @default 2 */
-  readonly shardCount?: number;
-  /** @default 24 */
-  readonly retentionHours?: number;
-}
-
-/** The Kinesis stream readings flow through (partition key = thing id), encrypted with KMS. */
-export class ReadingStream extends Construct {
-  public readonly name: string;
-  public readonly arn: string;
-
-  constructor(scope: Construct, id: string, props: ReadingStreamProps) {
-    super(scope, id);
-    const mode = props.mode ?? 'provisioned';
-    if (mode === 'on-demand' && props.shardCount !== undefined) {
-      throw new Error('ReadingStream: shardCount only applies to the provisioned mode; remove it or use mode "provisioned"');
-    }
-    const stream = new KinesisStream(this, 'stream', {
-      name: props.name,
-      streamModeDetails: { streamMode: mode === 'on-demand' ? 'ON_DEMAND' : 'PROVISIONED' },
-      shardCount: mode === 'on-demand' ? undefined : (props.shardCount ?? 2),
-      retentionPeriod: props.retentionHours ?? 24,
-      encryptionType: 'KMS',
-      kmsKeyId: props.kmsKeyArn,
-    });
-    this.name = stream.name;
-    this.arn = stream.arn;
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Consumers
-// ---------------------------------------------------------------------------
+import { CONSUMER_LIMITS, ITERATOR_AGE_ALARM_MS } from './construct-defaults';
+export { CONSUMER_LIMITS } from './construct-defaults';
 
 export interface StreamConsumersProps {
   /** Prefix of function and role names. */
@@ -69,19 +28,22 @@ export interface StreamConsumersProps {
   /** The handler bundles (build/handler-bundle.ts `packageHandler`). */
   readonly packages: Readonly<Record<StreamConsumerName, PackagedHandler>>;
   readonly logRetentionDays: number;
-  /** @default EVENT_SOURCE.batchSize */
+  /** @default CONSUMER_LIMITS.batchSize.default */
   readonly batchSize?: number;
-  /** @default EVENT_SOURCE.maximumBatchingWindowSeconds */
+  /** @default CONSUMER_LIMITS.batchWindowSeconds.default */
   readonly batchWindowSeconds?: number;
-  /** @default 512 */
+  /** @default CONSUMER_LIMITS.memoryMiB.default */
   readonly memoryMiB?: number;
-  /** @default 60 */
+  /** @default CONSUMER_LIMITS.timeoutSeconds.default */
   readonly timeoutSeconds?: number;
-  /** @default DEFAULT_ALERT_COOLDOWN_SECONDS */
+  /** @default CONSUMER_LIMITS.alertCooldownSeconds.default */
   readonly alertCooldownSeconds?: number;
   /** Days readings stay in DynamoDB (TTL). @default kept for ever */
   readonly hotRetentionDays?: number;
+  /** Notified when a consumer falls behind, fails or is throttled, when records reach the failure queue, and on recovery. */
+  readonly alarmActions: readonly string[];
 }
+
 
 /** What one consumer is allowed, and told, beyond reading the stream and writing its logs. */
 interface ConsumerSpec {
@@ -95,23 +57,22 @@ const FAILURE_RETENTION_SECONDS = 14 * 24 * 3600;
 
 /**
  * The two stream consumers (store readings, threshold alerts): Lambda functions from the
- * esbuild bundles, each with its own role, log group and event source mapping, and the
- * encrypted failure queue that both the mappings (on-failure destination) and the
- * handlers (records that can never be stored) send to.
+ * esbuild bundles, each with its own role, log group, event source mapping and alarms, and
+ * the encrypted failure queue that both the mappings (on-failure destination) and the
+ * handlers (records that can never be stored) send to, with an alarm as soon as it holds one.
  */
 export class StreamConsumers extends Construct {
   public readonly functionNames: Readonly<Record<StreamConsumerName, string>>;
+  public readonly alarmArns: string[] = [];
   public readonly failureQueueUrl: string;
   public readonly failureQueueArn: string;
   public readonly failureQueueName: string;
 
   constructor(scope: Construct, id: string, props: StreamConsumersProps) {
     super(scope, id);
-    const batchSize = props.batchSize ?? EVENT_SOURCE.batchSize;
-    const batchWindowSeconds = props.batchWindowSeconds ?? EVENT_SOURCE.maximumBatchingWindowSeconds;
-    const timeoutSeconds = props.timeoutSeconds ?? 60;
-    if (batchSize > 10_000 || batchSize < 1) throw new Error(`StreamConsumers: batchSize must be 1 to 10000, got ${batchSize}`);
-    if (batchWindowSeconds < 0 || batchWindowSeconds > 300) throw new Error(`StreamConsumers: batchWindowSeconds must be 0 to 300, got ${batchWindowSeconds}`);
+    const batchSize = props.batchSize ?? CONSUMER_LIMITS.batchSize.default;
+    const batchWindowSeconds = props.batchWindowSeconds ?? CONSUMER_LIMITS.batchWindowSeconds.default;
+    const timeoutSeconds = props.timeoutSeconds ?? CONSUMER_LIMITS.timeoutSeconds.default;
 
     const queue = new SqsQueue(this, 'failure-queue', {
       name: props.failureQueueName,
@@ -119,18 +80,7 @@ export class StreamConsumers extends Construct {
       kmsDataKeyReusePeriodSeconds: 300,
       messageRetentionSeconds: FAILURE_RETENTION_SECONDS,
     });
-    const tlsOnly = new DataAwsIamPolicyDocument(this, 'failure-queue-tls-only', {
-      statement: [
-        {
-          sid: 'DenyInsecureTransport',
-          effect: 'Deny',
-          principals: [{ type: '*', identifiers: ['*'] }],
-          actions: ['sqs:*'],
-          resources: [queue.arn],
-          condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
-        },
-      ],
-    });
+    const tlsOnly = new DataAwsIamPolicyDocument(this, 'failure-queue-tls-only', { statement: [denyInsecureTransport('sqs', [queue.arn])] });
     new SqsQueuePolicy(this, 'failure-queue-policy', { queueUrl: queue.url, policy: tlsOnly.json });
 
     const sendFailures: Grant[] = [
@@ -159,7 +109,7 @@ export class StreamConsumers extends Construct {
           [HANDLER_ENV.thresholdsTable]: thresholds.name,
           [HANDLER_ENV.alertsTable]: alerts.name,
           [HANDLER_ENV.alertTopicArn]: props.alertTopicArn,
-          [HANDLER_ENV.alertCooldownSeconds]: String(props.alertCooldownSeconds ?? DEFAULT_ALERT_COOLDOWN_SECONDS),
+          [HANDLER_ENV.alertCooldownSeconds]: String(props.alertCooldownSeconds ?? CONSUMER_LIMITS.alertCooldownSeconds.default),
           ...failureQueueEnv,
           ...retentionEnv,
         },
@@ -203,7 +153,7 @@ export class StreamConsumers extends Construct {
         handler: LAMBDA_HANDLER,
         filename: code.path,
         sourceCodeHash: pkg.archiveSha256,
-        memorySize: props.memoryMiB ?? 512,
+        memorySize: props.memoryMiB ?? CONSUMER_LIMITS.memoryMiB.default,
         timeout: timeoutSeconds,
         environment: { variables: { POWERTOOLS_SERVICE_NAME: name, ...spec.environment } },
         loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
@@ -225,11 +175,57 @@ export class StreamConsumers extends Construct {
         dependsOn: [role.policy],
       });
       functionNames[name] = fn.functionName;
+      this.watchFunction(name, functionName, fn.functionName, props.alarmActions);
     }
+    const failures = notifyingAlarm(this, 'failure-queue-messages-alarm', {
+      alarmName: `${props.failureQueueName}-messages-visible`,
+      alarmDescription: 'Records that could not be processed wait in the failure queue',
+      namespace: 'AWS/SQS',
+      metricName: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: queue.name },
+      statistic: 'Maximum',
+      period: FIVE_MINUTES,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+    }, props.alarmActions);
+    this.alarmArns.push(failures.arn);
 
     this.functionNames = functionNames;
     this.failureQueueUrl = queue.url;
     this.failureQueueArn = queue.arn;
     this.failureQueueName = queue.name;
+  }
+
+  /** Falling behind, failed invocations and throttling of one consumer. */
+  private watchFunction(key: string, alarmPrefix: string, functionName: string, actions: readonly string[]): void {
+    const dimensions = { FunctionName: functionName };
+    const alarms = [
+      notifyingAlarm(this, `${key}-iterator-age-alarm`, {
+        alarmName: `${alarmPrefix}-iterator-age`,
+        alarmDescription: `This consumer falls behind: its oldest unprocessed record is older than ${ITERATOR_AGE_ALARM_MS} ms`,
+        namespace: 'AWS/Lambda',
+        metricName: 'IteratorAge',
+        dimensions,
+        ...FALLING_BEHIND,
+      }, actions),
+      notifyingAlarm(this, `${key}-errors-alarm`, {
+        ...AT_LEAST_ONCE,
+        alarmName: `${alarmPrefix}-errors`,
+        alarmDescription: 'The consumer failed a whole invocation (records are retried, then sent to the failure queue)',
+        namespace: 'AWS/Lambda',
+        metricName: 'Errors',
+        dimensions,
+      }, actions),
+      notifyingAlarm(this, `${key}-throttles-alarm`, {
+        ...AT_LEAST_ONCE,
+        alarmName: `${alarmPrefix}-throttles`,
+        alarmDescription: 'The consumer was throttled (concurrency limit): its shards wait',
+        namespace: 'AWS/Lambda',
+        metricName: 'Throttles',
+        dimensions,
+      }, actions),
+    ];
+    this.alarmArns.push(...alarms.map((alarm) => alarm.arn));
   }
 }

@@ -10,12 +10,16 @@
  *
  * The registry login uses the AWS SDK's credential chain (AWS_PROFILE, environment,
  * SSO, ...) through ECR's GetAuthorizationToken; the password goes to docker on stdin.
+ *
+ * The pipeline stack runs the image by digest: it reads the digest the tag names when it is
+ * deployed. So a push changes nothing until `cdktf deploy pipeline`, which the tool says.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { Command } from 'commander';
+import { instanceArchitecture } from '../stacks/construct-defaults';
 import { REPOSITORY_OUTPUTS, SYNTH_OUTDIR } from '../stacks/output-names';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -83,7 +87,18 @@ export function parseRepositoryUrl(url: string): ParsedRepositoryUrl {
 
 /** The image platform of the cluster's instances: Graviton types (t4g, m7g, c6gn, ...) are arm64. */
 export function platformOf(instanceType: string): string {
-  return /^[a-z]+\d+[a-z]*g[a-z]*\./.test(instanceType) ? 'linux/arm64' : 'linux/amd64';
+  return instanceArchitecture(instanceType) === 'arm64' ? 'linux/arm64' : 'linux/amd64';
+}
+
+/** What to run after pushing `tag` when the pipeline stack deploys `deployedTag`. */
+export function nextSteps(tag: string, deployedTag: string): string[] {
+  const deploy = tag === deployedTag ? 'npx cdktf deploy pipeline' : `PLATFORM_WEB_IMAGE_TAG=${tag} npx cdktf deploy pipeline`;
+  return [
+    `next: ${deploy}`,
+    '  The web service runs images by digest: deploying the pipeline stack reads the digest the tag names now and rolls the service onto it.',
+    ...(tag === deployedTag ? [] : [`  The configuration deploys tag "${deployedTag}"; set web.imageTag to "${tag}" to keep running this one.`]),
+    '  First deploy of the platform? Run npx cdktf deploy pipeline scaling.',
+  ];
 }
 
 const firstLine = (text: string): string => text.trim().split('\n')[0] ?? '';
@@ -100,7 +115,7 @@ async function tool(run: Runner, name: string, args: readonly string[], options:
 /** The repository URL from the `repository` stack's state, via `terraform output`. */
 export async function repositoryUrlFromState(run: Runner, projectRoot: string): Promise<string> {
   const stackDir = path.join(projectRoot, REPOSITORY_STACK_DIR);
-  const hint = 'deploy it first (npm run synth, then cdktf deploy repository), or pass --repository-url';
+  const hint = 'deploy it first (npm run synth, then npx cdktf deploy repository), or pass --repository-url';
   if (!existsSync(stackDir)) throw new ImagePushError(`the repository stack is not synthesized (${REPOSITORY_STACK_DIR} is missing): ${hint}`);
   const result = await tool(run, 'terraform', ['output', '-json'], { cwd: stackDir }, `the terraform CLI is not installed, so the repository stack's outputs cannot be read: install terraform, or pass --repository-url`);
   if (result.code !== 0) {
@@ -198,9 +213,6 @@ async function main(): Promise<void> {
   const { loadConfig } = await import('../stacks/config');
   const config = loadConfig();
   const tag = flags.tag ?? config.web.imageTag;
-  if (tag !== config.web.imageTag) {
-    console.warn(`note: the pipeline stack deploys tag "${config.web.imageTag}"; deploy it with PLATFORM_WEB_IMAGE_TAG=${tag} to run this image`);
-  }
   const platform = flags.platform ?? platformOf(config.cluster.instanceType);
 
   const image = await pushImage(
@@ -208,6 +220,7 @@ async function main(): Promise<void> {
     { run: runCommand, registryLogin: ecrLogin, log: (line) => console.log(line) },
   );
   console.log(`pushed ${image}`);
+  for (const line of nextSteps(tag, config.web.imageTag)) console.log(line);
 }
 
 if (require.main === module) {

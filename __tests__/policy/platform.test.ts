@@ -10,8 +10,9 @@ import { definePlatform } from '../../stacks/platform';
 
 /**
  * The real stacks under the policy, defined as main.ts defines them, in the default
- * configuration and in one that turns on every optional path (SSH per SR1, HTTPS,
- * subscriptions, provisioned tables, on-demand stream, s3 backend).
+ * configuration and in one that turns on every optional path (SSH from one network, HTTPS
+ * with sign-in and invited users, allowed networks, subscriptions, provisioned tables,
+ * on-demand stream, s3 backend), and in one with an OpenID Connect provider.
  */
 const FULL_CONFIG = {
   backend: { kind: 's3', s3: { bucket: 'iot-terraform-state', region: 'eu-west-2' } },
@@ -20,6 +21,27 @@ const FULL_CONFIG = {
   alerts: { emails: ['alerts@example.com'] },
   operations: { emails: ['ops@example.com'] },
   network: { sshKeyName: 'ops-key', sshCidr: '203.0.113.0/24', certificateArn: 'arn:aws:acm:eu-west-2:123456789012:certificate/abc' },
+  web: { domainName: 'iot.example.com', allowedCidrs: ['198.51.100.0/24'], signIn: { users: ['ana@example.com'] } },
+  api: { manageAccountLoggingRole: false },
+  cluster: { minInstances: 0 },
+};
+
+const OIDC_CONFIG = {
+  network: { certificateArn: 'arn:aws:acm:eu-west-2:123456789012:certificate/abc' },
+  web: {
+    domainName: 'iot.example.com',
+    signIn: {
+      provider: 'oidc',
+      oidc: {
+        issuer: 'https://login.example.com',
+        authorizationEndpoint: 'https://login.example.com/authorize',
+        tokenEndpoint: 'https://login.example.com/token',
+        userInfoEndpoint: 'https://login.example.com/userinfo',
+        clientId: 'iot-web',
+        clientSecretParameter: '/iot/web/oidc-client-secret',
+      },
+    },
+  },
 };
 
 let workDir: string;
@@ -43,6 +65,7 @@ function synthesize(config: PlatformConfig, outdir: string): PolicyFindings {
 describe.each([
   ['default', {}],
   ['every option on', FULL_CONFIG],
+  ['OpenID Connect sign-in', OIDC_CONFIG],
 ])('the real stacks (%s configuration)', (name, input) => {
   let report: PolicyFindings;
   beforeAll(() => {

@@ -21,7 +21,7 @@ const expectedLocation: Record<BackendKind, (stack: StackName) => Record<string,
 };
 const remoteStateBackend: Record<BackendKind, string> = { local: 'local', s3: 's3', cloud: 'remote' };
 
-/** The consumer → producer reads the platform is built on (SPEC §3). */
+/** The consumer → producer reads the platform is built on. */
 const READS: { consumer: StackName; producer: StackName; state: string }[] = [
   { consumer: 'pipeline', producer: 'repository', state: 'repository-state' },
   { consumer: 'scaling', producer: 'pipeline', state: 'pipeline-state' },
@@ -67,7 +67,7 @@ describe.each(Object.keys(configs) as BackendKind[])('the %s backend', (kind) =>
   });
 });
 
-it('reads cluster, service and (for the seed\'s instance metric) Auto Scaling group names in the scaling stack', () => {
+it('reads cluster, service and (for the instance CPU metric) Auto Scaling group names in the scaling stack', () => {
   const names = (text: string) => new Set([...text.matchAll(/pipeline-state\.outputs\.([a-z_]+)/g)].map((match) => match[1]));
   expect(names(synthesized.local.scaling.text)).toEqual(new Set(['cluster_name', 'service_name']));
   const seedLike = synthPlatform(configOf({ scaling: { cpuMetric: 'instances' } }));

@@ -24,14 +24,16 @@ function problemsOf(action: () => unknown): ConfigProblem[] {
 }
 
 describe('defaults', () => {
-  it('are the seed\'s parameters where it had them, with no file and no variable', () => {
+  it('are the constructs\' defaults, with no file and no variable', () => {
     const config = load();
     expect(config.region).toBe('eu-west-2');
     expect(config.backend).toEqual({ kind: 'local', stateDir: 'terraform-state' });
     expect(config.stream).toEqual({ mode: 'provisioned', shardCount: 2, retentionHours: 24 });
-    expect(config.cluster).toMatchObject({ minInstances: 1, maxInstances: 5, memoryHighPercent: 80, memoryLowPercent: 40, cooldownSeconds: 300 });
+    expect(config.cluster).toEqual({ instanceType: 't3.small', minInstances: 1, maxInstances: 5, targetCapacityPercent: 100, instanceWarmupSeconds: 300 });
     expect(config.scaling).toEqual({ minTasks: 1, maxTasks: 5, cpuHighPercent: 40, cpuLowPercent: 10, cooldownSeconds: 300, cpuMetric: 'service' });
-    expect(config.web).toMatchObject({ containerPort: 5000, memoryMiB: 900, imageTag: 'latest', healthCheckPath: '/livez' });
+    expect(config.web).toMatchObject({ containerPort: 5000, memoryMiB: 900, imageTag: 'latest', healthCheckPath: '/livez', allowedCidrs: [], signIn: { provider: 'cognito', users: [] } });
+    expect(config.web.cpuUnits).toBeUndefined();
+    expect(config.api.manageAccountLoggingRole).toBe(true);
     expect(config.consumers).toMatchObject({ batchSize: EVENT_SOURCE.batchSize, batchWindowSeconds: EVENT_SOURCE.maximumBatchingWindowSeconds });
     expect(config.tables).toMatchObject({ billingMode: 'on-demand', deletionProtection: true });
     expect(config.tables.hotRetentionDays).toBeUndefined();
@@ -59,7 +61,7 @@ describe('defaults', () => {
     });
   });
 
-  it('keep SPEC §4\'s names without a prefix and prefix them with one', () => {
+  it('keep the shared names without a prefix and prefix them with one', () => {
     expect(sharedNames(load())).toMatchObject({ thingsTable: 'iot-things', stream: 'iot-readings', seriesTable: 'iot-series' });
     const prefixed = load({ PLATFORM_NAME_PREFIX: 'acme' });
     expect(sharedNames(prefixed).thingsTable).toBe('acme-iot-things');
@@ -126,7 +128,7 @@ const INVALID_ENV: [string, Record<string, string>, string, RegExp][] = [
   ['no organisation for the cloud backend', { PLATFORM_BACKEND_KIND: 'cloud' }, 'backend.cloud.organization', /needs an organisation: set backend.cloud.organization/],
   ['an absolute local state folder', { PLATFORM_BACKEND_LOCAL_STATE_DIR: '/var/state' }, 'backend.local.stateDir', /is malformed; expected folder of the local state files, relative to the project root/],
   ['a local state folder outside the project', { PLATFORM_BACKEND_LOCAL_STATE_DIR: '../state' }, 'backend.local.stateDir', /must stay inside the project/],
-  ['too many shards', { PLATFORM_STREAM_SHARD_COUNT: '501' }, 'stream.shardCount', /must be <= 500 \(got 501\); expected shards of the provisioned stream, 1 to 500/],
+  ['too many shards', { PLATFORM_STREAM_SHARD_COUNT: '501' }, 'stream.shardCount', /must be <= 500 \(got 501\); expected shards of the provisioned stream \(each takes 1 MB\/s or 1,000 records\/s in\), 1 to 500/],
   ['no shard', { PLATFORM_STREAM_SHARD_COUNT: '0' }, 'stream.shardCount', /must be >= 1/],
   ['a shard count that is no number', { PLATFORM_STREAM_SHARD_COUNT: 'two' }, 'stream.shardCount', /must be integer \(got "two"\)/],
   ['an unknown stream mode', { PLATFORM_STREAM_MODE: 'serverless' }, 'stream.mode', /use one of provisioned, on-demand/],
@@ -134,7 +136,30 @@ const INVALID_ENV: [string, Record<string, string>, string, RegExp][] = [
   ['a malformed region', { PLATFORM_REGION: 'London' }, 'region', /"London" is malformed; expected AWS region/],
   ['a batch too big for Lambda', { PLATFORM_CONSUMERS_BATCH_SIZE: '20000' }, 'consumers.batchSize', /must be <= 10000/],
   ['more minimum than maximum instances', { PLATFORM_CLUSTER_MIN_INSTANCES: '6' }, 'cluster.minInstances', /must not exceed cluster.maxInstances \(6 > 5\)/],
-  ['memory alarms that would fight', { PLATFORM_CLUSTER_MEMORY_LOW_PERCENT: '85' }, 'cluster.memoryLowPercent', /must be below cluster.memoryHighPercent/],
+  ['a retired memory threshold', { PLATFORM_CLUSTER_MEMORY_LOW_PERCENT: '85' }, 'cluster.memoryLowPercent', /no longer a setting: ECS managed scaling now removes idle instances/],
+  ['a retired cooldown', { PLATFORM_CLUSTER_COOLDOWN_SECONDS: '60' }, 'cluster.cooldownSeconds', /no longer a setting: .*cluster.instanceWarmupSeconds/],
+  ['a target capacity ECS refuses', { PLATFORM_CLUSTER_TARGET_CAPACITY_PERCENT: '0' }, 'cluster.targetCapacityPercent', /must be >= 1/],
+  ['an instance type without a known size and no CPU units', { PLATFORM_CLUSTER_INSTANCE_TYPE: 'x2iedn.large' }, 'cluster.instanceType', /x2iedn.large is not in the table of instance sizes, so the web task's CPU cannot be derived: set web.cpuUnits/],
+  ['a task bigger than its instance', { PLATFORM_WEB_MEMORY_MI_B: '4096' }, 'web.memoryMiB', /a t3.small has 2048 MiB, so a task of 4096 MiB never fits and deploys would wait for ever/],
+  ['more CPU than the instance has', { PLATFORM_WEB_CPU_UNITS: '4096' }, 'web.cpuUnits', /a t3.small has 2048 CPU units \(2 vCPUs\)/],
+  ['a name prefix ECS refuses for a capacity provider', { PLATFORM_NAME_PREFIX: 'ecs-lab' }, 'namePrefix', /may not start with "aws", "ecs" or "fargate"/],
+  ['a certificate without the name it covers', { PLATFORM_NETWORK_CERTIFICATE_ARN: 'arn:aws:acm:eu-west-2:123456789012:certificate/abc' }, 'web.domainName', /HTTPS needs the name the certificate covers/],
+  ['the whole internet without sign-in', { PLATFORM_WEB_ALLOWED_CIDRS: '0.0.0.0/0' }, 'web.allowedCidrs', /whole internet without sign-in/],
+  ['an allowed network with host bits', { PLATFORM_WEB_ALLOWED_CIDRS: '203.0.113.9/24' }, 'web.allowedCidrs', /write the network address, 203\.0\.113\.0\/24/],
+  [
+    'HTTPS without sign-in or allowed networks',
+    { PLATFORM_NETWORK_CERTIFICATE_ARN: 'arn:aws:acm:eu-west-2:123456789012:certificate/abc', PLATFORM_WEB_DOMAIN_NAME: 'iot.example.com', PLATFORM_WEB_SIGN_IN_PROVIDER: 'none' },
+    'web.signIn.provider',
+    /open to the whole internet: choose cognito or oidc, or list web.allowedCidrs/,
+  ],
+  [
+    'an OpenID Connect provider without its endpoints',
+    { PLATFORM_NETWORK_CERTIFICATE_ARN: 'arn:aws:acm:eu-west-2:123456789012:certificate/abc', PLATFORM_WEB_DOMAIN_NAME: 'iot.example.com', PLATFORM_WEB_SIGN_IN_PROVIDER: 'oidc', PLATFORM_WEB_SIGN_IN_OIDC_ISSUER: 'https://login.example.com' },
+    'web.signIn.oidc',
+    /needs web.signIn.oidc.authorizationEndpoint, web.signIn.oidc.tokenEndpoint, web.signIn.oidc.userInfoEndpoint, web.signIn.oidc.clientId, web.signIn.oidc.clientSecretParameter/,
+  ],
+  ['users to invite without HTTPS', { PLATFORM_WEB_SIGN_IN_USERS: 'ana@example.com' }, 'web.signIn.users', /sign-in needs HTTPS: set network.certificateArn and web.domainName/],
+  ['the same address twice in another spelling', { PLATFORM_OPERATIONS_EMAILS: 'ops@example.com,OPS@example.com' }, 'operations.emails', /ops@example.com and OPS@example.com are the same address/],
   ['CPU alarms that would fight', { PLATFORM_SCALING_CPU_LOW_PERCENT: '40' }, 'scaling.cpuLowPercent', /must be below scaling.cpuHighPercent/],
   ['more minimum than maximum tasks', { PLATFORM_SCALING_MIN_TASKS: '3', PLATFORM_SCALING_MAX_TASKS: '2', PLATFORM_WEB_DESIRED_TASKS: '2' }, 'scaling.minTasks', /must not exceed scaling.maxTasks/],
   ['a desired count outside the task range', { PLATFORM_WEB_DESIRED_TASKS: '9' }, 'web.desiredTasks', /must lie within scaling.minTasks..scaling.maxTasks \(1..5\)/],
@@ -142,7 +167,8 @@ const INVALID_ENV: [string, Record<string, string>, string, RegExp][] = [
   ['subnets without a VPC', { PLATFORM_NETWORK_SUBNET_IDS: 'subnet-0abc1234,subnet-0abc5678' }, 'network.vpcId', /needs both network.vpcId and network.subnetIds/],
   ['one subnet only', { PLATFORM_NETWORK_VPC_ID: 'vpc-0abc1234', PLATFORM_NETWORK_SUBNET_IDS: 'subnet-0abc1234' }, 'network.subnetIds', /at least two subnets/],
   ['a malformed subnet id', { PLATFORM_NETWORK_VPC_ID: 'vpc-0abc1234', PLATFORM_NETWORK_SUBNET_IDS: 'subnet-0abc1234,sub-2' }, 'network.subnetIds', /"sub-2" is malformed; expected a subnet id/],
-  ['an archive expiring before Glacier\'s minimum', { PLATFORM_ARCHIVE_GLACIER_AFTER_DAYS: '30', PLATFORM_ARCHIVE_EXPIRE_AFTER_DAYS: '60' }, 'archive.expireAfterDays', /at least glacierAfterDays \+ 90 = 120/],
+  ['an archive expiring before Glacier\'s minimum', { PLATFORM_ARCHIVE_GLACIER_AFTER_DAYS: '30', PLATFORM_ARCHIVE_EXPIRE_AFTER_DAYS: '100' }, 'archive.expireAfterDays', /at least glacierAfterDays \+ 90 = 120/],
+  ['an archive expiring within 90 days', { PLATFORM_ARCHIVE_GLACIER_AFTER_DAYS: '0', PLATFORM_ARCHIVE_EXPIRE_AFTER_DAYS: '60' }, 'archive.expireAfterDays', /must be >= 90 \(got 60\)/],
   ['a domain without a certificate', { PLATFORM_WEB_DOMAIN_NAME: 'iot.example.com' }, 'web.domainName', /needs an HTTPS certificate: set network.certificateArn/],
   ['a malformed certificate ARN', { PLATFORM_NETWORK_CERTIFICATE_ARN: 'my-cert' }, 'network.certificateArn', /"my-cert" is malformed; expected ACM certificate/],
   ['a tag that is not key=value', { PLATFORM_TAGS: 'Team' }, 'tags', /"Team" is not key=value/],

@@ -87,37 +87,15 @@ describe('Network CIDR sizing', () => {
       '${cidrsubnet("10.1.2.0/26", 1, 1)}',
     ]);
   });
-
-  it.each([
-    ['10.0.0.0', /not an IPv4 CIDR/],
-    ['10.0.0.300/16', /not an IPv4 CIDR/],
-    ['10.0.0.0/8', /prefix \/8/],
-    ['10.0.0.0/27', /prefix \/27/],
-  ])('rejects vpcCidr %s', (vpcCidr, message) => {
-    expect(() => synthNetwork({ namePrefix: 'iot', vpcCidr })).toThrow(message);
-  });
 });
 
+// The configuration checks CIDRs and existing subnets (config.test.ts); the construct builds from what it is given.
 describe('Network with an existing VPC', () => {
   it('creates nothing and passes the given ids through', () => {
-    const { network, json } = synthNetwork({ namePrefix: 'iot', existingVpcId: 'vpc-0abc', existingSubnetIds: ['subnet-1', 'subnet-2'] });
+    const { network, json } = synthNetwork({ namePrefix: 'iot', existing: { vpcId: 'vpc-0abc', subnetIds: ['subnet-1', 'subnet-2'] } });
     expect(json.resource ?? {}).toEqual({});
     expect(json.data ?? {}).toEqual({});
     expect(network.vpcId).toBe('vpc-0abc');
     expect(json.output?.['subnet-ids']?.value).toEqual(['subnet-1', 'subnet-2']);
-  });
-
-  it.each<[string, NetworkProps, RegExp]>([
-    ['a VPC without subnets', { namePrefix: 'iot', existingVpcId: 'vpc-0abc' }, /existingSubnetIds is not/],
-    ['subnets without a VPC', { namePrefix: 'iot', existingSubnetIds: ['subnet-1', 'subnet-2'] }, /existingVpcId is not/],
-    ['a single subnet', { namePrefix: 'iot', existingVpcId: 'vpc-0abc', existingSubnetIds: ['subnet-1'] }, /at least 2/],
-    ['the same subnet twice', { namePrefix: 'iot', existingVpcId: 'vpc-0abc', existingSubnetIds: ['subnet-1', 'subnet-1'] }, /same subnet twice/],
-    [
-      'a CIDR for a VPC it will not create',
-      { namePrefix: 'iot', existingVpcId: 'vpc-0abc', existingSubnetIds: ['subnet-1', 'subnet-2'], vpcCidr: '10.0.0.0/16' },
-      /vpcCidr only applies to a new VPC/,
-    ],
-  ])('rejects %s', (_case, props, message) => {
-    expect(() => synthNetwork(props)).toThrow(message);
   });
 });

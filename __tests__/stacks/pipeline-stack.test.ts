@@ -2,18 +2,12 @@ import Ajv04 from 'ajv-draft-04';
 import { DEFAULT_ALERT_COOLDOWN_SECONDS, EVENT_SOURCE, HANDLER_ENV, TABLES } from '../../handlers/contract';
 import { batchIngestBodySchema, singleIngestBodySchema } from '../../handlers/reading';
 import { PIPELINE_OUTPUTS } from '../../stacks/outputs';
-import { IngestApi } from '../../stacks/ingest-api';
 import { configOf, only, policyStatements, removeScratch, resource, resources, synthPlatform, type TerraformJson } from './synth-helpers';
 
 let pipeline: TerraformJson;
-let pipelineText: string;
-let ingest: IngestApi;
 
 beforeAll(() => {
-  const synthesized = synthPlatform(configOf({ alerts: { emails: ['ops@example.com', 'oncall@example.org'] } }));
-  pipeline = synthesized.pipeline.json;
-  pipelineText = synthesized.pipeline.text;
-  ingest = (synthesized.pipeline.stack as unknown as { ingest: IngestApi }).ingest;
+  pipeline = synthPlatform(configOf({ alerts: { emails: ['ops@example.com', 'oncall@example.org'] } })).pipeline.json;
 });
 afterAll(removeScratch);
 
@@ -21,7 +15,7 @@ const ref = (type: string, id: string, attribute: string) => `\${${type}.${id}.$
 const templateOf = (resourceJson: Record<string, unknown>, key = 'request_templates') => (resourceJson[key] as Record<string, string>)['application/json']!;
 
 describe('ingest API', () => {
-  it('has the seed\'s resource with PUT (PutRecord) and a batch resource with POST (PutRecords), both AWS integrations to Kinesis', () => {
+  it('has the ingest resource with PUT (PutRecord) and a batch resource with POST (PutRecords), both AWS integrations to Kinesis', () => {
     expect(resource(pipeline, 'aws_api_gateway_resource', 'ingest-api_ingest-resource').path_part).toBe('thingsstream');
     expect(resource(pipeline, 'aws_api_gateway_resource', 'ingest-api_batch-resource')).toMatchObject({
       path_part: 'batch',
@@ -49,7 +43,7 @@ describe('ingest API', () => {
     }
   });
 
-  it('accepts the seed\'s body under the model (draft-04), and rejects one without id', () => {
+  it('accepts the 2016 report\'s reading under the model (draft-04), and rejects one without id', () => {
     const model = resource(pipeline, 'aws_api_gateway_model', 'ingest-api_put-reading-model');
     const validate = new Ajv04({ allErrors: true }).compile(JSON.parse(String(model.schema)));
     expect(validate({ Data: { id: 'things/harrow/001', temperature: '19.57', timestamp: '2016-09-09 13:33:07.381019' } })).toBe(true);
@@ -117,11 +111,10 @@ describe('ingest API', () => {
     expect(only(pipeline, 'aws_api_gateway_usage_plan_key')).toMatchObject({ key_type: 'API_KEY', key_id: ref('aws_api_gateway_api_key', 'ingest-api_device-key', 'id') });
   });
 
-  it('redeploys when the API definition changes: the deployment trigger is the definition hash', () => {
+  it('redeploys when the API definition changes (api-definition.test.ts), creating the new deployment before removing the old', () => {
     const deployment = only(pipeline, 'aws_api_gateway_deployment');
-    expect(deployment.triggers).toEqual({ definition: ingest.definitionHash });
+    expect(deployment.triggers).toEqual({ definition: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(deployment.lifecycle).toEqual({ create_before_destroy: true });
-    expect(ingest.definitionHash).toMatch(/^[0-9a-f]{64}$/);
     // Every method, integration and response is in place before a deployment is taken.
     expect(deployment.depends_on).toEqual(expect.arrayContaining(['aws_api_gateway_integration.ingest-api_put-reading-integration', 'aws_api_gateway_integration_response.ingest-api_post-batch-integration-ok']));
   });
@@ -156,7 +149,7 @@ describe('stream and consumers', () => {
     expect(resource(pipeline, 'aws_cloudwatch_log_group', `consumers_${name}-logs`)).toMatchObject({ name: `/aws/lambda/iot-${name}`, retention_in_days: 30 });
   });
 
-  it('sets the environment of SPEC §2 for each handler, and the same failure queue everywhere', () => {
+  it('sets the environment the handlers\' contract names for each handler, and the same failure queue everywhere', () => {
     const queueUrl = ref('aws_sqs_queue', 'consumers_failure-queue', 'url');
     const table = (key: string) => ref('aws_dynamodb_table', `tables_${key}`, 'name');
     expect((resource(pipeline, 'aws_lambda_function', 'consumers_store-readings').environment as { variables: object }).variables).toEqual({
@@ -230,7 +223,7 @@ describe('tables', () => {
     expect(table.ttl).toEqual('ttlAttribute' in definition ? { enabled: true, attribute_name: 'ExpiresAt' } : undefined);
   });
 
-  it('names the tables as SPEC §4 does', () => {
+  it('names the tables as the shared contract does', () => {
     const names = Object.values(resources(pipeline, 'aws_dynamodb_table')).map((table) => table.name);
     expect(names.sort()).toEqual(['iot-alerts', 'iot-series', 'iot-things', 'iot-thresholds']);
   });
@@ -265,7 +258,7 @@ describe('archive', () => {
     });
     const [deny] = policyStatements(pipeline, resource(pipeline, 'aws_s3_bucket_policy', 'archive_policy').policy);
     expect(deny).toMatchObject({ effect: 'Deny', resources: [ref('aws_s3_bucket', 'archive_bucket', 'arn'), `${ref('aws_s3_bucket', 'archive_bucket', 'arn')}/*`] });
-    expect(resource(pipeline, 'aws_s3_bucket_lifecycle_configuration', 'archive_lifecycle')).toMatchObject({ rule: [{ status: 'Enabled', transition: [{ days: 30, storage_class: 'GLACIER' }] }] });
+    expect(resource(pipeline, 'aws_s3_bucket_lifecycle_configuration', 'archive_lifecycle')).toMatchObject({ rule: [{ status: 'Enabled', transition: [{ days: 30, storage_class: 'GLACIER_IR' }] }] });
   });
 });
 
@@ -294,15 +287,22 @@ describe('IAM', () => {
 });
 
 describe('web and network wiring', () => {
-  it('runs the image named by the repository stack\'s state with the configured tag', () => {
-    expect(pipelineText).toContain('${data.terraform_remote_state.repository-state.outputs.repository_url}:latest');
-    expect(pipeline.output?.[PIPELINE_OUTPUTS.imageUrl]?.value).toBe('${data.terraform_remote_state.repository-state.outputs.repository_url}:latest');
+  it('runs the digest the configured tag names in the repository named by the repository stack\'s state', () => {
+    const image = '${data.terraform_remote_state.repository-state.outputs.repository_url}@${data.aws_ecr_image.web-service_image.image_digest}';
+    expect(pipeline.data?.aws_ecr_image?.['web-service_image']).toMatchObject({ image_tag: 'latest', repository_name: '${data.terraform_remote_state.repository-state.outputs.repository_name}' });
+    expect(pipeline.output?.[PIPELINE_OUTPUTS.imageUrl]?.value).toBe(image);
+    const [container] = JSON.parse(String(only(pipeline, 'aws_ecs_task_definition').container_definitions)) as { image: string; cpu: number; memory: number }[];
+    expect(container).toMatchObject({ image, memory: 900, cpu: 900 });
   });
 
   it('lets the web task read exactly the four tables', () => {
-    const readTables = policyStatements(pipeline, resource(pipeline, 'aws_iam_role_policy', 'web_task-role-read-tables').policy);
+    const readTables = policyStatements(pipeline, resource(pipeline, 'aws_iam_role_policy', 'web-service_task-role_policy').policy);
     const tableArns = readTables.flatMap((statement) => statement.resources as string[]);
     expect(new Set(tableArns)).toEqual(new Set(Object.keys(TABLES).map((key) => ref('aws_dynamodb_table', `tables_${key}`, 'arn'))));
+  });
+
+  it('places the web tasks through the cluster\'s capacity provider', () => {
+    expect(only(pipeline, 'aws_ecs_service').capacity_provider_strategy).toEqual([{ capacity_provider: ref('aws_ecs_capacity_provider', 'web-capacity_capacity-provider', 'name'), weight: 1 }]);
   });
 });
 
@@ -317,5 +317,31 @@ describe('outputs', () => {
 
   it('tags every resource through the provider\'s default tags', () => {
     expect(pipeline.provider.aws[0]!.default_tags[0]!.tags).toEqual({ Project: 'iot-analytics', ManagedBy: 'cdktf', Stack: 'pipeline' });
+  });
+});
+
+describe('a deployment made before the web tier was split', () => {
+  const moved = () => (pipeline as unknown as { moved?: { from: string; to: string }[] }).moved ?? [];
+
+  it('keeps its load balancer, cluster, service and roles: Terraform moves them instead of re-creating them', () => {
+    expect(moved()).toEqual(
+      expect.arrayContaining([
+        { from: 'aws_lb.web_load-balancer', to: 'aws_lb.web-load-balancer_load-balancer' },
+        { from: 'aws_ecs_cluster.web_cluster', to: 'aws_ecs_cluster.web-capacity_cluster' },
+        { from: 'aws_ecs_service.web_service', to: 'aws_ecs_service.web-service_service' },
+        { from: 'aws_iam_role.web_task-role', to: 'aws_iam_role.web-service_task-role_role' },
+        { from: 'aws_cloudwatch_metric_alarm.operations_api-5xx-alarm', to: 'aws_cloudwatch_metric_alarm.ingest-api_server-errors-alarm' },
+      ]),
+    );
+  });
+
+  it('moves only to resources that exist, each once', () => {
+    for (const { to } of moved()) {
+      const [type = '', id = ''] = to.split('.');
+      expect(resources(pipeline, type)[id]).toBeDefined();
+    }
+    expect(new Set(moved().map(({ to }) => to)).size).toBe(moved().length);
+    // The world-open port 80 rule of the old default has no place to go when the app is closed.
+    expect(moved().map(({ from }) => from)).not.toContain('aws_vpc_security_group_ingress_rule.web_load-balancer-ingress-80');
   });
 });

@@ -32,11 +32,12 @@ const PROTECTED = [
   'pipeline:aws_kms_key.operations_topic-key',
   'pipeline:aws_s3_bucket.archive_bucket',
   'pipeline:aws_s3_bucket.archive-query_results_bucket',
+  'pipeline:aws_s3_bucket.web-load-balancer_access-logs_bucket',
   'pipeline:aws_sqs_queue.consumers_failure-queue',
 ];
 
 describe('prevent_destroy in the stacks', () => {
-  it('is on every table, the stream, both buckets, both keys, the failure queue and the image repository', () => {
+  it('is on every table, the stream, every bucket, both keys, the failure queue and the image repository', () => {
     const lifecycles = statefulLifecycles(synthPlatform(configOf()));
     expect([...lifecycles.keys()].sort()).toEqual([...PROTECTED].sort());
     for (const lifecycle of lifecycles.values()) expect(lifecycle).toEqual({ prevent_destroy: true });

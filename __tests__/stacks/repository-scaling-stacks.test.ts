@@ -87,7 +87,7 @@ describe('scaling stack', () => {
     });
   });
 
-  it('watches the instances of the Auto Scaling group from the pipeline state when configured as the seed did, with the configured bounds', () => {
+  it('watches the instances of the Auto Scaling group from the pipeline state when configured so, with the configured bounds', () => {
     const { json } = onInstances.scaling;
     expect(only(json, 'aws_appautoscaling_target')).toMatchObject({ min_capacity: 2, max_capacity: 8 });
     const high = resources(json, 'aws_cloudwatch_metric_alarm')['web-service-scaling_cpu-high']!;

@@ -9,6 +9,7 @@ import { Testing, type TerraformStack } from 'cdktf';
 import { packageHandlers, type HandlerName, type PackagedHandler } from '../../build/handler-bundle';
 import { validateConfig, type PlatformConfig } from '../../stacks/config';
 import { definePlatform } from '../../stacks/platform';
+import { PlatformStack } from '../../stacks/platform-stack';
 import type { StackName } from '../../stacks/outputs';
 
 export type TerraformJson = {
@@ -77,4 +78,14 @@ export function policyStatements(json: TerraformJson, reference: unknown): Recor
   const document = json.data?.aws_iam_policy_document?.[match[1]!];
   if (document === undefined) throw new Error(`no policy document ${match[1]}`);
   return document.statement as Record<string, unknown>[];
+}
+
+/** A stack with the platform's readable logical ids (`web-service_task-definition`), for testing one construct. */
+export function constructStack(): PlatformStack {
+  return new PlatformStack(Testing.app(), 'pipeline', configOf());
+}
+
+/** The synthesized JSON of a stack built with `constructStack`. */
+export function synthJson(stack: TerraformStack): TerraformJson {
+  return JSON.parse(Testing.synth(stack)) as TerraformJson;
 }

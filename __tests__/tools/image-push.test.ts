@@ -12,6 +12,7 @@ import { REPOSITORY_OUTPUTS } from '../../stacks/output-names';
 import {
   ImagePushError,
   parseRepositoryUrl,
+  nextSteps,
   platformOf,
   pushImage,
   repositoryUrlFromState,
@@ -48,6 +49,22 @@ function deps(run: ImagePushDependencies['run'], registryLogin: ImagePushDepende
   const logged: string[] = [];
   return { deps: { run, registryLogin, log: (line: string) => logged.push(line) }, logged };
 }
+
+describe('nextSteps', () => {
+  it('says to deploy the pipeline stack, which reads the digest the tag names now', () => {
+    expect(nextSteps('latest', 'latest')).toEqual([
+      'next: npx cdktf deploy pipeline',
+      '  The web service runs images by digest: deploying the pipeline stack reads the digest the tag names now and rolls the service onto it.',
+      '  First deploy of the platform? Run npx cdktf deploy pipeline scaling.',
+    ]);
+  });
+
+  it('deploys another tag than the configured one through the variable, and says how to keep it', () => {
+    const lines = nextSteps('2024-06-01', 'latest');
+    expect(lines[0]).toBe('next: PLATFORM_WEB_IMAGE_TAG=2024-06-01 npx cdktf deploy pipeline');
+    expect(lines).toContain('  The configuration deploys tag "latest"; set web.imageTag to "2024-06-01" to keep running this one.');
+  });
+});
 
 describe('parseRepositoryUrl and platformOf', () => {
   test('split an ECR URL into registry, region and repository', () => {
@@ -196,7 +213,7 @@ describe('the command', () => {
     const result = await runCli(['--repository-url', URL], { PLATFORM_WEB_IMAGE_TAG: 'release-7', PLATFORM_CLUSTER_INSTANCE_TYPE: 't4g.small' });
     expect(result.stderr).not.toContain('image:push:');
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain(`pushed ${URL}:release-7`);
+    expect(result.stdout).toContain(`pushed ${URL}:release-7\nnext: npx cdktf deploy pipeline\n`);
     expect(ecrRequests.map((request) => request.target)).toEqual(['AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken']);
     expect(readFileSync(path.join(bin, 'docker.log'), 'utf8').trim().split('\n')).toEqual([
       'version --format {{.Server.Version}}',

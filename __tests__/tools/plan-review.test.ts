@@ -231,18 +231,18 @@ describe('plan review of the real stacks, as a first deploy plans them', () => {
     expect(result.guard).toEqual({ passed: true, blocked: [], allowed: [], unusedAllowances: [] });
   });
 
-  it('lists the new grants: every role policy, the statements of each policy document, and the load balancer open on port 80 only', async () => {
+  it('lists the new grants: every role policy, the statements of each policy document, and nothing open to the internet by default', async () => {
     const { review: result } = await reviewJson(files.pipeline);
     const pipeline = result.stacks[0];
     const addresses = pipeline?.security.map((change) => change.address) ?? [];
     for (const policy of Object.keys(synthesized.pipeline.json.resource['aws_iam_role_policy'] ?? {})) expect(addresses).toContain(`aws_iam_role_policy.${policy}`);
-    const readTables = pipeline?.security.find((change) => change.address === 'data.aws_iam_policy_document.web_task-read-tables');
+    const readTables = pipeline?.security.find((change) => change.address === 'data.aws_iam_policy_document.web-service_task-role_permissions');
     expect(readTables).toMatchObject({ action: 'read', category: 'IAM policy document' });
     expect(JSON.stringify(readTables?.fields)).toContain('Allow dynamodb:BatchGetItem, dynamodb:GetItem, dynamodb:Query, dynamodb:Scan on (known after apply)');
-    // The policy pack allows no wildcard action, and the internet reaches only the load balancer's port 80.
+    // The policy pack allows no wildcard action, and with no web access configured the internet reaches nothing.
     const widens = pipeline?.security.flatMap((change) => change.widens) ?? [];
     expect(widens.filter((widen) => /wildcard action|any principal/.test(widen))).toEqual([]);
-    expect(widens.filter((widen) => /internet/.test(widen))).toEqual(['ingress from the whole internet (0.0.0.0/0) on tcp 80']);
+    expect(widens.filter((widen) => /internet/.test(widen))).toEqual([]);
   });
 
   it('notes an --allow-destroy that a create-only plan does not need', async () => {

@@ -104,4 +104,39 @@ export const stageMetricsAndThrottling = rule({
     }),
 });
 
-export const API_RULES = [methodAuthorised, bodyValidated, stageAccessLogs, stageMetricsAndThrottling] as const;
+/** Variables a gateway response template may name: API Gateway substitutes these and nothing else. */
+const GATEWAY_RESPONSE_VARIABLES = ['context', 'stageVariables'];
+const VTL_DIRECTIVE = /#(set|if|elseif|else|end|foreach|break|stop|macro|define|evaluate|parse|include)\b|#\{/;
+const REFERENCE = /\$(!)?\{?([A-Za-z_]\w*)((?:\.\w+)*)\}?(\()?/g;
+
+/** What in a gateway response template API Gateway would send as text instead of evaluating. */
+function notSubstituted(template: string): string[] {
+  const problems: string[] = [];
+  const directive = VTL_DIRECTIVE.exec(template);
+  if (directive !== null) problems.push(`the VTL directive ${directive[0]}`);
+  for (const [reference, quiet, name, path, call] of template.matchAll(REFERENCE)) {
+    if (!GATEWAY_RESPONSE_VARIABLES.includes(name ?? '')) problems.push(`the reference ${reference.replace(/\($/, '')} (only $context and $stageVariables are substituted)`);
+    else if (call !== undefined) problems.push(`the method call $${name}${path}(...)`);
+    else if (quiet !== undefined) problems.push(`the quiet reference ${reference}`);
+  }
+  return [...new Set(problems)];
+}
+
+export const gatewayResponsePlainSubstitution = rule({
+  id: 'API-005',
+  category: 'api',
+  title: 'Gateway response templates use plain substitution of `$context` and `$stageVariables` only: API Gateway does not run them through VTL, so `$util`, `$input`, method calls and `#set`/`#if` reach clients as text',
+  fix: 'Write the template as JSON with plain variables, e.g. `{"message": $context.error.messageString}`; anything computed belongs in an integration response template.',
+  equivalents: {
+    ...NO_EQUIVALENT,
+    note: 'AWS: "A GatewayResponse mapping template isn\'t processed by the Velocity Template Language (VTL) engine" (x-amazon-apigateway-gateway-responses.responseTemplates).',
+  },
+  check: (model) =>
+    model.resources('aws_api_gateway_gateway_response').flatMap((response) =>
+      Object.entries(asObject(response.config['response_templates'])).flatMap(([contentType, template]) =>
+        typeof template === 'string' ? notSubstituted(template).map((problem) => finding(response, `the ${contentType} template holds ${problem}`)) : [],
+      ),
+    ),
+});
+
+export const API_RULES = [methodAuthorised, bodyValidated, stageAccessLogs, stageMetricsAndThrottling, gatewayResponsePlainSubstitution] as const;

@@ -27,7 +27,7 @@ export const ACCOUNT_LEVEL_ACTIONS = new Set([
  * exact actions, and no `*` resource for the services above.
  */
 export const REVIEWED_MANAGED_POLICIES: Readonly<Record<string, string>> = {
-  AmazonSSMManagedInstanceCore: 'Session Manager access to the instances instead of SSH (SR1); exact ssm, ssmmessages and ec2messages actions',
+  AmazonSSMManagedInstanceCore: 'Session Manager access to the instances instead of SSH; exact ssm, ssmmessages and ec2messages actions',
   AmazonAPIGatewayPushToCloudWatchLogs: "API Gateway's account-level role for the stage's access and execution logs; logs actions only",
 };
 

@@ -1,5 +1,6 @@
 import { ALARM_RULES } from './alarms';
 import { API_RULES } from './api';
+import { CONTAINER_RULES } from './containers';
 import { DATA_RULES } from './data';
 import { ENCRYPTION_RULES } from './encryption';
 import { EVENT_SOURCE_RULES } from './event-sources';
@@ -18,6 +19,7 @@ export const PLATFORM_RULES = [
   ...NETWORK_RULES,
   ...DATA_RULES,
   ...PREVENT_DESTROY_RULES,
+  ...CONTAINER_RULES,
   ...ALARM_RULES,
 ] as const;
 

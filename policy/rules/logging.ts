@@ -1,4 +1,4 @@
-import { block, blocks, literalNumber, strings, type Element, type StackModel } from '../model';
+import { block, blocks, isSet, literalNumber, strings, type Element, type StackModel } from '../model';
 import { finding, NO_EQUIVALENT, rule, type Finding } from './rule';
 
 export const logRetention = rule({
@@ -103,4 +103,20 @@ export const serviceLogGroupsDeclared = rule({
   },
 });
 
-export const LOGGING_RULES = [logRetention, lambdaOwnLogGroup, serviceLogGroupsDeclared] as const;
+export const loadBalancerAccessLogs = rule({
+  id: 'LOG-004',
+  category: 'logging',
+  title: 'Application load balancers write access logs (`access_logs` enabled, to a bucket)',
+  fix: 'Set `accessLogs: { bucket: bucket.bucket, enabled: true }` on the load balancer, with a bucket policy that lets Elastic Load Balancing write, and make the load balancer depend on that policy.',
+  equivalents: { checkov: [{ id: 'CKV_AWS_91' }], trivy: [] },
+  check: (model) =>
+    [...model.resources('aws_lb'), ...model.resources('aws_alb')]
+      .filter((balancer) => (balancer.config['load_balancer_type'] ?? 'application') === 'application')
+      .flatMap((balancer) => {
+        const logs = block(balancer.config['access_logs']);
+        if (logs['enabled'] !== true && logs['enabled'] !== 'true') return [finding(balancer, 'access_logs.enabled is not true, so requests leave no record')];
+        return isSet(logs['bucket']) ? [] : [finding(balancer, 'access_logs has no bucket')];
+      }),
+});
+
+export const LOGGING_RULES = [logRetention, lambdaOwnLogGroup, serviceLogGroupsDeclared, loadBalancerAccessLogs] as const;

@@ -130,7 +130,7 @@ export const noWorldIngress = rule({
 export const instancesBehindLoadBalancer = rule({
   id: 'NET-002',
   category: 'network',
-  title: 'Instances are reachable only from the load balancer\'s security group (plus SSH from a configured CIDR, SR1)',
+  title: 'Instances are reachable only from the load balancer\'s security group (plus SSH from a configured CIDR)',
   fix: 'Allow ingress to the instance security group only from the load balancer\'s security group (`sourceSecurityGroupId` / `referencedSecurityGroupId`).',
   equivalents: NO_EQUIVALENT,
   check(model) {
@@ -206,4 +206,51 @@ export const noClassicLoadBalancer = rule({
   check: (model) => model.resources('aws_elb').map((element) => finding(element, 'is a Classic Load Balancer')),
 });
 
-export const NETWORK_RULES = [noWorldIngress, instancesBehindLoadBalancer, imdsV2, noLaunchConfiguration, noClassicLoadBalancer] as const;
+/** True when the ingress admits `port` over TCP. */
+function admitsPort(ingress: Ingress, port: number): boolean {
+  if (allTraffic(ingress)) return true;
+  return ['tcp', '6'].includes(ingress.protocol) && ingress.fromPort !== undefined && ingress.toPort !== undefined && ingress.fromPort <= port && port <= ingress.toPort;
+}
+
+const AUTHENTICATE = ['authenticate-cognito', 'authenticate-oidc'];
+
+/** True when the actions forward to targets and none signs the user in first. */
+function forwardsUnauthenticated(actions: unknown): boolean {
+  const list = blocks(actions);
+  const forwards = list.some((action) => action['type'] === 'forward' || action['forward'] !== undefined);
+  return forwards && !list.some((action) => AUTHENTICATE.includes(String(action['type'])));
+}
+
+export const noOpenUnauthenticatedListener = rule({
+  id: 'NET-006',
+  category: 'network',
+  title: 'No load balancer listener that the whole internet can reach forwards to targets without signing users in first (authenticate-cognito or authenticate-oidc before forward)',
+  fix: 'Open the listener\'s port only to known networks, or put an authenticate-cognito / authenticate-oidc action before the forward (HTTPS listeners only).',
+  equivalents: {
+    ...NO_EQUIVALENT,
+    note: 'Closest: checkov CKV_AWS_2 and CKV2_AWS_20 ask for HTTPS, not for who may reach the app.',
+  },
+  check(model) {
+    const findings: Finding[] = [];
+    const worldIngress = ingresses(model).filter((ingress) => ingress.cidrs.some((cidr) => WORLD.includes(cidr)));
+    const listeners = [...model.resources('aws_lb_listener'), ...model.resources('aws_alb_listener')];
+    for (const listener of listeners) {
+      const balancers = [...model.referencedElements(listener.config['load_balancer_arn'], 'aws_lb'), ...model.referencedElements(listener.config['load_balancer_arn'], 'aws_alb')];
+      const groups = new Set(balancers.filter((balancer) => balancer.config['internal'] !== true).flatMap((balancer) => model.referencedElements(balancer.config['security_groups'], 'aws_security_group')));
+      const port = literalNumber(listener.config['port']);
+      const open = port !== undefined && worldIngress.some((ingress) => ingress.groups.some((group) => groups.has(group)) && admitsPort(ingress, port));
+      if (!open) continue;
+      if (forwardsUnauthenticated(listener.config['default_action'])) {
+        findings.push(finding(listener, `port ${port} is open to the internet and the default action forwards without sign-in`));
+      }
+      for (const listenerRule of [...model.resources('aws_lb_listener_rule'), ...model.resources('aws_alb_listener_rule')]) {
+        if (model.refersTo(listenerRule.config['listener_arn'], listener) && forwardsUnauthenticated(listenerRule.config['action'])) {
+          findings.push(finding(listenerRule, `a rule of the listener on port ${port}, open to the internet, forwards without sign-in`));
+        }
+      }
+    }
+    return findings;
+  },
+});
+
+export const NETWORK_RULES = [noWorldIngress, instancesBehindLoadBalancer, imdsV2, noLaunchConfiguration, noClassicLoadBalancer, noOpenUnauthenticatedListener] as const;

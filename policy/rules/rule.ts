@@ -17,6 +17,7 @@ export type RuleCategory =
   | 'event-sources'
   | 'network'
   | 'data'
+  | 'containers'
   | 'alarms'
   | 'policy';
 

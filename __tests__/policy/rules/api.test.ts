@@ -1,4 +1,5 @@
 import type { TerraformStack } from 'cdktf';
+import { ApiGatewayGatewayResponse } from '@cdktf/provider-aws/lib/api-gateway-gateway-response';
 import { ApiGatewayIntegration } from '@cdktf/provider-aws/lib/api-gateway-integration';
 import { ApiGatewayMethod, type ApiGatewayMethodConfig } from '@cdktf/provider-aws/lib/api-gateway-method';
 import { ApiGatewayMethodSettings } from '@cdktf/provider-aws/lib/api-gateway-method-settings';
@@ -113,5 +114,42 @@ describe('API-004 stage metrics and throttling', () => {
       new ApiGatewayMethodSettings(stack, 'all', { restApiId: restApi.id, stageName: prod.stageName, methodPath: '*/*', settings: { metricsEnabled: true, throttlingRateLimit: 100, throttlingBurstLimit: 200 } });
     });
     expectClean(report, 'API-004');
+  });
+});
+
+describe('API-005 gateway responses use plain substitution only', () => {
+  // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-gateway-responses.responseTemplates.html:
+  // "A GatewayResponse mapping template isn't processed by the Velocity Template Language (VTL) engine."
+  const response = (stack: TerraformStack, id: string, template: string) =>
+    new ApiGatewayGatewayResponse(stack, id, { restApiId: 'api', responseType: id.toUpperCase().replace(/-/g, '_'), responseTemplates: { 'application/json': template } });
+
+  it('fires on $util and $input, method calls, quiet references and VTL directives, naming what would reach clients as text', () => {
+    const report = check((stack) => {
+      response(stack, 'bad-request-body', '{"details": "$util.escapeJavaScript($context.error.validationErrorString)"}');
+      response(stack, 'default-4xx', '{"body": $input.json(\'$\')}');
+      response(stack, 'default-5xx', '{"message": "$context.error.messageString.replaceAll(\'x\', \'y\')"}');
+      response(stack, 'throttled', '#set($m = $context.error.messageString){"message": "$m"}');
+      response(stack, 'quota-exceeded', '{"message": "$!context.error.messageString"}');
+    });
+    const found = expectViolations(report, 'API-005', [
+      'aws_api_gateway_gateway_response.bad-request-body',
+      'aws_api_gateway_gateway_response.default-4xx',
+      'aws_api_gateway_gateway_response.default-5xx',
+      'aws_api_gateway_gateway_response.throttled',
+      'aws_api_gateway_gateway_response.throttled',
+      'aws_api_gateway_gateway_response.quota-exceeded',
+    ]);
+    const problem = (address: string) => found.filter((v) => v.address === `aws_api_gateway_gateway_response.${address}`).map((v) => v.problem);
+    expect(problem('bad-request-body')).toEqual(['the application/json template holds the reference $util.escapeJavaScript (only $context and $stageVariables are substituted)']);
+    expect(problem('default-5xx')).toEqual(['the application/json template holds the method call $context.error.messageString.replaceAll(...)']);
+    expect(problem('throttled')).toEqual(['the application/json template holds the VTL directive #set', 'the application/json template holds the reference $m (only $context and $stageVariables are substituted)']);
+  });
+
+  it('stays silent on plain $context and $stageVariables references, and on static text', () => {
+    const report = check((stack) => {
+      response(stack, 'default-4xx', '{"message": $context.error.messageString, "type": "$context.error.responseType"}');
+      response(stack, 'default-5xx', '{"message": "try again", "stage": "$stageVariables.name", "price": "$5"}');
+    });
+    expectClean(report, 'API-005');
   });
 });

@@ -3,6 +3,7 @@ import { ApiGatewayRestApi } from '@cdktf/provider-aws/lib/api-gateway-rest-api'
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { EcsTaskDefinition } from '@cdktf/provider-aws/lib/ecs-task-definition';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { Lb } from '@cdktf/provider-aws/lib/lb';
 import { check, expectClean, expectViolations } from '../harness';
 import { lambdaFunction, logGroup, serviceRole } from '../fixtures';
 
@@ -100,5 +101,25 @@ describe('LOG-003 service-created log groups are declared', () => {
       });
     });
     expectClean(report, 'LOG-003');
+  });
+});
+
+describe('LOG-004 application load balancers write access logs', () => {
+  it('fires on a load balancer without access logs, with them off, or without a bucket', () => {
+    const report = check((stack) => {
+      new Lb(stack, 'unset', { name: 'a', subnets: ['subnet-a'] });
+      new Lb(stack, 'off', { name: 'b', subnets: ['subnet-a'], accessLogs: { bucket: 'logs', enabled: false } });
+      new Lb(stack, 'nowhere', { name: 'c', subnets: ['subnet-a'], accessLogs: { bucket: '', enabled: true } });
+    });
+    const found = expectViolations(report, 'LOG-004', ['aws_lb.unset', 'aws_lb.off', 'aws_lb.nowhere']);
+    expect(found.find((v) => v.address === 'aws_lb.nowhere')?.problem).toBe('access_logs has no bucket');
+  });
+
+  it('stays silent on logs to a bucket, and on network load balancers', () => {
+    const report = check((stack) => {
+      new Lb(stack, 'logged', { name: 'a', subnets: ['subnet-a'], accessLogs: { bucket: 'logs', enabled: true } });
+      new Lb(stack, 'network', { name: 'b', loadBalancerType: 'network', subnets: ['subnet-a'] });
+    });
+    expectClean(report, 'LOG-004');
   });
 });

@@ -5,6 +5,8 @@ import { Instance } from '@cdktf/provider-aws/lib/instance';
 import { LaunchConfiguration } from '@cdktf/provider-aws/lib/launch-configuration';
 import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template';
 import { Lb } from '@cdktf/provider-aws/lib/lb';
+import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
+import { LbListenerRule } from '@cdktf/provider-aws/lib/lb-listener-rule';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { SecurityGroupRule } from '@cdktf/provider-aws/lib/security-group-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
@@ -82,7 +84,7 @@ describe('NET-002 instances only reachable from the load balancer', () => {
     );
   });
 
-  it('stays silent on the dynamic port range from the load balancer and SSH from a configured CIDR (SR1)', () => {
+  it('stays silent on the dynamic port range from the load balancer and SSH from a configured CIDR', () => {
     const report = check((stack) => {
       const { lbGroup, instanceGroup } = web(stack);
       new VpcSecurityGroupIngressRule(stack, 'from-lb', { securityGroupId: instanceGroup.id, ipProtocol: 'tcp', fromPort: 32768, toPort: 65535, referencedSecurityGroupId: lbGroup.id });
@@ -146,5 +148,42 @@ describe('NET-005 no classic load balancer', () => {
 
   it('stays silent on an application load balancer', () => {
     expectClean(check((stack) => new Lb(stack, 'alb', { name: 'web', loadBalancerType: 'application', subnets: ['subnet-a'] })), 'NET-005');
+  });
+});
+
+describe('NET-006 no listener open to the internet forwards without sign-in', () => {
+  const forward = [{ type: 'forward', targetGroupArn: 'arn:tg' }];
+  const cognito = { type: 'authenticate-cognito', order: 1, authenticateCognito: { userPoolArn: 'arn:pool', userPoolClientId: 'client', userPoolDomain: 'auth' } };
+
+  it('fires on a world-open listener, or listener rule, that forwards with no authenticate action first', () => {
+    const report = check((stack) => {
+      const { lbGroup } = web(stack);
+      const lb = stack.node.findChild('lb') as Lb;
+      fromWorld(stack, 'http', lbGroup.id, 80);
+      new VpcSecurityGroupIngressRule(stack, 'all-v6', { securityGroupId: lbGroup.id, ipProtocol: '-1', cidrIpv6: '::/0' });
+      new LbListener(stack, 'plain', { loadBalancerArn: lb.arn, port: 80, protocol: 'HTTP', defaultAction: forward });
+      const signedIn = new LbListener(stack, 'https', { loadBalancerArn: lb.arn, port: 443, protocol: 'HTTPS', certificateArn: 'arn:cert', defaultAction: [cognito, { ...forward[0]!, order: 2 }] });
+      new LbListenerRule(stack, 'bypass', { listenerArn: signedIn.arn, action: [{ type: 'forward', targetGroupArn: 'arn:tg' }], condition: [{ pathPattern: { values: ['/api/*'] } }] });
+    });
+    const found = expectViolations(report, 'NET-006', ['aws_lb_listener.plain', 'aws_lb_listener_rule.bypass']);
+    expect(found.find((v) => v.address === 'aws_lb_listener.plain')?.problem).toBe('port 80 is open to the internet and the default action forwards without sign-in');
+  });
+
+  it('stays silent on sign-in before forwarding, on listeners only allowed networks reach, on redirects, and on internal load balancers', () => {
+    const report = check((stack) => {
+      const { lbGroup } = web(stack);
+      const lb = stack.node.findChild('lb') as Lb;
+      fromWorld(stack, 'http', lbGroup.id, 80);
+      fromWorld(stack, 'https', lbGroup.id, 443);
+      fromWorld(stack, 'office', lbGroup.id, 8080, '203.0.113.0/24');
+      new LbListener(stack, 'redirect', { loadBalancerArn: lb.arn, port: 80, protocol: 'HTTP', defaultAction: [{ type: 'redirect', redirect: { port: '443', protocol: 'HTTPS', statusCode: 'HTTP_301' } }] });
+      new LbListener(stack, 'signed-in', { loadBalancerArn: lb.arn, port: 443, protocol: 'HTTPS', certificateArn: 'arn:cert', defaultAction: [cognito, { ...forward[0]!, order: 2 }] });
+      new LbListener(stack, 'office-only', { loadBalancerArn: lb.arn, port: 8080, protocol: 'HTTP', defaultAction: forward });
+      const internalGroup = new SecurityGroup(stack, 'internal-sg', { name: 'internal', vpcId: 'vpc-1' });
+      const internal = new Lb(stack, 'internal-lb', { name: 'internal', internal: true, securityGroups: [internalGroup.id], subnets: ['subnet-a', 'subnet-b'] });
+      fromWorld(stack, 'internal-http', internalGroup.id, 80);
+      new LbListener(stack, 'internal-listener', { loadBalancerArn: internal.arn, port: 80, protocol: 'HTTP', defaultAction: forward });
+    });
+    expectClean(report, 'NET-006');
   });
 });
