@@ -8,7 +8,8 @@ import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ATTRIBUTES } from '../handlers/contract';
-import { decideAlert, OK_STATUS, type NoticeKind, type Thresholds } from '../handlers/alert-rules';
+import { decideAlert, OK_STATUS, type NoticeKind } from '../handlers/alert-rules';
+import { Decimal } from '../handlers/decimal';
 import { ALERT_HISTORY_ATTRIBUTES } from '../handlers/alert-state';
 import { parseReading, readingItems } from '../handlers/reading';
 import { LOCAL_CREDENTIALS } from '../local/defaults';
@@ -161,7 +162,8 @@ export interface ExpectedNotice {
  * The notices the alert rule (handlers/alert-rules.ts) sends for `series` when its readings
  * arrive once each, in time order: what a drill's pipeline must still produce under failure.
  */
-export function expectedNotices(readings: readonly Record<string, unknown>[], series: string, thresholds: Thresholds, cooldownSeconds: number): ExpectedNotice[] {
+export function expectedNotices(readings: readonly Record<string, unknown>[], series: string, bounds: { readonly min?: number; readonly max?: number }, cooldownSeconds: number): ExpectedNotice[] {
+  const thresholds = { min: bounds.min === undefined ? undefined : Decimal.fromNumber(bounds.min), max: bounds.max === undefined ? undefined : Decimal.fromNumber(bounds.max) };
   const observations = readings
     .flatMap((reading) => {
       const parsed = parseReading(reading);
