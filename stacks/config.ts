@@ -15,7 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { type ErrorObject, type JSONSchemaType } from 'ajv';
-import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_NAMES, EVENT_SOURCE } from '../handlers/contract';
+import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_FUTURE_TOLERANCE_SECONDS, DEFAULT_NAMES, EVENT_SOURCE } from '../handlers/contract';
 
 export const CONFIG_ENV_PREFIX = 'PLATFORM_';
 /** Environment variable that names the JSON file, relative to the current directory. */
@@ -45,7 +45,7 @@ interface ConfigInput {
   };
   repository: { keepLastImages: number; untaggedExpiryDays: number; immutableTags: boolean };
   stream: { mode: StreamMode; shardCount: number; retentionHours: number };
-  consumers: { batchSize: number; batchWindowSeconds: number; memoryMiB: number; timeoutSeconds: number };
+  consumers: { batchSize: number; batchWindowSeconds: number; memoryMiB: number; timeoutSeconds: number; futureToleranceSeconds: number };
   api: { rateLimit: number; burstLimit: number; quotaPerDay: number };
   tables: { billingMode: BillingMode; readCapacity: number; writeCapacity: number; deletionProtection: boolean; hotRetentionDays?: number };
   alerts: { emails: string[]; cooldownSeconds: number };
@@ -209,12 +209,18 @@ const schema: JSONSchemaType<ConfigInput> = {
       type: 'object',
       additionalProperties: false,
       default: EMPTY_SECTION,
-      required: ['batchSize', 'batchWindowSeconds', 'memoryMiB', 'timeoutSeconds'],
+      required: ['batchSize', 'batchWindowSeconds', 'memoryMiB', 'timeoutSeconds', 'futureToleranceSeconds'],
       properties: {
         batchSize: integer('records per Lambda batch, 1 to 10000', 1, 10_000, EVENT_SOURCE.batchSize),
         batchWindowSeconds: integer('seconds a mapping may wait to fill a batch, 0 to 300', 0, 300, EVENT_SOURCE.maximumBatchingWindowSeconds),
         memoryMiB: integer('memory of each consumer function in MiB, 128 to 10240', 128, 10_240, 512),
         timeoutSeconds: integer('timeout of each consumer function in seconds, 3 to 900', 3, 900, 60),
+        futureToleranceSeconds: integer(
+          'seconds a reading may be dated ahead of its arrival on the stream; later ones go to the failure queue, 0 to 86400',
+          0,
+          86_400,
+          DEFAULT_FUTURE_TOLERANCE_SECONDS,
+        ),
       },
     },
     api: {

@@ -7,7 +7,7 @@ import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-s
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
-import { DEFAULT_ALERT_COOLDOWN_SECONDS, EVENT_SOURCE, HANDLER_ENV } from '../handlers/contract';
+import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_FUTURE_TOLERANCE_SECONDS, EVENT_SOURCE, HANDLER_ENV } from '../handlers/contract';
 import { LAMBDA_HANDLER, type HandlerName, type PackagedHandler } from '../build/handler-bundle';
 import type { TableKey, TableRef } from './data-tables';
 import { ServiceRole, type Grant } from './service-role';
@@ -81,6 +81,8 @@ export interface StreamConsumersProps {
   readonly alertCooldownSeconds?: number;
   /** Days readings stay in DynamoDB (TTL). @default kept for ever */
   readonly hotRetentionDays?: number;
+  /** Seconds a reading may be dated ahead of its arrival on the stream. @default DEFAULT_FUTURE_TOLERANCE_SECONDS */
+  readonly futureToleranceSeconds?: number;
 }
 
 /** What one consumer is allowed, and told, beyond reading the stream and writing its logs. */
@@ -141,12 +143,14 @@ export class StreamConsumers extends Construct {
     ];
     const failureQueueEnv = { [HANDLER_ENV.failureQueueUrl]: queue.url };
     const retentionEnv: Record<string, string> = props.hotRetentionDays === undefined ? {} : { [HANDLER_ENV.hotRetentionDays]: String(props.hotRetentionDays) };
+    // Both consumers refuse the same readings as dated too far ahead.
+    const toleranceEnv = { [HANDLER_ENV.futureToleranceSeconds]: String(props.futureToleranceSeconds ?? DEFAULT_FUTURE_TOLERANCE_SECONDS) };
     const { things, series, thresholds, alerts } = props.tables;
 
     const specs: Record<HandlerName, ConsumerSpec> = {
       'store-readings': {
         description: 'Stores every reading of the stream in the things table and keeps the series catalogue current',
-        environment: { [HANDLER_ENV.thingsTable]: things.name, [HANDLER_ENV.seriesTable]: series.name, ...failureQueueEnv, ...retentionEnv },
+        environment: { [HANDLER_ENV.thingsTable]: things.name, [HANDLER_ENV.seriesTable]: series.name, ...failureQueueEnv, ...retentionEnv, ...toleranceEnv },
         grants: [
           { sid: 'WriteReadings', actions: ['dynamodb:BatchWriteItem'], resources: [things.arn] },
           { sid: 'UpdateSeries', actions: ['dynamodb:UpdateItem'], resources: [series.arn] },
@@ -162,6 +166,7 @@ export class StreamConsumers extends Construct {
           [HANDLER_ENV.alertCooldownSeconds]: String(props.alertCooldownSeconds ?? DEFAULT_ALERT_COOLDOWN_SECONDS),
           ...failureQueueEnv,
           ...retentionEnv,
+          ...toleranceEnv,
         },
         grants: [
           { sid: 'ReadThresholdsKeepAlertState', actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [thresholds.arn] },
