@@ -393,6 +393,8 @@ function isMetricName(name: string): boolean {
 function parseMetricValue(name: string, raw: unknown, numberText: ((metric: string) => string | undefined) | undefined): ParseResult<Decimal> {
   let value: Decimal | undefined;
   if (typeof raw === 'number') {
+    // JSON.parse reads 1e999 as Infinity: a magnitude past any limit.
+    if (!Number.isFinite(raw)) return fail('bad-metric-value', `metric "${name}" is out of range: ${describeDecimalProblem('too-large')}`, name);
     const text = numberText?.(name);
     value = text === undefined ? Decimal.fromNumber(raw) : Decimal.parse(text);
   } else if (typeof raw === 'string') {

@@ -12,6 +12,7 @@ import { decideAlert, OK_STATUS, type NoticeKind } from '../handlers/alert-rules
 import { Decimal } from '../handlers/decimal';
 import { ALERT_HISTORY_ATTRIBUTES } from '../handlers/alert-state';
 import { parseReading, readingItems } from '../handlers/reading';
+import { exactDocumentClient } from '../handlers/stored-number';
 import { LOCAL_CREDENTIALS } from '../local/defaults';
 import { startLocalPlatform, type LocalPlatform, type LocalPlatformOptions } from '../local/platform';
 import type { TableKey } from '../local/resources';
@@ -63,6 +64,11 @@ export async function startDrillPlatform(dataDir: string, options: Partial<Local
 /** A document client for a local platform's DynamoDB emulator (in this process or another). */
 export function localDynamo(endpoint: string, region: string): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(new DynamoDBClient({ region, credentials: LOCAL_CREDENTIALS, endpoint }));
+}
+
+/** Like localDynamo, but reading numbers with every digit (NumberValue), as the handlers and the web app do. */
+export function localExactDynamo(endpoint: string, region: string): DynamoDBDocumentClient {
+  return exactDocumentClient(new DynamoDBClient({ region, credentials: LOCAL_CREDENTIALS, endpoint }));
 }
 
 /** Runs `use` against a drill platform in `dataDir`, stopping the platform however `use` ends. */

@@ -126,7 +126,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     const methods = methodsByPath.get(path);
     if (methods !== undefined) {
       const allow = [...methods].sort().join(', ');
-      const body: ErrorResponse = { error: 'method-not-allowed', message: `${request.method} is not allowed on ${path}: use ${allow}` };
+      const body: ErrorResponse = { error: 'method-not-allowed', message: `${request.method} ${path} is not allowed: use ${allow}` };
       return reply.code(405).header('allow', allow).send(body);
     }
     const body: ErrorResponse = { error: 'not-found', message: `Nothing at ${request.method} ${path}` };

@@ -239,7 +239,7 @@ describe('methods and probes', () => {
     const response = await client.request(method, path, body);
     expect(response.statusCode).toBe(405);
     expect(response.headers.allow).toBe('GET, HEAD');
-    expect(response.json()).toEqual({ error: 'method-not-allowed', message: `${method} is not allowed on ${path.split('?')[0]}: use GET, HEAD` });
+    expect(response.json()).toEqual({ error: 'method-not-allowed', message: `${method} ${path.split('?')[0]} is not allowed: use GET, HEAD` });
   });
 
   test('a path no route has stays 404 whatever the method', async () => {

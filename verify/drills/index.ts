@@ -8,7 +8,11 @@ import { alertBurstDrill } from './alert-burst';
 import { badInputDrill } from './bad-inputs';
 import { consumerKillDrill } from './consumer-kill';
 import { dynamodbOutageDrill } from './dynamodb-outage';
+import { exactValuesDrill } from './exact-values';
+import { failureQueueOnceDrill } from './failure-queue-once';
+import { futureReadingsDrill } from './future-readings';
+import { localServersDrill } from './local-servers';
 import { poisonRecordsDrill } from './poison-records';
 import { webTableOutageDrill } from './web-table-outage';
 
-export const DRILLS: readonly Drill[] = [poisonRecordsDrill, dynamodbOutageDrill, consumerKillDrill, alertBurstDrill, webTableOutageDrill, badInputDrill];
+export const DRILLS: readonly Drill[] = [poisonRecordsDrill, exactValuesDrill, futureReadingsDrill, failureQueueOnceDrill, dynamodbOutageDrill, consumerKillDrill, alertBurstDrill, webTableOutageDrill, localServersDrill, badInputDrill];
