@@ -22,9 +22,53 @@ const DECIMAL_SYNTAX = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 
 export type DecimalProblem = 'too-many-digits' | 'too-large' | 'too-small';
 
+/** Sign, significant digits and the power of ten of the first one: 1234 is (1, '1234', 3), -0.05 is (-1, '5', -2). */
+interface Parts {
+  readonly sign: -1 | 0 | 1;
+  /** Without leading or trailing zeros ('' for zero). */
+  readonly digits: string;
+  readonly exponent: number;
+}
+
+/**
+ * The canonical form of positional text well inside DynamoDB's range, as sensors mostly
+ * send it (`21.53` stays, `20.10` becomes `20.1`, `-3` stays): at most 21 digits before the
+ * point (below 1e21), a first digit within 6 places after it when the whole part is 0 (at
+ * least 1e-6), at most 17 significant fraction digits. Undefined for anything else, which
+ * takes the general path. A single pass over the characters: this runs for every metric.
+ */
+function plainCanonical(text: string): string | undefined {
+  const length = text.length;
+  let at = text.charCodeAt(0) === 45 ? 1 : 0;
+  const wholeStart = at;
+  while (at < length && isDigit(text.charCodeAt(at))) at++;
+  const wholeDigits = at - wholeStart;
+  const zeroWhole = text.charCodeAt(wholeStart) === 48;
+  if (wholeDigits === 0 || wholeDigits > 21 || (zeroWhole && wholeDigits > 1)) return undefined;
+  if (at === length) return zeroWhole ? undefined : text;
+  if (text.charCodeAt(at) !== 46) return undefined;
+  const fractionStart = ++at;
+  let firstNonZero = -1;
+  let lastNonZero = -1;
+  for (; at < length; at++) {
+    const code = text.charCodeAt(at);
+    if (!isDigit(code)) return undefined;
+    if (code !== 48) {
+      if (firstNonZero < 0) firstNonZero = at;
+      lastNonZero = at;
+    }
+  }
+  if (zeroWhole && (firstNonZero < 0 || firstNonZero - fractionStart > 5)) return undefined;
+  if (lastNonZero < 0) return text.slice(0, fractionStart - 1);
+  if (lastNonZero - fractionStart >= 17) return undefined;
+  return lastNonZero === length - 1 ? text : text.slice(0, lastNonZero + 1);
+}
+
+const isDigit = (code: number): boolean => code >= 48 && code <= 57;
+
 export class Decimal {
   /** Zero, the one value with no significant digit. */
-  static readonly ZERO = new Decimal(0, '', 0);
+  static readonly ZERO = new Decimal('0', { sign: 0, digits: '', exponent: 0 });
 
   /**
    * The canonical text: the form JavaScript prints numbers in (positional from 1e-6 to
@@ -34,34 +78,31 @@ export class Decimal {
   readonly text: string;
   /** The nearest double, for charts and quick comparisons. */
   readonly approx: number;
+  // Private, so that a Decimal is its text and its double: two Decimals of one value are equal objects.
+  /** Worked out when first needed: most values are only stored, never compared closely. */
+  #parts: Parts | undefined;
+  /** Known to be within DynamoDB's limits without counting (plain text of ordinary magnitude). */
+  readonly #plain: boolean;
 
-  private constructor(
-    /** -1, 0 or 1. */
-    readonly sign: -1 | 0 | 1,
-    /** The significant digits, without leading or trailing zeros ('' for zero). */
-    readonly digits: string,
-    /** The power of ten of the first significant digit: 1234 has 3, 0.05 has -2. */
-    readonly exponent: number,
-  ) {
-    this.text = canonicalText(sign, digits, exponent);
-    this.approx = Number(this.text);
+  private constructor(text: string, parts?: Parts) {
+    this.text = text;
+    this.approx = Number(text);
+    this.#parts = parts;
+    this.#plain = parts === undefined;
   }
 
   /** Reads decimal text (`-12.50`, `1.5e3`, `.5`, `7.`); undefined when it is not a decimal number. */
   static parse(text: string): Decimal | undefined {
-    const match = DECIMAL_SYNTAX.exec(text);
-    if (match === null) return undefined;
-    const [, sign = '', whole = '', fraction = '', exponentText] = match;
-    if (whole === '' && fraction === '') return undefined;
-    const all = whole + fraction;
-    let first = 0;
-    while (first < all.length && all.charCodeAt(first) === 48) first++;
-    if (first === all.length) return Decimal.ZERO;
-    let last = all.length - 1;
-    while (all.charCodeAt(last) === 48) last--;
-    // Exponents too long to be exact are far outside DynamoDB's range either way.
-    const written = exponentText === undefined ? 0 : exponentText.length > 12 ? Math.sign(Number(exponentText)) * 1e12 : Number(exponentText);
-    return new Decimal(sign === '-' ? -1 : 1, all.slice(first, last + 1), whole.length - 1 - first + written);
+    const plain = Decimal.plain(text);
+    if (plain !== undefined) return plain;
+    const parts = partsOf(text);
+    return parts === undefined ? undefined : parts.sign === 0 ? Decimal.ZERO : new Decimal(canonicalText(parts), parts);
+  }
+
+  /** Reads plain positional text of ordinary magnitude (`21.53`, `-3`, `20.10`); undefined for any other text. */
+  static plain(text: string): Decimal | undefined {
+    const canonical = plainCanonical(text);
+    return canonical === undefined ? undefined : new Decimal(canonical);
   }
 
   /** The decimal a double prints as (its shortest round-trip form); undefined for NaN and infinities. */
@@ -75,12 +116,33 @@ export class Decimal {
     return typeof value === 'number' ? Decimal.fromNumber(value) : Decimal.parse(value.trim());
   }
 
+  /** -1, 0 or 1. */
+  get sign(): -1 | 0 | 1 {
+    return this.parts.sign;
+  }
+
+  /** The significant digits, without leading or trailing zeros ('' for zero). */
+  get digits(): string {
+    return this.parts.digits;
+  }
+
+  /** The power of ten of the first significant digit: 1234 has 3, 0.05 has -2. */
+  get exponent(): number {
+    return this.parts.exponent;
+  }
+
+  private get parts(): Parts {
+    return (this.#parts ??= partsOf(this.text) as Parts);
+  }
+
   /** Why DynamoDB could not hold this number exactly, if it could not. */
   get storageProblem(): DecimalProblem | undefined {
-    if (this.sign === 0) return undefined;
-    if (this.digits.length > DYNAMODB_NUMBER_LIMITS.maxSignificantDigits) return 'too-many-digits';
-    if (this.exponent > DYNAMODB_NUMBER_LIMITS.maxExponent) return 'too-large';
-    if (this.exponent < DYNAMODB_NUMBER_LIMITS.minExponent) return 'too-small';
+    if (this.#plain) return undefined;
+    const { sign, digits, exponent } = this.parts;
+    if (sign === 0) return undefined;
+    if (digits.length > DYNAMODB_NUMBER_LIMITS.maxSignificantDigits) return 'too-many-digits';
+    if (exponent > DYNAMODB_NUMBER_LIMITS.maxExponent) return 'too-large';
+    if (exponent < DYNAMODB_NUMBER_LIMITS.minExponent) return 'too-small';
     return undefined;
   }
 
@@ -88,10 +150,12 @@ export class Decimal {
   compare(other: Decimal): number {
     // Rounding to doubles keeps order, so different doubles decide; equal ones need the digits.
     if (this.approx !== other.approx) return this.approx < other.approx ? -1 : 1;
-    if (this.sign !== other.sign) return this.sign - other.sign;
-    if (this.sign === 0) return 0;
-    const magnitude = this.exponent !== other.exponent ? this.exponent - other.exponent : compareDigits(this.digits, other.digits);
-    return magnitude === 0 ? 0 : (magnitude < 0 ? -1 : 1) * this.sign;
+    if (this.text === other.text) return 0;
+    const mine = this.parts;
+    const theirs = other.parts;
+    if (mine.sign !== theirs.sign) return mine.sign - theirs.sign;
+    const magnitude = mine.exponent !== theirs.exponent ? mine.exponent - theirs.exponent : compareDigits(mine.digits, theirs.digits);
+    return magnitude === 0 ? 0 : (magnitude < 0 ? -1 : 1) * mine.sign;
   }
 
   equals(other: Decimal): boolean {
@@ -108,8 +172,25 @@ export class Decimal {
   }
 }
 
+/** The parts of decimal text, or undefined when it is not a decimal number. */
+function partsOf(text: string): Parts | undefined {
+  const match = DECIMAL_SYNTAX.exec(text);
+  if (match === null) return undefined;
+  const [, sign = '', whole = '', fraction = '', exponentText] = match;
+  if (whole === '' && fraction === '') return undefined;
+  const all = whole + fraction;
+  let first = 0;
+  while (first < all.length && all.charCodeAt(first) === 48) first++;
+  if (first === all.length) return { sign: 0, digits: '', exponent: 0 };
+  let last = all.length - 1;
+  while (all.charCodeAt(last) === 48) last--;
+  // Exponents too long to be exact are far outside DynamoDB's range either way.
+  const written = exponentText === undefined ? 0 : exponentText.length > 12 ? Math.sign(Number(exponentText)) * 1e12 : Number(exponentText);
+  return { sign: sign === '-' ? -1 : 1, digits: all.slice(first, last + 1), exponent: whole.length - 1 - first + written };
+}
+
 /** The JavaScript-like text of a decimal (see Decimal.text). */
-function canonicalText(sign: -1 | 0 | 1, digits: string, exponent: number): string {
+function canonicalText({ sign, digits, exponent }: Parts): string {
   let body: string;
   if (sign === 0) body = '0';
   else if (exponent >= 21 || exponent < -6) body = `${digits[0]}${digits.length > 1 ? `.${digits.slice(1)}` : ''}e${exponent < 0 ? '-' : '+'}${Math.abs(exponent)}`;

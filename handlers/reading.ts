@@ -408,7 +408,8 @@ function parseMetricValue(name: string, raw: unknown, numberText: ((metric: stri
   return { ok: true, value };
 }
 
-const numericStringValue = (text: string): Decimal | undefined => (NUMERIC_SYNTAX.test(text) ? Decimal.parse(text) : undefined);
+/** Plain positional text (most values) is in the grammar; other text is checked against it first. */
+const numericStringValue = (text: string): Decimal | undefined => Decimal.plain(text) ?? (NUMERIC_SYNTAX.test(text) ? Decimal.parse(text) : undefined);
 
 /**
  * A number written as text, as readings (numeric strings) and tools (thresholds) take it:
@@ -445,56 +446,76 @@ export function seriesIdProblem(series: string): string | undefined {
 export function memberNumberTexts(text: string): Map<string, string> {
   const numbers = new Map<string, string>();
   let at = skipSpace(text, 0);
-  if (text[at] !== '{') return numbers;
+  if (text.charCodeAt(at) !== OPEN_BRACE) return numbers;
   at = skipSpace(text, at + 1);
-  while (text[at] === '"') {
+  while (text.charCodeAt(at) === QUOTE) {
     const keyEnd = stringEnd(text, at);
-    const name = JSON.parse(text.slice(at, keyEnd)) as string;
+    const key = text.slice(at + 1, keyEnd - 1);
+    const name = key.includes('\\') ? (JSON.parse(text.slice(at, keyEnd)) as string) : key;
     const valueStart = skipSpace(text, skipSpace(text, keyEnd) + 1);
     const valueEnd = jsonValueEnd(text, valueStart);
     const first = text.charCodeAt(valueStart);
-    if (first === 45 || (first >= 48 && first <= 57)) numbers.set(name, text.slice(valueStart, valueEnd));
+    if (first === MINUS || (first >= ZERO && first <= NINE)) numbers.set(name, text.slice(valueStart, valueEnd));
     else numbers.delete(name);
     at = skipSpace(text, valueEnd);
-    if (text[at] !== ',') break;
+    if (text.charCodeAt(at) !== COMMA) break;
     at = skipSpace(text, at + 1);
   }
   return numbers;
 }
 
-const JSON_SPACE = new Set([' ', '\t', '\n', '\r']);
+const code = (char: string): number => char.charCodeAt(0);
+const [OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, QUOTE, BACKSLASH, COMMA, MINUS, ZERO, NINE] = [
+  code('{'),
+  code('}'),
+  code('['),
+  code(']'),
+  code('"'),
+  code('\\'),
+  code(','),
+  code('-'),
+  code('0'),
+  code('9'),
+];
+
+/** JSON whitespace: space, tab, line feed, carriage return. */
+const isJsonSpace = (code: number): boolean => code === 32 || code === 9 || code === 10 || code === 13;
 
 function skipSpace(text: string, at: number): number {
-  while (JSON_SPACE.has(text[at] as string)) at++;
+  while (isJsonSpace(text.charCodeAt(at))) at++;
   return at;
 }
 
 /** The index after the string starting (with its quote) at `at`. */
 function stringEnd(text: string, at: number): number {
   for (let index = at + 1; index < text.length; index++) {
-    const char = text[index];
-    if (char === '\\') index++;
-    else if (char === '"') return index + 1;
+    const code = text.charCodeAt(index);
+    if (code === BACKSLASH) index++;
+    else if (code === QUOTE) return index + 1;
   }
   return text.length;
 }
 
-const JSON_SCALAR_END = /[\s,}\]]/g;
-
 /** The index after the value starting at `at` (valid JSON): strings and containers are skipped whole, without recursion. */
 function jsonValueEnd(text: string, at: number): number {
-  const first = text[at];
-  if (first === '"') return stringEnd(text, at);
-  if (first !== '{' && first !== '[') {
-    JSON_SCALAR_END.lastIndex = at;
-    return JSON_SCALAR_END.exec(text)?.index ?? text.length;
+  const first = text.charCodeAt(at);
+  if (first === QUOTE) return stringEnd(text, at);
+  if (first !== OPEN_BRACE && first !== OPEN_BRACKET) {
+    // A number or a literal: up to the next separator.
+    let index = at;
+    while (index < text.length) {
+      const code = text.charCodeAt(index);
+      if (code === COMMA || code === CLOSE_BRACE || code === CLOSE_BRACKET || isJsonSpace(code)) break;
+      index++;
+    }
+    return index;
   }
   let depth = 0;
   for (let index = at; index < text.length; index++) {
-    const char = text[index];
-    if (char === '"') index = stringEnd(text, index) - 1;
-    else if (char === '{' || char === '[') depth++;
-    else if ((char === '}' || char === ']') && --depth === 0) return index + 1;
+    const code = text.charCodeAt(index);
+    if (code === QUOTE) index = stringEnd(text, index) - 1;
+    else if (code === OPEN_BRACE || code === OPEN_BRACKET) depth++;
+    else if ((code === CLOSE_BRACE || code === CLOSE_BRACKET) && --depth === 0) return index + 1;
   }
   return text.length;
 }
