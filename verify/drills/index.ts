@@ -1,7 +1,8 @@
 /**
  * The failure drills, in the order `npm run verify` runs them: the pipeline's own faults
- * first (bad records, a dependency down, a crash, a flood), then the web app's, then
- * everything a user can type wrong.
+ * first (bad, unstorable and dated-ahead records, retried batches, a dependency down, a
+ * crash, a flood), then the web app's and the local servers', then everything a user can
+ * type wrong.
  */
 import type { Drill } from '../drill';
 import { alertBurstDrill } from './alert-burst';
