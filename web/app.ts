@@ -8,7 +8,7 @@ import { describeError } from '../handlers/batching';
 import type { AlertsResponse, ErrorResponse, LivenessResponse, ReadingsResponse, SeriesResponse, ThresholdsResponse } from './api-types';
 import { dashboardAssets, type DashboardAssets } from './assets';
 import { exactJson } from './json';
-import { encodeCursor, parseNoQuery, parseRangeQuery, parseSeriesQuery, type ParameterError } from './query';
+import { encodeCursor, parseNoQuery, parseQueryString, parseRangeQuery, parseSeriesQuery, type ParameterError } from './query';
 import { readinessCheck, type ReadinessOptions } from './readiness';
 import type { Page, ReadingsRepository } from './repository';
 import { API_HELMET_OPTIONS, PAGE_HELMET_OPTIONS, securityHeaders } from './security-headers';
@@ -75,6 +75,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   const app = Fastify({
     logger: deps.logger ?? false,
     requestTimeout: timeouts.requestMs,
+    routerOptions: { querystringParser: parseQueryString },
     // The load balancer's health checks would drown the request log.
     logController: new LogController({ disableRequestLogging: (request) => UNLOGGED_PATHS.has(pathOf(request.url)) }),
     // A URL fastify cannot even route (a malformed %-escape) gets the API's error shape and headers too.

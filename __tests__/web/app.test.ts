@@ -242,6 +242,18 @@ describe('methods and probes', () => {
     expect(response.json()).toEqual({ error: 'method-not-allowed', message: `${method} ${path.split('?')[0]} is not allowed: use GET, HEAD` });
   });
 
+  test.each(['a%FF/t', 'a%C3/t', '%ED%A0%80'])('a parameter whose escapes are not UTF-8 (%s) is refused by name, not read as other text', async (thing) => {
+    const response = await get(`/api/readings?thing=${thing}`);
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ error: 'bad-parameter', parameter: 'thing', message: '"thing" is not UTF-8 text: its percent-escapes must encode UTF-8 bytes' });
+  });
+
+  test('UTF-8 escapes, + for a space and repeated names are read as before', async () => {
+    expect((await get(`/api/thresholds?thing=${encodeURIComponent('things/Zürich/温度')}`)).json()).toMatchObject({ thing: 'things/Zürich/温度' });
+    expect((await get('/api/thresholds?thing=a+b/t')).json()).toMatchObject({ thing: 'a b/t' });
+    expect((await get('/api/thresholds?thing=a/t&thing=b/t')).json()).toMatchObject({ parameter: 'thing', message: '"thing" must be given once' });
+  });
+
   test('a path no route has stays 404 whatever the method', async () => {
     expect((await client.request('POST', '/api/things', '{}')).statusCode).toBe(404);
   });

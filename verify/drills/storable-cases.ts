@@ -52,7 +52,17 @@ const methodNotAllowed = (method: string, path: string): HttpCase => ({
   expect: { status: 405, message: new RegExp(`${method} ${path.replace(/\//g, '\\/')} is not allowed: use GET, HEAD`) },
 });
 
-const WEB: readonly HttpCase[] = [methodNotAllowed('PUT', '/api/series'), methodNotAllowed('DELETE', '/livez'), methodNotAllowed('POST', '/healthz')];
+const WEB: readonly HttpCase[] = [
+  methodNotAllowed('PUT', '/api/series'),
+  methodNotAllowed('DELETE', '/livez'),
+  methodNotAllowed('POST', '/healthz'),
+  {
+    surface: 'web',
+    name: 'a thing whose percent-escapes are not UTF-8 (once read as other text)',
+    request: { method: 'GET', path: '/api/readings?thing=things%2Fbad%FF%2Ftemperature' },
+    expect: refusal(/"thing" is not UTF-8 text: its percent-escapes must encode UTF-8 bytes/),
+  },
+];
 
 const thresholds = (name: string, args: readonly string[], message: RegExp): CliCase => ({ surface: 'cli', name, tool: 'thresholds', args, expect: { exitCode: USAGE, message } });
 
