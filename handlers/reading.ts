@@ -115,7 +115,7 @@ const SMALLEST_STORABLE_DOUBLE = Number(`1e${minExponent}`);
 // ---------------------------------------------------------------------------
 
 /**
- * ISO 8601 date-time with `T` or a space (the seed's `2016-09-09 13:33:07.381019`),
+ * ISO 8601 date-time with `T` or a space (the 2016 system's `2016-09-09 13:33:07.381019`),
  * optional seconds and fraction (up to nanoseconds), optional zone (`Z`, `+01:00`, `+0100`).
  * No zone means UTC.
  */
@@ -254,7 +254,7 @@ const batchDataSchema: JsonSchema = {
   items: readingSchema,
 };
 
-/** `{"Data": reading}`: the seed's body, sent with PUT (Kinesis PutRecord). */
+/** `{"Data": reading}`: the 2016 system's body, sent with PUT (Kinesis PutRecord). */
 export const singleIngestBodySchema = bodySchema('SingleReading', readingSchema);
 /** `{"Data": [reading, ...]}`: up to 500 readings (Kinesis PutRecords). */
 export const batchIngestBodySchema = bodySchema('ReadingBatch', batchDataSchema);

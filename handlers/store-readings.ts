@@ -167,8 +167,9 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
 
   /**
    * One conditional update per series: only a newer reading replaces the catalogue's, so
-   * replays and late batches never move it back (`horizon`: now plus the future tolerance). A failed update reports its record, so
-   * the catalogue never silently misses a series the table holds.
+   * replays and late batches never move it back; one dated past `horizon` (now plus the
+   * future tolerance) gives way. A failed update reports its record, so the catalogue
+   * never silently misses a series the table holds.
    */
   async function updateCatalogue(tableName: string, latest: readonly SeriesLatest[], horizon: string, retry: RetryContext): Promise<CatalogueOutcome> {
     const outcome: CatalogueOutcome = { updated: 0, alreadyNewer: 0, retries: 0, failed: [], errors: [] };

@@ -50,7 +50,7 @@ export interface ThresholdsReading {
 }
 
 /**
- * Reads the stored bounds: numbers, or numeric strings (the seed's table held strings).
+ * Reads the stored bounds: numbers, or numeric strings (the 2016 system's table held strings).
  * A malformed bound is ignored; bounds that contradict each other (min > max) disable both.
  */
 export function readThresholds(storedMin: unknown, storedMax: unknown): ThresholdsReading {
