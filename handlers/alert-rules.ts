@@ -93,16 +93,16 @@ export function boundCrossed(thresholds: Thresholds, value: Decimal): Bound | un
  * while it stays out, one notice when it is back; readings no newer than the last notice
  * change nothing.
  *
- * `horizon` is the latest reading time the consumers accept now (the reading's arrival
- * plus the future tolerance). A last notice dated after it came from a reading no
- * consumer would accept today (stored before such readings were refused, or under a
- * longer tolerance): it must not silence every later reading, so it is disregarded, and
- * the state moves on from this reading.
+ * `horizonMs` is the latest reading time (epoch ms) the consumers accept now: the
+ * reading's arrival plus the future tolerance. A last notice dated after it came from a
+ * reading no consumer would accept today (stored before such readings were refused, or
+ * under a longer tolerance): it must not silence every later reading, so it is
+ * disregarded, and the state moves on from this reading.
  */
-export function decideAlert(thresholds: Thresholds, status: AlertStatus, reading: Observation, cooldownSeconds: number, horizon?: string): AlertDecision {
+export function decideAlert(thresholds: Thresholds, status: AlertStatus, reading: Observation, cooldownSeconds: number, horizonMs?: number): AlertDecision {
   if (thresholds.min === undefined && thresholds.max === undefined) return QUIET['no-thresholds'];
   if (status.notifiedAt !== undefined && reading.timestamp <= status.notifiedAt) {
-    if (horizon === undefined || status.notifiedAt <= horizon) return QUIET['not-newer'];
+    if (horizonMs === undefined || timestampMicros(status.notifiedAt) <= horizonMs * 1000) return QUIET['not-newer'];
     status = alertStatus(status.condition, status.bound, status.changedAt);
   }
 

@@ -20,7 +20,7 @@ import { AlertStateStore, ThresholdCache, type PendingClaim, type SeriesAlertRec
 import { describeError, mapWithConcurrency, type RetryDeadline } from './batching';
 import type { Decimal } from './decimal';
 import { readingOfRecord } from './kinesis-record';
-import { readingItems, seriesId, splitSeriesId, timestampOfMillis, type Reading } from './reading';
+import { readingItems, seriesId, splitSeriesId, type Reading } from './reading';
 import { awsClients, lazyHandler, loadSettings, logger as runtimeLogger, retryDeadline, systemClock, type Clock, type Settings } from './runtime';
 
 const REQUIRED_SETTINGS = ['thresholdsTable', 'alertsTable', 'alertTopicArn'] as const;
@@ -59,8 +59,8 @@ interface Observation {
   readonly recordIndex: number;
   readonly value: Decimal;
   readonly timestamp: string;
-  /** The latest reading time accepted when its record arrived (see decideAlert). */
-  readonly horizon: string;
+  /** The latest reading time (epoch ms) accepted when its record arrived (see decideAlert). */
+  readonly horizonMs: number;
 }
 
 /** One series met in the batch, and its thresholds item (`null`: none). */
@@ -200,7 +200,7 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
         record = await reread(series);
         continue;
       }
-      const decision = decideAlert(record.thresholds, record.status, reading, cooldown, reading.horizon);
+      const decision = decideAlert(record.thresholds, record.status, reading, cooldown, reading.horizonMs);
       if (decision.action === 'none') {
         counts.quiet[decision.reason] += 1;
         return { record, result: 'quiet' };
@@ -276,11 +276,10 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
     // Slots are found by thing, then metric: metric names from JSON.parse are interned,
     // so no "<id>/<metric>" string is built and hashed per metric per record.
     const readings: (Reading | undefined)[] = new Array(event.Records.length);
-    const horizons: string[] = new Array(event.Records.length);
+    const horizons: number[] = new Array(event.Records.length);
     const slotsByThing = new Map<string, Map<string, SeriesSlot>>();
     const slots: SeriesSlot[] = [];
     event.Records.forEach((record, recordIndex) => {
-      const horizonMs = record.kinesis.approximateArrivalTimestamp * 1000 + toleranceMs;
       const parsed = readingOfRecord(record, { maxAheadMs: toleranceMs });
       if (!parsed.ok) {
         // The store handler sends these to the failure queue (future ones too: they never reach alert state); here they only count.
@@ -290,7 +289,7 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
       }
       const { id, metrics } = parsed.value;
       readings[recordIndex] = parsed.value;
-      horizons[recordIndex] = timestampOfMillis(horizonMs);
+      horizons[recordIndex] = record.kinesis.approximateArrivalTimestamp * 1000 + toleranceMs;
       let thingSlots = slotsByThing.get(id);
       if (thingSlots === undefined) slotsByThing.set(id, (thingSlots = new Map()));
       const known = thingSlots;
@@ -324,11 +323,11 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
         if (reading === undefined) return;
         const thingSlots = slotsByThing.get(reading.id) as Map<string, SeriesSlot>;
         const { timestamp } = reading;
-        const horizon = horizons[recordIndex] as string;
+        const horizonMs = horizons[recordIndex] as number;
         reading.metrics.forEach((value, metric) => {
           const slot = thingSlots.get(metric) as SeriesSlot;
           if (slot.queue !== undefined) {
-            slot.queue.push({ recordIndex, value, timestamp, horizon });
+            slot.queue.push({ recordIndex, value, timestamp, horizonMs });
             return;
           }
           const record = slot.record;
@@ -337,13 +336,13 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
             return;
           }
           if (record.claim === undefined) {
-            const decision = decideAlert(record.thresholds, record.status, { value, timestamp }, cooldown, horizon);
+            const decision = decideAlert(record.thresholds, record.status, { value, timestamp }, cooldown, horizonMs);
             if (decision.action === 'none') {
               counts.quiet[decision.reason] += 1;
               return;
             }
           }
-          slot.queue = [{ recordIndex, value, timestamp, horizon }];
+          slot.queue = [{ recordIndex, value, timestamp, horizonMs }];
           queued.push(slot);
         });
       });

@@ -132,7 +132,7 @@ describe('exact values', () => {
 describe('a last notice dated past the horizon (a reading no consumer accepts now)', () => {
   // Two readings of year 9999, a breach then a recovery, stored before future readings were refused.
   const pinned: AlertStatus = { condition: 'ok', changedAt: '9999-12-31T00:00:00.000000Z', notifiedAt: '9999-12-31T00:00:00.000000Z' };
-  const horizon = '2016-09-09T13:38:07.381019Z';
+  const horizon = Date.parse('2016-09-09T13:38:07.381Z');
 
   it('no longer silences a real breach: the state moves on from the real reading', () => {
     expect(decideAlert(RANGE, pinned, at(T0, 30), COOLDOWN, horizon)).toEqual({
