@@ -9,6 +9,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { kinesisEvent } from '../__tests__/handlers/kinesis-event-fixture';
+import { DEFAULT_FUTURE_TOLERANCE_SECONDS } from '../handlers/contract';
 import { logger } from '../handlers/runtime';
 import { createStoreReadingsHandler } from '../handlers/store-readings';
 import { createThresholdAlertsHandler } from '../handlers/threshold-alerts';
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
     const store = createStoreReadingsHandler({
       dynamo: inMemoryDynamo(storeCounts),
       sqs: unused as unknown as SQSClient,
-      settings: { thingsTable: 'iot-things', failureQueueUrl: 'http://queue', seriesTable: 'iot-series' } as never,
+      settings: { thingsTable: 'iot-things', failureQueueUrl: 'http://queue', seriesTable: 'iot-series', futureToleranceSeconds: DEFAULT_FUTURE_TOLERANCE_SECONDS } as never,
       logger,
     });
     const storeRate = await measure(events, store);
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
     const alerts = createThresholdAlertsHandler({
       dynamo: inMemoryDynamo(alertCounts),
       sns: unused as unknown as SNSClient,
-      settings: { thresholdsTable: 'iot-thresholds', alertsTable: 'iot-alerts', alertTopicArn: 'arn:topic', alertCooldownSeconds: 900 },
+      settings: { thresholdsTable: 'iot-thresholds', alertsTable: 'iot-alerts', alertTopicArn: 'arn:topic', alertCooldownSeconds: 900, futureToleranceSeconds: DEFAULT_FUTURE_TOLERANCE_SECONDS },
       logger,
       cacheTtlMs: 0, // every batch reads its thresholds, the cold-cache worst case
     });

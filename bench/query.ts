@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import type { FirehoseTransformationEvent } from 'aws-lambda';
 import { flattenRecords } from '../handlers/archive-flatten';
+import { Decimal } from '../handlers/decimal';
 import type { Reading } from '../handlers/reading';
 import { writeArchiveObject } from '../__tests__/tools/archive-fixture';
 import { archiveGlob, runLocalQuery } from '../tools/query-local';
@@ -63,7 +64,7 @@ function generate(options: Options): { objects: number; bytes: number; seconds: 
     // A daily cycle of 20 ± 5, different per series.
     const value = Math.round((20 + 5 * Math.sin((at / 86_400_000 + series / options.series) * 2 * Math.PI)) * 100) / 100;
     const timestamp = `${new Date(at).toISOString().slice(0, 23)}000Z`;
-    pending.push({ id: `things/bench/${String(series).padStart(3, '0')}`, timestamp, metrics: new Map([['temperature', value]]) });
+    pending.push({ id: `things/bench/${String(series).padStart(3, '0')}`, timestamp, metrics: new Map([['temperature', Decimal.fromNumber(value)!]]) });
   }
   flush();
   return { objects, bytes, seconds: (performance.now() - started) / 1000 };

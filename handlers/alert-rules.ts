@@ -1,19 +1,20 @@
 /**
- * The alert rules (SPEC §2, Alerts), as pure functions: given a series' thresholds, its
- * alert state and one reading, decide whether a notice is due, and word it.
+ * The alert rules, as pure functions: given a series' thresholds, its alert state and one
+ * reading, decide whether a notice is due, and word it.
  *
  * All times are reading times (fixed-width ISO 8601 UTC with microseconds, so string
  * order is time order), never the clock of the consumer: a replayed batch therefore
  * reaches exactly the decisions it reached the first time, and the cooldown spans
- * reading time, not processing time.
+ * reading time, not processing time. Values and bounds are exact decimals: a value
+ * above the maximum by 1e-30 is a breach.
  */
-import { ATTRIBUTES } from './contract';
-import { splitSeriesId } from './reading';
+import type { Decimal } from './decimal';
+import { splitSeriesId, timestampMicros } from './reading';
 
 /** The range a metric must stay in. Either bound may be absent; with neither, nothing is checked. */
 export interface Thresholds {
-  readonly min?: number;
-  readonly max?: number;
+  readonly min?: Decimal;
+  readonly max?: Decimal;
 }
 
 export type Bound = 'min' | 'max';
@@ -47,38 +48,9 @@ export const alertStatus = (condition: AlertCondition, bound?: Bound, changedAt?
 
 export const OK_STATUS: AlertStatus = alertStatus('ok');
 
-/** Thresholds as stored, plus what is wrong with them, so a bad item is reported rather than guessed at. */
-export interface ThresholdsReading {
-  readonly thresholds: Thresholds;
-  readonly problems: readonly string[];
-}
-
-/**
- * Reads the stored bounds: numbers, or numeric strings (the seed's table held strings).
- * A malformed bound is ignored; bounds that contradict each other (min > max) disable both.
- */
-export function readThresholds(storedMin: unknown, storedMax: unknown): ThresholdsReading {
-  const problems: string[] = [];
-  const bound = (name: string, stored: unknown): number | undefined => {
-    if (stored === undefined || stored === null) return undefined;
-    const value = typeof stored === 'number' ? stored : typeof stored === 'string' && stored.trim() !== '' ? Number(stored) : NaN;
-    if (Number.isFinite(value)) return value;
-    problems.push(`${name} ${JSON.stringify(stored)} is not a number, so it is ignored`);
-    return undefined;
-  };
-  const min = bound(ATTRIBUTES.minThreshold, storedMin);
-  const max = bound(ATTRIBUTES.maxThreshold, storedMax);
-  if (min !== undefined && max !== undefined && min > max) {
-    problems.push(`${ATTRIBUTES.minThreshold} ${min} is above ${ATTRIBUTES.maxThreshold} ${max}, so neither is applied`);
-    return { thresholds: { min: undefined, max: undefined }, problems };
-  }
-  // Always both keys (possibly undefined): one shape for every thresholds object, as for statuses.
-  return { thresholds: { min, max }, problems };
-}
-
 /** The metric value of one reading of one series. */
 export interface Observation {
-  readonly value: number;
+  readonly value: Decimal;
   /** Normalised reading time. */
   readonly timestamp: string;
 }
@@ -109,15 +81,10 @@ export type AlertDecision =
       readonly next: AlertStatus;
     };
 
-/** Microseconds since the epoch of a normalised timestamp (`2016-09-09T13:33:07.381019Z`). */
-export function timestampMicros(timestamp: string): number {
-  return Date.parse(`${timestamp.slice(0, 23)}Z`) * 1000 + Number(timestamp.slice(23, 26));
-}
-
 /** The bound `value` lies beyond, if any. */
-export function boundCrossed(thresholds: Thresholds, value: number): Bound | undefined {
-  if (thresholds.min !== undefined && value < thresholds.min) return 'min';
-  if (thresholds.max !== undefined && value > thresholds.max) return 'max';
+export function boundCrossed(thresholds: Thresholds, value: Decimal): Bound | undefined {
+  if (thresholds.min !== undefined && value.compare(thresholds.min) < 0) return 'min';
+  if (thresholds.max !== undefined && value.compare(thresholds.max) > 0) return 'max';
   return undefined;
 }
 
@@ -125,10 +92,19 @@ export function boundCrossed(thresholds: Thresholds, value: number): Bound | und
  * The rule: one notice when a metric leaves its range, at most one reminder per cooldown
  * while it stays out, one notice when it is back; readings no newer than the last notice
  * change nothing.
+ *
+ * `horizonMs` is the latest reading time (epoch ms) the consumers accept now: the
+ * reading's arrival plus the future tolerance. A last notice dated after it came from a
+ * reading no consumer would accept today (stored before such readings were refused, or
+ * under a longer tolerance): it must not silence every later reading, so it is
+ * disregarded, and the state moves on from this reading.
  */
-export function decideAlert(thresholds: Thresholds, status: AlertStatus, reading: Observation, cooldownSeconds: number): AlertDecision {
+export function decideAlert(thresholds: Thresholds, status: AlertStatus, reading: Observation, cooldownSeconds: number, horizonMs?: number): AlertDecision {
   if (thresholds.min === undefined && thresholds.max === undefined) return QUIET['no-thresholds'];
-  if (status.notifiedAt !== undefined && reading.timestamp <= status.notifiedAt) return QUIET['not-newer'];
+  if (status.notifiedAt !== undefined && reading.timestamp <= status.notifiedAt) {
+    if (horizonMs === undefined || timestampMicros(status.notifiedAt) <= horizonMs * 1000) return QUIET['not-newer'];
+    status = alertStatus(status.condition, status.bound, status.changedAt);
+  }
 
   const crossed = boundCrossed(thresholds, reading.value);
   if (crossed === undefined) {
@@ -173,7 +149,7 @@ const BOUND_WORDS: Record<Bound, { side: string; name: string }> = {
   max: { side: 'above', name: 'maximum' },
 };
 
-const formatNumber = (value: number): string => String(value);
+const formatNumber = (value: Decimal): string => value.text;
 
 /** `2016-09-09T13:33:07.381019Z` → `2016-09-09 13:33:07 UTC` (sub-second digits add nothing for a person). */
 export function plainTime(timestamp: string): string {

@@ -30,7 +30,9 @@ import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDo
 import { ATTRIBUTES } from './contract';
 import { DEFAULT_RETRY_POLICY, chunk, isRetryableError, mapWithConcurrency, retryWait, type RetryDeadline, type RetryPolicy } from './batching';
 import { systemClock, type Clock } from './runtime';
-import { alertStatus, readThresholds, type AlertStatus, type Bound, type NoticeKind, type Thresholds } from './alert-rules';
+import { alertStatus, type AlertStatus, type Bound, type NoticeKind, type Thresholds } from './alert-rules';
+import type { Decimal } from './decimal';
+import { numberOf, readThresholds, storedNumber } from './stored-number';
 
 /** Alert-state attributes of the thresholds item (the web app reads the first four). */
 export const ALERT_STATE_ATTRIBUTES = {
@@ -110,9 +112,9 @@ function claimOf(stored: unknown): PendingClaim | undefined {
   const fields = stored as Item;
   const token = asString(fields[CLAIM_FIELDS.token]);
   const readingAt = asString(fields[CLAIM_FIELDS.readingAt]);
-  const expiresAt = fields[CLAIM_FIELDS.expiresAt];
+  const expiresAt = numberOf(fields[CLAIM_FIELDS.expiresAt]);
   const notice = fields[CLAIM_FIELDS.notice];
-  if (token === undefined || readingAt === undefined || typeof expiresAt !== 'number') return undefined;
+  if (token === undefined || readingAt === undefined || expiresAt === undefined) return undefined;
   if (notice !== 'breach' && notice !== 'reminder' && notice !== 'recovery') return undefined;
   return { token, readingAt, expiresAt, notice, next: statusOf(fields, CLAIM_FIELDS, readingAt) };
 }
@@ -225,7 +227,7 @@ export interface SentNotice {
   readonly series: string;
   readonly claim: PendingClaim;
   readonly bound: Bound;
-  readonly value: number;
+  readonly value: Decimal;
   readonly thresholds: Thresholds;
   readonly messageId: string;
   readonly subject: string;
@@ -357,12 +359,12 @@ export class AlertStateStore {
       [H.kind]: claim.notice === 'recovery' ? 'recovery' : 'breach',
       [H.reminder]: claim.notice === 'reminder',
       [H.bound]: notice.bound,
-      [H.value]: notice.value,
+      [H.value]: storedNumber(notice.value),
       [H.messageId]: notice.messageId,
       [H.subject]: notice.subject,
       [H.sentAt]: sentAt,
-      ...(thresholds.min === undefined ? {} : { [H.minThreshold]: thresholds.min }),
-      ...(thresholds.max === undefined ? {} : { [H.maxThreshold]: thresholds.max }),
+      ...(thresholds.min === undefined ? {} : { [H.minThreshold]: storedNumber(thresholds.min) }),
+      ...(thresholds.max === undefined ? {} : { [H.maxThreshold]: storedNumber(thresholds.max) }),
       ...(notice.expiresAt === undefined ? {} : { [H.expiresAt]: notice.expiresAt }),
     };
     await this.dynamo.send(new PutCommand({ TableName: this.options.alertsTable, Item: item }));

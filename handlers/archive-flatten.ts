@@ -33,20 +33,25 @@ export interface FlattenOutcome {
 
 /** The readings a record carries, or why it carries none that can be archived. */
 export function recordReadings(data: string): { ok: true; readings: Reading[] } | { ok: false; reason: string } {
+  const encoding = encodingProblem(data);
+  if (encoding !== undefined) return { ok: false, reason: encoding.message };
   const text = Buffer.from(data, 'base64').toString('utf8');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
+  // One reading is read as the consumers read it, every digit of its numbers kept.
+  if (!text.trimStart().startsWith('[')) {
     const parsed = parseReadingJson(text);
-    return { ok: false, reason: encodingProblem(data)?.message ?? (parsed.ok ? 'the record is not valid JSON' : parsed.error.message) };
+    return parsed.ok ? { ok: true, readings: [parsed.value] } : { ok: false, reason: parsed.error.message };
   }
-  const items = Array.isArray(value) ? value : [value];
+  let items: unknown[];
+  try {
+    items = JSON.parse(text) as unknown[];
+  } catch (error) {
+    return { ok: false, reason: `the record is not valid JSON (${(error as Error).message})` };
+  }
   if (items.length === 0) return { ok: false, reason: 'the record is an empty array: it holds no reading' };
   const readings: Reading[] = [];
   for (const [index, item] of items.entries()) {
     const parsed = parseReading(item);
-    if (!parsed.ok) return { ok: false, reason: Array.isArray(value) ? `reading [${index}]: ${parsed.error.message}` : parsed.error.message };
+    if (!parsed.ok) return { ok: false, reason: `reading [${index}]: ${parsed.error.message}` };
     readings.push(parsed.value);
   }
   return { ok: true, readings };

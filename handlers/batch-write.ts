@@ -45,26 +45,44 @@ export interface BatchWriteOptions<T> extends RetryContext {
   readonly onUnstored?: (entries: readonly T[]) => void;
 }
 
+/** An entry DynamoDB refused to store: no retry can write it, it is about the item itself. */
+export interface RefusedEntry<T> {
+  readonly entry: T;
+  /** DynamoDB's reason, e.g. "ValidationException: Number overflow ...". */
+  readonly reason: string;
+}
+
 export interface BatchWriteResult<T> extends WriteCounts {
-  /** Entries not written: gave up after retries, rejected, or not attempted. */
+  /** Entries not written for now: gave up after retries, failed, or not attempted. */
   readonly unstored: T[];
   /** How many of `unstored` were never attempted because `proceed` said no. */
   abandoned: number;
+  /** Entries DynamoDB refused for their content; never in `unstored`. */
+  readonly refused: RefusedEntry<T>[];
 }
+
+/**
+ * A refusal of the request's content: DynamoDB validates each item of a BatchWriteItem and
+ * refuses the whole call for one bad item (a number it cannot hold, an item too large).
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html (Errors: ValidationException)
+ */
+const isValidationError = (error: unknown): boolean => (error as { name?: unknown } | null)?.name === 'ValidationException';
 
 /**
  * Puts every entry, 25 per call, with at most `concurrency` calls in flight, retrying
  * throttling, transient errors and `UnprocessedItems` with jittered exponential backoff.
+ * A call DynamoDB refuses as invalid is split in two and each half written, down to the
+ * single entries it refuses, so one bad item costs log(25) extra calls, not the other 24.
  * Entries must have distinct keys (DynamoDB rejects a call that names a key twice).
  */
 export async function batchWriteAll<T>(dynamo: DynamoDBDocumentClient, entries: readonly T[], options: BatchWriteOptions<T>): Promise<BatchWriteResult<T>> {
-  const result: BatchWriteResult<T> = { unstored: [], abandoned: 0, requests: 0, retries: 0, errors: [] };
+  const result: BatchWriteResult<T> = { unstored: [], abandoned: 0, refused: [], requests: 0, retries: 0, errors: [] };
   const giveUp = (left: T[]): void => {
     result.unstored.push(...left);
     options.onUnstored?.(left);
   };
 
-  await mapWithConcurrency(chunk(entries, DYNAMODB_BATCH_SIZE), options.concurrency, async (entriesOfCall) => {
+  const writeCall = async (entriesOfCall: T[]): Promise<void> => {
     let pending = entriesOfCall;
     for (let attempt = 1; ; attempt++) {
       if (options.proceed !== undefined && !options.proceed(pending)) {
@@ -84,6 +102,15 @@ export async function batchWriteAll<T>(dynamo: DynamoDBDocumentClient, entries: 
         failure = `${pending.length} items still unprocessed after ${attempt} attempts`;
       } catch (error) {
         failure = describeError(error);
+        if (isValidationError(error)) {
+          if (pending.length === 1) {
+            result.refused.push({ entry: pending[0] as T, reason: failure });
+            return;
+          }
+          const half = Math.ceil(pending.length / 2);
+          await writeCall(pending.slice(0, half));
+          return writeCall(pending.slice(half));
+        }
         if (!isRetryableError(error)) {
           result.errors.push(failure);
           return giveUp(pending);
@@ -97,7 +124,9 @@ export async function batchWriteAll<T>(dynamo: DynamoDBDocumentClient, entries: 
       result.retries++;
       await options.sleep(wait);
     }
-  });
+  };
+
+  await mapWithConcurrency(chunk(entries, DYNAMODB_BATCH_SIZE), options.concurrency, writeCall);
   return result;
 }
 
@@ -108,18 +137,27 @@ export interface QueueMessage {
 }
 
 export interface SendMessagesResult extends WriteCounts {
-  /** Ids of the messages SQS did not accept. */
+  /** Ids of the messages SQS did not accept, and of those not sent after a call that failed. */
   readonly failed: string[];
+  /** Ids of the messages SQS accepted. */
+  readonly sent: string[];
 }
 
 /**
- * Sends every message, at most 10 and 256 KiB per call, one call at a time (failure
- * messages are few), retrying throttling, transient errors and entries SQS failed on
- * its side; entries failed through the sender's fault are not retried.
+ * Sends the messages in order, at most 10 and 256 KiB per call, one call at a time
+ * (failure messages are few), retrying throttling, transient errors and entries SQS
+ * failed on its side; entries failed through the sender's fault are not retried. After
+ * a call that leaves a message unsent, the later messages are not sent either: the caller
+ * hands them back with it, and a message sent ahead of an unsent one would be sent again.
  */
 export async function sendMessages(sqs: SQSClient, queueUrl: string, messages: readonly QueueMessage[], retry: RetryContext): Promise<SendMessagesResult> {
-  const result: SendMessagesResult = { failed: [], requests: 0, retries: 0, errors: [] };
-  for (const pack of packBySize(messages, (message) => Buffer.byteLength(message.body), SQS_BATCH_SIZE, SQS_MAX_BATCH_BYTES)) {
+  const result: SendMessagesResult = { failed: [], sent: [], requests: 0, retries: 0, errors: [] };
+  const packs = packBySize(messages, (message) => Buffer.byteLength(message.body), SQS_BATCH_SIZE, SQS_MAX_BATCH_BYTES);
+  for (const [index, pack] of packs.entries()) {
+    if (result.failed.length > 0) {
+      result.failed.push(...packs.slice(index).flatMap((later) => later.map((message) => message.id)));
+      break;
+    }
     let pending = pack;
     for (let attempt = 1; pending.length > 0; attempt++) {
       result.requests++;
@@ -156,6 +194,8 @@ export async function sendMessages(sqs: SQSClient, queueUrl: string, messages: r
         await retry.sleep(wait);
       }
     }
+    const failed = new Set(result.failed);
+    for (const message of pack) if (!failed.has(message.id)) result.sent.push(message.id);
   }
   return result;
 }

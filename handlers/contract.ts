@@ -1,6 +1,6 @@
 /**
  * Names and settings shared by the stacks, the handlers, the web app and the local
- * platform (SPEC §2-4). Change them here and every side follows.
+ * platform. Change them here and every side follows.
  */
 
 /** Default resource names; the stacks may prefix them, the local platform uses them as they are. */
@@ -55,9 +55,17 @@ export const HANDLER_ENV = {
   failureQueueUrl: 'FAILURE_QUEUE_URL',
   alertCooldownSeconds: 'ALERT_COOLDOWN_SECONDS',
   hotRetentionDays: 'HOT_RETENTION_DAYS',
+  futureToleranceSeconds: 'FUTURE_TOLERANCE_SECONDS',
 } as const;
 
 export const DEFAULT_ALERT_COOLDOWN_SECONDS = 900;
+
+/**
+ * How far ahead of its arrival on the stream a reading may be dated: room for sensor
+ * clocks that run a little fast, far too little for a wrong clock (or a year-9999 time)
+ * to become a series' latest value or alert state.
+ */
+export const DEFAULT_FUTURE_TOLERANCE_SECONDS = 300;
 
 /**
  * Kinesis event source mapping settings, used by the stack's mappings and by the local

@@ -1,6 +1,6 @@
 /**
  * What every Lambda handler shares: its settings (read from the environment the stack
- * sets, SPEC §2), the structured logger, and the AWS clients, created once per container.
+ * sets), the structured logger, and the AWS clients, created once per container.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
@@ -8,9 +8,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RetryDeadline } from './batching';
-import { DEFAULT_ALERT_COOLDOWN_SECONDS, HANDLER_ENV } from './contract';
+import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_FUTURE_TOLERANCE_SECONDS, HANDLER_ENV } from './contract';
+import { exactDocumentClient } from './stored-number';
 
 // ---------------------------------------------------------------------------
 // Settings
@@ -31,6 +32,8 @@ export interface HandlerSettings {
   readonly alertCooldownSeconds: number;
   /** When absent, items get no `ExpiresAt` and are kept for ever. */
   readonly hotRetentionDays?: number;
+  /** How far a reading's time may be ahead of its arrival on the stream. @default DEFAULT_FUTURE_TOLERANCE_SECONDS */
+  readonly futureToleranceSeconds: number;
 }
 
 /** The settings with the `Required` ones guaranteed present. */
@@ -55,6 +58,11 @@ const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 const tableName: SettingParser = (text) =>
   TABLE_NAME.test(text) ? { value: text } : { problem: 'must be a DynamoDB table name (3-255 letters, digits, "_", "." or "-")' };
 
+const wholeSeconds: SettingParser = (text) => {
+  const seconds = Number(text);
+  return Number.isSafeInteger(seconds) && seconds >= 0 ? { value: seconds } : { problem: 'must be a whole number of seconds, 0 or more' };
+};
+
 const PARSERS: Record<SettingName, SettingParser> = {
   thingsTable: tableName,
   thresholdsTable: tableName,
@@ -62,17 +70,18 @@ const PARSERS: Record<SettingName, SettingParser> = {
   seriesTable: tableName,
   alertTopicArn: (text) => (/^arn:[^:\s]+:sns:[^\s]+$/.test(text) ? { value: text } : { problem: 'must be an SNS topic ARN (arn:aws:sns:...)' }),
   failureQueueUrl: (text) => (URL.canParse(text) && /^https?:/.test(text) ? { value: text } : { problem: 'must be an http(s) SQS queue URL' }),
-  alertCooldownSeconds: (text) => {
-    const seconds = Number(text);
-    return Number.isSafeInteger(seconds) && seconds >= 0 ? { value: seconds } : { problem: 'must be a whole number of seconds, 0 or more' };
-  },
+  alertCooldownSeconds: wholeSeconds,
+  futureToleranceSeconds: wholeSeconds,
   hotRetentionDays: (text) => {
     const days = Number(text);
     return Number.isFinite(days) && days > 0 ? { value: days } : { problem: 'must be a positive number of days' };
   },
 };
 
-const DEFAULTS: Partial<Record<SettingName, number>> = { alertCooldownSeconds: DEFAULT_ALERT_COOLDOWN_SECONDS };
+const DEFAULTS: Partial<Record<SettingName, number>> = {
+  alertCooldownSeconds: DEFAULT_ALERT_COOLDOWN_SECONDS,
+  futureToleranceSeconds: DEFAULT_FUTURE_TOLERANCE_SECONDS,
+};
 
 /**
  * Reads and validates every handler variable present in `env` (an empty value counts as
@@ -137,7 +146,7 @@ export function createAwsClients(): AwsClients {
   let sqs: SQSClient | undefined;
   return {
     get dynamo() {
-      return (dynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({ requestHandler: boundedHandler(5_000) })));
+      return (dynamo ??= exactDocumentClient(new DynamoDBClient({ requestHandler: boundedHandler(5_000) })));
     },
     get sns() {
       // A publish must give up well inside the alert claim's 30 s lease, or a slow send could be sent twice.

@@ -3,9 +3,10 @@
  * records to reject, catalogue updates) and which record Lambda must resume from.
  */
 import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
-import { SQS_MAX_BATCH_BYTES, type QueueMessage } from './batch-write';
-import { readingOfRecord, recordBytes } from './kinesis-record';
-import { readingItems, type ReadingError, type ReadingItem } from './reading';
+import { SQS_MAX_BATCH_BYTES, type QueueMessage, type RefusedEntry } from './batch-write';
+import type { Decimal } from './decimal';
+import { decodeUtf8, readingOfRecord, recordBytes, type RecordChecks } from './kinesis-record';
+import { readingItems, splitSeriesId, type ReadingError, type ReadingItem } from './reading';
 
 /** An item to put and the records (indexes in the batch) that produced it, earliest first. */
 export interface PlannedItem {
@@ -33,19 +34,25 @@ export interface StorePlan {
 /** Identifies an item by its table key (`ThingID`, `Timestamp`). */
 export const itemKey = (item: { readonly ThingID?: unknown; readonly Timestamp?: unknown }): string => `${String(item.ThingID)}\u0000${String(item.Timestamp)}`;
 
+export interface PlanOptions extends RecordChecks {
+  /** Hot retention of the readings table, for `ExpiresAt`; none when absent. */
+  readonly hotRetentionDays?: number;
+}
+
 /**
  * Parses every record and fans readings out to items. Items with the same key (a reading
  * sent twice, or replayed inside one batch) are merged, because one BatchWriteItem call
  * must not name a key twice and parallel calls would race on it. Two items share a key
  * only if their readings share id and time, so repeats are found per reading, not per item.
  */
-export function planBatch(records: readonly KinesisStreamRecord[], hotRetentionDays?: number): StorePlan {
+export function planBatch(records: readonly KinesisStreamRecord[], options: PlanOptions = {}): StorePlan {
+  const { hotRetentionDays } = options;
   const items: PlannedItem[] = [];
   const byReading = new Map<string, PlannedItem[]>();
   const rejections: Rejection[] = [];
   let readings = 0;
   records.forEach((record, index) => {
-    const parsed = readingOfRecord(record);
+    const parsed = readingOfRecord(record, options);
     if (!parsed.ok) {
       rejections.push({ index, record, error: parsed.error });
       return;
@@ -85,7 +92,7 @@ function mergeRepeat(earlier: PlannedItem[], repeat: readonly PlannedItem[], ind
 export interface SeriesLatest {
   readonly series: string;
   readonly timestamp: string;
-  readonly value: number;
+  readonly value: Decimal;
   /** Earliest record that produced it: replaying from there rewrites it. */
   readonly record: number;
 }
@@ -120,8 +127,18 @@ export function batchResponse(records: readonly KinesisStreamRecord[], firstFail
   return { batchItemFailures: record === undefined ? [] : [{ itemIdentifier: record.kinesis.sequenceNumber }] };
 }
 
+/**
+ * What identifies a record across redeliveries, retries and bisection: its stream, shard
+ * and sequence number. Failure messages carry it, so a reader can tell a repeat (SQS
+ * standard queues may deliver one message twice) from a second bad record.
+ */
+export const failureRecordId = (record: KinesisStreamRecord): string =>
+  `${record.eventSourceARN}/${record.eventID.split(':')[0] ?? ''}/${record.kinesis.sequenceNumber}`;
+
 /** The message a rejected record becomes on the failure queue. */
 export interface FailureMessageBody {
+  /** Stream ARN, shard and sequence number: the same for every delivery of the record (failureRecordId). */
+  readonly recordId: string;
   readonly reason: ReadingError;
   /** The record's bytes: as text when they are UTF-8, else base64. */
   readonly payload: string;
@@ -147,9 +164,10 @@ export function failureMessage(rejection: Rejection, maxBytes = SQS_MAX_BATCH_BY
   const { record } = rejection;
   const { kinesis } = record;
   const bytes = recordBytes(record);
-  const text = bytes.toString('utf8');
-  const isText = !SQS_UNSAFE.test(text) && Buffer.from(text).equals(bytes);
+  const text = decodeUtf8(bytes);
+  const isText = text !== undefined && !SQS_UNSAFE.test(text);
   const base: Omit<FailureMessageBody, 'payload' | 'payloadEncoding'> = {
+    recordId: failureRecordId(record),
     reason: rejection.error,
     sequenceNumber: kinesis.sequenceNumber,
     partitionKey: kinesis.partitionKey,
@@ -166,4 +184,34 @@ export function failureMessage(rejection: Rejection, maxBytes = SQS_MAX_BATCH_BY
     body = JSON.stringify(cut);
   }
   return { id: failureMessageId(rejection.index), body };
+}
+
+/**
+ * The records of items DynamoDB refused, one rejection per record, naming the metrics
+ * refused and DynamoDB's reason.
+ */
+export function refusalsOf(refused: readonly RefusedEntry<PlannedItem>[], records: readonly KinesisStreamRecord[]): Rejection[] {
+  const byRecord = new Map<number, { metrics: string[]; reason: string }>();
+  for (const { entry, reason } of refused) {
+    const metric = splitSeriesId(entry.item.ThingID).metric;
+    for (const index of entry.records) {
+      const known = byRecord.get(index);
+      if (known === undefined) byRecord.set(index, { metrics: [metric], reason });
+      else known.metrics.push(metric);
+    }
+  }
+  return [...byRecord].map(([index, { metrics, reason }]) => ({
+    index,
+    record: records[index] as KinesisStreamRecord,
+    error: {
+      code: 'store-refused',
+      field: metrics[0] as string,
+      message: `DynamoDB refused to store metric${metrics.length > 1 ? 's' : ''} ${metrics.map((metric) => `"${metric}"`).join(', ')} of this reading (${reason}); its other metrics, if any, are stored`,
+    },
+  }));
+}
+
+/** Rejections of both kinds in record order, one per record (a record the parser refused has no items to refuse). */
+export function mergeRejections(...lists: readonly (readonly Rejection[])[]): Rejection[] {
+  return lists.flat().sort((a, b) => a.index - b.index);
 }

@@ -1,11 +1,12 @@
 /**
- * Kinesis consumer that stores readings in the things table (SPEC §2).
+ * Kinesis consumer that stores readings in the things table.
  *
  * A batch becomes items (one per metric), written 25 per BatchWriteItem with bounded
- * parallelism; records that can never be stored go to the failure queue; the series
- * catalogue gets the newest reading of each series. The response names the first record
- * not fully handled, so Lambda resumes the shard there; everything is idempotent, so
- * what a replay writes again is rewritten unchanged.
+ * parallelism; records that can never be stored (refused by the parser, dated too far
+ * ahead of their arrival, or refused by DynamoDB) go to the failure queue, once each;
+ * the series catalogue gets the newest reading of each series. The response names the
+ * first record not fully handled, so Lambda resumes the shard there; everything is
+ * idempotent, so what a replay writes again is rewritten unchanged.
  *
  * Why not Powertools' BatchProcessor: it runs one handler per record and reports each
  * failed record independently. Here writes are shared across records (a BatchWriteItem
@@ -19,8 +20,25 @@ import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisSt
 import { batchWriteAll, callWithRetries, sendMessages, type BatchWriteResult, type RetryContext, type SendMessagesResult } from './batch-write';
 import { DEFAULT_RETRY_POLICY, describeError, mapWithConcurrency, type RetryPolicy } from './batching';
 import { ATTRIBUTES, TABLES } from './contract';
+import { timestampOfMillis } from './reading';
 import { awsClients, lazyHandler, loadSettings, logger, retryDeadline, systemClock, type Clock, type Settings } from './runtime';
-import { batchResponse, failureMessage, failureMessageId, firstFailedRecord, itemKey, latestPerSeries, planBatch, type PlannedItem, type SeriesLatest, type StorePlan } from './store-plan';
+import {
+  batchResponse,
+  failureMessage,
+  failureMessageId,
+  failureRecordId,
+  firstFailedRecord,
+  itemKey,
+  latestPerSeries,
+  mergeRejections,
+  planBatch,
+  refusalsOf,
+  type PlannedItem,
+  type Rejection,
+  type SeriesLatest,
+  type StorePlan,
+} from './store-plan';
+import { storedNumber, storedReadingItem } from './stored-number';
 
 /** Settings the store handler cannot run without. */
 export const STORE_READINGS_SETTINGS = ['thingsTable', 'failureQueueUrl'] as const;
@@ -48,19 +66,29 @@ export type StoreReadingsHandler = (event: KinesisStreamEvent, context?: Pick<Co
 const DEFAULT_CONCURRENCY = 8;
 /** Enough examples in a log line to diagnose a bad producer without flooding the logs. */
 const LOGGED_EXAMPLES = 5;
+/** Several full batches' worth of rejected records: a redelivered batch is always among them. */
+const QUEUED_RECORDS_REMEMBERED = 20_000;
 
 export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadingsHandler {
   const { dynamo, sqs, settings, logger: log } = deps;
   const clock = deps.clock ?? systemClock;
   const concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
+  const toleranceMs = settings.futureToleranceSeconds * 1000;
   const baseRetry: RetryContext = { policy: deps.retry ?? DEFAULT_RETRY_POLICY, sleep: (ms) => clock.sleep(ms), random: deps.random ?? Math.random };
+
+  /**
+   * Records whose failure message SQS took, remembered for the container's life: a batch
+   * handed back to Lambda (or bisected after a crash) and delivered here again does not
+   * queue them a second time. See sendRejections for the rest of the design.
+   */
+  const queuedRecords = new RecentIds(QUEUED_RECORDS_REMEMBERED);
 
   return async (event, context) => {
     const started = clock.now();
     const deadline = retryDeadline(context, clock);
     const retry: RetryContext = deadline === undefined ? baseRetry : { ...baseRetry, deadline };
     const records = event.Records;
-    const plan = planBatch(records, settings.hotRetentionDays);
+    const plan = planBatch(records, { hotRetentionDays: settings.hotRetentionDays, maxAheadMs: toleranceMs });
 
     // Once a record has failed, Lambda delivers it and all later ones again: stop spending capacity on them.
     let earliestFailure = Number.POSITIVE_INFINITY;
@@ -68,49 +96,82 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
       earliestFailure = Math.min(earliestFailure, index);
     };
 
-    const [writes, queued] = await Promise.all([
-      batchWriteAll(dynamo, plan.items, {
-        ...retry,
-        tableName: settings.thingsTable,
-        concurrency,
-        itemOf: (planned: PlannedItem) => planned.item,
-        keyOf: itemKey,
-        // Items are in record order, so the first entry of a call has its earliest record.
-        proceed: (entries) => (entries[0]?.records[0] ?? 0) < earliestFailure,
-        onUnstored: (entries) => entries.forEach((entry) => noteFailure(entry.records[0] ?? 0)),
-      }),
-      sendMessages(sqs, settings.failureQueueUrl, plan.rejections.map((rejection) => failureMessage(rejection)), retry),
-    ]);
+    const writes = await batchWriteAll(dynamo, plan.items, {
+      ...retry,
+      tableName: settings.thingsTable,
+      concurrency,
+      itemOf: (planned: PlannedItem) => storedReadingItem(planned.item),
+      keyOf: itemKey,
+      // Items are in record order, so the first entry of a call has its earliest record.
+      proceed: (entries) => (entries[0]?.records[0] ?? 0) < earliestFailure,
+      onUnstored: (entries) => entries.forEach((entry) => noteFailure(entry.records[0] ?? 0)),
+    });
 
-    const unqueuedIds = new Set(queued.failed);
-    const unqueued = plan.rejections.filter((rejection) => unqueuedIds.has(failureMessageId(rejection.index))).map((rejection) => rejection.index);
     const unstored = new Set(writes.unstored);
-    const stored = plan.items.filter((planned) => !unstored.has(planned));
+    const refused = new Set(writes.refused.map(({ entry }) => entry));
+    const stored = plan.items.filter((planned) => !unstored.has(planned) && !refused.has(planned));
+    const catalogue =
+      settings.seriesTable === undefined ? undefined : await updateCatalogue(settings.seriesTable, latestPerSeries(stored), timestampOfMillis(clock.now() + toleranceMs), retry);
 
-    const catalogue = settings.seriesTable === undefined ? undefined : await updateCatalogue(settings.seriesTable, latestPerSeries(stored), retry);
-
-    const first = firstFailedRecord(
+    const resumeBeforeQueue = firstFailedRecord(
       writes.unstored.map((planned) => planned.records[0] ?? 0),
-      unqueued,
       catalogue?.failed.map((latest) => latest.record) ?? [],
     );
+    const rejections = mergeRejections(plan.rejections, refusalsOf(writes.refused, records));
+    const queue = await sendRejections(rejections, resumeBeforeQueue, retry);
+    const first = firstFailedRecord(resumeBeforeQueue === undefined ? [] : [resumeBeforeQueue], queue.unqueued);
 
-    const summary = batchSummary({ records, plan, writes, queued, unqueued, catalogue, first, durationMs: clock.now() - started });
+    const summary = batchSummary({ records, plan, rejections, writes, queue, catalogue, first, durationMs: clock.now() - started });
     if (first === undefined) {
       log.info('readings batch stored', summary);
     } else {
-      const errors = [...new Set([...writes.errors, ...queued.errors, ...(catalogue?.errors ?? [])])].slice(0, LOGGED_EXAMPLES);
+      const errors = [...new Set([...writes.errors, ...queue.result.errors, ...(catalogue?.errors ?? [])])].slice(0, LOGGED_EXAMPLES);
       log.warn('readings batch partly stored; Lambda will deliver again from the first failed record', { ...summary, errors });
+    }
+    if (writes.refused.length > 0) {
+      log.error('DynamoDB refused items of readings the parser accepted; the readings are in the failure queue', {
+        refused: writes.refused.slice(0, LOGGED_EXAMPLES).map(({ entry, reason }) => ({ series: entry.item.ThingID, timestamp: entry.item.Timestamp, reason })),
+      });
     }
     return batchResponse(records, first);
   };
 
   /**
-   * One conditional update per series: only a newer reading replaces the catalogue's, so
-   * replays and late batches never move it back. A failed update reports its record, so
-   * the catalogue never silently misses a series the table holds.
+   * Sends the failure messages of rejected records, exactly once each across retries and
+   * bisection, with a standard SQS queue (no de-duplication of its own):
+   *
+   * - Only the records before `resumeAt` are sent. Lambda delivers `resumeAt` and every
+   *   later record again, and their messages go out in the delivery that gets past them,
+   *   so a batch retried five times does not queue its rejections five times. (If the
+   *   retries run out, the event source's on-failure record names that whole range.)
+   * - In record order, stopping at the first message SQS does not take (sendMessages): the
+   *   unsent record becomes the resume point, so no message is sent ahead of it.
+   * - Records already queued by this container are skipped (`queuedRecords`), which covers
+   *   a pack SQS took partly, and a batch redelivered whole after a crash to the same container.
+   *
+   * What is left: a container that dies after SQS took a message and before it answered
+   * Lambda, whose batch is then delivered to another container. Each message carries the
+   * record's identity (`recordId`), the same on every delivery, so a reader drops the
+   * repeat; SQS standard queues can deliver a message twice anyway, so readers must do so.
    */
-  async function updateCatalogue(tableName: string, latest: readonly SeriesLatest[], retry: RetryContext): Promise<CatalogueOutcome> {
+  async function sendRejections(rejections: readonly Rejection[], resumeAt: number | undefined, retry: RetryContext) {
+    const due = rejections.filter((rejection) => resumeAt === undefined || rejection.index < resumeAt);
+    const fresh = due.filter((rejection) => !queuedRecords.has(failureRecordId(rejection.record)));
+    const result = await sendMessages(sqs, settings.failureQueueUrl, fresh.map((rejection) => failureMessage(rejection)), retry);
+    const sent = new Set(result.sent);
+    for (const rejection of fresh) if (sent.has(failureMessageId(rejection.index))) queuedRecords.add(failureRecordId(rejection.record));
+    const failed = new Set(result.failed);
+    const unqueued = fresh.filter((rejection) => failed.has(failureMessageId(rejection.index))).map((rejection) => rejection.index);
+    return { result, due: due.length, alreadyQueued: due.length - fresh.length, deferred: rejections.length - due.length, unqueued };
+  }
+
+  /**
+   * One conditional update per series: only a newer reading replaces the catalogue's, so
+   * replays and late batches never move it back; one dated past `horizon` (now plus the
+   * future tolerance) gives way. A failed update reports its record, so the catalogue
+   * never silently misses a series the table holds.
+   */
+  async function updateCatalogue(tableName: string, latest: readonly SeriesLatest[], horizon: string, retry: RetryContext): Promise<CatalogueOutcome> {
     const outcome: CatalogueOutcome = { updated: 0, alreadyNewer: 0, retries: 0, failed: [], errors: [] };
     await mapWithConcurrency(latest, concurrency, async (series) => {
       const result = await callWithRetries(
@@ -120,9 +181,11 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
               TableName: tableName,
               Key: { [TABLES.series.hashKey]: series.series },
               UpdateExpression: 'SET #timestamp = :timestamp, #value = :value',
-              ConditionExpression: 'attribute_not_exists(#timestamp) OR #timestamp < :timestamp',
+              // A latest value dated past the horizon came from a reading no consumer accepts
+              // now (stored before future readings were refused): it gives way, not pin the series.
+              ConditionExpression: 'attribute_not_exists(#timestamp) OR #timestamp < :timestamp OR #timestamp > :horizon',
               ExpressionAttributeNames: { '#timestamp': ATTRIBUTES.latestTimestamp, '#value': ATTRIBUTES.latestValue },
-              ExpressionAttributeValues: { ':timestamp': series.timestamp, ':value': series.value },
+              ExpressionAttributeValues: { ':timestamp': series.timestamp, ':value': storedNumber(series.value), ':horizon': horizon },
             }),
           ),
         retry,
@@ -151,34 +214,37 @@ interface CatalogueOutcome {
 function batchSummary(outcome: {
   readonly records: readonly KinesisStreamRecord[];
   readonly plan: StorePlan;
+  /** Every rejected record: refused by the parser or by DynamoDB. */
+  readonly rejections: readonly Rejection[];
   readonly writes: BatchWriteResult<PlannedItem>;
-  readonly queued: SendMessagesResult;
-  /** Indexes of rejected records the failure queue did not take. */
-  readonly unqueued: readonly number[];
+  readonly queue: { readonly result: SendMessagesResult; readonly due: number; readonly alreadyQueued: number; readonly deferred: number; readonly unqueued: readonly number[] };
   readonly catalogue: CatalogueOutcome | undefined;
   readonly first: number | undefined;
   readonly durationMs: number;
 }) {
-  const { records, plan, writes, queued, unqueued, catalogue, first } = outcome;
-  const recordsWithUnstoredItems = new Set(writes.unstored.flatMap((planned) => planned.records));
+  const { records, plan, rejections, writes, queue, catalogue, first } = outcome;
+  const recordsNotFullyStored = new Set([...writes.unstored, ...writes.refused.map(({ entry }) => entry)].flatMap((planned) => planned.records));
   return {
     records: records.length,
-    readingsStored: plan.readings - recordsWithUnstoredItems.size,
-    itemsStored: plan.items.length - writes.unstored.length,
+    readingsStored: plan.readings - recordsNotFullyStored.size,
+    itemsStored: plan.items.length - writes.unstored.length - writes.refused.length,
     itemsUnstored: writes.unstored.length - writes.abandoned,
     itemsNotAttempted: writes.abandoned,
+    itemsRefused: writes.refused.length,
     writeRequests: writes.requests,
     writeRetries: writes.retries,
-    rejected: plan.rejections.length,
-    rejectedQueued: plan.rejections.length - unqueued.length,
-    rejectedByCode: countBy(plan.rejections, (rejection) => rejection.error.code),
-    rejectedExamples: plan.rejections.slice(0, LOGGED_EXAMPLES).map(({ record, error }) => ({
+    rejected: rejections.length,
+    rejectedQueued: queue.result.sent.length,
+    rejectedAlreadyQueued: queue.alreadyQueued,
+    rejectedLeftForRedelivery: queue.deferred + queue.unqueued.length,
+    rejectedByCode: countBy(rejections, (rejection) => rejection.error.code),
+    rejectedExamples: rejections.slice(0, LOGGED_EXAMPLES).map(({ record, error }) => ({
       sequenceNumber: record.kinesis.sequenceNumber,
       code: error.code,
       message: error.message,
     })),
-    queueRequests: queued.requests,
-    queueRetries: queued.retries,
+    queueRequests: queue.result.requests,
+    queueRetries: queue.result.retries,
     catalogueUpdated: catalogue?.updated ?? 0,
     catalogueAlreadyNewer: catalogue?.alreadyNewer ?? 0,
     catalogueFailed: catalogue?.failed.length ?? 0,
@@ -186,6 +252,21 @@ function batchSummary(outcome: {
     resumeFromSequenceNumber: first === undefined ? undefined : records[first]?.kinesis.sequenceNumber,
     durationMs: outcome.durationMs,
   };
+}
+
+/** Record identities in insertion order, the oldest forgotten past `capacity`. */
+class RecentIds {
+  private readonly ids = new Set<string>();
+  constructor(private readonly capacity: number) {}
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  add(id: string): void {
+    this.ids.add(id);
+    if (this.ids.size > this.capacity) this.ids.delete(this.ids.values().next().value as string);
+  }
 }
 
 function countBy<T>(items: readonly T[], keyOf: (item: T) => string): Record<string, number> {

@@ -1,5 +1,5 @@
 /**
- * Kinesis consumer that e-mails threshold alerts (SPEC §2, Alerts): every metric of every
+ * Kinesis consumer that e-mails threshold alerts: every metric of every
  * reading is checked against its series' thresholds; a change of state (out of range,
  * back to normal) and a reminder per cooldown are published to SNS and recorded in the
  * alerts table. The claim protocol in alert-state.ts makes each notice go out once.
@@ -18,6 +18,7 @@ import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aw
 import { decideAlert, formatNotice, type AlertDecision, type NoticeKind, type QuietReason } from './alert-rules';
 import { AlertStateStore, ThresholdCache, type PendingClaim, type SeriesAlertRecord } from './alert-state';
 import { describeError, mapWithConcurrency, type RetryDeadline } from './batching';
+import type { Decimal } from './decimal';
 import { readingOfRecord } from './kinesis-record';
 import { readingItems, seriesId, splitSeriesId, type Reading } from './reading';
 import { awsClients, lazyHandler, loadSettings, logger as runtimeLogger, retryDeadline, systemClock, type Clock, type Settings } from './runtime';
@@ -26,7 +27,7 @@ const REQUIRED_SETTINGS = ['thresholdsTable', 'alertsTable', 'alertTopicArn'] as
 
 export type ThresholdAlertsSettings = Pick<
   Settings<(typeof REQUIRED_SETTINGS)[number]>,
-  'thresholdsTable' | 'alertsTable' | 'alertTopicArn' | 'alertCooldownSeconds' | 'hotRetentionDays'
+  'thresholdsTable' | 'alertsTable' | 'alertTopicArn' | 'alertCooldownSeconds' | 'hotRetentionDays' | 'futureToleranceSeconds'
 >;
 
 export interface ThresholdAlertsDeps {
@@ -56,8 +57,10 @@ export type ThresholdAlertsHandler = (event: KinesisStreamEvent, context?: Conte
 /** One metric of one reading, where it came from in the batch. */
 interface Observation {
   readonly recordIndex: number;
-  readonly value: number;
+  readonly value: Decimal;
   readonly timestamp: string;
+  /** The latest reading time (epoch ms) accepted when its record arrived (see decideAlert). */
+  readonly horizonMs: number;
 }
 
 /** One series met in the batch, and its thresholds item (`null`: none). */
@@ -97,6 +100,7 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
   const clock = deps.clock ?? systemClock;
   const seriesConcurrency = deps.seriesConcurrency ?? 16;
   const cooldown = settings.alertCooldownSeconds;
+  const toleranceMs = settings.futureToleranceSeconds * 1000;
   const cache = new ThresholdCache({ now: () => clock.now(), ...(deps.cacheTtlMs === undefined ? {} : { ttlMs: deps.cacheTtlMs }) });
   const store = new AlertStateStore(deps.dynamo, {
     thresholdsTable: settings.thresholdsTable,
@@ -196,7 +200,7 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
         record = await reread(series);
         continue;
       }
-      const decision = decideAlert(record.thresholds, record.status, reading, cooldown);
+      const decision = decideAlert(record.thresholds, record.status, reading, cooldown, reading.horizonMs);
       if (decision.action === 'none') {
         counts.quiet[decision.reason] += 1;
         return { record, result: 'quiet' };
@@ -272,18 +276,20 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
     // Slots are found by thing, then metric: metric names from JSON.parse are interned,
     // so no "<id>/<metric>" string is built and hashed per metric per record.
     const readings: (Reading | undefined)[] = new Array(event.Records.length);
+    const horizons: number[] = new Array(event.Records.length);
     const slotsByThing = new Map<string, Map<string, SeriesSlot>>();
     const slots: SeriesSlot[] = [];
     event.Records.forEach((record, recordIndex) => {
-      const parsed = readingOfRecord(record);
+      const parsed = readingOfRecord(record, { maxAheadMs: toleranceMs });
       if (!parsed.ok) {
-        // The store handler sends these to the failure queue; here they only count.
+        // The store handler sends these to the failure queue (future ones too: they never reach alert state); here they only count.
         counts.skipped += 1;
         counts.skippedReasons[parsed.error.code] = (counts.skippedReasons[parsed.error.code] ?? 0) + 1;
         return;
       }
       const { id, metrics } = parsed.value;
       readings[recordIndex] = parsed.value;
+      horizons[recordIndex] = record.kinesis.approximateArrivalTimestamp * 1000 + toleranceMs;
       let thingSlots = slotsByThing.get(id);
       if (thingSlots === undefined) slotsByThing.set(id, (thingSlots = new Map()));
       const known = thingSlots;
@@ -317,10 +323,11 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
         if (reading === undefined) return;
         const thingSlots = slotsByThing.get(reading.id) as Map<string, SeriesSlot>;
         const { timestamp } = reading;
+        const horizonMs = horizons[recordIndex] as number;
         reading.metrics.forEach((value, metric) => {
           const slot = thingSlots.get(metric) as SeriesSlot;
           if (slot.queue !== undefined) {
-            slot.queue.push({ recordIndex, value, timestamp });
+            slot.queue.push({ recordIndex, value, timestamp, horizonMs });
             return;
           }
           const record = slot.record;
@@ -329,13 +336,13 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
             return;
           }
           if (record.claim === undefined) {
-            const decision = decideAlert(record.thresholds, record.status, { value, timestamp }, cooldown);
+            const decision = decideAlert(record.thresholds, record.status, { value, timestamp }, cooldown, horizonMs);
             if (decision.action === 'none') {
               counts.quiet[decision.reason] += 1;
               return;
             }
           }
-          slot.queue = [{ recordIndex, value, timestamp }];
+          slot.queue = [{ recordIndex, value, timestamp, horizonMs }];
           queued.push(slot);
         });
       });

@@ -1,8 +1,16 @@
 /**
  * The embedded AWS emulators from npm: dynalite (DynamoDB) and kinesalite (Kinesis),
  * each on its own port, on LevelDB folders when persistent, in memory otherwise.
+ *
+ * Both answer any request with an `Origin` header with `Access-Control-Allow-Origin: *`,
+ * so any web page open in the developer's browser could read and delete the local tables
+ * and streams (a browser sends `Origin` with every cross-site fetch, and a page rebinding
+ * its own name to 127.0.0.1 still sends its own origin). Here every request from a web
+ * page is refused before the emulator sees it, unless its origin is allowed; SDK clients
+ * send no `Origin` and are not affected. Slow clients are cut off by header and request
+ * timeouts, as on the platform's other servers.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 // Neither package ships type declarations; both return a plain Node HTTP server.
@@ -40,12 +48,61 @@ export interface EmulatorStartOptions {
   readonly port: number;
   /** LevelDB folder; in memory when absent. */
   readonly path?: string;
+  /** Web origins (`http://localhost:3000`) whose pages may call the emulator. @default none */
+  readonly allowedOrigins?: readonly string[];
+  /** @default EMULATOR_TIMEOUTS */
+  readonly timeouts?: EmulatorTimeouts;
+}
+
+export interface EmulatorTimeouts {
+  /** To send the request line and headers. */
+  readonly headersMs: number;
+  /** To send the whole request, body included. */
+  readonly requestMs: number;
+}
+
+/** Local SDK calls send their request in milliseconds; a client that takes seconds is stuck or hostile. */
+export const EMULATOR_TIMEOUTS: EmulatorTimeouts = { headersMs: 10_000, requestMs: 60_000 };
+
+type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
+
+/**
+ * Puts the origin check in front of the emulator's own request handler, and sets the
+ * server's timeouts (Node answers 408 and closes the connection when one passes).
+ */
+function guard(server: Server, name: string, options: EmulatorStartOptions): void {
+  const allowed = new Set(options.allowedOrigins ?? []);
+  const emulator = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const origin = request.headers.origin;
+    if (origin !== undefined && !allowed.has(origin)) {
+      // No CORS headers: the page cannot read this answer, and the emulator never saw the request.
+      request.resume();
+      const preflight = request.method === 'OPTIONS' ? 'cross-origin preflight ' : '';
+      response.writeHead(403, { 'content-type': 'application/json', connection: 'close' });
+      response.end(
+        JSON.stringify({
+          __type: 'AccessDeniedException',
+          message: `the local ${name} refuses ${preflight}requests from web pages (Origin ${origin}): only programs on this machine may use it`,
+        }),
+      );
+      return;
+    }
+    for (const listener of emulator) listener.call(server, request, response);
+  });
+  const timeouts = options.timeouts ?? EMULATOR_TIMEOUTS;
+  server.headersTimeout = timeouts.headersMs;
+  server.requestTimeout = timeouts.requestMs;
+  // Read when the server starts listening; Node's default (30 s) would stretch short timeouts.
+  (server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = Math.min(1_000, timeouts.headersMs);
 }
 
 /** Most shards kinesalite lets one stream have (its default is 10). */
 export const KINESIS_SHARD_LIMIT = 50;
 
 async function listen(server: Server, name: string, options: EmulatorStartOptions): Promise<RunningEmulator> {
+  guard(server, name, options);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       const reason = error.code === 'EADDRINUSE' ? new Error(`${name} cannot listen on ${options.host}:${options.port}: the port is in use by another program`) : error;

@@ -69,7 +69,7 @@ interface ConfigInput {
   };
   repository: { keepLastImages: number; untaggedExpiryDays: number; immutableTags: boolean };
   stream: { mode: StreamMode; shardCount: number; retentionHours: number };
-  consumers: { batchSize: number; batchWindowSeconds: number; memoryMiB: number; timeoutSeconds: number };
+  consumers: { batchSize: number; batchWindowSeconds: number; memoryMiB: number; timeoutSeconds: number; futureToleranceSeconds: number };
   api: { rateLimit: number; burstLimit: number; quotaPerDay: number; manageAccountLoggingRole: boolean };
   tables: { billingMode: BillingMode; readCapacity: number; writeCapacity: number; deletionProtection: boolean; hotRetentionDays?: number };
   alerts: { emails: string[]; cooldownSeconds: number };
@@ -251,12 +251,13 @@ const schema: JSONSchemaType<ConfigInput> = {
       type: 'object',
       additionalProperties: false,
       default: EMPTY_SECTION,
-      required: ['batchSize', 'batchWindowSeconds', 'memoryMiB', 'timeoutSeconds'],
+      required: ['batchSize', 'batchWindowSeconds', 'memoryMiB', 'timeoutSeconds', 'futureToleranceSeconds'],
       properties: {
         batchSize: integer('records per Lambda batch', CONSUMER_LIMITS.batchSize),
         batchWindowSeconds: integer('seconds a mapping may wait to fill a batch', CONSUMER_LIMITS.batchWindowSeconds),
         memoryMiB: integer('memory of each consumer function in MiB', CONSUMER_LIMITS.memoryMiB),
         timeoutSeconds: integer('timeout of each consumer function in seconds', CONSUMER_LIMITS.timeoutSeconds),
+        futureToleranceSeconds: integer('seconds a reading may be dated ahead of its arrival on the stream; later ones go to the failure queue', CONSUMER_LIMITS.futureToleranceSeconds),
       },
     },
     api: {

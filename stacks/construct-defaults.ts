@@ -5,7 +5,7 @@
  * loading the configuration fast for the tools and the local platform.
  */
 import { ARCHIVE_QUERY_DEFAULTS } from '../handlers/archive-format';
-import { DEFAULT_ALERT_COOLDOWN_SECONDS, EVENT_SOURCE } from '../handlers/contract';
+import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_FUTURE_TOLERANCE_SECONDS, EVENT_SOURCE } from '../handlers/contract';
 import type { IntegerRange } from './input-error';
 
 // Image repository
@@ -33,6 +33,7 @@ export const CONSUMER_LIMITS = {
   timeoutSeconds: { min: 3, max: 900, default: 60 },
   alertCooldownSeconds: { min: 0, max: 86_400, default: DEFAULT_ALERT_COOLDOWN_SECONDS },
   hotRetentionDays: { min: 1, max: 36_500 },
+  futureToleranceSeconds: { min: 0, max: 86_400, default: DEFAULT_FUTURE_TOLERANCE_SECONDS },
 } as const satisfies Record<string, IntegerRange>;
 
 // Ingest API

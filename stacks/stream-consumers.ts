@@ -42,8 +42,9 @@ export interface StreamConsumersProps {
   readonly hotRetentionDays?: number;
   /** Notified when a consumer falls behind, fails or is throttled, when records reach the failure queue, and on recovery. */
   readonly alarmActions: readonly string[];
+  /** Seconds a reading may be dated ahead of its arrival on the stream. @default CONSUMER_LIMITS.futureToleranceSeconds.default */
+  readonly futureToleranceSeconds?: number;
 }
-
 
 /** What one consumer is allowed, and told, beyond reading the stream and writing its logs. */
 interface ConsumerSpec {
@@ -91,12 +92,14 @@ export class StreamConsumers extends Construct {
     ];
     const failureQueueEnv = { [HANDLER_ENV.failureQueueUrl]: queue.url };
     const retentionEnv: Record<string, string> = props.hotRetentionDays === undefined ? {} : { [HANDLER_ENV.hotRetentionDays]: String(props.hotRetentionDays) };
+    // Both consumers refuse the same readings as dated too far ahead.
+    const toleranceEnv = { [HANDLER_ENV.futureToleranceSeconds]: String(props.futureToleranceSeconds ?? CONSUMER_LIMITS.futureToleranceSeconds.default) };
     const { things, series, thresholds, alerts } = props.tables;
 
     const specs: Record<StreamConsumerName, ConsumerSpec> = {
       'store-readings': {
         description: 'Stores every reading of the stream in the things table and keeps the series catalogue current',
-        environment: { [HANDLER_ENV.thingsTable]: things.name, [HANDLER_ENV.seriesTable]: series.name, ...failureQueueEnv, ...retentionEnv },
+        environment: { [HANDLER_ENV.thingsTable]: things.name, [HANDLER_ENV.seriesTable]: series.name, ...failureQueueEnv, ...retentionEnv, ...toleranceEnv },
         grants: [
           { sid: 'WriteReadings', actions: ['dynamodb:BatchWriteItem'], resources: [things.arn] },
           { sid: 'UpdateSeries', actions: ['dynamodb:UpdateItem'], resources: [series.arn] },
@@ -112,6 +115,7 @@ export class StreamConsumers extends Construct {
           [HANDLER_ENV.alertCooldownSeconds]: String(props.alertCooldownSeconds ?? CONSUMER_LIMITS.alertCooldownSeconds.default),
           ...failureQueueEnv,
           ...retentionEnv,
+          ...toleranceEnv,
         },
         grants: [
           { sid: 'ReadThresholdsKeepAlertState', actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [thresholds.arn] },

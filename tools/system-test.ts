@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { BatchWriteCommand, DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { decideAlert, OK_STATUS, type AlertStatus, type NoticeKind } from '../handlers/alert-rules';
+import { Decimal } from '../handlers/decimal';
 import { ALERT_HISTORY_ATTRIBUTES } from '../handlers/alert-state';
 import { ATTRIBUTES, DEFAULT_ALERT_COOLDOWN_SECONDS } from '../handlers/contract';
 import { normaliseTimestamp, seriesId } from '../handlers/reading';
@@ -106,7 +107,8 @@ export function expectedAlerts(readings: readonly { value: number; timestamp: st
   let status: AlertStatus = OK_STATUS;
   const alerts: ExpectedAlert[] = [];
   for (const reading of readings) {
-    const decision = decideAlert({ min, max }, status, reading, cooldownSeconds);
+    const exact = (value: number) => Decimal.fromNumber(value) as Decimal;
+    const decision = decideAlert({ min: exact(min), max: exact(max) }, status, { timestamp: reading.timestamp, value: exact(reading.value) }, cooldownSeconds);
     if (decision.action !== 'notify') continue;
     status = decision.next;
     const notice: NoticeKind = decision.notice;

@@ -192,8 +192,12 @@ export function platformTarget(platform: Pick<LocalPlatform, 'urls' | 'apiKey' |
   };
 }
 
-/** A DynamoDB document client for the target: the emulator with its dummy credentials, or AWS with the usual credential chain. */
-export function targetDynamo(target: Target): DynamoDBDocumentClient {
+/**
+ * A DynamoDB document client for the target: the emulator with its dummy credentials, or
+ * AWS with the usual credential chain. With `exactNumbers`, numbers are read as
+ * `NumberValue`s with every digit stored (handlers/stored-number.ts), not as doubles.
+ */
+export function targetDynamo(target: Target, options: { readonly exactNumbers?: boolean } = {}): DynamoDBDocumentClient {
   // An emulator on this machine takes the dummy credentials; AWS needs the real chain.
   const local = target.dynamodbEndpoint !== undefined && ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(target.dynamodbEndpoint).hostname);
   const client = new DynamoDBClient({
@@ -201,7 +205,10 @@ export function targetDynamo(target: Target): DynamoDBDocumentClient {
     ...(target.dynamodbEndpoint === undefined ? {} : { endpoint: target.dynamodbEndpoint }),
     ...(local ? { credentials: LOCAL_CREDENTIALS } : {}),
   });
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+    ...(options.exactNumbers === true ? { unmarshallOptions: { wrapNumbers: true } } : {}),
+  });
 }
 
 /** Where the tool is pointed, for its first line of output. */

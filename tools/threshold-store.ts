@@ -1,45 +1,59 @@
 /**
- * Thresholds in the thresholds table (SPEC §2): `MinThreshold` and `MaxThreshold` as
- * numbers on the series' item. Setting bounds keeps the alert state the consumer keeps
- * on the same item, so changing a range never re-sends or forgets an alert.
+ * Thresholds in the thresholds table: `MinThreshold` and `MaxThreshold` as numbers on the
+ * series' item, exact to the digit (a bound is compared with exact values). Setting bounds
+ * keeps the alert state the consumer keeps on the same item, so changing a range never
+ * re-sends or forgets an alert.
  */
-import { DeleteCommand, GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, NumberValue, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ATTRIBUTES } from '../handlers/contract';
-import { READING_LIMITS, splitSeriesId } from '../handlers/reading';
+import { Decimal, describeDecimalProblem } from '../handlers/decimal';
+import { seriesIdProblem } from '../handlers/reading';
+import { decimalOf, storedNumber } from '../handlers/stored-number';
 
+/** Bounds as given: exact decimals, or doubles (taken as they print). */
 export interface Bounds {
-  readonly min?: number;
-  readonly max?: number;
+  readonly min?: Decimal | number;
+  readonly max?: Decimal | number;
 }
 
-export interface ThresholdEntry extends Bounds {
+export interface ThresholdEntry {
   readonly series: string;
-  /** Every other attribute of the item (alert state), as stored. */
+  readonly min?: Decimal;
+  readonly max?: Decimal;
+  /** Every other attribute of the item (alert state), as stored; numbers as Decimals. */
   readonly state: Readonly<Record<string, unknown>>;
 }
 
-/** Checks a series id and bounds; returns every problem, for one clear message. */
-export function thresholdProblems(series: string, bounds: Bounds): string[] {
+/** The bounds as exact decimals, and every problem with them and the series id, for one clear message. */
+function checkBounds(series: string, bounds: Bounds): { readonly min?: Decimal; readonly max?: Decimal; readonly problems: string[] } {
   const problems: string[] = [];
-  const { thingId, metric } = splitSeriesId(series);
-  if (thingId.trim() === '' || metric === '') problems.push(`series ${JSON.stringify(series)} must be "<thing id>/<metric>", e.g. things/harrow/001/temperature`);
+  const seriesProblem = seriesIdProblem(series);
+  if (seriesProblem !== undefined) problems.push(seriesProblem);
   if (bounds.min === undefined && bounds.max === undefined) problems.push('give --min, --max or both');
-  for (const [name, value] of Object.entries(bounds)) {
-    if (value !== undefined && !(Number.isFinite(value) && Math.abs(value) <= READING_LIMITS.maxMagnitude)) {
-      problems.push(`--${name} must be a number from ${-READING_LIMITS.maxMagnitude} to ${READING_LIMITS.maxMagnitude}, got ${value}`);
-    }
-  }
-  if (bounds.min !== undefined && bounds.max !== undefined && bounds.min > bounds.max) problems.push(`--min ${bounds.min} is above --max ${bounds.max}`);
-  return problems;
+  const exact = (name: string, given: Decimal | number | undefined): Decimal | undefined => {
+    if (given === undefined) return undefined;
+    const value = Decimal.of(given);
+    const problem = value?.storageProblem;
+    if (value === undefined) problems.push(`--${name} must be a finite number, got ${given}`);
+    else if (problem !== undefined) problems.push(`--${name} ${value.text} cannot be stored: ${describeDecimalProblem(problem)}`);
+    return problem === undefined ? value : undefined;
+  };
+  const min = exact('min', bounds.min);
+  const max = exact('max', bounds.max);
+  if (min !== undefined && max !== undefined && min.compare(max) > 0) problems.push(`--min ${min.text} is above --max ${max.text}`);
+  return { ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }), problems };
 }
 
+/** Checks a series id and bounds; returns every problem, for one clear message. */
+export const thresholdProblems = (series: string, bounds: Bounds): string[] => checkBounds(series, bounds).problems;
+
 /** Sets the series' range exactly to `bounds`: a bound not given is removed. */
-export async function setThresholds(dynamo: DynamoDBDocumentClient, table: string, series: string, bounds: Bounds): Promise<void> {
-  const problems = thresholdProblems(series, bounds);
+export async function setThresholds(dynamo: DynamoDBDocumentClient, table: string, series: string, given: Bounds): Promise<void> {
+  const { problems, ...bounds } = checkBounds(series, given);
   if (problems.length > 0) throw new Error(problems.join('; '));
   const set: string[] = [];
   const remove: string[] = [];
-  const values: Record<string, number> = {};
+  const values: Record<string, NumberValue> = {};
   for (const [name, attribute, value] of [
     ['min', '#min', bounds.min],
     ['max', '#max', bounds.max],
@@ -47,7 +61,7 @@ export async function setThresholds(dynamo: DynamoDBDocumentClient, table: strin
     if (value === undefined) remove.push(attribute);
     else {
       set.push(`${attribute} = :${name}`);
-      values[`:${name}`] = value;
+      values[`:${name}`] = storedNumber(value);
     }
   }
   await dynamo.send(
@@ -61,12 +75,30 @@ export async function setThresholds(dynamo: DynamoDBDocumentClient, table: strin
   );
 }
 
+/** Stored numbers as Decimals, everywhere in a value (the alert claim is a map holding some). */
+function withDecimals(value: unknown): unknown {
+  if (value instanceof NumberValue) return decimalOf(value);
+  if (Array.isArray(value)) return value.map(withDecimals);
+  if (typeof value === 'object' && value !== null && !(value instanceof Set) && !(value instanceof Uint8Array)) {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, withDecimals(inner)]));
+  }
+  return value;
+}
+
+/**
+ * An item as read. A client that reads numbers exactly (exactDocumentClient, or
+ * targetDynamo with exactNumbers) gives bounds of any size and precision as stored.
+ */
 function entryOf(item: Record<string, unknown>): ThresholdEntry {
   const { [ATTRIBUTES.series]: series, [ATTRIBUTES.minThreshold]: min, [ATTRIBUTES.maxThreshold]: max, ...state } = item;
-  const bound = (value: unknown) => (typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : undefined);
-  const minValue = bound(min);
-  const maxValue = bound(max);
-  return { series: String(series), ...(minValue === undefined ? {} : { min: minValue }), ...(maxValue === undefined ? {} : { max: maxValue }), state };
+  const minValue = decimalOf(min);
+  const maxValue = decimalOf(max);
+  return {
+    series: String(series),
+    ...(minValue === undefined ? {} : { min: minValue }),
+    ...(maxValue === undefined ? {} : { max: maxValue }),
+    state: withDecimals(state) as Record<string, unknown>,
+  };
 }
 
 export async function getThresholds(dynamo: DynamoDBDocumentClient, table: string, series: string): Promise<ThresholdEntry | undefined> {

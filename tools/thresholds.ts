@@ -7,16 +7,37 @@
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-import { Command } from 'commander';
-import { finiteNumber, runCli, throwParseErrors, UsageError } from './cli';
-import { describeTarget, resolveTarget, targetDynamo, withTargetOptions, type TargetFlags } from './target';
+import { Command, InvalidArgumentError } from 'commander';
+import { describeDecimalProblem, type Decimal } from '../handlers/decimal';
+import { parseNumericString } from '../handlers/reading';
+import { exactJson } from '../web/json';
+import { runCli, throwParseErrors, UsageError } from './cli';
+import { describeTarget, resolveTarget, targetDynamo, withTargetOptions, type Target, type TargetFlags } from './target';
 import { deleteThresholds, getThresholds, listThresholds, setThresholds, thresholdProblems, type ThresholdEntry } from './threshold-store';
 
-const range = (entry: ThresholdEntry) => `min ${entry.min ?? '-'}  max ${entry.max ?? '-'}`;
+const range = (entry: ThresholdEntry) => `min ${entry.min?.text ?? '-'}  max ${entry.max?.text ?? '-'}`;
 
 /** Alert state attributes the consumer keeps beside the bounds, shown as they are. */
 const stateText = (entry: ThresholdEntry) =>
-  Object.keys(entry.state).length === 0 ? 'no alert sent yet' : Object.entries(entry.state).map(([name, value]) => `${name}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`).join(' ');
+  Object.keys(entry.state).length === 0 ? 'no alert sent yet' : Object.entries(entry.state).map(([name, value]) => `${name}=${typeof value === 'object' && value !== null ? exactJson(value) : String(value)}`).join(' ');
+
+/**
+ * Option parser for a bound: a decimal written as readings write numeric strings, kept
+ * exactly (a bound is compared with exact values). `0x10`, ` 12 ` and `1e-200` are refused
+ * rather than read as 16, 12 or a number DynamoDB cannot hold.
+ */
+export function boundOption(text: string): Decimal {
+  const parsed = parseNumericString(text);
+  if (parsed.ok) return parsed.value;
+  throw new InvalidArgumentError(
+    parsed.problem === 'syntax'
+      ? 'write a decimal number such as 18, -2.5 or 1.5e3 (no spaces, no hexadecimal)'
+      : `${describeDecimalProblem(parsed.problem)}: DynamoDB numbers have at most 38 significant digits and magnitudes from 1e-130 to below 1e126`,
+  );
+}
+
+/** The target's client, reading every number exactly. */
+const exactDynamo = (where: Target) => targetDynamo(where, { exactNumbers: true });
 
 export function thresholdsProgram(write: (line: string) => void = console.log): Command {
   const program = new Command('npm run thresholds --')
@@ -31,18 +52,18 @@ export function thresholdsProgram(write: (line: string) => void = console.log): 
       .command('set')
       .description('set the range of a series: a bound not given is removed')
       .argument('<series>', 'series id, e.g. things/harrow/001/temperature')
-      .option('--min <number>', 'lowest value that is not an alert', finiteNumber)
-      .option('--max <number>', 'highest value that is not an alert', finiteNumber),
-  ).action(async (series: string, options: { min?: number; max?: number }, command: Command) => {
+      .option('--min <number>', 'lowest value that is not an alert', boundOption)
+      .option('--max <number>', 'highest value that is not an alert', boundOption),
+  ).action(async (series: string, options: { min?: Decimal; max?: Decimal }, command: Command) => {
     const bounds = { ...(options.min === undefined ? {} : { min: options.min }), ...(options.max === undefined ? {} : { max: options.max }) };
     const problems = thresholdProblems(series, bounds);
     if (problems.length > 0) throw new UsageError(problems.join('; '));
     const where = target(command);
-    const dynamo = targetDynamo(where);
+    const dynamo = exactDynamo(where);
     try {
       await setThresholds(dynamo, where.tables.thresholds, series, bounds);
       const entry = await getThresholds(dynamo, where.tables.thresholds, series);
-      if (json(command)) write(JSON.stringify(entry));
+      if (json(command)) write(exactJson(entry));
       else {
         write(`${series}: ${entry === undefined ? '?' : range(entry)}  (on ${describeTarget(where)})`);
         // threshold-alerts caches thresholds for a minute across warm invocations.
@@ -56,13 +77,13 @@ export function thresholdsProgram(write: (line: string) => void = console.log): 
   withTargetOptions(program.command('get').description('show the range and alert state of a series').argument('<series>', 'series id')).action(
     async (series: string, _options: unknown, command: Command) => {
       const where = target(command);
-      const dynamo = targetDynamo(where);
+      const dynamo = exactDynamo(where);
       try {
         const entry = await getThresholds(dynamo, where.tables.thresholds, series);
         if (entry === undefined) {
           process.exitCode = 1;
           write(json(command) ? 'null' : `${series} has no thresholds (no alerts are sent for it)`);
-        } else write(json(command) ? JSON.stringify(entry) : `${series}: ${range(entry)}\n  ${stateText(entry)}`);
+        } else write(json(command) ? exactJson(entry) : `${series}: ${range(entry)}\n  ${stateText(entry)}`);
       } finally {
         dynamo.destroy();
       }
@@ -71,10 +92,10 @@ export function thresholdsProgram(write: (line: string) => void = console.log): 
 
   withTargetOptions(program.command('list').description('list every series that has thresholds')).action(async (_options: unknown, command: Command) => {
     const where = target(command);
-    const dynamo = targetDynamo(where);
+    const dynamo = exactDynamo(where);
     try {
       const entries = await listThresholds(dynamo, where.tables.thresholds);
-      if (json(command)) write(JSON.stringify(entries));
+      if (json(command)) write(exactJson(entries));
       else if (entries.length === 0) write(`No thresholds on ${describeTarget(where)}.`);
       else {
         const width = Math.max(...entries.map((entry) => entry.series.length));
@@ -88,7 +109,7 @@ export function thresholdsProgram(write: (line: string) => void = console.log): 
   withTargetOptions(program.command('delete').description('delete the thresholds (and alert state) of a series').argument('<series>', 'series id')).action(
     async (series: string, _options: unknown, command: Command) => {
       const where = target(command);
-      const dynamo = targetDynamo(where);
+      const dynamo = exactDynamo(where);
       try {
         const deleted = await deleteThresholds(dynamo, where.tables.thresholds, series);
         if (!deleted) process.exitCode = 1;

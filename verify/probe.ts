@@ -8,9 +8,11 @@ import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ATTRIBUTES } from '../handlers/contract';
-import { decideAlert, OK_STATUS, type NoticeKind, type Thresholds } from '../handlers/alert-rules';
+import { decideAlert, OK_STATUS, type NoticeKind } from '../handlers/alert-rules';
+import { Decimal } from '../handlers/decimal';
 import { ALERT_HISTORY_ATTRIBUTES } from '../handlers/alert-state';
 import { parseReading, readingItems } from '../handlers/reading';
+import { exactDocumentClient } from '../handlers/stored-number';
 import { LOCAL_CREDENTIALS } from '../local/defaults';
 import { startLocalPlatform, type LocalPlatform, type LocalPlatformOptions } from '../local/platform';
 import type { TableKey } from '../local/resources';
@@ -62,6 +64,11 @@ export async function startDrillPlatform(dataDir: string, options: Partial<Local
 /** A document client for a local platform's DynamoDB emulator (in this process or another). */
 export function localDynamo(endpoint: string, region: string): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(new DynamoDBClient({ region, credentials: LOCAL_CREDENTIALS, endpoint }));
+}
+
+/** Like localDynamo, but reading numbers with every digit (NumberValue), as the handlers and the web app do. */
+export function localExactDynamo(endpoint: string, region: string): DynamoDBDocumentClient {
+  return exactDocumentClient(new DynamoDBClient({ region, credentials: LOCAL_CREDENTIALS, endpoint }));
 }
 
 /** Runs `use` against a drill platform in `dataDir`, stopping the platform however `use` ends. */
@@ -161,7 +168,8 @@ export interface ExpectedNotice {
  * The notices the alert rule (handlers/alert-rules.ts) sends for `series` when its readings
  * arrive once each, in time order: what a drill's pipeline must still produce under failure.
  */
-export function expectedNotices(readings: readonly Record<string, unknown>[], series: string, thresholds: Thresholds, cooldownSeconds: number): ExpectedNotice[] {
+export function expectedNotices(readings: readonly Record<string, unknown>[], series: string, bounds: { readonly min?: number; readonly max?: number }, cooldownSeconds: number): ExpectedNotice[] {
+  const thresholds = { min: bounds.min === undefined ? undefined : Decimal.fromNumber(bounds.min), max: bounds.max === undefined ? undefined : Decimal.fromNumber(bounds.max) };
   const observations = readings
     .flatMap((reading) => {
       const parsed = parseReading(reading);

@@ -1,7 +1,9 @@
 /**
  * The JSON the API answers with, shared by the server (app.ts) and the dashboard, so
- * the two cannot disagree about a field.
+ * the two cannot disagree about a field. Every metric value and threshold is a Decimal:
+ * a JSON number written with every digit stored (json.ts), read back as one.
  */
+import type { Decimal } from '../handlers/decimal';
 import type { AlertRecord, ReadingPoint, SeriesSummary, SortOrder } from './repository';
 import type { StoreProblem } from './store-errors';
 
@@ -22,8 +24,8 @@ export type AlertsResponse = RangeResponse<AlertRecord>;
 
 export interface ThresholdsResponse {
   readonly thing: string;
-  readonly minThreshold: number | null;
-  readonly maxThreshold: number | null;
+  readonly minThreshold: Decimal | null;
+  readonly maxThreshold: Decimal | null;
 }
 
 export interface ErrorResponse {

@@ -1,13 +1,14 @@
 /**
- * The web app (SPEC FR5): a JSON API over the readings, thresholds and alert history,
- * and the dashboard that charts them. Built apart from the process entry (server.ts) so
- * tests, the benchmark and the local platform run it in-process.
+ * The web app: a JSON API over the readings, thresholds and alert history, and the
+ * dashboard that charts them. Built apart from the process entry (server.ts) so tests,
+ * the benchmark and the local platform run it in-process.
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import { describeError } from '../handlers/batching';
 import type { AlertsResponse, ErrorResponse, LivenessResponse, ReadingsResponse, SeriesResponse, ThresholdsResponse } from './api-types';
 import { dashboardAssets, type DashboardAssets } from './assets';
-import { encodeCursor, parseNoQuery, parseRangeQuery, parseSeriesQuery, type ParameterError } from './query';
+import { exactJson } from './json';
+import { encodeCursor, parseNoQuery, parseQueryString, parseRangeQuery, parseSeriesQuery, type ParameterError } from './query';
 import { readinessCheck, type ReadinessOptions } from './readiness';
 import type { Page, ReadingsRepository } from './repository';
 import { API_HELMET_OPTIONS, PAGE_HELMET_OPTIONS, securityHeaders } from './security-headers';
@@ -21,7 +22,23 @@ export interface AppDependencies {
   readonly logger?: FastifyServerOptions['logger'];
   /** `/healthz`'s deadline and reuse of its answer. @default DEFAULT_READINESS */
   readonly readiness?: ReadinessOptions;
+  /** How long a client may take to send a request. @default SERVER_TIMEOUTS */
+  readonly timeouts?: ServerTimeouts;
 }
+
+export interface ServerTimeouts {
+  /** To send the request line and headers. */
+  readonly headersMs: number;
+  /** To send the whole request, body included. */
+  readonly requestMs: number;
+}
+
+/**
+ * A client that trickles its headers or body in holds a socket and memory for as long as
+ * it likes (slowloris); these bound it. Every request this app serves is a small GET, so
+ * seconds are generous. A timed-out request is answered 408 and its connection closed.
+ */
+export const SERVER_TIMEOUTS: ServerTimeouts = { headersMs: 10_000, requestMs: 30_000 };
 
 /** What the API answers while DynamoDB is busy or out of reach: a sentence for a person and a retry hint for a program. */
 const TEMPORARY_FAILURES: Partial<Record<StoreProblem, { message: string; retryAfterSeconds: number }>> = {
@@ -31,6 +48,11 @@ const TEMPORARY_FAILURES: Partial<Record<StoreProblem, { message: string; retryA
 
 /** Probes that run every few seconds would drown the request log. */
 const UNLOGGED_PATHS = new Set(['/healthz', '/livez']);
+
+const pathOf = (url: string): string => {
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
+};
 
 function badParameter(reply: FastifyReply, error: ParameterError): FastifyReply {
   const body: ErrorResponse = { error: 'bad-parameter', parameter: error.parameter, message: error.message };
@@ -49,19 +71,37 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   const pageHeaders = securityHeaders(PAGE_HELMET_OPTIONS);
   // API answers change with every reading: never cached.
   const apiHeaders = { ...securityHeaders(API_HELMET_OPTIONS), 'cache-control': 'no-store' };
+  const timeouts = deps.timeouts ?? SERVER_TIMEOUTS;
   const app = Fastify({
     logger: deps.logger ?? false,
+    requestTimeout: timeouts.requestMs,
+    routerOptions: { querystringParser: parseQueryString },
     // The load balancer's health checks would drown the request log.
-    logController: new LogController({ disableRequestLogging: (request) => UNLOGGED_PATHS.has(request.url) }),
+    logController: new LogController({ disableRequestLogging: (request) => UNLOGGED_PATHS.has(pathOf(request.url)) }),
     // A URL fastify cannot even route (a malformed %-escape) gets the API's error shape and headers too.
     frameworkErrors: (error, _request, reply) => {
       const body: ErrorResponse = { error: 'bad-request', message: error.message };
       void (reply as FastifyReply).code(error.statusCode ?? 400).headers(apiHeaders).send(body);
     },
   });
+  app.server.headersTimeout = timeouts.headersMs;
+  // Node checks the timeouts every 30 s by default, which would let a 10 s limit run to 40 s.
+  (app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = Math.min(1_000, timeouts.headersMs);
+  // Metric values and thresholds are written with every digit they have (json.ts).
+  app.setReplySerializer((payload) => exactJson(payload));
+
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(request.url.startsWith('/api/') || UNLOGGED_PATHS.has(request.url) ? apiHeaders : pageHeaders);
+    const path = pathOf(request.url);
+    reply.headers(path.startsWith('/api/') || UNLOGGED_PATHS.has(path) ? apiHeaders : pageHeaders);
     done();
+  });
+
+  // The methods of each route, so a known path asked with another method gets 405 and `Allow`.
+  const methodsByPath = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    let methods = methodsByPath.get(route.url);
+    if (methods === undefined) methodsByPath.set(route.url, (methods = new Set()));
+    for (const method of [route.method].flat()) methods.add(method);
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
@@ -83,7 +123,14 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    const body: ErrorResponse = { error: 'not-found', message: `Nothing at ${request.method} ${request.url.split('?')[0]}` };
+    const path = pathOf(request.url);
+    const methods = methodsByPath.get(path);
+    if (methods !== undefined) {
+      const allow = [...methods].sort().join(', ');
+      const body: ErrorResponse = { error: 'method-not-allowed', message: `${request.method} ${path} is not allowed: use ${allow}` };
+      return reply.code(405).header('allow', allow).send(body);
+    }
+    const body: ErrorResponse = { error: 'not-found', message: `Nothing at ${request.method} ${path}` };
     return reply.code(404).send(body);
   });
 

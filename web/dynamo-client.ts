@@ -5,8 +5,9 @@
  * socket) for the SDK's defaults (no request timeout, three attempts).
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { exactDocumentClient } from '../handlers/stored-number';
 
 export const WEB_DYNAMO_LIMITS = {
   /** A TCP (and TLS) connection to the regional endpoint takes milliseconds; a second means it is not there. */
@@ -19,7 +20,8 @@ export const WEB_DYNAMO_LIMITS = {
 
 /** `config`: region, and for emulators endpoint and credentials; the handler and retries are always the app's. */
 export function createWebDynamoClient(config: Omit<DynamoDBClientConfig, 'requestHandler' | 'maxAttempts'>): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(
+  // Numbers are read exactly: a value DynamoDB holds with 38 digits is answered with 38 digits.
+  return exactDocumentClient(
     new DynamoDBClient({
       ...config,
       maxAttempts: WEB_DYNAMO_LIMITS.maxAttempts,

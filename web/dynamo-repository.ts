@@ -1,5 +1,5 @@
 /**
- * The repository over the platform's DynamoDB tables (SPEC §2). Readings and alerts are
+ * The repository over the platform's DynamoDB tables. Readings and alerts are
  * read with Query on one series' time range; the series list comes from the small
  * catalogue the store handler keeps (one item per series), never from a Scan of the
  * readings, so its cost grows with the number of series, not of readings.
@@ -14,6 +14,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ALERT_HISTORY_ATTRIBUTES } from '../handlers/alert-state';
 import { ATTRIBUTES } from '../handlers/contract';
+import type { Decimal } from '../handlers/decimal';
+import { decimalOf } from '../handlers/stored-number';
 import { cacheFor } from './cache';
 import { DEFAULT_SERIES_CACHE_SECONDS } from './config';
 import {
@@ -40,6 +42,7 @@ const UNPROCESSED_RETRIES = 5;
 const PROBE_SERIES = '(readiness check)';
 
 export interface DynamoRepositoryOptions {
+  /** Must read numbers exactly (createWebDynamoClient's does): a 38-digit value read as a double would be rounded, or fail. */
   readonly client: DynamoDBDocumentClient;
   readonly tables: Readonly<Record<TableRole, string>>;
   /** How long a series list is reused. @default DEFAULT_SERIES_CACHE_SECONDS */
@@ -48,7 +51,7 @@ export interface DynamoRepositoryOptions {
 
 type Item = Record<string, unknown>;
 
-const numberOrNull = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+const decimalOrNull = (value: unknown): Decimal | null => decimalOf(value) ?? null;
 const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -152,7 +155,7 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
     for (const item of catalogue) {
       const series = item[ATTRIBUTES.series];
       const timestamp = item[ATTRIBUTES.latestTimestamp];
-      const value = numberOrNull(item[ATTRIBUTES.latestValue]);
+      const value = decimalOrNull(item[ATTRIBUTES.latestValue]);
       // A catalogue item is written whole by the store handler; a partial one is skipped rather than shown wrong.
       if (typeof series === 'string' && typeof timestamp === 'string' && value !== null) entries.push({ series, latest: { timestamp, value } });
     }
@@ -195,10 +198,12 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
 
     async readings(query) {
       const page = await queryRange(tables.things, query, [ATTRIBUTES.value]);
-      const items = page.items.map((item) => ({
-        timestamp: item[ATTRIBUTES.timestamp] as string,
-        value: item[ATTRIBUTES.value] as number,
-      }));
+      const items: ReadingPoint[] = [];
+      for (const item of page.items) {
+        const value = decimalOf(item[ATTRIBUTES.value]);
+        // The store handler writes every item with a number; an item without one is not a reading.
+        if (value !== undefined) items.push({ timestamp: item[ATTRIBUTES.timestamp] as string, value });
+      }
       return { ...page, items };
     },
 
@@ -217,9 +222,9 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
           timestamp: item[ATTRIBUTES.timestamp] as string,
           // The handler records a reminder as a breach flagged Reminder; the dashboard tells them apart.
           kind: item[history.reminder] === true ? 'reminder' : (stringOrNull(item[history.kind]) ?? 'unknown'),
-          value: numberOrNull(item[history.value]),
-          minThreshold: numberOrNull(item[history.minThreshold]),
-          maxThreshold: numberOrNull(item[history.maxThreshold]),
+          value: decimalOrNull(item[history.value]),
+          minThreshold: decimalOrNull(item[history.minThreshold]),
+          maxThreshold: decimalOrNull(item[history.maxThreshold]),
           messageId: stringOrNull(item[history.messageId]),
         }),
       );

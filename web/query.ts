@@ -23,6 +23,42 @@ type RawQuery = Readonly<Record<string, unknown>>;
 
 const bad = (parameter: string, message: string): Parsed<never> => ({ ok: false, error: { parameter, message } });
 
+/** A parameter whose percent-escapes do not decode to UTF-8 text (e.g. `%FF`). */
+export const NOT_UTF8 = Symbol('not UTF-8');
+
+/** Decodes one `application/x-www-form-urlencoded` component; NOT_UTF8 when its bytes are not UTF-8. */
+function decodeComponent(text: string): string | typeof NOT_UTF8 {
+  if (!text.includes('%') && !text.includes('+')) return text;
+  try {
+    // decodeURIComponent refuses escapes that are not UTF-8 (URIError) instead of substituting U+FFFD.
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return NOT_UTF8;
+  }
+}
+
+/**
+ * The query string as the routes read it: repeated names give an array (refused by the
+ * routes, which take each parameter once), and a value whose bytes are not UTF-8 is
+ * NOT_UTF8, so it is refused by name rather than read as text it is not (the usual parsers
+ * keep the escapes as they are, or put U+FFFD in their place).
+ */
+export function parseQueryString(query: string): Record<string, unknown> {
+  const parameters: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  if (query === '') return parameters;
+  for (const pair of query.split('&')) {
+    if (pair === '') continue;
+    const equals = pair.indexOf('=');
+    const rawName = equals < 0 ? pair : pair.slice(0, equals);
+    const decodedName = decodeComponent(rawName);
+    const name = decodedName === NOT_UTF8 ? rawName : decodedName;
+    const value = equals < 0 ? '' : decodeComponent(pair.slice(equals + 1));
+    const known = parameters[name];
+    parameters[name] = known === undefined ? value : Array.isArray(known) ? [...known, value] : [known, value];
+  }
+  return parameters;
+}
+
 /** Rejects parameters the endpoint does not know (a typo such as `lmit` would otherwise be ignored silently). */
 function unknownParameter(raw: RawQuery, known: readonly string[]): Parsed<never> | undefined {
   const unknown = Object.keys(raw).find((name) => !known.includes(name));
@@ -34,6 +70,7 @@ function unknownParameter(raw: RawQuery, known: readonly string[]): Parsed<never
 function single(raw: RawQuery, name: string): Parsed<string | undefined> {
   const value = raw[name];
   if (value === undefined) return { ok: true, value: undefined };
+  if (value === NOT_UTF8) return bad(name, `"${name}" is not UTF-8 text: its percent-escapes must encode UTF-8 bytes`);
   if (typeof value !== 'string') return bad(name, `"${name}" must be given once`);
   return { ok: true, value };
 }

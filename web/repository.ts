@@ -2,12 +2,14 @@
  * What the web app reads, independent of where it is stored: DynamoDB on AWS and in the
  * local platform (dynamo-repository.ts), memory in tests and benchmarks (below).
  *
- * Every series is a `ThingID` of the things table, `<thing id>/<metric>` (SPEC §2), and
- * every time is a normalised timestamp (fixed-width ISO 8601 UTC with microseconds), so
- * string order is time order everywhere.
+ * Every series is a `ThingID` of the things table, `<thing id>/<metric>`, every time is a
+ * normalised timestamp (fixed-width ISO 8601 UTC with microseconds), so string order is
+ * time order everywhere, and every value is exact (a Decimal, written with all its digits).
  */
-import { boundCrossed, readThresholds, type Thresholds } from '../handlers/alert-rules';
+import { boundCrossed, type Thresholds } from '../handlers/alert-rules';
+import { Decimal } from '../handlers/decimal';
 import { splitSeriesId } from '../handlers/reading';
+import { readThresholds } from '../handlers/stored-number';
 
 export type { Thresholds };
 
@@ -33,16 +35,16 @@ export interface Page<T> {
 
 export interface ReadingPoint {
   readonly timestamp: string;
-  readonly value: number;
+  readonly value: Decimal;
 }
 
 export interface AlertRecord {
   readonly timestamp: string;
   /** `breach`, `reminder` or `recovery`, as the alert handler wrote it. */
   readonly kind: string;
-  readonly value: number | null;
-  readonly minThreshold: number | null;
-  readonly maxThreshold: number | null;
+  readonly value: Decimal | null;
+  readonly minThreshold: Decimal | null;
+  readonly maxThreshold: Decimal | null;
   readonly messageId: string | null;
 }
 
@@ -54,9 +56,9 @@ export interface SeriesSummary {
   readonly thingId: string;
   readonly metric: string;
   readonly latestTimestamp: string;
-  readonly latestValue: number;
-  readonly minThreshold: number | null;
-  readonly maxThreshold: number | null;
+  readonly latestValue: Decimal;
+  readonly minThreshold: Decimal | null;
+  readonly maxThreshold: Decimal | null;
   readonly status: SeriesStatus;
 }
 
@@ -174,15 +176,17 @@ export class InMemoryRepository implements ReadingsRepository {
   private readonly thresholdsBySeries = new Map<string, Thresholds>();
 
   /** Stores a reading (replacing one at the same time), as the store handler does. */
-  putReading(series: string, point: ReadingPoint): this {
+  putReading(series: string, point: { readonly timestamp: string; readonly value: Decimal | number | string }): this {
+    const value = Decimal.of(point.value);
+    if (value === undefined) throw new RangeError(`not a number: ${String(point.value)}`);
     let points = this.readingsBySeries.get(series);
     if (points === undefined) this.readingsBySeries.set(series, (points = []));
-    upsert(points, { timestamp: point.timestamp, value: point.value });
+    upsert(points, { timestamp: point.timestamp, value });
     return this;
   }
 
   /** Stores bounds read as the DynamoDB repository reads them (so `min > max` disables both). */
-  putThresholds(series: string, stored: { min?: number; max?: number }): this {
+  putThresholds(series: string, stored: { min?: Decimal | number | string; max?: Decimal | number | string }): this {
     this.thresholdsBySeries.set(series, storedThresholds({ MinThreshold: stored.min, MaxThreshold: stored.max }));
     return this;
   }

@@ -5,16 +5,19 @@ import {
   decideAlert,
   formatNotice,
   plainDuration,
-  readThresholds,
-  timestampMicros,
   type AlertStatus,
   type Thresholds,
 } from '../../handlers/alert-rules';
+import { Decimal } from '../../handlers/decimal';
+import { timestampMicros } from '../../handlers/reading';
+import { readThresholds } from '../../handlers/stored-number';
 
+/** An exact number, from a double or decimal text. */
+const n = (value: number | string): Decimal => Decimal.of(value) as Decimal;
 const COOLDOWN = 900;
-const RANGE: Thresholds = { min: 18, max: 25 };
+const RANGE: Thresholds = { min: n(18), max: n(25) };
 const T0 = '2016-09-09T13:33:07.381019Z';
-const at = (timestamp: string, value: number) => ({ timestamp, value });
+const at = (timestamp: string, value: number | string) => ({ timestamp, value: n(value) });
 const breachedAbove = (since: string, notifiedAt = since): AlertStatus => ({ condition: 'breached', bound: 'max', changedAt: since, notifiedAt });
 
 describe('decideAlert', () => {
@@ -38,10 +41,10 @@ describe('decideAlert', () => {
   });
 
   it('applies only the bound that is present', () => {
-    expect(decideAlert({ max: 25 }, OK_STATUS, at(T0, -1e9), COOLDOWN)).toEqual({ action: 'none', reason: 'in-range' });
-    expect(decideAlert({ max: 25 }, OK_STATUS, at(T0, 26), COOLDOWN)).toMatchObject({ action: 'notify', bound: 'max' });
-    expect(decideAlert({ min: 18 }, OK_STATUS, at(T0, 1e9), COOLDOWN)).toEqual({ action: 'none', reason: 'in-range' });
-    expect(decideAlert({ min: 18 }, OK_STATUS, at(T0, 17), COOLDOWN)).toMatchObject({ action: 'notify', bound: 'min' });
+    expect(decideAlert({ max: n(25) }, OK_STATUS, at(T0, -1e9), COOLDOWN)).toEqual({ action: 'none', reason: 'in-range' });
+    expect(decideAlert({ max: n(25) }, OK_STATUS, at(T0, 26), COOLDOWN)).toMatchObject({ action: 'notify', bound: 'max' });
+    expect(decideAlert({ min: n(18) }, OK_STATUS, at(T0, 1e9), COOLDOWN)).toEqual({ action: 'none', reason: 'in-range' });
+    expect(decideAlert({ min: n(18) }, OK_STATUS, at(T0, 17), COOLDOWN)).toMatchObject({ action: 'notify', bound: 'min' });
   });
 
   it('does nothing without thresholds, whatever the state', () => {
@@ -106,22 +109,66 @@ describe('decideAlert', () => {
   });
 });
 
+describe('exact values', () => {
+  it('counts a value above the maximum by 1e-30 as a breach, and one equal to it (written otherwise) as in range', () => {
+    const max = n('25.000000000000000000000000000000');
+    expect(boundCrossed({ max }, n('25.000000000000000000000000000001'))).toBe('max');
+    expect(boundCrossed({ max }, n('2.5e1'))).toBeUndefined();
+    expect(boundCrossed({ min: n('-1e-130') }, n('-1.0000000000000000000000000000000000001e-130'))).toBe('min');
+  });
+
+  it('compares values doubles cannot tell apart', () => {
+    const big = n('12345678901234567890123456789012345678');
+    expect(boundCrossed({ max: big }, n('12345678901234567890123456789012345679'))).toBe('max');
+    expect(boundCrossed({ max: big }, big)).toBeUndefined();
+  });
+
+  it('words a notice with every digit of the value', () => {
+    const text = formatNotice({ series: 's/t', thresholds: { max: n(25) }, cooldownSeconds: COOLDOWN, notice: 'breach', bound: 'max', reading: at(T0, '25.000000000000000000000000000001') });
+    expect(text.message).toContain('Value: 25.000000000000000000000000000001');
+  });
+});
+
+describe('a last notice dated past the horizon (a reading no consumer accepts now)', () => {
+  // Two readings of year 9999, a breach then a recovery, stored before future readings were refused.
+  const pinned: AlertStatus = { condition: 'ok', changedAt: '9999-12-31T00:00:00.000000Z', notifiedAt: '9999-12-31T00:00:00.000000Z' };
+  const horizon = Date.parse('2016-09-09T13:38:07.381Z');
+
+  it('no longer silences a real breach: the state moves on from the real reading', () => {
+    expect(decideAlert(RANGE, pinned, at(T0, 30), COOLDOWN, horizon)).toEqual({
+      action: 'notify',
+      notice: 'breach',
+      bound: 'max',
+      next: { condition: 'breached', bound: 'max', changedAt: T0, notifiedAt: T0 },
+    });
+  });
+
+  it('keeps the not-newer rule for a last notice inside the horizon', () => {
+    const recent: AlertStatus = { condition: 'ok', changedAt: '2016-09-09T13:35:00.000000Z', notifiedAt: '2016-09-09T13:35:00.000000Z' };
+    expect(decideAlert(RANGE, recent, at(T0, 30), COOLDOWN, horizon)).toEqual({ action: 'none', reason: 'not-newer' });
+  });
+
+  it('is what pins a series for good without the horizon', () => {
+    expect(decideAlert(RANGE, pinned, at(T0, 30), COOLDOWN)).toEqual({ action: 'none', reason: 'not-newer' });
+  });
+});
+
 describe('readThresholds', () => {
   it('reads numbers and the numeric strings the seed stored', () => {
-    expect(readThresholds(18, '25')).toEqual({ thresholds: { min: 18, max: 25 }, problems: [] });
+    expect(readThresholds(18, '25')).toEqual({ thresholds: { min: n(18), max: n(25) }, problems: [] });
   });
 
   it('keeps a single bound and reports nothing when the other is absent', () => {
-    expect(readThresholds(undefined, 25)).toEqual({ thresholds: { max: 25 }, problems: [] });
-    expect(readThresholds(18, undefined)).toEqual({ thresholds: { min: 18 }, problems: [] });
+    expect(readThresholds(undefined, 25)).toEqual({ thresholds: { max: n(25) }, problems: [] });
+    expect(readThresholds(18, undefined)).toEqual({ thresholds: { min: n(18) }, problems: [] });
     expect(readThresholds(undefined, undefined)).toEqual({ thresholds: {}, problems: [] });
   });
 
   it('ignores a malformed bound and says why', () => {
     const read = readThresholds('warm', 25);
-    expect(read.thresholds).toEqual({ max: 25 });
+    expect(read.thresholds).toEqual({ max: n(25) });
     expect(read.problems).toEqual(['MinThreshold "warm" is not a number, so it is ignored']);
-    expect(readThresholds('', 25).thresholds).toEqual({ max: 25 });
+    expect(readThresholds('', 25).thresholds).toEqual({ max: n(25) });
   });
 
   it('applies neither bound when they contradict each other', () => {
@@ -138,9 +185,9 @@ describe('helpers', () => {
   });
 
   it('boundCrossed names the bound beyond which a value lies', () => {
-    expect(boundCrossed(RANGE, 17)).toBe('min');
-    expect(boundCrossed(RANGE, 26)).toBe('max');
-    expect(boundCrossed(RANGE, 20)).toBeUndefined();
+    expect(boundCrossed(RANGE, n(17))).toBe('min');
+    expect(boundCrossed(RANGE, n(26))).toBe('max');
+    expect(boundCrossed(RANGE, n(20))).toBeUndefined();
   });
 
   it('plainDuration words common cooldowns', () => {
@@ -173,7 +220,7 @@ describe('formatNotice', () => {
   });
 
   it('describes a single-bound range', () => {
-    const text = formatNotice({ ...base, thresholds: { max: 25 }, notice: 'breach', bound: 'max', reading: at(T0, 30) });
+    const text = formatNotice({ ...base, thresholds: { max: n(25) }, notice: 'breach', bound: 'max', reading: at(T0, 30) });
     expect(text.message).toContain('Allowed range: at most 25');
   });
 

@@ -1,3 +1,5 @@
+import { NumberValue } from '@aws-sdk/lib-dynamodb';
+import { Decimal } from '../../handlers/decimal';
 import { ThresholdCache, seriesRecordOf, type SeriesAlertRecord } from '../../handlers/alert-state';
 
 const SERIES = 'things/harrow/001/temperature';
@@ -5,10 +7,20 @@ const SERIES = 'things/harrow/001/temperature';
 describe('seriesRecordOf', () => {
   it('reads thresholds and a series never alerted as ok', () => {
     expect(seriesRecordOf({ ThingID: SERIES, MinThreshold: 18, MaxThreshold: '25' })).toEqual({
-      thresholds: { min: 18, max: 25 },
+      thresholds: { min: Decimal.fromNumber(18), max: Decimal.fromNumber(25) },
       status: { condition: 'ok' },
       problems: [],
     });
+  });
+
+  it('reads bounds and claim times as an exact client returns them (NumberValue), every digit kept', () => {
+    const record = seriesRecordOf({
+      ThingID: SERIES,
+      MaxThreshold: NumberValue.from('25.000000000000000000000000000001'),
+      AlertClaim: { Token: 't-1', ReadingAt: '2024-05-01T10:20:00.000000Z', ExpiresAt: NumberValue.from('1714558800000'), Notice: 'breach', State: 'breached', Bound: 'max' },
+    });
+    expect(record.thresholds.max?.text).toBe('25.000000000000000000000000000001');
+    expect(record.claim?.expiresAt).toBe(1_714_558_800_000);
   });
 
   it('reads the alert state and a pending claim', () => {
@@ -39,7 +51,7 @@ describe('seriesRecordOf', () => {
 });
 
 describe('ThresholdCache', () => {
-  const record = (max: number): SeriesAlertRecord => ({ thresholds: { max }, status: { condition: 'ok' }, problems: [] });
+  const record = (max: number): SeriesAlertRecord => ({ thresholds: { max: Decimal.fromNumber(max) }, status: { condition: 'ok' }, problems: [] });
 
   it('keeps entries, including known absences, for the TTL only', () => {
     let now = 0;

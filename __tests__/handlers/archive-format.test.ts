@@ -22,7 +22,7 @@ describe('archiveLines', () => {
         const reading = parsed.value;
         const lines = archiveLines(reading);
         expect(lines).toEqual(
-          [...reading.metrics].map(([metric, value]) => archiveLine({ series: seriesId(reading.id, metric), thing_id: reading.id, metric, ts: archiveTimestamp(reading.timestamp), value })),
+          [...reading.metrics].map(([metric, value]) => archiveLine({ series: seriesId(reading.id, metric), thing_id: reading.id, metric, ts: archiveTimestamp(reading.timestamp), value: value.approx })),
         );
         for (const line of lines) expect(Object.keys(JSON.parse(line) as object)).toEqual(ARCHIVE_COLUMNS.map((column) => column.name));
       }),

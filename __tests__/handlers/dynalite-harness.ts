@@ -11,6 +11,7 @@ import type { Server } from 'node:http';
 import { CreateTableCommand, DynamoDBClient, type AttributeDefinition, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_NAMES, HANDLER_ENV, TABLES, type TableDefinition } from '../../handlers/contract';
+import { exactDocumentClient } from '../../handlers/stored-number';
 
 // dynalite ships no type declarations; it returns a plain Node HTTP server.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -34,6 +35,12 @@ export interface DynaliteHarness {
   readonly client: DynamoDBClient;
   /** A document client over `client`, for arranging and asserting items. */
   readonly document: DynamoDBDocumentClient;
+  /**
+   * A document client that reads numbers exactly (NumberValue), as the handlers' and the
+   * web app's do (handlers/stored-number.ts). Over a client of its own: document clients
+   * built from one client share its configuration.
+   */
+  readonly exact: DynamoDBDocumentClient;
   /**
    * Environment a handler needs to reach the emulator and its tables:
    * `AWS_ENDPOINT_URL_DYNAMODB`, region, fake credentials and the `*_TABLE` variables.
@@ -66,6 +73,8 @@ export async function startDynalite(): Promise<DynaliteHarness> {
   const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
   const client = new DynamoDBClient({ endpoint, region, credentials });
   const document = DynamoDBDocumentClient.from(client);
+  const exactClient = new DynamoDBClient({ endpoint, region, credentials });
+  const exact = exactDocumentClient(exactClient);
 
   for (const key of Object.keys(TABLES) as TableKey[]) {
     await client.send(new CreateTableCommand(createTableInput(TABLE_NAMES[key], TABLES[key])));
@@ -76,6 +85,7 @@ export async function startDynalite(): Promise<DynaliteHarness> {
     tables: TABLE_NAMES,
     client,
     document,
+    exact,
     env: {
       AWS_ENDPOINT_URL_DYNAMODB: endpoint,
       AWS_REGION: region,
@@ -98,6 +108,7 @@ export async function startDynalite(): Promise<DynaliteHarness> {
     },
     async stop() {
       client.destroy();
+      exactClient.destroy();
       // Keep-alive sockets would otherwise hold dynalite's graceful close open.
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));

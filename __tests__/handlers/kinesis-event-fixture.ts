@@ -18,13 +18,19 @@ const isDelivered = (payload: Payload): payload is Delivered => typeof payload =
 /** Sequence numbers of one shard grow; fixed width keeps them comparable as strings too. */
 export const sequenceNumberOf = (position: number): string => `4959033827149025660855969253836157109592157598913658${String(position).padStart(4, '0')}`;
 
-export function kinesisRecord(payload: Payload, position: number, partitionKey = 'things/harrow/001'): KinesisStreamRecord {
+/**
+ * When records arrive on the stream (epoch seconds), unless a test says otherwise: later
+ * than every reading the tests send, so none counts as dated ahead of its arrival.
+ */
+export const ARRIVAL_SECONDS = Date.UTC(2030, 0, 1) / 1000;
+
+export function kinesisRecord(payload: Payload, position: number, partitionKey = 'things/harrow/001', arrivalSeconds = ARRIVAL_SECONDS + position / 1000): KinesisStreamRecord {
   const data = isDelivered(payload)
     ? payload[DELIVERED]
     : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload), 'utf8').toString('base64');
   const sequenceNumber = sequenceNumberOf(position);
   return {
-    kinesis: { kinesisSchemaVersion: '1.0', partitionKey, sequenceNumber, data, approximateArrivalTimestamp: 1_473_428_000 + position / 1000 },
+    kinesis: { kinesisSchemaVersion: '1.0', partitionKey, sequenceNumber, data, approximateArrivalTimestamp: arrivalSeconds },
     eventSource: 'aws:kinesis',
     eventVersion: '1.0',
     eventID: `${SHARD_ID}:${sequenceNumber}`,

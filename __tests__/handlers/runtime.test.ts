@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_ALERT_COOLDOWN_SECONDS } from '../../handlers/contract';
+import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_FUTURE_TOLERANCE_SECONDS } from '../../handlers/contract';
 import { awsClients, createAwsClients, lazyHandler, loadSettings, retryDeadline, SettingsError } from '../../handlers/runtime';
 import { startDynalite, type DynaliteHarness } from './dynalite-harness';
 
@@ -46,6 +46,7 @@ describe('loadSettings', () => {
     FAILURE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/iot-failures',
     ALERT_COOLDOWN_SECONDS: '60',
     HOT_RETENTION_DAYS: '30',
+    FUTURE_TOLERANCE_SECONDS: '120',
   };
 
   it('parses every variable into its typed setting', () => {
@@ -58,12 +59,13 @@ describe('loadSettings', () => {
       failureQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/iot-failures',
       alertCooldownSeconds: 60,
       hotRetentionDays: 30,
+      futureToleranceSeconds: 120,
     });
   });
 
   it('leaves optional settings out and applies the cooldown default', () => {
     const settings = loadSettings({ THINGS_TABLE: 'iot-things', HOT_RETENTION_DAYS: '' }, ['thingsTable']);
-    expect(settings).toEqual({ thingsTable: 'iot-things', alertCooldownSeconds: DEFAULT_ALERT_COOLDOWN_SECONDS });
+    expect(settings).toEqual({ thingsTable: 'iot-things', alertCooldownSeconds: DEFAULT_ALERT_COOLDOWN_SECONDS, futureToleranceSeconds: DEFAULT_FUTURE_TOLERANCE_SECONDS });
     expect(settings.seriesTable).toBeUndefined();
     expect(settings.hotRetentionDays).toBeUndefined();
   });
@@ -83,6 +85,7 @@ describe('loadSettings', () => {
       FAILURE_QUEUE_URL: 'not a url',
       ALERT_COOLDOWN_SECONDS: '1.5',
       HOT_RETENTION_DAYS: '-3',
+      FUTURE_TOLERANCE_SECONDS: 'soon',
       SERIES_TABLE: 'a/b',
     };
     let thrown: unknown;
@@ -101,6 +104,7 @@ describe('loadSettings', () => {
       'FAILURE_QUEUE_URL must be an http(s) SQS queue URL, got "not a url"',
       'ALERT_COOLDOWN_SECONDS must be a whole number of seconds, 0 or more, got "1.5"',
       'HOT_RETENTION_DAYS must be a positive number of days, got "-3"',
+      'FUTURE_TOLERANCE_SECONDS must be a whole number of seconds, 0 or more, got "soon"',
     ]);
     for (const problem of problems) expect(message).toContain(problem);
   });

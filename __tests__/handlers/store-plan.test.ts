@@ -8,7 +8,10 @@ import {
   type FailureMessageBody,
   type PlannedItem,
 } from '../../handlers/store-plan';
+import { Decimal } from '../../handlers/decimal';
 import { deliveredAsIs, kinesisEvent, kinesisRecord, reading, sequenceNumberOf, SHARD_ID, STREAM_ARN } from './kinesis-event-fixture';
+
+const n = (value: number | string): Decimal => Decimal.of(value) as Decimal;
 
 const T1 = '2016-09-09T13:33:07.381019Z';
 const T2 = '2016-09-09T13:34:07.000000Z';
@@ -16,19 +19,19 @@ const T2 = '2016-09-09T13:34:07.000000Z';
 describe('planBatch', () => {
   it('fans each reading out to one item per metric, with ExpiresAt from the reading time', () => {
     const { Records } = kinesisEvent([reading('things/harrow/001', '2016-09-09 13:33:07.381019', { temperature: '19.57', humidity: 40 })]);
-    const plan = planBatch(Records, 30);
+    const plan = planBatch(Records, { hotRetentionDays: 30 });
     const expiresAt = Math.floor(Date.parse(T1) / 1000) + 30 * 86_400;
     expect(plan.readings).toBe(1);
     expect(plan.rejections).toEqual([]);
     expect(plan.items).toEqual([
-      { item: { ThingID: 'things/harrow/001/temperature', Timestamp: T1, Value: 19.57, ExpiresAt: expiresAt }, records: [0] },
-      { item: { ThingID: 'things/harrow/001/humidity', Timestamp: T1, Value: 40, ExpiresAt: expiresAt }, records: [0] },
+      { item: { ThingID: 'things/harrow/001/temperature', Timestamp: T1, Value: n(19.57), ExpiresAt: expiresAt }, records: [0] },
+      { item: { ThingID: 'things/harrow/001/humidity', Timestamp: T1, Value: n(40), ExpiresAt: expiresAt }, records: [0] },
     ]);
   });
 
   it('leaves ExpiresAt out without hot retention', () => {
     const { Records } = kinesisEvent([reading('a', T1, { t: 1 })]);
-    expect(planBatch(Records).items[0]?.item).toEqual({ ThingID: 'a/t', Timestamp: T1, Value: 1 });
+    expect(planBatch(Records).items[0]?.item).toEqual({ ThingID: 'a/t', Timestamp: T1, Value: n(1) });
   });
 
   it('rejects undecodable, non-JSON and invalid records with the parser reason, keeping the rest', () => {
@@ -60,10 +63,25 @@ describe('planBatch', () => {
     ]);
     const plan = planBatch(Records);
     expect(plan.items).toEqual([
-      { item: { ThingID: 'a/t', Timestamp: T1, Value: 10 }, records: [0, 2, 3] },
-      { item: { ThingID: 'a/h', Timestamp: T1, Value: 5 }, records: [0] },
-      { item: { ThingID: 'b/t', Timestamp: T1, Value: 2 }, records: [1] },
+      { item: { ThingID: 'a/t', Timestamp: T1, Value: n(10) }, records: [0, 2, 3] },
+      { item: { ThingID: 'a/h', Timestamp: T1, Value: n(5) }, records: [0] },
+      { item: { ThingID: 'b/t', Timestamp: T1, Value: n(2) }, records: [1] },
     ]);
+  });
+
+  it('refuses bytes that are not UTF-8 inside otherwise valid JSON, instead of storing U+FFFD in their place', () => {
+    const bytes = Buffer.concat([Buffer.from('{"id": "caf'), Buffer.from([0xe9]), Buffer.from(`", "timestamp": "${T1}", "t": 1}`)]);
+    const plan = planBatch([kinesisRecord(deliveredAsIs(bytes.toString('base64')), 0)]);
+    expect(plan.items).toEqual([]);
+    expect(plan.rejections.map(({ error }) => error.code)).toEqual(['bad-encoding']);
+  });
+
+  it('rejects a reading dated further ahead of its arrival than the tolerance, as future-timestamp', () => {
+    // T2 is 60 s after this arrival.
+    const arrival = Date.parse('2016-09-09T13:33:07Z') / 1000;
+    const records = [kinesisRecord(reading('a', T1, { t: 1 }), 0, 'a', arrival), kinesisRecord(reading('a', T2, { t: 2 }), 1, 'a', arrival)];
+    expect(planBatch(records, { maxAheadMs: 60_000 }).rejections).toEqual([]);
+    expect(planBatch(records, { maxAheadMs: 59_999 }).rejections.map(({ index, error }) => [index, error.code])).toEqual([[1, 'future-timestamp']]);
   });
 
   it('plans nothing for an empty batch', () => {
@@ -73,14 +91,14 @@ describe('planBatch', () => {
 
 describe('itemKey', () => {
   it('tells items apart by series and time only', () => {
-    expect(itemKey({ ThingID: 'a/t', Timestamp: T1 })).toBe(itemKey({ ThingID: 'a/t', Timestamp: T1, Value: 3 } as never));
+    expect(itemKey({ ThingID: 'a/t', Timestamp: T1 })).toBe(itemKey({ ThingID: 'a/t', Timestamp: T1, Value: n(3) } as never));
     expect(itemKey({ ThingID: 'a/t', Timestamp: T1 })).not.toBe(itemKey({ ThingID: 'a/t', Timestamp: T2 }));
     expect(itemKey({ ThingID: 'a', Timestamp: 'b/c' })).not.toBe(itemKey({ ThingID: 'a/b', Timestamp: 'c' }));
   });
 });
 
 describe('latestPerSeries', () => {
-  const planned = (ThingID: string, Timestamp: string, Value: number, records: number[]): PlannedItem => ({ item: { ThingID, Timestamp, Value }, records });
+  const planned = (ThingID: string, Timestamp: string, value: number, records: number[]): PlannedItem => ({ item: { ThingID, Timestamp, Value: n(value) }, records });
 
   it('keeps the newest item of each series and the earliest record that produced it', () => {
     const latest = latestPerSeries([
@@ -90,8 +108,8 @@ describe('latestPerSeries', () => {
       planned('a/t', '2016-09-09T13:34:07.000001Z', 3, [5]),
     ]);
     expect(latest).toEqual([
-      { series: 'a/t', timestamp: '2016-09-09T13:34:07.000001Z', value: 3, record: 5 },
-      { series: 'b/t', timestamp: T1, value: 7, record: 3 },
+      { series: 'a/t', timestamp: '2016-09-09T13:34:07.000001Z', value: n(3), record: 5 },
+      { series: 'b/t', timestamp: T1, value: n(7), record: 3 },
     ]);
   });
 });
@@ -129,6 +147,7 @@ describe('failureMessage', () => {
     const message = failureMessage(rejection!);
     expect(message.id).toBe('record-0');
     expect(bodyOf(message.body)).toEqual({
+      recordId: `${STREAM_ARN}/${SHARD_ID}/${sequenceNumberOf(7)}`,
       reason: { code: 'bad-id', field: 'id', message: expect.stringContaining('"id" must be a non-blank string') },
       payload: '{"id": 42}',
       payloadEncoding: 'utf8',

@@ -80,7 +80,7 @@ describe('the series catalogue against dynalite', () => {
       createStoreReadingsHandler({
         dynamo: db.document,
         sqs: new SQSClient({ region: 'us-east-1' }),
-        settings: { thingsTable: db.tables.things, failureQueueUrl: QUEUE, seriesTable: db.tables.series, alertCooldownSeconds: 900 },
+        settings: { thingsTable: db.tables.things, failureQueueUrl: QUEUE, seriesTable: db.tables.series, alertCooldownSeconds: 900, futureToleranceSeconds: 300 },
         logger,
       });
     const newer = kinesisEvent([reading('late/1', at(1000), { t: 10 }), reading('late/1', at(1010), { t: 11 }), reading('late/2', at(1000), { t: 20 })]);

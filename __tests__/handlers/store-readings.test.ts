@@ -5,14 +5,14 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import { QueueDoesNotExist, RequestThrottled, SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
-import { BatchWriteCommand, DynamoDBDocumentClient, UpdateCommand, type BatchWriteCommandInput, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, NumberValue, UpdateCommand, type BatchWriteCommandInput, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DEFAULT_RETRY_POLICY } from '../../handlers/batching';
 import { SettingsError } from '../../handlers/runtime';
 import { createStoreReadingsHandler, handler, type StoreReadingsDeps, type StoreReadingsSettings } from '../../handlers/store-readings';
 import type { FailureMessageBody } from '../../handlers/store-plan';
-import { kinesisEvent, reading, sequenceNumberOf } from './kinesis-event-fixture';
+import { kinesisEvent, kinesisRecord, reading, sequenceNumberOf } from './kinesis-event-fixture';
 
 const THINGS = 'iot-things';
 const SERIES = 'iot-series';
@@ -24,7 +24,8 @@ const sqsMock = mockClient(SQSClient);
 const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const sqs = new SQSClient({ region: 'us-east-1' });
 
-type StoredItem = { ThingID: string; Timestamp: string; Value: number; ExpiresAt?: number };
+/** An item as the table holds it; `Value` is the exact text of the NumberValue the handler wrote. */
+type StoredItem = { ThingID: string; Timestamp: string; Value: string; ExpiresAt?: number };
 
 /** The things table as a map, written by every BatchWriteItem the handler makes. */
 class FakeThingsTable {
@@ -39,7 +40,8 @@ class FakeThingsTable {
     if (requests.length > 25) throw new Error('ValidationException: too many items');
     const left = [];
     for (const request of requests) {
-      const item = request.PutRequest?.Item as StoredItem;
+      const written = request.PutRequest?.Item as Omit<StoredItem, 'Value'> & { Value: NumberValue };
+      const item: StoredItem = { ...written, Value: written.Value.value };
       if (unprocessed(item)) {
         left.push(request);
       } else {
@@ -61,7 +63,7 @@ function storeHandler(overrides: Partial<StoreReadingsDeps> = {}, settings: Part
   return createStoreReadingsHandler({
     dynamo,
     sqs,
-    settings: { thingsTable: THINGS, failureQueueUrl: QUEUE, seriesTable: SERIES, alertCooldownSeconds: 900, hotRetentionDays: 30, ...settings },
+    settings: { thingsTable: THINGS, failureQueueUrl: QUEUE, seriesTable: SERIES, alertCooldownSeconds: 900, futureToleranceSeconds: 300, hotRetentionDays: 30, ...settings },
     logger: log,
     clock: { now: () => BASE_TIME, sleep: async (ms) => void delays.push(ms) },
     random: () => 0.5,
@@ -84,6 +86,8 @@ function readings(count: number, things = 1): object[] {
   return Array.from({ length: count }, (_, index) => reading(`thing-${index % things}`, at(index), { temperature: index }));
 }
 
+/** The exact value of an item as the handler wrote it. */
+const valueOf = (item: Record<string, unknown> | undefined): string | undefined => (item?.Value as NumberValue | undefined)?.value;
 const writtenItems = () => dynamoMock.commandCalls(BatchWriteCommand).flatMap((call) => call.args[0].input.RequestItems?.[THINGS] ?? []);
 const catalogueUpdates = () => dynamoMock.commandCalls(UpdateCommand).map((call) => call.args[0].input as UpdateCommandInput);
 const queuedBodies = () =>
@@ -114,9 +118,9 @@ describe('storing a batch', () => {
     expect(response).toEqual({ batchItemFailures: [] });
     const expires = (iso: string) => Math.floor(Date.parse(iso) / 1000) + 30 * 86_400;
     expect([...table.items.values()]).toEqual([
-      { ThingID: 'things/harrow/001/temperature', Timestamp: '2016-09-09T13:33:07.381019Z', Value: 19.57, ExpiresAt: expires('2016-09-09T13:33:07Z') },
-      { ThingID: 'things/harrow/001/humidity', Timestamp: '2016-09-09T13:33:07.381019Z', Value: 40, ExpiresAt: expires('2016-09-09T13:33:07Z') },
-      { ThingID: 'things/harrow/002/temperature', Timestamp: '2016-09-09T13:34:07.000000Z', Value: 18, ExpiresAt: expires('2016-09-09T13:34:07Z') },
+      { ThingID: 'things/harrow/001/temperature', Timestamp: '2016-09-09T13:33:07.381019Z', Value: '19.57', ExpiresAt: expires('2016-09-09T13:33:07Z') },
+      { ThingID: 'things/harrow/001/humidity', Timestamp: '2016-09-09T13:33:07.381019Z', Value: '40', ExpiresAt: expires('2016-09-09T13:33:07Z') },
+      { ThingID: 'things/harrow/002/temperature', Timestamp: '2016-09-09T13:34:07.000000Z', Value: '18', ExpiresAt: expires('2016-09-09T13:34:07Z') },
     ]);
     expect(dynamoMock.commandCalls(BatchWriteCommand)).toHaveLength(1);
     expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
@@ -140,7 +144,7 @@ describe('storing a batch', () => {
     expect(dynamoMock.commandCalls(BatchWriteCommand)).toHaveLength(Math.ceil(20_000 / 25));
     expect(table.puts).toBe(20_000);
     expect(table.items.size).toBe(20_000);
-    expect(table.items.get(`thing-42/humidity|${micros(9942)}`)?.Value).toBe(4971);
+    expect(table.items.get(`thing-42/humidity|${micros(9942)}`)?.Value).toBe('4971');
     expect(catalogueUpdates()).toHaveLength(200);
     expect(summary()).toMatchObject({ records: 10_000, readingsStored: 10_000, itemsStored: 20_000, writeRequests: 800, catalogueUpdated: 200 });
   });
@@ -149,7 +153,7 @@ describe('storing a batch', () => {
     const event = kinesisEvent([reading('a', at(0), { t: 1 }), reading('b', at(0), { t: 2 }), reading('a', at(0), { t: 3 })]);
     await expect(storeHandler()(event)).resolves.toEqual({ batchItemFailures: [] });
     expect(writtenItems()).toHaveLength(2);
-    expect(table.items.get(`a/t|${micros(0)}`)?.Value).toBe(3);
+    expect(table.items.get(`a/t|${micros(0)}`)?.Value).toBe('3');
   });
 });
 
@@ -189,7 +193,7 @@ describe('throttling and UnprocessedItems', () => {
     dynamoMock.on(BatchWriteCommand).callsFake((input) => {
       round++;
       // DynamoDB leaves every other item for the first two rounds.
-      return table.batchWrite(input, (item) => round <= 2 && item.Value % 2 === 0);
+      return table.batchWrite(input, (item) => round <= 2 && Number(item.Value) % 2 === 0);
     });
     const response = await storeHandler()(kinesisEvent(readings(10)));
 
@@ -202,12 +206,12 @@ describe('throttling and UnprocessedItems', () => {
 
   it('gives up after the bounded attempts and names the first record with an unstored item', async () => {
     // Items of readings 30 and 40 are never processed; 60 readings make chunks of 25, 25 and 10.
-    dynamoMock.on(BatchWriteCommand).callsFake((input) => table.batchWrite(input, (item) => item.Value === 30 || item.Value === 40));
+    dynamoMock.on(BatchWriteCommand).callsFake((input) => table.batchWrite(input, (item) => item.Value === '30' || item.Value === '40'));
     const event = kinesisEvent(readings(60));
     const response = await storeHandler()(event);
 
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumberOf(30) }] });
-    const callsWithItem30 = writtenItems().filter(({ PutRequest }) => PutRequest?.Item?.Value === 30);
+    const callsWithItem30 = writtenItems().filter(({ PutRequest }) => valueOf(PutRequest?.Item) === '30');
     expect(callsWithItem30).toHaveLength(DEFAULT_RETRY_POLICY.maxAttempts);
     // Every record before the failure is stored, once.
     for (let index = 0; index < 30; index++) expect(table.items.has(`thing-0/temperature|${micros(index)}`)).toBe(true);
@@ -254,13 +258,13 @@ describe('throttling and UnprocessedItems', () => {
   it('does not retry an error a retry cannot fix, and names the first record of the failed call', async () => {
     dynamoMock.on(BatchWriteCommand).callsFake((input: BatchWriteCommandInput) => {
       const items = input.RequestItems?.[THINGS] ?? [];
-      if (items.some(({ PutRequest }) => PutRequest?.Item?.Value === 27)) throw new ResourceNotFoundException({ message: 'Requested resource not found', $metadata: {} });
+      if (items.some(({ PutRequest }) => valueOf(PutRequest?.Item) === '27')) throw new ResourceNotFoundException({ message: 'Requested resource not found', $metadata: {} });
       return table.batchWrite(input);
     });
     const response = await storeHandler()(kinesisEvent(readings(60)));
 
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumberOf(25) }] });
-    expect(writtenItems().filter(({ PutRequest }) => PutRequest?.Item?.Value === 27)).toHaveLength(1);
+    expect(writtenItems().filter(({ PutRequest }) => valueOf(PutRequest?.Item) === '27')).toHaveLength(1);
     expect(log.warn.mock.calls[0]?.[1]).toMatchObject({ errors: [expect.stringContaining('ResourceNotFoundException')] });
   });
 
@@ -350,6 +354,140 @@ describe('records that can never be stored', () => {
   });
 });
 
+describe('each rejected record reaches the failure queue exactly once', () => {
+  // Rejected records at 1 and 4, a write that keeps failing for the reading at 3.
+  const batch = (): KinesisStreamEvent =>
+    kinesisEvent([reading('a', at(0), { t: 0 }), 'bad 1', reading('a', at(2), { t: 2 }), reading('a', at(3), { t: 3 }), 'bad 4', reading('a', at(5), { t: 5 })]);
+  const queuedSequenceNumbers = () => queuedBodies().map((body) => body.sequenceNumber);
+
+  it('queues only the rejections before the record Lambda resumes from; the rest go out with the redelivery that gets past them', async () => {
+    let failing = true;
+    dynamoMock.on(BatchWriteCommand).callsFake((input) => {
+      if (failing) return table.batchWrite(input, (item) => item.Value === '3');
+      return table.batchWrite(input);
+    });
+    const store = storeHandler();
+    const event = batch();
+    expect(await store(event)).toEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumberOf(3) }] });
+    expect(queuedSequenceNumbers()).toEqual([sequenceNumberOf(1)]);
+
+    // Lambda delivers from the failed record on, five more times while the write keeps failing.
+    for (let retry = 0; retry < 5; retry++) await store({ Records: event.Records.slice(3) });
+    expect(queuedSequenceNumbers()).toEqual([sequenceNumberOf(1)]);
+
+    failing = false;
+    expect(await store({ Records: event.Records.slice(3) })).toEqual({ batchItemFailures: [] });
+    expect(queuedSequenceNumbers()).toEqual([sequenceNumberOf(1), sequenceNumberOf(4)]);
+  });
+
+  it('does not queue again when the whole batch comes back (a crash, a bisected retry) to the same container', async () => {
+    const store = storeHandler();
+    const event = batch();
+    await store(event);
+    await store(event);
+    await store({ Records: event.Records.slice(0, 3) });
+    await store({ Records: event.Records.slice(3) });
+    expect(queuedSequenceNumbers()).toEqual([sequenceNumberOf(1), sequenceNumberOf(4)]);
+  });
+
+  it('sends nothing after a message SQS did not take, and nothing twice on the redelivery', async () => {
+    const event = kinesisEvent(Array.from({ length: 25 }, (_, index) => `bad ${index}`));
+    let calls = 0;
+    sqsMock.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => {
+      calls += 1;
+      const entries = input.Entries ?? [];
+      // The second pack: SQS takes all but record-12 (its side, then out of retries: the policy allows 6 attempts).
+      const failed = calls >= 2 && calls <= 7 ? entries.filter((entry) => entry.Id === 'record-12') : [];
+      return {
+        Successful: entries.filter((entry) => !failed.includes(entry)).map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}`, MD5OfMessageBody: '' })),
+        Failed: failed.map((entry) => ({ Id: entry.Id, SenderFault: false, Code: 'InternalError' })),
+      };
+    });
+    const store = storeHandler();
+    expect(await store(event)).toEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumberOf(12) }] });
+    // The third pack (records 20-24) was never sent.
+    expect(new Set(queuedSequenceNumbers()).has(sequenceNumberOf(20))).toBe(false);
+
+    expect(await store({ Records: event.Records.slice(12) })).toEqual({ batchItemFailures: [] });
+    const accepted = sqsMock
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((call, index) => (call.args[0].input.Entries ?? []).filter((entry) => !(index >= 1 && index <= 6 && entry.Id === 'record-12')))
+      .map((entry) => (JSON.parse(entry.MessageBody ?? '') as FailureMessageBody).sequenceNumber);
+    // Every record accepted once, none twice: the retried entry of pack two is counted once, after its last failure.
+    const counts = new Map<string, number>();
+    for (const sequence of accepted) counts.set(sequence, (counts.get(sequence) ?? 0) + 1);
+    expect([...counts.keys()].sort()).toEqual(event.Records.map((record) => record.kinesis.sequenceNumber).sort());
+    expect([...counts.values()].every((count) => count === 1)).toBe(true);
+  });
+
+  it('gives every message the record\'s identity, the same on every delivery, for readers to drop a repeat SQS delivers', async () => {
+    await storeHandler()(batch());
+    await storeHandler()(batch());
+    const [first, , second] = queuedBodies();
+    expect(first?.recordId).toBe(`arn:aws:kinesis:us-east-1:123456789012:stream/iot-readings/shardId-000000000000/${sequenceNumberOf(1)}`);
+    expect(second).toEqual(first);
+  });
+});
+
+describe('a write DynamoDB refuses because of the reading itself', () => {
+  const validation = () => Object.assign(new Error('Number overflow. Attempting to store a number with magnitude larger than supported range'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+
+  it('sends that reading to the failure queue with DynamoDB\'s reason, and stores the rest of the batch', async () => {
+    dynamoMock.on(BatchWriteCommand).callsFake((input: BatchWriteCommandInput) => {
+      const items = input.RequestItems?.[THINGS] ?? [];
+      if (items.some(({ PutRequest }) => valueOf(PutRequest?.Item) === '13')) throw validation();
+      return table.batchWrite(input);
+    });
+    const event = kinesisEvent(readings(60));
+    expect(await storeHandler()(event)).toEqual({ batchItemFailures: [] });
+
+    expect(table.items.size).toBe(59);
+    expect(queuedBodies()).toEqual([
+      expect.objectContaining({
+        sequenceNumber: sequenceNumberOf(13),
+        reason: { code: 'store-refused', field: 'temperature', message: expect.stringContaining('Number overflow') },
+        payload: JSON.stringify(readings(60)[13]),
+      }),
+    ]);
+    // Split in halves down to the one item: 3 calls of 25, then 13+12, 7+6, 4+3, 2+2, 1+1 around item 13.
+    expect(dynamoMock.commandCalls(BatchWriteCommand).length).toBeLessThanOrEqual(3 + 2 * 5);
+    expect(catalogueUpdates().map((update) => update.ExpressionAttributeValues?.[':timestamp'])).toEqual([micros(59)]);
+    expect(summary()).toMatchObject({ itemsRefused: 1, itemsStored: 59, rejectedByCode: { 'store-refused': 1 }, rejectedQueued: 1 });
+    expect(log.error).toHaveBeenCalledWith(expect.stringContaining('DynamoDB refused'), expect.anything());
+  });
+});
+
+describe('readings dated too far ahead of their arrival on the stream', () => {
+  it('go to the failure queue with their own reason, are not stored and leave the catalogue alone', async () => {
+    const arrival = Date.parse('2024-05-01T12:00:00Z') / 1000;
+    const record = (payload: object, position: number) => kinesisRecord(payload, position, 'things/clock', arrival);
+    const event = {
+      Records: [
+        record(reading('things/clock', '2024-05-01T12:04:59Z', { t: 1 }), 0),
+        record(reading('things/clock', '9999-12-31T00:00:00Z', { t: 2 }), 1),
+        record(reading('things/clock', '2024-05-01T12:05:01Z', { t: 3 }), 2),
+      ],
+    };
+    expect(await storeHandler()(event)).toEqual({ batchItemFailures: [] });
+    expect([...table.items.values()].map((item) => item.Value)).toEqual(['1']);
+    expect(queuedBodies().map((body) => [body.sequenceNumber, body.reason.code])).toEqual([
+      [sequenceNumberOf(1), 'future-timestamp'],
+      [sequenceNumberOf(2), 'future-timestamp'],
+    ]);
+    expect(catalogueUpdates().map((update) => update.ExpressionAttributeValues?.[':timestamp'])).toEqual(['2024-05-01T12:04:59.000000Z']);
+  });
+});
+
+describe('numbers beyond what a double holds', () => {
+  it('are written with every digit (a NumberValue), none refused by the SDK', async () => {
+    const event = kinesisEvent([
+      reading('big', at(0), { energy: 10000000000000000, counter: '10000000000000001', tiny: '-1e-130', wide: '9.9999999999999999999999999999999999999e125' }),
+    ]);
+    expect(await storeHandler()(event)).toEqual({ batchItemFailures: [] });
+    expect([...table.items.values()].map((item) => item.Value)).toEqual(['10000000000000000', '10000000000000001', '-1e-130', '9.9999999999999999999999999999999999999e+125']);
+  });
+});
+
 describe('the series catalogue', () => {
   it('updates each series once per batch with its newest reading, only if newer', async () => {
     const event = kinesisEvent([
@@ -362,15 +500,16 @@ describe('the series catalogue', () => {
 
     const updates = catalogueUpdates();
     expect(updates.map((update) => [update.Key, update.ExpressionAttributeValues])).toEqual([
-      [{ ThingID: 'a/t' }, { ':timestamp': micros(9), ':value': 3 }],
-      [{ ThingID: 'a/h' }, { ':timestamp': micros(5), ':value': 2 }],
-      [{ ThingID: 'b/t' }, { ':timestamp': micros(1), ':value': 4 }],
+      [{ ThingID: 'a/t' }, { ':timestamp': micros(9), ':value': NumberValue.from('3'), ':horizon': micros(300) }],
+      [{ ThingID: 'a/h' }, { ':timestamp': micros(5), ':value': NumberValue.from('2'), ':horizon': micros(300) }],
+      [{ ThingID: 'b/t' }, { ':timestamp': micros(1), ':value': NumberValue.from('4'), ':horizon': micros(300) }],
     ]);
     for (const update of updates) {
       expect(update).toMatchObject({
         TableName: SERIES,
         UpdateExpression: 'SET #timestamp = :timestamp, #value = :value',
-        ConditionExpression: 'attribute_not_exists(#timestamp) OR #timestamp < :timestamp',
+        // The horizon (now + the future tolerance) lets a catalogue pinned by an old future-dated reading move on.
+        ConditionExpression: 'attribute_not_exists(#timestamp) OR #timestamp < :timestamp OR #timestamp > :horizon',
         ExpressionAttributeNames: { '#timestamp': 'LatestTimestamp', '#value': 'LatestValue' },
       });
     }

@@ -3,12 +3,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { ThresholdAlertsSettings } from '../../handlers/threshold-alerts';
 import { DEFAULT_NAMES } from '../../handlers/contract';
+import { ARRIVAL_SECONDS } from './kinesis-event-fixture';
 
 export const SETTINGS: ThresholdAlertsSettings = {
   thresholdsTable: DEFAULT_NAMES.thresholdsTable,
   alertsTable: DEFAULT_NAMES.alertsTable,
   alertTopicArn: 'arn:aws:sns:eu-west-2:123456789012:iot-alerts',
   alertCooldownSeconds: 900,
+  futureToleranceSeconds: 300,
 };
 
 export const THING = 'things/harrow/001';
@@ -19,8 +21,11 @@ export const reading = (time: string, metrics: Record<string, number | string>, 
 
 let sequence = 0;
 
-/** One Kinesis record per payload: objects are sent as JSON, strings as they are (base64-encoded). */
-export function kinesisEvent(payloads: readonly (Record<string, unknown> | string)[]): KinesisStreamEvent {
+/**
+ * One Kinesis record per payload: objects are sent as JSON, strings as they are (base64-encoded).
+ * They arrive on the stream at `arrivalSeconds` (epoch), by default after every reading the tests send.
+ */
+export function kinesisEvent(payloads: readonly (Record<string, unknown> | string)[], arrivalSeconds = ARRIVAL_SECONDS): KinesisStreamEvent {
   const Records: KinesisStreamRecord[] = payloads.map((payload) => {
     sequence += 1;
     const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
@@ -30,7 +35,7 @@ export function kinesisEvent(payloads: readonly (Record<string, unknown> | strin
         partitionKey: typeof payload === 'string' ? 'raw' : String(payload.id),
         sequenceNumber: `4960000000000000000${String(sequence).padStart(12, '0')}`,
         data: Buffer.from(text, 'utf8').toString('base64'),
-        approximateArrivalTimestamp: 1_700_000_000,
+        approximateArrivalTimestamp: arrivalSeconds,
       },
       eventSource: 'aws:kinesis',
       eventVersion: '1.0',

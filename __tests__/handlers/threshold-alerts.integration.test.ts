@@ -4,7 +4,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/client-sns';
-import { BatchGetCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, NumberValue, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ALERT_STATE_ATTRIBUTES } from '../../handlers/alert-state';
 import { createThresholdAlertsHandler, type ThresholdAlertsDeps } from '../../handlers/threshold-alerts';
@@ -191,6 +191,62 @@ describe('threshold alerts against dynalite', () => {
     expect(await consumer(topic.sns)(event)).toEqual({ batchItemFailures: [] });
     expect(topic.sent.map((input) => input.Subject)).toEqual(['Alert: partial/1 humidity 5 below min 30 at 2024-05-01 10:01:00 UTC']);
     expect(await thresholdsItem('partial/1/temperature')).toBeUndefined();
+  });
+});
+
+describe('no single reading can pin the alert state', () => {
+  // Readings arrive on the stream at 10:00 UTC; the consumers tolerate 5 minutes ahead.
+  const arrival = Date.parse('2024-05-01T10:00:00Z') / 1000;
+
+  it('ignores readings dated past the tolerance (year 9999): later real breaches are still sent', async () => {
+    await putThresholds('pin/1/temperature', { MinThreshold: 18, MaxThreshold: 25 });
+    const topic = memoryTopic();
+    const forged = kinesisEvent([reading('9999-12-31T00:00:00Z', { temperature: 30 }, 'pin/1'), reading('9999-12-31T00:00:01Z', { temperature: 20 }, 'pin/1')], arrival);
+    expect(await consumer(topic.sns)(forged)).toEqual({ batchItemFailures: [] });
+    expect(topic.sent).toEqual([]);
+    expect((await thresholdsItem('pin/1/temperature'))?.[ALERT_STATE_ATTRIBUTES.notifiedAt]).toBeUndefined();
+
+    const real = kinesisEvent([reading('2024-05-01T10:00:05Z', { temperature: 30 }, 'pin/1')], arrival + 5);
+    expect(await consumer(topic.sns)(real)).toEqual({ batchItemFailures: [] });
+    expect(topic.sent.map((input) => input.Subject)).toEqual(['Alert: pin/1 temperature 30 above max 25 at 2024-05-01 10:00:05 UTC']);
+  });
+
+  it('unpins a state left by such a reading before they were refused: the next real breach is sent and the state moves back', async () => {
+    await db.document.send(
+      new PutCommand({
+        TableName: db.tables.thresholds,
+        Item: { ThingID: 'pin/2/temperature', MinThreshold: 18, MaxThreshold: 25, AlertState: 'ok', AlertChangedAt: '9999-12-31T00:00:01.000000Z', AlertNotifiedAt: '9999-12-31T00:00:01.000000Z' },
+      }),
+    );
+    const topic = memoryTopic();
+    const real = kinesisEvent([reading('2024-05-01T10:00:00Z', { temperature: 30 }, 'pin/2')], arrival);
+    expect(await consumer(topic.sns)(real)).toEqual({ batchItemFailures: [] });
+    expect(topic.sent).toHaveLength(1);
+    expect(await thresholdsItem('pin/2/temperature')).toMatchObject({ AlertState: 'breached', AlertNotifiedAt: '2024-05-01T10:00:00.000000Z' });
+  });
+});
+
+describe('exact values', () => {
+  const exactConsumer = (sns: SNSClient) => createThresholdAlertsHandler({ dynamo: db.exact, sns, settings: SETTINGS, logger: silentLogger() });
+
+  it('counts a value above the maximum by 1e-30 as a breach, and records the notice with every digit', async () => {
+    await db.exact.send(new PutCommand({ TableName: db.tables.thresholds, Item: { ThingID: 'exact/1/t', MaxThreshold: NumberValue.from('25') } }));
+    const topic = memoryTopic();
+    const event = kinesisEvent([reading('2024-05-01T10:00:00Z', { t: '25.000000000000000000000000000000' }, 'exact/1'), reading('2024-05-01T10:01:00Z', { t: '25.000000000000000000000000000001' }, 'exact/1')]);
+    expect(await exactConsumer(topic.sns)(event)).toEqual({ batchItemFailures: [] });
+    expect(topic.sent.map((input) => input.Subject)).toEqual(['Alert: exact/1 t 25.000000000000000000000000000001 above max 25 at 2024-05-01 10:01:00 UTC']);
+    const history = (await db.exact.send(new GetCommand({ TableName: db.tables.alerts, Key: { ThingID: 'exact/1/t', Timestamp: '2024-05-01T10:01:00.000000Z' } }))).Item;
+    expect((history?.Value as NumberValue).value).toBe('25.000000000000000000000000000001');
+  });
+
+  it('writes the history item of a value beyond 2^53, so the email sent is on record', async () => {
+    await db.exact.send(new PutCommand({ TableName: db.tables.thresholds, Item: { ThingID: 'exact/2/energy', MaxThreshold: NumberValue.from('1000') } }));
+    const topic = memoryTopic();
+    const event = kinesisEvent([reading('2024-05-01T10:00:00Z', { energy: 10000000000000000 }, 'exact/2')]);
+    expect(await exactConsumer(topic.sns)(event)).toEqual({ batchItemFailures: [] });
+    expect(topic.sent).toHaveLength(1);
+    const history = (await db.exact.send(new GetCommand({ TableName: db.tables.alerts, Key: { ThingID: 'exact/2/energy', Timestamp: '2024-05-01T10:00:00.000000Z' } }))).Item;
+    expect((history?.Value as NumberValue).value).toBe('10000000000000000');
   });
 });
 

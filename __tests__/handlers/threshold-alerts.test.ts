@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, type BatchGetCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, NumberValue, PutCommand, UpdateCommand, type BatchGetCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ALERT_STATE_ATTRIBUTES } from '../../handlers/alert-state';
 import { createThresholdAlertsHandler, type ThresholdAlertsDeps } from '../../handlers/threshold-alerts';
@@ -97,9 +97,9 @@ describe('threshold alerts handler (mocked AWS)', () => {
         Kind: 'breach',
         Reminder: false,
         Bound: 'max',
-        Value: 26.5,
-        MinThreshold: 18,
-        MaxThreshold: 25,
+        Value: NumberValue.from('26.5'),
+        MinThreshold: NumberValue.from('18'),
+        MaxThreshold: NumberValue.from('25'),
         MessageId: 'message-1',
         Subject: expect.stringMatching(/^Alert: /),
         SentAt: new Date(START).toISOString(),

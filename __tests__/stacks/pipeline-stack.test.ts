@@ -1,5 +1,5 @@
 import Ajv04 from 'ajv-draft-04';
-import { DEFAULT_ALERT_COOLDOWN_SECONDS, EVENT_SOURCE, HANDLER_ENV, TABLES } from '../../handlers/contract';
+import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_FUTURE_TOLERANCE_SECONDS, EVENT_SOURCE, HANDLER_ENV, TABLES } from '../../handlers/contract';
 import { batchIngestBodySchema, singleIngestBodySchema } from '../../handlers/reading';
 import { PIPELINE_OUTPUTS } from '../../stacks/outputs';
 import { configOf, only, policyStatements, removeScratch, resource, resources, synthPlatform, type TerraformJson } from './synth-helpers';
@@ -149,7 +149,7 @@ describe('stream and consumers', () => {
     expect(resource(pipeline, 'aws_cloudwatch_log_group', `consumers_${name}-logs`)).toMatchObject({ name: `/aws/lambda/iot-${name}`, retention_in_days: 30 });
   });
 
-  it('sets the environment the handlers\' contract names for each handler, and the same failure queue everywhere', () => {
+  it('sets the environment each handler reads, the same failure queue and future tolerance everywhere', () => {
     const queueUrl = ref('aws_sqs_queue', 'consumers_failure-queue', 'url');
     const table = (key: string) => ref('aws_dynamodb_table', `tables_${key}`, 'name');
     expect((resource(pipeline, 'aws_lambda_function', 'consumers_store-readings').environment as { variables: object }).variables).toEqual({
@@ -157,6 +157,7 @@ describe('stream and consumers', () => {
       [HANDLER_ENV.thingsTable]: table('things'),
       [HANDLER_ENV.seriesTable]: table('series'),
       [HANDLER_ENV.failureQueueUrl]: queueUrl,
+      [HANDLER_ENV.futureToleranceSeconds]: String(DEFAULT_FUTURE_TOLERANCE_SECONDS),
     });
     expect((resource(pipeline, 'aws_lambda_function', 'consumers_threshold-alerts').environment as { variables: object }).variables).toEqual({
       POWERTOOLS_SERVICE_NAME: 'threshold-alerts',
@@ -165,6 +166,7 @@ describe('stream and consumers', () => {
       [HANDLER_ENV.alertTopicArn]: ref('aws_sns_topic', 'alert-topic_topic', 'arn'),
       [HANDLER_ENV.alertCooldownSeconds]: String(DEFAULT_ALERT_COOLDOWN_SECONDS),
       [HANDLER_ENV.failureQueueUrl]: queueUrl,
+      [HANDLER_ENV.futureToleranceSeconds]: String(DEFAULT_FUTURE_TOLERANCE_SECONDS),
     });
   });
 

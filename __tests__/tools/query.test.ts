@@ -88,7 +88,7 @@ describe('locally, over the archive objects', () => {
 
   /** Every archived row: one per metric. */
   const rows = () =>
-    archived.flatMap(({ reading: r, arrival }) => [...r.metrics].map(([metric, value]) => ({ series: `${r.id}/${metric}`, ts: r.timestamp, value, arrival })));
+    archived.flatMap(({ reading: r, arrival }) => [...r.metrics].map(([metric, value]) => ({ series: `${r.id}/${metric}`, ts: r.timestamp, value: value.approx, arrival })));
 
   it('exposes the contract\'s columns with their types, plus INTEGER year/month/day/hour from the path', async () => {
     const result = await run(['--data-dir', dataDir, '--json', 'DESCRIBE readings']);

@@ -1,9 +1,12 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { thresholdsProgram } from '../../tools/thresholds';
+import { InvalidArgumentError } from 'commander';
+import { Decimal } from '../../handlers/decimal';
+import { boundOption, thresholdsProgram } from '../../tools/thresholds';
 import { deleteThresholds, getThresholds, listThresholds, setThresholds, thresholdProblems } from '../../tools/threshold-store';
 import { startDynalite, type DynaliteHarness } from '../handlers/dynalite-harness';
 
 const SERIES = 'things/harrow/001/temperature';
+const n = (value: number | string): Decimal => Decimal.of(value) as Decimal;
 
 describe('thresholds', () => {
   let db: DynaliteHarness;
@@ -16,39 +19,49 @@ describe('thresholds', () => {
 
   it('sets both bounds as numbers and keeps the alert state beside them', async () => {
     await db.document.send(new PutCommand({ TableName: table(), Item: { ThingID: SERIES, MinThreshold: 10, AlertState: 'breached' } }));
-    await setThresholds(db.document, table(), SERIES, { min: 18, max: 25 });
-    expect(await getThresholds(db.document, table(), SERIES)).toEqual({ series: SERIES, min: 18, max: 25, state: { AlertState: 'breached' } });
+    await setThresholds(db.exact, table(), SERIES, { min: 18, max: n(25) });
+    expect(await getThresholds(db.exact, table(), SERIES)).toEqual({ series: SERIES, min: n(18), max: n(25), state: { AlertState: 'breached' } });
+  });
+
+  it('keeps every digit of a bound (the consumer compares values with it exactly)', async () => {
+    await setThresholds(db.exact, table(), 'things/exact/001/t', { max: n('25.000000000000000000000000000001') });
+    expect((await getThresholds(db.exact, table(), 'things/exact/001/t'))?.max?.text).toBe('25.000000000000000000000000000001');
   });
 
   it('removes a bound that is not given', async () => {
-    await setThresholds(db.document, table(), SERIES, { max: 30 });
-    expect(await getThresholds(db.document, table(), SERIES)).toMatchObject({ series: SERIES, max: 30 });
-    expect((await getThresholds(db.document, table(), SERIES))?.min).toBeUndefined();
+    await setThresholds(db.exact, table(), SERIES, { max: 30 });
+    expect(await getThresholds(db.exact, table(), SERIES)).toMatchObject({ series: SERIES, max: n(30) });
+    expect((await getThresholds(db.exact, table(), SERIES))?.min).toBeUndefined();
   });
 
   it("reads the seed's string bounds too", async () => {
     await db.document.send(new PutCommand({ TableName: table(), Item: { ThingID: 'things/seed/001/temperature', MinThreshold: '18', MaxThreshold: '25' } }));
-    expect(await getThresholds(db.document, table(), 'things/seed/001/temperature')).toMatchObject({ min: 18, max: 25 });
+    expect(await getThresholds(db.exact, table(), 'things/seed/001/temperature')).toMatchObject({ min: n(18), max: n(25) });
   });
 
   it('lists every series with thresholds, sorted', async () => {
-    const listed = await listThresholds(db.document, table());
-    expect(listed.map((entry) => entry.series)).toEqual(['things/harrow/001/temperature', 'things/seed/001/temperature']);
+    const listed = await listThresholds(db.exact, table());
+    expect(listed.map((entry) => entry.series)).toEqual(['things/exact/001/t', 'things/harrow/001/temperature', 'things/seed/001/temperature']);
   });
 
   it('deletes and says whether there was anything', async () => {
-    expect(await deleteThresholds(db.document, table(), 'things/seed/001/temperature')).toBe(true);
-    expect(await deleteThresholds(db.document, table(), 'things/seed/001/temperature')).toBe(false);
+    expect(await deleteThresholds(db.exact, table(), 'things/seed/001/temperature')).toBe(true);
+    expect(await deleteThresholds(db.exact, table(), 'things/seed/001/temperature')).toBe(false);
   });
 
   it.each([
     ['no metric', 'things', { min: 1 }, /must be "<thing id>\/<metric>"/],
+    ['a metric name readings cannot have', 'things/harrow/001/1st', { min: 1 }, /must be "<thing id>\/<metric>"/],
+    ['a thing id readings cannot have', 'things/\u0007bell/t', { min: 1 }, /the thing id of series .* is not one readings can have/],
+    ['an emoji thing id', 'things/😀/t', { min: 1 }, /is not one readings can have/],
     ['no bound', SERIES, {}, /give --min, --max or both/],
     ['min above max', SERIES, { min: 30, max: 20 }, /--min 30 is above --max 20/],
-    ['an infinite bound', SERIES, { max: Infinity }, /--max must be a number/],
+    ['min above max by 1e-30', SERIES, { min: n('20.000000000000000000000000000001'), max: n(20) }, /--min 20.000000000000000000000000000001 is above --max 20/],
+    ['an infinite bound', SERIES, { max: Infinity }, /--max must be a finite number/],
+    ['a bound below what DynamoDB holds', SERIES, { max: 1e-200 }, /--max 1e-200 cannot be stored: its magnitude is below 1e-130/],
   ])('refuses %s', async (_name, series, bounds, message) => {
     expect(thresholdProblems(series, bounds).join('; ')).toMatch(message);
-    await expect(setThresholds(db.document, table(), series, bounds)).rejects.toThrow(message);
+    await expect(setThresholds(db.exact, table(), series, bounds)).rejects.toThrow(message);
   });
 
   describe('command line', () => {
@@ -73,13 +86,32 @@ describe('thresholds', () => {
       expect(process.exitCode).toBe(1);
     });
 
-    it('refuses a contradictory range before touching the table', async () => {
-      await expect(run('set', 'things/cli/002/t', '--min', '5', '--max', '1')).rejects.toThrow('--min 5 is above --max 1');
-      expect(await getThresholds(db.document, table(), 'things/cli/002/t')).toBeUndefined();
+    it('sets and shows a bound with every digit, in text and JSON', async () => {
+      expect((await run('set', 'things/cli/004/t', '--max', '12345678901234567890.123456789012345678'))[0]).toContain('max 12345678901234567890.123456789012345678');
+      expect((await run('--json', 'get', 'things/cli/004/t'))[0]).toContain('"max":12345678901234567890.123456789012345678');
     });
 
-    it('refuses a bound that is not a number', async () => {
-      await expect(run('set', 'things/cli/003/t', '--min', 'cold')).rejects.toThrow(/a number such as 18/);
+    it('refuses a contradictory range before touching the table', async () => {
+      await expect(run('set', 'things/cli/002/t', '--min', '5', '--max', '1')).rejects.toThrow('--min 5 is above --max 1');
+      expect(await getThresholds(db.exact, table(), 'things/cli/002/t')).toBeUndefined();
+    });
+
+    it.each([
+      ['cold', /write a decimal number such as 18/],
+      ['0x10', /write a decimal number such as 18, -2\.5 or 1\.5e3 \(no spaces, no hexadecimal\)/],
+      [' 12 ', /no spaces/],
+      ['1e-200', /its magnitude is below 1e-130/],
+      ['1e126', /1e126 or more/],
+      ['1.000000000000000000000000000000000000001', /more than 38 significant digits/],
+    ])('refuses the bound %p with a reason, before touching the table', async (text, reason) => {
+      await expect(run('set', 'things/cli/003/t', '--max', text)).rejects.toThrow(`option '--max <number>' argument '${text}' is invalid`);
+      expect(() => boundOption(text)).toThrow(InvalidArgumentError);
+      expect(() => boundOption(text)).toThrow(reason);
+      expect(await getThresholds(db.exact, table(), 'things/cli/003/t')).toBeUndefined();
+    });
+
+    it('refuses a series id the readings could never have', async () => {
+      await expect(run('set', 'things/\u0007/t', '--max', '1')).rejects.toThrow(/is not one readings can have/);
     });
   });
 });

@@ -2,15 +2,19 @@
  * Route tests: every endpoint through real requests (see http-client.ts), each bad parameter, error
  * bodies, security headers and the dashboard's files.
  */
+import { connect } from 'node:net';
 import { buildApp } from '../../web/app';
 import { PAGE_LIMITS } from '../../web/query';
-import { InMemoryRepository, type ReadingPoint, type ReadingsRepository } from '../../web/repository';
+import { Decimal } from '../../handlers/decimal';
+import { InMemoryRepository, type ReadingsRepository } from '../../web/repository';
 import { listen, type TestClient } from './http-client';
 
 const SERIES = 'things/harrow/001/temperature';
 const XSS = '<img src=x onerror=alert(1)>/temperature';
 
-const points: ReadingPoint[] = Array.from({ length: 12 }, (_, minute) => ({
+const n = (value: number | string): Decimal => Decimal.of(value) as Decimal;
+
+const points: { timestamp: string; value: number }[] = Array.from({ length: 12 }, (_, minute) => ({
   timestamp: `2016-09-09T13:${String(minute * 5).padStart(2, '0')}:07.381019Z`,
   value: 16 + minute,
 }));
@@ -20,7 +24,7 @@ function seeded(): InMemoryRepository {
   for (const point of points) repository.putReading(SERIES, point);
   repository.putReading(XSS, { timestamp: '2016-09-09T13:00:00.000000Z', value: 1 });
   repository.putThresholds(SERIES, { min: 18, max: 25 });
-  repository.putAlert(SERIES, { timestamp: points[10]?.timestamp as string, kind: 'breach', value: 26, minThreshold: 18, maxThreshold: 25, messageId: 'msg-1' });
+  repository.putAlert(SERIES, { timestamp: points[10]?.timestamp as string, kind: 'breach', value: n(26), minThreshold: n(18), maxThreshold: n(25), messageId: 'msg-1' });
   return repository;
 }
 
@@ -77,12 +81,12 @@ describe('GET /api/readings', () => {
   });
 
   test('pages with the cursor it returns, newest first on request', async () => {
-    const seen: ReadingPoint[] = [];
+    const seen: (typeof points)[number][] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
       const parameters: Record<string, string> = { thing: SERIES, order: 'desc', limit: '5', ...(cursor === null ? {} : { cursor }) };
-      const body = (await query('/api/readings', parameters)).json() as { items: ReadingPoint[]; nextCursor: string | null };
+      const body = (await query('/api/readings', parameters)).json() as { items: (typeof points)[number][]; nextCursor: string | null };
       seen.push(...body.items);
       cursor = body.nextCursor;
       pages += 1;
@@ -100,7 +104,7 @@ describe('GET /api/readings', () => {
   ])('takes from/to in %s, both inclusive', async (_form, from, to) => {
     const response = await query('/api/readings', { thing: SERIES, from, to });
     expect(response.statusCode).toBe(200);
-    expect((response.json() as { items: ReadingPoint[] }).items.map((point) => point.value)).toEqual([18, 19, 20, 21]);
+    expect((response.json() as { items: { value: number }[] }).items.map((point) => point.value)).toEqual([18, 19, 20, 21]);
   });
 
   test('returns an empty page for a series with no readings', async () => {
@@ -199,6 +203,67 @@ function failingRepository(error: Error): ReadingsRepository {
   return { checkTables: fail, listSeries: fail, readings: fail, alerts: fail, thresholds: fail };
 }
 
+describe('exact values', () => {
+  const BIG = 'things/big/1/energy';
+  const exactRepository = () =>
+    new InMemoryRepository()
+      .putReading(BIG, { timestamp: '2016-09-09T13:00:00.000000Z', value: '12345678901234567890123456789012345678' })
+      .putReading(BIG, { timestamp: '2016-09-09T13:01:00.000000Z', value: '-1e-130' })
+      .putThresholds(BIG, { max: '1.2345678901234567890123456789012345677e+37' });
+
+  test('every endpoint writes values and thresholds as JSON numbers with every digit stored, never a 500 or a dropped series', async () => {
+    const app = await listen(buildApp({ repository: exactRepository(), assets: new Map() }));
+    const readings = await app.get(`/api/readings?thing=${encodeURIComponent(BIG)}`);
+    expect(readings.statusCode).toBe(200);
+    expect(readings.body).toContain('"value":1.2345678901234567890123456789012345678e+37');
+    expect(readings.body).toContain('"value":-1e-130');
+    const series = await app.get('/api/series');
+    expect(series.body).toContain('"latestValue":-1e-130');
+    expect(series.body).toContain('"maxThreshold":1.2345678901234567890123456789012345677e+37');
+    const thresholds = await app.get(`/api/thresholds?thing=${encodeURIComponent(BIG)}`);
+    expect(thresholds.body).toBe(`{"thing":"${BIG}","minThreshold":null,"maxThreshold":1.2345678901234567890123456789012345677e+37}`);
+    // Valid JSON all the same, for clients that read doubles.
+    expect((readings.json() as { items: { value: number }[] }).items[0]?.value).toBeCloseTo(1.2345678901234568e37);
+    await app.close();
+  });
+});
+
+describe('methods and probes', () => {
+  test.each([
+    ['POST', '/api/readings', '{"items":[]}'],
+    ['DELETE', `/api/thresholds?thing=${encodeURIComponent(SERIES)}`, undefined],
+    ['PUT', '/api/series', '{}'],
+    ['PATCH', '/livez', undefined],
+    ['POST', '/healthz?x', undefined],
+  ])('%s on the known route %s is 405 with the methods it takes in Allow', async (method, path, body) => {
+    const response = await client.request(method, path, body);
+    expect(response.statusCode).toBe(405);
+    expect(response.headers.allow).toBe('GET, HEAD');
+    expect(response.json()).toEqual({ error: 'method-not-allowed', message: `${method} ${path.split('?')[0]} is not allowed: use GET, HEAD` });
+  });
+
+  test.each(['a%FF/t', 'a%C3/t', '%ED%A0%80'])('a parameter whose escapes are not UTF-8 (%s) is refused by name, not read as other text', async (thing) => {
+    const response = await get(`/api/readings?thing=${thing}`);
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ error: 'bad-parameter', parameter: 'thing', message: '"thing" is not UTF-8 text: its percent-escapes must encode UTF-8 bytes' });
+  });
+
+  test('UTF-8 escapes, + for a space and repeated names are read as before', async () => {
+    expect((await get(`/api/thresholds?thing=${encodeURIComponent('things/Zürich/温度')}`)).json()).toMatchObject({ thing: 'things/Zürich/温度' });
+    expect((await get('/api/thresholds?thing=a+b/t')).json()).toMatchObject({ thing: 'a b/t' });
+    expect((await get('/api/thresholds?thing=a/t&thing=b/t')).json()).toMatchObject({ parameter: 'thing', message: '"thing" must be given once' });
+  });
+
+  test('a path no route has stays 404 whatever the method', async () => {
+    expect((await client.request('POST', '/api/things', '{}')).statusCode).toBe(404);
+  });
+
+  test.each(['/healthz?x', '/healthz?probe=1', '/livez?x'])('%s is never cached, like the probe without a query', async (url) => {
+    const response = await get(url);
+    expect(response.headers['cache-control']).toBe('no-store');
+  });
+});
+
 describe('errors', () => {
   test('an unknown path is a JSON 404', async () => {
     const response = await get('/api/nothing?x=1');
@@ -283,5 +348,34 @@ describe('GET / (dashboard)', () => {
     const css = await get(style as string);
     expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
     expect(css.body).toContain('.u-legend');
+  });
+});
+
+describe('slow clients (https://nodejs.org/api/http.html#serverheaderstimeout, #serverrequesttimeout)', () => {
+  /** Opens a raw connection, writes `sent`, and resolves with what the server answered once it closed the connection. */
+  function trickle(base: string, sent: string): Promise<{ answer: string }> {
+    const { hostname, port } = new URL(base);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => socket.write(sent));
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+      socket.on('close', () => resolve({ answer }));
+      socket.on('error', reject);
+      // A server without timeouts would keep the connection open: the test fails by its own timeout.
+    });
+  }
+
+  test('a client that never finishes its headers gets 408 and loses the connection', async () => {
+    const app = await listen(buildApp({ repository: seeded(), assets: new Map(), timeouts: { headersMs: 300, requestMs: 600 } }));
+    const { answer } = await trickle(app.base, 'GET /api/series HTTP/1.1\r\nHost: x\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    await app.close();
+  });
+
+  test('a client that never finishes its body gets 408 and loses the connection', async () => {
+    const app = await listen(buildApp({ repository: seeded(), assets: new Map(), timeouts: { headersMs: 300, requestMs: 600 } }));
+    const { answer } = await trickle(app.base, 'POST /api/series HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":');
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    await app.close();
   });
 });

@@ -12,7 +12,12 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildApp } from '../../web/app';
 import { CHART_COLOURS } from '../../web/dashboard/chart';
 import { readingsCsv } from '../../web/dashboard/csv';
-import { InMemoryRepository, type AlertRecord, type ReadingPoint } from '../../web/repository';
+import { Decimal } from '../../handlers/decimal';
+import { InMemoryRepository, type AlertRecord } from '../../web/repository';
+
+/** A reading as the test writes it; the repository keeps it exact. */
+type Point = { readonly timestamp: string; readonly value: number };
+const n = (value: number | string): Decimal => Decimal.of(value) as Decimal;
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts');
@@ -25,16 +30,22 @@ const isoMicros = (millis: number): string => new Date(millis).toISOString().rep
 // 60 readings, 50 s apart, from 50 minutes ago (well inside the "1 h" preset however
 // long the test takes): a slow wave between 17 and 27 that leaves the 18-25 range.
 const now = Date.now();
-const readings: ReadingPoint[] = Array.from({ length: 60 }, (_, index) => ({
+const readings: Point[] = Array.from({ length: 60 }, (_, index) => ({
   timestamp: isoMicros(now - (60 - index) * 50_000),
   value: Math.round((22 + 5 * Math.sin(index / 6)) * 100) / 100,
 }));
-const firstBreach = readings.find((point) => point.value > 25) as ReadingPoint;
-const firstBack = readings.find((point) => point.timestamp > firstBreach.timestamp && point.value <= 25) as ReadingPoint;
-const xssReading: ReadingPoint = { timestamp: isoMicros(now - 5 * 60_000), value: 3 };
+const firstBreach = readings.find((point) => point.value > 25) as Point;
+const firstBack = readings.find((point) => point.timestamp > firstBreach.timestamp && point.value <= 25) as Point;
+const xssReading: Point = { timestamp: isoMicros(now - 5 * 60_000), value: 3 };
 const alerts: AlertRecord[] = [
-  { timestamp: firstBreach.timestamp, kind: 'breach', value: firstBreach.value, minThreshold: 18, maxThreshold: 25, messageId: 'm-1' },
-  { timestamp: firstBack.timestamp, kind: 'recovery', value: firstBack.value, minThreshold: 18, maxThreshold: 25, messageId: 'm-2' },
+  { timestamp: firstBreach.timestamp, kind: 'breach', value: n(firstBreach.value), minThreshold: n(18), maxThreshold: n(25), messageId: 'm-1' },
+  { timestamp: firstBack.timestamp, kind: 'recovery', value: n(firstBack.value), minThreshold: n(18), maxThreshold: n(25), messageId: 'm-2' },
+];
+// A series whose values a double cannot hold: the page must show, and export, every digit.
+const BIG_SERIES = 'things/big/001/energy';
+const bigReadings = [
+  { timestamp: isoMicros(now - 3 * 60_000), value: '12345678901234567890123456789012345678' },
+  { timestamp: isoMicros(now - 2 * 60_000), value: '10000000000000001' },
 ];
 
 function rgb(hex: string): [number, number, number] {
@@ -77,6 +88,7 @@ describe('dashboard in Chromium', () => {
       repository.putThresholds(SERIES, { min: 18, max: 25 });
       for (const alert of alerts) repository.putAlert(SERIES, alert);
       repository.putReading(XSS_SERIES, xssReading);
+      for (const point of bigReadings) repository.putReading(BIG_SERIES, point);
       return repository;
     })(),
   });
@@ -114,6 +126,7 @@ describe('dashboard in Chromium', () => {
     await page.waitForSelector('#overview tbody tr');
     expect(await rowTexts(page, '#overview')).toEqual([
       [XSS_SERIES, '3', xssReading.timestamp, 'no threshold'],
+      [BIG_SERIES, '10000000000000001', bigReadings[1]?.timestamp, 'no threshold'],
       [SERIES, String(readings[59]?.value), readings[59]?.timestamp, 'ok'],
     ]);
     // The text was not parsed as HTML: no image element exists and no handler ran.
@@ -125,7 +138,7 @@ describe('dashboard in Chromium', () => {
     await page.fill('#series-filter', 'harrow');
     expect(await page.$$eval('#series-select option', (options) => options.map((option) => option.textContent))).toEqual([SERIES]);
     await page.fill('#series-filter', '');
-    expect(await page.$$eval('#series-select option', (options) => options.length)).toBe(2);
+    expect(await page.$$eval('#series-select option', (options) => options.length)).toBe(3);
   });
 
   test('choosing a series draws its readings, both thresholds, the breaching points and the alert markers', async () => {
@@ -153,7 +166,7 @@ describe('dashboard in Chromium', () => {
   });
 
   test('the readings table pages through the range, newest first, marking readings out of range', async () => {
-    const state = (point: ReadingPoint) => (point.value > 25 ? 'above max' : point.value < 18 ? 'below min' : '');
+    const state = (point: Point) => (point.value > 25 ? 'above max' : point.value < 18 ? 'below min' : '');
     const expected = [...readings].reverse().map((point) => [point.timestamp, String(point.value), state(point)]);
     expect(await rowTexts(page, '#readings')).toEqual(expected.slice(0, 50));
     expect(await page.textContent('#page-info')).toBe('Readings 1–50, newest first');
@@ -170,7 +183,29 @@ describe('dashboard in Chromium', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-csv')]);
     expect(download.suggestedFilename()).toBe('things_harrow_001_temperature.csv');
     const file = await download.path();
-    expect(readFileSync(file, 'utf8')).toBe(readingsCsv(SERIES, readings));
+    expect(readFileSync(file, 'utf8')).toBe(readingsCsv(SERIES, readings.map((point) => ({ timestamp: point.timestamp, value: n(point.value) }))));
+  });
+
+  test('a value beyond what a double holds is shown and exported with every digit', async () => {
+    await page.selectOption('#series-select', BIG_SERIES);
+    await page.waitForFunction(() => document.querySelectorAll('#readings tbody tr').length === 2);
+    expect((await rowTexts(page, '#readings')).map((row) => row[1])).toEqual(['10000000000000001', '1.2345678901234567890123456789012345678e+37']);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-csv')]);
+    expect(readFileSync(await download.path(), 'utf8')).toContain(`,${bigReadings[0]?.timestamp},1.2345678901234567890123456789012345678e+37\r\n`);
+    await page.selectOption('#series-select', SERIES);
+    await page.waitForFunction(() => document.querySelectorAll('#readings tbody tr').length === 50);
+  });
+
+  test('changing #series= in the address takes effect without a reload', async () => {
+    const loads: string[] = [];
+    page.on('load', () => loads.push(page.url()));
+    await page.evaluate((series) => (location.hash = `#${new URLSearchParams({ series })}`), BIG_SERIES);
+    await page.waitForFunction((title) => document.querySelector('#series-title')?.textContent === title, BIG_SERIES);
+    await page.waitForFunction(() => document.querySelectorAll('#readings tbody tr').length === 2);
+    expect(await page.$eval('#series-select', (select) => (select as HTMLSelectElement).value)).toBe(BIG_SERIES);
+    await page.evaluate((series) => (location.hash = `#${new URLSearchParams({ series })}`), SERIES);
+    await page.waitForFunction(() => document.querySelectorAll('#readings tbody tr').length === 50);
+    expect(loads).toEqual([]);
   });
 
   test('the 24 h preset reloads the view with the same readings', async () => {

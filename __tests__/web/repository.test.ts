@@ -4,9 +4,16 @@
  * so the in-memory twin cannot drift from what the app does on AWS.
  */
 import { BatchWriteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Decimal } from '../../handlers/decimal';
+import { storedNumber } from '../../handlers/stored-number';
 import { createDynamoRepository } from '../../web/dynamo-repository';
 import { InMemoryRepository, TABLE_ROLES, type AlertRecord, type Page, type RangeQuery, type ReadingPoint, type ReadingsRepository } from '../../web/repository';
 import { startDynalite, type DynaliteHarness } from '../handlers/dynalite-harness';
+
+/** An exact number, from a double or decimal text. */
+const n = (value: number | string): Decimal => Decimal.of(value) as Decimal;
+/** As the handlers write numbers: every digit. */
+const stored = (value: Decimal | null) => (value === null ? undefined : storedNumber(value));
 
 const TEMPERATURE = 'things/harrow/001/temperature';
 const HUMIDITY = 'things/harrow/001/humidity';
@@ -16,18 +23,18 @@ const MAX_ONLY = 'things/kew/7/co2';
 /** 25 readings a minute apart from 13:00, values 15..39. */
 const temperature: ReadingPoint[] = Array.from({ length: 25 }, (_, minute) => ({
   timestamp: `2016-09-09T13:${String(minute).padStart(2, '0')}:00.000000Z`,
-  value: 15 + minute,
+  value: n(15 + minute),
 }));
 const humidity: ReadingPoint[] = [
-  { timestamp: '2016-09-09T13:00:00.000000Z', value: 40.5 },
-  { timestamp: '2016-09-09T13:30:00.250000Z', value: 41 },
+  { timestamp: '2016-09-09T13:00:00.000000Z', value: n(40.5) },
+  { timestamp: '2016-09-09T13:30:00.250000Z', value: n(41) },
 ];
-const pressure: ReadingPoint[] = [{ timestamp: '2016-09-09T12:00:00.000000Z', value: 1000 }];
-const co2: ReadingPoint[] = [{ timestamp: '2016-09-09T12:00:00.000001Z', value: 400 }];
+const pressure: ReadingPoint[] = [{ timestamp: '2016-09-09T12:00:00.000000Z', value: n(1000) }];
+const co2: ReadingPoint[] = [{ timestamp: '2016-09-09T12:00:00.000001Z', value: n(400) }];
 
 const alerts: AlertRecord[] = [
-  { timestamp: '2016-09-09T13:11:00.000000Z', kind: 'breach', value: 26, minThreshold: 18, maxThreshold: 25, messageId: 'm-1' },
-  { timestamp: '2016-09-09T13:20:00.000000Z', kind: 'reminder', value: 35, minThreshold: 18, maxThreshold: 25, messageId: 'm-2' },
+  { timestamp: '2016-09-09T13:11:00.000000Z', kind: 'breach', value: n(26), minThreshold: n(18), maxThreshold: n(25), messageId: 'm-1' },
+  { timestamp: '2016-09-09T13:20:00.000000Z', kind: 'reminder', value: n(35), minThreshold: n(18), maxThreshold: n(25), messageId: 'm-2' },
 ];
 
 const SEEDED: Record<string, ReadingPoint[]> = { [TEMPERATURE]: temperature, [HUMIDITY]: humidity, [CONTRADICTORY]: pressure, [MAX_ONLY]: co2 };
@@ -53,10 +60,10 @@ async function writeAll(document: DynamoDBDocumentClient, table: string, items: 
 async function seedDynamo(db: DynaliteHarness): Promise<void> {
   const readings: Record<string, unknown>[] = [];
   for (const [series, points] of Object.entries(SEEDED)) {
-    for (const point of points) readings.push({ ThingID: series, Timestamp: point.timestamp, Value: point.value, ExpiresAt: 2_000_000_000 });
+    for (const point of points) readings.push({ ThingID: series, Timestamp: point.timestamp, Value: storedNumber(point.value), ExpiresAt: 2_000_000_000 });
     const latest = points[points.length - 1] as ReadingPoint;
     await db.document.send(
-      new PutCommand({ TableName: db.tables.series, Item: { ThingID: series, LatestTimestamp: latest.timestamp, LatestValue: latest.value } }),
+      new PutCommand({ TableName: db.tables.series, Item: { ThingID: series, LatestTimestamp: latest.timestamp, LatestValue: storedNumber(latest.value) } }),
     );
   }
   await writeAll(db.document, db.tables.things, readings);
@@ -75,9 +82,9 @@ async function seedDynamo(db: DynaliteHarness): Promise<void> {
       Timestamp: alert.timestamp,
       Kind: alert.kind === 'recovery' ? 'recovery' : 'breach',
       Reminder: alert.kind === 'reminder',
-      Value: alert.value,
-      MinThreshold: alert.minThreshold,
-      MaxThreshold: alert.maxThreshold,
+      Value: stored(alert.value),
+      MinThreshold: stored(alert.minThreshold),
+      MaxThreshold: stored(alert.maxThreshold),
       MessageId: alert.messageId,
     })),
   );
@@ -89,7 +96,7 @@ const sentCommands: { name: string; table?: string }[] = [];
 beforeAll(async () => {
   db = await startDynalite();
   await seedDynamo(db);
-  db.document.middlewareStack.add(
+  db.exact.middlewareStack.add(
     (next, context) => async (args) => {
       sentCommands.push({ name: context.commandName as string, table: (args.input as { TableName?: string }).TableName });
       return next(args);
@@ -100,7 +107,7 @@ beforeAll(async () => {
 afterAll(() => db.stop());
 
 const implementations: [string, () => ReadingsRepository][] = [
-  ['dynamodb', () => createDynamoRepository({ client: db.document, tables: db.tables, seriesCacheSeconds: 0 })],
+  ['dynamodb', () => createDynamoRepository({ client: db.exact, tables: db.tables, seriesCacheSeconds: 0 })],
   ['memory', seedMemory],
 ];
 
@@ -125,11 +132,11 @@ describe.each(implementations)('%s repository', (_name, create) => {
   test('lists every series with its latest reading and the status of that value against its thresholds', async () => {
     const series = await repository.listSeries();
     expect(series).toEqual([
-      { series: HUMIDITY, thingId: 'things/harrow/001', metric: 'humidity', latestTimestamp: humidity[1]?.timestamp, latestValue: 41, minThreshold: null, maxThreshold: null, status: 'no-threshold' },
-      { series: TEMPERATURE, thingId: 'things/harrow/001', metric: 'temperature', latestTimestamp: temperature[24]?.timestamp, latestValue: 39, minThreshold: 18, maxThreshold: 25, status: 'breached' },
-      { series: MAX_ONLY, thingId: 'things/kew/7', metric: 'co2', latestTimestamp: co2[0]?.timestamp, latestValue: 400, minThreshold: null, maxThreshold: 1000, status: 'ok' },
+      { series: HUMIDITY, thingId: 'things/harrow/001', metric: 'humidity', latestTimestamp: humidity[1]?.timestamp, latestValue: n(41), minThreshold: null, maxThreshold: null, status: 'no-threshold' },
+      { series: TEMPERATURE, thingId: 'things/harrow/001', metric: 'temperature', latestTimestamp: temperature[24]?.timestamp, latestValue: n(39), minThreshold: n(18), maxThreshold: n(25), status: 'breached' },
+      { series: MAX_ONLY, thingId: 'things/kew/7', metric: 'co2', latestTimestamp: co2[0]?.timestamp, latestValue: n(400), minThreshold: null, maxThreshold: n(1000), status: 'ok' },
       // min above max: the alert handler applies neither bound, so neither does the overview.
-      { series: CONTRADICTORY, thingId: 'things/kew/7', metric: 'pressure', latestTimestamp: pressure[0]?.timestamp, latestValue: 1000, minThreshold: null, maxThreshold: null, status: 'no-threshold' },
+      { series: CONTRADICTORY, thingId: 'things/kew/7', metric: 'pressure', latestTimestamp: pressure[0]?.timestamp, latestValue: n(1000), minThreshold: null, maxThreshold: null, status: 'no-threshold' },
     ]);
   });
 
@@ -148,16 +155,16 @@ describe.each(implementations)('%s repository', (_name, create) => {
   test('pages newest first in descending order', async () => {
     const pages = await allPages((query) => repository.readings(query), { series: TEMPERATURE, order: 'desc', limit: 7 });
     expect(pages.flatMap((page) => page.items)).toEqual([...temperature].reverse());
-    expect(pages[0]?.items[0]?.value).toBe(39);
+    expect(pages[0]?.items[0]?.value.text).toBe('39');
   });
 
   test('from and to are inclusive, and either may be left open', async () => {
     const between = await repository.readings({ series: TEMPERATURE, order: 'asc', limit: 100, from: temperature[3]?.timestamp, to: temperature[6]?.timestamp });
-    expect(between.items.map((point) => point.value)).toEqual([18, 19, 20, 21]);
+    expect(between.items.map((point) => point.value.approx)).toEqual([18, 19, 20, 21]);
     const fromOnly = await repository.readings({ series: TEMPERATURE, order: 'asc', limit: 100, from: temperature[22]?.timestamp });
-    expect(fromOnly.items.map((point) => point.value)).toEqual([37, 38, 39]);
+    expect(fromOnly.items.map((point) => point.value.approx)).toEqual([37, 38, 39]);
     const toOnly = await repository.readings({ series: TEMPERATURE, order: 'desc', limit: 100, to: temperature[1]?.timestamp });
-    expect(toOnly.items.map((point) => point.value)).toEqual([16, 15]);
+    expect(toOnly.items.map((point) => point.value.approx)).toEqual([16, 15]);
   });
 
   test('paging inside a range stays inside it', async () => {
@@ -180,8 +187,8 @@ describe.each(implementations)('%s repository', (_name, create) => {
   });
 
   test('reads the thresholds the alert handler applies', async () => {
-    await expect(repository.thresholds(TEMPERATURE)).resolves.toEqual({ min: 18, max: 25 });
-    await expect(repository.thresholds(MAX_ONLY)).resolves.toEqual({ max: 1000 });
+    await expect(repository.thresholds(TEMPERATURE)).resolves.toEqual({ min: n(18), max: n(25) });
+    await expect(repository.thresholds(MAX_ONLY)).resolves.toEqual({ max: n(1000) });
     await expect(repository.thresholds(CONTRADICTORY)).resolves.toEqual({});
     await expect(repository.thresholds(HUMIDITY)).resolves.toEqual({});
   });
@@ -190,7 +197,7 @@ describe.each(implementations)('%s repository', (_name, create) => {
 describe('dynamodb repository specifics', () => {
   test('never scans the readings table: series come from the catalogue, readings from Query', async () => {
     sentCommands.length = 0;
-    const repository = createDynamoRepository({ client: db.document, tables: db.tables, seriesCacheSeconds: 0 });
+    const repository = createDynamoRepository({ client: db.exact, tables: db.tables, seriesCacheSeconds: 0 });
     await repository.listSeries();
     await repository.readings({ series: TEMPERATURE, order: 'asc', limit: 3 });
     await repository.alerts({ series: TEMPERATURE, order: 'asc', limit: 3 });
@@ -205,11 +212,11 @@ describe('dynamodb repository specifics', () => {
   });
 
   test('reuses the series list for the cache period, then reads the catalogue again', async () => {
-    const repository = createDynamoRepository({ client: db.document, tables: db.tables, seriesCacheSeconds: 3600 });
+    const repository = createDynamoRepository({ client: db.exact, tables: db.tables, seriesCacheSeconds: 3600 });
     const before = await repository.listSeries();
     await db.document.send(new PutCommand({ TableName: db.tables.series, Item: { ThingID: 'things/new/1/temperature', LatestTimestamp: '2016-09-09T14:00:00.000000Z', LatestValue: 1 } }));
     await expect(repository.listSeries()).resolves.toEqual(before);
-    const fresh = createDynamoRepository({ client: db.document, tables: db.tables, seriesCacheSeconds: 0 });
+    const fresh = createDynamoRepository({ client: db.exact, tables: db.tables, seriesCacheSeconds: 0 });
     expect((await fresh.listSeries()).map((entry) => entry.series)).toContain('things/new/1/temperature');
   });
 
@@ -218,7 +225,7 @@ describe('dynamodb repository specifics', () => {
     await writeAll(db.document, db.tables.series, many.map((ThingID, index) => ({ ThingID, LatestTimestamp: '2016-09-10T00:00:00.000000Z', LatestValue: index })));
     // Every even series has a maximum of 100: those from 102 up are breached.
     await writeAll(db.document, db.tables.thresholds, many.filter((_, index) => index % 2 === 0).map((ThingID) => ({ ThingID, MaxThreshold: 100 })));
-    const repository = createDynamoRepository({ client: db.document, tables: db.tables, seriesCacheSeconds: 0 });
+    const repository = createDynamoRepository({ client: db.exact, tables: db.tables, seriesCacheSeconds: 0 });
     const bulk = (await repository.listSeries()).filter((entry) => entry.series.startsWith('things/bulk/'));
     expect(bulk).toHaveLength(230);
     bulk.forEach((entry, index) => {
@@ -227,33 +234,51 @@ describe('dynamodb repository specifics', () => {
     });
   });
 
+  test('reads values beyond what a double holds exactly: the series is listed, its readings answered, none rounded', async () => {
+    const series = 'things/big/1/energy';
+    const values = ['10000000000000001', '1.2345678901234567890123456789012345678e+125', '-1e-130'];
+    await writeAll(
+      db.document,
+      db.tables.things,
+      values.map((value, index) => ({ ThingID: series, Timestamp: `2016-09-10T00:00:0${index}.000000Z`, Value: storedNumber(n(value)) })),
+    );
+    await db.document.send(new PutCommand({ TableName: db.tables.series, Item: { ThingID: series, LatestTimestamp: '2016-09-10T00:00:01.000000Z', LatestValue: storedNumber(n(values[1] as string)) } }));
+    await db.document.send(new PutCommand({ TableName: db.tables.thresholds, Item: { ThingID: series, MaxThreshold: storedNumber(n('1.2345678901234567890123456789012345677e+125')) } }));
+    const repository = createDynamoRepository({ client: db.exact, tables: db.tables, seriesCacheSeconds: 0 });
+
+    const listed = (await repository.listSeries()).find((entry) => entry.series === series);
+    expect([listed?.latestValue.text, listed?.status]).toEqual([values[1], 'breached']);
+    const page = await repository.readings({ series, order: 'asc', limit: 10 });
+    expect(page.items.map((point) => point.value.text)).toEqual(values);
+  });
+
   test('skips a catalogue item that lacks its latest value instead of showing it wrong', async () => {
     await db.document.send(new PutCommand({ TableName: db.tables.series, Item: { ThingID: 'things/partial/1/x', LatestTimestamp: '2016-09-10T00:00:00.000000Z' } }));
-    const repository = createDynamoRepository({ client: db.document, tables: db.tables, seriesCacheSeconds: 0 });
+    const repository = createDynamoRepository({ client: db.exact, tables: db.tables, seriesCacheSeconds: 0 });
     expect((await repository.listSeries()).map((entry) => entry.series)).not.toContain('things/partial/1/x');
   });
 
   test('checks every table with one Query of an absent key, and reports a failing table on its own', async () => {
     sentCommands.length = 0;
-    const repository = createDynamoRepository({ client: db.document, tables: db.tables });
+    const repository = createDynamoRepository({ client: db.exact, tables: db.tables });
     await expect(repository.checkTables(AbortSignal.timeout(10_000))).resolves.toEqual(TABLE_ROLES.map((role) => ({ role, table: db.tables[role] })));
     expect(sentCommands).toHaveLength(TABLE_ROLES.length);
     expect(sentCommands).toEqual(expect.arrayContaining(TABLE_ROLES.map((role) => ({ name: 'QueryCommand', table: db.tables[role] }))));
 
-    const missing = createDynamoRepository({ client: db.document, tables: { ...db.tables, alerts: 'iot-no-such-table' } });
+    const missing = createDynamoRepository({ client: db.exact, tables: { ...db.tables, alerts: 'iot-no-such-table' } });
     const checks = await missing.checkTables(AbortSignal.timeout(10_000));
     expect(checks.filter((check) => 'error' in check).map((check) => [check.table, (check.error as Error).name])).toEqual([['iot-no-such-table', 'ResourceNotFoundException']]);
   });
 
   test('a check whose deadline has passed answers at once, every table failed with AbortError', async () => {
-    const repository = createDynamoRepository({ client: db.document, tables: db.tables });
+    const repository = createDynamoRepository({ client: db.exact, tables: db.tables });
     const checks = await repository.checkTables(AbortSignal.abort());
     expect(checks.map((check) => [check.role, (check.error as Error | undefined)?.name])).toEqual(TABLE_ROLES.map((role) => [role, 'AbortError']));
   });
 
   test('reads alert items missing optional attributes as nulls', async () => {
     await db.document.send(new PutCommand({ TableName: db.tables.alerts, Item: { ThingID: HUMIDITY, Timestamp: '2016-09-09T13:30:00.250000Z', Kind: 'breach' } }));
-    const repository = createDynamoRepository({ client: db.document, tables: db.tables });
+    const repository = createDynamoRepository({ client: db.exact, tables: db.tables });
     const page = await repository.alerts({ series: HUMIDITY, order: 'asc', limit: 5 });
     expect(page.items).toEqual([{ timestamp: '2016-09-09T13:30:00.250000Z', kind: 'breach', value: null, minThreshold: null, maxThreshold: null, messageId: null }]);
   });

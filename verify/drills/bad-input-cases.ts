@@ -10,6 +10,7 @@
 import { READING_LIMITS } from '../../handlers/reading';
 import { INGEST_PATHS, MAX_PAYLOAD_BYTES } from '../../local/ingest-api';
 import { PAGE_LIMITS } from '../../web/query';
+import { STORABLE_CASES } from './storable-cases';
 
 export type Surface = 'ingest' | 'web' | 'cli';
 
@@ -146,7 +147,7 @@ const INGEST_CASES: readonly HttpCase[] = [
   metricCase('a non-numeric metric', 'hot', /metric "temperature" must be a number or a numeric string/),
   metricCase('"NaN" as a string', 'NaN', /metric "temperature" must be a number or a numeric string/),
   metricCase('"Infinity" as a string', 'Infinity', /metric "temperature" must be a number or a numeric string/),
-  metricCase('a numeric string of 25 digits', '1234567890123456789012345', /metric "temperature" must be a number or a numeric string/),
+  metricCase('a numeric string of 39 significant digits', '123456789012345678901234567890123456789', /metric "temperature" is out of range: it has more than 38 significant digits/),
   metricCase('a boolean metric', true, /metric "temperature" must be a number/),
   metricCase('an object as metric', { $gt: 0 }, /metric "temperature" must be a number/),
   metricCase('a metric beyond DynamoDB numbers', 1e200, /metric "temperature" is out of range/),
@@ -254,7 +255,7 @@ const CLI_CASES: readonly CliCase[] = [
   cli('thresholds', 'an unknown subcommand', ['frobnicate'], USAGE, /unknown command 'frobnicate'/, false),
   cli('thresholds', 'set without bounds', ['set', SERIES], USAGE, /give --min, --max or both/),
   cli('thresholds', 'set with min above max', ['set', SERIES, '--min', '30', '--max', '20'], USAGE, /--min 30 is above --max 20/),
-  cli('thresholds', 'set with a bound beyond DynamoDB numbers', ['set', SERIES, '--max', '1e200'], USAGE, /--max must be a number from -1e\+120 to 1e\+120, got 1e\+200/),
+  cli('thresholds', 'set with a bound beyond DynamoDB numbers', ['set', SERIES, '--max', '1e200'], USAGE, /argument '1e200' is invalid\. its magnitude is 1e126 or more/),
   cli('thresholds', 'set on a thing without a metric', ['set', 'things', '--min', '1'], USAGE, /series "things" must be "<thing id>\/<metric>"/),
   cli('thresholds', 'set with an unknown option', ['set', SERIES, '--min', '1', '--minimum', '2'], USAGE, /unknown option '--minimum'/),
   cli('thresholds', 'a DynamoDB endpoint that is not a URL', ['list', '--dynamodb-endpoint', 'not-a-url'], USAGE, /--dynamodb-endpoint must be an http\(s\) URL, got "not-a-url"/, false),
@@ -269,5 +270,5 @@ const CLI_CASES: readonly CliCase[] = [
   systemTest('a blank thing id', ['--thing', '   '], /--thing .*"id" must be a non-blank string/),
 ];
 
-/** Every case of the matrix, ingest API first, then web API, then tools. */
-export const BAD_INPUT_CASES: readonly BadInputCase[] = [...INGEST_CASES, ...WEB_CASES, ...CLI_CASES];
+/** Every case of the matrix, ingest API first, then web API, then tools, then the hostile inputs of storable-cases.ts. */
+export const BAD_INPUT_CASES: readonly BadInputCase[] = [...INGEST_CASES, ...WEB_CASES, ...CLI_CASES, ...STORABLE_CASES];

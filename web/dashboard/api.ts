@@ -1,5 +1,6 @@
 /** The dashboard's calls to the API (same origin). */
 import type { AlertsResponse, ErrorResponse, ReadingPoint, ReadingsResponse, SeriesResponse, SortOrder, ThresholdsResponse } from '../api-types';
+import { parseExactJson } from '../json';
 
 async function getJson<T>(path: string, parameters: Record<string, string | number | undefined> = {}): Promise<T> {
   const query = new URLSearchParams();
@@ -11,7 +12,8 @@ async function getJson<T>(path: string, parameters: Record<string, string | numb
     const body = (await response.json().catch(() => undefined)) as ErrorResponse | undefined;
     throw new Error(body?.message ?? `${path} answered ${response.status}`);
   }
-  return (await response.json()) as T;
+  // Values keep every digit the API sends (a double would keep 17 at most).
+  return parseExactJson(await response.text()) as T;
 }
 
 export interface TimeRange {

@@ -5,6 +5,7 @@
  */
 import uPlot from 'uplot';
 import { boundCrossed, type Thresholds } from '../../handlers/alert-rules';
+import type { Decimal } from '../../handlers/decimal';
 import type { AlertRecord, ReadingPoint } from '../api-types';
 
 /** Colours drawn on the canvas; the browser test looks for the threshold colours. */
@@ -55,7 +56,7 @@ function alertMarkers(alerts: readonly AlertRecord[]): uPlot.Plugin {
           const marker = document.createElement('div');
           marker.className = `alert-marker ${ALERT_CLASSES[alert.kind] ?? ''}`;
           marker.style.left = `${left}px`;
-          marker.title = `${alert.kind}: ${alert.value ?? '?'} at ${alert.timestamp}`;
+          marker.title = `${alert.kind}: ${alert.value?.text ?? '?'} at ${alert.timestamp}`;
           markers.push(marker);
         }
         layer.replaceChildren(...markers);
@@ -70,10 +71,11 @@ export function drawChart(
   events: { onZoom: (zoomed: boolean) => void },
 ): uPlot {
   const xs = input.points.map((point) => seconds(point.timestamp));
-  const values = input.points.map((point) => point.value);
+  // Drawn at double precision (a pixel is far coarser); breaches are decided on the exact values.
+  const values = input.points.map((point) => point.value.approx);
   const { min, max } = input.thresholds;
-  const constant = (bound: number | undefined) => xs.map(() => bound ?? null);
-  const breaching = input.points.map((point) => (boundCrossed(input.thresholds, point.value) === undefined ? null : point.value));
+  const constant = (bound: Decimal | undefined) => xs.map(() => bound?.approx ?? null);
+  const breaching = input.points.map((point) => (boundCrossed(input.thresholds, point.value) === undefined ? null : point.value.approx));
 
   const options: uPlot.Options = {
     width: Math.max(320, container.clientWidth),

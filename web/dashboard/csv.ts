@@ -13,7 +13,8 @@ export function csvField(text: string): string {
 export function readingsCsv(series: string, points: readonly ReadingPoint[]): string {
   const rows = ['series,timestamp,value'];
   const seriesField = csvField(series);
-  for (const point of points) rows.push(`${seriesField},${point.timestamp},${point.value}`);
+  // The value's exact digits, as stored: a spreadsheet may round them, the file does not.
+  for (const point of points) rows.push(`${seriesField},${point.timestamp},${point.value.text}`);
   return `${rows.join('\r\n')}\r\n`;
 }
 

@@ -11,6 +11,7 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import type uPlot from 'uplot';
 import { boundCrossed, type Thresholds } from '../../handlers/alert-rules';
+import type { Decimal } from '../../handlers/decimal';
 import type { AlertRecord, ReadingPoint, SeriesSummary } from '../api-types';
 import { fetchAlerts, fetchLatestReadings, fetchReadingsPage, fetchSeries, fetchThresholds, type TimeRange } from './api';
 import { drawChart, resetZoom } from './chart';
@@ -36,7 +37,7 @@ function cell(text: string, className?: string): HTMLTableCellElement {
   return td;
 }
 
-const numberText = (value: number | null): string => (value === null ? '—' : String(value));
+const numberText = (value: Decimal | null): string => (value === null ? '—' : value.text);
 
 /** `2016-09-09T13:33:07.381019Z` → `2016-09-09T13:33:07` for a datetime-local input (UTC). */
 const toInputValue = (iso: string): string => iso.slice(0, 19);
@@ -100,7 +101,7 @@ function renderOverview(): void {
     status.textContent = STATUS_WORDS[summary.status] ?? summary.status;
     const statusCell = document.createElement('td');
     statusCell.append(status);
-    row.append(name, cell(String(summary.latestValue), 'number'), cell(summary.latestTimestamp), statusCell);
+    row.append(name, cell(summary.latestValue.text, 'number'), cell(summary.latestTimestamp), statusCell);
     return row;
   });
   element('overview').querySelector('tbody')?.replaceChildren(...rows);
@@ -135,9 +136,19 @@ async function loadOverview(): Promise<void> {
 
 function selectSeries(series: string): void {
   state.selected = series;
+  // replaceState does not fire hashchange, so this does not come back through seriesFromHash.
   history.replaceState(null, '', `#${new URLSearchParams({ series })}`);
   renderPicker();
   void loadView();
+}
+
+/** The series named in the URL (`#series=...`), if any. */
+const seriesFromHash = (): string | undefined => new URLSearchParams(location.hash.slice(1)).get('series') ?? undefined;
+
+/** A link, a bookmark or an edited address bar changed `#series=`: show that series, without a reload. */
+function followHash(): void {
+  const series = seriesFromHash();
+  if (series !== undefined && series !== state.selected) selectSeries(series);
 }
 
 function renderAlerts(alerts: readonly AlertRecord[]): void {
@@ -211,7 +222,7 @@ async function loadTablePage(cursor: string | undefined, generation = state.gene
     const row = document.createElement('tr');
     const out = boundCrossed(state.thresholds, point.value);
     if (out !== undefined) row.className = 'breaching';
-    row.append(cell(point.timestamp), cell(String(point.value), 'number'), cell(out === undefined ? '' : `${out === 'min' ? 'below min' : 'above max'}`));
+    row.append(cell(point.timestamp), cell(point.value.text, 'number'), cell(out === undefined ? '' : `${out === 'min' ? 'below min' : 'above max'}`));
     return row;
   });
   element('readings').querySelector('tbody')?.replaceChildren(...rows);
@@ -299,8 +310,8 @@ function start(): void {
   for (const button of rangeButtons()) {
     button.setAttribute('aria-pressed', String(button.dataset.range === state.preset));
   }
-  const fromHash = new URLSearchParams(location.hash.slice(1)).get('series');
-  if (fromHash !== null) state.selected = fromHash;
+  window.addEventListener('hashchange', followHash);
+  state.selected = seriesFromHash();
   loadOverview()
     .then(() => loadView())
     .catch(showError);
