@@ -347,7 +347,7 @@ export function parseReading(value: unknown, numberText?: (metric: string) => st
   if (typeof id !== 'string' || id.length > READING_LIMITS.maxIdLength || !THING_ID.test(id)) {
     return fail(
       'bad-id',
-      `"id" must be a non-blank string of at most ${READING_LIMITS.maxIdLength} characters, without control characters, line separators, the replacement character U+FFFD (left where bytes were not UTF-8) or characters beyond the Basic Multilingual Plane (such as emoji), got ${describe(id)}`,
+      `"id" must be a non-blank string of at most ${READING_LIMITS.maxIdLength} characters, without control characters, line separators or characters beyond the Basic Multilingual Plane (such as emoji), nor U+FFFD (left where bytes were not UTF-8), got ${describe(id)}`,
       ID_FIELD,
     );
   }
