@@ -30,4 +30,5 @@ export const LOCAL_TABLES: TableNames = {
   thresholds: DEFAULT_NAMES.thresholdsTable,
   alerts: DEFAULT_NAMES.alertsTable,
   series: DEFAULT_NAMES.seriesTable,
+  rollups: DEFAULT_NAMES.rollupsTable,
 };

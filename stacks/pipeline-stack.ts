@@ -57,7 +57,7 @@ export class PipelineStack extends PlatformStack {
     const { alarmActions } = operations;
     const key = new DataKey(this, 'data-key', { aliasName: `${prefix}-data`, description: 'Encrypts the readings stream, failure queue, alert topic and archive' });
     const data = new DataTables(this, 'tables', {
-      names: { things: names.thingsTable, thresholds: names.thresholdsTable, alerts: names.alertsTable, series: names.seriesTable },
+      names: { things: names.thingsTable, thresholds: names.thresholdsTable, alerts: names.alertsTable, series: names.seriesTable, rollups: names.rollupsTable },
       billingMode: config.tables.billingMode,
       readCapacity: config.tables.readCapacity,
       writeCapacity: config.tables.writeCapacity,
