@@ -71,6 +71,25 @@ export const HANDLER_ENV = {
   futureToleranceSeconds: 'FUTURE_TOLERANCE_SECONDS',
 } as const;
 
+/** Days raw readings and each step of rollups are kept; undefined: for ever. */
+export interface RetentionDays {
+  readonly raw?: number;
+  readonly minute?: number;
+  readonly hour?: number;
+  readonly day?: number;
+}
+
+/** The handler variables of the retentions that are set (the store consumer's, and the web app's for `step=auto`). */
+export function retentionEnvironment(days: RetentionDays): Record<string, string> {
+  const variables = {
+    [HANDLER_ENV.hotRetentionDays]: days.raw,
+    [HANDLER_ENV.minuteRollupRetentionDays]: days.minute,
+    [HANDLER_ENV.hourRollupRetentionDays]: days.hour,
+    [HANDLER_ENV.dayRollupRetentionDays]: days.day,
+  };
+  return Object.fromEntries(Object.entries(variables).flatMap(([name, value]) => (value === undefined ? [] : [[name, String(value)]])));
+}
+
 export const DEFAULT_ALERT_COOLDOWN_SECONDS = 900;
 
 /**

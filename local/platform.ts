@@ -16,7 +16,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { FastifyInstance } from 'fastify';
 import { STREAM_CONSUMERS, type StreamConsumerName } from '../build/handler-bundle';
-import { DEFAULT_NAMES, HANDLER_ENV } from '../handlers/contract';
+import { DEFAULT_NAMES, HANDLER_ENV, retentionEnvironment } from '../handlers/contract';
 import { loadConfig, type PlatformConfig } from '../stacks/config';
 import { buildApp } from '../web/app';
 import { createWebDynamoClient } from '../web/dynamo-client';
@@ -194,10 +194,11 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       [HANDLER_ENV.thresholdsTable]: LOCAL_TABLES.thresholds,
       [HANDLER_ENV.alertsTable]: LOCAL_TABLES.alerts,
       [HANDLER_ENV.seriesTable]: LOCAL_TABLES.series,
+      [HANDLER_ENV.rollupsTable]: LOCAL_TABLES.rollups,
       [HANDLER_ENV.alertTopicArn]: alertTopicArn,
       [HANDLER_ENV.failureQueueUrl]: failureQueueUrl,
       [HANDLER_ENV.alertCooldownSeconds]: String(config.alerts.cooldownSeconds),
-      ...(config.tables.hotRetentionDays == null ? {} : { [HANDLER_ENV.hotRetentionDays]: String(config.tables.hotRetentionDays) }),
+      ...retentionEnvironment({ raw: config.tables.hotRetentionDays, minute: config.rollups.minuteRetentionDays, hour: config.rollups.hourRetentionDays, day: config.rollups.dayRetentionDays }),
     });
 
     const checkpoints = new CheckpointStore(stateDirs.checkpoints);
