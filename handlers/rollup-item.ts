@@ -15,9 +15,9 @@ export interface RollupBucket {
   readonly start: string;
   readonly aggregate: Aggregate;
   /** Hour and day buckets: part key (`"07"`) → encoded aggregate of that minute or hour. */
-  readonly parts?: ReadonlyMap<string, string>;
+  readonly parts?: Readonly<Record<string, string>>;
   /** Minute buckets: shard id → highest sequence number applied. */
-  readonly applied?: ReadonlyMap<string, string>;
+  readonly applied?: Readonly<Record<string, string>>;
   /** The version read; 0 for a bucket not stored yet (or stored without one). */
   readonly version: number;
 }
@@ -25,9 +25,15 @@ export interface RollupBucket {
 /** A bucket as read: an item that is not a whole rollup (written by hand, cut short) has no aggregate and is rebuilt. */
 export interface StoredBucket extends Omit<RollupBucket, 'aggregate'> {
   readonly aggregate?: Aggregate;
+  /**
+   * Remembered by this container rather than read now: another container may have written
+   * the item since, so "nothing to change" cannot be concluded from it (the write is made,
+   * and its version condition tells).
+   */
+  readonly remembered?: boolean;
 }
 
-export type RollupItem = Record<string, string | number | NumberValue | Record<string, string>>;
+export type RollupItem = Record<string, string | number | NumberValue | Readonly<Record<string, string>>>;
 
 /** The item of a bucket, one version on from the bucket's. */
 export function rollupItem(bucket: RollupBucket, expiresAt: number | undefined): RollupItem {
@@ -43,8 +49,8 @@ export function rollupItem(bucket: RollupBucket, expiresAt: number | undefined):
     [R.last]: aggregate.last,
     [R.version]: bucket.version + 1,
   };
-  if (bucket.parts !== undefined && bucket.parts.size > 0) item[R.parts] = Object.fromEntries(bucket.parts);
-  if (bucket.applied !== undefined && bucket.applied.size > 0) item[R.applied] = Object.fromEntries(bucket.applied);
+  if (bucket.parts !== undefined) item[R.parts] = bucket.parts;
+  if (bucket.applied !== undefined) item[R.applied] = bucket.applied;
   if (expiresAt !== undefined) item[R.expiresAt] = expiresAt;
   return item;
 }
@@ -63,11 +69,9 @@ export function aggregateOfItem(item: Record<string, unknown>): Aggregate | unde
   return { count, min, max, sum, first, last };
 }
 
-const stringMap = (value: unknown): Map<string, string> | undefined => {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const entries = Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string');
-  return new Map(entries);
-};
+/** A map attribute as read; its values are checked where they are used (decodePart, compareSequence), not all on every read. */
+const stringMap = (value: unknown): Record<string, string> | undefined =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, string>) : undefined;
 
 /**
  * The bucket an item holds; undefined when it has no rollup key. An item whose numbers or

@@ -26,22 +26,79 @@
  * part's last is taken for a repeat); readings whose raw items may have expired are never
  * recounted (a recount would miss them), so there too only later readings are added.
  */
+import type { Decimal } from './decimal';
 import type { Aggregate, RollupStep, TimedValue } from './rollup';
 import { addReadings, bucketKey, bucketStart, compareSequence, decodePart, encodePart, mergeAggregates, partKey, sameAggregate, STEP_MS } from './rollup';
 import type { RollupBucket, StoredBucket } from './rollup-item';
 
-/** A reading the batch stored, with the stream position of its records. */
-export interface RollupContribution extends TimedValue {
-  /** The highest sequence number among its records that count as done in this delivery (before the resume point). */
-  readonly sequence: string;
+/** A stored reading as the batch planned it (a ReadingItem). */
+export interface StoredReading {
+  readonly Timestamp: string;
+  readonly Value: Decimal;
 }
 
-/** What one series of a batch contributes, and where its records start in the batch. */
+/**
+ * The readings one series stored in one minute of a batch, with their aggregate and stream
+ * positions worked out as they were gathered, so the usual case (every reading new, all
+ * later than the minute's last) adds one aggregate to another and looks at no reading again.
+ */
+export interface MinuteReadings {
+  readonly readings: StoredReading[];
+  /** Each reading's highest sequence number among its records before the resume point, in the same order. */
+  readonly sequences: string[];
+  aggregate: Aggregate;
+  /** The lowest and highest of `sequences`. */
+  lowestSequence: string;
+  highestSequence: string;
+}
+
+/** What one series of a batch contributes, by minute start, and where its records start in the batch. */
 export interface SeriesContributions {
-  readonly contributions: RollupContribution[];
+  readonly minutes: Map<string, MinuteReadings>;
   /** The earliest record of the batch among them: delivered again if the series fails. */
   readonly firstRecord: number;
+  /** The minute last added to, and the 16 characters that name it: readings of a series mostly come in time order. */
+  cursor?: { readonly prefix: string; readonly minute: MinuteReadings };
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Adds a reading to a series' contributions. Runs for every reading stored: no string is cut, nothing allocated, in the usual case. */
+export function addContribution(contributions: SeriesContributions, reading: StoredReading, sequence: string): void {
+  const { Timestamp: timestamp, Value: value } = reading;
+  let minute = contributions.cursor !== undefined && timestamp.startsWith(contributions.cursor.prefix) ? contributions.cursor.minute : undefined;
+  if (minute === undefined) {
+    const start = bucketStart(timestamp, '1m');
+    minute = contributions.minutes.get(start);
+    if (minute === undefined) {
+      minute = {
+        readings: [reading],
+        sequences: [sequence],
+        aggregate: { count: 1, min: value, max: value, sum: value.approx, first: timestamp, last: timestamp },
+        lowestSequence: sequence,
+        highestSequence: sequence,
+      };
+      contributions.minutes.set(start, minute);
+      contributions.cursor = { prefix: start.slice(0, 16), minute };
+      return;
+    }
+    contributions.cursor = { prefix: start.slice(0, 16), minute };
+  }
+  minute.readings.push(reading);
+  minute.sequences.push(sequence);
+  // Built by this function alone, so updated in place.
+  const aggregate = minute.aggregate as Mutable<Aggregate>;
+  aggregate.count++;
+  aggregate.sum += value.approx;
+  if (value.compare(aggregate.min) < 0) aggregate.min = value;
+  if (value.compare(aggregate.max) > 0) aggregate.max = value;
+  if (timestamp < aggregate.first) aggregate.first = timestamp;
+  if (timestamp > aggregate.last) aggregate.last = timestamp;
+  if (compareSequence(sequence, minute.lowestSequence) < 0) minute.lowestSequence = sequence;
+  if (compareSequence(sequence, minute.highestSequence) > 0) minute.highestSequence = sequence;
+}
+
+const timed = (readings: readonly StoredReading[]): TimedValue[] => readings.map((reading) => ({ timestamp: reading.Timestamp, value: reading.Value }));
 
 /** Days each kind of data is kept (undefined: for ever), to know what may already be gone. */
 export interface RollupRetention {
@@ -56,7 +113,8 @@ export interface SeriesRollupInput {
   readonly series: string;
   /** The shard the batch came from: positions are per shard. */
   readonly shardId: string;
-  readonly contributions: readonly RollupContribution[];
+  /** The series' contributions, grouped (groupContributions). */
+  readonly groups: ContributionGroups;
   /** The items read, by `Bucket` key; a bucket not stored is absent. */
   readonly stored: ReadonlyMap<string, StoredBucket>;
   /** Minutes recounted from the stored readings (minute start → aggregate), once asked for. */
@@ -85,49 +143,56 @@ export const EXPIRY_MARGIN_MS = 3_600_000;
 
 const DAY_MS = 86_400_000;
 
-/** Whether every item of a bucket that ends at `endMs` and is kept `days` is surely still stored. */
-const kept = (endMs: number, days: number | undefined, now: number): boolean => days === undefined || now < endMs + days * DAY_MS - EXPIRY_MARGIN_MS;
+/**
+ * The first bucket start of each step whose item is surely still stored (it ends more than
+ * `days` minus the margin before now), and the first minute whose raw readings all are;
+ * as text, so each bucket is judged by comparing strings. One entry remembered: every
+ * series of a batch asks with the same `now`.
+ */
+type Cutoffs = { readonly [K in keyof RollupRetention]-?: string };
+let lastCutoffs: { now: number; retention: RollupRetention; cutoffs: Cutoffs } | undefined;
 
-const bucketEnd = (start: string, step: RollupStep): number => Date.parse(start) + STEP_MS[step];
-
-/** The `Bucket` keys of every bucket the contributions touch: to read them all at once. */
-export function touchedBuckets(contributions: Iterable<TimedValue>): string[] {
-  const keys = new Set<string>();
-  let minute = '';
-  for (const { timestamp } of contributions) {
-    // Consecutive readings mostly share a minute: skip rebuilding the same three keys.
-    if (timestamp.startsWith(minute) && minute !== '') continue;
-    minute = timestamp.slice(0, 16);
-    keys.add(bucketKey('1m', bucketStart(timestamp, '1m')));
-    keys.add(bucketKey('1h', bucketStart(timestamp, '1h')));
-    keys.add(bucketKey('1d', bucketStart(timestamp, '1d')));
-  }
-  return [...keys];
+function cutoffsFor(now: number, retention: RollupRetention): Cutoffs {
+  if (lastCutoffs?.now === now && lastCutoffs.retention === retention) return lastCutoffs.cutoffs;
+  // Raw items expire `raw` days after their own time: a minute's, no earlier than its start plus that.
+  const since = (days: number | undefined, lengthMs: number) => (days === undefined ? '' : `${new Date(now - days * DAY_MS + EXPIRY_MARGIN_MS - lengthMs).toISOString().slice(0, 19)}Z`);
+  const cutoffs = { raw: since(retention.raw, 0), '1m': since(retention['1m'], STEP_MS['1m']), '1h': since(retention['1h'], STEP_MS['1h']), '1d': since(retention['1d'], STEP_MS['1d']) };
+  lastCutoffs = { now, retention, cutoffs };
+  return cutoffs;
 }
 
-/** Contributions grouped by day, hour and minute start. */
-function group(contributions: readonly RollupContribution[]): Map<string, Map<string, Map<string, RollupContribution[]>>> {
-  const days = new Map<string, Map<string, Map<string, RollupContribution[]>>>();
-  for (const contribution of contributions) {
-    const { timestamp } = contribution;
-    const day = bucketStart(timestamp, '1d');
-    const hour = bucketStart(timestamp, '1h');
-    const minute = bucketStart(timestamp, '1m');
+/** A series' contributions by day, hour and minute (bucket starts), and the `Bucket` key of every bucket they touch. */
+export interface ContributionGroups {
+  readonly days: ReadonlyMap<string, ReadonlyMap<string, ReadonlyMap<string, MinuteReadings>>>;
+  readonly keys: readonly string[];
+}
+
+export function groupContributions(contributions: SeriesContributions): ContributionGroups {
+  const days = new Map<string, Map<string, Map<string, MinuteReadings>>>();
+  const keys: string[] = [];
+  for (const [minute, readings] of contributions.minutes) {
+    const hour = bucketStart(minute, '1h');
+    const day = bucketStart(minute, '1d');
     let hours = days.get(day);
-    if (hours === undefined) days.set(day, (hours = new Map()));
+    if (hours === undefined) {
+      days.set(day, (hours = new Map()));
+      keys.push(bucketKey('1d', day));
+    }
     let minutes = hours.get(hour);
-    if (minutes === undefined) hours.set(hour, (minutes = new Map()));
-    const list = minutes.get(minute);
-    if (list === undefined) minutes.set(minute, [contribution]);
-    else list.push(contribution);
+    if (minutes === undefined) {
+      hours.set(hour, (minutes = new Map()));
+      keys.push(bucketKey('1h', hour));
+    }
+    minutes.set(minute, readings);
+    keys.push(bucketKey('1m', minute));
   }
-  return days;
+  return { days, keys };
 }
-
-const allAfter = (readings: readonly TimedValue[], last: string | undefined): boolean => last === undefined || readings.every((reading) => reading.timestamp > last);
 
 export function planSeriesRollup(input: SeriesRollupInput): SeriesRollupPlan {
-  const { series, shardId, stored, recounted, now, retention } = input;
+  const { series, shardId, stored, recounted } = input;
+  const cutoffs = cutoffsFor(input.now, input.retention);
+  const kept = (start: string, kind: keyof RollupRetention): boolean => start > cutoffs[kind];
   const writes: RollupBucket[] = [];
   const recount: string[] = [];
   let added = 0;
@@ -141,17 +206,19 @@ export function planSeriesRollup(input: SeriesRollupInput): SeriesRollupPlan {
   };
 
   /** A minute the minute retention still keeps: its item is the authority. Undefined while a recount is needed. */
-  const nextMinute = (start: string, readings: readonly RollupContribution[]): { aggregate: Aggregate | undefined } | undefined => {
+  const nextMinute = (start: string, minute: MinuteReadings): { aggregate: Aggregate | undefined } | undefined => {
     const current = stored.get(bucketKey('1m', start));
-    const position = current?.applied?.get(shardId);
-    const fresh = position === undefined ? readings : readings.filter((reading) => compareSequence(reading.sequence, position) > 0);
+    const position = current?.applied?.[shardId];
     let aggregate = current?.aggregate;
+    // Usually every reading is past the position applied: their aggregate is the minute's contribution.
+    const allFresh = position === undefined || compareSequence(minute.lowestSequence, position) > 0;
+    const fresh = allFresh ? minute.readings : minute.readings.filter((_reading, index) => compareSequence(minute.sequences[index] as string, position) > 0);
     if (fresh.length > 0) {
-      if (allAfter(fresh, aggregate?.last)) {
-        aggregate = addReadings(aggregate, fresh);
+      const freshAggregate = allFresh ? minute.aggregate : (addReadings(undefined, timed(fresh)) as Aggregate);
+      if (aggregate === undefined || freshAggregate.first > aggregate.last) {
+        aggregate = mergeAggregates([aggregate, freshAggregate]);
         added++;
-      } else if (kept(Date.parse(start), retention.raw, now)) {
-        // Raw items expire `raw` days after their own time: those of this minute no earlier than its start plus that.
+      } else if (kept(start, 'raw')) {
         if (recounted === undefined || !recounted.has(start)) {
           recount.push(start);
           return undefined;
@@ -159,15 +226,13 @@ export function planSeriesRollup(input: SeriesRollupInput): SeriesRollupPlan {
         // Nothing stored would mean the readings just written are gone: keep what is there rather than erase it.
         aggregate = recounted.get(start) ?? aggregate;
       } else {
-        aggregate = addLater(aggregate, fresh);
+        aggregate = addLater(aggregate, timed(fresh));
       }
     }
-    let highest = position;
-    for (const reading of fresh) if (highest === undefined || compareSequence(reading.sequence, highest) > 0) highest = reading.sequence;
-    if (aggregate !== undefined && (!sameAggregate(aggregate, current?.aggregate) || highest !== position)) {
-      const applied = new Map(current?.applied);
-      if (highest !== undefined) applied.set(shardId, highest);
-      writes.push({ series, step: '1m', start, aggregate, applied, version: current?.version ?? 0 });
+    const highest = fresh.length === 0 ? position : position === undefined || compareSequence(minute.highestSequence, position) > 0 ? minute.highestSequence : position;
+    if (aggregate !== undefined && (highest !== position || current?.remembered === true || !sameAggregate(aggregate, current?.aggregate))) {
+      const applied = highest === undefined ? current?.applied : { ...current?.applied, [shardId]: highest };
+      writes.push({ series, step: '1m', start, aggregate, version: current?.version ?? 0, ...(applied === undefined ? {} : { applied }) });
     }
     return { aggregate };
   };
@@ -178,17 +243,16 @@ export function planSeriesRollup(input: SeriesRollupInput): SeriesRollupPlan {
    */
   const nextParent = (step: '1h' | '1d', start: string, changes: ReadonlyMap<string, Aggregate>): Aggregate | undefined => {
     const current = stored.get(bucketKey(step, start));
-    const parts = new Map(current?.parts);
+    let parts: Record<string, string> | undefined;
     let grewOnly = current?.aggregate !== undefined;
-    let changed = false;
     let count = current?.aggregate?.count ?? 0;
     let sum = current?.aggregate?.sum ?? 0;
     for (const [key, aggregate] of changes) {
       const text = encodePart(aggregate, step);
-      const before = parts.get(key);
+      const before = current?.parts?.[key];
       if (before === text) continue;
-      changed = true;
-      parts.set(key, text);
+      parts ??= { ...current?.parts };
+      parts[key] = text;
       const old = before === undefined ? undefined : decodePart(before, partStart(start, step, key), step);
       if (before !== undefined && old === undefined) grewOnly = false;
       if (old !== undefined) {
@@ -197,29 +261,30 @@ export function planSeriesRollup(input: SeriesRollupInput): SeriesRollupPlan {
       count += aggregate.count - (old?.count ?? 0);
       sum += aggregate.sum - (old?.sum ?? 0);
     }
-    if (!changed) return current?.aggregate;
+    if (parts === undefined && current?.remembered !== true) return current?.aggregate;
+    const all = parts ?? current?.parts ?? {};
     const aggregate = grewOnly
-        ? { ...(mergeAggregates([current?.aggregate, ...changes.values()]) as Aggregate), count, sum }
-        : mergeAggregates([...parts].map(([key, text]) => decodePart(text, partStart(start, step, key), step)));
+      ? { ...(mergeAggregates([current?.aggregate, ...changes.values()]) as Aggregate), count, sum }
+      : mergeAggregates(Object.keys(all).map((key) => decodePart(all[key] as string, partStart(start, step, key), step)));
     if (aggregate === undefined) return current?.aggregate;
-    writes.push({ series, step, start, aggregate, parts, version: current?.version ?? 0 });
+    writes.push({ series, step, start, aggregate, parts: all, version: current?.version ?? 0 });
     return aggregate;
   };
 
-  for (const [day, hours] of group(input.contributions)) {
-    if (!kept(bucketEnd(day, '1d'), retention['1d'], now)) {
-      skippedAsRepeats += [...hours.values()].reduce((sum, minutes) => sum + [...minutes.values()].reduce((inner, list) => inner + list.length, 0), 0);
+  for (const [day, hours] of input.groups.days) {
+    if (!kept(day, '1d')) {
+      for (const minutes of hours.values()) for (const minute of minutes.values()) skippedAsRepeats += minute.readings.length;
       continue;
     }
     const dayItem = stored.get(bucketKey('1d', day));
     const hourChanges = new Map<string, Aggregate>();
     for (const [hour, minutes] of hours) {
       const hourKey = partKey(hour, '1d');
-      if (!kept(bucketEnd(hour, '1h'), retention['1h'], now)) {
+      if (!kept(hour, '1h')) {
         // The hour's minutes are gone: its part in the day is the base.
-        const partText = dayItem?.parts?.get(hourKey);
+        const partText = dayItem?.parts?.[hourKey];
         const base = partText === undefined ? undefined : decodePart(partText, hour, '1d');
-        const next = addLater(base, [...minutes.values()].flat());
+        const next = addLater(base, [...minutes.values()].flatMap((minute) => timed(minute.readings)));
         if (next !== undefined) hourChanges.set(hourKey, next);
         continue;
       }
@@ -228,14 +293,14 @@ export function planSeriesRollup(input: SeriesRollupInput): SeriesRollupPlan {
       for (const [minute, readings] of minutes) {
         const minuteKey = partKey(minute, '1h');
         let next: Aggregate | undefined;
-        if (kept(bucketEnd(minute, '1m'), retention['1m'], now)) {
+        if (kept(minute, '1m')) {
           const outcome = nextMinute(minute, readings);
           if (outcome === undefined) continue;
           next = outcome.aggregate;
         } else {
           // The minute's item is gone: its part in the hour is the base.
-          const partText = hourItem?.parts?.get(minuteKey);
-          next = addLater(partText === undefined ? undefined : decodePart(partText, minute, '1h'), readings);
+          const partText = hourItem?.parts?.[minuteKey];
+          next = addLater(partText === undefined ? undefined : decodePart(partText, minute, '1h'), timed(readings.readings));
         }
         if (next !== undefined) minuteChanges.set(minuteKey, next);
       }

@@ -7,15 +7,65 @@
  * series is read and planned again. A series whose items cannot be written is reported,
  * so its records are delivered again; what was applied is recorded per item, so that
  * costs nothing twice.
+ *
+ * The items a container wrote are remembered (RollupCache): its shard's next batch
+ * touches the same buckets, and the version condition makes a remembered item safe to
+ * plan from: if another writer changed it, the write is refused and the item read again.
  */
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll, callWithRetries, type RetryContext } from './batch-write';
 import { describeError, mapWithConcurrency } from './batching';
 import { ATTRIBUTES } from './contract';
-import { addReadings, bucketExpiry, bucketTimeRange, ROLLUP_ATTRIBUTES, type Aggregate, type TimedValue } from './rollup';
+import { addReadings, bucketExpiry, bucketKey, bucketTimeRange, ROLLUP_ATTRIBUTES, type Aggregate, type TimedValue } from './rollup';
 import { bucketOfItem, rollupItem, type RollupBucket, type StoredBucket } from './rollup-item';
-import { planSeriesRollup, touchedBuckets, type RollupRetention, type SeriesContributions } from './rollup-plan';
+import { groupContributions, planSeriesRollup, type ContributionGroups, type RollupRetention, type SeriesContributions } from './rollup-plan';
 import { decimalOf } from './stored-number';
+
+/** Buckets a container remembers: a few for each of thousands of series, a few kilobytes each. */
+export const ROLLUP_CACHE_ITEMS = 20_000;
+/** Buckets remembered per series: its current minute, hour and day, and a few before them (late readings). */
+const BUCKETS_PER_SERIES = 8;
+
+/**
+ * The rollup items last read or written by this container, by series and `Bucket` key;
+ * `null` for a bucket read and found absent. A series keeps its latest few buckets; past
+ * the capacity, the series remembered first are forgotten.
+ */
+export class RollupCache {
+  /** Series → `Bucket` key → bucket, each in the order first remembered. */
+  private readonly bySeries = new Map<string, Map<string, StoredBucket | null>>();
+  private size = 0;
+
+  constructor(private readonly capacity = ROLLUP_CACHE_ITEMS) {}
+
+  get(series: string, key: string): StoredBucket | null | undefined {
+    return this.bySeries.get(series)?.get(key);
+  }
+
+  set(series: string, key: string, bucket: StoredBucket | null): void {
+    let buckets = this.bySeries.get(series);
+    if (buckets === undefined) this.bySeries.set(series, (buckets = new Map()));
+    if (!buckets.has(key)) {
+      this.size++;
+      if (buckets.size >= BUCKETS_PER_SERIES) {
+        buckets.delete(buckets.keys().next().value as string);
+        this.size--;
+      }
+    }
+    buckets.set(key, bucket);
+    while (this.size > this.capacity) {
+      const [oldest, entries] = this.bySeries.entries().next().value as [string, Map<string, StoredBucket | null>];
+      this.size -= entries.size;
+      this.bySeries.delete(oldest);
+    }
+  }
+
+  forget(series: string, keys: readonly string[]): void {
+    const buckets = this.bySeries.get(series);
+    if (buckets === undefined) return;
+    for (const key of keys) if (buckets.delete(key)) this.size--;
+  }
+}
 
 export interface RollupStoreOptions extends RetryContext {
   readonly rollupsTable: string;
@@ -27,6 +77,8 @@ export interface RollupStoreOptions extends RetryContext {
   readonly now: number;
   /** Calls in flight at once. */
   readonly concurrency: number;
+  /** What this container remembers of the items. @default nothing remembered */
+  readonly cache?: RollupCache;
 }
 
 export interface RollupOutcome {
@@ -56,8 +108,14 @@ export async function applyRollups(dynamo: DynamoDBDocumentClient, bySeries: Rea
     outcome.errors.push(error);
   };
 
+  const groups = new Map<string, ContributionGroups>();
+  for (const [series, contributions] of bySeries) groups.set(series, groupContributions(contributions));
+  const cache = options.cache ?? new RollupCache(0);
+  const forget = (series: string) => cache.forget(series, (groups.get(series) as ContributionGroups).keys);
   let pending = [...bySeries.keys()];
   for (let round = 1; pending.length > 0; round++) {
+    // A series refused for a stale item is read afresh.
+    if (round > 1) for (const series of pending) forget(series);
     const stored = await readBuckets(pending);
     const plans = await mapWithConcurrency(pending, options.concurrency, async (series) => {
       const buckets = stored.get(series);
@@ -73,8 +131,14 @@ export async function applyRollups(dynamo: DynamoDBDocumentClient, bySeries: Rea
     await mapWithConcurrency(writes, options.concurrency, async ({ series, bucket }) => {
       const result = await callWithRetries(() => dynamo.send(conditionalPut(bucket)), options);
       outcome.requests += result.attempts;
-      if (result.ok) outcome.written++;
-      else if (isConditionFailure(result.error)) {
+      if (result.ok) {
+        outcome.written++;
+        cache.set(series, bucketKey(bucket.step, bucket.start), { series, step: bucket.step, start: bucket.start, aggregate: bucket.aggregate, parts: bucket.parts, applied: bucket.applied, version: bucket.version + 1 });
+        return;
+      }
+      // A write that failed may or may not have been made: what is remembered of the series is no longer known to be true.
+      forget(series);
+      if (isConditionFailure(result.error)) {
         outcome.conflicts++;
         conflicted.add(series);
       } else if (!failedNow.has(series)) {
@@ -90,25 +154,48 @@ export async function applyRollups(dynamo: DynamoDBDocumentClient, bySeries: Rea
   }
   return outcome;
 
-  /** The stored buckets of each series (a series whose keys could not all be read is failed and left out). */
+  /**
+   * The stored buckets of each series, from what the container remembers and one read of
+   * the rest (a series whose keys could not all be read is failed and left out).
+   */
   async function readBuckets(series: readonly string[]): Promise<Map<string, Map<string, StoredBucket>>> {
-    const keys = series.flatMap((id) => touchedBuckets((bySeries.get(id) as SeriesContributions).contributions).map((bucket) => ({ [ATTRIBUTES.series]: id, [ATTRIBUTES.bucket]: bucket })));
-    const read = await batchGetAll(dynamo, options.rollupsTable, keys, options);
+    const byId = new Map<string, Map<string, StoredBucket>>();
+    const missing: Record<string, unknown>[] = [];
+    for (const id of series) {
+      const buckets = new Map<string, StoredBucket>();
+      byId.set(id, buckets);
+      for (const key of (groups.get(id) as ContributionGroups).keys) {
+        const known = cache.get(id, key);
+        if (known === undefined) missing.push({ [ATTRIBUTES.series]: id, [ATTRIBUTES.bucket]: key });
+        else if (known !== null) buckets.set(key, { ...known, remembered: true });
+      }
+    }
+    if (missing.length === 0) return byId;
+    const read = await batchGetAll(dynamo, options.rollupsTable, missing, options);
     outcome.requests += read.requests;
-    const byId = new Map(series.map((id) => [id, new Map<string, StoredBucket>()]));
     for (const item of read.items) {
       const bucket = bucketOfItem(item);
-      if (bucket !== undefined) byId.get(bucket.series)?.set(String(item[ATTRIBUTES.bucket]), bucket);
+      if (bucket === undefined) continue;
+      const key = String(item[ATTRIBUTES.bucket]);
+      byId.get(bucket.series)?.set(key, bucket);
+      cache.set(bucket.series, key, bucket);
     }
-    for (const id of new Set(read.unread.map((key) => String(key[ATTRIBUTES.series])))) {
+    const unread = new Set(read.unread.map((key) => String(key[ATTRIBUTES.series])));
+    for (const key of missing) {
+      const id = String(key[ATTRIBUTES.series]);
+      const bucket = String(key[ATTRIBUTES.bucket]);
+      if (!unread.has(id) && !(byId.get(id)?.has(bucket) ?? false)) cache.set(id, bucket, null);
+    }
+    for (const id of unread) {
       byId.delete(id);
+      forget(id);
       fail(id, read.errors[0] ?? 'rollup items could not be read');
     }
     return byId;
   }
 
   async function planWithRecounts(series: string, stored: Map<string, StoredBucket>): Promise<RollupBucket[]> {
-    const input = { series, shardId: options.shardId, contributions: (bySeries.get(series) as SeriesContributions).contributions, stored, now: options.now, retention: options.retention };
+    const input = { series, shardId: options.shardId, groups: groups.get(series) as ContributionGroups, stored, now: options.now, retention: options.retention };
     let plan = planSeriesRollup(input);
     if (plan.recount.length > 0) {
       const recounted = new Map<string, Aggregate | undefined>();

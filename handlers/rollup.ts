@@ -186,6 +186,7 @@ export function encodePart(aggregate: Aggregate, parentStep: RollupStep): string
 
 /** The aggregate of an encoded part whose start is `partStart`; undefined when the text is not one. */
 export function decodePart(text: string, partStart: string, parentStep: RollupStep): Aggregate | undefined {
+  if (typeof text !== 'string') return undefined;
   const [countText, minText, maxText, sumText, firstTail, lastTail] = text.split(' ');
   const at = (PART_OF[parentStep] as { tailAt: number }).tailAt;
   const count = Number(countText);
@@ -203,6 +204,8 @@ export function decodePart(text: string, partStart: string, parentStep: RollupSt
 
 /** Orders Kinesis sequence numbers (decimal strings of up to 128 digits). */
 export function compareSequence(a: string, b: string): number {
+  // A position that is not text (an item written by hand) sorts before every record.
+  if (typeof b !== 'string') return 1;
   if (a.length !== b.length) return a.length - b.length;
   return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -7,7 +7,7 @@ import { SQS_MAX_BATCH_BYTES, type QueueMessage, type RefusedEntry } from './bat
 import type { Decimal } from './decimal';
 import { decodeUtf8, readingOfRecord, recordBytes, type RecordChecks } from './kinesis-record';
 import { readingItems, splitSeriesId, type ReadingError, type ReadingItem } from './reading';
-import type { SeriesContributions } from './rollup-plan';
+import { addContribution, type SeriesContributions } from './rollup-plan';
 
 /** An item to put and the records (indexes in the batch) that produced it, earliest first. */
 export interface PlannedItem {
@@ -123,12 +123,12 @@ export function rollupContributions(stored: Iterable<PlannedItem>, records: read
     const first = owners[0] ?? end;
     if (first >= end) continue;
     let last = first;
-    for (const index of owners) if (index < end) last = index;
-    const contribution = { timestamp: item.Timestamp, value: item.Value, sequence: (records[last] as KinesisStreamRecord).kinesis.sequenceNumber };
-    const known = bySeries.get(item.ThingID);
+    // Mostly one record per item; a reading repeated within the batch has several.
+    if (owners.length > 1) for (const index of owners) if (index < end) last = index;
+    let known = bySeries.get(item.ThingID);
     // Items come in the order of their first record, so a series' first item has its earliest record.
-    if (known === undefined) bySeries.set(item.ThingID, { contributions: [contribution], firstRecord: first });
-    else known.contributions.push(contribution);
+    if (known === undefined) bySeries.set(item.ThingID, (known = { minutes: new Map(), firstRecord: first }));
+    addContribution(known, item, (records[last] as KinesisStreamRecord).kinesis.sequenceNumber);
   }
   return bySeries;
 }

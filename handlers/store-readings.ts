@@ -23,7 +23,7 @@ import { DEFAULT_RETRY_POLICY, describeError, mapWithConcurrency, type RetryPoli
 import { ATTRIBUTES, TABLES } from './contract';
 import { timestampOfMillis } from './reading';
 import type { RollupRetention } from './rollup-plan';
-import { applyRollups, type RollupOutcome } from './rollup-store';
+import { applyRollups, RollupCache, type RollupOutcome } from './rollup-store';
 import { awsClients, lazyHandler, loadSettings, logger, retryDeadline, systemClock, type Clock, type Settings } from './runtime';
 import {
   batchResponse,
@@ -93,6 +93,8 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
    * queue them a second time. See sendRejections for the rest of the design.
    */
   const queuedRecords = new RecentIds(QUEUED_RECORDS_REMEMBERED);
+  /** The rollup items this container wrote: the next batch of its shard touches the same ones. */
+  const rollupCache = new RollupCache();
 
   return async (event, context) => {
     const started = clock.now();
@@ -135,6 +137,7 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
             retention,
             now: clock.now(),
             concurrency,
+            cache: rollupCache,
           }),
     ]);
 
