@@ -83,8 +83,10 @@ describe('the exported handler against dynalite', () => {
     expect(rollups.filter((item) => String(item.Bucket).startsWith('1m#')).reduce((sum, item) => sum + Number(item.Count), 0)).toBe(600);
 
     await expect(handler(event)).resolves.toEqual({ batchItemFailures: [] });
+    // The same warm container wrote them: it rewrites what it remembers (another container might have changed it), unchanged but for the version.
     const key = (item: Record<string, unknown>) => `${String(item.ThingID)}|${String(item.Bucket)}`;
-    expect(new Map((await db.scan('rollups')).map((item) => [key(item), item]))).toEqual(new Map(rollups.map((item) => [key(item), item])));
+    const content = (items: Record<string, unknown>[]) => new Map(items.map(({ Version: _version, ...item }) => [key(item), item]));
+    expect(content(await db.scan('rollups'))).toEqual(content(rollups));
   });
 });
 
