@@ -21,6 +21,9 @@ export const LOCAL_DEFAULTS = {
   failureQueue: DEFAULT_NAMES.failureQueue,
 } as const;
 
+/** The account id of every local ARN and queue URL. */
+export const LOCAL_ACCOUNT_ID = '000000000000';
+
 /** Credentials the emulators accept; they are never checked, but the SDK wants some. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 

@@ -22,14 +22,14 @@ import { buildApp } from '../web/app';
 import { createWebDynamoClient } from '../web/dynamo-client';
 import { createDynamoRepository } from '../web/dynamo-repository';
 import { CheckpointStore } from './checkpoints';
-import { DEFAULT_PORTS, LOCAL_CREDENTIALS, LOCAL_DEFAULTS, LOCAL_TABLES, type LocalPorts } from './defaults';
+import { DEFAULT_PORTS, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_DEFAULTS, LOCAL_TABLES, type LocalPorts } from './defaults';
 import { startDynamoEmulator, startKinesisEmulator, type RestartableEmulator, type RunningEmulator } from './emulators';
 import { eventSourceSettings, startEventSourceMapping, type EventSourceMapping, type MappingStats } from './event-source-mapping';
 import { buildIngestApi, INGEST_PATHS } from './ingest-api';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock';
 import { localBundles } from './bundles';
 import { startLocalFunction, type RunningFunction } from './lambda-runtime';
-import { LOCAL_ACCOUNT_ID, startMessaging, type Messaging, type PublishedMessage, type QueuedMessage } from './messaging';
+import { startMessaging, type Messaging, type PublishedMessage, type QueuedMessage } from './messaging';
 import { ensureStream, ensureTables, type TableNames } from './resources';
 import { startTtlSweeper, type TtlSweeper } from './ttl-sweeper';
 
