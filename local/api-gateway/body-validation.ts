@@ -4,6 +4,7 @@
  * a small pool of worker threads, so a 10 MB body with hundreds of thousands of keys costs
  * the process nothing but a copy. The schemas are compiled once per thread.
  */
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { createBodyValidator, type BodyCheck } from './body-validator.cjs';
 
@@ -12,11 +13,14 @@ export type { BodyCheck } from './body-validator.cjs';
 export interface BodyValidationOptions {
   /** Bodies larger than this go to a worker thread. @default 262144 (256 KiB: about 3 ms of parsing) */
   readonly workerThresholdBytes?: number;
-  /** Worker threads, started on first use. @default 2 */
+  /**
+   * Worker threads, started as needed. One core is left to the event loop: with every core
+   * parsing, the loop would wait for the scheduler instead. @default cores - 1, 1 to 4
+   */
   readonly workers?: number;
 }
 
-export const BODY_VALIDATION_DEFAULTS = { workerThresholdBytes: 256 * 1024, workers: 2 } as const;
+export const BODY_VALIDATION_DEFAULTS = { workerThresholdBytes: 256 * 1024, workers: Math.min(4, Math.max(1, availableParallelism() - 1)) } as const;
 
 type WorkerReply = { id: number; ok: true } | { id: number; ok: false; message: string } | { id: number; error: string };
 

@@ -109,6 +109,15 @@ function apply(step: Step, value: unknown): unknown[] {
 
 /** The value at a definite path (undefined when absent), or the list of matches of an indefinite one. */
 export function evaluateJsonPath(path: CompiledPath, document: unknown): unknown {
+  if (!path.indefinite) {
+    // One value at most: follow it without building lists (templates call this per reading).
+    let value: unknown = document;
+    for (const step of path.steps) {
+      if (value === undefined) return undefined;
+      value = apply(step, value)[0];
+    }
+    return value;
+  }
   let current: unknown[] = [document];
   for (const step of path.steps) current = current.flatMap((value) => apply(step, value));
   return path.indefinite ? current : current[0];

@@ -99,9 +99,28 @@ function inputVariable(payload: TemplatePayload) {
   };
 }
 
-/** velocityjs's compiler with API Gateway's loop limit: each body rendering of the innermost loop counts. */
+/** Double-quoted strings of templates, parsed once: velocityjs parses them again at every evaluation. */
+const stringCache = new Map<string, ReturnType<typeof parse>>();
+function parseString(text: string): ReturnType<typeof parse> {
+  let asts = stringCache.get(text);
+  if (asts === undefined) {
+    asts = parse(text);
+    if (stringCache.size > 10_000) stringCache.clear();
+    stringCache.set(text, asts);
+  }
+  return asts;
+}
+
+/**
+ * velocityjs's compiler with API Gateway's loop limit (each body rendering of the innermost
+ * loop counts), and with interpolated strings (`"$.Data[$foreach.index]"`) parsed once.
+ */
 class LimitedCompile extends Compile {
   private readonly loops: { first: unknown; length: number; count: number }[] = [];
+
+  protected override evalStr(text: string): string {
+    return this.renderAstList(parseString(text), this.contextId);
+  }
 
   getBlockEach(block: unknown[]): string {
     this.loops.push({ first: block[1], length: block.length - 1, count: 0 });
