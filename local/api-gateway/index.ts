@@ -18,20 +18,11 @@ import type { TwinStack } from '../twin/stack';
 import { KinesisIntegration } from './aws-integration';
 import { BodyValidation, type BodyValidationOptions } from './body-validation';
 import { readRestApi } from './definition';
+import { API_GATEWAY_LIMITS } from './limits';
 import { ApiPipeline, type Answer, type MethodRequest } from './pipeline';
 import { Throttling } from './throttling';
 
-/** API Gateway's request limits (REST APIs), and the twin's timeouts for slow clients. */
-export const API_GATEWAY_LIMITS = {
-  /** Largest payload, 10 MB. */
-  maxPayloadBytes: 10 * 1024 * 1024,
-  /** Header names and values, combined. */
-  maxHeaderBytes: 10_240,
-  /** Time for a client to send its headers. */
-  headersTimeoutMs: 10_000,
-  /** Time for a client to send its whole request. */
-  requestTimeoutMs: 30_000,
-} as const;
+export { API_GATEWAY_LIMITS };
 
 export interface ApiGatewayTwinOptions {
   readonly stack: TwinStack;
