@@ -51,17 +51,22 @@ export class MappingTemplateError extends Error {
   }
 }
 
-const pathCache = new Map<string, CompiledPath>();
-function jsonPath(expression: unknown): CompiledPath {
-  const text = String(expression);
-  let compiled = pathCache.get(text);
-  if (compiled === undefined) {
-    compiled = compileJsonPath(text);
-    if (pathCache.size > 10_000) pathCache.clear();
-    pathCache.set(text, compiled);
-  }
-  return compiled;
+/** A bounded memo by text: templates build the same paths and strings at every iteration. */
+function memo<T>(build: (text: string) => T): (text: string) => T {
+  const cache = new Map<string, T>();
+  return (text) => {
+    let value = cache.get(text);
+    if (value === undefined) {
+      value = build(text);
+      if (cache.size > 10_000) cache.clear();
+      cache.set(text, value);
+    }
+    return value;
+  };
 }
+
+const compiledPath = memo(compileJsonPath);
+const jsonPath = (expression: unknown): CompiledPath => compiledPath(String(expression));
 
 /** `$input` for one payload: the JSON is parsed at most once, and only if the template reads it. */
 function inputVariable(payload: TemplatePayload) {
@@ -100,16 +105,7 @@ function inputVariable(payload: TemplatePayload) {
 }
 
 /** Double-quoted strings of templates, parsed once: velocityjs parses them again at every evaluation. */
-const stringCache = new Map<string, ReturnType<typeof parse>>();
-function parseString(text: string): ReturnType<typeof parse> {
-  let asts = stringCache.get(text);
-  if (asts === undefined) {
-    asts = parse(text);
-    if (stringCache.size > 10_000) stringCache.clear();
-    stringCache.set(text, asts);
-  }
-  return asts;
-}
+const parseString = memo((text) => parse(text));
 
 /**
  * velocityjs's compiler with API Gateway's loop limit (each body rendering of the innermost
