@@ -24,8 +24,10 @@ export interface LocalFunction {
 export interface LocalFunctionOptions {
   readonly name: string;
   readonly arn: string;
-  /** The handler bundle (`index.js` exporting `handler`). */
-  readonly bundleFile: string;
+  /** The function's unpacked code. */
+  readonly codeDir: string;
+  /** Lambda's handler setting, e.g. `index.handler`. */
+  readonly handler: string;
   /** The bundled worker script, from `bundleLambdaWorker`. */
   readonly workerFile: string;
   /** The whole environment of the function: nothing of the platform's own is inherited. */
@@ -54,7 +56,8 @@ interface Pending {
 
 export function startLocalFunction(options: LocalFunctionOptions): RunningFunction {
   const settings: WorkerSettings = {
-    bundleFile: options.bundleFile,
+    codeDir: options.codeDir,
+    handler: options.handler,
     functionName: options.name,
     functionArn: options.arn,
     timeoutMs: options.timeoutSeconds * 1000,

@@ -10,7 +10,6 @@ import * as path from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { PlatformAlreadyRunningError } from '../../local/instance-lock';
 import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
-import { validateConfig } from '../../stacks/config';
 import { runSystemTest } from '../../tools/system-test';
 import { platformTarget, targetDynamo } from '../../tools/target';
 import { waitFor } from './harness';
@@ -45,7 +44,7 @@ describe('local platform, end to end', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'local-platform-'));
     baseline = countHandles();
-    platform = await startLocalPlatform({ dataDir, ports: FREE_PORTS, config: validateConfig({}), log: (line) => logs.push(line) });
+    platform = await startLocalPlatform({ dataDir, ports: FREE_PORTS, configuration: {}, log: (line) => logs.push(line) });
   }, 60_000);
 
   afterAll(async () => {
@@ -72,7 +71,7 @@ describe('local platform, end to end', () => {
   }, 120_000);
 
   it('refuses a second platform on the same data folder with a message that says so', async () => {
-    await expect(startLocalPlatform({ dataDir, ports: FREE_PORTS, config: validateConfig({}), log: () => undefined })).rejects.toBeInstanceOf(PlatformAlreadyRunningError);
+    await expect(startLocalPlatform({ dataDir, ports: FREE_PORTS, configuration: {}, log: () => undefined })).rejects.toBeInstanceOf(PlatformAlreadyRunningError);
   });
 
   it('stops cleanly: every port closed, no handle left behind', async () => {

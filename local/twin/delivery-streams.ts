@@ -1,0 +1,99 @@
+/**
+ * A Firehose delivery stream's local settings, read from its
+ * `aws_kinesis_firehose_delivery_stream` resource (Kinesis source, extended S3
+ * destination), with AWS's defaults for what it leaves out; what the local delivery
+ * stream cannot do stops start-up naming the argument.
+ */
+import { createHash } from 'node:crypto';
+import { readJsonFile, writeJsonFile } from '../json-file';
+import type { DeliveryStreamOptions } from './firehose';
+import { checkPrefixes, PrefixError, type CheckedPrefixes } from './firehose-prefix';
+import { TwinResolutionError, type StackResource } from './stack';
+
+/**
+ * Firehose's buffering defaults for S3: 5 MiB, 300 s.
+ * https://docs.aws.amazon.com/firehose/latest/APIReference/API_BufferingHints.html
+ */
+export const FIREHOSE_BUFFER_DEFAULTS = { sizeMiB: 5, intervalSeconds: 300 } as const;
+
+/** File extensions AWS gives objects when the destination sets none (chosen locally: AWS leaves it unclear for GZIP). */
+const DEFAULT_EXTENSIONS: Readonly<Record<string, string>> = { GZIP: '.gz', UNCOMPRESSED: '' };
+
+export type DeliverySettings = Pick<DeliveryStreamOptions, 'name' | 'bufferBytes' | 'bufferSeconds' | 'appendDelimiter' | 'compression' | 'extension' | 'prefixes' | 'timeZone'> & {
+  readonly address: string;
+  /** ARN of the source stream. */
+  readonly sourceArn: string;
+  /** ARN of the destination bucket. */
+  readonly bucketArn: string;
+  /** A digest of the resource's arguments: a change makes a new delivery stream version. */
+  readonly configurationDigest: string;
+};
+
+interface Destination {
+  bucket_arn: string;
+  buffering_size?: number;
+  buffering_interval?: number;
+  compression_format?: string;
+  file_extension?: string;
+  prefix?: string;
+  error_output_prefix?: string;
+  custom_time_zone?: string;
+  processing_configuration?: { enabled?: boolean; processors?: readonly { type: string }[] };
+  dynamic_partitioning_configuration?: { enabled?: boolean };
+  data_format_conversion_configuration?: { enabled?: boolean };
+  s3_backup_mode?: string;
+}
+
+export function deliverySettings(resource: StackResource, bufferSecondsOverride?: number): DeliverySettings {
+  const refuse = (attribute: string, why: string): never => {
+    throw new TwinResolutionError(`${resource.address}: ${why}`, resource.address, attribute);
+  };
+  const config = resource.config as { name: string; destination: string; kinesis_source_configuration?: { kinesis_stream_arn: string }; extended_s3_configuration?: Destination };
+  if (config.destination !== 'extended_s3' || config.extended_s3_configuration === undefined) refuse('destination', `only the extended_s3 destination is emulated locally, not ${config.destination}`);
+  if (config.kinesis_source_configuration === undefined) refuse('kinesis_source_configuration', 'only delivery streams reading a Kinesis stream are emulated locally');
+  const destination = config.extended_s3_configuration as Destination;
+  if (destination.dynamic_partitioning_configuration?.enabled === true) refuse('extended_s3_configuration.dynamic_partitioning_configuration', 'dynamic partitioning is not emulated locally');
+  if (destination.data_format_conversion_configuration?.enabled === true) refuse('extended_s3_configuration.data_format_conversion_configuration', 'record format conversion is not emulated locally');
+  if (destination.s3_backup_mode === 'Enabled') refuse('extended_s3_configuration.s3_backup_mode', 'source record backup is not emulated locally');
+  const format = destination.compression_format ?? 'UNCOMPRESSED';
+  const compression = format === 'GZIP' || format === 'UNCOMPRESSED' ? format : refuse('extended_s3_configuration.compression_format', `${format} compression is not emulated locally (GZIP and UNCOMPRESSED are)`);
+  const processors = destination.processing_configuration?.enabled === false ? [] : (destination.processing_configuration?.processors ?? []);
+  for (const processor of processors) {
+    if (processor.type !== 'AppendDelimiterToRecord') refuse('extended_s3_configuration.processing_configuration', `the ${processor.type} processor is not emulated locally`);
+  }
+  let prefixes: CheckedPrefixes;
+  try {
+    prefixes = checkPrefixes(destination.prefix, destination.error_output_prefix);
+  } catch (error) {
+    if (!(error instanceof PrefixError)) throw error;
+    return refuse('extended_s3_configuration.prefix', error.message);
+  }
+  return {
+    address: resource.address,
+    name: config.name,
+    sourceArn: (config.kinesis_source_configuration as { kinesis_stream_arn: string }).kinesis_stream_arn,
+    bucketArn: destination.bucket_arn,
+    bufferBytes: (destination.buffering_size ?? FIREHOSE_BUFFER_DEFAULTS.sizeMiB) * 1024 * 1024,
+    bufferSeconds: bufferSecondsOverride ?? destination.buffering_interval ?? FIREHOSE_BUFFER_DEFAULTS.intervalSeconds,
+    appendDelimiter: processors.some((processor) => processor.type === 'AppendDelimiterToRecord'),
+    compression,
+    extension: destination.file_extension ?? DEFAULT_EXTENSIONS[compression] ?? '',
+    prefixes,
+    timeZone: destination.custom_time_zone ?? 'UTC',
+    configurationDigest: createHash('sha256').update(JSON.stringify(resource.config)).digest('hex'),
+  };
+}
+
+/**
+ * The delivery stream's version: 1 at first, one more for every change of its
+ * configuration since, as AWS counts updates (kept in `versionsFile`).
+ * https://docs.aws.amazon.com/firehose/latest/dev/s3-object-name.html
+ */
+export function deliveryStreamVersion(versionsFile: string, name: string, configurationDigest: string): number {
+  const versions = readJsonFile<Record<string, { digest: string; version: number }>>(versionsFile, {});
+  const known = versions[name];
+  if (known?.digest === configurationDigest) return known.version;
+  const version = (known?.version ?? 0) + 1;
+  writeJsonFile(versionsFile, { ...versions, [name]: { digest: configurationDigest, version } });
+  return version;
+}
