@@ -8,8 +8,8 @@
  *   // PUT `${twin.baseUrl}/prod/thingsstream`
  *   await twin.close();
  *
- * The front door holds AWS's limits: headers up to 10,240 bytes, payloads up to 10 MB,
- * and, unlike AWS's unbounded patience with nothing, header and body timeouts.
+ * The front door holds AWS's limits (headers up to 10,240 bytes, payloads up to 10 MB)
+ * and gives slow clients a time limit for their headers and for their whole request.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -193,7 +193,8 @@ export class ApiPipeline {
       const value = header === null ? undefined : mappedValue(expression, scope);
       if (header !== null && value !== undefined) headers[header[1] as string] = value;
     }
-    Object.assign(headers, context.requestOverride && (context.requestOverride as { header: Record<string, string> }).header);
+    // A template's #set($context.requestOverride.header.X = ...) wins over the mapping.
+    Object.assign(headers, (context.requestOverride as { header: Record<string, string> }).header);
 
     let reply: ServiceReply;
     const calledAt = Date.now();
