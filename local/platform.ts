@@ -12,28 +12,26 @@ import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { PIPELINE_OUTPUTS } from '../stacks/output-names';
 import { localWorker } from './bundles';
 import { CheckpointStore } from './checkpoints';
 import { DEFAULT_PORTS, LOCAL_CREDENTIALS, LOCAL_DEFAULTS, type LocalPorts, type TableNames } from './defaults';
 import { startDynamoEmulator, startKinesisEmulator, type RestartableEmulator, type RunningEmulator } from './emulators';
-import { startEventSourceMapping, type EventSourceMapping, type MappingStats } from './event-source-mapping';
+import type { MappingStats } from './event-source-mapping';
 import { acquireInstanceLock } from './instance-lock';
-import { startLocalFunction } from './lambda-runtime';
 import { startMessaging, type Messaging, type PublishedMessage, type QueuedMessage } from './messaging';
 import { startTtlSweeper } from './ttl-sweeper';
 import { checkCoverage, type CoverageReport } from './twin/coverage';
-import { ensureStream, ensureTables, streamSpec, tableSpecs, type StreamInfo } from './twin/data-stores';
-import { deliverySettings, deliveryStreamVersion } from './twin/delivery-streams';
-import { startDeliveryStream, type DeliveryStats } from './twin/firehose';
-import { functionSpec, lambdaEnvironment, unpackFunction } from './twin/functions';
+import { startConsumers } from './twin/consumers';
+import { ensureStreams, ensureTables, tableSpecs } from './twin/data-stores';
+import { startDeliveries } from './twin/delivery-streams';
+import type { DeliveryStats } from './twin/firehose';
 import { startIngest } from './twin/ingest';
-import { loadStack, type LoadedStack } from './twin/load-stack';
-import { mappingSpec } from './twin/mappings';
-import { TwinResolutionError } from './twin/stack';
+import { loadStack } from './twin/load-stack';
+import { emailSubscriptions } from './twin/subscriptions';
 import { synthesizeStacks, type ConfigurationFile } from './twin/synth';
 import { startWebService, webServiceSpec } from './twin/web-service';
 
@@ -156,24 +154,23 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const workerFile = localWorker(path.join(dataDir, 'build'));
 
     const ports: LocalPorts = { ...DEFAULT_PORTS, ...options.ports };
-    const topics = stack.resources('aws_sns_topic').map((topic) => String(topic.config.name));
-    const started = await Promise.allSettled([
+    const emulators = await Promise.allSettled([
       startDynamoEmulator({ host, port: ports.dynamodb, path: dirs.dynamodb }),
       startKinesisEmulator({ host, port: ports.kinesis, path: dirs.kinesis }),
       startMessaging({
         host,
         port: ports.messaging,
         region,
-        topicNames: topics,
+        topicNames: stack.resources('aws_sns_topic').map((topic) => String(topic.config.name)),
         queueNames: stack.resources('aws_sqs_queue').map((queue) => String(queue.config.name)),
         dataDir: dirs.messaging,
         onPublish: (message) => log(formatAlert(message)),
       }),
     ]);
-    for (const result of started) if (result.status === 'fulfilled') stoppers.push(() => result.value.stop());
-    const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    for (const result of emulators) if (result.status === 'fulfilled') stoppers.push(() => result.value.stop());
+    const failed = emulators.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
-    const [dynamoEmulator, kinesisEmulator, messaging] = started.map((result) => (result as PromiseFulfilledResult<unknown>).value) as [RestartableEmulator, RunningEmulator, Messaging];
+    const [dynamoEmulator, kinesisEmulator, messaging] = emulators.map((result) => (result as PromiseFulfilledResult<unknown>).value) as [RestartableEmulator, RunningEmulator, Messaging];
     endpoints.sqs = messaging.endpoint;
 
     const clientConfig = { region, credentials: LOCAL_CREDENTIALS };
@@ -186,84 +183,35 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
 
     const tables = tableSpecs(stack);
     for (const note of (await ensureTables(dynamo, tables)).notes) log(`note: ${note}`);
-    const streams = new Map<string, { name: string; info: StreamInfo }>();
-    for (const resource of stack.resources('aws_kinesis_stream')) {
-      const spec = streamSpec(resource);
-      const info = await ensureStream(kinesis, spec.name, spec.shardCount);
-      if (info.shardIds.length !== spec.shardCount) log(`note: stream ${spec.name} kept from an earlier run has ${info.shardIds.length} shards, not the stack's ${spec.shardCount}; start with --clean to recreate it`);
-      streams.set(String(stack.attribute(resource.address, 'arn')), { name: spec.name, info });
-    }
-    const streamOf = (arn: string, address: string) => streams.get(arn) ?? fail(address, `reads ${arn}, which is not a Kinesis stream of the stack`);
-
-    const functions = stack.resources('aws_lambda_function').map((resource) => {
-      const spec = functionSpec(stack, resource);
-      const codeDir = unpackFunction(spec, path.join(dataDir, 'functions'));
-      const env = lambdaEnvironment(spec, codeDir, {
-        region,
-        credentials: LOCAL_CREDENTIALS,
-        endpoints: { DYNAMODB: dynamoEmulator.endpoint, KINESIS: kinesisEmulator.endpoint, SNS: messaging.endpoint, SQS: messaging.endpoint },
-        applicationLogLevel: options.handlerLogLevel ?? LOCAL_DEFAULTS.handlerLogLevel,
-      });
-      const fn = startLocalFunction({ ...spec, codeDir, workerFile, env, onLog: (line) => log(`[${spec.name}] ${line}`) });
-      stoppers.push(() => fn.stop());
-      return { spec, fn };
-    });
-
-    const destination = (arn: string, address: string): ((body: string) => Promise<unknown>) => {
-      const queue = stack.resources('aws_sqs_queue').find((candidate) => stack.attribute(candidate.address, 'arn') === arn);
-      if (queue !== undefined) return (body) => sqs.send(new SendMessageCommand({ QueueUrl: String(stack.attribute(queue.address, 'url')), MessageBody: body }));
-      if (stack.resources('aws_sns_topic').some((topic) => stack.attribute(topic.address, 'arn') === arn)) return (body) => sns.send(new PublishCommand({ TopicArn: arn, Message: body }));
-      return fail(address, `sends failures to ${arn}, which is neither a queue nor a topic of the stack`);
-    };
+    const streams = await ensureStreams(stack, kinesis, log);
     const checkpoints = new CheckpointStore(dirs.checkpoints);
-    const mappings: Record<string, EventSourceMapping> = {};
-    for (const resource of stack.resources('aws_lambda_event_source_mapping')) {
-      const spec = mappingSpec(resource);
-      const target = functions.find(({ spec: fn }) => fn.arn === spec.functionName || fn.name === spec.functionName) ?? fail(resource.address, `invokes ${spec.functionName}, which is not a function of the stack`);
-      if (!spec.enabled) continue;
-      if (spec.parallelizationFactor > 1) log(`note: ${resource.address} has a parallelization factor of ${spec.parallelizationFactor}; locally each shard runs one batch at a time`);
-      const stream = streamOf(spec.sourceArn, resource.address);
-      const send = spec.onFailureArn === undefined ? undefined : destination(spec.onFailureArn, resource.address);
-      const mapping = startEventSourceMapping({
-        kinesis,
-        streamName: stream.name,
-        streamArn: spec.sourceArn,
-        shardIds: stream.info.shardIds,
-        region,
-        fn: target.fn,
-        roleArn: target.spec.roleArn,
-        settings: spec.settings,
-        checkpoints,
-        // Without a destination, records given up on are only counted, as Lambda drops them.
-        sendFailure: async (failure) => void (await send?.(JSON.stringify(failure))),
-        log: (line) => log(`[event source] ${line}`),
-      });
-      // Stopped before the functions (pushed later), so batches in hand finish.
-      stoppers.push(() => mapping.stop());
-      mappings[target.spec.name] = mapping;
-    }
-
+    const started = (stop: Stopper) => void stoppers.push(stop);
+    const mappings = startConsumers({
+      stack,
+      functionsDir: path.join(dataDir, 'functions'),
+      workerFile,
+      kinesis,
+      sqs,
+      sns,
+      streams,
+      checkpoints,
+      endpoints: { DYNAMODB: dynamoEmulator.endpoint, KINESIS: kinesisEmulator.endpoint, SNS: messaging.endpoint, SQS: messaging.endpoint },
+      applicationLogLevel: options.handlerLogLevel ?? LOCAL_DEFAULTS.handlerLogLevel,
+      log,
+      started,
+    });
     const sweeper = startTtlSweeper({ client: dynamo, tables, log });
     stoppers.push(() => sweeper.stop());
-
-    const deliveries: Record<string, { stats(): DeliveryStats }> = {};
-    for (const resource of stack.resources('aws_kinesis_firehose_delivery_stream')) {
-      const settings = deliverySettings(resource, options.archiveBufferSeconds);
-      const bucket = stack.resources('aws_s3_bucket').find((candidate) => stack.attribute(candidate.address, 'arn') === settings.bucketArn) ?? fail(resource.address, `writes to ${settings.bucketArn}, which is not a bucket of the stack`);
-      const stream = streamOf(settings.sourceArn, resource.address);
-      const delivery = startDeliveryStream({
-        ...settings,
-        version: deliveryStreamVersion(path.join(dirs.archive, 'delivery-stream-versions.json'), settings.name, settings.configurationDigest),
-        kinesis,
-        streamName: stream.name,
-        shardIds: stream.info.shardIds,
-        bucketDir: path.join(dirs.archive, String(stack.attribute(bucket.address, 'bucket'))),
-        checkpoints,
-        log,
-      });
-      stoppers.push(() => delivery.stop());
-      deliveries[settings.name] = delivery;
-    }
+    const deliveries = startDeliveries({
+      stack,
+      archiveDir: dirs.archive,
+      kinesis,
+      streams,
+      checkpoints,
+      ...(options.archiveBufferSeconds === undefined ? {} : { bufferSeconds: options.archiveBufferSeconds }),
+      log,
+      started,
+    });
 
     const webSpec = webServiceSpec(stack);
     let webUrl = '';
@@ -327,19 +275,6 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     await stopAll().catch(() => undefined);
     throw error;
   }
-}
-
-function fail(address: string, why: string): never {
-  throw new TwinResolutionError(`${address} ${why}`, address);
-}
-
-/** Email subscriptions; any other protocol stops start-up, since nothing local would deliver it. */
-function emailSubscriptions(stack: LoadedStack): { topicArn: string; endpoint: string }[] {
-  return stack.resources('aws_sns_topic_subscription').map((subscription) => {
-    const config = subscription.config as { topic_arn: string; protocol: string; endpoint: string };
-    if (config.protocol !== 'email' && config.protocol !== 'email-json') fail(subscription.address, `subscribes over ${config.protocol}; only email subscriptions are emulated (shown on the console)`);
-    return { topicArn: config.topic_arn, endpoint: config.endpoint };
-  });
 }
 
 /** An alert as the console shows it: what an email subscriber would receive. */

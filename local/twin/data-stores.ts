@@ -144,6 +144,28 @@ export interface StreamInfo {
   readonly created: boolean;
 }
 
+/** A stream of the stack as the emulator holds it, by the ARN the stack gives it. */
+export type StreamsByArn = ReadonlyMap<string, { readonly name: string; readonly info: StreamInfo }>;
+
+/** Creates every stream of the stack that does not exist yet; a kept one with another shard count is named in `log`. */
+export async function ensureStreams(stack: Pick<LoadedStack, 'resources' | 'attribute'>, client: KinesisClient, log: (line: string) => void): Promise<StreamsByArn> {
+  const streams = new Map<string, { name: string; info: StreamInfo }>();
+  for (const resource of stack.resources('aws_kinesis_stream')) {
+    const spec = streamSpec(resource);
+    const info = await ensureStream(client, spec.name, spec.shardCount);
+    if (info.shardIds.length !== spec.shardCount) log(`note: stream ${spec.name} kept from an earlier run has ${info.shardIds.length} shards, not the stack's ${spec.shardCount}; start with --clean to recreate it`);
+    streams.set(String(stack.attribute(resource.address, 'arn')), { name: spec.name, info });
+  }
+  return streams;
+}
+
+/** The stream `address` reads, by its ARN. */
+export function streamOf(streams: StreamsByArn, arn: string, address: string): { readonly name: string; readonly info: StreamInfo } {
+  const stream = streams.get(arn);
+  if (stream === undefined) throw new TwinResolutionError(`${address} reads ${arn}, which is not a Kinesis stream of the stack`, address);
+  return stream;
+}
+
 /** Creates the stream with `shardCount` shards unless it exists, waits until it is active, and lists its shards. */
 export async function ensureStream(client: KinesisClient, name: string, shardCount: number): Promise<StreamInfo> {
   let created = false;

@@ -5,9 +5,14 @@
  * stream cannot do stops start-up naming the argument.
  */
 import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { CheckpointStore } from '../checkpoints';
 import { readJsonFile, writeJsonFile } from '../json-file';
-import type { DeliveryStreamOptions } from './firehose';
+import { streamOf, type StreamsByArn } from './data-stores';
+import { startDeliveryStream, type DeliveryStats, type DeliveryStreamOptions } from './firehose';
 import { checkPrefixes, PrefixError, type CheckedPrefixes } from './firehose-prefix';
+import type { LoadedStack } from './load-stack';
 import { TwinResolutionError, type StackResource } from './stack';
 
 /**
@@ -96,4 +101,43 @@ export function deliveryStreamVersion(versionsFile: string, name: string, config
   const version = (known?.version ?? 0) + 1;
   writeJsonFile(versionsFile, { ...versions, [name]: { digest: configurationDigest, version } });
   return version;
+}
+
+export interface DeliveriesOptions {
+  readonly stack: LoadedStack;
+  /** Buckets are folders below it. */
+  readonly archiveDir: string;
+  readonly kinesis: KinesisClient;
+  readonly streams: StreamsByArn;
+  readonly checkpoints: CheckpointStore;
+  /** Overrides every delivery stream's buffering interval. */
+  readonly bufferSeconds?: number;
+  readonly log: (line: string) => void;
+  /** Receives what stops each delivery stream started. */
+  readonly started: (stop: () => Promise<void>) => void;
+}
+
+/** Starts every delivery stream of the stack; resolves to their progress by name. */
+export function startDeliveries(options: DeliveriesOptions): Record<string, { stats(): DeliveryStats }> {
+  const { stack } = options;
+  const deliveries: Record<string, { stats(): DeliveryStats }> = {};
+  for (const resource of stack.resources('aws_kinesis_firehose_delivery_stream')) {
+    const settings = deliverySettings(resource, options.bufferSeconds);
+    const bucket = stack.resources('aws_s3_bucket').find((candidate) => stack.attribute(candidate.address, 'arn') === settings.bucketArn);
+    if (bucket === undefined) throw new TwinResolutionError(`${resource.address} writes to ${settings.bucketArn}, which is not a bucket of the stack`, resource.address, 'extended_s3_configuration.bucket_arn');
+    const stream = streamOf(options.streams, settings.sourceArn, resource.address);
+    const delivery = startDeliveryStream({
+      ...settings,
+      version: deliveryStreamVersion(path.join(options.archiveDir, 'delivery-stream-versions.json'), settings.name, settings.configurationDigest),
+      kinesis: options.kinesis,
+      streamName: stream.name,
+      shardIds: stream.info.shardIds,
+      bucketDir: path.join(options.archiveDir, String(stack.attribute(bucket.address, 'bucket'))),
+      checkpoints: options.checkpoints,
+      log: options.log,
+    });
+    options.started(() => delivery.stop());
+    deliveries[settings.name] = delivery;
+  }
+  return deliveries;
 }
