@@ -8,19 +8,13 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { STACK_NAMES } from '../../../stacks/output-names';
 import { synthesizeStacks } from '../../../local/twin/synth';
+import type { StackJson } from '../api-gateway/fixture';
 
-export type StackJson = { resource: Record<string, Record<string, Record<string, unknown>>> } & Record<string, unknown>;
+export { resourceOf, type StackJson } from '../api-gateway/fixture';
 
 export interface EditedStack {
   readonly file: string;
   remove(): void;
-}
-
-/** The one resource of `type` whose name ends with `suffix`. */
-export function resourceOf(json: StackJson, type: string, suffix: string): Record<string, unknown> {
-  const entries = Object.entries(json.resource[type] ?? {}).filter(([name]) => name.endsWith(suffix));
-  if (entries.length !== 1) throw new Error(`expected one ${type} ending in ${suffix}, found ${entries.length}`);
-  return (entries[0] as [string, Record<string, unknown>])[1];
 }
 
 export async function editedStack(edit: (json: StackJson) => void): Promise<EditedStack> {
