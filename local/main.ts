@@ -5,6 +5,7 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { SYNTH_OUTDIR } from '../stacks/output-names';
 import { DEFAULT_PORTS, LOCAL_DEFAULTS, type LocalPorts } from './defaults';
@@ -97,6 +98,10 @@ async function main(): Promise<void> {
     messaging: options.messagingPort,
   };
   const stackFile = options.stackFile ?? (options.synth ? undefined : stackFileIn(path.join(PROJECT_ROOT, SYNTH_OUTDIR), 'pipeline'));
+  if (stackFile !== undefined && !existsSync(stackFile)) {
+    console.error(`There is no synthesized stack at ${stackFile}: run \`npm run synth\` first, or start without --no-synth to synthesize it.`);
+    process.exit(1);
+  }
 
   const started = Date.now();
   let platform: LocalPlatform;

@@ -22,7 +22,7 @@ import { DEFAULT_PORTS, LOCAL_CREDENTIALS, LOCAL_DEFAULTS, type LocalPorts, type
 import { startDynamoEmulator, startKinesisEmulator, type RestartableEmulator, type RunningEmulator } from './emulators';
 import type { MappingStats } from './event-source-mapping';
 import { acquireInstanceLock } from './instance-lock';
-import { startMessaging, type Messaging, type PublishedMessage, type QueuedMessage } from './messaging';
+import { startMessaging, type PublishedMessage, type QueuedMessage } from './messaging';
 import { startTtlSweeper } from './ttl-sweeper';
 import { checkCoverage, type CoverageReport } from './twin/coverage';
 import { startConsumers } from './twin/consumers';
@@ -118,13 +118,6 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
   const dataDir = path.resolve(options.dataDir ?? LOCAL_DEFAULTS.dataDir);
   const log = options.log ?? ((line: string) => console.log(line));
 
-  const stackFile = options.stackFile ?? (await synthesizeStacks(options.configuration === undefined ? {} : { configuration: options.configuration })).stackFile('pipeline');
-  const endpoints: { sqs?: string; apiGateway?: string; loadBalancer?: string } = {};
-  const stack = loadStack(stackFile, { apiKeyValue: apiKey, endpoints: { sqs: () => endpoints.sqs, apiGateway: () => endpoints.apiGateway, loadBalancer: () => endpoints.loadBalancer } });
-  const coverage = checkCoverage(stack);
-  const region = stack.region;
-  const subscriptions = emailSubscriptions(stack);
-
   mkdirSync(dataDir, { recursive: true });
   const lock = acquireInstanceLock(path.join(dataDir, 'platform.lock'), dataDir);
   const stoppers: Stopper[] = [() => lock.release()];
@@ -140,6 +133,11 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     if (errors.length > 0) throw new AggregateError(errors, `the local platform did not stop cleanly: ${errors.map((error) => (error as Error).message).join('; ')}`);
   };
 
+  // The synth runs in a process of its own while this one builds the worker and starts the emulators.
+  const stackFile = options.stackFile !== undefined ? Promise.resolve(options.stackFile) : synthesizeStacks(options.configuration === undefined ? {} : { configuration: options.configuration }).then((synthesized) => synthesized.stackFile('pipeline'));
+  // Awaited below; this only keeps a failure before then from counting as unhandled.
+  stackFile.catch(() => undefined);
+
   try {
     const dirs = {
       dynamodb: path.join(dataDir, 'dynamodb'),
@@ -154,23 +152,28 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const workerFile = localWorker(path.join(dataDir, 'build'));
 
     const ports: LocalPorts = { ...DEFAULT_PORTS, ...options.ports };
-    const emulators = await Promise.allSettled([
-      startDynamoEmulator({ host, port: ports.dynamodb, path: dirs.dynamodb }),
-      startKinesisEmulator({ host, port: ports.kinesis, path: dirs.kinesis }),
-      startMessaging({
-        host,
-        port: ports.messaging,
-        region,
-        topicNames: stack.resources('aws_sns_topic').map((topic) => String(topic.config.name)),
-        queueNames: stack.resources('aws_sqs_queue').map((queue) => String(queue.config.name)),
-        dataDir: dirs.messaging,
-        onPublish: (message) => log(formatAlert(message)),
-      }),
-    ]);
+    const emulators = await Promise.allSettled([startDynamoEmulator({ host, port: ports.dynamodb, path: dirs.dynamodb }), startKinesisEmulator({ host, port: ports.kinesis, path: dirs.kinesis })]);
     for (const result of emulators) if (result.status === 'fulfilled') stoppers.push(() => result.value.stop());
     const failed = emulators.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
-    const [dynamoEmulator, kinesisEmulator, messaging] = emulators.map((result) => (result as PromiseFulfilledResult<unknown>).value) as [RestartableEmulator, RunningEmulator, Messaging];
+    const [dynamoEmulator, kinesisEmulator] = emulators.map((result) => (result as PromiseFulfilledResult<unknown>).value) as [RestartableEmulator, RunningEmulator];
+
+    const endpoints: { sqs?: string; apiGateway?: string; loadBalancer?: string } = {};
+    const stack = loadStack(await stackFile, { apiKeyValue: apiKey, endpoints: { sqs: () => endpoints.sqs, apiGateway: () => endpoints.apiGateway, loadBalancer: () => endpoints.loadBalancer } });
+    const coverage = checkCoverage(stack);
+    const region = stack.region;
+    const subscriptions = emailSubscriptions(stack);
+
+    const messaging = await startMessaging({
+      host,
+      port: ports.messaging,
+      region,
+      topicNames: stack.resources('aws_sns_topic').map((topic) => String(topic.config.name)),
+      queueNames: stack.resources('aws_sqs_queue').map((queue) => String(queue.config.name)),
+      dataDir: dirs.messaging,
+      onPublish: (message) => log(formatAlert(message)),
+    });
+    stoppers.push(() => messaging.stop());
     endpoints.sqs = messaging.endpoint;
 
     const clientConfig = { region, credentials: LOCAL_CREDENTIALS };

@@ -86,6 +86,7 @@ describe('local platform, end to end', () => {
       return mine.length === 5 ? mine : undefined;
     }, 20_000);
     expect(archived).toHaveLength(5);
+    expect(platform.deliveries()['iot-archive']?.records).toBeGreaterThanOrEqual(5);
     const [file] = archiveFiles(platform.archiveDir);
     expect(path.relative(platform.archiveDir, file ?? '')).toMatch(/^iot-archive-\d{26}\/readings\/year=\d{4}\/month=\d\d\/day=\d\d\/hour=\d\d\/iot-archive-1-[\d-]{19}-[0-9a-f-]{36}\.jsonl\.gz$/);
   }, 90_000);
