@@ -205,9 +205,9 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`  pipeline / slower raw rate = ${(ratio * 100).toFixed(0)} % (target >= ${TARGET_RATIO * 100} %): ${ratio >= TARGET_RATIO ? 'MET' : 'NOT MET'}`);
     console.log(`  table holds ${stored} of the ${expected} readings sent through the pipeline${stored === expected ? '' : '  <- MISMATCH'}`);
-    if (errors.length > 0) console.log(`  platform reported ${errors.length} problem(s), first: ${errors[0]}`);
     process.exitCode = stored === expected && errors.length === 0 ? 0 : 1;
   } finally {
+    if (errors.length > 0) console.log(`  platform reported ${errors.length} problem(s), first: ${errors[0]}`);
     kinesis.destroy();
     dynamo.destroy();
     await platform.stop();
