@@ -1,9 +1,8 @@
 /**
- * Runs a Lambda function's code locally the way Lambda does: in its own "container" (a
- * worker thread with its own environment and module cache, so nothing leaks between
- * functions or into the platform, and a heap no larger than the function's memory size),
- * with a timeout after which the container is thrown away and a fresh one started, and
- * with its log lines handed to the platform.
+ * Runs a Lambda handler bundle locally the way Lambda does: in its own "container" (a
+ * worker thread with its own environment and module cache, so nothing leaks between the
+ * two handlers or into the platform), with a timeout after which the container is thrown
+ * away and a fresh one started, and with its log lines handed to the platform.
  */
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -80,8 +79,7 @@ export function startLocalFunction(options: LocalFunctionOptions): RunningFuncti
   };
 
   const spawn = (): Worker => {
-    // The function's memory size bounds its heap, as Lambda stops a function past its memory.
-    const created = new Worker(options.workerFile, { workerData: settings, env: { ...options.env }, stdout: true, stderr: true, resourceLimits: { maxOldGenerationSizeMb: options.memoryMiB } });
+    const created = new Worker(options.workerFile, { workerData: settings, env: { ...options.env }, stdout: true, stderr: true });
     for (const stream of [created.stdout, created.stderr]) {
       createInterface({ input: stream }).on('line', (line) => options.onLog(line));
     }
@@ -92,10 +90,9 @@ export function startLocalFunction(options: LocalFunctionOptions): RunningFuncti
       pending.delete(reply.id);
       entry.resolve(reply.ok ? { ok: true, response: reply.response } : { ok: false, errorType: reply.errorType, errorMessage: reply.errorMessage });
     });
-    created.on('error', (error: Error & { code?: string }) => {
+    created.on('error', (error) => {
       if (worker === created) worker = undefined;
-      const message = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `Runtime exited with error: out of memory (memory size ${options.memoryMiB} MB)` : `the function crashed: ${error.message}`;
-      failAll('Runtime.ExitError', message, created);
+      failAll('Runtime.ExitError', `the function crashed: ${error.message}`, created);
     });
     created.on('exit', (code) => {
       if (worker === created) worker = undefined;

@@ -19,7 +19,6 @@ exports.handler = async (event, context) => {
     case 'count': return { calls };
     case 'log': console.log('hello from the handler'); return undefined;
     case 'date': return { at: new Date(0) };
-    case 'hog': { const kept = []; for (;;) kept.push(new Array(1e6).fill(calls)); }
   }
 };
 `;
@@ -87,13 +86,6 @@ describe('local Lambda runtime', () => {
     const fn = start('fixture.js', 1);
     await fn.invoke({ mode: 'count' });
     expect(await fn.invoke({ mode: 'hang' })).toEqual({ ok: false, errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 1 seconds' });
-    expect(await fn.invoke({ mode: 'count' })).toEqual({ ok: true, response: { calls: 1 } });
-  });
-
-  it('stops a container that outgrows its memory size and fails the invocation, as Lambda does', async () => {
-    const fn = startLocalFunction({ ...options(), memoryMiB: 64 });
-    running.push(fn);
-    expect(await fn.invoke({ mode: 'hog' })).toEqual({ ok: false, errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited with error: out of memory (memory size 64 MB)' });
     expect(await fn.invoke({ mode: 'count' })).toEqual({ ok: true, response: { calls: 1 } });
   });
 
