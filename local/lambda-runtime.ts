@@ -1,8 +1,10 @@
 /**
- * Runs a Lambda handler bundle locally the way Lambda does: in its own "container" (a
- * worker thread with its own environment and module cache, so nothing leaks between the
- * two handlers or into the platform), with a timeout after which the container is thrown
- * away and a fresh one started, and with its log lines handed to the platform.
+ * Runs a Lambda function's code locally the way Lambda does: in its own "container" (a
+ * worker thread with its own environment and module cache, so nothing leaks between
+ * functions or into the platform), with a timeout after which the container is thrown
+ * away and a fresh one started, and with its log lines handed to the platform. The memory
+ * size is what the function is told (its context and environment); the container's heap
+ * is not bounded by it, since a bounded worker heap slows every invocation.
  */
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
