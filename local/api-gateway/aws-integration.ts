@@ -51,7 +51,7 @@ export class KinesisIntegration {
     this.endpoint = new URL(endpoint);
   }
 
-  call(call: ServiceCall): Promise<ServiceReply> {
+  call(call: ServiceCall, retried = false): Promise<ServiceReply> {
     const now = new Date();
     const date = amzDate(now);
     const headers: Record<string, string> = {
@@ -75,8 +75,14 @@ export class KinesisIntegration {
         response.on('error', (error) => reject(new IntegrationError(`Kinesis answer broke off: ${error.message}`, false)));
       });
       const timer = setTimeout(() => outgoing.destroy(new IntegrationError(`Kinesis did not answer within ${call.timeoutMs} ms`, true)), call.timeoutMs);
-      outgoing.on('error', (error) => {
+      outgoing.on('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
+        // A kept-alive socket the emulator closed as it was reused: the call never reached
+        // Kinesis, so it is sent again once on a new socket (https://nodejs.org/api/http.html#requestreusedsocket).
+        if (!retried && outgoing.reusedSocket && error.code === 'ECONNRESET') {
+          resolve(this.call(call, true));
+          return;
+        }
         reject(error instanceof IntegrationError ? error : new IntegrationError(`Kinesis at ${this.endpoint.origin} is unreachable: ${error.message}`, false));
       });
       outgoing.end(call.body);
