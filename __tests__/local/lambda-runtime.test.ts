@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { bundleLambdaWorker, startLocalFunction, type RunningFunction } from '../../local/lambda-runtime';
@@ -43,17 +43,19 @@ describe('local Lambda runtime', () => {
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  const options = (bundle = 'fixture.js', timeoutSeconds = 5) => ({
+    name: 'fixture',
+    arn: 'arn:aws:lambda:eu-west-2:000000000000:function:fixture',
+    codeDir: dir,
+    handler: `${bundle.replace(/\.js$/, '')}.handler`,
+    workerFile,
+    env: { MY_SETTING: 'from-the-stack' },
+    timeoutSeconds,
+    memoryMiB: 256,
+    onLog: (line: string) => logs.push(line),
+  });
   const start = (bundle = 'fixture.js', timeoutSeconds = 5) => {
-    const fn = startLocalFunction({
-      name: 'fixture',
-      arn: 'arn:aws:lambda:eu-west-2:000000000000:function:fixture',
-      bundleFile: path.join(dir, bundle),
-      workerFile,
-      env: { MY_SETTING: 'from-the-stack' },
-      timeoutSeconds,
-      memoryMiB: 256,
-      onLog: (line) => logs.push(line),
-    });
+    const fn = startLocalFunction(options(bundle, timeoutSeconds));
     running.push(fn);
     return fn;
   };
@@ -90,6 +92,17 @@ describe('local Lambda runtime', () => {
   it('fails every invocation with the load error when the bundle cannot load', async () => {
     const outcome = await start('broken.js').invoke({});
     expect(outcome).toEqual({ ok: false, errorType: 'Runtime.ImportModuleError', errorMessage: 'cannot load: missing setting' });
+  });
+
+  it('finds the handler as Lambda does: <module>.<export>, the module in a subfolder too (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html)', async () => {
+    mkdirSync(path.join(dir, 'src'), { recursive: true });
+    writeFileSync(path.join(dir, 'src', 'app.cjs'), 'exports.main = async () => ({ from: "src/app" });');
+    const fn = startLocalFunction({ ...options(), handler: 'src/app.main' });
+    running.push(fn);
+    expect(await fn.invoke({})).toEqual({ ok: true, response: { from: 'src/app' } });
+    const missing = startLocalFunction({ ...options(), handler: 'fixture.nothing' });
+    running.push(missing);
+    expect(await missing.invoke({})).toEqual({ ok: false, errorType: 'Runtime.HandlerNotFound', errorMessage: 'fixture.nothing is undefined or not exported' });
   });
 
   it("passes the handler's log lines on", async () => {

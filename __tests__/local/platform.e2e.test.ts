@@ -3,19 +3,25 @@
  * start, and a stop that leaves nothing running. Malformed and hostile requests are the
  * bad-input drill's (verify/drills/bad-input-cases.ts, __tests__/verify/bad-inputs.test.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { gunzipSync } from 'fflate';
 import { PlatformAlreadyRunningError } from '../../local/instance-lock';
 import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
-import { validateConfig } from '../../stacks/config';
 import { runSystemTest } from '../../tools/system-test';
 import { platformTarget, targetDynamo } from '../../tools/target';
 import { waitFor } from './harness';
 
 const FREE_PORTS = { ingest: 0, web: 0, dynamodb: 0, kinesis: 0, messaging: 0 };
+
+/** The objects delivery streams wrote, below the archive folder. */
+const archiveFiles = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.gz'))
+    .map((entry) => path.join(entry.parentPath, entry.name));
 
 /** Resource kinds that would keep a process alive or hold a port. */
 const HANDLE_KINDS = ['TCPServerWrap', 'TCPSocketWrap', 'Timeout', 'FSReqCallback', 'MessagePort'];
@@ -45,7 +51,7 @@ describe('local platform, end to end', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'local-platform-'));
     baseline = countHandles();
-    platform = await startLocalPlatform({ dataDir, ports: FREE_PORTS, config: validateConfig({}), log: (line) => logs.push(line) });
+    platform = await startLocalPlatform({ dataDir, ports: FREE_PORTS, configuration: {}, archiveBufferSeconds: 1, log: (line) => logs.push(line) });
   }, 60_000);
 
   afterAll(async () => {
@@ -71,8 +77,22 @@ describe('local platform, end to end', () => {
     }
   }, 120_000);
 
+  it("archives every reading through the stack's delivery stream into the bucket's folder, as gzipped JSON lines", async () => {
+    const report = await runSystemTest(platformTarget(platform), { readings: 5, timeoutSeconds: 60, seed: 11 });
+    expect(report.ok).toBe(true);
+    const archived = await waitFor('the archive', () => {
+      const lines = archiveFiles(platform.archiveDir).flatMap((file) => new TextDecoder().decode(gunzipSync(readFileSync(file))).split('\n').filter((line) => line !== ''));
+      const mine = lines.map((line) => JSON.parse(line) as { id: string }).filter((reading) => reading.id === report.thingId);
+      return mine.length === 5 ? mine : undefined;
+    }, 20_000);
+    expect(archived).toHaveLength(5);
+    expect(platform.deliveries()['iot-archive']?.records).toBeGreaterThanOrEqual(5);
+    const [file] = archiveFiles(platform.archiveDir);
+    expect(path.relative(platform.archiveDir, file ?? '')).toMatch(/^iot-archive-\d{26}\/readings\/year=\d{4}\/month=\d\d\/day=\d\d\/hour=\d\d\/iot-archive-1-[\d-]{19}-[0-9a-f-]{36}\.jsonl\.gz$/);
+  }, 90_000);
+
   it('refuses a second platform on the same data folder with a message that says so', async () => {
-    await expect(startLocalPlatform({ dataDir, ports: FREE_PORTS, config: validateConfig({}), log: () => undefined })).rejects.toBeInstanceOf(PlatformAlreadyRunningError);
+    await expect(startLocalPlatform({ dataDir, ports: FREE_PORTS, configuration: {}, log: () => undefined })).rejects.toBeInstanceOf(PlatformAlreadyRunningError);
   });
 
   it('stops cleanly: every port closed, no handle left behind', async () => {
