@@ -37,7 +37,9 @@ export const TWIN_COVERAGE: Readonly<Record<string, Coverage>> = {
   aws_sqs_queue: emulated('a queue of the local SNS/SQS endpoint'),
   aws_sns_topic: emulated('a topic of the local SNS/SQS endpoint; every message published is shown on the console'),
   aws_sns_topic_subscription: emulated('email subscribers are listed at start; what they would receive is shown on the console'),
-  aws_kinesis_firehose_delivery_stream: emulated('reads the stream from LATEST and writes buffered, delimited, GZIP objects under its prefixes into <data>/archive/<bucket>/'),
+  aws_kinesis_firehose_delivery_stream: emulated(
+    'reads the stream from LATEST, transforms records with its Lambda processor, and writes buffered, delimited, GZIP objects under its prefixes (failed records under the error prefix) into <data>/archive/<bucket>/',
+  ),
   aws_s3_bucket: emulated('the folder <data>/archive/<bucket>/'),
 
   // Ingest API
