@@ -166,7 +166,7 @@ export function checkCoverage(stack: Pick<LoadedStack, 'all' | 'file'>, coverage
   return report;
 }
 
-/** The start-up line: `resources emulated 62 / control-plane only 89 / unknown 0`. */
+/** The start-up line, e.g. `resources emulated 66 / control-plane only 120 / unknown 0`. */
 export function coverageLine(report: CoverageReport): string {
   const unknown = [...report.unknown.values()].reduce((sum, addresses) => sum + addresses.length, 0);
   return `resources emulated ${report.emulated.length} / control-plane only ${report.controlPlane.length} / unknown ${unknown}`;
