@@ -189,7 +189,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const streams = await ensureStreams(stack, kinesis, log);
     const checkpoints = new CheckpointStore(dirs.checkpoints);
     const started = (stop: Stopper) => void stoppers.push(stop);
-    const mappings = startConsumers({
+    const { functions, mappings } = startConsumers({
       stack,
       functionsDir: path.join(dataDir, 'functions'),
       workerFile,
@@ -211,6 +211,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       kinesis,
       streams,
       checkpoints,
+      functions,
       ...(options.archiveBufferSeconds === undefined ? {} : { bufferSeconds: options.archiveBufferSeconds }),
       log,
       started,

@@ -36,8 +36,15 @@ export interface ConsumersOptions {
   readonly started: (stop: () => Promise<void>) => void;
 }
 
-/** Starts every function and every enabled mapping; resolves to the mappings by function name. */
-export function startConsumers(options: ConsumersOptions): Record<string, EventSourceMapping> {
+export interface Consumers {
+  /** Every function of the stack, running, by ARN (delivery streams call their processors here). */
+  readonly functions: ReadonlyMap<string, RunningFunction>;
+  /** The enabled mappings, by the name of the function they feed. */
+  readonly mappings: Readonly<Record<string, EventSourceMapping>>;
+}
+
+/** Starts every function and every enabled mapping. */
+export function startConsumers(options: ConsumersOptions): Consumers {
   const { stack, log } = options;
   const functions: { spec: FunctionSpec; fn: RunningFunction }[] = stack.resources('aws_lambda_function').map((resource) => {
     const spec = functionSpec(stack, resource);
@@ -80,7 +87,7 @@ export function startConsumers(options: ConsumersOptions): Record<string, EventS
     options.started(() => mapping.stop());
     mappings[target.spec.name] = mapping;
   }
-  return mappings;
+  return { functions: new Map(functions.map(({ spec, fn }) => [spec.arn, fn])), mappings };
 }
 
 /** Sends to the on-failure destination: a queue or a topic of the stack, by its ARN. */
