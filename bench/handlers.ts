@@ -65,7 +65,7 @@ function inMemoryDynamo(counts: Map<string, number>): DynamoDBDocumentClient {
       return { Responses: { [ROLLUPS_TABLE]: keys.flatMap((key) => rollups.get(rollupKey(key)) ?? []) }, UnprocessedKeys: {} };
     }
     if (name === 'BatchGetCommand') {
-      // Thresholds 18-25 for every series, as the seed's test used.
+      // Thresholds 18-25 for every series, as the 2016 report's test used.
       const responses = Object.fromEntries(
         Object.entries(command.input.RequestItems ?? {}).map(([table, request]) => [
           table,

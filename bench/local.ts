@@ -23,11 +23,11 @@ import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient, ScanCommand 
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Command, InvalidArgumentError } from 'commander';
-import { TABLES } from '../handlers/contract';
 import { LOCAL_CREDENTIALS } from '../local/defaults';
 import { startLocalPlatform, type LocalPlatform } from '../local/platform';
-import { createTableInput, ensureStream } from '../local/resources';
-import { validateConfig } from '../stacks/config';
+import { ensureStream, tableSpec } from '../local/twin/data-stores';
+import { loadStack } from '../local/twin/load-stack';
+import { consumerStats } from '../verify/probe';
 
 const TARGET_RATIO = 0.5;
 const BATCH_READINGS = 500;
@@ -96,7 +96,7 @@ async function rawDynamo(dynamo: DynamoDBClient, table: string, round: string, o
 }
 
 async function pipeline(platform: LocalPlatform, round: string, options: Options): Promise<number> {
-  const store = () => platform.consumers()['store-readings'];
+  const store = () => consumerStats(platform, 'store-readings');
   const doneBefore = store().recordsDone;
   const requests = Math.ceil(options.readings / BATCH_READINGS);
   const started = performance.now();
@@ -140,12 +140,12 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-local-'));
   // Under sustained load every batch is full, so the batching window never delays it; it
   // would only add its length to the last, partial batch of a round and blur the rate.
-  const config = validateConfig({ consumers: { batchWindowSeconds: 0 } });
+  const configuration = { consumers: { batchWindowSeconds: 0 } };
   const errors: string[] = [];
   const platform = await startLocalPlatform({
     dataDir,
     ports: { ingest: 0, web: 0, dynamodb: 0, kinesis: 0, messaging: 0 },
-    config,
+    configuration,
     log: (line) => {
       if (/error|fail|giving up/i.test(line)) errors.push(line);
     },
@@ -158,11 +158,15 @@ async function main(): Promise<void> {
     const rawStream = 'bench-raw-readings';
     const rawTable = 'bench-raw-things';
     await ensureStream(kinesis, rawStream, platform.shardCount);
-    await dynamo.send(new CreateTableCommand(createTableInput(rawTable, TABLES.things)));
+    const stack = loadStack(platform.stackFile);
+    const things = stack.resources('aws_dynamodb_table').find((table) => table.config.name === platform.tables.things);
+    if (things === undefined) throw new Error(`the stack has no table ${platform.tables.things}`);
+    const mapping = stack.resources('aws_lambda_event_source_mapping')[0];
+    await dynamo.send(new CreateTableCommand({ ...tableSpec(things).input, TableName: rawTable }));
 
     console.log(
       `bench:local  ${options.readings} readings per round, ${options.rounds} rounds, ${options.concurrency} batch requests in flight, ` +
-        `${platform.shardCount} shards, consumer batch ${config.consumers.batchSize}`,
+        `${platform.shardCount} shards, consumer batch ${String(mapping?.config.batch_size)}`,
     );
     const rates = { kinesis: [] as number[], dynamo: [] as number[], pipeline: [] as number[] };
     // A warm-up round of each side first: JIT, connection pools, LevelDB files.
@@ -201,9 +205,9 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`  pipeline / slower raw rate = ${(ratio * 100).toFixed(0)} % (target >= ${TARGET_RATIO * 100} %): ${ratio >= TARGET_RATIO ? 'MET' : 'NOT MET'}`);
     console.log(`  table holds ${stored} of the ${expected} readings sent through the pipeline${stored === expected ? '' : '  <- MISMATCH'}`);
-    if (errors.length > 0) console.log(`  platform reported ${errors.length} problem(s), first: ${errors[0]}`);
     process.exitCode = stored === expected && errors.length === 0 ? 0 : 1;
   } finally {
+    if (errors.length > 0) console.log(`  platform reported ${errors.length} problem(s), first: ${errors[0]}`);
     kinesis.destroy();
     dynamo.destroy();
     await platform.stop();

@@ -1,12 +1,11 @@
 /**
- * The local platform's addresses and names (SPEC §4), apart from the platform itself so
- * the tools can point at it without loading it.
+ * The local platform's addresses and defaults, apart from the platform itself so the
+ * tools can point at it without loading it. Names of tables, stream, topics and queues
+ * are not here: they come from the synthesized stack.
  */
 import * as path from 'node:path';
-import { DEFAULT_NAMES } from '../handlers/contract';
-import type { TableNames } from './resources';
 
-/** SPEC §4's ports; 0 for any of them picks a free port. */
+/** The ports the local platform listens on unless told otherwise; 0 for any of them picks a free port. */
 export const DEFAULT_PORTS = { ingest: 4010, web: 5000, dynamodb: 8000, kinesis: 4567, messaging: 4566 } as const;
 export type LocalPorts = { -readonly [K in keyof typeof DEFAULT_PORTS]: number };
 
@@ -17,18 +16,14 @@ export const LOCAL_DEFAULTS = {
   dataDir: path.resolve(__dirname, '..', '.local-data'),
   /** Only warnings and errors of the handlers reach the console unless asked for more. */
   handlerLogLevel: 'WARN',
-  alertTopic: DEFAULT_NAMES.alertTopic,
-  failureQueue: DEFAULT_NAMES.failureQueue,
 } as const;
+
+/** The account id of every local ARN and queue URL. */
+export const LOCAL_ACCOUNT_ID = '000000000000';
 
 /** Credentials the emulators accept; they are never checked, but the SDK wants some. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
-/** The stacks' default names, used as they are (no prefix). */
-export const LOCAL_TABLES: TableNames = {
-  things: DEFAULT_NAMES.thingsTable,
-  thresholds: DEFAULT_NAMES.thresholdsTable,
-  alerts: DEFAULT_NAMES.alertsTable,
-  series: DEFAULT_NAMES.seriesTable,
-  rollups: DEFAULT_NAMES.rollupsTable,
-};
+/** The platform's tables, by role, as the pipeline stack's outputs name them. */
+export type TableKey = 'things' | 'thresholds' | 'alerts' | 'series' | 'rollups';
+export type TableNames = Readonly<Record<TableKey, string>>;

@@ -1,12 +1,12 @@
 /**
  * A local Kinesis event source mapping: for one function, one poller per shard that
  * reads the stream and invokes the function the way Lambda's mapping does, with the
- * settings the stack gives the real one (handlers/contract.ts `EVENT_SOURCE`, batch size
- * and window from the configuration):
+ * settings of the stack's `aws_lambda_event_source_mapping` (twin/mappings.ts):
  *
  * - batches of up to `batchSize` records, gathered for at most the batching window;
- * - `ReportBatchItemFailures`: records before the lowest reported sequence number are
- *   done, the rest is retried; an unusable report fails the whole batch;
+ * - with `ReportBatchItemFailures`: records before the lowest reported sequence number
+ *   are done, the rest is retried; an unusable report fails the whole batch; without it,
+ *   the function's answer is ignored and only an error fails the batch;
  * - a function error retries the batch, split in two first when bisecting is on;
  * - every retry counts towards `maximumRetryAttempts`; records older than
  *   `maximumRecordAgeSeconds` are not sent; either way the records given up on are
@@ -23,7 +23,6 @@ import {
   type _Record as KinesisRecord,
 } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { EVENT_SOURCE } from '../handlers/contract';
 import { CheckpointStore } from './checkpoints';
 import type { LocalFunction } from './lambda-runtime';
 
@@ -35,19 +34,11 @@ export interface EventSourceSettings {
   /** -1: records never expire. */
   readonly maximumRecordAgeSeconds: number;
   readonly bisectBatchOnFunctionError: boolean;
-  readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
-}
-
-/** The mapping settings the stack uses, with batch size and window as configured. */
-export function eventSourceSettings(overrides: Partial<Pick<EventSourceSettings, 'batchSize' | 'maximumBatchingWindowSeconds'>> = {}): EventSourceSettings {
-  return {
-    batchSize: overrides.batchSize ?? EVENT_SOURCE.batchSize,
-    maximumBatchingWindowSeconds: overrides.maximumBatchingWindowSeconds ?? EVENT_SOURCE.maximumBatchingWindowSeconds,
-    maximumRetryAttempts: EVENT_SOURCE.maximumRetryAttempts,
-    maximumRecordAgeSeconds: EVENT_SOURCE.maximumRecordAgeSeconds,
-    bisectBatchOnFunctionError: EVENT_SOURCE.bisectBatchOnFunctionError,
-    startingPosition: EVENT_SOURCE.startingPosition,
-  };
+  /** `FunctionResponseTypes` holds `ReportBatchItemFailures`. */
+  readonly reportBatchItemFailures: boolean;
+  readonly startingPosition: 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
+  /** For `AT_TIMESTAMP`. */
+  readonly startingPositionTimestamp?: Date;
 }
 
 export type FailureCondition = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
@@ -87,6 +78,8 @@ export interface EventSourceMappingOptions {
   readonly shardIds: readonly string[];
   readonly region: string;
   readonly fn: LocalFunction;
+  /** The function's execution role, which Lambda names as the event's `invokeIdentityArn`. */
+  readonly roleArn: string;
   readonly settings: EventSourceSettings;
   readonly checkpoints: CheckpointStore;
   /** The on-failure destination. */
@@ -213,7 +206,7 @@ class ShardPoller {
       const position =
         this.lastFetched !== undefined
           ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const, StartingSequenceNumber: this.lastFetched }
-          : { ShardIteratorType: this.options.settings.startingPosition };
+          : { ShardIteratorType: this.options.settings.startingPosition, ...(this.options.settings.startingPositionTimestamp === undefined ? {} : { Timestamp: this.options.settings.startingPositionTimestamp }) };
       const { ShardIterator } = await kinesis.send(new GetShardIteratorCommand({ StreamName: this.options.streamName, ShardId: this.shardId, ...position }));
       this.iterator = ShardIterator;
     }
@@ -252,7 +245,7 @@ class ShardPoller {
 
       const outcome = await this.options.fn.invoke(this.event(records));
       this.counts.invocations += 1;
-      const failedAt = outcome.ok ? firstFailure(outcome.response, records) : 'error';
+      const failedAt = !outcome.ok ? 'error' : this.options.settings.reportBatchItemFailures ? firstFailure(outcome.response, records) : undefined;
       if (failedAt === undefined) {
         this.finish(records, 'done');
         continue;
@@ -367,7 +360,7 @@ class ShardPoller {
       eventVersion: '1.0',
       eventID: `${this.shardId}:${sequenceNumber}`,
       eventName: 'aws:kinesis:record',
-      invokeIdentityArn: `${this.options.fn.arn.replace(':lambda:', ':iam:').replace(/:function:.*$/, '')}:role/${this.options.fn.name}`,
+      invokeIdentityArn: this.options.roleArn,
       awsRegion: this.options.region,
       eventSourceARN: this.options.streamArn,
     };

@@ -5,10 +5,17 @@
  */
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 
-export interface LockOwner {
+/** What a running platform publishes about itself, for a second start's message and for the tools. */
+export interface PlatformDescription {
+  readonly urls: Readonly<Record<string, string>>;
+  readonly tables?: Readonly<Record<string, string>>;
+  readonly region?: string;
+  readonly apiKey?: string;
+}
+
+export interface LockOwner extends Partial<PlatformDescription> {
   readonly pid: number;
   readonly startedAt: string;
-  readonly urls?: Readonly<Record<string, string>>;
 }
 
 export class PlatformAlreadyRunningError extends Error {
@@ -47,9 +54,15 @@ function readOwner(file: string): LockOwner | undefined {
   }
 }
 
+/** What the platform holding the lock `file` says about itself, if its process is alive. */
+export function runningPlatform(file: string): LockOwner | undefined {
+  const owner = readOwner(file);
+  return owner !== undefined && isAlive(owner.pid) ? owner : undefined;
+}
+
 export interface InstanceLock {
-  /** Records the URLs for the message a second start prints. */
-  describe(urls: Readonly<Record<string, string>>): void;
+  /** Records where the platform listens and what it is called, for a second start and for the tools. */
+  describe(description: PlatformDescription): void;
   release(): void;
 }
 
@@ -78,8 +91,8 @@ export function acquireInstanceLock(file: string, dataDir: string): InstanceLock
   }
   heldHere.add(file);
   return {
-    describe(urls) {
-      write({ pid: process.pid, startedAt, urls }, 'w');
+    describe(description) {
+      write({ pid: process.pid, startedAt, ...description }, 'w');
     },
     release() {
       heldHere.delete(file);

@@ -1,14 +1,23 @@
 /**
- * Runs a Lambda handler bundle locally the way Lambda does: in its own "container" (a
- * worker thread with its own environment and module cache, so nothing leaks between the
- * two handlers or into the platform), with a timeout after which the container is thrown
- * away and a fresh one started, and with its log lines handed to the platform.
+ * Runs a Lambda function's code locally the way Lambda does: in its own "container" (a
+ * worker thread with its own environment and module cache, so nothing leaks between
+ * functions or into the platform), with a timeout after which the container is thrown
+ * away and a fresh one started, and with its log lines handed to the platform. The memory
+ * size is what the function is told (its context and environment); the container's heap
+ * is not bounded by it, since a bounded worker heap slows every invocation.
  */
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import { bundleEntry } from '../build/handler-bundle';
 import type { InvokeReply, WorkerSettings } from './lambda-worker';
+
+/**
+ * Lambda's limit on a synchronous invocation's request and on its response, in bytes: an
+ * answer past it fails the invocation with `Function.ResponseSizeTooLarge`.
+ * https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
+ */
+export const LAMBDA_SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024;
 
 export type InvocationOutcome =
   | { readonly ok: true; readonly response: unknown }
@@ -24,8 +33,10 @@ export interface LocalFunction {
 export interface LocalFunctionOptions {
   readonly name: string;
   readonly arn: string;
-  /** The handler bundle (`index.js` exporting `handler`). */
-  readonly bundleFile: string;
+  /** The function's unpacked code. */
+  readonly codeDir: string;
+  /** Lambda's handler setting, e.g. `index.handler`. */
+  readonly handler: string;
   /** The bundled worker script, from `bundleLambdaWorker`. */
   readonly workerFile: string;
   /** The whole environment of the function: nothing of the platform's own is inherited. */
@@ -54,11 +65,13 @@ interface Pending {
 
 export function startLocalFunction(options: LocalFunctionOptions): RunningFunction {
   const settings: WorkerSettings = {
-    bundleFile: options.bundleFile,
+    codeDir: options.codeDir,
+    handler: options.handler,
     functionName: options.name,
     functionArn: options.arn,
     timeoutMs: options.timeoutSeconds * 1000,
     memoryMiB: options.memoryMiB,
+    responseLimitBytes: LAMBDA_SYNC_PAYLOAD_LIMIT,
   };
   let worker: Worker | undefined;
   let stopped = false;

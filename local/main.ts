@@ -1,13 +1,19 @@
 /**
- * `npm start`: the local platform in the foreground until Ctrl-C.
+ * `npm start`: the local platform in the foreground until Ctrl-C, built from the
+ * synthesized pipeline stack (synthesized first unless nothing changed, or `--no-synth`).
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError } from '../stacks/config';
-import { PlatformAlreadyRunningError } from './instance-lock';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { SYNTH_OUTDIR } from '../stacks/output-names';
 import { DEFAULT_PORTS, LOCAL_DEFAULTS, type LocalPorts } from './defaults';
+import { PlatformAlreadyRunningError } from './instance-lock';
 import { startLocalPlatform, type LocalPlatform } from './platform';
+import { coverageLine } from './twin/coverage';
+import { TwinResolutionError } from './twin/stack';
+import { PROJECT_ROOT, stackFileIn, SynthError } from './twin/synth';
 
 function port(text: string): number {
   const value = Number(text);
@@ -15,12 +21,22 @@ function port(text: string): number {
   return value;
 }
 
+/** Firehose's buffering interval range. https://docs.aws.amazon.com/firehose/latest/APIReference/API_BufferingHints.html */
+function bufferSeconds(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value > 900) throw new InvalidArgumentError('whole seconds from 0 to 900');
+  return value;
+}
+
 interface CliOptions {
   readonly dataDir: string;
   readonly clean: boolean;
   readonly apiKey: string;
+  readonly synth: boolean;
+  readonly stackFile?: string;
+  readonly archiveBufferSeconds?: number;
   readonly ingestPort: number;
-  readonly webPort: number;
+  readonly webPort?: number;
   readonly dynamodbPort: number;
   readonly kinesisPort: number;
   readonly messagingPort: number;
@@ -32,6 +48,7 @@ function banner(platform: LocalPlatform, startedInMs: number): string {
   return [
     '',
     `Local IoT platform ready in ${(startedInMs / 1000).toFixed(1)} s (data in ${platform.dataDir})`,
+    `  Twin of ${path.relative(process.cwd(), platform.stackFile) || platform.stackFile}: ${coverageLine(platform.coverage)}`,
     '',
     `  Dashboard       ${urls.web}`,
     `  Ingest (PUT)    ${urls.ingest}`,
@@ -41,6 +58,8 @@ function banner(platform: LocalPlatform, startedInMs: number): string {
     `  DynamoDB        ${urls.dynamodb}   tables ${Object.values(platform.tables).join(', ')}`,
     `  Kinesis         ${urls.kinesis}   stream ${platform.streamName} (${platform.shardCount} shards)`,
     `  SNS/SQS         ${urls.messaging}   alerts and failure queue: GET ${urls.messaging}/`,
+    ...platform.subscriptions.map((subscription) => `  Subscribed      ${subscription.endpoint} to ${subscription.topicArn.split(':').pop()} (messages shown below, not emailed)`),
+    `  Archive         ${platform.archiveDir}`,
     `  Region          ${platform.region}`,
     '',
     'Try it:',
@@ -56,32 +75,48 @@ function banner(platform: LocalPlatform, startedInMs: number): string {
 
 async function main(): Promise<void> {
   const program = new Command('npm start --')
-    .description('Run the whole IoT platform on this machine with embedded emulators (SPEC §4).')
-    .option('--data-dir <dir>', 'folder for data, checkpoints and bundles', LOCAL_DEFAULTS.dataDir)
-    .option('--clean', 'start with empty tables, stream and queues', false)
-    .option('--api-key <key>', 'API key the ingest endpoint requires', LOCAL_DEFAULTS.apiKey)
+    .description('Run the synthesized pipeline stack on this machine, every resource emulated or listed as control-plane only.')
+    .option('--data-dir <dir>', 'folder for data, checkpoints, functions and the archive', LOCAL_DEFAULTS.dataDir)
+    .option('--clean', 'start with empty tables, stream, queues and archive', false)
+    .option('--no-synth', `run ${path.join(SYNTH_OUTDIR, 'stacks', 'pipeline', 'cdk.tf.json')} exactly as it is (edits included) instead of synthesizing first`)
+    .option('--stack-file <file>', 'run this synthesized pipeline stack (cdk.tf.json) as it is; implies --no-synth')
+    .addOption(new Option('--archive-buffer-seconds <seconds>', "write the archive after this many seconds of buffering instead of the delivery stream's interval").argParser(bufferSeconds))
+    .option('--api-key <key>', 'value of the ingest API key when the stack leaves it to AWS to generate', LOCAL_DEFAULTS.apiKey)
     .addOption(new Option('--ingest-port <port>', 'ingest API port').argParser(port).default(DEFAULT_PORTS.ingest))
-    .addOption(new Option('--web-port <port>', 'dashboard port').argParser(port).default(DEFAULT_PORTS.web))
+    .addOption(new Option('--web-port <port>', "dashboard port (default: the web container's port in the task definition)").argParser(port))
     .addOption(new Option('--dynamodb-port <port>', 'DynamoDB emulator port').argParser(port).default(DEFAULT_PORTS.dynamodb))
     .addOption(new Option('--kinesis-port <port>', 'Kinesis emulator port').argParser(port).default(DEFAULT_PORTS.kinesis))
     .addOption(new Option('--messaging-port <port>', 'SNS/SQS endpoint port').argParser(port).default(DEFAULT_PORTS.messaging))
     .addOption(new Option('--handler-log-level <level>', 'log level of the Lambda handlers').choices(['DEBUG', 'INFO', 'WARN', 'ERROR']).default(LOCAL_DEFAULTS.handlerLogLevel))
     .parse();
   const options = program.opts<CliOptions>();
-  const ports: LocalPorts = {
+  const ports: Partial<LocalPorts> = {
     ingest: options.ingestPort,
-    web: options.webPort,
+    ...(options.webPort === undefined ? {} : { web: options.webPort }),
     dynamodb: options.dynamodbPort,
     kinesis: options.kinesisPort,
     messaging: options.messagingPort,
   };
+  const stackFile = options.stackFile ?? (options.synth ? undefined : stackFileIn(path.join(PROJECT_ROOT, SYNTH_OUTDIR), 'pipeline'));
+  if (stackFile !== undefined && !existsSync(stackFile)) {
+    console.error(`There is no synthesized stack at ${stackFile}: run \`npm run synth\` first, or start without --no-synth to synthesize it.`);
+    process.exit(1);
+  }
 
   const started = Date.now();
   let platform: LocalPlatform;
   try {
-    platform = await startLocalPlatform({ dataDir: options.dataDir, clean: options.clean, apiKey: options.apiKey, ports, handlerLogLevel: options.handlerLogLevel });
+    platform = await startLocalPlatform({
+      dataDir: options.dataDir,
+      clean: options.clean,
+      apiKey: options.apiKey,
+      ports,
+      handlerLogLevel: options.handlerLogLevel,
+      ...(stackFile === undefined ? {} : { stackFile }),
+      ...(options.archiveBufferSeconds === undefined ? {} : { archiveBufferSeconds: options.archiveBufferSeconds }),
+    });
   } catch (error) {
-    if (error instanceof PlatformAlreadyRunningError || error instanceof ConfigError) console.error(error.message);
+    if (error instanceof PlatformAlreadyRunningError || error instanceof SynthError || error instanceof TwinResolutionError) console.error(error.message);
     else console.error(`The local platform could not start: ${(error as Error).message}`);
     process.exit(1);
   }
@@ -94,7 +129,7 @@ async function main(): Promise<void> {
       process.exit(130);
     }
     stopping = true;
-    console.log('\nStopping: no new readings are taken; the consumers finish the batches in hand (Ctrl-C again to force)...');
+    console.log('\nStopping: no new readings are taken; the consumers finish the batches in hand and the archive writes what it buffers (Ctrl-C again to force)...');
     platform
       .stop()
       .then(() => {

@@ -17,9 +17,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { LOCAL_ACCOUNT_ID } from './defaults';
 import { readJsonFile, writeJsonFile } from './json-file';
-
-export const LOCAL_ACCOUNT_ID = '000000000000';
 
 export interface PublishedMessage {
   readonly messageId: string;

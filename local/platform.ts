@@ -1,8 +1,8 @@
 /**
- * The whole platform on this machine (SPEC §4): DynamoDB and Kinesis emulators from npm,
- * a local SNS/SQS, the ingest API, both consumers fed by local event source mappings
- * from the same handler bundles Lambda runs, and the web app, with every name and
- * setting taken from the definitions the stacks use.
+ * The whole platform on this machine, built from the synthesized `pipeline` stack (a local
+ * twin of it): every resource the stack declares is emulated from its own arguments, or
+ * listed as control-plane only (twin/coverage.ts), and references between resources
+ * resolve to the local values of the resources they point at (twin/load-stack.ts).
  *
  *   const platform = await startLocalPlatform({ dataDir, ports: { ingest: 0, ... } });
  *   // platform.urls.ingest, platform.apiKey ...
@@ -12,45 +12,52 @@ import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { FastifyInstance } from 'fastify';
-import { STREAM_CONSUMERS, type StreamConsumerName } from '../build/handler-bundle';
-import { DEFAULT_NAMES, HANDLER_ENV, retentionEnvironment } from '../handlers/contract';
-import { loadConfig, type PlatformConfig } from '../stacks/config';
-import { buildApp } from '../web/app';
-import { createWebDynamoClient } from '../web/dynamo-client';
-import { createDynamoRepository } from '../web/dynamo-repository';
+import { PIPELINE_OUTPUTS } from '../stacks/output-names';
+import { localWorker } from './bundles';
 import { CheckpointStore } from './checkpoints';
-import { DEFAULT_PORTS, LOCAL_CREDENTIALS, LOCAL_DEFAULTS, LOCAL_TABLES, type LocalPorts } from './defaults';
+import { DEFAULT_PORTS, LOCAL_CREDENTIALS, LOCAL_DEFAULTS, type LocalPorts, type TableNames } from './defaults';
 import { startDynamoEmulator, startKinesisEmulator, type RestartableEmulator, type RunningEmulator } from './emulators';
-import { eventSourceSettings, startEventSourceMapping, type EventSourceMapping, type MappingStats } from './event-source-mapping';
-import { buildIngestApi, INGEST_PATHS } from './ingest-api';
-import { acquireInstanceLock, type InstanceLock } from './instance-lock';
-import { localBundles } from './bundles';
-import { startLocalFunction, type RunningFunction } from './lambda-runtime';
-import { LOCAL_ACCOUNT_ID, startMessaging, type Messaging, type PublishedMessage, type QueuedMessage } from './messaging';
-import { ensureStream, ensureTables, type TableNames } from './resources';
-import { startTtlSweeper, type TtlSweeper } from './ttl-sweeper';
+import type { MappingStats } from './event-source-mapping';
+import { acquireInstanceLock } from './instance-lock';
+import { startMessaging, type PublishedMessage, type QueuedMessage } from './messaging';
+import { startTtlSweeper } from './ttl-sweeper';
+import { checkCoverage, type CoverageReport } from './twin/coverage';
+import { startConsumers } from './twin/consumers';
+import { ensureStreams, ensureTables, tableSpecs } from './twin/data-stores';
+import { startDeliveries } from './twin/delivery-streams';
+import type { DeliveryStats } from './twin/firehose';
+import { startIngest } from './twin/ingest';
+import { loadStack } from './twin/load-stack';
+import { emailSubscriptions } from './twin/subscriptions';
+import { synthesizeStacks, type ConfigurationFile } from './twin/synth';
+import { startWebService, webServiceSpec } from './twin/web-service';
 
 export interface LocalPlatformOptions {
-  /** Where data, checkpoints, bundles and the lock live. @default LOCAL_DEFAULTS.dataDir */
+  /** Where data, checkpoints, functions and the lock live. @default LOCAL_DEFAULTS.dataDir */
   readonly dataDir?: string;
-  /** Start with empty tables, stream and queues. @default false */
+  /** Start with empty tables, stream, queues and archive. @default false */
   readonly clean?: boolean;
   /** @default LOCAL_DEFAULTS.host */
   readonly host?: string;
-  /** @default DEFAULT_PORTS */
+  /** @default DEFAULT_PORTS, and the web app on its container's port */
   readonly ports?: Partial<LocalPorts>;
-  /** @default LOCAL_DEFAULTS.apiKey */
+  /** The value of an API key the stack leaves to AWS to generate. @default LOCAL_DEFAULTS.apiKey */
   readonly apiKey?: string;
-  /** @default LOCAL_DEFAULTS.region */
-  readonly region?: string;
-  /** Shard count, batch size and window, cooldown, retention. @default loadConfig() (the stacks' configuration) */
-  readonly config?: PlatformConfig;
-  /** Status lines, handler logs and alerts. @default console.log */
+  /** The synthesized pipeline stack to run, as it is. @default synthesized now (see `configuration`) */
+  readonly stackFile?: string;
+  /**
+   * Synthesize with this configuration (as `platform.config.json` holds it), whatever the
+   * checkout's file and `PLATFORM_*` variables say. @default the user's, into cdktf.out
+   */
+  readonly configuration?: ConfigurationFile;
+  /** Overrides every delivery stream's buffering interval (seconds). @default the stack's */
+  readonly archiveBufferSeconds?: number;
+  /** Status lines, function logs and alerts. @default console.log */
   readonly log?: (line: string) => void;
-  /** Powertools log level of the handlers. @default LOCAL_DEFAULTS.handlerLogLevel */
+  /** The functions' application log level (as `logging_config.application_log_level`). @default LOCAL_DEFAULTS.handlerLogLevel */
   readonly handlerLogLevel?: string;
 }
 
@@ -66,20 +73,31 @@ export interface LocalPlatform {
     /** SNS and SQS; `GET /` lists alerts and failure-queue messages. */
     readonly messaging: string;
   };
+  /** The synthesized stack running, and what of it is emulated. */
+  readonly stackFile: string;
+  readonly coverage: CoverageReport;
   readonly apiKey: string;
   readonly region: string;
   readonly dataDir: string;
+  /** Where delivery streams write: `<archiveDir>/<bucket>/<key>`. */
+  readonly archiveDir: string;
   readonly tables: TableNames;
   readonly streamName: string;
   readonly shardCount: number;
   readonly alertTopicArn: string;
   readonly failureQueueUrl: string;
+  /** Email subscriptions of the stack's topics: who would receive what the console shows. */
+  readonly subscriptions: readonly { readonly topicArn: string; readonly endpoint: string }[];
   /** Alerts published, oldest first, earlier runs' included (they are kept in the data folder). */
   alerts(): readonly PublishedMessage[];
   /** Messages in the failure queue (rejected records, batches given up on), oldest first. */
   failureQueue(): readonly QueuedMessage[];
-  /** Progress of each consumer's event source mapping. */
-  consumers(): Readonly<Record<StreamConsumerName, MappingStats>>;
+  /** Progress of each function's event source mapping, by function name. */
+  consumers(): Readonly<Record<string, MappingStats>>;
+  /** Progress of each delivery stream, by name. */
+  deliveries(): Readonly<Record<string, DeliveryStats>>;
+  /** Deletes expired items now, as DynamoDB's TTL does in the background; resolves to how many. */
+  sweepExpiredItems(): Promise<number>;
   /** Failure injection for drills and experiments. */
   readonly faults: {
     /** Takes the DynamoDB emulator down (its port refuses connections) until `restoreDynamoDB`. */
@@ -87,37 +105,21 @@ export interface LocalPlatform {
     /** Brings the DynamoDB emulator back on the same port with the same data. */
     restoreDynamoDB(): Promise<void>;
   };
-  /** Stops taking readings, lets the consumers finish the batches in hand, then stops everything. */
+  /** Stops taking readings, lets the consumers finish the batches in hand, writes what the archive buffers, then stops everything. */
   stop(): Promise<void>;
 }
 
 /** Something started, and how to stop it: stopped in reverse order, on failure as on `stop()`. */
 type Stopper = () => Promise<void> | void;
 
-async function listenOn(app: FastifyInstance, name: string, host: string, port: number): Promise<string> {
-  try {
-    await app.listen({ host, port });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`the ${name} cannot listen on ${host}:${port}: the port is in use by another program`);
-    throw error;
-  }
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error(`the ${name} has no TCP address`);
-  return `http://${host}:${address.port}`;
-}
-
 export async function startLocalPlatform(options: LocalPlatformOptions = {}): Promise<LocalPlatform> {
-  const config = options.config ?? loadConfig();
   const host = options.host ?? LOCAL_DEFAULTS.host;
-  const ports: LocalPorts = { ...DEFAULT_PORTS, ...options.ports };
-  const region = options.region ?? LOCAL_DEFAULTS.region;
   const apiKey = options.apiKey ?? LOCAL_DEFAULTS.apiKey;
   const dataDir = path.resolve(options.dataDir ?? LOCAL_DEFAULTS.dataDir);
   const log = options.log ?? ((line: string) => console.log(line));
-  const shardCount = config.stream.shardCount;
 
   mkdirSync(dataDir, { recursive: true });
-  const lock: InstanceLock = acquireInstanceLock(path.join(dataDir, 'platform.lock'), dataDir);
+  const lock = acquireInstanceLock(path.join(dataDir, 'platform.lock'), dataDir);
   const stoppers: Stopper[] = [() => lock.release()];
   const stopAll = async () => {
     const errors: unknown[] = [];
@@ -131,155 +133,147 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     if (errors.length > 0) throw new AggregateError(errors, `the local platform did not stop cleanly: ${errors.map((error) => (error as Error).message).join('; ')}`);
   };
 
+  // The synth runs in a process of its own while this one builds the worker and starts the emulators.
+  const stackFile = options.stackFile !== undefined ? Promise.resolve(options.stackFile) : synthesizeStacks(options.configuration === undefined ? {} : { configuration: options.configuration }).then((synthesized) => synthesized.stackFile('pipeline'));
+  // Awaited below; this only keeps a failure before then from counting as unhandled.
+  stackFile.catch(() => undefined);
+
   try {
-    const stateDirs = { dynamodb: path.join(dataDir, 'dynamodb'), kinesis: path.join(dataDir, 'kinesis'), messaging: path.join(dataDir, 'messaging'), checkpoints: path.join(dataDir, 'checkpoints.json') };
-    if (options.clean === true) for (const state of Object.values(stateDirs)) rmSync(state, { recursive: true, force: true });
-    mkdirSync(stateDirs.messaging, { recursive: true });
+    const dirs = {
+      dynamodb: path.join(dataDir, 'dynamodb'),
+      kinesis: path.join(dataDir, 'kinesis'),
+      messaging: path.join(dataDir, 'messaging'),
+      archive: path.join(dataDir, 'archive'),
+      checkpoints: path.join(dataDir, 'checkpoints.json'),
+    };
+    if (options.clean === true) for (const state of Object.values(dirs)) rmSync(state, { recursive: true, force: true });
+    mkdirSync(dirs.messaging, { recursive: true });
+    // esbuild is synchronous: built before the emulators' ports open.
+    const workerFile = localWorker(path.join(dataDir, 'build'));
 
-    // Bundles first: esbuild is synchronous, and the emulators' ports should open only once they can serve.
-    const bundles = localBundles(path.join(dataDir, 'build'));
-
-    const started = await Promise.allSettled([
-      startDynamoEmulator({ host, port: ports.dynamodb, path: stateDirs.dynamodb }),
-      startKinesisEmulator({ host, port: ports.kinesis, path: stateDirs.kinesis }),
-      startMessaging({
-        host,
-        port: ports.messaging,
-        region,
-        topicNames: [LOCAL_DEFAULTS.alertTopic],
-        queueNames: [LOCAL_DEFAULTS.failureQueue],
-        dataDir: stateDirs.messaging,
-        onPublish: (message) => log(formatAlert(message)),
-      }),
-    ]);
-    for (const result of started) if (result.status === 'fulfilled') stoppers.push(() => result.value.stop());
-    const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    const ports: LocalPorts = { ...DEFAULT_PORTS, ...options.ports };
+    const emulators = await Promise.allSettled([startDynamoEmulator({ host, port: ports.dynamodb, path: dirs.dynamodb }), startKinesisEmulator({ host, port: ports.kinesis, path: dirs.kinesis })]);
+    for (const result of emulators) if (result.status === 'fulfilled') stoppers.push(() => result.value.stop());
+    const failed = emulators.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
-    const [dynamoEmulator, kinesisEmulator, messaging] = started.map((result) => (result as PromiseFulfilledResult<unknown>).value) as [RestartableEmulator, RunningEmulator, Messaging];
+    const [dynamoEmulator, kinesisEmulator] = emulators.map((result) => (result as PromiseFulfilledResult<unknown>).value) as [RestartableEmulator, RunningEmulator];
+
+    const endpoints: { sqs?: string; apiGateway?: string; loadBalancer?: string } = {};
+    const stack = loadStack(await stackFile, { apiKeyValue: apiKey, endpoints: { sqs: () => endpoints.sqs, apiGateway: () => endpoints.apiGateway, loadBalancer: () => endpoints.loadBalancer } });
+    const coverage = checkCoverage(stack);
+    const region = stack.region;
+    const subscriptions = emailSubscriptions(stack);
+
+    const messaging = await startMessaging({
+      host,
+      port: ports.messaging,
+      region,
+      topicNames: stack.resources('aws_sns_topic').map((topic) => String(topic.config.name)),
+      queueNames: stack.resources('aws_sqs_queue').map((queue) => String(queue.config.name)),
+      dataDir: dirs.messaging,
+      onPublish: (message) => log(formatAlert(message)),
+    });
+    stoppers.push(() => messaging.stop());
+    endpoints.sqs = messaging.endpoint;
 
     const clientConfig = { region, credentials: LOCAL_CREDENTIALS };
     const dynamo = new DynamoDBClient({ ...clientConfig, endpoint: dynamoEmulator.endpoint });
     // kinesalite speaks HTTP/1 only.
     const kinesis = new KinesisClient({ ...clientConfig, endpoint: kinesisEmulator.endpoint, requestHandler: new NodeHttpHandler() });
     const sqs = new SQSClient({ ...clientConfig, endpoint: messaging.endpoint });
-    stoppers.push(() => {
-      dynamo.destroy();
-      kinesis.destroy();
-      sqs.destroy();
+    const sns = new SNSClient({ ...clientConfig, endpoint: messaging.endpoint });
+    stoppers.push(() => [dynamo, kinesis, sqs, sns].forEach((client) => client.destroy()));
+
+    const tables = tableSpecs(stack);
+    for (const note of (await ensureTables(dynamo, tables)).notes) log(`note: ${note}`);
+    const streams = await ensureStreams(stack, kinesis, log);
+    const checkpoints = new CheckpointStore(dirs.checkpoints);
+    const started = (stop: Stopper) => void stoppers.push(stop);
+    const { functions, mappings } = startConsumers({
+      stack,
+      functionsDir: path.join(dataDir, 'functions'),
+      workerFile,
+      kinesis,
+      sqs,
+      sns,
+      streams,
+      checkpoints,
+      endpoints: { DYNAMODB: dynamoEmulator.endpoint, KINESIS: kinesisEmulator.endpoint, SNS: messaging.endpoint, SQS: messaging.endpoint },
+      applicationLogLevel: options.handlerLogLevel ?? LOCAL_DEFAULTS.handlerLogLevel,
+      log,
+      started,
+    });
+    const sweeper = startTtlSweeper({ client: dynamo, tables, log });
+    stoppers.push(() => sweeper.stop());
+    const deliveries = startDeliveries({
+      stack,
+      archiveDir: dirs.archive,
+      kinesis,
+      streams,
+      checkpoints,
+      functions,
+      ...(options.archiveBufferSeconds === undefined ? {} : { bufferSeconds: options.archiveBufferSeconds }),
+      log,
+      started,
     });
 
-    await ensureTables(dynamo, LOCAL_TABLES);
-    const stream = await ensureStream(kinesis, DEFAULT_NAMES.stream, shardCount);
-    if (stream.shardIds.length !== shardCount) {
-      log(`note: stream ${DEFAULT_NAMES.stream} kept from an earlier run has ${stream.shardIds.length} shards, not the configured ${shardCount}; start with --clean to recreate it`);
+    const webSpec = webServiceSpec(stack);
+    let webUrl = '';
+    if (webSpec !== undefined) {
+      const web = await startWebService({ spec: webSpec, host, port: options.ports?.web ?? webSpec.containerPort, dynamodbEndpoint: dynamoEmulator.endpoint, credentials: LOCAL_CREDENTIALS });
+      stoppers.push(() => web.close());
+      webUrl = web.url;
+      endpoints.loadBalancer = web.url;
     }
-
-    const alertTopicArn = messaging.topicArn(LOCAL_DEFAULTS.alertTopic);
-    const failureQueueUrl = messaging.queueUrl(LOCAL_DEFAULTS.failureQueue);
-    const handlerEnv = (name: string): Record<string, string> => ({
-      AWS_REGION: region,
-      AWS_DEFAULT_REGION: region,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamoEmulator.endpoint,
-      AWS_ENDPOINT_URL_SNS: messaging.endpoint,
-      AWS_ENDPOINT_URL_SQS: messaging.endpoint,
-      // Lambda runs Node 22; the SDK's warning about Node 20 is noise here.
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      AWS_LAMBDA_FUNCTION_NAME: name,
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.consumers.memoryMiB),
-      POWERTOOLS_SERVICE_NAME: name,
-      POWERTOOLS_LOG_LEVEL: options.handlerLogLevel ?? LOCAL_DEFAULTS.handlerLogLevel,
-      [HANDLER_ENV.thingsTable]: LOCAL_TABLES.things,
-      [HANDLER_ENV.thresholdsTable]: LOCAL_TABLES.thresholds,
-      [HANDLER_ENV.alertsTable]: LOCAL_TABLES.alerts,
-      [HANDLER_ENV.seriesTable]: LOCAL_TABLES.series,
-      [HANDLER_ENV.rollupsTable]: LOCAL_TABLES.rollups,
-      [HANDLER_ENV.alertTopicArn]: alertTopicArn,
-      [HANDLER_ENV.failureQueueUrl]: failureQueueUrl,
-      [HANDLER_ENV.alertCooldownSeconds]: String(config.alerts.cooldownSeconds),
-      ...retentionEnvironment({ raw: config.tables.hotRetentionDays, minute: config.rollups.minuteRetentionDays, hour: config.rollups.hourRetentionDays, day: config.rollups.dayRetentionDays }),
-    });
-
-    const checkpoints = new CheckpointStore(stateDirs.checkpoints);
-    const settings = eventSourceSettings({ batchSize: config.consumers.batchSize, maximumBatchingWindowSeconds: config.consumers.batchWindowSeconds });
-    const mappings = {} as Record<StreamConsumerName, EventSourceMapping>;
-    for (const name of STREAM_CONSUMERS) {
-      const bundleFile = bundles.handlers.get(name)!;
-      const fn: RunningFunction = startLocalFunction({
-        name,
-        arn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${name}`,
-        bundleFile,
-        workerFile: bundles.worker,
-        env: handlerEnv(name),
-        timeoutSeconds: config.consumers.timeoutSeconds,
-        memoryMiB: config.consumers.memoryMiB,
-        onLog: (line) => log(`[${name}] ${line}`),
-      });
-      stoppers.push(() => fn.stop());
-      const mapping = startEventSourceMapping({
-        kinesis,
-        streamName: DEFAULT_NAMES.stream,
-        streamArn: stream.arn,
-        shardIds: stream.shardIds,
-        region,
-        fn,
-        settings,
-        checkpoints,
-        sendFailure: async (failure) => {
-          await sqs.send(new SendMessageCommand({ QueueUrl: failureQueueUrl, MessageBody: JSON.stringify(failure) }));
-        },
-        log: (line) => log(`[event source] ${line}`),
-      });
-      // Stopped before the functions (pushed earlier, stopped later), so batches in hand finish.
-      stoppers.push(() => mapping.stop());
-      mappings[name] = mapping;
-    }
-
-    if (config.tables.hotRetentionDays != null) {
-      const sweeper: TtlSweeper = startTtlSweeper({ client: dynamo, tables: LOCAL_TABLES, log });
-      stoppers.push(() => sweeper.stop());
-    }
-
-    // The web app's own client, with its timeouts and bounded retries (not the shared one above).
-    const document = createWebDynamoClient({ ...clientConfig, endpoint: dynamoEmulator.endpoint });
-    stoppers.push(() => document.destroy());
-    const web = buildApp({ repository: createDynamoRepository({ client: document, tables: LOCAL_TABLES }) });
-    stoppers.push(() => web.close());
-    const webUrl = await listenOn(web, 'web app', host, ports.web);
 
     // The ingest API opens last and closes first: nothing is acknowledged that the rest cannot take.
-    const ingest = buildIngestApi({ kinesis, streamName: DEFAULT_NAMES.stream, apiKey, logError: log });
+    const output = (name: string) => String(stack.output(name));
+    const ingest = await startIngest({ stack, host, port: ports.ingest, kinesisEndpoint: kinesisEmulator.endpoint, apiKeyValue: apiKey, log });
     stoppers.push(() => ingest.close());
-    const ingestBase = await listenOn(ingest, 'ingest API', host, ports.ingest);
+    endpoints.apiGateway = ingest.baseUrl;
 
     const urls = {
-      ingest: `${ingestBase}${INGEST_PATHS.single}`,
-      batchIngest: `${ingestBase}${INGEST_PATHS.batch}`,
+      ingest: output(PIPELINE_OUTPUTS.ingestUrl),
+      batchIngest: output(PIPELINE_OUTPUTS.batchIngestUrl),
       web: webUrl,
       dynamodb: dynamoEmulator.endpoint,
       kinesis: kinesisEmulator.endpoint,
       messaging: messaging.endpoint,
     };
-    lock.describe(urls);
+    const tableNames: TableNames = {
+      things: output(PIPELINE_OUTPUTS.thingsTable),
+      thresholds: output(PIPELINE_OUTPUTS.thresholdsTable),
+      alerts: output(PIPELINE_OUTPUTS.alertsTable),
+      series: output(PIPELINE_OUTPUTS.seriesTable),
+      rollups: output(PIPELINE_OUTPUTS.rollupsTable),
+    };
+    const failureQueueUrl = output(PIPELINE_OUTPUTS.failureQueueUrl);
+    lock.describe({ urls: { ...urls, failureQueue: failureQueueUrl }, tables: tableNames, region, apiKey: ingest.apiKey });
+    const stream = [...streams.values()].find(({ name }) => name === output(PIPELINE_OUTPUTS.streamName));
 
     return {
       urls,
-      apiKey,
+      stackFile: stack.file,
+      coverage,
+      apiKey: ingest.apiKey,
       region,
       dataDir,
-      tables: LOCAL_TABLES,
-      streamName: DEFAULT_NAMES.stream,
-      shardCount: stream.shardIds.length,
-      alertTopicArn,
+      archiveDir: dirs.archive,
+      tables: tableNames,
+      streamName: output(PIPELINE_OUTPUTS.streamName),
+      shardCount: stream?.info.shardIds.length ?? 0,
+      alertTopicArn: output(PIPELINE_OUTPUTS.alertTopicArn),
       failureQueueUrl,
+      subscriptions,
       alerts: () => messaging.published(),
-      failureQueue: () => messaging.queueMessages(LOCAL_DEFAULTS.failureQueue),
+      failureQueue: () => messaging.queueMessages(failureQueueUrl.split('/').pop() ?? ''),
+      consumers: () => Object.fromEntries(Object.entries(mappings).map(([name, mapping]) => [name, mapping.stats()])),
+      deliveries: () => Object.fromEntries(Object.entries(deliveries).map(([name, delivery]) => [name, delivery.stats()])),
+      sweepExpiredItems: () => sweeper.sweep(),
       faults: {
         interruptDynamoDB: () => dynamoEmulator.takeDown(),
         restoreDynamoDB: () => dynamoEmulator.bringBack(),
       },
-      consumers: () => Object.fromEntries(Object.entries(mappings).map(([name, mapping]) => [name, mapping.stats()])) as Record<StreamConsumerName, MappingStats>,
       stop: stopAll,
     };
   } catch (error) {

@@ -1,17 +1,17 @@
 /**
  * DynamoDB's Time to Live for the local platform: dynalite stores the TTL attribute but
- * never deletes expired items, so this sweeps the tables the contract gives a TTL
- * attribute, now and then, as DynamoDB does in the background. Only started when hot
- * retention is configured (otherwise no item carries the attribute).
+ * never deletes expired items, so this sweeps every table whose resource enables TTL, by
+ * the attribute the resource names, now and then, as DynamoDB does in the background.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html
  */
 import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { TABLES } from '../handlers/contract';
-import type { TableKey, TableNames } from './resources';
+import type { TableSpec } from './twin/data-stores';
 
 export interface TtlSweeperOptions {
   readonly client: DynamoDBClient;
-  readonly tables: TableNames;
+  /** The tables; those without a TTL attribute are left alone. */
+  readonly tables: readonly Pick<TableSpec, 'name' | 'hashKey' | 'rangeKey' | 'ttlAttribute'>[];
   readonly log: (line: string) => void;
   /** @default 10 minutes */
   readonly intervalMs?: number;
@@ -33,15 +33,14 @@ export function startTtlSweeper(options: TtlSweeperOptions): TtlSweeper {
   const now = options.now ?? Date.now;
   let running: Promise<number> | undefined;
 
-  async function sweepTable(key: TableKey, ttlAttribute: string): Promise<number> {
-    const definition = TABLES[key];
-    const keyAttributes = 'rangeKey' in definition ? [definition.hashKey, definition.rangeKey] : [definition.hashKey];
+  async function sweepTable(table: TtlSweeperOptions['tables'][number], ttlAttribute: string): Promise<number> {
+    const keyAttributes = table.rangeKey === undefined ? [table.hashKey] : [table.hashKey, table.rangeKey];
     let deleted = 0;
     let start: Record<string, unknown> | undefined;
     do {
       const page = await document.send(
         new ScanCommand({
-          TableName: options.tables[key],
+          TableName: table.name,
           FilterExpression: '#ttl < :now',
           ProjectionExpression: keyAttributes.map((_, index) => `#k${index}`).join(', '),
           ExpressionAttributeNames: { '#ttl': ttlAttribute, ...Object.fromEntries(keyAttributes.map((name, index) => [`#k${index}`, name])) },
@@ -53,8 +52,8 @@ export function startTtlSweeper(options: TtlSweeperOptions): TtlSweeper {
       for (let at = 0; at < expired.length; at += BATCH_WRITE_LIMIT) {
         let requests = expired.slice(at, at + BATCH_WRITE_LIMIT).map((item) => ({ DeleteRequest: { Key: item } }));
         while (requests.length > 0) {
-          const result = await document.send(new BatchWriteCommand({ RequestItems: { [options.tables[key]]: requests } }));
-          requests = (result.UnprocessedItems?.[options.tables[key]] ?? []) as typeof requests;
+          const result = await document.send(new BatchWriteCommand({ RequestItems: { [table.name]: requests } }));
+          requests = (result.UnprocessedItems?.[table.name] ?? []) as typeof requests;
         }
       }
       deleted += expired.length;
@@ -65,10 +64,7 @@ export function startTtlSweeper(options: TtlSweeperOptions): TtlSweeper {
 
   async function sweepAll(): Promise<number> {
     let deleted = 0;
-    for (const key of Object.keys(TABLES) as TableKey[]) {
-      const definition = TABLES[key];
-      if ('ttlAttribute' in definition) deleted += await sweepTable(key, definition.ttlAttribute);
-    }
+    for (const table of options.tables) if (table.ttlAttribute !== undefined) deleted += await sweepTable(table, table.ttlAttribute);
     return deleted;
   }
 

@@ -153,12 +153,35 @@ export class IngestApi extends Construct {
       },
     ];
 
+    // Gateway responses are not Velocity templates: API Gateway substitutes `$context`
+    // variables as plain text and evaluates nothing (no `$util`, no `#if`).
+    // `$context.error.messageString` is the message already JSON-quoted, `$context.requestId`
+    // a UUID. `$context.error.validationErrorString` is the validator's raw text: it holds
+    // double quotes and pieces of the request, which no place in a JSON document takes
+    // unescaped, so it stays in the access log and the body points there by request id.
+    const putReadingRoute = `PUT /${STAGE_NAME}/${INGEST_PATH}`;
+    const postBatchRoute = `POST /${STAGE_NAME}/${INGEST_PATH}/${BATCH_PATH}`;
+    const withDetails = (details: string): string => `{"message": $context.error.messageString, "details": ${JSON.stringify(details)}, "requestId": "$context.requestId"}`;
     const badRequestBody = {
       message: 'the body does not match the reading schema',
-      details: `$util.escapeJavaScript($context.error.validationErrorString).replaceAll("\\\\'", "'")`,
+      details:
+        `${putReadingRoute} takes {"Data": {reading}}, ${postBatchRoute} takes {"Data": [1 to ${READING_LIMITS.maxBatchReadings} readings]}, nothing beside "Data". ` +
+        `A reading has "id" (1 to ${READING_LIMITS.maxIdLength} characters, not blank, no control characters), "timestamp" ` +
+        '(ISO 8601 or "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC, or epoch milliseconds) and 1 to ' +
+        `${READING_LIMITS.maxMetrics} metrics named [A-Za-z_][A-Za-z0-9_.-]* (at most 64 characters), each a number or a decimal string. ` +
+        "The validator's exact finding is in the API's access log under this requestId.",
     };
     const gatewayResponses = {
-      BAD_REQUEST_BODY: { statusCode: '400', template: `{"message": "${badRequestBody.message}", "details": "${badRequestBody.details}"}` },
+      BAD_REQUEST_BODY: { statusCode: '400', template: withDetails(`${badRequestBody.message}: ${badRequestBody.details}`) },
+      MISSING_AUTHENTICATION_TOKEN: {
+        statusCode: undefined,
+        template: withDetails(`no resource answers $context.httpMethod at this path: send readings with ${putReadingRoute} (one) or ${postBatchRoute} (up to ${READING_LIMITS.maxBatchReadings}), with the API key in the x-api-key header`),
+      },
+      INVALID_API_KEY: { statusCode: undefined, template: withDetails('send a valid API key in the x-api-key header') },
+      UNSUPPORTED_MEDIA_TYPE: { statusCode: undefined, template: withDetails('send the body as application/json') },
+      REQUEST_TOO_LARGE: { statusCode: undefined, template: withDetails(`the body is over 10 MB, API Gateway's limit: send at most ${READING_LIMITS.maxBatchReadings} readings per batch`) },
+      THROTTLED: { statusCode: undefined, template: withDetails('over the rate limit: retry with exponential backoff') },
+      QUOTA_EXCEEDED: { statusCode: undefined, template: withDetails("this API key's daily quota is used up") },
       DEFAULT_4XX: { statusCode: undefined, template: '{"message": $context.error.messageString}' },
       DEFAULT_5XX: { statusCode: undefined, template: '{"message": $context.error.messageString}' },
     };
@@ -284,14 +307,6 @@ export class IngestApi extends Construct {
       dimensions: { ApiName: api.name, Stage: stage.stageName },
     }, props.alarmActions);
     this.alarmArns = [serverErrors.arn];
-
-    // API Gateway sends gateway response templates without running VTL, so this template's
-    // $util call reaches clients as text. Its rewrite to plain $context substitution is on its
-    // way; once it lands the waiver matches nothing and POL-001 asks for these lines to go.
-    const validationResponse = this.node.tryFindChild('gateway-bad-request-body');
-    if (validationResponse instanceof ApiGatewayGatewayResponse) {
-      suppressPolicy(validationResponse, 'API-005', 'the 400 body template is being rewritten to plain $context substitution (API Gateway runs no VTL there)');
-    }
   }
 
   /**

@@ -1,18 +1,20 @@
 /**
- * Which platform a tool talks to: the local one by default (SPEC §4 addresses), or a
+ * Which platform a tool talks to: the local one by default (where the running platform's
+ * lock file says it listens, else its default addresses), or a
  * deployment given by flags (`--api-url`, `--api-key`, `--web-url`, `--region`, table
  * names) or read from the pipeline stack's outputs (`--from-outputs`), so nobody pastes
- * keys and URLs into a script as the seed's system test made its users do.
+ * keys and URLs into a script as the 2016 report's system test made its users do.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Command, Option } from 'commander';
 import { DEFAULT_NAMES } from '../handlers/contract';
-import { DEFAULT_PORTS, LOCAL_CREDENTIALS, LOCAL_DEFAULTS, LOCAL_TABLES } from '../local/defaults';
+import { DEFAULT_PORTS, LOCAL_CREDENTIALS, LOCAL_DEFAULTS, type TableNames } from '../local/defaults';
+import { runningPlatform } from '../local/instance-lock';
 import type { LocalPlatform } from '../local/platform';
-import type { TableNames } from '../local/resources';
 import { INGEST_PATHS } from '../stacks/ingest-paths';
 import { PIPELINE_OUTPUTS } from '../stacks/output-names';
 
@@ -124,8 +126,11 @@ function checkUrl(flag: string, url: string): string {
   return url.replace(/\/+$/, '');
 }
 
+/** The lock file of a local platform on the default data folder: it names the running platform's URLs and tables. */
+export const LOCAL_LOCK_FILE = path.join(LOCAL_DEFAULTS.dataDir, 'platform.lock');
+
 /** Resolves the target from flags and environment; throws `TargetError` naming what is missing. */
-export function resolveTarget(flags: TargetFlags, env: Readonly<Record<string, string | undefined>> = process.env): Target {
+export function resolveTarget(flags: TargetFlags, env: Readonly<Record<string, string | undefined>> = process.env, localLockFile = LOCAL_LOCK_FILE): Target {
   const outputs: Outputs = flags.fromOutputs === undefined ? {} : readOutputs(flags.fromOutputs);
   const output = (name: string): string | undefined => outputs[name];
 
@@ -133,21 +138,23 @@ export function resolveTarget(flags: TargetFlags, env: Readonly<Record<string, s
   const deployment = apiUrl !== undefined || flags.webUrl !== undefined || flags.fromOutputs !== undefined;
 
   if (!deployment) {
+    // The running platform says where it listens and what its tables are called; else the defaults.
+    const running = runningPlatform(localLockFile);
     const base = `http://${LOCAL_DEFAULTS.host}:${DEFAULT_PORTS.ingest}`;
     return {
       kind: 'local',
-      ingestUrl: `${base}${INGEST_PATHS.single}`,
-      batchIngestUrl: `${base}${INGEST_PATHS.batch}`,
-      apiKey: flags.apiKey ?? env.IOT_API_KEY ?? LOCAL_DEFAULTS.apiKey,
-      webUrl: `http://${LOCAL_DEFAULTS.host}:${DEFAULT_PORTS.web}`,
-      region: flags.region ?? LOCAL_DEFAULTS.region,
-      dynamodbEndpoint: flags.dynamodbEndpoint === undefined ? `http://${LOCAL_DEFAULTS.host}:${DEFAULT_PORTS.dynamodb}` : checkUrl('--dynamodb-endpoint', flags.dynamodbEndpoint),
+      ingestUrl: running?.urls?.ingest ?? `${base}${INGEST_PATHS.single}`,
+      batchIngestUrl: running?.urls?.batchIngest ?? `${base}${INGEST_PATHS.batch}`,
+      apiKey: flags.apiKey ?? env.IOT_API_KEY ?? running?.apiKey ?? LOCAL_DEFAULTS.apiKey,
+      webUrl: running?.urls?.web ?? `http://${LOCAL_DEFAULTS.host}:${DEFAULT_PORTS.web}`,
+      region: flags.region ?? running?.region ?? LOCAL_DEFAULTS.region,
+      dynamodbEndpoint: checkUrl('--dynamodb-endpoint', flags.dynamodbEndpoint ?? running?.urls?.dynamodb ?? `http://${LOCAL_DEFAULTS.host}:${DEFAULT_PORTS.dynamodb}`),
       tables: {
-        things: flags.thingsTable ?? LOCAL_TABLES.things,
-        thresholds: flags.thresholdsTable ?? LOCAL_TABLES.thresholds,
-        alerts: flags.alertsTable ?? LOCAL_TABLES.alerts,
-        series: flags.seriesTable ?? LOCAL_TABLES.series,
-        rollups: flags.rollupsTable ?? LOCAL_TABLES.rollups,
+        things: flags.thingsTable ?? running?.tables?.things ?? DEFAULT_NAMES.thingsTable,
+        thresholds: flags.thresholdsTable ?? running?.tables?.thresholds ?? DEFAULT_NAMES.thresholdsTable,
+        alerts: flags.alertsTable ?? running?.tables?.alerts ?? DEFAULT_NAMES.alertsTable,
+        series: flags.seriesTable ?? running?.tables?.series ?? DEFAULT_NAMES.seriesTable,
+        rollups: flags.rollupsTable ?? running?.tables?.rollups ?? DEFAULT_NAMES.rollupsTable,
       },
     };
   }

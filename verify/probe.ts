@@ -14,9 +14,10 @@ import { ALERT_HISTORY_ATTRIBUTES } from '../handlers/alert-state';
 import { parseReading, readingItems } from '../handlers/reading';
 import { exactDocumentClient } from '../handlers/stored-number';
 import { LOCAL_CREDENTIALS } from '../local/defaults';
+import type { HandlerName } from '../build/handler-bundle';
+import type { TableKey } from '../local/defaults';
+import type { MappingStats } from '../local/event-source-mapping';
 import { startLocalPlatform, type LocalPlatform, type LocalPlatformOptions } from '../local/platform';
-import type { TableKey } from '../local/resources';
-import { validateConfig, type PlatformConfig } from '../stacks/config';
 
 export const FREE_PORTS = { ingest: 0, web: 0, dynamodb: 0, kinesis: 0, messaging: 0 } as const;
 
@@ -30,19 +31,20 @@ export interface DrillPlatform {
 }
 
 /**
- * A platform on free ports in `dataDir`, with the stacks' default configuration except a one-second
- * batching window (drills wait for the pipeline to drain; the window only adds latency).
+ * The configuration drills synthesize the stack with: the defaults, not the user's
+ * platform.config.json (a drill's outcome must not depend on the checkout), except a
+ * one-second batching window (drills wait for the pipeline to drain; the window only adds latency).
  */
-export async function startDrillPlatform(dataDir: string, options: Partial<LocalPlatformOptions> & { readonly configure?: (config: PlatformConfig) => PlatformConfig } = {}): Promise<DrillPlatform> {
-  // The defaults, not the user's platform.config.json: a drill's outcome must not depend on the checkout.
-  const base = validateConfig({});
-  const tuned: PlatformConfig = { ...base, consumers: { ...base.consumers, batchWindowSeconds: 1 } };
+export const DRILL_CONFIGURATION = { consumers: { batchWindowSeconds: 1 } } as const;
+
+/** A platform on free ports in `dataDir`, running the stack synthesized with `DRILL_CONFIGURATION`. */
+export async function startDrillPlatform(dataDir: string, options: Partial<LocalPlatformOptions> = {}): Promise<DrillPlatform> {
   const logLines: string[] = [];
   const platform = await startLocalPlatform({
     dataDir,
     clean: true,
     ports: FREE_PORTS,
-    config: options.configure?.(tuned) ?? tuned,
+    configuration: DRILL_CONFIGURATION,
     log: (line) => logLines.push(line),
     ...options,
   });
@@ -59,6 +61,13 @@ export async function startDrillPlatform(dataDir: string, options: Partial<Local
       await platform.stop();
     },
   };
+}
+
+/** The event source mapping stats of the function running `handler` (named `<handler>`, or `<prefix>-<handler>` by the stack). */
+export function consumerStats(platform: Pick<LocalPlatform, 'consumers'>, handler: HandlerName): MappingStats {
+  const found = Object.entries(platform.consumers()).find(([name]) => name === handler || name.endsWith(`-${handler}`));
+  if (found === undefined) throw new Error(`no function of the stack runs ${handler}: the consumers are ${Object.keys(platform.consumers()).join(', ')}`);
+  return found[1];
 }
 
 /** A document client for a local platform's DynamoDB emulator (in this process or another). */

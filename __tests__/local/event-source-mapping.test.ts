@@ -1,7 +1,6 @@
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { CheckpointStore } from '../../local/checkpoints';
 import {
-  eventSourceSettings,
   firstFailure,
   startEventSourceMapping,
   type EventSourceMapping,
@@ -9,7 +8,6 @@ import {
   type FailureRecord,
 } from '../../local/event-source-mapping';
 import type { InvocationOutcome, LocalFunction } from '../../local/lambda-runtime';
-import { EVENT_SOURCE } from '../../handlers/contract';
 import { startKinesis, waitFor, type KinesisHarness } from './harness';
 
 /** A function whose answer to each batch the test decides; it remembers every batch it saw. */
@@ -41,9 +39,16 @@ const crash = (message: string): InvocationOutcome => ({ ok: false, errorType: '
 
 /** Fast settings for tests: no batching wait, short retry delays come from the mapping options. */
 const settings = (overrides: Partial<EventSourceSettings> = {}): EventSourceSettings => ({
-  ...eventSourceSettings({ batchSize: 100, maximumBatchingWindowSeconds: 0 }),
+  batchSize: 100,
+  maximumBatchingWindowSeconds: 0,
+  maximumRetryAttempts: 5,
+  maximumRecordAgeSeconds: 86_400,
+  bisectBatchOnFunctionError: true,
+  reportBatchItemFailures: true,
+  startingPosition: 'TRIM_HORIZON',
   ...overrides,
 });
+const ROLE_ARN = 'arn:aws:iam::000000000000:role/scripted-role';
 
 describe('local event source mapping', () => {
   let kinesis: KinesisHarness;
@@ -69,6 +74,7 @@ describe('local event source mapping', () => {
       shardIds: kinesis.stream.shardIds,
       region: 'eu-west-2',
       fn,
+      roleArn: ROLE_ARN,
       settings: settings(overrides),
       checkpoints,
       sendFailure: async (failure) => {
@@ -113,6 +119,7 @@ describe('local event source mapping', () => {
       eventID: `${kinesis.stream.shardIds[0]}:${sequence}`,
       eventSourceARN: kinesis.stream.arn,
       awsRegion: 'eu-west-2',
+      invokeIdentityArn: ROLE_ARN,
       kinesis: { partitionKey: 'things/harrow/001', sequenceNumber: sequence, data: Buffer.from('{"id":"things/harrow/001"}').toString('base64') },
     });
     expect(typeof record?.kinesis.approximateArrivalTimestamp).toBe('number');
@@ -185,16 +192,13 @@ describe('local event source mapping', () => {
     await waitFor('the discard count', () => (mapping?.stats().recordsDiscarded === 3 ? true : undefined));
   });
 
-  it('uses the contract settings: bisect on, bounded retries, one day of record age', () => {
-    expect(eventSourceSettings()).toEqual({
-      batchSize: EVENT_SOURCE.batchSize,
-      maximumBatchingWindowSeconds: EVENT_SOURCE.maximumBatchingWindowSeconds,
-      maximumRetryAttempts: EVENT_SOURCE.maximumRetryAttempts,
-      maximumRecordAgeSeconds: EVENT_SOURCE.maximumRecordAgeSeconds,
-      bisectBatchOnFunctionError: true,
-      startingPosition: 'TRIM_HORIZON',
-    });
-    expect(eventSourceSettings({ batchSize: 10, maximumBatchingWindowSeconds: 1 })).toMatchObject({ batchSize: 10, maximumBatchingWindowSeconds: 1 });
+  it('ignores the answer without ReportBatchItemFailures: only an error fails a batch (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html)', async () => {
+    const sequenceNumbers = await kinesis.put(records(3));
+    const fn = new ScriptedFunction(() => ({ ok: true, response: { batchItemFailures: [{ itemIdentifier: sequenceNumbers[1] }] } }));
+    start(fn, { reportBatchItemFailures: false });
+    await waitFor('the batch to be done', () => (mapping?.stats().recordsDone === 3 ? true : undefined));
+    expect(fn.batches).toHaveLength(1);
+    expect(mapping?.stats().retries).toBe(0);
   });
 
   it('does not send records older than the maximum record age', async () => {

@@ -5,7 +5,7 @@
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startKinesisEmulator, type RunningEmulator } from '../../local/emulators';
-import { ensureStream, type StreamInfo } from '../../local/resources';
+import { ensureStream, type StreamInfo } from '../../local/twin/data-stores';
 
 export interface KinesisHarness {
   readonly emulator: RunningEmulator;

@@ -15,7 +15,7 @@ describe('one local platform per data folder', () => {
 
   it('refuses a second start while the first holds the lock, naming where the first one runs', () => {
     const lock = acquireInstanceLock(file, dir);
-    lock.describe({ web: 'http://127.0.0.1:5000', ingest: 'http://127.0.0.1:4010/prod/thingsstream' });
+    lock.describe({ urls: { web: 'http://127.0.0.1:5000', ingest: 'http://127.0.0.1:4010/prod/thingsstream' } });
     let error: unknown;
     try {
       acquireInstanceLock(file, dir);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { bundleLambdaWorker, startLocalFunction, type RunningFunction } from '../../local/lambda-runtime';
@@ -19,6 +19,7 @@ exports.handler = async (event, context) => {
     case 'count': return { calls };
     case 'log': console.log('hello from the handler'); return undefined;
     case 'date': return { at: new Date(0) };
+    case 'sized': return { text: 'x'.repeat(event.length) };
   }
 };
 `;
@@ -43,17 +44,19 @@ describe('local Lambda runtime', () => {
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  const options = (bundle = 'fixture.js', timeoutSeconds = 5) => ({
+    name: 'fixture',
+    arn: 'arn:aws:lambda:eu-west-2:000000000000:function:fixture',
+    codeDir: dir,
+    handler: `${bundle.replace(/\.js$/, '')}.handler`,
+    workerFile,
+    env: { MY_SETTING: 'from-the-stack' },
+    timeoutSeconds,
+    memoryMiB: 256,
+    onLog: (line: string) => logs.push(line),
+  });
   const start = (bundle = 'fixture.js', timeoutSeconds = 5) => {
-    const fn = startLocalFunction({
-      name: 'fixture',
-      arn: 'arn:aws:lambda:eu-west-2:000000000000:function:fixture',
-      bundleFile: path.join(dir, bundle),
-      workerFile,
-      env: { MY_SETTING: 'from-the-stack' },
-      timeoutSeconds,
-      memoryMiB: 256,
-      onLog: (line) => logs.push(line),
-    });
+    const fn = startLocalFunction(options(bundle, timeoutSeconds));
     running.push(fn);
     return fn;
   };
@@ -68,6 +71,19 @@ describe('local Lambda runtime', () => {
     const fn = start();
     expect(await fn.invoke({ mode: 'date' })).toEqual({ ok: true, response: { at: '1970-01-01T00:00:00.000Z' } });
     expect(await fn.invoke({ mode: 'log' })).toEqual({ ok: true, response: null });
+  });
+
+  it('fails an invocation whose answer is more than 6 MB of JSON, as a synchronous Lambda invocation does (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html)', async () => {
+    const fn = start();
+    const limit = 6 * 1024 * 1024;
+    // {"text":"..."} is 11 bytes around the text.
+    const fits = await fn.invoke({ mode: 'sized', length: limit - 11 });
+    expect(fits.ok).toBe(true);
+    expect(await fn.invoke({ mode: 'sized', length: limit - 10 })).toEqual({
+      ok: false,
+      errorType: 'Function.ResponseSizeTooLarge',
+      errorMessage: `Response payload size (${limit + 1} bytes) exceeded maximum allowed payload size (${limit} bytes).`,
+    });
   });
 
   it('reports a thrown error as a function error', async () => {
@@ -90,6 +106,17 @@ describe('local Lambda runtime', () => {
   it('fails every invocation with the load error when the bundle cannot load', async () => {
     const outcome = await start('broken.js').invoke({});
     expect(outcome).toEqual({ ok: false, errorType: 'Runtime.ImportModuleError', errorMessage: 'cannot load: missing setting' });
+  });
+
+  it('finds the handler as Lambda does: <module>.<export>, the module in a subfolder too (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html)', async () => {
+    mkdirSync(path.join(dir, 'src'), { recursive: true });
+    writeFileSync(path.join(dir, 'src', 'app.cjs'), 'exports.main = async () => ({ from: "src/app" });');
+    const fn = startLocalFunction({ ...options(), handler: 'src/app.main' });
+    running.push(fn);
+    expect(await fn.invoke({})).toEqual({ ok: true, response: { from: 'src/app' } });
+    const missing = startLocalFunction({ ...options(), handler: 'fixture.nothing' });
+    running.push(missing);
+    expect(await missing.invoke({})).toEqual({ ok: false, errorType: 'Runtime.HandlerNotFound', errorMessage: 'fixture.nothing is undefined or not exported' });
   });
 
   it("passes the handler's log lines on", async () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
-import { validateConfig } from '../../stacks/config';
+import { consumerStats } from '../../verify/probe';
 import { platformTarget, targetDynamo } from '../../tools/target';
 import { setThresholds } from '../../tools/threshold-store';
 import { request, waitFor } from './harness';
@@ -30,7 +30,7 @@ describe('local platform across a restart', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const start = () => startLocalPlatform({ dataDir, ports: FREE_PORTS, config: validateConfig({}), log: () => undefined });
+  const start = () => startLocalPlatform({ dataDir, ports: FREE_PORTS, configuration: {}, log: () => undefined });
 
   const query = async (running: LocalPlatform, table: string) => {
     const dynamo = targetDynamo(platformTarget(running));
@@ -59,7 +59,7 @@ describe('local platform across a restart', () => {
     expect(sent.json()).toMatchObject({ accepted: 30, failed: 0 });
     // Stop at once: the consumers may still be gathering their batch.
     await first.stop();
-    const doneBeforeStop = first.consumers();
+    const doneBeforeStop = { 'store-readings': consumerStats(first, 'store-readings'), 'threshold-alerts': consumerStats(first, 'threshold-alerts') };
 
     const second = await start();
     platform = second;
@@ -75,9 +75,9 @@ describe('local platform across a restart', () => {
     expect(new Set(stored.map((item) => item.Timestamp)).size).toBe(40);
 
     // Each consumer processed every record once over the two runs: nothing replayed, nothing skipped.
-    await waitFor('the alert consumer', () => (second.consumers()['threshold-alerts'].recordsDone + doneBeforeStop['threshold-alerts'].recordsDone >= 40 ? true : undefined), 60_000);
+    await waitFor('the alert consumer', () => (consumerStats(second, 'threshold-alerts').recordsDone + doneBeforeStop['threshold-alerts'].recordsDone >= 40 ? true : undefined), 60_000);
     for (const name of ['store-readings', 'threshold-alerts'] as const) {
-      expect(doneBeforeStop[name].recordsDone + second.consumers()[name].recordsDone).toBe(40);
+      expect(doneBeforeStop[name].recordsDone + consumerStats(second, name).recordsDone).toBe(40);
     }
 
     const alerts = await query(second, second.tables.alerts);

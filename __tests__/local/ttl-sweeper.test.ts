@@ -2,7 +2,7 @@ import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { startTtlSweeper } from '../../local/ttl-sweeper';
 import { startDynalite, type DynaliteHarness } from '../handlers/dynalite-harness';
 
-describe('local TTL sweeper', () => {
+describe('local TTL sweeper (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html)', () => {
   let db: DynaliteHarness;
   beforeAll(async () => {
     db = await startDynalite();
@@ -21,7 +21,13 @@ describe('local TTL sweeper', () => {
     await put(db.tables.thresholds, { ThingID: 'a/t', MinThreshold: 1, ExpiresAt: nowSeconds - 100 });
     for (let index = 0; index < 60; index += 1) await put(db.tables.things, { ThingID: 'b/t', Timestamp: String(index), Value: index, ExpiresAt: nowSeconds - 1 });
 
-    const sweeper = startTtlSweeper({ client: db.client, tables: db.tables, log: () => undefined, now: () => now });
+    // As the tables' resources give them: the readings and alerts tables enable TTL on ExpiresAt.
+    const tables = [
+      { name: db.tables.things, hashKey: 'ThingID', rangeKey: 'Timestamp', ttlAttribute: 'ExpiresAt' },
+      { name: db.tables.alerts, hashKey: 'ThingID', rangeKey: 'Timestamp', ttlAttribute: 'ExpiresAt' },
+      { name: db.tables.thresholds, hashKey: 'ThingID' },
+    ];
+    const sweeper = startTtlSweeper({ client: db.client, tables, log: () => undefined, now: () => now });
     try {
       expect(await sweeper.sweep()).toBe(62);
     } finally {

@@ -22,8 +22,8 @@ describe('tool targets', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('points at the local platform on the SPEC addresses by default', () => {
-    expect(resolveTarget({}, {})).toEqual({
+  it('points at the local platform on its default addresses when none is running', () => {
+    expect(resolveTarget({}, {}, path.join(dir, 'no-platform.lock'))).toEqual({
       kind: 'local',
       ingestUrl: 'http://127.0.0.1:4010/prod/thingsstream',
       batchIngestUrl: 'http://127.0.0.1:4010/prod/thingsstream/batch',
@@ -32,6 +32,23 @@ describe('tool targets', () => {
       region: 'eu-west-2',
       dynamodbEndpoint: 'http://127.0.0.1:8000',
       tables: { things: 'iot-things', thresholds: 'iot-thresholds', alerts: 'iot-alerts', series: 'iot-series' },
+    });
+  });
+
+  it('points at the running local platform where its lock file says it listens, with its table names', () => {
+    const lock = path.join(dir, 'platform.lock');
+    const urls = { ingest: 'http://127.0.0.1:41001/prod/thingsstream', batchIngest: 'http://127.0.0.1:41001/prod/thingsstream/batch', web: 'http://127.0.0.1:41002', dynamodb: 'http://127.0.0.1:41003' };
+    const tables = { things: 'dev-iot-things', thresholds: 'dev-iot-thresholds', alerts: 'dev-iot-alerts', series: 'dev-iot-series' };
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString(), urls, tables, region: 'eu-west-1', apiKey: 'twin-key' }));
+    expect(resolveTarget({}, {}, lock)).toEqual({
+      kind: 'local',
+      ingestUrl: urls.ingest,
+      batchIngestUrl: urls.batchIngest,
+      apiKey: 'twin-key',
+      webUrl: urls.web,
+      region: 'eu-west-1',
+      dynamodbEndpoint: urls.dynamodb,
+      tables,
     });
   });
 

@@ -14,7 +14,7 @@ import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@
 import { TABLES } from '../../handlers/contract';
 import { mapWithConcurrency } from '../../handlers/batching';
 import { seriesId } from '../../handlers/reading';
-import type { TableKey } from '../../local/resources';
+import type { TableKey } from '../../local/defaults';
 import { setThresholds } from '../../tools/threshold-store';
 import { check, type Drill, type DrillCheck } from '../drill';
 import { compareKeys, count, drillReadings, expectedKeys, pollUntil, scanTable, seconds, sendBatches, showsStackTrace, storedCount, storedKeys, waitForQuiet, type DrillPlatform, withDrillPlatform } from '../probe';

@@ -6,15 +6,32 @@
  * claim protocol have to hold up, not a graceful stop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_ALERT_COOLDOWN_SECONDS } from '../../handlers/contract';
-import { LOCAL_DEFAULTS, LOCAL_TABLES } from '../../local/defaults';
+import type { TableNames } from '../../local/defaults';
+import type { LockOwner } from '../../local/instance-lock';
 import type { PublishedMessage, QueuedMessage } from '../../local/messaging';
+import { synthesizeStacks } from '../../local/twin/synth';
 import { setThresholds } from '../../tools/threshold-store';
 import { check, type Drill } from '../drill';
 import { auditRollups, describeAudit } from '../rollup-audit';
-import { auditAlerts, compareKeys, count, drillReadings, expectedKeys, expectedNotices, localDynamo, pollUntil, sendBatches, sleep, storedCount, storedKeys, type TableAccess } from '../probe';
+import {
+  auditAlerts,
+  compareKeys,
+  count,
+  DRILL_CONFIGURATION,
+  drillReadings,
+  expectedKeys,
+  expectedNotices,
+  localDynamo,
+  pollUntil,
+  sendBatches,
+  sleep,
+  storedCount,
+  storedKeys,
+  type TableAccess,
+} from '../probe';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const READINGS = 6_000;
@@ -26,21 +43,17 @@ const temperature = (index: number): number => (Math.floor(index / 1_000) % 2 ==
 interface PlatformProcess {
   readonly child: ChildProcess;
   readonly urls: Record<string, string>;
+  readonly tables: TableNames;
+  readonly region: string;
+  readonly apiKey: string;
   readonly output: string[];
 }
 
-/** `npm start` on free ports in `dataDir`, in a process of its own; resolves once it is ready. */
-async function startPlatformProcess(dataDir: string, clean: boolean): Promise<PlatformProcess> {
+/** `npm start` on free ports in `dataDir`, in a process of its own, running `stackFile`; resolves once it is ready. */
+async function startPlatformProcess(dataDir: string, stackFile: string, clean: boolean): Promise<PlatformProcess> {
   const ports = ['--ingest-port', '--web-port', '--dynamodb-port', '--kinesis-port', '--messaging-port'].flatMap((flag) => [flag, '0']);
-  // The stacks' defaults and a one-second batching window, whatever the checkout's configuration or the shell says.
-  const configFile = path.join(path.dirname(dataDir), 'platform.config.json');
-  writeFileSync(configFile, '{}\n');
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PLATFORM_')));
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'local', 'main.ts'), '--data-dir', dataDir, ...(clean ? ['--clean'] : []), ...ports], {
-    cwd: PROJECT_ROOT,
-    env: { ...env, PLATFORM_CONFIG: configFile, PLATFORM_CONSUMERS_BATCH_WINDOW_SECONDS: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const args = [path.join(PROJECT_ROOT, 'local', 'main.ts'), '--stack-file', stackFile, '--data-dir', dataDir, ...(clean ? ['--clean'] : []), ...ports];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -52,8 +65,8 @@ async function startPlatformProcess(dataDir: string, clean: boolean): Promise<Pl
     child.once('exit', (code) => reject(new Error(`the platform exited with code ${code} before it was ready:\n${output.join('')}`)));
   });
   await withTimeout(ready, 60_000, () => new Error(`the platform was not ready after 60 s:\n${output.join('')}`));
-  const lock = JSON.parse(readFileSync(path.join(dataDir, 'platform.lock'), 'utf8')) as { urls: Record<string, string> };
-  return { child, urls: lock.urls, output };
+  const lock = JSON.parse(readFileSync(path.join(dataDir, 'platform.lock'), 'utf8')) as Required<LockOwner>;
+  return { child, urls: { ...lock.urls }, tables: lock.tables as TableNames, region: lock.region, apiKey: lock.apiKey, output };
 }
 
 /** `promise`, or the error of `timedOut` after `ms`; the timer never outlives the race. */
@@ -80,17 +93,17 @@ async function stopGracefully(platform: PlatformProcess): Promise<void> {
   await withTimeout(exited, 20_000, () => new Error('the platform did not stop within 20 s of SIGTERM')).catch(() => kill(platform));
 }
 
-function tableAccess(urls: Record<string, string>): TableAccess & { destroy(): void } {
-  const dynamo = localDynamo(urls.dynamodb ?? '', LOCAL_DEFAULTS.region);
-  return { dynamo, platform: { tables: LOCAL_TABLES }, destroy: () => dynamo.destroy() };
+function tableAccess(platform: PlatformProcess): TableAccess & { destroy(): void } {
+  const dynamo = localDynamo(platform.urls.dynamodb ?? '', platform.region);
+  return { dynamo, platform: { tables: platform.tables }, destroy: () => dynamo.destroy() };
 }
 
 /** What the local SNS/SQS lists at `GET /`: alerts published (earlier runs included) and queue contents. */
-async function messagingState(urls: Record<string, string>): Promise<{ published: PublishedMessage[]; failureQueue: QueuedMessage[] }> {
-  const state = (await (await fetch(`${urls.messaging}/`)).json()) as { topics: { published: PublishedMessage[] }[]; queues: { url: string; messages: QueuedMessage[] }[] };
+async function messagingState(platform: PlatformProcess): Promise<{ published: PublishedMessage[]; failureQueue: QueuedMessage[] }> {
+  const state = (await (await fetch(`${platform.urls.messaging}/`)).json()) as { topics: { published: PublishedMessage[] }[]; queues: { url: string; messages: QueuedMessage[] }[] };
   return {
     published: state.topics.flatMap((topic) => topic.published),
-    failureQueue: state.queues.filter((queue) => queue.url.endsWith(`/${LOCAL_DEFAULTS.failureQueue}`)).flatMap((queue) => queue.messages),
+    failureQueue: state.queues.filter((queue) => queue.url === platform.urls.failureQueue).flatMap((queue) => queue.messages),
   };
 }
 
@@ -103,28 +116,30 @@ export const consumerKillDrill: Drill = {
     const readings = drillReadings(READINGS, { prefix: 'kill-drill', value: temperature, startMs: Date.now() - 60_000 });
     const expected = expectedKeys(readings);
 
-    let platform = await startPlatformProcess(dataDir, true);
-    let access = tableAccess(platform.urls);
+    // The drills' configuration, whatever the checkout's configuration or the shell says.
+    const stackFile = (await synthesizeStacks({ configuration: DRILL_CONFIGURATION })).stackFile('pipeline');
+    let platform = await startPlatformProcess(dataDir, stackFile, true);
+    let access = tableAccess(platform);
     try {
       await setThresholds(access.dynamo, access.platform.tables.thresholds, ALARMED_SERIES, THRESHOLDS);
-      await sendBatches({ urls: { batchIngest: platform.urls.batchIngest ?? '' }, apiKey: LOCAL_DEFAULTS.apiKey }, readings);
+      await sendBatches({ urls: { batchIngest: platform.urls.batchIngest ?? '' }, apiKey: platform.apiKey }, readings);
       log(`consumer-kill: ${count(READINGS)} readings acknowledged; killing once a fifth is stored`);
 
       const storedAtKill = await pollUntil(async () => {
         const stored = await storedCount(access);
         return stored >= expected.size / 5 ? stored : undefined;
       }, 60_000, 20);
-      const alertsAtKill = (await messagingState(platform.urls)).published.length;
+      const alertsAtKill = (await messagingState(platform)).published.length;
       await kill(platform);
       access.destroy();
       log(`consumer-kill: killed with ${count(storedAtKill ?? 0)} of ${count(expected.size)} items stored and ${alertsAtKill} alerts sent; restarting`);
 
-      platform = await startPlatformProcess(dataDir, false);
-      access = tableAccess(platform.urls);
+      platform = await startPlatformProcess(dataDir, stackFile, false);
+      access = tableAccess(platform);
       const expectedAlerts = expectedNotices(readings, ALARMED_SERIES, THRESHOLDS, DEFAULT_ALERT_COOLDOWN_SECONDS);
       // A claim left by the killed process holds its series for up to the 30 s claim timeout.
       const drained = await pollUntil(async () => {
-        const [stored, state] = await Promise.all([storedCount(access), messagingState(platform.urls)]);
+        const [stored, state] = await Promise.all([storedCount(access), messagingState(platform)]);
         return stored >= expected.size && state.published.length >= expectedAlerts.length ? true : undefined;
       }, 90_000, 500);
       // Anything sent twice would arrive now.
@@ -132,7 +147,7 @@ export const consumerKillDrill: Drill = {
 
       const stored = compareKeys(expected, await storedKeys(access));
       const rollups = await auditRollups(access);
-      const state = await messagingState(platform.urls);
+      const state = await messagingState(platform);
       const alerts = await auditAlerts(access, ALARMED_SERIES, expectedAlerts, state.published);
       const midBatch = storedAtKill !== undefined && storedAtKill < expected.size;
       return {

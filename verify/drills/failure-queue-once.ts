@@ -7,11 +7,9 @@
  * each rejection in the queue.
  */
 import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { TABLES } from '../../handlers/contract';
 import type { FailureMessageBody } from '../../handlers/store-plan';
-import { createTableInput } from '../../local/resources';
 import { check, type Drill, type DrillCheck } from '../drill';
-import { compareKeys, count, drillReadings, expectedKeys, pollUntil, putRawRecords, storedKeys, waitForQuiet, withDrillPlatform } from '../probe';
+import { compareKeys, consumerStats, count, drillReadings, expectedKeys, pollUntil, putRawRecords, storedKeys, waitForQuiet, withDrillPlatform } from '../probe';
 
 const GOOD_READINGS = 400;
 const BAD_EVERY = 10;
@@ -41,14 +39,16 @@ export const failureQueueOnceDrill: Drill = {
         ...(index % BAD_EVERY === BAD_EVERY - 1 ? [{ partitionKey: `things/once-drill/bad-${index}`, data: (bad[Math.floor(index / BAD_EVERY)] as { data: string }).data }] : []),
       ]);
 
+      // Recreated later exactly as the stack made it.
+      const { Table: made } = await drill.dynamo.send(new DescribeTableCommand({ TableName: things }));
       await drill.dynamo.send(new DeleteTableCommand({ TableName: things }));
       await putRawRecords(drill, records);
       log(`failure-queue-once: ${count(good.length)} good and ${bad.length} bad records on the stream, the readings table deleted`);
       // Let the store consumer fail and be retried a few times (of its 5), then bring the table back.
-      const retried = await pollUntil(async () => ((drill.platform.consumers()['store-readings']?.retries ?? 0) >= 2 ? true : undefined), 30_000, 50);
-      await drill.dynamo.send(new CreateTableCommand(createTableInput(things, TABLES.things)));
+      const retried = await pollUntil(async () => ((consumerStats(drill.platform, 'store-readings').retries) >= 2 ? true : undefined), 30_000, 50);
+      await drill.dynamo.send(new CreateTableCommand({ TableName: things, KeySchema: made?.KeySchema, AttributeDefinitions: made?.AttributeDefinitions, BillingMode: 'PAY_PER_REQUEST' }));
       await pollUntil(async () => ((await drill.dynamo.send(new DescribeTableCommand({ TableName: things }))).Table?.TableStatus === 'ACTIVE' ? true : undefined), 10_000, 20);
-      log(`failure-queue-once: the table is back after ${drill.platform.consumers()['store-readings']?.retries ?? 0} retries`);
+      log(`failure-queue-once: the table is back after ${consumerStats(drill.platform, 'store-readings').retries} retries`);
       const quiet = await waitForQuiet(drill, 60_000);
 
       const stored = compareKeys(expectedKeys(good), await storedKeys(drill));
@@ -56,7 +56,7 @@ export const failureQueueOnceDrill: Drill = {
       const copies = bad.map((entry) => queued.filter((message) => message.payload === entry.data));
       const notOnce = copies.flatMap((found, n) => (found.length === 1 ? [] : [`bad-${n} (${bad[n]?.code}): ${found.length} copies`]));
       const wrongReason = copies.flatMap((found, n) => (found.length === 1 && found[0]?.reason?.code !== bad[n]?.code ? [`bad-${n}: ${found[0]?.reason?.code}`] : []));
-      const stats = drill.platform.consumers()['store-readings'];
+      const stats = consumerStats(drill.platform, 'store-readings');
 
       const checks: DrillCheck[] = [
         check('the store consumer was handed its batches back and retried them', retried === true && (stats?.retries ?? 0) >= 2, `${stats?.retries ?? 0} retries, ${stats?.invocations ?? 0} invocations`),
