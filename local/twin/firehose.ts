@@ -69,6 +69,8 @@ export interface DeliveryStats {
 }
 
 export interface DeliveryStream {
+  /** Resolves once every shard has its first iterator: a record put after it is read, even from LATEST. */
+  readonly reading: Promise<void>;
   stats(): DeliveryStats;
   /** Transforms and writes what is buffered now. */
   flush(): Promise<void>;
@@ -202,7 +204,7 @@ export function startDeliveryStream(options: DeliveryStreamOptions): DeliveryStr
       wakers.add(done);
     });
 
-  const poll = async (shardId: string): Promise<void> => {
+  const poll = async (shardId: string, positioned: () => void): Promise<void> => {
     let iterator: string | undefined;
     let lastRead = options.checkpoints.get(checkpointKey(shardId));
     while (!stopping) {
@@ -210,6 +212,7 @@ export function startDeliveryStream(options: DeliveryStreamOptions): DeliveryStr
         if (iterator === undefined) {
           const position = lastRead === undefined ? { ShardIteratorType: 'LATEST' as const } : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const, StartingSequenceNumber: lastRead };
           ({ ShardIterator: iterator } = await options.kinesis.send(new GetShardIteratorCommand({ StreamName: options.streamName, ShardId: shardId, ...position })));
+          positioned();
         }
         const page = await options.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }));
         iterator = page.NextShardIterator;
@@ -231,8 +234,14 @@ export function startDeliveryStream(options: DeliveryStreamOptions): DeliveryStr
     void schedule(transformBuffered);
     return schedule(writeBuffered);
   };
-  const pollers = options.shardIds.map((shardId) => poll(shardId));
+  const positionedShards: Promise<void>[] = [];
+  const pollers = options.shardIds.map((shardId) => {
+    let positioned = () => undefined as void;
+    positionedShards.push(new Promise<void>((resolve) => (positioned = resolve)));
+    return poll(shardId, positioned);
+  });
   return {
+    reading: Promise.all(positionedShards).then(() => undefined),
     stats: () => ({ records: counts.records, objects: counts.objects, dropped: counts.dropped, failed: counts.failed, buffered: counts.read - counts.records - counts.dropped - counts.failed }),
     flush,
     async stop() {

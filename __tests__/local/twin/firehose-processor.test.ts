@@ -270,7 +270,8 @@ describe('a delivery stream with a Lambda processor (https://docs.aws.amazon.com
     }
     return found.sort();
   };
-  const ready = () => new Promise((resolve) => setTimeout(resolve, 200));
+  /** Started and reading: a first record put now is read from LATEST. */
+  const ready = () => stream?.reading;
 
   it("invokes the processor once its own size hint is reached, well before its interval, then buffers what it returns by the destination's hints", async () => {
     const fn = fakeFunction(upperCase);

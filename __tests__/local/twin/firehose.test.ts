@@ -182,9 +182,7 @@ describe('local Firehose delivery stream (https://docs.aws.amazon.com/firehose/l
   };
   const readings = (count: number, from = 0) => Array.from({ length: count }, (_, index) => ({ key: `thing-${index % 5}`, data: JSON.stringify({ n: from + index }) }));
   /** Started and reading: a first record put now is read from LATEST. */
-  const ready = async () => {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  };
+  const ready = () => stream?.reading;
 
   it('writes one GZIP object of newline-delimited records under the evaluated prefix when the interval has passed', async () => {
     start({ bufferSeconds: 1 });
