@@ -6,11 +6,13 @@
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { SendMessageBatchCommand, type SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { chunk, describeError, isRetryableError, mapWithConcurrency, packBySize, retryWait, type RetryTiming } from './batching';
 
 /** BatchWriteItem takes at most 25 requests. */
 export const DYNAMODB_BATCH_SIZE = 25;
+/** BatchGetItem takes at most 100 keys. */
+export const DYNAMODB_BATCH_GET_SIZE = 100;
 /** SendMessageBatch takes at most 10 entries. */
 export const SQS_BATCH_SIZE = 10;
 /** SQS's classic limit for one message and for one batch; newer queues allow more, emulators may not. */
@@ -217,4 +219,54 @@ export async function callWithRetries<R>(
       await retry.sleep(wait);
     }
   }
+}
+
+export interface BatchGetResult extends WriteCounts {
+  readonly items: Record<string, unknown>[];
+  /** Keys still unread after the retries, or of a call that failed for good. */
+  readonly unread: Record<string, unknown>[];
+}
+
+/**
+ * Reads every key, consistently, 100 per BatchGetItem call with at most `concurrency`
+ * calls in flight, retrying throttling, transient errors and `UnprocessedKeys` with
+ * jittered backoff. Reports the keys it could not read instead of throwing.
+ */
+export async function batchGetAll(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+  keys: readonly Record<string, unknown>[],
+  options: RetryContext & { readonly concurrency: number },
+): Promise<BatchGetResult> {
+  const result: BatchGetResult = { items: [], unread: [], requests: 0, retries: 0, errors: [] };
+  await mapWithConcurrency(chunk(keys, DYNAMODB_BATCH_GET_SIZE), options.concurrency, async (chunkKeys) => {
+    let pending = chunkKeys;
+    for (let attempt = 1; ; attempt++) {
+      result.requests++;
+      let failure: string;
+      try {
+        const output = await dynamo.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }));
+        result.items.push(...(output.Responses?.[tableName] ?? []));
+        pending = (output.UnprocessedKeys?.[tableName]?.Keys ?? []) as Record<string, unknown>[];
+        if (pending.length === 0) return;
+        failure = `${pending.length} keys still unprocessed after ${attempt} attempts`;
+      } catch (error) {
+        failure = describeError(error);
+        if (!isRetryableError(error)) {
+          result.errors.push(failure);
+          result.unread.push(...pending);
+          return;
+        }
+      }
+      const wait = retryWait(attempt, options);
+      if (wait === undefined) {
+        result.errors.push(failure);
+        result.unread.push(...pending);
+        return;
+      }
+      result.retries++;
+      await options.sleep(wait);
+    }
+  });
+  return result;
 }

@@ -9,6 +9,7 @@ export const DEFAULT_NAMES = {
   thresholdsTable: 'iot-thresholds',
   alertsTable: 'iot-alerts',
   seriesTable: 'iot-series',
+  rollupsTable: 'iot-rollups',
   stream: 'iot-readings',
   alertTopic: 'iot-alerts',
   failureQueue: 'iot-consumer-failures',
@@ -24,6 +25,8 @@ export const ATTRIBUTES = {
   maxThreshold: 'MaxThreshold',
   latestTimestamp: 'LatestTimestamp',
   latestValue: 'LatestValue',
+  /** Range key of the rollups table: `<step>#<bucket start>`, e.g. `1m#2026-11-30T18:07:00Z`. */
+  bucket: 'Bucket',
 } as const;
 
 export interface TableDefinition {
@@ -43,6 +46,12 @@ export const TABLES = {
    * store handler, so listing series costs as much as there are series, not readings.
    */
   series: { hashKey: ATTRIBUTES.series },
+  /**
+   * Per series and per minute, hour and day: count, min, max, sum, first and last time,
+   * kept by the store handler as it stores readings (handlers/rollup.ts), so any range
+   * is one Query at one step.
+   */
+  rollups: { hashKey: ATTRIBUTES.series, rangeKey: ATTRIBUTES.bucket, ttlAttribute: ATTRIBUTES.expiresAt },
 } as const satisfies Record<string, TableDefinition>;
 
 /** Environment variables the handlers read, set by the stack (the local platform runs each function with exactly its stack variables). */
@@ -51,14 +60,49 @@ export const HANDLER_ENV = {
   thresholdsTable: 'THRESHOLDS_TABLE',
   alertsTable: 'ALERTS_TABLE',
   seriesTable: 'SERIES_TABLE',
+  rollupsTable: 'ROLLUPS_TABLE',
   alertTopicArn: 'ALERT_TOPIC_ARN',
   failureQueueUrl: 'FAILURE_QUEUE_URL',
   alertCooldownSeconds: 'ALERT_COOLDOWN_SECONDS',
   hotRetentionDays: 'HOT_RETENTION_DAYS',
+  minuteRollupRetentionDays: 'MINUTE_ROLLUP_RETENTION_DAYS',
+  hourRollupRetentionDays: 'HOUR_ROLLUP_RETENTION_DAYS',
+  dayRollupRetentionDays: 'DAY_ROLLUP_RETENTION_DAYS',
   futureToleranceSeconds: 'FUTURE_TOLERANCE_SECONDS',
 } as const;
 
+/** Days raw readings and each step of rollups are kept; undefined: for ever. */
+export interface RetentionDays {
+  readonly raw?: number;
+  readonly minute?: number;
+  readonly hour?: number;
+  readonly day?: number;
+}
+
+/** The handler variables of the retentions that are set (the store consumer's, and the web app's for `step=auto`). */
+export function retentionEnvironment(days: RetentionDays): Record<string, string> {
+  const variables = {
+    [HANDLER_ENV.hotRetentionDays]: days.raw,
+    [HANDLER_ENV.minuteRollupRetentionDays]: days.minute,
+    [HANDLER_ENV.hourRollupRetentionDays]: days.hour,
+    [HANDLER_ENV.dayRollupRetentionDays]: days.day,
+  };
+  return Object.fromEntries(Object.entries(variables).flatMap(([name, value]) => (value === undefined ? [] : [[name, String(value)]])));
+}
+
 export const DEFAULT_ALERT_COOLDOWN_SECONDS = 900;
+
+/**
+ * Days raw readings stay in the things table (TTL from each reading's own time). Older
+ * readings live on as rollups (below) and in the S3 archive, which SQL reads.
+ */
+export const DEFAULT_HOT_RETENTION_DAYS = 30;
+
+/**
+ * Days the rollups of each step stay, counted from the end of their bucket; undefined
+ * keeps them for ever. A finer step never outlives a coarser one (the configuration checks it).
+ */
+export const DEFAULT_ROLLUP_RETENTION_DAYS = { '1m': 90, '1h': 1_095, '1d': undefined } as const;
 
 /**
  * How far ahead of its arrival on the stream a reading may be dated: room for sensor

@@ -26,12 +26,18 @@ export interface HandlerSettings {
   readonly alertsTable?: string;
   /** The series catalogue; when absent the store handler does not maintain it. */
   readonly seriesTable?: string;
+  /** The rollups; when absent the store handler does not maintain them. */
+  readonly rollupsTable?: string;
   readonly alertTopicArn?: string;
   readonly failureQueueUrl?: string;
   /** @default DEFAULT_ALERT_COOLDOWN_SECONDS */
   readonly alertCooldownSeconds: number;
   /** When absent, items get no `ExpiresAt` and are kept for ever. */
   readonly hotRetentionDays?: number;
+  /** Days minute, hour and day rollups are kept after their bucket ends; absent: for ever. */
+  readonly minuteRollupRetentionDays?: number;
+  readonly hourRollupRetentionDays?: number;
+  readonly dayRollupRetentionDays?: number;
   /** How far a reading's time may be ahead of its arrival on the stream. @default DEFAULT_FUTURE_TOLERANCE_SECONDS */
   readonly futureToleranceSeconds: number;
 }
@@ -63,19 +69,25 @@ const wholeSeconds: SettingParser = (text) => {
   return Number.isSafeInteger(seconds) && seconds >= 0 ? { value: seconds } : { problem: 'must be a whole number of seconds, 0 or more' };
 };
 
+const positiveDays: SettingParser = (text) => {
+  const days = Number(text);
+  return Number.isFinite(days) && days > 0 ? { value: days } : { problem: 'must be a positive number of days' };
+};
+
 const PARSERS: Record<SettingName, SettingParser> = {
   thingsTable: tableName,
   thresholdsTable: tableName,
   alertsTable: tableName,
   seriesTable: tableName,
+  rollupsTable: tableName,
   alertTopicArn: (text) => (/^arn:[^:\s]+:sns:[^\s]+$/.test(text) ? { value: text } : { problem: 'must be an SNS topic ARN (arn:aws:sns:...)' }),
   failureQueueUrl: (text) => (URL.canParse(text) && /^https?:/.test(text) ? { value: text } : { problem: 'must be an http(s) SQS queue URL' }),
   alertCooldownSeconds: wholeSeconds,
   futureToleranceSeconds: wholeSeconds,
-  hotRetentionDays: (text) => {
-    const days = Number(text);
-    return Number.isFinite(days) && days > 0 ? { value: days } : { problem: 'must be a positive number of days' };
-  },
+  hotRetentionDays: positiveDays,
+  minuteRollupRetentionDays: positiveDays,
+  hourRollupRetentionDays: positiveDays,
+  dayRollupRetentionDays: positiveDays,
 };
 
 const DEFAULTS: Partial<Record<SettingName, number>> = {

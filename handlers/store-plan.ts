@@ -7,6 +7,7 @@ import { SQS_MAX_BATCH_BYTES, type QueueMessage, type RefusedEntry } from './bat
 import type { Decimal } from './decimal';
 import { decodeUtf8, readingOfRecord, recordBytes, type RecordChecks } from './kinesis-record';
 import { readingItems, splitSeriesId, type ReadingError, type ReadingItem } from './reading';
+import { addContribution, type SeriesContributions } from './rollup-plan';
 
 /** An item to put and the records (indexes in the batch) that produced it, earliest first. */
 export interface PlannedItem {
@@ -109,6 +110,32 @@ export function latestPerSeries(items: Iterable<PlannedItem>): SeriesLatest[] {
   return [...latest.values()];
 }
 
+/**
+ * What the stored items contribute to rollups, per series: only items whose records start
+ * before `resumeAt` (Lambda delivers that record and every later one again), each with the
+ * highest sequence number among its records before it, so no position is marked applied
+ * that a later delivery still has to apply.
+ */
+export function rollupContributions(stored: Iterable<PlannedItem>, records: readonly KinesisStreamRecord[], resumeAt: number | undefined): Map<string, SeriesContributions> {
+  const bySeries = new Map<string, SeriesContributions>();
+  const end = resumeAt ?? records.length;
+  for (const { item, records: owners } of stored) {
+    const first = owners[0] ?? end;
+    if (first >= end) continue;
+    let last = first;
+    // Mostly one record per item; a reading repeated within the batch has several.
+    if (owners.length > 1) for (const index of owners) if (index < end) last = index;
+    let known = bySeries.get(item.ThingID);
+    // Items come in the order of their first record, so a series' first item has its earliest record.
+    if (known === undefined) bySeries.set(item.ThingID, (known = { minutes: new Map(), firstRecord: first }));
+    addContribution(known, item, (records[last] as KinesisStreamRecord).kinesis.sequenceNumber);
+  }
+  return bySeries;
+}
+
+/** The shard a batch came from (all its records share it). */
+export const shardIdOf = (record: KinesisStreamRecord): string => record.eventID.split(':')[0] ?? '';
+
 /** The earliest of the given record indexes, if any. */
 export function firstFailedRecord(...indexes: Iterable<number>[]): number | undefined {
   let first: number | undefined;
@@ -132,8 +159,7 @@ export function batchResponse(records: readonly KinesisStreamRecord[], firstFail
  * and sequence number. Failure messages carry it, so a reader can tell a repeat (SQS
  * standard queues may deliver one message twice) from a second bad record.
  */
-export const failureRecordId = (record: KinesisStreamRecord): string =>
-  `${record.eventSourceARN}/${record.eventID.split(':')[0] ?? ''}/${record.kinesis.sequenceNumber}`;
+export const failureRecordId = (record: KinesisStreamRecord): string => `${record.eventSourceARN}/${shardIdOf(record)}/${record.kinesis.sequenceNumber}`;
 
 /** The message a rejected record becomes on the failure queue. */
 export interface FailureMessageBody {
@@ -171,7 +197,7 @@ export function failureMessage(rejection: Rejection, maxBytes = SQS_MAX_BATCH_BY
     reason: rejection.error,
     sequenceNumber: kinesis.sequenceNumber,
     partitionKey: kinesis.partitionKey,
-    shardId: record.eventID.split(':')[0] ?? '',
+    shardId: shardIdOf(record),
     eventSourceARN: record.eventSourceARN,
     approximateArrivalTimestamp: kinesis.approximateArrivalTimestamp,
   };

@@ -4,7 +4,8 @@
  * A batch becomes items (one per metric), written 25 per BatchWriteItem with bounded
  * parallelism; records that can never be stored (refused by the parser, dated too far
  * ahead of their arrival, or refused by DynamoDB) go to the failure queue, once each;
- * the series catalogue gets the newest reading of each series. The response names the
+ * the series catalogue gets the newest reading of each series, and the rollups (minute,
+ * hour and day aggregates, rollup-store.ts) count the readings stored. The response names the
  * first record not fully handled, so Lambda resumes the shard there; everything is
  * idempotent, so what a replay writes again is rewritten unchanged.
  *
@@ -21,6 +22,8 @@ import { batchWriteAll, callWithRetries, sendMessages, type BatchWriteResult, ty
 import { DEFAULT_RETRY_POLICY, describeError, mapWithConcurrency, type RetryPolicy } from './batching';
 import { ATTRIBUTES, TABLES } from './contract';
 import { timestampOfMillis } from './reading';
+import type { RollupRetention } from './rollup-plan';
+import { applyRollups, RollupCache, type RollupOutcome } from './rollup-store';
 import { awsClients, lazyHandler, loadSettings, logger, retryDeadline, systemClock, type Clock, type Settings } from './runtime';
 import {
   batchResponse,
@@ -33,6 +36,8 @@ import {
   mergeRejections,
   planBatch,
   refusalsOf,
+  rollupContributions,
+  shardIdOf,
   type PlannedItem,
   type Rejection,
   type SeriesLatest,
@@ -75,6 +80,12 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
   const concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
   const toleranceMs = settings.futureToleranceSeconds * 1000;
   const baseRetry: RetryContext = { policy: deps.retry ?? DEFAULT_RETRY_POLICY, sleep: (ms) => clock.sleep(ms), random: deps.random ?? Math.random };
+  const retention: RollupRetention = {
+    raw: settings.hotRetentionDays,
+    '1m': settings.minuteRollupRetentionDays,
+    '1h': settings.hourRollupRetentionDays,
+    '1d': settings.dayRollupRetentionDays,
+  };
 
   /**
    * Records whose failure message SQS took, remembered for the container's life: a batch
@@ -82,6 +93,8 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
    * queue them a second time. See sendRejections for the rest of the design.
    */
   const queuedRecords = new RecentIds(QUEUED_RECORDS_REMEMBERED);
+  /** The rollup items this container wrote: the next batch of its shard touches the same ones. */
+  const rollupCache = new RollupCache();
 
   return async (event, context) => {
     const started = clock.now();
@@ -110,22 +123,38 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
     const unstored = new Set(writes.unstored);
     const refused = new Set(writes.refused.map(({ entry }) => entry));
     const stored = plan.items.filter((planned) => !unstored.has(planned) && !refused.has(planned));
-    const catalogue =
-      settings.seriesTable === undefined ? undefined : await updateCatalogue(settings.seriesTable, latestPerSeries(stored), timestampOfMillis(clock.now() + toleranceMs), retry);
+    const resumeAfterWrites = firstFailedRecord(writes.unstored.map((planned) => planned.records[0] ?? 0));
+    // Both only read what is stored; a resume point moved earlier by either later is safe for the other (see rollup-plan.ts).
+    const [catalogue, rollups] = await Promise.all([
+      settings.seriesTable === undefined ? undefined : updateCatalogue(settings.seriesTable, latestPerSeries(stored), timestampOfMillis(clock.now() + toleranceMs), retry),
+      settings.rollupsTable === undefined || records.length === 0
+        ? undefined
+        : applyRollups(dynamo, rollupContributions(stored, records, resumeAfterWrites), {
+            ...retry,
+            rollupsTable: settings.rollupsTable,
+            thingsTable: settings.thingsTable,
+            shardId: shardIdOf(records[0] as KinesisStreamRecord),
+            retention,
+            now: clock.now(),
+            concurrency,
+            cache: rollupCache,
+          }),
+    ]);
 
     const resumeBeforeQueue = firstFailedRecord(
-      writes.unstored.map((planned) => planned.records[0] ?? 0),
+      resumeAfterWrites === undefined ? [] : [resumeAfterWrites],
       catalogue?.failed.map((latest) => latest.record) ?? [],
+      rollups?.failed.map((series) => series.record) ?? [],
     );
     const rejections = mergeRejections(plan.rejections, refusalsOf(writes.refused, records));
     const queue = await sendRejections(rejections, resumeBeforeQueue, retry);
     const first = firstFailedRecord(resumeBeforeQueue === undefined ? [] : [resumeBeforeQueue], queue.unqueued);
 
-    const summary = batchSummary({ records, plan, rejections, writes, queue, catalogue, first, durationMs: clock.now() - started });
+    const summary = batchSummary({ records, plan, rejections, writes, queue, catalogue, rollups, first, durationMs: clock.now() - started });
     if (first === undefined) {
       log.info('readings batch stored', summary);
     } else {
-      const errors = [...new Set([...writes.errors, ...queue.result.errors, ...(catalogue?.errors ?? [])])].slice(0, LOGGED_EXAMPLES);
+      const errors = [...new Set([...writes.errors, ...queue.result.errors, ...(catalogue?.errors ?? []), ...(rollups?.errors ?? [])])].slice(0, LOGGED_EXAMPLES);
       log.warn('readings batch partly stored; Lambda will deliver again from the first failed record', { ...summary, errors });
     }
     if (writes.refused.length > 0) {
@@ -219,10 +248,11 @@ function batchSummary(outcome: {
   readonly writes: BatchWriteResult<PlannedItem>;
   readonly queue: { readonly result: SendMessagesResult; readonly due: number; readonly alreadyQueued: number; readonly deferred: number; readonly unqueued: readonly number[] };
   readonly catalogue: CatalogueOutcome | undefined;
+  readonly rollups: RollupOutcome | undefined;
   readonly first: number | undefined;
   readonly durationMs: number;
 }) {
-  const { records, plan, rejections, writes, queue, catalogue, first } = outcome;
+  const { records, plan, rejections, writes, queue, catalogue, rollups, first } = outcome;
   const recordsNotFullyStored = new Set([...writes.unstored, ...writes.refused.map(({ entry }) => entry)].flatMap((planned) => planned.records));
   return {
     records: records.length,
@@ -249,6 +279,12 @@ function batchSummary(outcome: {
     catalogueAlreadyNewer: catalogue?.alreadyNewer ?? 0,
     catalogueFailed: catalogue?.failed.length ?? 0,
     catalogueRetries: catalogue?.retries ?? 0,
+    rollupsWritten: rollups?.written ?? 0,
+    rollupMinutesRecounted: rollups?.recounted ?? 0,
+    rollupConflicts: rollups?.conflicts ?? 0,
+    rollupReadingsTakenForRepeats: rollups?.skippedAsRepeats ?? 0,
+    rollupSeriesFailed: rollups?.failed.length ?? 0,
+    rollupRequests: rollups?.requests ?? 0,
     resumeFromSequenceNumber: first === undefined ? undefined : records[first]?.kinesis.sequenceNumber,
     durationMs: outcome.durationMs,
   };

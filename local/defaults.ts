@@ -25,5 +25,5 @@ export const LOCAL_ACCOUNT_ID = '000000000000';
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 /** The platform's tables, by role, as the pipeline stack's outputs name them. */
-export type TableKey = 'things' | 'thresholds' | 'alerts' | 'series';
+export type TableKey = 'things' | 'thresholds' | 'alerts' | 'series' | 'rollups';
 export type TableNames = Readonly<Record<TableKey, string>>;

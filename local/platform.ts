@@ -245,6 +245,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       thresholds: output(PIPELINE_OUTPUTS.thresholdsTable),
       alerts: output(PIPELINE_OUTPUTS.alertsTable),
       series: output(PIPELINE_OUTPUTS.seriesTable),
+      rollups: output(PIPELINE_OUTPUTS.rollupsTable),
     };
     const failureQueueUrl = output(PIPELINE_OUTPUTS.failureQueueUrl);
     lock.describe({ urls: { ...urls, failureQueue: failureQueueUrl }, tables: tableNames, region, apiKey: ingest.apiKey });

@@ -20,7 +20,7 @@ export const STATEFUL_RESOURCE_TYPES: readonly StatefulResourceType[] = [
   {
     type: 'aws_dynamodb_table',
     kind: 'DynamoDB table',
-    loses: 'every item in the table (readings, thresholds, alert state or the series catalogue); only a restore from a backup into a new table brings them back',
+    loses: 'every item in the table (readings, thresholds, alert state, the series catalogue or the rollups); only a restore from a backup into a new table brings them back',
   },
   {
     type: 'aws_kinesis_stream',

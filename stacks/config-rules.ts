@@ -43,6 +43,7 @@ export function crossFieldProblems(config: PlatformConfig): { field: string; mes
   if (query.lastYear < query.firstYear || query.lastYear - query.firstYear >= MAX_PROJECTED_YEARS) {
     fail('query.lastYear', `must be from query.firstYear (${query.firstYear}) to ${query.firstYear + MAX_PROJECTED_YEARS - 1}, got ${query.lastYear}`);
   }
+  rollupRetentionProblems(config.rollups, fail);
   for (const [field, addresses] of [['alerts.emails', config.alerts.emails], ['operations.emails', config.operations.emails], ['web.signIn.users', web.signIn.users]] as const) {
     const seen = new Map<string, string>();
     for (const address of addresses) {
@@ -55,6 +56,27 @@ export function crossFieldProblems(config: PlatformConfig): { field: string; mes
 }
 
 type Fail = (field: string, message: string) => void;
+
+/**
+ * A finer rollup never outlives a coarser one: where a minute's item is gone its hour holds
+ * it, where an hour's is gone its day does (handlers/rollup-plan.ts), so the coarser must stay.
+ */
+function rollupRetentionProblems(rollups: PlatformConfig['rollups'], fail: Fail): void {
+  const days = (value: number | undefined) => value ?? Number.POSITIVE_INFINITY;
+  const shown = (value: number | undefined) => (value === undefined ? 'for ever' : `${value} days`);
+  const steps = [
+    ['minuteRetentionDays', rollups.minuteRetentionDays],
+    ['hourRetentionDays', rollups.hourRetentionDays],
+    ['dayRetentionDays', rollups.dayRetentionDays],
+  ] as const;
+  for (let index = 0; index + 1 < steps.length; index++) {
+    const [finer, finerDays] = steps[index] as (typeof steps)[number];
+    const [coarser, coarserDays] = steps[index + 1] as (typeof steps)[number];
+    if (days(finerDays) > days(coarserDays)) {
+      fail(`rollups.${finer}`, `must not be longer than rollups.${coarser} (${shown(finerDays)} > ${shown(coarserDays)}): the coarser rollups hold the finer ones once those expire`);
+    }
+  }
+}
 
 function sshProblems(network: PlatformConfig['network'], fail: Fail): void {
   if (network.sshKeyName !== undefined && network.sshCidr === undefined) {

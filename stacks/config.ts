@@ -31,6 +31,7 @@ import {
   IMAGE_REPOSITORY_LIMITS,
   INGEST_API_LIMITS,
   READING_STREAM_LIMITS,
+  ROLLUP_LIMITS,
   SERVICE_SCALING_LIMITS,
   TABLE_LIMITS,
   VPC_PREFIX_LENGTH,
@@ -72,6 +73,7 @@ interface ConfigInput {
   consumers: { batchSize: number; batchWindowSeconds: number; memoryMiB: number; timeoutSeconds: number; futureToleranceSeconds: number };
   api: { rateLimit: number; burstLimit: number; quotaPerDay: number; manageAccountLoggingRole: boolean };
   tables: { billingMode: BillingMode; readCapacity: number; writeCapacity: number; deletionProtection: boolean; hotRetentionDays?: number };
+  rollups: { minuteRetentionDays?: number; hourRetentionDays?: number; dayRetentionDays?: number };
   alerts: { emails: string[]; cooldownSeconds: number };
   operations: { emails: string[] };
   archive: { coldStorageClass: ColdStorageClass; glacierAfterDays: number; expireAfterDays?: number; bufferSeconds: number; bufferMiB: number };
@@ -123,6 +125,16 @@ const integer = (description: string, range: IntegerRange & { default: number })
   ({ type: 'integer', description: `${description}, ${range.min} to ${range.max}`, minimum: range.min, maximum: range.max, default: range.default }) as const;
 const optionalInteger = (description: string, range: IntegerRange) =>
   ({ type: 'integer', nullable: true, description: `${description}, ${range.min} to ${range.max}`, minimum: range.min, maximum: range.max }) as const;
+/** Days something is kept: a number with a default, or null in the file (empty in the environment) for ever. */
+const retentionDays = (description: string, range: IntegerRange & { default: number }) =>
+  ({
+    type: 'integer',
+    nullable: true,
+    description: `${description}, ${range.min} to ${range.max}; null in the file (empty in the environment) keeps them for ever`,
+    minimum: range.min,
+    maximum: range.max,
+    default: range.default,
+  }) as const;
 const httpsUrl = (description: string) => optionalString(description, { pattern: '^https://[^\\s/]+(/\\S*)?$', maxLength: 2048 });
 const emails = (description: string) =>
   ({
@@ -148,7 +160,7 @@ const schema: JSONSchemaType<ConfigInput> = {
   additionalProperties: false,
   required: [
     'namePrefix', 'region', 'tags', 'logRetentionDays', 'backend', 'repository', 'stream', 'consumers', 'api',
-    'tables', 'alerts', 'operations', 'archive', 'query', 'network', 'cluster', 'web', 'scaling',
+    'tables', 'rollups', 'alerts', 'operations', 'archive', 'query', 'network', 'cluster', 'web', 'scaling',
   ],
   properties: {
     namePrefix: string('prefix for every resource name ("" keeps the plain names such as "iot-things"; "acme" gives "acme-iot-things"): lower-case letters, digits and "-", at most 16 characters, starting with a letter other than "aws", "ecs" or "fargate"', {
@@ -287,7 +299,18 @@ const schema: JSONSchemaType<ConfigInput> = {
         readCapacity: integer('read capacity units per table in provisioned mode', TABLE_LIMITS.readCapacity),
         writeCapacity: integer('write capacity units per table in provisioned mode', TABLE_LIMITS.writeCapacity),
         deletionProtection: { type: 'boolean', default: true, description: 'DynamoDB deletion protection on every table (true/false)' },
-        hotRetentionDays: optionalInteger('days readings stay in DynamoDB before TTL deletes them (unset: kept for ever)', CONSUMER_LIMITS.hotRetentionDays),
+        hotRetentionDays: retentionDays('days raw readings stay in DynamoDB, from their own time, before TTL deletes them (older ones live on as rollups and in the archive)', CONSUMER_LIMITS.hotRetentionDays),
+      },
+    },
+    rollups: {
+      type: 'object',
+      additionalProperties: false,
+      default: EMPTY_SECTION,
+      required: [],
+      properties: {
+        minuteRetentionDays: retentionDays('days per-minute rollups stay after their minute ends', ROLLUP_LIMITS.minuteRetentionDays),
+        hourRetentionDays: retentionDays('days hourly rollups stay after their hour ends (at least rollups.minuteRetentionDays)', ROLLUP_LIMITS.hourRetentionDays),
+        dayRetentionDays: optionalInteger('days daily rollups stay after their day ends, at least rollups.hourRetentionDays (unset: kept for ever)', ROLLUP_LIMITS.dayRetentionDays),
       },
     },
     alerts: {

@@ -5,7 +5,7 @@
  * loading the configuration fast for the tools and the local platform.
  */
 import { ARCHIVE_QUERY_DEFAULTS } from '../handlers/archive-format';
-import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_FUTURE_TOLERANCE_SECONDS, EVENT_SOURCE } from '../handlers/contract';
+import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_FUTURE_TOLERANCE_SECONDS, DEFAULT_HOT_RETENTION_DAYS, DEFAULT_ROLLUP_RETENTION_DAYS, EVENT_SOURCE } from '../handlers/contract';
 import type { IntegerRange } from './input-error';
 
 // Image repository
@@ -32,8 +32,15 @@ export const CONSUMER_LIMITS = {
   memoryMiB: { min: 128, max: 10_240, default: 512 },
   timeoutSeconds: { min: 3, max: 900, default: 60 },
   alertCooldownSeconds: { min: 0, max: 86_400, default: DEFAULT_ALERT_COOLDOWN_SECONDS },
-  hotRetentionDays: { min: 1, max: 36_500 },
+  hotRetentionDays: { min: 1, max: 36_500, default: DEFAULT_HOT_RETENTION_DAYS },
   futureToleranceSeconds: { min: 0, max: 86_400, default: DEFAULT_FUTURE_TOLERANCE_SECONDS },
+} as const satisfies Record<string, IntegerRange>;
+
+// Rollups (handlers/rollup.ts): days each step is kept after its bucket ends
+export const ROLLUP_LIMITS = {
+  minuteRetentionDays: { min: 1, max: 36_500, default: DEFAULT_ROLLUP_RETENTION_DAYS['1m'] },
+  hourRetentionDays: { min: 1, max: 36_500, default: DEFAULT_ROLLUP_RETENTION_DAYS['1h'] },
+  dayRetentionDays: { min: 1, max: 36_500 },
 } as const satisfies Record<string, IntegerRange>;
 
 // Ingest API

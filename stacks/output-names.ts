@@ -35,6 +35,7 @@ export const PIPELINE_OUTPUTS = {
   thresholdsTable: 'thresholds_table_name',
   alertsTable: 'alerts_table_name',
   seriesTable: 'series_table_name',
+  rollupsTable: 'rollups_table_name',
   alertTopicArn: 'alert_topic_arn',
   operationsTopicArn: 'operations_topic_arn',
   failureQueueUrl: 'failure_queue_url',

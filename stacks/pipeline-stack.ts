@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { AnnotationMetadataEntryType } from 'cdktf';
 import type { Construct } from 'constructs';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
-import { HANDLER_ENV } from '../handlers/contract';
+import { HANDLER_ENV, retentionEnvironment } from '../handlers/contract';
 import { PROJECT_ROOT, packageHandlers, type HandlerName, type PackagedHandler } from '../build/handler-bundle';
 import { AlertTopic } from './alert-topic';
 import { Archive } from './archive';
@@ -52,12 +52,13 @@ export class PipelineStack extends PlatformStack {
     const accountId = new DataAwsCallerIdentity(this, 'account').accountId;
     const repository = remoteState(this, 'repository-state', config.backend, 'repository');
     const packages = options.handlerPackages ?? packageHandlers(HANDLER_BUILD_DIR);
+    const rollupDays = { minute: config.rollups.minuteRetentionDays, hour: config.rollups.hourRetentionDays, day: config.rollups.dayRetentionDays };
 
     const operations = new Operations(this, 'operations', { namePrefix: prefix, notificationEmails: config.operations.emails, accountId });
     const { alarmActions } = operations;
     const key = new DataKey(this, 'data-key', { aliasName: `${prefix}-data`, description: 'Encrypts the readings stream, failure queue, alert topic and archive' });
     const data = new DataTables(this, 'tables', {
-      names: { things: names.thingsTable, thresholds: names.thresholdsTable, alerts: names.alertsTable, series: names.seriesTable },
+      names: { things: names.thingsTable, thresholds: names.thresholdsTable, alerts: names.alertsTable, series: names.seriesTable, rollups: names.rollupsTable },
       billingMode: config.tables.billingMode,
       readCapacity: config.tables.readCapacity,
       writeCapacity: config.tables.writeCapacity,
@@ -79,6 +80,7 @@ export class PipelineStack extends PlatformStack {
       ...config.consumers,
       alertCooldownSeconds: config.alerts.cooldownSeconds,
       hotRetentionDays: config.tables.hotRetentionDays,
+      rollupRetentionDays: rollupDays,
       alarmActions,
     });
     this.ingest = new IngestApi(this, 'ingest-api', {
@@ -165,6 +167,9 @@ export class PipelineStack extends PlatformStack {
         [HANDLER_ENV.thresholdsTable]: tables.thresholds.name,
         [HANDLER_ENV.alertsTable]: tables.alerts.name,
         [HANDLER_ENV.seriesTable]: tables.series.name,
+        [HANDLER_ENV.rollupsTable]: tables.rollups.name,
+        // The API's `step=auto` picks only steps still kept for the start of a range.
+        ...retentionEnvironment(rollupDays),
       },
     });
 
@@ -198,6 +203,7 @@ export class PipelineStack extends PlatformStack {
     output(PIPELINE_OUTPUTS.thresholdsTable, tables.thresholds.name, 'DynamoDB table of thresholds and alert state');
     output(PIPELINE_OUTPUTS.alertsTable, tables.alerts.name, 'DynamoDB table of alerts sent');
     output(PIPELINE_OUTPUTS.seriesTable, tables.series.name, 'DynamoDB series catalogue (latest reading per series)');
+    output(PIPELINE_OUTPUTS.rollupsTable, tables.rollups.name, 'DynamoDB rollups (count, min, max, mean per series and minute, hour, day)');
     output(PIPELINE_OUTPUTS.alertTopicArn, alerts.arn, 'SNS topic of threshold alerts');
     output(PIPELINE_OUTPUTS.operationsTopicArn, operations.topicArn, 'SNS topic of operational alarms');
     output(PIPELINE_OUTPUTS.failureQueueUrl, consumers.failureQueueUrl, 'SQS queue of records the consumers could not process');

@@ -6,7 +6,7 @@ import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-s
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
-import { EVENT_SOURCE, HANDLER_ENV } from '../handlers/contract';
+import { EVENT_SOURCE, HANDLER_ENV, retentionEnvironment, type RetentionDays } from '../handlers/contract';
 import { LAMBDA_HANDLER, type PackagedHandler, type StreamConsumerName } from '../build/handler-bundle';
 import { AT_LEAST_ONCE, FALLING_BEHIND, FIVE_MINUTES, notifyingAlarm } from './alarm';
 import type { TableKey, TableRef } from './data-tables';
@@ -38,8 +38,10 @@ export interface StreamConsumersProps {
   readonly timeoutSeconds?: number;
   /** @default CONSUMER_LIMITS.alertCooldownSeconds.default */
   readonly alertCooldownSeconds?: number;
-  /** Days readings stay in DynamoDB (TTL). @default kept for ever */
+  /** Days raw readings stay in DynamoDB (TTL). @default kept for ever */
   readonly hotRetentionDays?: number;
+  /** Days the rollups of each step stay after their bucket ends. @default each kept for ever */
+  readonly rollupRetentionDays?: Omit<RetentionDays, 'raw'>;
   /** Notified when a consumer falls behind, fails or is throttled, when records reach the failure queue, and on recovery. */
   readonly alarmActions: readonly string[];
   /** Seconds a reading may be dated ahead of its arrival on the stream. @default CONSUMER_LIMITS.futureToleranceSeconds.default */
@@ -91,18 +93,28 @@ export class StreamConsumers extends Construct {
       { sid: 'UseDataKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.kmsKeyArn] },
     ];
     const failureQueueEnv = { [HANDLER_ENV.failureQueueUrl]: queue.url };
-    const retentionEnv: Record<string, string> = props.hotRetentionDays === undefined ? {} : { [HANDLER_ENV.hotRetentionDays]: String(props.hotRetentionDays) };
+    // Only the store consumer's: alert history has no retention (it is small, one item per notice, and marks charts of the whole history).
+    const retentionEnv = retentionEnvironment({ raw: props.hotRetentionDays, ...props.rollupRetentionDays });
     // Both consumers refuse the same readings as dated too far ahead.
     const toleranceEnv = { [HANDLER_ENV.futureToleranceSeconds]: String(props.futureToleranceSeconds ?? CONSUMER_LIMITS.futureToleranceSeconds.default) };
-    const { things, series, thresholds, alerts } = props.tables;
+    const { things, series, thresholds, alerts, rollups } = props.tables;
 
     const specs: Record<StreamConsumerName, ConsumerSpec> = {
       'store-readings': {
-        description: 'Stores every reading of the stream in the things table and keeps the series catalogue current',
-        environment: { [HANDLER_ENV.thingsTable]: things.name, [HANDLER_ENV.seriesTable]: series.name, ...failureQueueEnv, ...retentionEnv, ...toleranceEnv },
+        description: 'Stores every reading of the stream in the things table and keeps the series catalogue and the rollups current',
+        environment: {
+          [HANDLER_ENV.thingsTable]: things.name,
+          [HANDLER_ENV.seriesTable]: series.name,
+          [HANDLER_ENV.rollupsTable]: rollups.name,
+          ...failureQueueEnv,
+          ...retentionEnv,
+          ...toleranceEnv,
+        },
         grants: [
-          { sid: 'WriteReadings', actions: ['dynamodb:BatchWriteItem'], resources: [things.arn] },
+          // Query: a minute whose count is in doubt is recounted from its stored readings.
+          { sid: 'WriteReadings', actions: ['dynamodb:BatchWriteItem', 'dynamodb:Query'], resources: [things.arn] },
           { sid: 'UpdateSeries', actions: ['dynamodb:UpdateItem'], resources: [series.arn] },
+          { sid: 'KeepRollups', actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'], resources: [rollups.arn] },
           ...sendFailures,
         ],
       },
@@ -114,7 +126,6 @@ export class StreamConsumers extends Construct {
           [HANDLER_ENV.alertTopicArn]: props.alertTopicArn,
           [HANDLER_ENV.alertCooldownSeconds]: String(props.alertCooldownSeconds ?? CONSUMER_LIMITS.alertCooldownSeconds.default),
           ...failureQueueEnv,
-          ...retentionEnv,
           ...toleranceEnv,
         },
         grants: [

@@ -45,6 +45,7 @@ export interface TargetFlags {
   readonly thresholdsTable?: string;
   readonly alertsTable?: string;
   readonly seriesTable?: string;
+  readonly rollupsTable?: string;
   readonly fromOutputs?: string;
 }
 
@@ -64,7 +65,8 @@ export function withTargetOptions(command: Command): Command {
     .option('--things-table <name>', 'readings table name')
     .option('--thresholds-table <name>', 'thresholds table name')
     .option('--alerts-table <name>', 'alerts table name')
-    .option('--series-table <name>', 'series catalogue table name');
+    .option('--series-table <name>', 'series catalogue table name')
+    .option('--rollups-table <name>', 'rollups table name');
 }
 
 export type Outputs = Readonly<Record<string, string>>;
@@ -152,6 +154,7 @@ export function resolveTarget(flags: TargetFlags, env: Readonly<Record<string, s
         thresholds: flags.thresholdsTable ?? running?.tables?.thresholds ?? DEFAULT_NAMES.thresholdsTable,
         alerts: flags.alertsTable ?? running?.tables?.alerts ?? DEFAULT_NAMES.alertsTable,
         series: flags.seriesTable ?? running?.tables?.series ?? DEFAULT_NAMES.seriesTable,
+        rollups: flags.rollupsTable ?? running?.tables?.rollups ?? DEFAULT_NAMES.rollupsTable,
       },
     };
   }
@@ -181,6 +184,7 @@ export function resolveTarget(flags: TargetFlags, env: Readonly<Record<string, s
       thresholds: flags.thresholdsTable ?? output(PIPELINE_OUTPUTS.thresholdsTable) ?? DEFAULT_NAMES.thresholdsTable,
       alerts: flags.alertsTable ?? output(PIPELINE_OUTPUTS.alertsTable) ?? DEFAULT_NAMES.alertsTable,
       series: flags.seriesTable ?? output(PIPELINE_OUTPUTS.seriesTable) ?? DEFAULT_NAMES.seriesTable,
+      rollups: flags.rollupsTable ?? output(PIPELINE_OUTPUTS.rollupsTable) ?? DEFAULT_NAMES.rollupsTable,
     },
   };
 }

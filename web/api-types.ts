@@ -4,11 +4,24 @@
  * a JSON number written with every digit stored (json.ts), read back as one.
  */
 import type { Decimal } from '../handlers/decimal';
-import type { AlertRecord, ReadingPoint, SeriesSummary, SortOrder } from './repository';
+import type { RollupStep } from '../handlers/rollup';
+import type { AlertRecord, ReadingPoint, RollupPoint, SeriesSummary, SortOrder } from './repository';
 import type { StoreProblem } from './store-errors';
 
+/** A page of the series list, in series order. */
 export interface SeriesResponse {
   readonly series: SeriesSummary[];
+  /** Series matching the filter, across every page. */
+  readonly total: number;
+  /** Pass as `cursor` for the next page; null on the last page. */
+  readonly nextCursor: string | null;
+}
+
+/** `GET /api/rollups`: the buckets of the range that hold readings, oldest first, at `step` (the one `auto` chose). */
+export interface RollupsResponse {
+  readonly thing: string;
+  readonly step: RollupStep;
+  readonly items: RollupPoint[];
 }
 
 export interface RangeResponse<T> {
@@ -59,4 +72,4 @@ export interface HealthResponse {
   readonly tables: TableHealth[];
 }
 
-export type { AlertRecord, ReadingPoint, SeriesSummary, SortOrder };
+export type { AlertRecord, ReadingPoint, RollupPoint, RollupStep, SeriesSummary, SortOrder };

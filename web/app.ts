@@ -5,12 +5,15 @@
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import { describeError } from '../handlers/batching';
-import type { AlertsResponse, ErrorResponse, LivenessResponse, ReadingsResponse, SeriesResponse, ThresholdsResponse } from './api-types';
+import { DEFAULT_ROLLUP_RETENTION_DAYS } from '../handlers/contract';
+import type { AlertsResponse, ErrorResponse, LivenessResponse, ReadingsResponse, RollupsResponse, SeriesResponse, ThresholdsResponse } from './api-types';
 import { dashboardAssets, type DashboardAssets } from './assets';
 import { exactJson } from './json';
-import { encodeCursor, parseNoQuery, parseQueryString, parseRangeQuery, parseSeriesQuery, type ParameterError } from './query';
+import type { RollupRetentionDays } from './config';
+import { encodeCursor, encodeSeriesCursor, parseQueryString, parseRangeQuery, parseRollupQuery, parseSeriesListQuery, parseSeriesQuery, type ParameterError } from './query';
 import { readinessCheck, type ReadinessOptions } from './readiness';
 import type { Page, ReadingsRepository } from './repository';
+import { pageSeries } from './series-list';
 import { API_HELMET_OPTIONS, PAGE_HELMET_OPTIONS, securityHeaders } from './security-headers';
 import { classifyStoreError, type StoreProblem } from './store-errors';
 
@@ -24,6 +27,10 @@ export interface AppDependencies {
   readonly readiness?: ReadinessOptions;
   /** How long a client may take to send a request. @default SERVER_TIMEOUTS */
   readonly timeouts?: ServerTimeouts;
+  /** Days each step of rollups is kept, for `step=auto`. @default DEFAULT_ROLLUP_RETENTION_DAYS */
+  readonly rollupRetentionDays?: RollupRetentionDays;
+  /** Epoch ms, for `step=auto`. @default Date.now */
+  readonly now?: () => number;
 }
 
 export interface ServerTimeouts {
@@ -154,9 +161,18 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   });
 
   app.get('/api/series', async (request, reply) => {
-    const query = parseNoQuery(request.query as Record<string, unknown>);
+    const query = parseSeriesListQuery(request.query as Record<string, unknown>);
     if (!query.ok) return badParameter(reply, query.error);
-    const body: SeriesResponse = { series: await repository.listSeries() };
+    const page = pageSeries(await repository.listSeries(), query.value);
+    const body: SeriesResponse = { series: page.series, total: page.total, nextCursor: page.next === undefined ? null : encodeSeriesCursor(page.next) };
+    return body;
+  });
+
+  const rollupOptions = { retention: deps.rollupRetentionDays ?? DEFAULT_ROLLUP_RETENTION_DAYS, now: deps.now ?? Date.now };
+  app.get('/api/rollups', async (request, reply) => {
+    const query = parseRollupQuery(request.query as Record<string, unknown>, { retention: rollupOptions.retention, now: rollupOptions.now() });
+    if (!query.ok) return badParameter(reply, query.error);
+    const body: RollupsResponse = { thing: query.value.series, step: query.value.step, items: await repository.rollups(query.value) };
     return body;
   });
 

@@ -3,7 +3,8 @@
  * local platform, from that task definition) sets, validated once at start so a misconfigured task fails
  * at once with every problem named, not at the first request.
  */
-import { DEFAULT_NAMES, HANDLER_ENV } from '../handlers/contract';
+import { DEFAULT_NAMES, DEFAULT_ROLLUP_RETENTION_DAYS, HANDLER_ENV } from '../handlers/contract';
+import type { RollupStep } from '../handlers/rollup';
 
 export interface WebConfig {
   /** @default 5000 */
@@ -18,12 +19,22 @@ export interface WebConfig {
     readonly alerts: string;
     /** @default DEFAULT_NAMES.seriesTable */
     readonly series: string;
+    /** @default DEFAULT_NAMES.rollupsTable */
+    readonly rollups: string;
   };
+  /**
+   * Days the rollups of each step are kept (the store consumer's settings), so `step=auto`
+   * never picks a step whose buckets are gone. @default DEFAULT_ROLLUP_RETENTION_DAYS
+   */
+  readonly rollupRetentionDays: RollupRetentionDays;
   /** How long the series overview is reused before the catalogue is read again. @default 5 */
   readonly seriesCacheSeconds: number;
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Days each step of rollups is kept; undefined: for ever. */
+export type RollupRetentionDays = Readonly<Partial<Record<RollupStep, number>>>;
 
 export const DEFAULT_PORT = 5000;
 export const DEFAULT_HOST = '0.0.0.0';
@@ -60,6 +71,7 @@ export function loadWebConfig(env: Environment): WebConfig {
     thresholds: table(HANDLER_ENV.thresholdsTable),
     alerts: table(HANDLER_ENV.alertsTable),
     series: table(HANDLER_ENV.seriesTable, DEFAULT_NAMES.seriesTable),
+    rollups: table(HANDLER_ENV.rollupsTable, DEFAULT_NAMES.rollupsTable),
   };
 
   const whole = (variable: string, fallback: number, min: number, max: number, unit: string): number => {
@@ -72,6 +84,18 @@ export function loadWebConfig(env: Environment): WebConfig {
   };
   const port = whole('PORT', DEFAULT_PORT, 0, 65_535, 'a TCP port');
   const seriesCacheSeconds = whole('SERIES_CACHE_SECONDS', DEFAULT_SERIES_CACHE_SECONDS, 0, 3_600, 'a whole number of seconds');
+  const days = (variable: string, fallback: number | undefined): number | undefined => {
+    const text = read(variable);
+    if (text === undefined) return fallback;
+    if (/^\d+$/.test(text) && Number(text) >= 1) return Number(text);
+    problems.push(`${variable} must be a whole number of days, 1 or more, got ${JSON.stringify(text)}`);
+    return fallback;
+  };
+  const rollupRetentionDays: RollupRetentionDays = {
+    '1m': days(HANDLER_ENV.minuteRollupRetentionDays, DEFAULT_ROLLUP_RETENTION_DAYS['1m']),
+    '1h': days(HANDLER_ENV.hourRollupRetentionDays, DEFAULT_ROLLUP_RETENTION_DAYS['1h']),
+    '1d': days(HANDLER_ENV.dayRollupRetentionDays, DEFAULT_ROLLUP_RETENTION_DAYS['1d']),
+  };
 
   const region = read('AWS_REGION') ?? read('AWS_DEFAULT_REGION');
   if (region === undefined) problems.push('AWS_REGION is missing: set it to the region of the tables, e.g. eu-west-2');
@@ -84,5 +108,5 @@ export function loadWebConfig(env: Environment): WebConfig {
   }
 
   if (problems.length > 0) throw new WebConfigError(problems);
-  return { port, host: read('HOST') ?? DEFAULT_HOST, region: region as string, tables, seriesCacheSeconds };
+  return { port, host: read('HOST') ?? DEFAULT_HOST, region: region as string, tables, seriesCacheSeconds, rollupRetentionDays };
 }

@@ -1,25 +1,22 @@
 /**
- * The repository over the platform's DynamoDB tables. Readings and alerts are
- * read with Query on one series' time range; the series list comes from the small
- * catalogue the store handler keeps (one item per series), never from a Scan of the
- * readings, so its cost grows with the number of series, not of readings.
+ * The repository over the platform's DynamoDB tables. Readings, rollups and alerts are
+ * read with Query on one series' key range; the series list comes from the small
+ * catalogue the store handler keeps (one item per series) and the thresholds table,
+ * never from a Scan of the readings, so its cost grows with the number of series, not of
+ * readings.
  */
-import {
-  BatchGetCommand,
-  GetCommand,
-  QueryCommand,
-  ScanCommand,
-  type DynamoDBDocumentClient,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ALERT_HISTORY_ATTRIBUTES } from '../handlers/alert-state';
 import { ATTRIBUTES } from '../handlers/contract';
 import type { Decimal } from '../handlers/decimal';
+import { bucketKey, ROLLUP_ATTRIBUTES } from '../handlers/rollup';
+import { aggregateOfItem } from '../handlers/rollup-item';
 import { decimalOf } from '../handlers/stored-number';
-import { cacheFor } from './cache';
+import { refreshedEvery } from './cache';
 import { DEFAULT_SERIES_CACHE_SECONDS } from './config';
 import {
   bySeries,
+  rollupPoint,
   storedThresholds,
   summariseSeries,
   TABLE_ROLES,
@@ -28,16 +25,13 @@ import {
   type RangeQuery,
   type ReadingPoint,
   type ReadingsRepository,
+  type RollupPoint,
   type SeriesSummary,
   type TableCheck,
   type TableRole,
   type Thresholds,
 } from './repository';
 
-/** BatchGetItem takes at most 100 keys per request. */
-const BATCH_GET_LIMIT = 100;
-/** Retries of keys DynamoDB left unprocessed (throttling) before the request fails. */
-const UNPROCESSED_RETRIES = 5;
 /** The readiness check's key: no series is called this, so its Query reads nothing and costs the minimum. */
 const PROBE_SERIES = '(readiness check)';
 
@@ -45,7 +39,7 @@ export interface DynamoRepositoryOptions {
   /** Must read numbers exactly (createWebDynamoClient's does): a 38-digit value read as a double would be rounded, or fail. */
   readonly client: DynamoDBDocumentClient;
   readonly tables: Readonly<Record<TableRole, string>>;
-  /** How long a series list is reused. @default DEFAULT_SERIES_CACHE_SECONDS */
+  /** How long a series list is served before it is read again (in the background). @default DEFAULT_SERIES_CACHE_SECONDS */
   readonly seriesCacheSeconds?: number;
 }
 
@@ -53,8 +47,6 @@ type Item = Record<string, unknown>;
 
 const decimalOrNull = (value: unknown): Decimal | null => decimalOf(value) ?? null;
 const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createDynamoRepository(options: DynamoRepositoryOptions): ReadingsRepository {
   const { client, tables } = options;
@@ -93,21 +85,14 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
     return { items: kept, next: (kept[kept.length - 1] as Item)[ATTRIBUTES.timestamp] as string };
   }
 
-  async function scanCatalogue(): Promise<Item[]> {
+  /** Every item of a table, with only the given attributes. */
+  async function scanAll(table: string, attributes: readonly string[]): Promise<Item[]> {
+    const names = Object.fromEntries(attributes.map((attribute, index) => [`#a${index}`, attribute]));
     const items: Item[] = [];
     let start: Item | undefined;
     do {
       const page = await client.send(
-        new ScanCommand({
-          TableName: tables.series,
-          ProjectionExpression: '#series, #time, #value',
-          ExpressionAttributeNames: {
-            '#series': ATTRIBUTES.series,
-            '#time': ATTRIBUTES.latestTimestamp,
-            '#value': ATTRIBUTES.latestValue,
-          },
-          ExclusiveStartKey: start,
-        }),
+        new ScanCommand({ TableName: table, ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names, ExclusiveStartKey: start }),
       );
       items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
@@ -115,42 +100,17 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
     return items;
   }
 
-  /** Threshold items of `series`, keyed by series; series without an item are absent. */
-  async function thresholdItems(series: readonly string[]): Promise<Map<string, Item>> {
-    const found = new Map<string, Item>();
-    const chunks: string[][] = [];
-    for (let at = 0; at < series.length; at += BATCH_GET_LIMIT) chunks.push(series.slice(at, at + BATCH_GET_LIMIT));
-    await Promise.all(
-      chunks.map(async (chunk) => {
-        let keys: Item[] = chunk.map((id) => ({ [ATTRIBUTES.series]: id }));
-        for (let attempt = 0; keys.length > 0; attempt += 1) {
-          if (attempt > UNPROCESSED_RETRIES) throw new Error(`thresholds: ${keys.length} keys still unprocessed after ${UNPROCESSED_RETRIES} retries`);
-          if (attempt > 0) await sleep(50 * 2 ** attempt);
-          const result = await client.send(
-            new BatchGetCommand({
-              RequestItems: {
-                [tables.thresholds]: {
-                  Keys: keys,
-                  ProjectionExpression: '#series, #min, #max',
-                  ExpressionAttributeNames: {
-                    '#series': ATTRIBUTES.series,
-                    '#min': ATTRIBUTES.minThreshold,
-                    '#max': ATTRIBUTES.maxThreshold,
-                  },
-                },
-              },
-            }),
-          );
-          for (const item of result.Responses?.[tables.thresholds] ?? []) found.set(item[ATTRIBUTES.series] as string, item);
-          keys = (result.UnprocessedKeys?.[tables.thresholds]?.Keys ?? []) as Item[];
-        }
-      }),
-    );
-    return found;
-  }
-
+  /**
+   * The catalogue joined with the thresholds. Both are read whole (Scan bills by the bytes
+   * read, so the small thresholds items of 50,000 series cost about 1,300 read units, where
+   * BatchGetItem bills half a unit per key: 25,000), and at once.
+   */
   async function loadSeries(): Promise<SeriesSummary[]> {
-    const catalogue = await scanCatalogue();
+    const [catalogue, thresholdItems] = await Promise.all([
+      scanAll(tables.series, [ATTRIBUTES.series, ATTRIBUTES.latestTimestamp, ATTRIBUTES.latestValue]),
+      scanAll(tables.thresholds, [ATTRIBUTES.series, ATTRIBUTES.minThreshold, ATTRIBUTES.maxThreshold]),
+    ]);
+    const thresholds = new Map(thresholdItems.map((item) => [String(item[ATTRIBUTES.series]), item]));
     const entries: { series: string; latest: ReadingPoint }[] = [];
     for (const item of catalogue) {
       const series = item[ATTRIBUTES.series];
@@ -159,13 +119,12 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
       // A catalogue item is written whole by the store handler; a partial one is skipped rather than shown wrong.
       if (typeof series === 'string' && typeof timestamp === 'string' && value !== null) entries.push({ series, latest: { timestamp, value } });
     }
-    const thresholds = await thresholdItems(entries.map((entry) => entry.series));
     return entries
       .map((entry) => summariseSeries(entry.series, entry.latest, storedThresholds(thresholds.get(entry.series))))
       .sort(bySeries);
   }
 
-  const listSeries = cacheFor(options.seriesCacheSeconds ?? DEFAULT_SERIES_CACHE_SECONDS, loadSeries);
+  const listSeries = refreshedEvery(options.seriesCacheSeconds ?? DEFAULT_SERIES_CACHE_SECONDS, loadSeries);
 
   /** A Query of one absent key on each table: it proves the table exists, is reachable and readable, and costs 0.5 RCU. */
   async function checkTables(deadline: AbortSignal): Promise<TableCheck[]> {
@@ -205,6 +164,40 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
         if (value !== undefined) items.push({ timestamp: item[ATTRIBUTES.timestamp] as string, value });
       }
       return { ...page, items };
+    },
+
+    async rollups(query): Promise<RollupPoint[]> {
+      const points: RollupPoint[] = [];
+      let start: Item | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: tables.rollups,
+            KeyConditionExpression: '#series = :series AND #bucket BETWEEN :from AND :to',
+            ExpressionAttributeNames: {
+              '#series': ATTRIBUTES.series,
+              '#bucket': ATTRIBUTES.bucket,
+              '#count': ROLLUP_ATTRIBUTES.count,
+              '#min': ROLLUP_ATTRIBUTES.min,
+              '#max': ROLLUP_ATTRIBUTES.max,
+              '#sum': ROLLUP_ATTRIBUTES.sum,
+              '#first': ROLLUP_ATTRIBUTES.first,
+              '#last': ROLLUP_ATTRIBUTES.last,
+            },
+            ExpressionAttributeValues: { ':series': query.series, ':from': bucketKey(query.step, query.from), ':to': bucketKey(query.step, query.to) },
+            // Not the parts of hours and days: the answer needs only the bucket's own aggregate.
+            ProjectionExpression: '#bucket, #count, #min, #max, #sum, #first, #last',
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const aggregate = aggregateOfItem(item);
+          // The store handler writes every bucket whole; an item that is not is not shown rather than shown wrong.
+          if (aggregate !== undefined) points.push(rollupPoint(String(item[ATTRIBUTES.bucket]).slice(query.step.length + 1), aggregate));
+        }
+        start = page.LastEvaluatedKey;
+      } while (start !== undefined);
+      return points;
     },
 
     async alerts(query) {

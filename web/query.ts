@@ -4,7 +4,10 @@
  * without reading the source.
  */
 import { normaliseTimestamp } from '../handlers/reading';
-import type { RangeQuery, SortOrder } from './repository';
+import { bucketStart, ROLLUP_STEPS, STEP_MS, type RollupStep } from '../handlers/rollup';
+import type { RollupRetentionDays } from './config';
+import type { RangeQuery, RollupQuery, SortOrder } from './repository';
+import type { SeriesListQuery } from './series-list';
 
 export interface ParameterError {
   readonly parameter: string;
@@ -96,6 +99,15 @@ function parseTime(raw: RawQuery, name: 'from' | 'to'): Parsed<string | undefine
   return bad(name, `"${name}": ${normalised.error.message.replace(/^"timestamp" /, '')}${hint}`);
 }
 
+/** `limit`: a page size within `limits`, or their default. */
+function parseLimit(raw: RawQuery, limits: { readonly default: number; readonly max: number }): Parsed<number> {
+  const text = single(raw, 'limit');
+  if (!text.ok || text.value === undefined) return text.ok ? { ok: true, value: limits.default } : text;
+  const limit = /^\d{1,9}$/.test(text.value) ? Number(text.value) : NaN;
+  if (!(limit >= 1 && limit <= limits.max)) return bad('limit', `"limit" must be a whole number from 1 to ${limits.max}, got ${JSON.stringify(text.value)}`);
+  return { ok: true, value: limit };
+}
+
 /** Cursors are opaque to callers: the base64url of the timestamp the page ended on. */
 export const encodeCursor = (timestamp: string): string => Buffer.from(timestamp, 'utf8').toString('base64url');
 
@@ -121,15 +133,9 @@ export function parseRangeQuery(raw: RawQuery): Parsed<RangeQuery> {
     return bad('to', `"to" (${to.value}) is before "from" (${from.value})`);
   }
 
-  const limitText = single(raw, 'limit');
-  if (!limitText.ok) return limitText;
-  let limit: number = PAGE_LIMITS.default;
-  if (limitText.value !== undefined) {
-    limit = /^\d{1,9}$/.test(limitText.value) ? Number(limitText.value) : NaN;
-    if (!(limit >= 1 && limit <= PAGE_LIMITS.max)) {
-      return bad('limit', `"limit" must be a whole number from 1 to ${PAGE_LIMITS.max}, got ${JSON.stringify(limitText.value)}`);
-    }
-  }
+  const limitParsed = parseLimit(raw, PAGE_LIMITS);
+  if (!limitParsed.ok) return limitParsed;
+  const limit = limitParsed.value;
 
   const orderText = single(raw, 'order');
   if (!orderText.ok) return orderText;
@@ -164,7 +170,97 @@ export function parseSeriesQuery(raw: RawQuery): Parsed<string> {
   return unknownParameter(raw, ['thing']) ?? parseSeries(raw);
 }
 
-/** No parameters at all (series endpoint). */
-export function parseNoQuery(raw: RawQuery): Parsed<undefined> {
-  return unknownParameter(raw, []) ?? { ok: true, value: undefined };
+/** Buckets `step=auto` keeps a chart to: a pixel or two each on a wide screen. */
+export const AUTO_MAX_BUCKETS = 2_000;
+/** Buckets one answer may hold at a given step: a year of hours, 27 years of days (an hour's item holds its minutes' parts, a few kB). */
+export const MAX_BUCKETS = 10_000;
+
+/** Buckets of `step` from the one holding `from` to the one holding `to` (epoch ms). */
+export const bucketCount = (from: number, to: number, step: RollupStep): number => Math.floor(to / STEP_MS[step]) - Math.floor(from / STEP_MS[step]) + 1;
+
+/**
+ * `step=auto`: the finest step with at most AUTO_MAX_BUCKETS buckets in the range whose
+ * rollups are still kept where the range starts, else days.
+ */
+export function autoStep(from: number, to: number, now: number, retention: RollupRetentionDays): RollupStep {
+  // The bucket holding `from` expires `days` after it ends.
+  const kept = (step: RollupStep) => {
+    const days = retention[step];
+    return days === undefined || (Math.floor(from / STEP_MS[step]) + 1) * STEP_MS[step] + days * 86_400_000 > now;
+  };
+  return ROLLUP_STEPS.find((step) => bucketCount(from, to, step) <= AUTO_MAX_BUCKETS && kept(step)) ?? '1d';
+}
+
+export interface RollupQueryOptions {
+  /** Epoch ms. */
+  readonly now: number;
+  readonly retention: RollupRetentionDays;
+}
+
+/** `thing`, `from` and `to` (required), `step` (1m, 1h, 1d or auto, the default) of the rollups endpoint. */
+export function parseRollupQuery(raw: RawQuery, options: RollupQueryOptions): Parsed<RollupQuery> {
+  const unknown = unknownParameter(raw, ['thing', 'from', 'to', 'step']);
+  if (unknown !== undefined) return unknown;
+  const series = parseSeries(raw);
+  if (!series.ok) return series;
+  const from = parseTime(raw, 'from');
+  if (!from.ok) return from;
+  if (from.value === undefined) return bad('from', '"from" is required: the start of the range, e.g. 2026-11-01T00:00:00Z');
+  const to = parseTime(raw, 'to');
+  if (!to.ok) return to;
+  if (to.value === undefined) return bad('to', '"to" is required: the end of the range, e.g. 2026-12-01T00:00:00Z');
+  if (to.value < from.value) return bad('to', `"to" (${to.value}) is before "from" (${from.value})`);
+  const stepText = single(raw, 'step');
+  if (!stepText.ok) return stepText;
+  const step = stepText.value ?? 'auto';
+  if (step !== 'auto' && !(ROLLUP_STEPS as readonly string[]).includes(step)) {
+    return bad('step', `"step" must be ${ROLLUP_STEPS.join(', ')} or auto (the finest with at most ${AUTO_MAX_BUCKETS} buckets), got ${JSON.stringify(step)}`);
+  }
+  const fromMs = Date.parse(from.value);
+  const toMs = Date.parse(to.value);
+  const chosen = step === 'auto' ? autoStep(fromMs, toMs, options.now, options.retention) : (step as RollupStep);
+  const buckets = bucketCount(fromMs, toMs, chosen);
+  if (buckets > MAX_BUCKETS) {
+    return bad('step', `the range holds ${buckets} buckets of ${chosen}, more than ${MAX_BUCKETS}: use a coarser step, auto, or a shorter range`);
+  }
+  return { ok: true, value: { series: series.value, step: chosen, from: bucketStart(from.value, chosen), to: bucketStart(to.value, chosen) } };
+}
+
+/** Page sizes of the series list. */
+export const SERIES_PAGE_LIMITS = { default: 100, max: 1000 } as const;
+/** Longest filter text: longer than any series id worth searching for. */
+const MAX_FILTER_LENGTH = 256;
+
+/** `q` (filter text), `limit` and `cursor` of the series endpoint. */
+export function parseSeriesListQuery(raw: RawQuery): Parsed<SeriesListQuery> {
+  const unknown = unknownParameter(raw, ['q', 'limit', 'cursor']);
+  if (unknown !== undefined) return unknown;
+  const q = single(raw, 'q');
+  if (!q.ok) return q;
+  if (q.value !== undefined && q.value.length > MAX_FILTER_LENGTH) return bad('q', `"q" must be at most ${MAX_FILTER_LENGTH} characters`);
+  const limit = parseLimit(raw, SERIES_PAGE_LIMITS);
+  if (!limit.ok) return limit;
+  const cursorText = single(raw, 'cursor');
+  if (!cursorText.ok) return cursorText;
+  let after: string | undefined;
+  if (cursorText.value !== undefined) {
+    after = decodeSeriesCursor(cursorText.value);
+    if (after === undefined) return bad('cursor', '"cursor" is not one this API issued: pass the "nextCursor" of the previous page unchanged');
+  }
+  const filter = q.value?.trim() ?? '';
+  return { ok: true, value: { limit: limit.value, ...(filter === '' ? {} : { q: filter }), ...(after === undefined ? {} : { after }) } };
+}
+
+/** Series-list cursors: the base64url of `{"after": <series id>}`, a shape later sort orders can extend. */
+export const encodeSeriesCursor = (after: string): string => Buffer.from(JSON.stringify({ after }), 'utf8').toString('base64url');
+
+function decodeSeriesCursor(cursor: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]{1,4096}$/.test(cursor)) return undefined;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const after = (value as { after?: unknown } | null)?.after;
+    return typeof after === 'string' ? after : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -32,6 +32,7 @@ const TABLES: Readonly<Record<TableRole, { readonly holds: string; readonly vari
   thresholds: { holds: 'thresholds', variable: HANDLER_ENV.thresholdsTable },
   alerts: { holds: 'alert history', variable: HANDLER_ENV.alertsTable },
   series: { holds: 'series catalogue', variable: HANDLER_ENV.seriesTable },
+  rollups: { holds: 'rollups', variable: HANDLER_ENV.rollupsTable },
 };
 
 function tableHealth(check: TableCheck, timeoutMs: number): TableHealth {

@@ -9,6 +9,7 @@
 import { boundCrossed, type Thresholds } from '../handlers/alert-rules';
 import { Decimal } from '../handlers/decimal';
 import { splitSeriesId } from '../handlers/reading';
+import { addReadings, bucketStart, bucketTimeRange, meanOf, type Aggregate, type RollupStep } from '../handlers/rollup';
 import { readThresholds } from '../handlers/stored-number';
 
 export type { Thresholds };
@@ -48,6 +49,35 @@ export interface AlertRecord {
   readonly messageId: string | null;
 }
 
+/** One step's buckets of one series over a range. */
+export interface RollupQuery {
+  readonly series: string;
+  readonly step: RollupStep;
+  /** Starts of the first and last bucket (`2026-11-30T18:07:00Z`), both included. */
+  readonly from: string;
+  readonly to: string;
+}
+
+/** One bucket as the API answers it. */
+export interface RollupPoint {
+  /** The bucket's start, as a normalised timestamp. */
+  readonly start: string;
+  readonly count: number;
+  readonly min: Decimal;
+  readonly max: Decimal;
+  /** As a double (sum of doubles / count). */
+  readonly mean: number;
+}
+
+/** A stored bucket as the API answers it: its start written like every other time of the API. */
+export const rollupPoint = (start: string, aggregate: Aggregate): RollupPoint => ({
+  start: `${start.slice(0, 19)}.000000Z`,
+  count: aggregate.count,
+  min: aggregate.min,
+  max: aggregate.max,
+  mean: meanOf(aggregate),
+});
+
 export type SeriesStatus = 'ok' | 'breached' | 'no-threshold';
 
 export interface SeriesSummary {
@@ -63,7 +93,7 @@ export interface SeriesSummary {
 }
 
 /** The tables the app reads, by the names the stacks and the web configuration give them. */
-export const TABLE_ROLES = ['things', 'thresholds', 'alerts', 'series'] as const;
+export const TABLE_ROLES = ['things', 'thresholds', 'alerts', 'series', 'rollups'] as const;
 export type TableRole = (typeof TABLE_ROLES)[number];
 
 /** One table, as one cheap read found it. */
@@ -85,6 +115,8 @@ export interface ReadingsRepository {
   /** Every series with its latest reading and threshold status, sorted by series. */
   listSeries(): Promise<SeriesSummary[]>;
   readings(query: RangeQuery): Promise<Page<ReadingPoint>>;
+  /** The buckets of the range that hold readings, oldest first (empty buckets are absent). */
+  rollups(query: RollupQuery): Promise<RollupPoint[]>;
   alerts(query: RangeQuery): Promise<Page<AlertRecord>>;
   /** The bounds the alert handler applies to a series (empty when it has none). */
   thresholds(series: string): Promise<Thresholds>;
@@ -215,6 +247,21 @@ export class InMemoryRepository implements ReadingsRepository {
 
   async readings(query: RangeQuery): Promise<Page<ReadingPoint>> {
     return pageOf(this.readingsBySeries.get(query.series) ?? [], query);
+  }
+
+  /** Recomputed from the readings: what the store consumer's rollups must equal. */
+  async rollups(query: RollupQuery): Promise<RollupPoint[]> {
+    const points = this.readingsBySeries.get(query.series) ?? [];
+    const from = lowerBound(points, bucketTimeRange(query.from, query.step).from, false);
+    const to = lowerBound(points, bucketTimeRange(query.to, query.step).to, true);
+    const buckets = new Map<string, ReadingPoint[]>();
+    for (const point of points.slice(from, to)) {
+      const start = bucketStart(point.timestamp, query.step);
+      const bucket = buckets.get(start);
+      if (bucket === undefined) buckets.set(start, [point]);
+      else bucket.push(point);
+    }
+    return [...buckets].map(([start, readings]) => rollupPoint(start, addReadings(undefined, readings) as Aggregate));
   }
 
   async alerts(query: RangeQuery): Promise<Page<AlertRecord>> {

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const client = createWebDynamoClient({ region: config.region });
   const repository = createDynamoRepository({ client, tables: config.tables, seriesCacheSeconds: config.seriesCacheSeconds });
   const assets = existsSync(PREBUILT_ASSETS) ? readDashboardAssets(PREBUILT_ASSETS) : dashboardAssets();
-  const app = buildApp({ repository, assets, logger: { level: process.env.LOG_LEVEL ?? 'info' } });
+  const app = buildApp({ repository, assets, logger: { level: process.env.LOG_LEVEL ?? 'info' }, rollupRetentionDays: config.rollupRetentionDays });
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -25,6 +25,7 @@ export const TABLE_NAMES: Record<TableKey, string> = {
   thresholds: DEFAULT_NAMES.thresholdsTable,
   alerts: DEFAULT_NAMES.alertsTable,
   series: DEFAULT_NAMES.seriesTable,
+  rollups: DEFAULT_NAMES.rollupsTable,
 };
 
 export interface DynaliteHarness {
@@ -95,6 +96,7 @@ export async function startDynalite(): Promise<DynaliteHarness> {
       [HANDLER_ENV.thresholdsTable]: TABLE_NAMES.thresholds,
       [HANDLER_ENV.alertsTable]: TABLE_NAMES.alerts,
       [HANDLER_ENV.seriesTable]: TABLE_NAMES.series,
+      [HANDLER_ENV.rollupsTable]: TABLE_NAMES.rollups,
     },
     async scan(table) {
       const items: Record<string, unknown>[] = [];

@@ -72,6 +72,47 @@ describe('the exported handler against dynalite', () => {
     // Newest reading of thing 4 is reading 299.
     expect(catalogue).toContainEqual({ ThingID: 'things/harrow/4/humidity', LatestTimestamp: stored(299), LatestValue: 299 });
   });
+
+  it('keeps the rollups of what it stored, and a replay changes none of them', async () => {
+    const rollups = await db.scan('rollups');
+    // Ten series; 300 s of readings from 13:33:07 cross into 13:38 and stay in one hour and one day.
+    const days = rollups.filter((item) => String(item.Bucket).startsWith('1d#'));
+    expect(days).toHaveLength(10);
+    for (const day of days) expect(day).toMatchObject({ Count: 60, First: expect.stringMatching(/^2016-09-09T13:33:/), Last: expect.stringMatching(/^2016-09-09T13:38:/) });
+    expect(days.find((item) => item.ThingID === 'things/harrow/3/temperature')).toMatchObject({ Min: 3.25, Max: 38.25, Bucket: '1d#2016-09-09T00:00:00Z' });
+    expect(rollups.filter((item) => String(item.Bucket).startsWith('1m#')).reduce((sum, item) => sum + Number(item.Count), 0)).toBe(600);
+
+    await expect(handler(event)).resolves.toEqual({ batchItemFailures: [] });
+    // The same warm container wrote them: it rewrites what it remembers (another container might have changed it), unchanged but for the version.
+    const key = (item: Record<string, unknown>) => `${String(item.ThingID)}|${String(item.Bucket)}`;
+    const content = (items: Record<string, unknown>[]) => new Map(items.map(({ Version: _version, ...item }) => [key(item), item]));
+    expect(content(await db.scan('rollups'))).toEqual(content(rollups));
+  });
+});
+
+describe('rollups that cannot be written', () => {
+  it('hand the batch back from its first record, with every reading stored, and the redelivery completes them', async () => {
+    const storeWith = (rollupsTable: string) =>
+      createStoreReadingsHandler({
+        dynamo: db.exact,
+        sqs: new SQSClient({ region: 'us-east-1' }),
+        settings: { thingsTable: db.tables.things, failureQueueUrl: QUEUE, rollupsTable, alertCooldownSeconds: 900, futureToleranceSeconds: 300 },
+        logger,
+      });
+    const event = kinesisEvent([reading('blocked/1', at(0), { t: 1 }), reading('blocked/1', at(1), { t: 2 }), reading('blocked/2', at(2), { t: 3 })]);
+    await expect(storeWith('iot-no-such-table')(event)).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]?.kinesis.sequenceNumber }] });
+    expect((await db.scan('things')).filter((item) => String(item.ThingID).startsWith('blocked/'))).toHaveLength(3);
+    expect((await db.scan('rollups')).filter((item) => String(item.ThingID).startsWith('blocked/'))).toEqual([]);
+
+    await expect(storeWith(db.tables.rollups)(event)).resolves.toEqual({ batchItemFailures: [] });
+    const minutes = (await db.scan('rollups')).filter((item) => String(item.ThingID).startsWith('blocked/') && String(item.Bucket).startsWith('1m#'));
+    expect(minutes.map((item) => [item.ThingID, item.Count, item.Min, item.Max])).toEqual(
+      expect.arrayContaining([
+        ['blocked/1/t', 2, 1, 2],
+        ['blocked/2/t', 1, 3, 3],
+      ]),
+    );
+  });
 });
 
 describe('the series catalogue against dynalite', () => {

@@ -12,7 +12,7 @@ const TOPIC = '${aws_sns_topic.operations_topic.arn}';
 
 it('sends every alarm and every recovery to the operations topic', () => {
   const alarms = Object.values(resources(pipeline, 'aws_cloudwatch_metric_alarm'));
-  expect(alarms.length).toBe(18);
+  expect(alarms.length).toBe(19);
   for (const each of alarms) {
     expect(each.alarm_actions).toEqual([TOPIC]);
     expect(each.ok_actions).toEqual([TOPIC]);
@@ -35,6 +35,7 @@ it('keeps each alarm in the construct of what it watches', () => {
       'tables_thresholds-throttles-alarm',
       'tables_alerts-throttles-alarm',
       'tables_series-throttles-alarm',
+      'tables_rollups-throttles-alarm',
       'web-load-balancer_server-errors-alarm',
       'web-load-balancer_healthy-tasks-alarm',
       'archive-processor_errors-alarm',

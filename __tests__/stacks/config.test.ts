@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { EVENT_SOURCE } from '../../handlers/contract';
+import { DEFAULT_HOT_RETENTION_DAYS, DEFAULT_ROLLUP_RETENTION_DAYS, EVENT_SOURCE } from '../../handlers/contract';
 import { ConfigError, PROJECT_ROOT, configReference, loadConfig, resourceName, sharedNames, validateConfig, type ConfigProblem } from '../../stacks/config';
 
 let folder: string;
@@ -36,7 +36,8 @@ describe('defaults', () => {
     expect(config.api.manageAccountLoggingRole).toBe(true);
     expect(config.consumers).toMatchObject({ batchSize: EVENT_SOURCE.batchSize, batchWindowSeconds: EVENT_SOURCE.maximumBatchingWindowSeconds });
     expect(config.tables).toMatchObject({ billingMode: 'on-demand', deletionProtection: true });
-    expect(config.tables.hotRetentionDays).toBeUndefined();
+    expect(config.tables.hotRetentionDays).toBe(DEFAULT_HOT_RETENTION_DAYS);
+    expect(config.rollups).toEqual({ minuteRetentionDays: DEFAULT_ROLLUP_RETENTION_DAYS['1m'], hourRetentionDays: DEFAULT_ROLLUP_RETENTION_DAYS['1h'] });
     expect(config.alerts.emails).toEqual([]);
   });
 
@@ -95,8 +96,16 @@ describe('sources', () => {
     });
     expect(config.alerts.emails).toEqual(['a@example.com', 'b@example.org']);
     expect(config.tags).toEqual({ Team: 'data', CostCentre: '42' });
+    // Kept for ever: the empty variable unsets the file's 30, and the default does not come back.
     expect(config.tables.hotRetentionDays).toBeUndefined();
     expect(config.tables.deletionProtection).toBe(false);
+  });
+
+  it('keeps rollups for ever when the file says null, and a finer rollup never longer than a coarser one', () => {
+    writeFileSync(path.join(folder, 'forever.json'), JSON.stringify({ tables: { hotRetentionDays: null }, rollups: { minuteRetentionDays: null, hourRetentionDays: null } }));
+    const config = load({ PLATFORM_CONFIG: 'forever.json' });
+    expect(config.tables.hotRetentionDays).toBeUndefined();
+    expect(config.rollups).toEqual({});
   });
 
   it('lists every field with its variable in docs/deploy.md', () => {
@@ -173,6 +182,8 @@ const INVALID_ENV: [string, Record<string, string>, string, RegExp][] = [
   ['a malformed certificate ARN', { PLATFORM_NETWORK_CERTIFICATE_ARN: 'my-cert' }, 'network.certificateArn', /"my-cert" is malformed; expected ACM certificate/],
   ['a tag that is not key=value', { PLATFORM_TAGS: 'Team' }, 'tags', /"Team" is not key=value/],
   ['a misspelt variable', { PLATFORM_STREAM_SHARDCOUNT: '3' }, '(environment)', /PLATFORM_STREAM_SHARDCOUNT is not a setting: check its spelling \(did you mean PLATFORM_STREAM_SHARD_COUNT\?\)/],
+  ['minutes kept longer than hours', { PLATFORM_ROLLUPS_MINUTE_RETENTION_DAYS: '400', PLATFORM_ROLLUPS_HOUR_RETENTION_DAYS: '365' }, 'rollups.minuteRetentionDays', /must not be longer than rollups.hourRetentionDays \(400 days > 365 days\)/],
+  ['hours kept for ever but not days', { PLATFORM_ROLLUPS_HOUR_RETENTION_DAYS: '', PLATFORM_ROLLUPS_DAY_RETENTION_DAYS: '3650' }, 'rollups.hourRetentionDays', /\(for ever > 3650 days\)/],
   ['a prefix with capitals', { PLATFORM_NAME_PREFIX: 'Acme' }, 'namePrefix', /"Acme" is malformed; expected prefix for every resource name/],
 ];
 

@@ -11,7 +11,7 @@ import { PlatformStack } from '../../stacks/platform-stack';
 import { ReadingStream } from '../../stacks/reading-stream';
 import { ServiceRole } from '../../stacks/service-role';
 
-const names = { things: 't', thresholds: 'th', alerts: 'a', series: 's' };
+const names = { things: 't', thresholds: 'th', alerts: 'a', series: 's', rollups: 'r' };
 const alarmActions = ['arn:aws:sns:eu-west-2:111122223333:ops'];
 const synthOf = (build: (scope: Construct) => void) => {
   const stack = constructStack();

@@ -1,5 +1,5 @@
 import Ajv04 from 'ajv-draft-04';
-import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_FUTURE_TOLERANCE_SECONDS, EVENT_SOURCE, HANDLER_ENV, TABLES } from '../../handlers/contract';
+import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_FUTURE_TOLERANCE_SECONDS, DEFAULT_HOT_RETENTION_DAYS, DEFAULT_ROLLUP_RETENTION_DAYS, EVENT_SOURCE, HANDLER_ENV, TABLES } from '../../handlers/contract';
 import { batchIngestBodySchema, singleIngestBodySchema } from '../../handlers/reading';
 import { PIPELINE_OUTPUTS } from '../../stacks/outputs';
 import { configOf, only, policyStatements, removeScratch, resource, resources, synthPlatform, type TerraformJson } from './synth-helpers';
@@ -162,8 +162,12 @@ describe('stream and consumers', () => {
       POWERTOOLS_SERVICE_NAME: 'store-readings',
       [HANDLER_ENV.thingsTable]: table('things'),
       [HANDLER_ENV.seriesTable]: table('series'),
+      [HANDLER_ENV.rollupsTable]: table('rollups'),
       [HANDLER_ENV.failureQueueUrl]: queueUrl,
       [HANDLER_ENV.futureToleranceSeconds]: String(DEFAULT_FUTURE_TOLERANCE_SECONDS),
+      [HANDLER_ENV.hotRetentionDays]: String(DEFAULT_HOT_RETENTION_DAYS),
+      [HANDLER_ENV.minuteRollupRetentionDays]: String(DEFAULT_ROLLUP_RETENTION_DAYS['1m']),
+      [HANDLER_ENV.hourRollupRetentionDays]: String(DEFAULT_ROLLUP_RETENTION_DAYS['1h']),
     });
     expect((resource(pipeline, 'aws_lambda_function', 'consumers_threshold-alerts').environment as { variables: object }).variables).toEqual({
       POWERTOOLS_SERVICE_NAME: 'threshold-alerts',
@@ -204,8 +208,9 @@ describe('stream and consumers', () => {
         policyStatements(pipeline, resource(pipeline, 'aws_iam_role_policy', `consumers_${name}-role_policy`).policy).map((statement) => [statement.sid, statement]),
       );
     const store = statements('store-readings');
-    expect(store.WriteReadings).toMatchObject({ actions: ['dynamodb:BatchWriteItem'], resources: [ref('aws_dynamodb_table', 'tables_things', 'arn')] });
+    expect(store.WriteReadings).toMatchObject({ actions: ['dynamodb:BatchWriteItem', 'dynamodb:Query'], resources: [ref('aws_dynamodb_table', 'tables_things', 'arn')] });
     expect(store.UpdateSeries).toMatchObject({ actions: ['dynamodb:UpdateItem'], resources: [ref('aws_dynamodb_table', 'tables_series', 'arn')] });
+    expect(store.KeepRollups).toMatchObject({ actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'], resources: [ref('aws_dynamodb_table', 'tables_rollups', 'arn')] });
     expect(store.PublishAlerts).toBeUndefined();
     const alerts = statements('threshold-alerts');
     expect(alerts.PublishAlerts).toMatchObject({ actions: ['sns:Publish'], resources: [ref('aws_sns_topic', 'alert-topic_topic', 'arn')] });
@@ -233,7 +238,7 @@ describe('tables', () => {
 
   it('names the tables as the shared contract does', () => {
     const names = Object.values(resources(pipeline, 'aws_dynamodb_table')).map((table) => table.name);
-    expect(names.sort()).toEqual(['iot-alerts', 'iot-series', 'iot-things', 'iot-thresholds']);
+    expect(names.sort()).toEqual(['iot-alerts', 'iot-rollups', 'iot-series', 'iot-things', 'iot-thresholds']);
   });
 });
 

@@ -24,6 +24,7 @@ function statefulLifecycles(synthesized: Synthesized): Map<string, unknown> {
 const PROTECTED = [
   'repository:aws_ecr_repository.web-images_repository',
   'pipeline:aws_dynamodb_table.tables_alerts',
+  'pipeline:aws_dynamodb_table.tables_rollups',
   'pipeline:aws_dynamodb_table.tables_series',
   'pipeline:aws_dynamodb_table.tables_things',
   'pipeline:aws_dynamodb_table.tables_thresholds',

@@ -32,7 +32,7 @@ async function fakeIngest(answer: (request: Received) => { status: number; body:
     apiKey: 'sim-key',
     webUrl: 'http://127.0.0.1:1',
     region: 'eu-west-2',
-    tables: { things: 't', thresholds: 'th', alerts: 'a', series: 's' },
+    tables: { things: 't', thresholds: 'th', alerts: 'a', series: 's', rollups: 'r' },
   };
   return {
     received,

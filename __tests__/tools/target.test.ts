@@ -13,6 +13,7 @@ const DEPLOYED = {
   [PIPELINE_OUTPUTS.thresholdsTable]: 'acme-iot-thresholds',
   [PIPELINE_OUTPUTS.alertsTable]: 'acme-iot-alerts',
   [PIPELINE_OUTPUTS.seriesTable]: 'acme-iot-series',
+  [PIPELINE_OUTPUTS.rollupsTable]: 'acme-iot-rollups',
 };
 
 describe('tool targets', () => {
@@ -31,14 +32,14 @@ describe('tool targets', () => {
       webUrl: 'http://127.0.0.1:5000',
       region: 'eu-west-2',
       dynamodbEndpoint: 'http://127.0.0.1:8000',
-      tables: { things: 'iot-things', thresholds: 'iot-thresholds', alerts: 'iot-alerts', series: 'iot-series' },
+      tables: { things: 'iot-things', thresholds: 'iot-thresholds', alerts: 'iot-alerts', series: 'iot-series', rollups: 'iot-rollups' },
     });
   });
 
   it('points at the running local platform where its lock file says it listens, with its table names', () => {
     const lock = path.join(dir, 'platform.lock');
     const urls = { ingest: 'http://127.0.0.1:41001/prod/thingsstream', batchIngest: 'http://127.0.0.1:41001/prod/thingsstream/batch', web: 'http://127.0.0.1:41002', dynamodb: 'http://127.0.0.1:41003' };
-    const tables = { things: 'dev-iot-things', thresholds: 'dev-iot-thresholds', alerts: 'dev-iot-alerts', series: 'dev-iot-series' };
+    const tables = { things: 'dev-iot-things', thresholds: 'dev-iot-thresholds', alerts: 'dev-iot-alerts', series: 'dev-iot-series', rollups: 'dev-iot-rollups' };
     writeFileSync(lock, JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString(), urls, tables, region: 'eu-west-1', apiKey: 'twin-key' }));
     expect(resolveTarget({}, {}, lock)).toEqual({
       kind: 'local',
@@ -62,7 +63,7 @@ describe('tool targets', () => {
       apiKey: 'deployed-key',
       webUrl: DEPLOYED.web_url,
       region: 'eu-west-1',
-      tables: { things: 'acme-iot-things', thresholds: 'acme-iot-thresholds', alerts: 'acme-iot-alerts', series: 'acme-iot-series' },
+      tables: { things: 'acme-iot-things', thresholds: 'acme-iot-thresholds', alerts: 'acme-iot-alerts', series: 'acme-iot-series', rollups: 'acme-iot-rollups' },
     });
   });
 

@@ -59,6 +59,8 @@ describe('GET /api/series', () => {
     const response = await get('/api/series');
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({
+      total: 2,
+      nextCursor: null,
       series: [
         { series: XSS, thingId: '<img src=x onerror=alert(1)>', metric: 'temperature', latestTimestamp: '2016-09-09T13:00:00.000000Z', latestValue: 1, minThreshold: null, maxThreshold: null, status: 'no-threshold' },
         { series: SERIES, thingId: 'things/harrow/001', metric: 'temperature', latestTimestamp: points[11]?.timestamp, latestValue: 27, minThreshold: 18, maxThreshold: 25, status: 'breached' },
@@ -70,6 +72,108 @@ describe('GET /api/series', () => {
     const response = await get('/api/series?thing=x');
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ error: 'bad-parameter', parameter: 'thing' });
+  });
+
+  describe('paging and filtering on the server', () => {
+    const many = new InMemoryRepository();
+    const ids = Array.from({ length: 250 }, (_, index) => `things/site-${index % 5}/${String(index).padStart(3, '0')}/temperature`).sort();
+    for (const id of ids) many.putReading(id, { timestamp: '2016-09-09T13:00:00.000000Z', value: 20 });
+    let paged: TestClient;
+    beforeAll(async () => {
+      paged = await listen(buildApp({ repository: many, assets: new Map() }));
+    });
+    afterAll(() => paged.close());
+    const listed = async (parameters: Record<string, string>) => {
+      const response = await paged.get(`/api/series?${new URLSearchParams(parameters)}`);
+      expect(response.statusCode).toBe(200);
+      return response.json() as { series: { series: string }[]; total: number; nextCursor: string | null };
+    };
+
+    test('answers 100 series a page by default and walks every page with the cursor, each series once', async () => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const page = await listed(cursor === null ? {} : { cursor });
+        expect(page.total).toBe(250);
+        seen.push(...page.series.map((entry) => entry.series));
+        cursor = page.nextCursor;
+        pages += 1;
+      } while (cursor !== null);
+      expect(pages).toBe(3);
+      expect(seen).toEqual(ids);
+    });
+
+    test('keeps the series whose id holds q, in any case, with their total', async () => {
+      const page = await listed({ q: 'SITE-3', limit: '20' });
+      const expected = ids.filter((id) => id.includes('site-3'));
+      expect(page.total).toBe(expected.length);
+      expect(page.series.map((entry) => entry.series)).toEqual(expected.slice(0, 20));
+      const next = await listed({ q: 'site-3', limit: '20', cursor: page.nextCursor as string });
+      expect(next.series.map((entry) => entry.series)).toEqual(expected.slice(20, 40));
+      expect(await listed({ q: 'nothing-like-this' })).toEqual({ series: [], total: 0, nextCursor: null });
+    });
+
+    test.each([
+      [{ limit: '0' }, 'limit', /from 1 to 1000/],
+      [{ limit: '1001' }, 'limit', /from 1 to 1000/],
+      [{ cursor: 'not!base64' }, 'cursor', /not one this API issued/],
+      [{ cursor: Buffer.from('{"before":"x"}').toString('base64url') }, 'cursor', /not one this API issued/],
+      [{ q: 'x'.repeat(257) }, 'q', /at most 256 characters/],
+    ])('refuses %o, naming %s', async (parameters, parameter, message) => {
+      const response = await paged.get(`/api/series?${new URLSearchParams(parameters)}`);
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ error: 'bad-parameter', parameter, message: expect.stringMatching(message) });
+    });
+  });
+});
+
+describe('GET /api/rollups', () => {
+  // One reading a minute for two days from 2026-11-29, values cycling 0..9, and now on 2026-12-01.
+  const NOW = Date.UTC(2026, 11, 1, 0, 0);
+  const START = Date.UTC(2026, 10, 29);
+  const history = new InMemoryRepository();
+  for (let minute = 0; minute < 2 * 1440; minute++) history.putReading(SERIES, { timestamp: new Date(START + minute * 60_000).toISOString().replace('Z', '000Z'), value: minute % 10 });
+  let rollups: TestClient;
+  beforeAll(async () => {
+    rollups = await listen(buildApp({ repository: history, assets: new Map(), now: () => NOW, rollupRetentionDays: { '1m': 90, '1h': 1095 } }));
+  });
+  afterAll(() => rollups.close());
+  const ask = (parameters: Record<string, string>) => rollups.get(`/api/rollups?${new URLSearchParams({ thing: SERIES, ...parameters })}`);
+
+  test('answers the buckets of a range at the step asked, starts in UTC, values exact, the mean a double', async () => {
+    const response = await ask({ from: '2026-11-29T00:00:00Z', to: '2026-11-29T02:59:59Z', step: '1h' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      thing: SERIES,
+      step: '1h',
+      items: [0, 1, 2].map((hour) => ({ start: `2026-11-29T0${hour}:00:00.000000Z`, count: 60, min: 0, max: 9, mean: 4.5 })),
+    });
+  });
+
+  test('auto picks the finest step with at most 2,000 buckets: minutes for a day, hours for a week, days for a year', async () => {
+    const stepOf = async (from: string, to: string) => ((await ask({ from, to })).json() as { step: string }).step;
+    await expect(stepOf('2026-11-29T00:00:00Z', '2026-11-30T00:00:00Z')).resolves.toBe('1m');
+    await expect(stepOf('2026-11-24T00:00:00Z', '2026-12-01T00:00:00Z')).resolves.toBe('1h');
+    await expect(stepOf('2025-12-01T00:00:00Z', '2026-12-01T00:00:00Z')).resolves.toBe('1d');
+    // Minutes of a day 100 days back are gone (kept 90 days): hours instead.
+    await expect(stepOf('2026-08-20T00:00:00Z', '2026-08-21T00:00:00Z')).resolves.toBe('1h');
+    const week = (await ask({ from: '2026-11-24T00:00:00Z', to: '2026-12-01T00:00:00Z' })).json() as { items: { count: number }[] };
+    // Every reading of the range is counted: none left out.
+    expect(week.items.reduce((sum, item) => sum + item.count, 0)).toBe(2 * 1440);
+  });
+
+  test.each<[Record<string, string>, string, RegExp]>([
+    [{ to: '2026-11-30T00:00:00Z' }, 'from', /"from" is required/],
+    [{ from: '2026-11-30T00:00:00Z' }, 'to', /"to" is required/],
+    [{ from: '2026-11-30T00:00:00Z', to: '2026-11-29T00:00:00Z' }, 'to', /is before "from"/],
+    [{ from: '2026-11-29T00:00:00Z', to: '2026-11-30T00:00:00Z', step: '5m' }, 'step', /must be 1m, 1h, 1d or auto/],
+    [{ from: '2016-01-01T00:00:00Z', to: '2026-11-30T00:00:00Z', step: '1h' }, 'step', /holds 95\d{3} buckets of 1h, more than 10000/],
+    [{ from: '2026-11-29T00:00:00Z', to: '2026-11-30T00:00:00Z', order: 'desc' }, 'order', /unknown parameter "order"/],
+  ])('refuses %o, naming %s', async (parameters, parameter, message) => {
+    const response = await ask(parameters);
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ error: 'bad-parameter', parameter, message: expect.stringMatching(message) });
   });
 });
 
@@ -200,7 +304,7 @@ function failingRepository(error: Error): ReadingsRepository {
   const fail = async () => {
     throw error;
   };
-  return { checkTables: fail, listSeries: fail, readings: fail, alerts: fail, thresholds: fail };
+  return { checkTables: fail, listSeries: fail, readings: fail, rollups: fail, alerts: fail, thresholds: fail };
 }
 
 describe('exact values', () => {

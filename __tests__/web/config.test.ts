@@ -17,13 +17,14 @@ function problemsOf(env: Record<string, string>): readonly string[] {
   throw new Error('expected a WebConfigError');
 }
 
-test('reads the tables and region, with port 5000 and the series catalogue by default', () => {
+test('reads the tables and region, with port 5000, the series catalogue, the rollups and their retention by default', () => {
   expect(loadWebConfig(complete)).toEqual({
     port: 5000,
     host: '0.0.0.0',
     region: 'eu-west-2',
-    tables: { things: 'iot-things', thresholds: 'iot-thresholds', alerts: 'iot-alerts', series: 'iot-series' },
+    tables: { things: 'iot-things', thresholds: 'iot-thresholds', alerts: 'iot-alerts', series: 'iot-series', rollups: 'iot-rollups' },
     seriesCacheSeconds: 5,
+    rollupRetentionDays: { '1m': 90, '1h': 1095, '1d': undefined },
   });
 });
 
@@ -37,9 +38,13 @@ test('takes every optional setting from the environment', () => {
     SERIES_TABLE: 'prod-series',
     SERIES_CACHE_SECONDS: '0',
     AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000',
+    ROLLUPS_TABLE: 'prod-rollups',
+    MINUTE_ROLLUP_RETENTION_DAYS: '7',
+    DAY_ROLLUP_RETENTION_DAYS: '3650',
   });
-  expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', region: 'us-east-1', seriesCacheSeconds: 0 });
+  expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', region: 'us-east-1', seriesCacheSeconds: 0, rollupRetentionDays: { '1m': 7, '1h': 1095, '1d': 3650 } });
   expect(config.tables.series).toBe('prod-series');
+  expect(config.tables.rollups).toBe('prod-rollups');
 });
 
 test('names every missing variable at once', () => {
@@ -58,6 +63,7 @@ test.each([
   ['PORT', '70000', /PORT must be a TCP port/],
   ['THINGS_TABLE', 'a b', /THINGS_TABLE must be a DynamoDB table name/],
   ['SERIES_CACHE_SECONDS', '-1', /SERIES_CACHE_SECONDS must be a whole number of seconds/],
+  ['HOUR_ROLLUP_RETENTION_DAYS', '0', /HOUR_ROLLUP_RETENTION_DAYS must be a whole number of days, 1 or more, got "0"/],
   ['AWS_ENDPOINT_URL_DYNAMODB', 'localhost:8000', /AWS_ENDPOINT_URL_DYNAMODB must be an http\(s\) URL/],
   ['AWS_ENDPOINT_URL', 'ftp://example', /AWS_ENDPOINT_URL must be an http\(s\) URL/],
 ])('rejects %s=%s with a message saying what is expected', (name, value, message) => {

@@ -11,7 +11,7 @@ import { InMemoryRepository, TABLE_ROLES, type ReadingsRepository, type TableChe
 import { listen, type TestClient } from './http-client';
 
 const SERIES = 'things/harrow/001/temperature';
-const TABLES = { things: 'iot-things', thresholds: 'iot-thresholds', alerts: 'iot-alerts', series: 'iot-series' } as const;
+const TABLES = { things: 'iot-things', thresholds: 'iot-thresholds', alerts: 'iot-alerts', series: 'iot-series', rollups: 'iot-rollups' } as const;
 const INTERNAL_HOST = '10.1.2.3';
 const INTERNAL_PORT = '8000';
 
@@ -27,7 +27,7 @@ function connectionRefused(): Error {
   });
 }
 
-/** Seeded data behind four named tables that can be taken down (every call refused) and brought back. */
+/** Seeded data behind five named tables that can be taken down (every call refused) and brought back. */
 class OutageRepository implements ReadingsRepository {
   down = false;
   tableChecks = 0;
@@ -55,6 +55,7 @@ class OutageRepository implements ReadingsRepository {
 
   listSeries = () => this.reach(() => this.data.listSeries());
   readings = (query: Parameters<ReadingsRepository['readings']>[0]) => this.reach(() => this.data.readings(query));
+  rollups = (query: Parameters<ReadingsRepository['rollups']>[0]) => this.reach(() => this.data.rollups(query));
   alerts = (query: Parameters<ReadingsRepository['alerts']>[0]) => this.reach(() => this.data.alerts(query));
   thresholds = (series: string) => this.reach(() => this.data.thresholds(series));
 }
@@ -71,7 +72,7 @@ function logCapture(): { lines: Record<string, unknown>[]; stream: Writable } {
   return { lines, stream };
 }
 
-const API_ROUTES = ['/api/series', `/api/readings?thing=${encodeURIComponent(SERIES)}`, `/api/alerts?thing=${encodeURIComponent(SERIES)}`, `/api/thresholds?thing=${encodeURIComponent(SERIES)}`];
+const API_ROUTES = ['/api/series', `/api/readings?thing=${encodeURIComponent(SERIES)}`, `/api/rollups?thing=${encodeURIComponent(SERIES)}&from=2016-09-09T00:00:00Z&to=2016-09-10T00:00:00Z`, `/api/alerts?thing=${encodeURIComponent(SERIES)}`, `/api/thresholds?thing=${encodeURIComponent(SERIES)}`];
 
 /** Nothing a visitor should see: stack frames, the endpoint, the SDK's error code or message. */
 const LEAKS = [/\n\s+at /, new RegExp(INTERNAL_HOST.replace(/\./g, '\\.')), new RegExp(`:${INTERNAL_PORT}\\b`), /ECONNREFUSED/, /\$metadata/, /errno|syscall/];
@@ -96,6 +97,7 @@ describe('while DynamoDB cannot be reached, and after it is back', () => {
         { table: 'iot-thresholds', holds: 'thresholds', status: 'ok' },
         { table: 'iot-alerts', holds: 'alert history', status: 'ok' },
         { table: 'iot-series', holds: 'series catalogue', status: 'ok' },
+        { table: 'iot-rollups', holds: 'rollups', status: 'ok' },
       ],
     });
     for (const url of API_ROUTES) expect([url, (await client.get(url)).statusCode]).toEqual([url, 200]);
@@ -183,7 +185,8 @@ describe('while DynamoDB cannot be reached, and after it is back', () => {
     test('the API answers with the data stored before, without a restart', async () => {
       expect((await client.get('/api/series')).json()).toMatchObject({ series: [{ series: SERIES, latestValue: 19.5, status: 'ok' }] });
       expect((await client.get(API_ROUTES[1] as string)).json()).toEqual({ thing: SERIES, order: 'asc', items: [{ timestamp: '2016-09-09T13:00:00.000000Z', value: 19.5 }], nextCursor: null });
-      expect((await client.get(API_ROUTES[3] as string)).json()).toEqual({ thing: SERIES, minThreshold: 18, maxThreshold: 25 });
+      expect((await client.get(API_ROUTES[2] as string)).json()).toEqual({ thing: SERIES, step: '1d', items: [{ start: '2016-09-09T00:00:00.000000Z', count: 1, min: 19.5, max: 19.5, mean: 19.5 }] });
+      expect((await client.get(API_ROUTES[4] as string)).json()).toEqual({ thing: SERIES, minThreshold: 18, maxThreshold: 25 });
     });
   });
 });
@@ -197,9 +200,9 @@ describe('readiness answers', () => {
     const readiness = await readinessCheck(repository, { cacheSeconds: 0 })();
     expect(readiness.ready).toBe(false);
     expect(readiness.body.message).toBe(
-      '1 of 4 tables cannot be read: iot-alerts (alert history) does not exist in this account and region: check ALERTS_TABLE and AWS_REGION.',
+      '1 of 5 tables cannot be read: iot-alerts (alert history) does not exist in this account and region: check ALERTS_TABLE and AWS_REGION.',
     );
-    expect(readiness.body.tables.map((table) => table.status)).toEqual(['ok', 'ok', 'missing-table', 'ok']);
+    expect(readiness.body.tables.map((table) => table.status)).toEqual(['ok', 'ok', 'missing-table', 'ok', 'ok']);
     expect(JSON.stringify(readiness.body)).not.toMatch(/arn:aws|123456789012/);
     expect(readiness.failures).toEqual([{ table: 'iot-alerts', error: expect.objectContaining({ name: 'ResourceNotFoundException' }) }]);
   });
@@ -217,8 +220,9 @@ describe('readiness answers', () => {
       ['iot-thresholds', 'busy', 'DynamoDB is throttling reads of it: retry in a moment, or raise its read capacity'],
       ['iot-alerts', 'ok', undefined],
       ['iot-series', 'unreachable', 'cannot be reached: DynamoDB answered with a server error (HTTP 500)'],
+      ['iot-rollups', 'ok', undefined],
     ]);
-    expect(body.message).toMatch(/^3 of 4 tables cannot be read: iot-things \(readings\) DynamoDB refused/);
+    expect(body.message).toMatch(/^3 of 5 tables cannot be read: iot-things \(readings\) DynamoDB refused/);
   });
 
   test('tables that do not answer by the deadline count as unreachable, and the check answers at the deadline', async () => {

@@ -7,8 +7,10 @@ import { BatchWriteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws
 import { Decimal } from '../../handlers/decimal';
 import { storedNumber } from '../../handlers/stored-number';
 import { createDynamoRepository } from '../../web/dynamo-repository';
-import { InMemoryRepository, TABLE_ROLES, type AlertRecord, type Page, type RangeQuery, type ReadingPoint, type ReadingsRepository } from '../../web/repository';
+import { createStoreReadingsHandler } from '../../handlers/store-readings';
+import { InMemoryRepository, TABLE_ROLES, type AlertRecord, type Page, type RangeQuery, type ReadingPoint, type ReadingsRepository, type RollupPoint } from '../../web/repository';
 import { startDynalite, type DynaliteHarness } from '../handlers/dynalite-harness';
+import { kinesisEvent } from '../handlers/kinesis-event-fixture';
 
 /** An exact number, from a double or decimal text. */
 const n = (value: number | string): Decimal => Decimal.of(value) as Decimal;
@@ -194,21 +196,65 @@ describe.each(implementations)('%s repository', (_name, create) => {
   });
 });
 
+describe('rollups kept by the store consumer', () => {
+  const SERIES = 'things/rollup/1/temperature';
+  /** Readings across midnight, then late ones, a repeat with another value and a value no double holds, in four deliveries. */
+  const deliveries: [string, string][][] = [
+    [['2026-11-30T23:58:10Z', '20.5'], ['2026-11-30T23:58:40Z', '21'], ['2026-11-30T23:59:59.999999Z', '-3']],
+    [['2026-12-01T00:00:00Z', '7'], ['2026-12-01T00:01:30Z', '12345678901234567890123456789012345678'], ['2026-12-01T01:15:00Z', '0.001']],
+    [['2026-11-30T23:58:20Z', '19'], ['2026-12-01T00:00:00Z', '8']],
+    [['2026-11-30T22:00:00Z', '100']],
+  ];
+
+  test('the DynamoDB repository answers what the memory one recomputes from the same readings, at every step', async () => {
+    const handler = createStoreReadingsHandler({
+      dynamo: db.exact,
+      sqs: { send: async () => ({ Failed: [], Successful: [] }) } as never,
+      settings: { thingsTable: db.tables.things, failureQueueUrl: 'https://sqs.example/q', rollupsTable: db.tables.rollups, alertCooldownSeconds: 900, futureToleranceSeconds: 300 },
+      logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+    });
+    const memory = new InMemoryRepository();
+    let position = 0;
+    for (const delivery of deliveries) {
+      const payloads = delivery.map(([timestamp, value]) => ({ id: 'things/rollup/1', timestamp, temperature: value }));
+      const response = await handler(kinesisEvent(payloads, position));
+      position += payloads.length;
+      expect(response.batchItemFailures).toEqual([]);
+      for (const [timestamp, value] of delivery) memory.putReading(SERIES, { timestamp: timestamp.replace(/(\.\d+)?Z$/, (fraction) => (fraction === 'Z' ? '.000000Z' : fraction)), value });
+    }
+    const dynamo = createDynamoRepository({ client: db.exact, tables: db.tables });
+    const shown = (points: RollupPoint[]) => points.map(({ start, count, min, max, mean }) => ({ start, count, min: min.text, max: max.text, mean: Number(mean.toPrecision(12)) }));
+    for (const [step, from, to] of [['1m', '2026-11-30T22:00:00Z', '2026-12-01T01:15:00Z'], ['1h', '2026-11-30T22:00:00Z', '2026-12-01T01:00:00Z'], ['1d', '2026-11-30T00:00:00Z', '2026-12-01T00:00:00Z']] as const) {
+      const query = { series: SERIES, step, from, to };
+      const expected = shown(await memory.rollups(query));
+      expect(expected.length).toBeGreaterThan(1);
+      expect(shown(await dynamo.rollups(query))).toEqual(expected);
+    }
+    // The repeat of 00:00:00 replaced 7 with 8, and the minute says so.
+    expect(shown(await dynamo.rollups({ series: SERIES, step: '1m', from: '2026-12-01T00:00:00Z', to: '2026-12-01T00:00:00Z' }))).toEqual([
+      { start: '2026-12-01T00:00:00.000000Z', count: 1, min: '8', max: '8', mean: 8 },
+    ]);
+  });
+});
+
 describe('dynamodb repository specifics', () => {
-  test('never scans the readings table: series come from the catalogue, readings from Query', async () => {
+  test('never scans the readings or rollups: series come from the catalogue and the thresholds, readings and rollups from Query', async () => {
     sentCommands.length = 0;
     const repository = createDynamoRepository({ client: db.exact, tables: db.tables, seriesCacheSeconds: 0 });
     await repository.listSeries();
     await repository.readings({ series: TEMPERATURE, order: 'asc', limit: 3 });
+    await repository.rollups({ series: TEMPERATURE, step: '1h', from: '2016-09-09T00:00:00Z', to: '2016-09-09T23:00:00Z' });
     await repository.alerts({ series: TEMPERATURE, order: 'asc', limit: 3 });
     expect(sentCommands).toEqual(
       expect.arrayContaining([
         { name: 'ScanCommand', table: db.tables.series },
+        { name: 'ScanCommand', table: db.tables.thresholds },
         { name: 'QueryCommand', table: db.tables.things },
+        { name: 'QueryCommand', table: db.tables.rollups },
         { name: 'QueryCommand', table: db.tables.alerts },
       ]),
     );
-    expect(sentCommands.filter((command) => command.name === 'ScanCommand' && command.table !== db.tables.series)).toEqual([]);
+    expect(sentCommands.filter((command) => command.name === 'ScanCommand' && command.table !== db.tables.series && command.table !== db.tables.thresholds)).toEqual([]);
   });
 
   test('reuses the series list for the cache period, then reads the catalogue again', async () => {
@@ -220,7 +266,7 @@ describe('dynamodb repository specifics', () => {
     expect((await fresh.listSeries()).map((entry) => entry.series)).toContain('things/new/1/temperature');
   });
 
-  test('judges hundreds of series, more than one BatchGetItem request holds', async () => {
+  test('judges hundreds of series, more than one page of thresholds', async () => {
     const many = Array.from({ length: 230 }, (_, index) => `things/bulk/${String(index).padStart(3, '0')}/temperature`);
     await writeAll(db.document, db.tables.series, many.map((ThingID, index) => ({ ThingID, LatestTimestamp: '2016-09-10T00:00:00.000000Z', LatestValue: index })));
     // Every even series has a maximum of 100: those from 102 up are breached.

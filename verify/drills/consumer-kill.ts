@@ -15,6 +15,7 @@ import type { PublishedMessage, QueuedMessage } from '../../local/messaging';
 import { synthesizeStacks } from '../../local/twin/synth';
 import { setThresholds } from '../../tools/threshold-store';
 import { check, type Drill } from '../drill';
+import { auditRollups, describeAudit } from '../rollup-audit';
 import {
   auditAlerts,
   compareKeys,
@@ -111,7 +112,8 @@ export const consumerKillDrill: Drill = {
   title: 'the consumers\' process killed mid-batch and restarted: no reading or alert lost, none twice',
   async run({ workDir, log = () => undefined }) {
     const dataDir = path.join(workDir, 'platform');
-    const readings = drillReadings(READINGS, { prefix: 'kill-drill', value: temperature });
+    // Dated now, so every step of rollups is kept (older readings are rolled up by hour and day only).
+    const readings = drillReadings(READINGS, { prefix: 'kill-drill', value: temperature, startMs: Date.now() - 60_000 });
     const expected = expectedKeys(readings);
 
     // The drills' configuration, whatever the checkout's configuration or the shell says.
@@ -144,6 +146,7 @@ export const consumerKillDrill: Drill = {
       await sleep(3_000);
 
       const stored = compareKeys(expected, await storedKeys(access));
+      const rollups = await auditRollups(access);
       const state = await messagingState(platform);
       const alerts = await auditAlerts(access, ALARMED_SERIES, expectedAlerts, state.published);
       const midBatch = storedAtKill !== undefined && storedAtKill < expected.size;
@@ -152,6 +155,7 @@ export const consumerKillDrill: Drill = {
           check('the process was killed while readings were still being stored', midBatch, `killed with ${count(storedAtKill ?? 0)} of ${count(expected.size)} items stored, ${alertsAtKill} of ${expectedAlerts.length} alerts sent`),
           check('the restarted platform caught up', drained === true, drained === true ? 'every item stored and every alert sent' : 'not caught up after 90 s'),
           check('no reading lost, none duplicated', stored.found === expected.size && stored.unexpected.length === 0, `${count(stored.found)} of ${count(expected.size)} items; ${stored.unexpected.length} unexpected`),
+          check('the rollups equal those recomputed from the stored readings', rollups.buckets > 0 && rollups.differences.length === 0, describeAudit(rollups)),
           check('nothing sent to the failure queue', state.failureQueue.length === 0, `${state.failureQueue.length} messages`),
           check('no alert lost: the history is exactly what the rule says', alerts.historyMatches, alerts.detail),
           check('no alert sent twice', alerts.sentOnce, alerts.detail),

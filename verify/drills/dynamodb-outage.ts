@@ -7,6 +7,7 @@
 import { DEFAULT_ALERT_COOLDOWN_SECONDS } from '../../handlers/contract';
 import { setThresholds } from '../../tools/threshold-store';
 import { check, type Drill } from '../drill';
+import { auditRollups, describeAudit } from '../rollup-audit';
 import { auditAlerts, compareKeys, count, drillReadings, expectedKeys, expectedNotices, sendBatches, sleep, storedKeys, waitForQuiet, withDrillPlatform } from '../probe';
 
 const READINGS = 3_000;
@@ -28,7 +29,8 @@ export const dynamodbOutageDrill: Drill = {
   async run({ workDir, log = () => undefined }) {
     return withDrillPlatform(workDir, async (drill) => {
       await setThresholds(drill.dynamo, drill.platform.tables.thresholds, ALARMED_SERIES, THRESHOLDS);
-      const readings = drillReadings(READINGS, { prefix: 'outage-drill', value: temperature });
+      // Dated now, so every step of rollups is kept (older readings are rolled up by hour and day only).
+      const readings = drillReadings(READINGS, { prefix: 'outage-drill', value: temperature, startMs: Date.now() - 60_000 });
 
       let outage: Promise<{ down: number; up: number; backlog: number }> | undefined;
       let sent = 0;
@@ -56,6 +58,7 @@ export const dynamodbOutageDrill: Drill = {
       const quiet = await waitForQuiet(drill, 120_000);
 
       const stored = compareKeys(expectedKeys(readings), await storedKeys(drill));
+      const rollups = await auditRollups(drill);
       const consumers = drill.platform.consumers();
       const alerts = await auditAlerts(
         drill,
@@ -75,6 +78,7 @@ export const dynamodbOutageDrill: Drill = {
           check('the outage held readings back', (window?.backlog ?? 0) > 0, `${count(window?.backlog ?? 0)} items acknowledged but not stored when DynamoDB came back`),
           check('the pipeline drained after the outage', quiet, quiet ? 'both consumers idle, table stable' : 'still busy after 120 s'),
           check('every reading is stored, nothing else', stored.found === readings.length && stored.unexpected.length === 0, `${count(stored.found)} of ${count(readings.length)} stored; ${stored.unexpected.length} unexpected`),
+          check('the rollups equal those recomputed from the stored readings', rollups.buckets > 0 && rollups.differences.length === 0, describeAudit(rollups)),
           check('nothing was given up on', discarded === 0 && failureQueue === 0, `${discarded} records discarded, ${failureQueue} messages in the failure queue; ${describeConsumers}`),
           check('the alert history is exactly what the rule says', alerts.historyMatches, alerts.detail),
           check('each alert was sent once', alerts.sentOnce, alerts.detail),

@@ -1,5 +1,6 @@
 /** The dashboard's calls to the API (same origin). */
-import type { AlertsResponse, ErrorResponse, ReadingPoint, ReadingsResponse, SeriesResponse, SortOrder, ThresholdsResponse } from '../api-types';
+import type { AlertRecord, AlertsResponse, ErrorResponse, ReadingPoint, ReadingsResponse, RollupsResponse, SeriesResponse, SortOrder, ThresholdsResponse } from '../api-types';
+import { Decimal } from '../../handlers/decimal';
 import { parseExactJson } from '../json';
 
 async function getJson<T>(path: string, parameters: Record<string, string | number | undefined> = {}): Promise<T> {
@@ -21,26 +22,41 @@ export interface TimeRange {
   readonly to: string;
 }
 
-export const fetchSeries = () => getJson<SeriesResponse>('/api/series');
+/** The API's largest page of readings or alerts. */
+const LARGEST_PAGE = 5000;
+
+/** Every JSON number arrives as a Decimal (parseExactJson); counts and means are plain numbers. */
+const plain = (value: unknown): number => (value instanceof Decimal ? value.approx : Number(value));
+
+export async function fetchSeriesPage(q: string, limit: number, cursor?: string): Promise<SeriesResponse> {
+  const page = await getJson<SeriesResponse>('/api/series', { q: q === '' ? undefined : q, limit, cursor });
+  return { ...page, total: plain(page.total) };
+}
 
 export const fetchThresholds = (thing: string) => getJson<ThresholdsResponse>('/api/thresholds', { thing });
 
-export const fetchAlerts = (thing: string, range: TimeRange) => getJson<AlertsResponse>('/api/alerts', { thing, ...range, limit: 1000 });
+export async function fetchRollups(thing: string, range: TimeRange): Promise<RollupsResponse> {
+  const answer = await getJson<RollupsResponse>('/api/rollups', { thing, ...range, step: 'auto' });
+  return { ...answer, items: answer.items.map((bucket) => ({ ...bucket, count: plain(bucket.count), mean: plain(bucket.mean) })) };
+}
 
 export const fetchReadingsPage = (thing: string, range: TimeRange, order: SortOrder, limit: number, cursor?: string) =>
   getJson<ReadingsResponse>('/api/readings', { thing, ...range, order, limit, cursor });
 
-/**
- * The newest readings of a range, oldest first, following pages up to `cap` points.
- * `complete` is false when the range holds more than that.
- */
-export async function fetchLatestReadings(thing: string, range: TimeRange, cap: number): Promise<{ points: ReadingPoint[]; complete: boolean }> {
-  const newestFirst: ReadingPoint[] = [];
+/** Every item of a range, oldest first, following pages up to `cap`; `complete` is false when the range holds more. */
+async function allPages<T>(fetchPage: (limit: number, cursor?: string) => Promise<{ items: T[]; nextCursor: string | null }>, cap: number): Promise<{ items: T[]; complete: boolean }> {
+  const items: T[] = [];
   let cursor: string | undefined;
   do {
-    const page = await fetchReadingsPage(thing, range, 'desc', Math.min(5000, cap - newestFirst.length), cursor);
-    newestFirst.push(...page.items);
+    const page = await fetchPage(Math.min(LARGEST_PAGE, cap - items.length), cursor);
+    items.push(...page.items);
     cursor = page.nextCursor ?? undefined;
-  } while (cursor !== undefined && newestFirst.length < cap);
-  return { points: newestFirst.reverse(), complete: cursor === undefined };
+  } while (cursor !== undefined && items.length < cap);
+  return { items, complete: cursor === undefined };
 }
+
+export const fetchReadings = (thing: string, range: TimeRange, cap: number): Promise<{ items: ReadingPoint[]; complete: boolean }> =>
+  allPages((limit, cursor) => fetchReadingsPage(thing, range, 'asc', limit, cursor), cap);
+
+export const fetchAlerts = (thing: string, range: TimeRange, cap: number): Promise<{ items: AlertRecord[]; complete: boolean }> =>
+  allPages((limit, cursor) => getJson<AlertsResponse>('/api/alerts', { thing, ...range, limit, cursor }), cap);

@@ -1,15 +1,19 @@
 /**
- * The series chart (uPlot): the readings, the min/max thresholds as dashed lines, the
- * breaching readings as red points, and the alerts as markers above the plot. Drag
- * across the chart to zoom in, double-click (or "Reset zoom") to zoom out.
+ * The series chart (uPlot) over the range in view: either each reading, or, for a range
+ * holding more readings than are worth drawing, the rollup buckets as a min–max band with
+ * the mean as a line. Either way: the min/max thresholds as dashed lines, what lies out of
+ * range as red points (a bucket shows its extreme that crossed), and the alerts as markers
+ * above the plot. The x axis spans the whole range in view, so gaps show. Dragging across
+ * the chart asks for that part (the page loads it, finer); double-click asks for the whole range.
  */
 import uPlot from 'uplot';
 import { boundCrossed, type Thresholds } from '../../handlers/alert-rules';
 import type { Decimal } from '../../handlers/decimal';
-import type { AlertRecord, ReadingPoint } from '../api-types';
+import { STEP_MS } from '../../handlers/rollup';
+import type { AlertRecord, ReadingPoint, RollupPoint, RollupStep } from '../api-types';
 
-/** Colours drawn on the canvas; the browser test looks for the threshold colours. */
-export const CHART_COLOURS = { value: '#1c7ed6', min: '#2f9e44', max: '#e8590c', breach: '#e03131' } as const;
+/** Colours drawn on the canvas; the browser test looks for them. */
+export const CHART_COLOURS = { value: '#1c7ed6', band: 'rgba(28, 126, 214, 0.25)', min: '#2f9e44', max: '#e8590c', breach: '#e03131' } as const;
 
 const ALERT_CLASSES: Record<string, string> = { breach: 'alert-breach', reminder: 'alert-breach', recovery: 'alert-recovery' };
 
@@ -29,13 +33,23 @@ const TIME_AXIS: uPlot.Axis.Values = [
   [0.001, ':{ss}.{fff}', '\n{YYYY}-{MM}-{DD} {HH}:{mm}', null, '\n{MM}-{DD} {HH}:{mm}', null, '\n{HH}:{mm}', null, 1],
 ];
 
+/** What the chart draws: readings one by one, or buckets of one step. */
+export type ChartData = { readonly kind: 'readings'; readonly points: readonly ReadingPoint[] } | { readonly kind: 'rollups'; readonly step: RollupStep; readonly buckets: readonly RollupPoint[] };
+
 export interface ChartInput {
   readonly series: string;
-  readonly points: readonly ReadingPoint[];
+  readonly data: ChartData;
   readonly thresholds: Thresholds;
   readonly alerts: readonly AlertRecord[];
-  /** The requested range, in epoch seconds: the x axis spans it even where there are no readings. */
+  /** The range in view, in epoch seconds: the x axis spans it whatever the data. */
   readonly range: { readonly from: number; readonly to: number };
+}
+
+export interface ChartEvents {
+  /** The user dragged across part of the chart (epoch seconds). */
+  readonly onSelect: (from: number, to: number) => void;
+  /** The user double-clicked: back to the whole range. */
+  readonly onReset: () => void;
 }
 
 /** Draws each alert as a marker element over the plot, so it can be hovered (and found by tests). */
@@ -65,57 +79,102 @@ function alertMarkers(alerts: readonly AlertRecord[]): uPlot.Plugin {
   };
 }
 
-export function drawChart(
-  container: HTMLElement,
-  input: ChartInput,
-  events: { onZoom: (zoomed: boolean) => void },
-): uPlot {
-  const xs = input.points.map((point) => seconds(point.timestamp));
-  // Drawn at double precision (a pixel is far coarser); breaches are decided on the exact values.
-  const values = input.points.map((point) => point.value.approx);
-  const { min, max } = input.thresholds;
-  const constant = (bound: Decimal | undefined) => xs.map(() => bound?.approx ?? null);
-  const breaching = input.points.map((point) => (boundCrossed(input.thresholds, point.value) === undefined ? null : point.value.approx));
+const thresholdSeries = (thresholds: Thresholds): uPlot.Series[] => [
+  { label: 'min threshold', stroke: CHART_COLOURS.min, width: 2, dash: [8, 4], points: { show: false }, show: thresholds.min !== undefined },
+  { label: 'max threshold', stroke: CHART_COLOURS.max, width: 2, dash: [8, 4], points: { show: false }, show: thresholds.max !== undefined },
+];
 
+const BREACH_SERIES: uPlot.Series = {
+  label: 'out of range',
+  stroke: CHART_COLOURS.breach,
+  paths: () => null,
+  points: { show: true, size: 8, fill: CHART_COLOURS.breach, stroke: CHART_COLOURS.breach },
+};
+
+/** Series and columns of each reading. Drawn at double precision (a pixel is far coarser); breaches are decided on the exact values. */
+function readingsPlot(input: ChartInput, points: readonly ReadingPoint[]): { series: uPlot.Series[]; data: uPlot.AlignedData } {
+  const xs = points.map((point) => seconds(point.timestamp));
+  const constant = (bound: Decimal | undefined) => xs.map(() => bound?.approx ?? null);
+  const breaching = points.map((point) => (boundCrossed(input.thresholds, point.value) === undefined ? null : point.value.approx));
+  return {
+    series: [
+      { label: 'time (UTC)', value: '{YYYY}-{MM}-{DD} {HH}:{mm}:{ss}' },
+      { label: input.series, stroke: CHART_COLOURS.value, width: 1.5, points: { show: xs.length < 200 } },
+      ...thresholdSeries(input.thresholds),
+      BREACH_SERIES,
+    ],
+    data: [xs, points.map((point) => point.value.approx), constant(input.thresholds.min), constant(input.thresholds.max), breaching],
+  };
+}
+
+/**
+ * Series and columns of buckets: min and max (the band between them), mean, thresholds and
+ * the extreme that crossed one. A missing bucket becomes a gap (nulls), not a line across it.
+ */
+function rollupsPlot(input: ChartInput, step: RollupStep, buckets: readonly RollupPoint[]): { series: uPlot.Series[]; data: uPlot.AlignedData } {
+  const stepSeconds = STEP_MS[step] / 1000;
+  const columns: (number | null)[][] = [[], [], [], [], [], [], []];
+  const [xs, mins, maxs, means, minLine, maxLine, breaching] = columns as [number[], (number | null)[], (number | null)[], (number | null)[], (number | null)[], (number | null)[], (number | null)[]];
+  const { min, max } = input.thresholds;
+  buckets.forEach((bucket, index) => {
+    const x = seconds(bucket.start);
+    xs.push(x);
+    mins.push(bucket.min.approx);
+    maxs.push(bucket.max.approx);
+    means.push(bucket.mean);
+    minLine.push(min?.approx ?? null);
+    maxLine.push(max?.approx ?? null);
+    const crossed = boundCrossed(input.thresholds, bucket.max) === 'max' ? bucket.max : boundCrossed(input.thresholds, bucket.min) === 'min' ? bucket.min : undefined;
+    breaching.push(crossed?.approx ?? null);
+    const next = buckets[index + 1];
+    if (next !== undefined && seconds(next.start) > x + stepSeconds) {
+      xs.push(x + stepSeconds);
+      for (const column of columns.slice(1)) column.push(null);
+    }
+  });
+  const label = { '1m': 'per minute', '1h': 'per hour', '1d': 'per day' }[step];
+  return {
+    series: [
+      { label: 'bucket start (UTC)', value: '{YYYY}-{MM}-{DD} {HH}:{mm}' },
+      { label: `min ${label}`, stroke: CHART_COLOURS.band, width: 1, points: { show: false } },
+      { label: `max ${label}`, stroke: CHART_COLOURS.band, width: 1, points: { show: false } },
+      { label: `${input.series} (mean ${label})`, stroke: CHART_COLOURS.value, width: 1.5, points: { show: buckets.length < 100 } },
+      ...thresholdSeries(input.thresholds),
+      BREACH_SERIES,
+    ],
+    data: columns as uPlot.AlignedData,
+  };
+}
+
+export function drawChart(container: HTMLElement, input: ChartInput, events: ChartEvents): uPlot {
+  const plot = input.data.kind === 'readings' ? readingsPlot(input, input.data.points) : rollupsPlot(input, input.data.step, input.data.buckets);
   const options: uPlot.Options = {
     width: Math.max(320, container.clientWidth),
     height: 320,
     // Times are shown in UTC, as in the tables.
     tzDate: (epochSeconds) => uPlot.tzDate(new Date(epochSeconds * 1000), 'Etc/UTC'),
-    scales: { x: { time: true, range: (_chart, low, high) => (xs.length === 0 ? [input.range.from, input.range.to] : [low, high]) } },
-    cursor: { drag: { x: true, y: false, setScale: true } },
-    series: [
-      { label: 'time (UTC)', value: '{YYYY}-{MM}-{DD} {HH}:{mm}:{ss}' },
-      { label: input.series, stroke: CHART_COLOURS.value, width: 1.5, points: { show: xs.length < 200 } },
-      { label: 'min threshold', stroke: CHART_COLOURS.min, width: 2, dash: [8, 4], points: { show: false }, show: min !== undefined },
-      { label: 'max threshold', stroke: CHART_COLOURS.max, width: 2, dash: [8, 4], points: { show: false }, show: max !== undefined },
-      {
-        label: 'out of range',
-        stroke: CHART_COLOURS.breach,
-        paths: () => null,
-        points: { show: true, size: 8, fill: CHART_COLOURS.breach, stroke: CHART_COLOURS.breach },
-      },
-    ],
+    scales: { x: { time: true, range: () => [input.range.from, input.range.to] } },
+    // The page loads the selected part itself (finer data), so uPlot only draws the selection.
+    cursor: { drag: { x: true, y: false, setScale: false } },
+    series: plot.series,
+    ...(input.data.kind === 'rollups' ? { bands: [{ series: [2, 1], fill: CHART_COLOURS.band }] } : {}),
     axes: [{ values: TIME_AXIS }, { size: 60 }],
     plugins: [alertMarkers(input.alerts)],
     hooks: {
-      // Fires for drag-zoom, double-click and resetZoom alike; zoomed means narrower than the data.
-      setScale: [
-        (chart, key) => {
-          if (key !== 'x' || xs.length === 0) return;
-          const { min, max } = chart.scales.x as uPlot.Scale;
-          events.onZoom((min ?? -Infinity) > (xs[0] as number) || (max ?? Infinity) < (xs[xs.length - 1] as number));
+      setSelect: [
+        (chart) => {
+          const { left, width } = chart.select;
+          if (width < 5) return;
+          const from = chart.posToVal(left, 'x');
+          const to = chart.posToVal(left + width, 'x');
+          chart.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+          events.onSelect(from, to);
         },
       ],
     },
   };
-  const data: uPlot.AlignedData = [xs, values, constant(min), constant(max), breaching];
   container.replaceChildren();
-  return new uPlot(options, data, container);
-}
-
-/** Back to the whole loaded range. */
-export function resetZoom(chart: uPlot): void {
-  const xs = chart.data[0];
-  if (xs.length > 0) chart.setScale('x', { min: xs[0] as number, max: xs[xs.length - 1] as number });
+  const chart = new uPlot(options, plot.data, container);
+  chart.over.addEventListener('dblclick', () => events.onReset());
+  return chart;
 }

@@ -1,5 +1,5 @@
 /** CSV export of a series' readings (RFC 4180), safe to open in a spreadsheet. */
-import type { ReadingPoint } from '../api-types';
+import type { ReadingPoint, RollupPoint } from '../api-types';
 
 /**
  * Quotes a field when it needs quoting, and defuses text a spreadsheet would run as a
@@ -20,3 +20,11 @@ export function readingsCsv(series: string, points: readonly ReadingPoint[]): st
 
 /** A file name made of the series id's safe characters. */
 export const csvFileName = (series: string): string => `${series.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '') || 'series'}.csv`;
+
+/** The buckets drawn, for a range drawn from its rollups: each bucket's start, count, exact min and max, and mean. */
+export function rollupsCsv(series: string, step: string, buckets: readonly RollupPoint[]): string {
+  const rows = ['series,step,start,count,min,max,mean'];
+  const seriesField = csvField(series);
+  for (const bucket of buckets) rows.push(`${seriesField},${step},${bucket.start},${bucket.count},${bucket.min.text},${bucket.max.text},${bucket.mean}`);
+  return `${rows.join('\r\n')}\r\n`;
+}

@@ -49,7 +49,7 @@ describe('the local platform runs the stack as edited', () => {
   });
 
   it("gives each function exactly the stack's environment: an edited variable is followed, a removed one is missing", async () => {
-    await sendBatches(platform, drillReadings(30, { prefix: 'edits', things: 3 }), 30);
+    await sendBatches(platform, drillReadings(30, { prefix: 'edits', things: 3, startMs: Date.now() - 60_000 }), 30);
     await waitFor('the store consumer', () => (consumerStats(platform, 'store-readings').recordsDone === 30 ? true : undefined), 30_000);
     const dynamo = targetDynamo(platformTarget(platform));
     try {

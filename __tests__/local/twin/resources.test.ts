@@ -54,7 +54,11 @@ describe('the synthesized pipeline stack, read by the twin', () => {
     expect(spec.environment).toEqual({
       FAILURE_QUEUE_URL: 'http://127.0.0.1:4566/000000000000/iot-consumer-failures',
       FUTURE_TOLERANCE_SECONDS: '300',
+      HOT_RETENTION_DAYS: '30',
+      HOUR_ROLLUP_RETENTION_DAYS: '1095',
+      MINUTE_ROLLUP_RETENTION_DAYS: '90',
       POWERTOOLS_SERVICE_NAME: 'store-readings',
+      ROLLUPS_TABLE: 'iot-rollups',
       SERIES_TABLE: 'iot-series',
       THINGS_TABLE: 'iot-things',
     });
@@ -72,7 +76,15 @@ describe('the synthesized pipeline stack, read by the twin', () => {
       AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000',
     });
     // Nothing of the other handler's settings, nothing the stack does not set.
-    expect(Object.keys(env).filter((name) => /_TABLE$|_ARN$|_SECONDS$|_DAYS$/.test(name)).sort()).toEqual(['FUTURE_TOLERANCE_SECONDS', 'SERIES_TABLE', 'THINGS_TABLE']);
+    expect(Object.keys(env).filter((name) => /_TABLE$|_ARN$|_SECONDS$|_DAYS$/.test(name)).sort()).toEqual([
+      'FUTURE_TOLERANCE_SECONDS',
+      'HOT_RETENTION_DAYS',
+      'HOUR_ROLLUP_RETENTION_DAYS',
+      'MINUTE_ROLLUP_RETENTION_DAYS',
+      'ROLLUPS_TABLE',
+      'SERIES_TABLE',
+      'THINGS_TABLE',
+    ]);
     expect(env.AWS_LAMBDA_LOG_LEVEL).toBeUndefined();
   });
 
@@ -81,7 +93,17 @@ describe('the synthesized pipeline stack, read by the twin', () => {
       address: 'aws_ecs_service.web-service_service',
       taskDefinition: 'aws_ecs_task_definition.web-service_task-definition',
       containerName: 'web',
-      environment: { ALERTS_TABLE: 'iot-alerts', AWS_REGION: 'eu-west-2', PORT: '5000', SERIES_TABLE: 'iot-series', THINGS_TABLE: 'iot-things', THRESHOLDS_TABLE: 'iot-thresholds' },
+      environment: {
+        ALERTS_TABLE: 'iot-alerts',
+        AWS_REGION: 'eu-west-2',
+        HOUR_ROLLUP_RETENTION_DAYS: '1095',
+        MINUTE_ROLLUP_RETENTION_DAYS: '90',
+        PORT: '5000',
+        ROLLUPS_TABLE: 'iot-rollups',
+        SERIES_TABLE: 'iot-series',
+        THINGS_TABLE: 'iot-things',
+        THRESHOLDS_TABLE: 'iot-thresholds',
+      },
       containerPort: 5000,
       healthCheck: { path: '/livez', matcher: '200', timeoutSeconds: 5 },
     });

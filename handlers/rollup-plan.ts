@@ -1,0 +1,319 @@
+/**
+ * The pure part of keeping rollups: given the readings a batch stored for one series and
+ * the rollup items read for them, the items to write. The store handler does the reading
+ * and writing (rollup-store.ts); everything that decides what is counted is here.
+ *
+ * What is counted: every distinct stored reading (series and time), once, with its stored
+ * value, and nothing that was not stored. The batch's items are planned with repeats
+ * merged (store-plan.ts), so within a batch each reading comes once; across batches:
+ *
+ * - A minute item remembers, per shard, the highest sequence number applied (`Applied`).
+ *   A reading whose records are all at or below it was counted by an earlier delivery of
+ *   the same records (a retry, a bisection, a redelivery after a crash): it adds nothing.
+ * - Otherwise, a reading later than the latest one the minute holds (`Last`) cannot be in
+ *   it yet: it is added. This is the path of in-order data.
+ * - A reading not later than `Last` may be in the minute already: a producer that sent it
+ *   twice (two records, one stored reading), a corrected value, or a late reading. The
+ *   minute is then recounted from the stored readings themselves (a Query of at most a
+ *   minute of one series), which is exact whatever happened before.
+ * - An hour holds the aggregate of each of its minutes (`Parts`), a day each of its hours,
+ *   and a write sets the parts of the minutes (hours) the batch touched to their new
+ *   state: setting a state twice is harmless, so hours and days need no position of
+ *   their own, and a correction that raises a minimum is exact too.
+ *
+ * Retention: an item whose bucket is past its retention may be gone. Its parent's part for
+ * it is then the base (its minutes are no longer kept, so a reading not later than the
+ * part's last is taken for a repeat); readings whose raw items may have expired are never
+ * recounted (a recount would miss them), so there too only later readings are added.
+ */
+import type { Decimal } from './decimal';
+import type { Aggregate, RollupStep, TimedValue } from './rollup';
+import { addReadings, bucketKey, bucketStart, compareSequence, decodePart, encodePart, mergeAggregates, partKey, sameAggregate, STEP_MS } from './rollup';
+import type { RollupBucket, StoredBucket } from './rollup-item';
+
+/** A stored reading as the batch planned it (a ReadingItem). */
+export interface StoredReading {
+  readonly Timestamp: string;
+  readonly Value: Decimal;
+}
+
+/**
+ * The readings one series stored in one minute of a batch, with their aggregate and stream
+ * positions worked out as they were gathered, so the usual case (every reading new, all
+ * later than the minute's last) adds one aggregate to another and looks at no reading again.
+ */
+export interface MinuteReadings {
+  readonly readings: StoredReading[];
+  /** Each reading's highest sequence number among its records before the resume point, in the same order. */
+  readonly sequences: string[];
+  aggregate: Aggregate;
+  /** The lowest and highest of `sequences`. */
+  lowestSequence: string;
+  highestSequence: string;
+}
+
+/** What one series of a batch contributes, by minute start, and where its records start in the batch. */
+export interface SeriesContributions {
+  readonly minutes: Map<string, MinuteReadings>;
+  /** The earliest record of the batch among them: delivered again if the series fails. */
+  readonly firstRecord: number;
+  /** The minute last added to, and the 16 characters that name it: readings of a series mostly come in time order. */
+  cursor?: { readonly prefix: string; readonly minute: MinuteReadings };
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Adds a reading to a series' contributions. Runs for every reading stored: no string is cut, nothing allocated, in the usual case. */
+export function addContribution(contributions: SeriesContributions, reading: StoredReading, sequence: string): void {
+  const { Timestamp: timestamp, Value: value } = reading;
+  let minute = contributions.cursor !== undefined && timestamp.startsWith(contributions.cursor.prefix) ? contributions.cursor.minute : undefined;
+  if (minute === undefined) {
+    const start = bucketStart(timestamp, '1m');
+    minute = contributions.minutes.get(start);
+    if (minute === undefined) {
+      minute = {
+        readings: [reading],
+        sequences: [sequence],
+        aggregate: { count: 1, min: value, max: value, sum: value.approx, first: timestamp, last: timestamp },
+        lowestSequence: sequence,
+        highestSequence: sequence,
+      };
+      contributions.minutes.set(start, minute);
+      contributions.cursor = { prefix: start.slice(0, 16), minute };
+      return;
+    }
+    contributions.cursor = { prefix: start.slice(0, 16), minute };
+  }
+  minute.readings.push(reading);
+  minute.sequences.push(sequence);
+  // Built by this function alone, so updated in place.
+  const aggregate = minute.aggregate as Mutable<Aggregate>;
+  aggregate.count++;
+  aggregate.sum += value.approx;
+  if (value.compare(aggregate.min) < 0) aggregate.min = value;
+  if (value.compare(aggregate.max) > 0) aggregate.max = value;
+  if (timestamp < aggregate.first) aggregate.first = timestamp;
+  if (timestamp > aggregate.last) aggregate.last = timestamp;
+  if (compareSequence(sequence, minute.lowestSequence) < 0) minute.lowestSequence = sequence;
+  if (compareSequence(sequence, minute.highestSequence) > 0) minute.highestSequence = sequence;
+}
+
+const timed = (readings: readonly StoredReading[]): TimedValue[] => readings.map((reading) => ({ timestamp: reading.Timestamp, value: reading.Value }));
+
+/** Days each kind of data is kept (undefined: for ever), to know what may already be gone. */
+export interface RollupRetention {
+  /** Raw readings in the things table: a minute is recounted from them only while all of them are surely there. */
+  readonly raw?: number;
+  readonly '1m'?: number;
+  readonly '1h'?: number;
+  readonly '1d'?: number;
+}
+
+export interface SeriesRollupInput {
+  readonly series: string;
+  /** The shard the batch came from: positions are per shard. */
+  readonly shardId: string;
+  /** The series' contributions, grouped (groupContributions). */
+  readonly groups: ContributionGroups;
+  /** The items read, by `Bucket` key; a bucket not stored is absent. */
+  readonly stored: ReadonlyMap<string, StoredBucket>;
+  /** Minutes recounted from the stored readings (minute start → aggregate), once asked for. */
+  readonly recounted?: ReadonlyMap<string, Aggregate | undefined>;
+  /** Epoch ms. */
+  readonly now: number;
+  readonly retention: RollupRetention;
+}
+
+export interface SeriesRollupPlan {
+  /** Buckets to write, each carrying the version read (0: it must not exist yet). */
+  readonly writes: RollupBucket[];
+  /** Minute starts to recount before the plan can be made; when any, `writes` is empty. */
+  readonly recount: string[];
+  /** Minutes whose contribution was added without a recount. */
+  readonly added: number;
+  /** Readings taken for repeats of counted ones (their minute's raw readings may be gone). */
+  readonly skippedAsRepeats: number;
+}
+
+/**
+ * How long before an item's expiry it counts as possibly gone: DynamoDB deletes expired
+ * items some time after expiry, never before, so this only covers clocks that disagree.
+ */
+export const EXPIRY_MARGIN_MS = 3_600_000;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The first bucket start of each step whose item is surely still stored (it ends more than
+ * `days` minus the margin before now), and the first minute whose raw readings all are;
+ * as text, so each bucket is judged by comparing strings. One entry remembered: every
+ * series of a batch asks with the same `now`.
+ */
+type Cutoffs = { readonly [K in keyof RollupRetention]-?: string };
+let lastCutoffs: { now: number; retention: RollupRetention; cutoffs: Cutoffs } | undefined;
+
+function cutoffsFor(now: number, retention: RollupRetention): Cutoffs {
+  if (lastCutoffs?.now === now && lastCutoffs.retention === retention) return lastCutoffs.cutoffs;
+  // Raw items expire `raw` days after their own time: a minute's, no earlier than its start plus that.
+  const since = (days: number | undefined, lengthMs: number) => (days === undefined ? '' : `${new Date(now - days * DAY_MS + EXPIRY_MARGIN_MS - lengthMs).toISOString().slice(0, 19)}Z`);
+  const cutoffs = { raw: since(retention.raw, 0), '1m': since(retention['1m'], STEP_MS['1m']), '1h': since(retention['1h'], STEP_MS['1h']), '1d': since(retention['1d'], STEP_MS['1d']) };
+  lastCutoffs = { now, retention, cutoffs };
+  return cutoffs;
+}
+
+/** A series' contributions by day, hour and minute (bucket starts), and the `Bucket` key of every bucket they touch. */
+export interface ContributionGroups {
+  readonly days: ReadonlyMap<string, ReadonlyMap<string, ReadonlyMap<string, MinuteReadings>>>;
+  readonly keys: readonly string[];
+}
+
+export function groupContributions(contributions: SeriesContributions): ContributionGroups {
+  const days = new Map<string, Map<string, Map<string, MinuteReadings>>>();
+  const keys: string[] = [];
+  for (const [minute, readings] of contributions.minutes) {
+    const hour = bucketStart(minute, '1h');
+    const day = bucketStart(minute, '1d');
+    let hours = days.get(day);
+    if (hours === undefined) {
+      days.set(day, (hours = new Map()));
+      keys.push(bucketKey('1d', day));
+    }
+    let minutes = hours.get(hour);
+    if (minutes === undefined) {
+      hours.set(hour, (minutes = new Map()));
+      keys.push(bucketKey('1h', hour));
+    }
+    minutes.set(minute, readings);
+    keys.push(bucketKey('1m', minute));
+  }
+  return { days, keys };
+}
+
+export function planSeriesRollup(input: SeriesRollupInput): SeriesRollupPlan {
+  const { series, shardId, stored, recounted } = input;
+  const cutoffs = cutoffsFor(input.now, input.retention);
+  const kept = (start: string, kind: keyof RollupRetention): boolean => start > cutoffs[kind];
+  const writes: RollupBucket[] = [];
+  const recount: string[] = [];
+  let added = 0;
+  let skippedAsRepeats = 0;
+
+  /** `base` plus the readings later than its last; the rest are taken for repeats. */
+  const addLater = (base: Aggregate | undefined, readings: readonly TimedValue[]): Aggregate | undefined => {
+    const later = base === undefined ? readings : readings.filter((reading) => reading.timestamp > base.last);
+    skippedAsRepeats += readings.length - later.length;
+    return later.length === 0 ? base : addReadings(base, later);
+  };
+
+  /** A minute the minute retention still keeps: its item is the authority. Undefined while a recount is needed. */
+  const nextMinute = (start: string, minute: MinuteReadings): { aggregate: Aggregate | undefined } | undefined => {
+    const current = stored.get(bucketKey('1m', start));
+    const position = current?.applied?.[shardId];
+    let aggregate = current?.aggregate;
+    // Usually every reading is past the position applied: their aggregate is the minute's contribution.
+    const allFresh = position === undefined || compareSequence(minute.lowestSequence, position) > 0;
+    const fresh = allFresh ? minute.readings : minute.readings.filter((_reading, index) => compareSequence(minute.sequences[index] as string, position) > 0);
+    if (fresh.length > 0) {
+      const freshAggregate = allFresh ? minute.aggregate : (addReadings(undefined, timed(fresh)) as Aggregate);
+      if (aggregate === undefined || freshAggregate.first > aggregate.last) {
+        aggregate = mergeAggregates([aggregate, freshAggregate]);
+        added++;
+      } else if (kept(start, 'raw')) {
+        if (recounted === undefined || !recounted.has(start)) {
+          recount.push(start);
+          return undefined;
+        }
+        // Nothing stored would mean the readings just written are gone: keep what is there rather than erase it.
+        aggregate = recounted.get(start) ?? aggregate;
+      } else {
+        aggregate = addLater(aggregate, timed(fresh));
+      }
+    }
+    const highest = fresh.length === 0 ? position : position === undefined || compareSequence(minute.highestSequence, position) > 0 ? minute.highestSequence : position;
+    if (aggregate !== undefined && (highest !== position || current?.remembered === true || !sameAggregate(aggregate, current?.aggregate))) {
+      const applied = highest === undefined ? current?.applied : { ...current?.applied, [shardId]: highest };
+      writes.push({ series, step: '1m', start, aggregate, version: current?.version ?? 0, ...(applied === undefined ? {} : { applied }) });
+    }
+    return { aggregate };
+  };
+
+  /**
+   * A bucket whose parts change: the new parts, the new aggregate (extended from the old one
+   * when every changed part only grew, else merged again from all parts), written when changed.
+   */
+  const nextParent = (step: '1h' | '1d', start: string, changes: ReadonlyMap<string, Aggregate>): Aggregate | undefined => {
+    const current = stored.get(bucketKey(step, start));
+    let parts: Record<string, string> | undefined;
+    let grewOnly = current?.aggregate !== undefined;
+    let count = current?.aggregate?.count ?? 0;
+    let sum = current?.aggregate?.sum ?? 0;
+    for (const [key, aggregate] of changes) {
+      const text = encodePart(aggregate, step);
+      const before = current?.parts?.[key];
+      if (before === text) continue;
+      parts ??= { ...current?.parts };
+      parts[key] = text;
+      const old = before === undefined ? undefined : decodePart(before, partStart(start, step, key), step);
+      if (before !== undefined && old === undefined) grewOnly = false;
+      if (old !== undefined) {
+        grewOnly &&= aggregate.count >= old.count && aggregate.min.compare(old.min) <= 0 && aggregate.max.compare(old.max) >= 0 && aggregate.first <= old.first && aggregate.last >= old.last;
+      }
+      count += aggregate.count - (old?.count ?? 0);
+      sum += aggregate.sum - (old?.sum ?? 0);
+    }
+    if (parts === undefined && current?.remembered !== true) return current?.aggregate;
+    const all = parts ?? current?.parts ?? {};
+    const aggregate = grewOnly
+      ? { ...(mergeAggregates([current?.aggregate, ...changes.values()]) as Aggregate), count, sum }
+      : mergeAggregates(Object.keys(all).map((key) => decodePart(all[key] as string, partStart(start, step, key), step)));
+    if (aggregate === undefined) return current?.aggregate;
+    writes.push({ series, step, start, aggregate, parts: all, version: current?.version ?? 0 });
+    return aggregate;
+  };
+
+  for (const [day, hours] of input.groups.days) {
+    if (!kept(day, '1d')) {
+      for (const minutes of hours.values()) for (const minute of minutes.values()) skippedAsRepeats += minute.readings.length;
+      continue;
+    }
+    const dayItem = stored.get(bucketKey('1d', day));
+    const hourChanges = new Map<string, Aggregate>();
+    for (const [hour, minutes] of hours) {
+      const hourKey = partKey(hour, '1d');
+      if (!kept(hour, '1h')) {
+        // The hour's minutes are gone: its part in the day is the base.
+        const partText = dayItem?.parts?.[hourKey];
+        const base = partText === undefined ? undefined : decodePart(partText, hour, '1d');
+        const next = addLater(base, [...minutes.values()].flatMap((minute) => timed(minute.readings)));
+        if (next !== undefined) hourChanges.set(hourKey, next);
+        continue;
+      }
+      const hourItem = stored.get(bucketKey('1h', hour));
+      const minuteChanges = new Map<string, Aggregate>();
+      for (const [minute, readings] of minutes) {
+        const minuteKey = partKey(minute, '1h');
+        let next: Aggregate | undefined;
+        if (kept(minute, '1m')) {
+          const outcome = nextMinute(minute, readings);
+          if (outcome === undefined) continue;
+          next = outcome.aggregate;
+        } else {
+          // The minute's item is gone: its part in the hour is the base.
+          const partText = hourItem?.parts?.[minuteKey];
+          next = addLater(partText === undefined ? undefined : decodePart(partText, minute, '1h'), timed(readings.readings));
+        }
+        if (next !== undefined) minuteChanges.set(minuteKey, next);
+      }
+      if (recount.length > 0) continue;
+      const next = nextParent('1h', hour, minuteChanges);
+      if (next !== undefined) hourChanges.set(hourKey, next);
+    }
+    if (recount.length === 0) nextParent('1d', day, hourChanges);
+  }
+  return recount.length > 0 ? { writes: [], recount, added, skippedAsRepeats } : { writes, recount, added, skippedAsRepeats };
+}
+
+/** The start of part `key` of the bucket of `step` starting at `start`: minute `07` of hour `18:00` is `18:07:00Z`. */
+function partStart(start: string, step: RollupStep, key: string): string {
+  return step === '1h' ? `${start.slice(0, 14)}${key}:00Z` : `${start.slice(0, 11)}${key}:00:00Z`;
+}
