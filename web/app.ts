@@ -29,7 +29,7 @@ export interface AppDependencies {
   readonly timeouts?: ServerTimeouts;
   /** Days each step of rollups is kept, for `step=auto`. @default DEFAULT_ROLLUP_RETENTION_DAYS */
   readonly rollupRetentionDays?: RollupRetentionDays;
-  /** Epoch ms, for `step=auto`. @default Date.now */
+  /** Epoch ms, for `step=auto` and for judging which series have gone quiet. @default Date.now */
   readonly now?: () => number;
 }
 
@@ -160,15 +160,16 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     return reply.code(ready ? 200 : 503).send(body);
   });
 
+  const now = deps.now ?? Date.now;
   app.get('/api/series', async (request, reply) => {
     const query = parseSeriesListQuery(request.query as Record<string, unknown>);
     if (!query.ok) return badParameter(reply, query.error);
-    const page = pageSeries(await repository.listSeries(), query.value);
-    const body: SeriesResponse = { series: page.series, total: page.total, nextCursor: page.next === undefined ? null : encodeSeriesCursor(page.next) };
+    const page = pageSeries(await repository.listSeries(), query.value, now());
+    const body: SeriesResponse = { series: page.series, total: page.total, counts: page.counts, nextCursor: page.next === undefined ? null : encodeSeriesCursor(page.next) };
     return body;
   });
 
-  const rollupOptions = { retention: deps.rollupRetentionDays ?? DEFAULT_ROLLUP_RETENTION_DAYS, now: deps.now ?? Date.now };
+  const rollupOptions = { retention: deps.rollupRetentionDays ?? DEFAULT_ROLLUP_RETENTION_DAYS, now };
   app.get('/api/rollups', async (request, reply) => {
     const query = parseRollupQuery(request.query as Record<string, unknown>, { retention: rollupOptions.retention, now: rollupOptions.now() });
     if (!query.ok) return badParameter(reply, query.error);
