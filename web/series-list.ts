@@ -135,11 +135,15 @@ function countAtOrBefore(sorted: Float64Array, now: number): number {
   return low;
 }
 
+/** Written out field by field: a rest-spread copy of 50,000 entries costs tens of milliseconds more. */
 function listed(summary: SeriesSummary, stale: boolean): ListedSeries {
-  const { status, statusSince, ...rest } = summary;
-  if (stale) return { ...rest, status: 'no-data', since: summary.latestTimestamp };
-  return { ...rest, status, since: statusSince ?? summary.latestTimestamp };
+  const status: ListedStatus = stale ? 'no-data' : summary.status;
+  const since = stale ? summary.latestTimestamp : (summary.statusSince ?? summary.latestTimestamp);
+  const { series, thingId, metric, latestTimestamp, latestValue, minThreshold, maxThreshold } = summary;
+  return { series, thingId, metric, latestTimestamp, latestValue, minThreshold, maxThreshold, status, since };
 }
+
+const bySince = (a: ListedSeries, b: ListedSeries): number => compareText(a.since, b.since);
 
 function buildListing(catalogue: readonly SeriesSummary[], index: Index, query: SeriesListQuery, now: number): Listing {
   const q = query.q?.toLowerCase();
@@ -152,8 +156,13 @@ function buildListing(catalogue: readonly SeriesSummary[], index: Index, query: 
     counts[entry.status] += 1;
     if (keep === undefined || keep.has(entry.status)) entries.push(entry);
   });
-  if (query.sort === 'attention') entries.sort(compareAttention);
-  return { entries, counts };
+  if (query.sort !== 'attention') return { entries, counts };
+  // By status, each group in series order as the catalogue is; then the two that need
+  // attention by how long (the sort is stable: equal times stay in series order).
+  const groups = LISTED_STATUSES.map((status) => entries.filter((entry) => entry.status === status));
+  (groups[0] as ListedSeries[]).sort(bySince);
+  (groups[1] as ListedSeries[]).sort(bySince);
+  return { entries: groups.flat(), counts };
 }
 
 /** The listing for the query as things stand at `now`: built once per filter, sort and set of stale entries. */

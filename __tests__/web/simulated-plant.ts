@@ -30,6 +30,9 @@ function noise(seed: number): () => number {
   };
 }
 
+/** Things that stopped reporting: how long before the end they last did. */
+export const SILENT_THINGS: Readonly<Record<string, number>> = { 'things/wembley/014': 3 * 3_600_000 + 20 * 60_000, 'things/kew/009': 47 * 60_000 };
+
 export interface Plant {
   readonly repository: InMemoryRepository;
   /** When the week ends (epoch ms): the last boiler reading. */
@@ -66,10 +69,18 @@ export function simulatedPlant(end: number): Plant {
 
   PLANT_SERIES.forEach((series, index) => {
     const metric = series.slice(series.lastIndexOf('/') + 1);
+    const thing = series.slice(0, series.lastIndexOf('/'));
     const base = metric === 'temperature' ? 21 : metric === 'pressure' ? 2.4 : 13;
     const spread = metric === 'temperature' ? 6 : metric === 'pressure' ? 0.6 : 4;
-    repository.putReading(series, { timestamp: isoMicros(end - (index % 17) * 7_000), value: Math.round((base + spread * random()) * 100) / 100 });
-    if (metric === 'temperature') repository.putThresholds(series, { min: 15, max: index % 11 === 0 ? 20 : 28 });
+    const latest = end - (SILENT_THINGS[thing] ?? (index % 17) * 7_000);
+    const value = Math.round((base + spread * random()) * 100) / 100;
+    repository.putReading(series, { timestamp: isoMicros(latest), value });
+    if (metric === 'temperature') {
+      const max = index % 11 === 0 ? 20 : 28;
+      repository.putThresholds(series, { min: 15, max });
+      // A breached unit crossed its limit some minutes ago, and the alert handler said so.
+      if (value > max) repository.putAlert(series, { timestamp: isoMicros(latest - (12 + index) * 60_000), kind: 'breach', value: limit(value), minThreshold: limit(15), maxThreshold: limit(max), messageId: `unit-${index}` });
+    }
   });
   return { repository, end, excursion, alerts, boilerReadings: readings };
 }

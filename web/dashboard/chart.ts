@@ -3,14 +3,17 @@
  * holding more readings than are worth drawing, the rollup buckets as a min–max band with
  * the mean as a line. Either way: the min/max thresholds as dashed lines, what lies out of
  * range as red points (a bucket shows its extreme that crossed), and the alerts as markers
- * above the plot. The x axis spans the whole range in view, so gaps show. Dragging across
- * the chart asks for that part (the page loads it, finer); double-click asks for the whole range.
+ * above the plot, each a button (its details by click, tap or keyboard, not only by hover).
+ * The x axis spans the whole range in view, so gaps show. Dragging across the chart, with
+ * a mouse or a finger, asks for that part (the page loads it, finer); double-click asks
+ * for the whole range. Times are in the zone the page shows (local or UTC).
  */
 import uPlot from 'uplot';
 import { boundCrossed, type Thresholds } from '../../handlers/alert-rules';
 import type { Decimal } from '../../handlers/decimal';
 import { STEP_MS } from '../../handlers/rollup';
 import type { AlertRecord, ReadingPoint, RollupPoint, RollupStep } from '../api-types';
+import { formatTime, zoneName, type TimeZoneChoice } from './time';
 
 /** Colours drawn on the canvas; the browser test looks for them. */
 export const CHART_COLOURS = { value: '#1c7ed6', band: 'rgba(28, 126, 214, 0.25)', min: '#2f9e44', max: '#e8590c', breach: '#e03131' } as const;
@@ -43,6 +46,9 @@ export interface ChartInput {
   readonly alerts: readonly AlertRecord[];
   /** The range in view, in epoch seconds: the x axis spans it whatever the data. */
   readonly range: { readonly from: number; readonly to: number };
+  readonly zone: TimeZoneChoice;
+  /** The y axis's label: the metric's name and unit. */
+  readonly valueLabel: string;
 }
 
 export interface ChartEvents {
@@ -50,10 +56,12 @@ export interface ChartEvents {
   readonly onSelect: (from: number, to: number) => void;
   /** The user double-clicked: back to the whole range. */
   readonly onReset: () => void;
+  /** The user clicked, tapped or pressed an alert's marker. */
+  readonly onAlert: (alert: AlertRecord) => void;
 }
 
-/** Draws each alert as a marker element over the plot, so it can be hovered (and found by tests). */
-function alertMarkers(alerts: readonly AlertRecord[]): uPlot.Plugin {
+/** Draws each alert as a marker button over the plot: hover shows its title, click, tap or Enter its details. */
+function alertMarkers(alerts: readonly AlertRecord[], zone: TimeZoneChoice, onAlert: (alert: AlertRecord) => void): uPlot.Plugin {
   let layer: HTMLDivElement;
   return {
     hooks: {
@@ -67,10 +75,13 @@ function alertMarkers(alerts: readonly AlertRecord[]): uPlot.Plugin {
         for (const alert of alerts) {
           const left = chart.valToPos(seconds(alert.timestamp), 'x');
           if (!(left >= 0 && left <= chart.over.clientWidth)) continue;
-          const marker = document.createElement('div');
+          const marker = document.createElement('button');
+          marker.type = 'button';
           marker.className = `alert-marker ${ALERT_CLASSES[alert.kind] ?? ''}`;
           marker.style.left = `${left}px`;
-          marker.title = `${alert.kind}: ${alert.value?.text ?? '?'} at ${alert.timestamp}`;
+          marker.title = `${alert.kind}: ${alert.value?.text ?? '?'} at ${formatTime(alert.timestamp, zone)}`;
+          marker.setAttribute('aria-label', `${alert.kind} alert, ${marker.title}: show details`);
+          marker.addEventListener('click', () => onAlert(alert));
           markers.push(marker);
         }
         layer.replaceChildren(...markers);
@@ -98,7 +109,7 @@ function readingsPlot(input: ChartInput, points: readonly ReadingPoint[]): { ser
   const breaching = points.map((point) => (boundCrossed(input.thresholds, point.value) === undefined ? null : point.value.approx));
   return {
     series: [
-      { label: 'time (UTC)', value: '{YYYY}-{MM}-{DD} {HH}:{mm}:{ss}' },
+      { label: `time (${zoneName(input.zone)})`, value: '{YYYY}-{MM}-{DD} {HH}:{mm}:{ss}' },
       { label: input.series, stroke: CHART_COLOURS.value, width: 1.5, points: { show: xs.length < 200 } },
       ...thresholdSeries(input.thresholds),
       BREACH_SERIES,
@@ -135,7 +146,7 @@ function rollupsPlot(input: ChartInput, step: RollupStep, buckets: readonly Roll
   const label = { '1m': 'per minute', '1h': 'per hour', '1d': 'per day' }[step];
   return {
     series: [
-      { label: 'bucket start (UTC)', value: '{YYYY}-{MM}-{DD} {HH}:{mm}' },
+      { label: `bucket start (${zoneName(input.zone)})`, value: '{YYYY}-{MM}-{DD} {HH}:{mm}' },
       { label: `min ${label}`, stroke: CHART_COLOURS.band, width: 1, points: { show: false } },
       { label: `max ${label}`, stroke: CHART_COLOURS.band, width: 1, points: { show: false } },
       { label: `${input.series} (mean ${label})`, stroke: CHART_COLOURS.value, width: 1.5, points: { show: buckets.length < 100 } },
@@ -146,20 +157,49 @@ function rollupsPlot(input: ChartInput, step: RollupStep, buckets: readonly Roll
   };
 }
 
+/**
+ * A finger dragged sideways across the plot selects that part, as a mouse drag does
+ * (uPlot's own drag follows only the mouse); an upward or downward swipe still scrolls the page.
+ */
+function touchZoom(chart: uPlot, onSelect: (from: number, to: number) => void): void {
+  const over = chart.over;
+  over.style.touchAction = 'pan-y';
+  let start: number | undefined;
+  const offset = (touch: Touch) => Math.min(Math.max(touch.clientX - over.getBoundingClientRect().left, 0), over.clientWidth);
+  over.addEventListener('touchstart', (event) => {
+    start = event.touches.length === 1 ? offset(event.touches[0] as Touch) : undefined;
+  }, { passive: true });
+  over.addEventListener('touchmove', (event) => {
+    const touch = event.touches[0];
+    if (start === undefined || touch === undefined) return;
+    const at = offset(touch);
+    chart.setSelect({ left: Math.min(start, at), width: Math.abs(at - start), top: 0, height: over.clientHeight }, false);
+  }, { passive: true });
+  over.addEventListener('touchend', () => {
+    const { left, width } = chart.select;
+    start = undefined;
+    chart.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+    if (width >= 10) onSelect(chart.posToVal(left, 'x'), chart.posToVal(left + width, 'x'));
+  });
+}
+
+/** The chart's width: its container's, so it never makes the page scroll sideways. */
+export const chartWidth = (container: HTMLElement): number => Math.max(240, container.clientWidth);
+
 export function drawChart(container: HTMLElement, input: ChartInput, events: ChartEvents): uPlot {
   const plot = input.data.kind === 'readings' ? readingsPlot(input, input.data.points) : rollupsPlot(input, input.data.step, input.data.buckets);
   const options: uPlot.Options = {
-    width: Math.max(320, container.clientWidth),
+    width: chartWidth(container),
     height: 320,
-    // Times are shown in UTC, as in the tables.
-    tzDate: (epochSeconds) => uPlot.tzDate(new Date(epochSeconds * 1000), 'Etc/UTC'),
+    // Times in the zone the tables show.
+    tzDate: (epochSeconds) => (input.zone === 'utc' ? uPlot.tzDate(new Date(epochSeconds * 1000), 'Etc/UTC') : new Date(epochSeconds * 1000)),
     scales: { x: { time: true, range: () => [input.range.from, input.range.to] } },
     // The page loads the selected part itself (finer data), so uPlot only draws the selection.
     cursor: { drag: { x: true, y: false, setScale: false } },
     series: plot.series,
     ...(input.data.kind === 'rollups' ? { bands: [{ series: [2, 1], fill: CHART_COLOURS.band }] } : {}),
-    axes: [{ values: TIME_AXIS }, { size: 60 }],
-    plugins: [alertMarkers(input.alerts)],
+    axes: [{ values: TIME_AXIS }, { size: 60, label: input.valueLabel, labelSize: 20 }],
+    plugins: [alertMarkers(input.alerts, input.zone, events.onAlert)],
     hooks: {
       setSelect: [
         (chart) => {
@@ -176,5 +216,6 @@ export function drawChart(container: HTMLElement, input: ChartInput, events: Cha
   container.replaceChildren();
   const chart = new uPlot(options, plot.data, container);
   chart.over.addEventListener('dblclick', () => events.onReset());
+  touchZoom(chart, events.onSelect);
   return chart;
 }
