@@ -13,7 +13,7 @@ import type { RollupRetentionDays } from './config';
 import { encodeCursor, encodeSeriesCursor, parseQueryString, parseRangeQuery, parseRollupQuery, parseSeriesListQuery, parseSeriesQuery, type ParameterError } from './query';
 import { readinessCheck, type ReadinessOptions } from './readiness';
 import type { Page, ReadingsRepository } from './repository';
-import { pageSeries } from './series-list';
+import { seriesPageAnswer } from './series-list';
 import { API_HELMET_OPTIONS, PAGE_HELMET_OPTIONS, securityHeaders } from './security-headers';
 import { classifyStoreError, type StoreProblem } from './store-errors';
 
@@ -164,9 +164,11 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   app.get('/api/series', async (request, reply) => {
     const query = parseSeriesListQuery(request.query as Record<string, unknown>);
     if (!query.ok) return badParameter(reply, query.error);
-    const page = pageSeries(await repository.listSeries(), query.value, now());
-    const body: SeriesResponse = { series: page.series, total: page.total, counts: page.counts, nextCursor: page.next === undefined ? null : encodeSeriesCursor(page.next) };
-    return body;
+    const answer = seriesPageAnswer(await repository.listSeries(), query.value, now(), (page) => {
+      const body: SeriesResponse = { series: page.series, total: page.total, counts: page.counts, nextCursor: page.next === undefined ? null : encodeSeriesCursor(page.next) };
+      return exactJson(body);
+    });
+    return reply.type('application/json; charset=utf-8').send(answer);
   });
 
   const rollupOptions = { retention: deps.rollupRetentionDays ?? DEFAULT_ROLLUP_RETENTION_DAYS, now };

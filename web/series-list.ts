@@ -90,11 +90,16 @@ function compareAttention(a: SeriesCursor, b: SeriesCursor): number {
 
 const compareSeries = (a: SeriesCursor, b: SeriesCursor): number => compareText(a.series, b.series);
 
-/** A built list: its entries in order and the counts of the filter text's matches. */
+/** A built list: its entries in order, the counts of the filter text's matches, and the answers written from it. */
 interface Listing {
   readonly entries: readonly ListedSeries[];
   readonly counts: StatusCounts;
+  /** Written answers by first position and page size: the console's refreshes ask the same pages again and again. */
+  readonly answers: Map<string, string>;
 }
+
+/** Written answers kept per listing. */
+const ANSWERS_KEPT = 64;
 
 /** A catalogue (sorted by series id, as listSeries gives it) with what listing needs worked out once. */
 interface Index {
@@ -156,13 +161,13 @@ function buildListing(catalogue: readonly SeriesSummary[], index: Index, query: 
     counts[entry.status] += 1;
     if (keep === undefined || keep.has(entry.status)) entries.push(entry);
   });
-  if (query.sort !== 'attention') return { entries, counts };
+  if (query.sort !== 'attention') return { entries, counts, answers: new Map() };
   // By status, each group in series order as the catalogue is; then the two that need
   // attention by how long (the sort is stable: equal times stay in series order).
   const groups = LISTED_STATUSES.map((status) => entries.filter((entry) => entry.status === status));
   (groups[0] as ListedSeries[]).sort(bySince);
   (groups[1] as ListedSeries[]).sort(bySince);
-  return { entries: groups.flat(), counts };
+  return { entries: groups.flat(), counts, answers: new Map() };
 }
 
 /** The listing for the query as things stand at `now`: built once per filter, sort and set of stale entries. */
@@ -195,13 +200,33 @@ function positionAfter(entries: readonly ListedSeries[], after: SeriesCursor, co
 const cursorOf = (entry: ListedSeries, sort: SeriesSort): SeriesCursor =>
   sort === 'attention' ? { series: entry.series, status: entry.status, since: entry.since } : { series: entry.series };
 
-/** One page of the catalogue as the query asks, with every status judged at `now` (epoch ms). */
-export function pageSeries(catalogue: readonly SeriesSummary[], query: SeriesListQuery, now: number): SeriesListPage {
-  const sort = query.sort ?? 'series';
-  const { entries, counts } = listingOf(catalogue, query, now);
-  const start = query.after === undefined ? 0 : positionAfter(entries, query.after, sort === 'attention' ? compareAttention : compareSeries);
+function pageOf(listing: Listing, start: number, query: SeriesListQuery): SeriesListPage {
+  const { entries, counts } = listing;
   const series = entries.slice(start, start + query.limit);
   const last = series[series.length - 1];
   const page = { series, total: entries.length, counts };
-  return start + series.length < entries.length && last !== undefined ? { ...page, next: cursorOf(last, sort) } : page;
+  return start + series.length < entries.length && last !== undefined ? { ...page, next: cursorOf(last, query.sort ?? 'series') } : page;
+}
+
+function startOf(listing: Listing, query: SeriesListQuery): number {
+  return query.after === undefined ? 0 : positionAfter(listing.entries, query.after, query.sort === 'attention' ? compareAttention : compareSeries);
+}
+
+/**
+ * One page of the catalogue as the query asks, every status judged at `now` (epoch ms),
+ * as `write` writes it, written once per listing: until the catalogue is read
+ * again or another series goes quiet, the same page is the same text, and writing 50
+ * entries as JSON costs far more than finding them.
+ */
+export function seriesPageAnswer(catalogue: readonly SeriesSummary[], query: SeriesListQuery, now: number, write: (page: SeriesListPage) => string): string {
+  const listing = listingOf(catalogue, query, now);
+  const start = startOf(listing, query);
+  const key = `${start}:${query.limit}`;
+  let answer = listing.answers.get(key);
+  if (answer === undefined) {
+    answer = write(pageOf(listing, start, query));
+    if (listing.answers.size >= ANSWERS_KEPT) listing.answers.delete(listing.answers.keys().next().value as string);
+    listing.answers.set(key, answer);
+  }
+  return answer;
 }

@@ -151,7 +151,7 @@ function showOverview(): void {
   element('series-count').textContent = page.total === 0 ? '' : `${count(first)}–${count(first + shown - 1)} of ${count(page.total)} series${filters}, most urgent first`;
   const empty = element('overview-empty');
   empty.hidden = shown > 0;
-  empty.textContent = state.list.q === '' && state.list.status.length === 0 ? 'No readings stored yet.' : `No series matches${filters}.`;
+  empty.textContent = state.list.q === '' && state.list.status.length === 0 ? 'No readings stored yet.' : `No series${filters}.`;
   element<HTMLButtonElement>('series-previous').disabled = state.list.before.length === 0;
   element<HTMLButtonElement>('series-next').disabled = state.list.next === undefined;
 }
@@ -414,11 +414,16 @@ function downloadCsv(): void {
 // Range and zone
 // ---------------------------------------------------------------------------
 
+function closeCustomRange(): void {
+  element('custom-range').hidden = true;
+  element('custom-range-button').setAttribute('aria-expanded', 'false');
+}
+
 function toggleCustomRange(): void {
   const form = element('custom-range');
-  form.hidden = !form.hidden;
-  element('custom-range-button').setAttribute('aria-expanded', String(!form.hidden));
-  if (form.hidden) return;
+  if (!form.hidden) return closeCustomRange();
+  form.hidden = false;
+  element('custom-range-button').setAttribute('aria-expanded', 'true');
   const shown = state.range ?? resolveRange(state.link.range, Date.now());
   element<HTMLInputElement>('range-from').value = inputTime(Date.parse(shown.from), state.zone);
   element<HTMLInputElement>('range-to').value = inputTime(Date.parse(shown.to), state.zone);
@@ -437,6 +442,7 @@ function applyCustomRange(event: Event): void {
   if (problem !== undefined) return void (error.textContent = `${problem}: write a time as ${INPUT_FORMAT} (24-hour, ${zoneName(state.zone)}).`);
   if ((to as number) <= (from as number)) return void (error.textContent = 'To must be after From.');
   error.textContent = '';
+  closeCustomRange();
   navigate({ ...(state.link.series === undefined ? {} : { series: state.link.series }), range: { from: new Date(from as number).toISOString(), to: new Date(to as number).toISOString() } });
 }
 
@@ -498,7 +504,10 @@ function start(): void {
       button.setAttribute('aria-expanded', 'false');
       button.addEventListener('click', toggleCustomRange);
     } else {
-      button.addEventListener('click', () => navigate({ ...(state.link.series === undefined ? {} : { series: state.link.series }), range }));
+      button.addEventListener('click', () => {
+        closeCustomRange();
+        navigate({ ...(state.link.series === undefined ? {} : { series: state.link.series }), range });
+      });
     }
   }
   element('custom-range').addEventListener('submit', applyCustomRange);

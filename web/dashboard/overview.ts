@@ -13,10 +13,10 @@ import { formatDuration, formatTime, type TimeZoneChoice } from './time';
 
 export const STATUS_WORDS: Record<ListedStatus, string> = { breached: 'breached', 'no-data': 'no data', ok: 'ok', 'no-threshold': 'no threshold' };
 
-/** `66.8 °C`: the value's exact digits and its metric's unit. */
+/** `66.8 °C`: the value's exact digits and its metric's unit, never split across lines. */
 export const withUnit = (text: string, metric: string): string => {
   const unit = metricMetadata(metric).unit;
-  return unit === undefined ? text : `${text} ${unit}`;
+  return unit === undefined ? text : `${text}\u00a0${unit}`;
 };
 
 export interface OverviewRender {
@@ -27,6 +27,9 @@ export interface OverviewRender {
   readonly now: number;
   readonly onSelect: (series: string) => void;
 }
+
+/** Digits past which a value may wrap rather than widen the table (a 38-digit energy total). */
+const LONG_VALUE = 14;
 
 interface Row {
   readonly row: HTMLTableRowElement;
@@ -84,6 +87,7 @@ function update(entry: Row, summary: ListedSeries, render: OverviewRender): void
   setText(entry.metric, metric.name);
   entry.button.title = summary.series;
   setText(entry.value, withUnit(summary.latestValue.text, summary.metric));
+  entry.value.classList.toggle('long', summary.latestValue.text.length > LONG_VALUE);
   entry.badge.className = `status status-${summary.status} live`;
   setText(entry.badge, STATUS_WORDS[summary.status] ?? summary.status);
   // How long it has stood, for what needs attention; when it last reported, for the rest.
