@@ -200,6 +200,9 @@ describe('dashboard in Chromium', () => {
     expect(await page.getAttribute('[data-status="no-data"]', 'aria-pressed')).toBe('true');
     expect(await overviewSeries()).toEqual(await apiSeries({ status: 'no-data' }));
     expect(new Set((await rowTexts(page, '#overview')).map((row) => row[2]))).toEqual(new Set(['no data']));
+    // The series' own view says so too.
+    await page.click('#overview tbody tr:first-child .series-link');
+    await page.waitForFunction(() => / · no data for 3 h 20 min$/.test(document.querySelector('#series-facts')?.textContent ?? ''));
     await page.click('[data-status=""]');
     await page.fill('#series-filter', 'onerror');
     await page.waitForFunction(() => document.querySelectorAll('#overview tbody tr').length === 1);

@@ -24,7 +24,7 @@ import { boundCrossed, type Thresholds } from '../../handlers/alert-rules';
 import type { Decimal } from '../../handlers/decimal';
 import { bucketStartOfMillis, bucketTimeRange } from '../../handlers/rollup';
 import type { AlertRecord, ListedStatus, ReadingPoint, RollupStep, SeriesResponse } from '../api-types';
-import { metricMetadata } from '../metrics';
+import { metricMetadata, staleAfterMs } from '../metrics';
 import { ApiError, fetchAlerts, fetchReadings, fetchReadingsPage, fetchRollups, fetchSeriesPage, fetchThresholds } from './api';
 import { chartWidth, drawChart, type ChartData } from './chart';
 import { csvFileName, readingsCsv, rollupsCsv } from './csv';
@@ -244,8 +244,11 @@ function showFacts(): void {
   parts.push(min === undefined && max === undefined ? 'no threshold' : `thresholds ${min === undefined ? '—' : withUnit(min.text, metric)} to ${max === undefined ? '—' : withUnit(max.text, metric)}`);
   const latest = state.latest;
   const now = state.lastSuccess ?? Date.now();
+  const silence = latest === undefined ? 0 : now - Date.parse(latest.timestamp);
   if (latest === undefined) parts.push('no readings yet');
-  else parts.push(`latest ${withUnit(latest.value.text, metric)} at ${formatTime(latest.timestamp, state.zone)} (${formatDuration(now - Date.parse(latest.timestamp))} ago)`);
+  else parts.push(`latest ${withUnit(latest.value.text, metric)} at ${formatTime(latest.timestamp, state.zone)} (${formatDuration(silence)} ago)`);
+  // Silent past its metric's window: the overview's "no data", said here too.
+  if (latest !== undefined && silence >= staleAfterMs(metric)) parts.push(`no data for ${formatDuration(silence)}`);
   facts.textContent = parts.join(' · ');
 }
 
@@ -335,11 +338,11 @@ async function loadChart(generation: number): Promise<void> {
   element<HTMLButtonElement>('download-csv').disabled = data.kind === 'readings' ? data.points.length === 0 : data.buckets.length === 0;
 }
 
-/** The part in view: chart, alerts and readings table. */
-async function showView(generation: number, keepChart = false): Promise<void> {
+/** The part in view: chart, alerts and readings table; a refresh keeps the alert details open and a focused chart as it is. */
+async function showView(generation: number, refreshing = false, keepChart = false): Promise<void> {
   showRangeButtons();
   showAlerts();
-  element('alert-detail').hidden = true;
+  if (!refreshing) element('alert-detail').hidden = true;
   if (!keepChart) await loadChart(generation);
   state.table.before = [];
   await loadTablePage(undefined, generation);
@@ -366,7 +369,7 @@ async function loadView(refreshing = false): Promise<void> {
   state.alerts = alerts.items;
   state.alertsComplete = alerts.complete;
   showFacts();
-  await showView(generation, refreshing && element('chart').contains(document.activeElement));
+  await showView(generation, refreshing, refreshing && element('chart').contains(document.activeElement));
 }
 
 async function loadTablePage(cursor: string | undefined, generation = state.generation): Promise<void> {
