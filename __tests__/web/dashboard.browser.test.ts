@@ -15,13 +15,13 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildApp } from '../../web/app';
-import { CHART_COLOURS } from '../../web/dashboard/chart';
+import { CHART_COLOURS, OVERLAY_COLOURS } from '../../web/dashboard/chart';
 import { readingsCsv } from '../../web/dashboard/csv';
 import { CHART_CAP } from '../../web/dashboard/settings';
 import { formatTime } from '../../web/dashboard/time';
 import { Decimal } from '../../handlers/decimal';
 import type { AlertRecord, Page as ReadingsPage, RangeQuery, ReadingPoint, ReadingsRepository } from '../../web/repository';
-import { BOILER, PLANT_SERIES, simulatedPlant } from './simulated-plant';
+import { BOILER, BOILER_PRESSURE, PLANT_SERIES, simulatedPlant } from './simulated-plant';
 
 /** A reading as the test writes it; the repository keeps it exact. */
 type Point = { readonly timestamp: string; readonly value: number };
@@ -69,7 +69,7 @@ repository.putThresholds(SERIES, { min: 18, max: 25 });
 for (const alert of alerts) repository.putAlert(SERIES, alert);
 repository.putReading(XSS_SERIES, xssReading);
 for (const point of bigReadings) repository.putReading(BIG_SERIES, point);
-const ALL_SERIES = [...new Set([...PLANT_SERIES, BOILER, SERIES, XSS_SERIES, BIG_SERIES])].sort();
+const ALL_SERIES = [...new Set([...PLANT_SERIES, BOILER, BOILER_PRESSURE, SERIES, XSS_SERIES, BIG_SERIES])].sort();
 
 /** The plant's repository as a deployment keeping raw readings RAW_DAYS: older readings are gone, their rollups stay. */
 const deployed: ReadingsRepository = {
@@ -432,6 +432,34 @@ describe('dashboard in Chromium', () => {
       if (plot === null) throw new Error('the chart has no plot area');
       await page.mouse.dblclick(plot.x + plot.width / 2, plot.y + plot.height / 2);
       await waitForNote(page, /drawn as \d+ hours/);
+    });
+
+    test('the boiler\'s pressure overlaid on its temperature, on an axis of its own, saved in the link', async () => {
+      await page.click('button[data-range="7d"]');
+      await waitForNote(page, /drawn as \d+ hours/);
+      await page.fill('#compare-input', BOILER_PRESSURE);
+      await page.click('#compare-add');
+      await page.waitForFunction((label) => Array.from(document.querySelectorAll('.u-legend .u-series th')).some((cell) => cell.textContent?.trim() === label), `${BOILER_PRESSURE} (mean per hour)`);
+      expect(new URLSearchParams(new URL(page.url()).hash.slice(1)).getAll('compare')).toEqual([BOILER_PRESSURE]);
+      // A second y axis (bar beside °C), and both lines drawn.
+      expect(await page.$$eval('#chart .u-axis', (axes) => axes.length)).toBe(3);
+      const pixels = await canvasPixels(page, { overlay: rgb(OVERLAY_COLOURS[0]), value: rgb(CHART_COLOURS.value) });
+      expect(pixels.overlay).toBeGreaterThan(300);
+      expect(pixels.value).toBeGreaterThan(300);
+      // The README's picture of it: the view from its title to the note under the chart.
+      await page.mouse.move(0, 0);
+      const section = await page.locator('#view-section').boundingBox();
+      const chartNote = await page.locator('#chart-note').boundingBox();
+      if (section === null || chartNote === null) throw new Error('the view is not laid out');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'console-compare.png'), clip: { x: section.x - 8, y: section.y - 8, width: section.width + 16, height: chartNote.y + chartNote.height - section.y + 16 } });
+      // The link opens the same overlay.
+      const other = await page.context().newPage();
+      await other.goto(page.url());
+      await other.waitForFunction((label) => Array.from(document.querySelectorAll('.u-legend .u-series th')).some((cell) => cell.textContent?.trim() === label), `${BOILER_PRESSURE} (mean per hour)`);
+      await other.close();
+      await page.click(`#compare-list button[aria-label="Stop comparing ${BOILER_PRESSURE}"]`);
+      await page.waitForFunction(() => document.querySelectorAll('#chart .u-axis').length === 2);
+      expect(new URL(page.url()).hash).not.toContain('compare=');
     });
 
     test('thirty days and a year are drawn from hours and days, empty before the week began', async () => {

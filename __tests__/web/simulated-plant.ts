@@ -12,6 +12,9 @@ import { InMemoryRepository } from '../../web/repository';
 
 export const BOILER = 'things/harrow/boiler-1/temperature';
 export const BOILER_LIMITS = { min: 55, max: 78 } as const;
+/** The same boiler's pressure, read once a minute: it follows the temperature, and rose with it on the hot afternoon. */
+export const BOILER_PRESSURE = 'things/harrow/boiler-1/pressure';
+const PRESSURE_INTERVAL_MS = 60_000;
 export const READING_INTERVAL_MS = 12_000;
 export const WEEK_MS = 7 * 86_400_000;
 export const SITES = ['harrow', 'kew', 'wembley'] as const;
@@ -57,6 +60,9 @@ export function simulatedPlant(end: number): Plant {
     const value = Math.round((daily + fault + 3 * random()) * 100) / 100;
     repository.putReading(BOILER, { timestamp: isoMicros(time), value });
     readings++;
+    if (time % PRESSURE_INTERVAL_MS < READING_INTERVAL_MS) {
+      repository.putReading(BOILER_PRESSURE, { timestamp: isoMicros(time), value: Math.round((1.8 + 0.04 * (daily + fault - 66) + 0.05 * random()) * 1000) / 1000 });
+    }
   }
   repository.putThresholds(BOILER, BOILER_LIMITS);
   const limit = (value: number) => Decimal.of(value) as Decimal;

@@ -39,9 +39,21 @@ const TIME_AXIS: uPlot.Axis.Values = [
 /** What the chart draws: readings one by one, or buckets of one step. */
 export type ChartData = { readonly kind: 'readings'; readonly points: readonly ReadingPoint[] } | { readonly kind: 'rollups'; readonly step: RollupStep; readonly buckets: readonly RollupPoint[] };
 
+/** Another series drawn over the chart: its readings or its buckets' means, on the axis of its unit. */
+export interface Overlay {
+  readonly series: string;
+  readonly data: ChartData;
+  /** The y axis's label; overlays with the chosen series' label share its axis. */
+  readonly valueLabel: string;
+}
+
+/** Overlay line colours, apart from the chart's own. */
+export const OVERLAY_COLOURS = ['#7048e8', '#0c8599', '#d6336c', '#5c940d'] as const;
+
 export interface ChartInput {
   readonly series: string;
   readonly data: ChartData;
+  readonly overlays: readonly Overlay[];
   readonly thresholds: Thresholds;
   readonly alerts: readonly AlertRecord[];
   /** The range in view, in epoch seconds: the x axis spans it whatever the data. */
@@ -186,8 +198,49 @@ function touchZoom(chart: uPlot, onSelect: (from: number, to: number) => void): 
 /** The chart's width: its container's, so it never makes the page scroll sideways. */
 export const chartWidth = (container: HTMLElement): number => Math.max(240, container.clientWidth);
 
+/** An overlay's columns: time and value (a bucket's mean), a missing bucket a gap. */
+function overlayColumns(data: ChartData): uPlot.AlignedData {
+  if (data.kind === 'readings') return [data.points.map((point) => seconds(point.timestamp)), data.points.map((point) => point.value.approx)];
+  const stepSeconds = STEP_MS[data.step] / 1000;
+  const xs: number[] = [];
+  const means: (number | null)[] = [];
+  data.buckets.forEach((bucket, index) => {
+    xs.push(seconds(bucket.start));
+    means.push(bucket.mean);
+    const next = data.buckets[index + 1];
+    if (next !== undefined && seconds(next.start) > seconds(bucket.start) + stepSeconds) {
+      xs.push(seconds(bucket.start) + stepSeconds);
+      means.push(null);
+    }
+  });
+  return [xs, means];
+}
+
+/**
+ * The chosen series' plot with the overlays joined onto one time axis (uPlot.join: a time
+ * one series lacks is spanned, a missing bucket stays a gap), each overlay on the scale of
+ * its unit, with an axis on the right for each unit the chosen series does not share.
+ */
+function withOverlays(input: ChartInput, plot: { series: uPlot.Series[]; data: uPlot.AlignedData }): { series: uPlot.Series[]; data: uPlot.AlignedData; axes: uPlot.Axis[] } {
+  const axes: uPlot.Axis[] = [];
+  const scales = new Map<string, string>([[input.valueLabel, 'y']]);
+  const series = input.overlays.map((overlay, index): uPlot.Series => {
+    let scale = scales.get(overlay.valueLabel);
+    const stroke = OVERLAY_COLOURS[index % OVERLAY_COLOURS.length] as string;
+    if (scale === undefined) {
+      scale = `y${scales.size}`;
+      scales.set(overlay.valueLabel, scale);
+      axes.push({ scale, side: 1, size: 60, label: overlay.valueLabel, labelSize: 20, stroke, grid: { show: false } });
+    }
+    const mean = overlay.data.kind === 'rollups' ? ` (mean per ${{ '1m': 'minute', '1h': 'hour', '1d': 'day' }[overlay.data.step]})` : '';
+    return { label: `${overlay.series}${mean}`, stroke, width: 1.5, scale, points: { show: false } };
+  });
+  if (input.overlays.length === 0) return { ...plot, axes };
+  return { series: [...plot.series, ...series], data: uPlot.join([plot.data, ...input.overlays.map((overlay) => overlayColumns(overlay.data))]), axes };
+}
+
 export function drawChart(container: HTMLElement, input: ChartInput, events: ChartEvents): uPlot {
-  const plot = input.data.kind === 'readings' ? readingsPlot(input, input.data.points) : rollupsPlot(input, input.data.step, input.data.buckets);
+  const plot = withOverlays(input, input.data.kind === 'readings' ? readingsPlot(input, input.data.points) : rollupsPlot(input, input.data.step, input.data.buckets));
   const options: uPlot.Options = {
     width: chartWidth(container),
     height: 320,
@@ -198,7 +251,7 @@ export function drawChart(container: HTMLElement, input: ChartInput, events: Cha
     cursor: { drag: { x: true, y: false, setScale: false } },
     series: plot.series,
     ...(input.data.kind === 'rollups' ? { bands: [{ series: [2, 1], fill: CHART_COLOURS.band }] } : {}),
-    axes: [{ values: TIME_AXIS }, { size: 60, label: input.valueLabel, labelSize: 20 }],
+    axes: [{ values: TIME_AXIS }, { size: 60, label: input.valueLabel, labelSize: 20 }, ...plot.axes],
     plugins: [alertMarkers(input.alerts, input.zone, events.onAlert)],
     hooks: {
       setSelect: [

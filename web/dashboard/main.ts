@@ -26,9 +26,9 @@ import { bucketStartOfMillis, bucketTimeRange } from '../../handlers/rollup';
 import type { AlertRecord, ListedStatus, ReadingPoint, RollupStep, SeriesResponse } from '../api-types';
 import { metricMetadata, staleAfterMs } from '../metrics';
 import { ApiError, fetchAlerts, fetchReadings, fetchReadingsPage, fetchRollups, fetchSeriesPage, fetchThresholds } from './api';
-import { chartWidth, drawChart, type ChartData } from './chart';
+import { chartWidth, drawChart, OVERLAY_COLOURS, type ChartData, type Overlay } from './chart';
 import { csvFileName, readingsCsv, rollupsCsv } from './csv';
-import { linkHash, readLink, resolveRange, sameRange, type Link, type Preset, type TimeRange } from './link';
+import { comparedWith, linkHash, MAX_COMPARED, readLink, resolveRange, sameCompare, sameRange, type Link, type Preset, type TimeRange } from './link';
 import { markSelected, renderOverview, withUnit } from './overview';
 import { ALERT_CAP, CHART_CAP, FILTER_DELAY_MS, REFRESH_MS, SERIES_PAGE_SIZE, TABLE_PAGE_SIZE } from './settings';
 import { INPUT_FORMAT, formatClock, formatDuration, formatTime, inputTime, parseInputTime, saveTimeZone, savedTimeZone, zoneName, type TimeZoneChoice } from './time';
@@ -77,6 +77,8 @@ const state = {
   alertsComplete: true,
   chart: undefined as uPlot | undefined,
   chartData: undefined as ChartData | undefined,
+  /** The compared series as drawn over it. */
+  overlays: [] as Overlay[],
   table: { before: [] as (string | undefined)[], cursor: undefined as string | undefined, next: undefined as string | undefined, items: [] as ReadingPoint[] },
   /** Increases with every view load, so a slow earlier answer never overwrites a newer one. */
   generation: 0,
@@ -194,7 +196,10 @@ function show(link: Link): void {
   } else if (!sameRange(link.zoom, before.zoom)) {
     state.view = viewOf(link, state.range);
     void showView(state.generation).catch(failed);
+  } else if (!sameCompare(link, before)) {
+    void loadChart(state.generation).catch(failed);
   }
+  showCompared();
 }
 
 /** Back, Forward, a bookmark or an edited address. */
@@ -210,12 +215,18 @@ function viewOf(link: Link, range: TimeRange): TimeRange {
   return { from: zoom.from < range.from ? range.from : zoom.from, to: zoom.to > range.to ? range.to : zoom.to };
 }
 
-const selectSeries = (series: string): void => navigate({ series, range: state.link.range });
+/** The link without its zoom: a new series or range shows the whole range; compared series stay. */
+function unzoomed(change: Partial<Link>): Link {
+  const { zoom: _dropped, ...link } = { ...state.link, ...change };
+  const compare = comparedWith(link.compare ?? [], link.series);
+  const { compare: _old, ...rest } = link;
+  return compare.length === 0 ? rest : { ...rest, compare };
+}
+
+const selectSeries = (series: string): void => navigate(unzoomed({ series }));
 const zoomTo = (part: TimeRange): void => navigate({ ...state.link, zoom: part });
 function resetZoom(): void {
-  if (!zoomed()) return;
-  const { zoom: _dropped, ...link } = state.link;
-  navigate(link);
+  if (zoomed()) navigate(unzoomed({}));
 }
 
 function showRangeButtons(): void {
@@ -309,6 +320,12 @@ async function chartData(series: string, range: TimeRange): Promise<{ data: Char
   };
 }
 
+/** A y axis's label: the metric's name and unit, e.g. `Temperature (°C)`. */
+function valueLabel(series: string): string {
+  const { name, unit } = metricMetadata(metricOf(series));
+  return unit === undefined ? name : `${name} (${unit})`;
+}
+
 /** Draws what the chart holds, in the zone shown (again after a switch of zone, without asking the API). */
 function drawView(): void {
   const series = state.link.series;
@@ -316,10 +333,9 @@ function drawView(): void {
   const data = state.chartData;
   if (series === undefined || view === undefined || data === undefined) return;
   state.chart?.destroy();
-  const { name, unit } = metricMetadata(metricOf(series));
   state.chart = drawChart(
     element('chart'),
-    { series, data, thresholds: state.thresholds, alerts: state.alerts, range: { from: Date.parse(view.from) / 1000, to: Date.parse(view.to) / 1000 }, zone: state.zone, valueLabel: unit === undefined ? name : `${name} (${unit})` },
+    { series, data, overlays: state.overlays, thresholds: state.thresholds, alerts: state.alerts, range: { from: Date.parse(view.from) / 1000, to: Date.parse(view.to) / 1000 }, zone: state.zone, valueLabel: valueLabel(series) },
     { onSelect: (from, to) => zoomTo({ from: isoOfSeconds(from), to: isoOfSeconds(to) }), onReset: resetZoom, onAlert: showAlertDetail },
   );
 }
@@ -330,9 +346,11 @@ async function loadChart(generation: number): Promise<void> {
   const view = state.view;
   if (series === undefined || view === undefined) return;
   const chartGeneration = ++state.chartGeneration;
-  const { data, note } = await chartData(series, view);
+  const compared = state.link.compare ?? [];
+  const [{ data, note }, ...others] = await Promise.all([chartData(series, view), ...compared.map((id) => chartData(id, view))]);
   if (generation !== state.generation || chartGeneration !== state.chartGeneration) return;
   state.chartData = data;
+  state.overlays = others.map((other, index) => ({ series: compared[index] as string, data: other.data, valueLabel: valueLabel(compared[index] as string) }));
   drawView();
   element('chart-note').textContent = note;
   element<HTMLButtonElement>('download-csv').disabled = data.kind === 'readings' ? data.points.length === 0 : data.buckets.length === 0;
@@ -414,6 +432,48 @@ function downloadCsv(): void {
 }
 
 // ---------------------------------------------------------------------------
+// Compare
+// ---------------------------------------------------------------------------
+
+/** The compared series, each with its line's colour and a button to stop comparing it. */
+function showCompared(): void {
+  const compared = state.link.compare ?? [];
+  const items = compared.map((id, index) => {
+    const item = document.createElement('li');
+    const swatch = document.createElement('span');
+    swatch.className = 'swatch';
+    swatch.style.background = OVERLAY_COLOURS[index % OVERLAY_COLOURS.length] as string;
+    const name = document.createElement('span');
+    name.textContent = id;
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.textContent = 'Remove';
+    remove.setAttribute('aria-label', `Stop comparing ${id}`);
+    remove.addEventListener('click', () => navigate({ ...state.link, compare: compared.filter((other) => other !== id) }));
+    item.append(swatch, name, remove);
+    return item;
+  });
+  element('compare-list').replaceChildren(...items);
+  element<HTMLButtonElement>('compare-add').disabled = compared.length >= MAX_COMPARED;
+  // Suggestions: the series on the overview's page.
+  const options = (state.page?.series ?? []).filter((entry) => entry.series !== state.link.series && !compared.includes(entry.series)).map((entry) => {
+    const option = document.createElement('option');
+    option.value = entry.series;
+    return option;
+  });
+  element('compare-options').replaceChildren(...options);
+}
+
+function addCompared(event: Event): void {
+  event.preventDefault();
+  const input = element<HTMLInputElement>('compare-input');
+  const id = input.value.trim();
+  if (id === '' || state.link.series === undefined) return;
+  input.value = '';
+  navigate({ ...state.link, compare: comparedWith([...(state.link.compare ?? []), id], state.link.series) });
+}
+
+// ---------------------------------------------------------------------------
 // Range and zone
 // ---------------------------------------------------------------------------
 
@@ -446,7 +506,7 @@ function applyCustomRange(event: Event): void {
   if ((to as number) <= (from as number)) return void (error.textContent = 'To must be after From.');
   error.textContent = '';
   closeCustomRange();
-  navigate({ ...(state.link.series === undefined ? {} : { series: state.link.series }), range: { from: new Date(from as number).toISOString(), to: new Date(to as number).toISOString() } });
+  navigate(unzoomed({ range: { from: new Date(from as number).toISOString(), to: new Date(to as number).toISOString() } }));
 }
 
 function chooseZone(zone: TimeZoneChoice): void {
@@ -509,11 +569,12 @@ function start(): void {
     } else {
       button.addEventListener('click', () => {
         closeCustomRange();
-        navigate({ ...(state.link.series === undefined ? {} : { series: state.link.series }), range });
+        navigate(unzoomed({ range }));
       });
     }
   }
   element('custom-range').addEventListener('submit', applyCustomRange);
+  element('compare-form').addEventListener('submit', addCompared);
   element('reset-zoom').addEventListener('click', resetZoom);
   element('page-older').addEventListener('click', () => {
     if (state.table.next === undefined) return;
@@ -546,6 +607,7 @@ function start(): void {
   history.replaceState(null, '', linkHash(link));
   state.link = link;
   showRangeButtons();
+  showCompared();
   Promise.all([loadSeriesList(), loadView()]).catch(failed);
   setInterval(() => void refresh(), REFRESH_MS);
 }
