@@ -3,9 +3,8 @@
  * series chosen a chart of the range with thresholds and alerts, the alerts and readings
  * in view, and CSV export.
  *
- * No range is cut short: its rollups say how many readings it holds; up to CHART_CAP they
- * are drawn one by one, beyond that the chart draws the rollup buckets (min–max band and
- * mean) and says so. Dragging across the chart zooms in: the chart loads that part, finer,
+ * No range is cut short (chart-data.ts): up to CHART_CAP readings are drawn one by one,
+ * beyond that the rollup buckets (min–max band and mean), and the note says which. Dragging across the chart zooms in: the chart loads that part, finer,
  * and the alerts, the readings table and the CSV follow.
  *
  * The address holds the series, range and zoom (link.ts): every choice is a history
@@ -22,18 +21,17 @@ import './style.css';
 import type uPlot from 'uplot';
 import { boundCrossed, type Thresholds } from '../../handlers/alert-rules';
 import type { Decimal } from '../../handlers/decimal';
-import { bucketStartOfMillis, bucketTimeRange } from '../../handlers/rollup';
-import type { AlertRecord, ListedStatus, ReadingPoint, RollupStep, SeriesResponse } from '../api-types';
+import type { AlertRecord, ListedStatus, ReadingPoint, SeriesResponse } from '../api-types';
 import { metricMetadata, staleAfterMs } from '../metrics';
-import { ApiError, fetchAlerts, fetchReadings, fetchReadingsPage, fetchRollups, fetchSeriesPage, fetchThresholds } from './api';
+import { fetchAlerts, fetchReadingsPage, fetchSeriesPage, fetchThresholds } from './api';
+import { chartData } from './chart-data';
+import { trackFreshness } from './freshness';
 import { chartWidth, drawChart, OVERLAY_COLOURS, type ChartData, type Overlay } from './chart';
 import { csvFileName, readingsCsv, rollupsCsv } from './csv';
 import { comparedWith, linkHash, MAX_COMPARED, readLink, resolveRange, sameCompare, sameRange, type Link, type Preset, type TimeRange } from './link';
 import { markSelected, renderOverview, withUnit } from './overview';
-import { ALERT_CAP, CHART_CAP, FILTER_DELAY_MS, REFRESH_MS, SERIES_PAGE_SIZE, TABLE_PAGE_SIZE } from './settings';
-import { INPUT_FORMAT, formatClock, formatDuration, formatTime, inputTime, parseInputTime, saveTimeZone, savedTimeZone, zoneName, type TimeZoneChoice } from './time';
-
-const STEP_WORDS: Record<RollupStep, string> = { '1m': 'minute', '1h': 'hour', '1d': 'day' };
+import { ALERT_CAP, FILTER_DELAY_MS, REFRESH_MS, SERIES_PAGE_SIZE, TABLE_PAGE_SIZE } from './settings';
+import { INPUT_FORMAT, formatDuration, formatTime, inputTime, parseInputTime, saveTimeZone, savedTimeZone, zoneName, type TimeZoneChoice } from './time';
 
 const count = (value: number): string => value.toLocaleString('en');
 
@@ -83,55 +81,10 @@ const state = {
   /** Increases with every view load, so a slow earlier answer never overwrites a newer one. */
   generation: 0,
   chartGeneration: 0,
-  /** When the API last answered, and since when it has not (epoch ms). */
-  lastSuccess: undefined as number | undefined,
-  failingSince: undefined as number | undefined,
 };
 
 const zoomed = (): boolean => state.link.zoom !== undefined;
-
-// ---------------------------------------------------------------------------
-// Freshness: what is shown is current, or marked as not
-// ---------------------------------------------------------------------------
-
-function showError(message: string): void {
-  const box = element<HTMLParagraphElement>('error');
-  box.textContent = message;
-  box.hidden = false;
-}
-
-function showUpdated(): void {
-  const updated = element('updated');
-  if (state.lastSuccess === undefined) return;
-  updated.textContent = `${state.failingSince === undefined ? 'Updated' : 'Last update'} ${formatClock(state.lastSuccess, state.zone)}`;
-  updated.classList.toggle('stale-mark', state.failingSince !== undefined);
-}
-
-function succeeded(): void {
-  state.lastSuccess = Date.now();
-  state.failingSince = undefined;
-  element('connection').hidden = true;
-  document.body.classList.remove('stale');
-  showUpdated();
-}
-
-/** A failed call: offline or a data store outage greys the page under a banner; anything else is said as it is. */
-function failed(error: unknown): void {
-  if (!(error instanceof ApiError) || error.kind === 'refused') {
-    showError(error instanceof Error ? error.message : String(error));
-    return;
-  }
-  const now = Date.now();
-  state.failingSince ??= now;
-  element('connection-title').textContent = error.kind === 'offline' ? 'Offline: the web app cannot be reached.' : `Data unavailable: ${error.message}`;
-  element('connection-detail').textContent =
-    state.lastSuccess === undefined
-      ? `Nothing could be loaded yet; retrying every ${REFRESH_MS / 1000} s.`
-      : `What is shown is as of ${formatClock(state.lastSuccess, state.zone)} (${formatDuration(now - state.lastSuccess)} ago) and may be out of date; retrying every ${REFRESH_MS / 1000} s.`;
-  element('connection').hidden = false;
-  document.body.classList.add('stale');
-  showUpdated();
-}
+const freshness = trackFreshness(() => state.zone);
 
 // ---------------------------------------------------------------------------
 // Overview
@@ -140,7 +93,7 @@ function failed(error: unknown): void {
 function showOverview(): void {
   const page = state.page;
   if (page === undefined) return;
-  renderOverview(body('overview'), { series: page.series, counts: page.counts, selected: state.link.series, zone: state.zone, now: state.lastSuccess ?? Date.now(), onSelect: selectSeries });
+  renderOverview(body('overview'), { series: page.series, counts: page.counts, selected: state.link.series, zone: state.zone, now: freshness.lastSuccess() ?? Date.now(), onSelect: selectSeries });
   const all = Object.values(page.counts).reduce((sum, value) => sum + value, 0);
   for (const badge of Array.from(document.querySelectorAll<HTMLElement>('[data-count]'))) {
     const status = badge.dataset.count as ListedStatus | 'all';
@@ -163,7 +116,7 @@ async function loadSeriesList(): Promise<void> {
   const page = await fetchSeriesPage({ q: list.q, status: list.status, limit: SERIES_PAGE_SIZE, cursor: list.cursor });
   // A filter chosen while this page was on its way has its own request.
   if (list !== state.list) return;
-  succeeded();
+  freshness.succeeded();
   state.list.next = page.nextCursor ?? undefined;
   state.page = page;
   showOverview();
@@ -171,7 +124,7 @@ async function loadSeriesList(): Promise<void> {
 
 function relist(change: Partial<typeof state.list>): void {
   state.list = { ...state.list, ...change };
-  loadSeriesList().catch(failed);
+  loadSeriesList().catch(freshness.failed);
 }
 
 // ---------------------------------------------------------------------------
@@ -192,12 +145,12 @@ function show(link: Link): void {
   showRangeButtons();
   if (link.series !== before.series || !sameRange(link.range, before.range) || state.range === undefined) {
     markSelected(body('overview'), link.series);
-    void loadView().catch(failed);
+    void loadView().catch(freshness.failed);
   } else if (!sameRange(link.zoom, before.zoom)) {
     state.view = viewOf(link, state.range);
-    void showView(state.generation).catch(failed);
+    void showView(state.generation).catch(freshness.failed);
   } else if (!sameCompare(link, before)) {
-    void loadChart(state.generation).catch(failed);
+    void loadChart(state.generation).catch(freshness.failed);
   }
   showCompared();
 }
@@ -254,7 +207,7 @@ function showFacts(): void {
   const parts = [`${name}${unit === undefined ? '' : ` (${unit})`}`];
   parts.push(min === undefined && max === undefined ? 'no threshold' : `thresholds ${min === undefined ? '—' : withUnit(min.text, metric)} to ${max === undefined ? '—' : withUnit(max.text, metric)}`);
   const latest = state.latest;
-  const now = state.lastSuccess ?? Date.now();
+  const now = freshness.lastSuccess() ?? Date.now();
   const silence = latest === undefined ? 0 : now - Date.parse(latest.timestamp);
   if (latest === undefined) parts.push('no readings yet');
   else parts.push(`latest ${withUnit(latest.value.text, metric)} at ${formatTime(latest.timestamp, state.zone)} (${formatDuration(silence)} ago)`);
@@ -286,38 +239,6 @@ function showAlertDetail(alert: AlertRecord): void {
   detail.textContent = `${alert.kind[0]?.toUpperCase()}${alert.kind.slice(1)} at ${formatTime(alert.timestamp, state.zone)}: ${alert.value === null ? 'value not recorded' : withUnit(alert.value.text, metric)}${limits === '' ? '' : ` (${limits})`}.`;
   detail.hidden = false;
   for (const row of Array.from(body('alerts').rows)) row.classList.toggle('highlight', row.dataset.timestamp === alert.timestamp);
-}
-
-/**
- * What the chart draws for a range: its rollups say how many readings it holds; when they
- * fit, the readings themselves (unless some are no longer kept raw), else the buckets.
- */
-async function chartData(series: string, range: TimeRange): Promise<{ data: ChartData; note: string }> {
-  const rollups = await fetchRollups(series, range);
-  const total = rollups.items.reduce((sum, bucket) => sum + bucket.count, 0);
-  const buckets: ChartData = { kind: 'rollups', step: rollups.step, buckets: rollups.items };
-  const bucketWords = `${count(rollups.items.length)} ${STEP_WORDS[rollups.step]}${rollups.items.length === 1 ? '' : 's'}`;
-  if (total === 0) {
-    const readings = await fetchReadings(series, range, CHART_CAP);
-    return { data: { kind: 'readings', points: readings.items }, note: readings.items.length === 0 ? 'No readings in this range.' : `${count(readings.items.length)} readings.` };
-  }
-  if (total > CHART_CAP) {
-    return { data: buckets, note: `${count(total)} readings, drawn as ${bucketWords}: the band spans each ${STEP_WORDS[rollups.step]}'s minimum to maximum, the line is its mean. Drag across the chart to zoom in; readings are drawn once the part in view holds ${count(CHART_CAP)} or fewer.` };
-  }
-  // The buckets hold whole minutes (hours, days): read the readings of the same span, so the two counts can be compared.
-  const first = bucketTimeRange(bucketStartOfMillis(Date.parse(range.from), rollups.step), rollups.step).from;
-  const last = bucketTimeRange(bucketStartOfMillis(Date.parse(range.to), rollups.step), rollups.step).to;
-  const readings = await fetchReadings(series, { from: first, to: last }, CHART_CAP);
-  if (readings.complete && readings.items.length >= total) {
-    const from = Date.parse(range.from);
-    const to = Date.parse(range.to);
-    const points = readings.items.filter((point) => Date.parse(point.timestamp) >= from && Date.parse(point.timestamp) <= to);
-    return { data: { kind: 'readings', points }, note: `${count(points.length)} readings. Drag across the chart to zoom in.` };
-  }
-  return {
-    data: buckets,
-    note: `${count(total)} readings, drawn as ${bucketWords} (min–max band and mean): ${count(readings.items.length)} of them are still kept one by one, the rest only as rollups and in the archive (npm run query).`,
-  };
 }
 
 /** A y axis's label: the metric's name and unit, e.g. `Temperature (°C)`. */
@@ -377,7 +298,7 @@ async function loadView(refreshing = false): Promise<void> {
   element('series-title').textContent = series;
   const [thresholds, alerts, latest] = await Promise.all([fetchThresholds(series), fetchAlerts(series, range, ALERT_CAP), fetchReadingsPage(series, {}, 'desc', 1)]);
   if (generation !== state.generation) return;
-  succeeded();
+  freshness.succeeded();
   element('error').hidden = true;
   state.thresholds = {
     ...(thresholds.minThreshold === null ? {} : { min: thresholds.minThreshold }),
@@ -513,7 +434,7 @@ function chooseZone(zone: TimeZoneChoice): void {
   state.zone = zone;
   saveTimeZone(zone);
   for (const heading of Array.from(document.querySelectorAll('.time-heading'))) heading.textContent = `Time (${zoneName(zone)})`;
-  showUpdated();
+  freshness.showUpdated();
   showOverview();
   showFacts();
   showRangeButtons();
@@ -534,7 +455,7 @@ async function refresh(): Promise<void> {
     // A moving window follows the clock unless the user is reading a zoomed chart or an older page.
     if (typeof state.link.range === 'string' && !zoomed() && state.table.before.length === 0) await loadView(true);
   } catch (error) {
-    failed(error);
+    freshness.failed(error);
   }
 }
 
@@ -579,11 +500,11 @@ function start(): void {
   element('page-older').addEventListener('click', () => {
     if (state.table.next === undefined) return;
     state.table.before.push(state.table.cursor);
-    void loadTablePage(state.table.next).catch(failed);
+    void loadTablePage(state.table.next).catch(freshness.failed);
   });
   element('page-newer').addEventListener('click', () => {
     if (state.table.before.length === 0) return;
-    void loadTablePage(state.table.before.pop()).catch(failed);
+    void loadTablePage(state.table.before.pop()).catch(freshness.failed);
   });
   element('download-csv').addEventListener('click', downloadCsv);
   // A skip link moves focus itself: following its #fragment would replace the link's series, range and zoom.
@@ -608,7 +529,7 @@ function start(): void {
   state.link = link;
   showRangeButtons();
   showCompared();
-  Promise.all([loadSeriesList(), loadView()]).catch(failed);
+  Promise.all([loadSeriesList(), loadView()]).catch(freshness.failed);
   setInterval(() => void refresh(), REFRESH_MS);
 }
 
