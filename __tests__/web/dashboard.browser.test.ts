@@ -406,6 +406,12 @@ describe('dashboard in Chromium', () => {
         return first !== '' && first <= end;
       }, new Date(Date.parse(to)).toISOString().replace('Z', '999Z'));
       expect(await page.textContent('#alerts-note')).toBe('No alerts in view.');
+      // The CSV holds the readings in view, not the week's.
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-csv')]);
+      const times = readFileSync(await download.path(), 'utf8').trim().split('\r\n').slice(1).map((line) => Date.parse(line.split(',')[1] as string));
+      expect(times.length).toBeGreaterThan(100);
+      expect(Math.min(...times)).toBeGreaterThanOrEqual(Date.parse(from));
+      expect(Math.max(...times)).toBeLessThanOrEqual(Date.parse(to));
       // The same link in a new tab shows the same view.
       const other = await page.context().newPage();
       await other.goto(page.url());
