@@ -517,11 +517,10 @@ describe('dashboard in Chromium', () => {
     await page.waitForTimeout(500);
     expect(await page.evaluate(() => (document.activeElement as HTMLElement & { marked?: boolean }).marked === true)).toBe(true);
 
-    await page.keyboard.press('Shift+Tab');
-    await page.keyboard.press('Shift+Tab');
-    await page.keyboard.press('Shift+Tab');
-    // Back at the start: the second skip link goes to the chart's section.
-    await page.focus('.skip-links a[href="#view-section"]');
+    // Back up the page to the second skip link, which goes to the chart's section.
+    const onSkipToChart = () => page.evaluate(() => document.activeElement?.textContent === 'Skip to the chart');
+    for (let presses = 0; presses < 15 && !(await onSkipToChart()); presses++) await page.keyboard.press('Shift+Tab');
+    expect(await onSkipToChart()).toBe(true);
     await page.keyboard.press('Enter');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('view-section');
     await page.keyboard.press('Tab');
