@@ -8,9 +8,10 @@
  *             the API's largest size (5,000), as the dashboard fetches the points it draws
  *
  * Both are served by the real web app (buildApp with the DynamoDB repository) on the local
- * DynamoDB emulator (dynalite, in this process), whose tables are created from the
- * synthesized pipeline stack, as `npm start` creates them; the app's configuration is that
- * stack's container environment, the store consumer's its function's. The rollups table
+ * DynamoDB emulator (dynalite), whose tables are created from the pipeline stack synthesized
+ * with the default configuration, as `npm start` creates them. The app is configured from
+ * that stack's container environment, the store consumer from its function's. App, emulator
+ * and client share this process, so a time includes the emulator's work. The rollups table
  * holds every minute, hour and day item of the month, encoded as the store consumer encodes
  * them and computed from the generated readings as they stream past (no reading is kept);
  * the last hour is stored by the store consumer itself, over Kinesis events in batches of
