@@ -97,7 +97,10 @@ export async function startWebService(options: WebServiceOptions): Promise<Runni
     throw new TwinResolutionError(`${spec.taskDefinition}: container ${spec.containerName} would not start: ${error.message}`, spec.taskDefinition, 'container_definitions');
   }
   const client = createWebDynamoClient({ region: config.region, endpoint: options.dynamodbEndpoint, credentials: options.credentials });
-  const app: FastifyInstance = buildApp({ repository: createDynamoRepository({ client, tables: config.tables, seriesCacheSeconds: config.seriesCacheSeconds }) });
+  const app: FastifyInstance = buildApp({
+    repository: createDynamoRepository({ client, tables: config.tables, seriesCacheSeconds: config.seriesCacheSeconds }),
+    rollupRetentionDays: config.rollupRetentionDays,
+  });
   const close = async () => {
     await app.close();
     client.destroy();
