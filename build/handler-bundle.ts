@@ -13,9 +13,9 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import * as path from 'node:path';
 import { buildSync, version as esbuildVersion } from 'esbuild';
 import { zipSync } from 'fflate';
+import { PROJECT_ROOT } from './project-root';
 
 /** The project root: esbuild resolves entries and writes bundle comments relative to it. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 /** Handler name → entry file, relative to the project root. */
 export const HANDLER_ENTRIES = {

@@ -13,7 +13,8 @@ import { PlatformAlreadyRunningError } from './instance-lock';
 import { startLocalPlatform, type LocalPlatform } from './platform';
 import { coverageLine } from './twin/coverage';
 import { TwinResolutionError } from './twin/stack';
-import { PROJECT_ROOT, stackFileIn, SynthError } from './twin/synth';
+import { stackFileIn, SynthError } from './twin/synth';
+import { PROJECT_ROOT } from '../build/project-root';
 
 function port(text: string): number {
   const value = Number(text);

@@ -39,6 +39,7 @@ import {
   knownInstanceTypes,
 } from './construct-defaults';
 import { InputError, type IntegerRange } from './input-error';
+import { PROJECT_ROOT } from '../build/project-root';
 
 export const CONFIG_ENV_PREFIX = 'PLATFORM_';
 /** Environment variable that names the JSON file, relative to the current directory. */
@@ -529,7 +530,6 @@ export interface LoadConfigOptions {
   readonly cwd?: string;
 }
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 /** Reads, validates and resolves the configuration; throws `ConfigError` listing every problem. */
 export function loadConfig(options: LoadConfigOptions = {}): PlatformConfig {

@@ -3,7 +3,7 @@ import { AnnotationMetadataEntryType } from 'cdktf';
 import type { Construct } from 'constructs';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { HANDLER_ENV, retentionEnvironment } from '../handlers/contract';
-import { PROJECT_ROOT, packageHandlers, type HandlerName, type PackagedHandler } from '../build/handler-bundle';
+import { packageHandlers, type HandlerName, type PackagedHandler } from '../build/handler-bundle';
 import { AlertTopic } from './alert-topic';
 import { Archive } from './archive';
 import { ArchiveProcessor } from './archive-processor';
@@ -15,7 +15,8 @@ import { DataTables } from './data-tables';
 import { IngestApi } from './ingest-api';
 import { Network } from './network';
 import { Operations } from './operations';
-import { PIPELINE_OUTPUTS, REPOSITORY_OUTPUTS, namedOutput } from './outputs';
+import { PIPELINE_OUTPUTS, REPOSITORY_OUTPUTS } from './output-names';
+import { namedOutput } from './outputs';
 import { PlatformStack } from './platform-stack';
 import { movePreviousAddresses } from './previous-addresses';
 import { ITERATOR_AGE_ALARM_MS, ReadingStream } from './reading-stream';
@@ -25,6 +26,7 @@ import { WebLoadBalancer, type WebHttps } from './web-load-balancer';
 import { WebService } from './web-service';
 import { WebSignIn } from './web-sign-in';
 import { webCpuUnits, webSignInMethod, WEB_CLOSED_NOTICE } from './web-settings';
+import { PROJECT_ROOT } from '../build/project-root';
 
 /** Where synth writes the handler bundles before they become assets (git-ignored). */
 export const HANDLER_BUILD_DIR = path.join(PROJECT_ROOT, 'dist', 'handlers');

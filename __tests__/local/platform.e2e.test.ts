@@ -19,8 +19,8 @@ import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
 import { runSystemTest } from '../../tools/system-test';
 import { platformTarget, targetDynamo } from '../../tools/target';
 import { waitFor } from './harness';
-
-const FREE_PORTS = { ingest: 0, web: 0, dynamodb: 0, kinesis: 0, messaging: 0 };
+import { PROJECT_ROOT } from '../../build/project-root';
+import { FREE_PORTS } from '../../verify/probe';
 
 /** The objects delivery streams wrote, below the archive folder. */
 const archiveFiles = (dir: string): string[] =>
@@ -35,7 +35,6 @@ const archiveLines = (dir: string, folder: string): string[] =>
     .flatMap((file) => new TextDecoder().decode(gunzipSync(readFileSync(file))).split('\n').filter((line) => line !== ''));
 
 const run = promisify(execFile);
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 /** Resource kinds that would keep a process alive or hold a port. */
 const HANDLE_KINDS = ['TCPServerWrap', 'TCPSocketWrap', 'Timeout', 'FSReqCallback', 'MessagePort'];

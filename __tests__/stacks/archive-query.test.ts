@@ -11,7 +11,7 @@ import { ArchiveProcessor } from '../../stacks/archive-processor';
 import { ArchiveQuery } from '../../stacks/archive-query';
 import { ConfigError } from '../../stacks/config';
 import { DataKey } from '../../stacks/data-key';
-import { PIPELINE_OUTPUTS } from '../../stacks/outputs';
+import { PIPELINE_OUTPUTS } from '../../stacks/output-names';
 import { protectStatefulResources } from '../../stacks/prevent-destroy';
 import { privateBucket } from '../../stacks/private-bucket';
 import { check } from '../policy/harness';

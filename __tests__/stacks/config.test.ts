@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_HOT_RETENTION_DAYS, DEFAULT_ROLLUP_RETENTION_DAYS, EVENT_SOURCE } from '../../handlers/contract';
-import { ConfigError, PROJECT_ROOT, configReference, loadConfig, resourceName, sharedNames, validateConfig, type ConfigProblem } from '../../stacks/config';
+import { ConfigError, configReference, loadConfig, resourceName, sharedNames, validateConfig, type ConfigProblem } from '../../stacks/config';
+import { PROJECT_ROOT } from '../../build/project-root';
 
 let folder: string;
 beforeAll(() => {

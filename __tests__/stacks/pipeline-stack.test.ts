@@ -1,7 +1,7 @@
 import Ajv04 from 'ajv-draft-04';
 import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_FUTURE_TOLERANCE_SECONDS, DEFAULT_HOT_RETENTION_DAYS, DEFAULT_ROLLUP_RETENTION_DAYS, EVENT_SOURCE, HANDLER_ENV, TABLES } from '../../handlers/contract';
 import { batchIngestBodySchema, singleIngestBodySchema } from '../../handlers/reading';
-import { PIPELINE_OUTPUTS } from '../../stacks/outputs';
+import { PIPELINE_OUTPUTS } from '../../stacks/output-names';
 import { configOf, only, policyStatements, removeScratch, resource, resources, synthPlatform, type TerraformJson } from './synth-helpers';
 
 let pipeline: TerraformJson;

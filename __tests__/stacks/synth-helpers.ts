@@ -10,7 +10,7 @@ import { packageHandlers, type HandlerName, type PackagedHandler } from '../../b
 import { validateConfig, type PlatformConfig } from '../../stacks/config';
 import { definePlatform } from '../../stacks/platform';
 import { PlatformStack } from '../../stacks/platform-stack';
-import type { StackName } from '../../stacks/outputs';
+import type { StackName } from '../../stacks/output-names';
 
 export type TerraformJson = {
   terraform: { backend?: Record<string, Record<string, unknown>>; cloud?: Record<string, unknown> };

@@ -32,8 +32,8 @@ import {
   storedKeys,
   type TableAccess,
 } from '../probe';
+import { PROJECT_ROOT } from '../../build/project-root';
 
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const READINGS = 6_000;
 const ALARMED_SERIES = 'things/kill-drill/000/temperature';
 const THRESHOLDS = { max: 25 };

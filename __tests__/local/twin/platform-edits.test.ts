@@ -12,11 +12,10 @@ import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalPlatform, type LocalPlatform, type LocalPlatformOptions } from '../../../local/platform';
 import { TwinResolutionError } from '../../../local/twin/stack';
 import { platformTarget, targetDynamo } from '../../../tools/target';
-import { consumerStats, drillReadings, sendBatches } from '../../../verify/probe';
+import { consumerStats, drillReadings, FREE_PORTS, sendBatches } from '../../../verify/probe';
 import { waitFor } from '../harness';
 import { editedStack, resourceOf, type EditedStack, type StackJson } from './edited-stack';
 
-const FREE_PORTS = { ingest: 0, web: 0, dynamodb: 0, kinesis: 0, messaging: 0 };
 
 type Variables = Record<string, string>;
 const variablesOf = (json: StackJson, suffix: string): Variables => (resourceOf(json, 'aws_lambda_function', suffix).environment as { variables: Variables }).variables;
