@@ -12,11 +12,12 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { randomBytes } from 'node:crypto';
-import { BatchWriteCommand, DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { decideAlert, OK_STATUS, type AlertStatus, type NoticeKind } from '../handlers/alert-rules';
 import { Decimal } from '../handlers/decimal';
 import { ALERT_HISTORY_ATTRIBUTES } from '../handlers/alert-state';
+import { batchDeleteAll, TOOL_RETRY } from '../handlers/batch-write';
 import { ATTRIBUTES, DEFAULT_ALERT_COOLDOWN_SECONDS } from '../handlers/contract';
 import { normaliseTimestamp, seriesId } from '../handlers/reading';
 import { finiteNumber, runCli, seedNumber, thingIdProblem, UsageError } from './cli';
@@ -335,15 +336,8 @@ async function removeTestItems(dynamo: DynamoDBDocumentClient, target: Target, s
     [target.tables.things, readingKeys],
     [target.tables.alerts, alertKeys],
   ] as const) {
-    for (let at = 0; at < keys.length; at += 25) {
-      let requests = keys.slice(at, at + 25).map((key) => ({ DeleteRequest: { Key: key } }));
-      removed += requests.length;
-      for (let attempt = 0; requests.length > 0; attempt += 1) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** attempt)));
-        const result = await dynamo.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
-        requests = (result.UnprocessedItems?.[table] ?? []) as typeof requests;
-      }
-    }
+    await batchDeleteAll(dynamo, table, keys, TOOL_RETRY);
+    removed += keys.length;
   }
   // The catalogue entry goes only if its latest reading is one of this run's.
   try {
