@@ -13,15 +13,16 @@
  * dynalite does not report: the meter counts the documented minimum of one.
  */
 import { crc32 } from 'node:zlib';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 
 const KIB = 1024;
 
 /** Each rule with the AWS page it comes from. */
 export const BILLING_RULES = {
-  dynamoWriteUnitBytes: { value: KIB, source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/provisioned-capacity-mode.html' },
-  dynamoReadUnitBytes: { value: 4 * KIB, source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/provisioned-capacity-mode.html' },
+  dynamoWriteUnitBytes: { value: KIB, source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html#write-operation-consumption' },
+  dynamoReadUnitBytes: { value: 4 * KIB, source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html#read-operation-consumption' },
   dynamoItemSize: { value: 0, source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html' },
-  dynamoConditionFailed: { value: 1, source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithItems.html#WorkingWithItems.ConditionalUpdate' },
+  dynamoConditionFailed: { value: 1, source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html#write-operation-consumption' },
   kinesisPutPayloadUnitBytes: { value: 25 * KIB, source: 'https://aws.amazon.com/kinesis/data-streams/pricing/' },
   kinesisOnDemandRecordRounding: { value: KIB, source: 'https://aws.amazon.com/kinesis/data-streams/pricing/' },
   firehoseRecordRounding: { value: 5 * KIB, source: 'https://aws.amazon.com/firehose/pricing/' },
@@ -43,11 +44,7 @@ export function dynamoReadUnits(bytes: number, consistency: ReadConsistency): nu
   return consistency === 'eventual' ? units / 2 : consistency === 'transactional' ? units * 2 : units;
 }
 
-/** A DynamoDB attribute value as the low-level API sends it. */
-export type AttributeValue = { S: string } | { N: string } | { B: string | Uint8Array } | { BOOL: boolean } | { NULL: true } | { SS: string[] } | { NS: string[] } | { BS: (string | Uint8Array)[] } | { L: AttributeValue[] } | { M: Record<string, AttributeValue> };
-
 const utf8 = (text: string): number => Buffer.byteLength(text, 'utf8');
-const binaryBytes = (value: string | Uint8Array): number => (typeof value === 'string' ? Buffer.from(value, 'base64').length : value.length);
 /** 1 byte per two significant digits, plus 1; leading and trailing zeroes do not count. */
 const numberBytes = (text: string): number => {
   const digits = text.replace(/^[-+]/, '').replace(/[eE].*$/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
@@ -55,16 +52,16 @@ const numberBytes = (text: string): number => {
 };
 
 function valueBytes(value: AttributeValue): number {
-  if ('S' in value) return utf8(value.S);
-  if ('N' in value) return numberBytes(value.N);
-  if ('B' in value) return binaryBytes(value.B);
-  if ('BOOL' in value || 'NULL' in value) return 1;
-  if ('SS' in value) return value.SS.reduce((sum, text) => sum + utf8(text), 0);
-  if ('NS' in value) return value.NS.reduce((sum, text) => sum + numberBytes(text), 0);
-  if ('BS' in value) return value.BS.reduce((sum, bytes) => sum + binaryBytes(bytes), 0);
+  if (value.S !== undefined) return utf8(value.S);
+  if (value.N !== undefined) return numberBytes(value.N);
+  if (value.B !== undefined) return value.B.length;
+  if (value.BOOL !== undefined || value.NULL !== undefined) return 1;
+  if (value.SS !== undefined) return value.SS.reduce((sum, text) => sum + utf8(text), 0);
+  if (value.NS !== undefined) return value.NS.reduce((sum, text) => sum + numberBytes(text), 0);
+  if (value.BS !== undefined) return value.BS.reduce((sum, bytes) => sum + bytes.length, 0);
   // Lists and maps: 3 bytes, plus 1 per element.
-  if ('L' in value) return 3 + value.L.reduce((sum, element) => sum + 1 + valueBytes(element), 0);
-  return 3 + Object.entries(value.M).reduce((sum, [name, element]) => sum + 1 + utf8(name) + valueBytes(element), 0);
+  if (value.L !== undefined) return 3 + value.L.reduce((sum, element) => sum + 1 + valueBytes(element), 0);
+  return 3 + Object.entries(value.M ?? {}).reduce((sum, [name, element]) => sum + 1 + utf8(name) + valueBytes(element), 0);
 }
 
 /** An item's size as DynamoDB bills it: attribute names and values, by the documented rules. */

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Table from 'cli-table3';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { readJsonFile } from '../local/json-file';
 import { startLocalPlatform, type LocalPlatform } from '../local/platform';
 import { deliverySettings } from '../local/twin/delivery-streams';
 import { loadStack } from '../local/twin/load-stack';
@@ -199,15 +200,18 @@ async function main(): Promise<void> {
     .addOption(new Option('--readings <n>', 'readings per sensor in the sample run').argParser(whole('--readings', 10_000)).default(200))
     .addOption(new Option('--batch <n>', 'readings per request: 1 PUTs each, more use the batch endpoint').argParser(whole('--batch', 500)).default(500))
     .addOption(new Option('--tables <mode>', 'table capacity mode to price').choices(['on-demand', 'provisioned', 'both']).default('both'))
+    .option('--config <file>', 'price this platform.config.json instead of the checkout\'s configuration (and PLATFORM_* variables)')
     .option('--json', 'print the figures as JSON', false)
     .exitOverride()
     .parse()
-    .opts<{ rate: number; readingBytes: number; sensors: number; readings: number; batch: number; tables: TableMode | 'both'; json: boolean }>();
+    .opts<{ rate: number; readingBytes: number; sensors: number; readings: number; batch: number; tables: TableMode | 'both'; config?: string; json: boolean }>();
   if (flags.sensors * flags.readings > 1_000_000) throw new UsageError(`--sensors × --readings is ${flags.sensors * flags.readings}: at most 1,000,000 readings per sample`);
 
-  const config = loadConfig();
+  const file = flags.config === undefined ? undefined : path.resolve(flags.config);
+  const config = loadConfig(file === undefined ? {} : { env: { PLATFORM_CONFIG: file } });
+  const configuration = file === undefined ? undefined : readJsonFile<ConfigurationFile>(file, {});
   if (!flags.json) console.error(`Measuring ${flags.sensors} sensors × ${flags.readings} readings of ${flags.readingBytes} bytes in batches of ${flags.batch} on the local platform...`);
-  const sample = await measureSample({ sensors: flags.sensors, readingsPerSensor: flags.readings, batchSize: flags.batch, readingBytes: flags.readingBytes });
+  const sample = await measureSample({ sensors: flags.sensors, readingsPerSensor: flags.readings, batchSize: flags.batch, readingBytes: flags.readingBytes, ...(configuration === undefined ? {} : { configuration }) });
   const mix: Mix = { megabytesPerSecond: flags.rate, readingBytes: flags.readingBytes };
   const deployment: Deployment = { ...sample.deployment, streamMode: config.stream.mode, web: config.cluster };
   const report = priceMeasurement(sample, mix, deployment, PRICES);
