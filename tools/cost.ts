@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Table from 'cli-table3';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { readJsonFile } from '../local/json-file';
 import { startLocalPlatform, type LocalPlatform } from '../local/platform';
 import { deliverySettings } from '../local/twin/delivery-streams';
@@ -22,7 +22,7 @@ import { loadStack } from '../local/twin/load-stack';
 import type { ConfigurationFile } from '../local/twin/synth';
 import { UsageMeter, type Usage } from '../local/usage-meter';
 import { loadConfig } from '../stacks/config';
-import { runCli, thingIdProblem, UsageError } from './cli';
+import { positiveNumber, runCli, thingIdProblem, UsageError, wholeNumber } from './cli';
 import { priceMeasurement, type CostReport, type Deployment, type Measurement, type Mix, type TableMode } from './cost-model';
 import { PRICES } from './prices';
 import { seedTimestamp } from './synthetic';
@@ -165,40 +165,24 @@ export function perReading(sample: Pick<Sample, 'readings' | 'usage'>): Record<s
 const dollars = (value: number): string => `$${value < 10 ? value.toFixed(3) : value.toFixed(2)}`;
 
 export function formatReport(report: CostReport, modes: readonly TableMode[], header: readonly string[], units: Record<string, number>): string {
-  const table = new Table({ head: ['service', 'per hour at the rate', ...modes.map((mode) => `$/h, ${mode} tables`)], style: { head: [], border: [] }, wordWrap: true, colWidths: [26, 70, ...modes.map(() => 14)] });
+  const table = new Table({ head: ['service', 'per hour at the rate', ...modes.map((mode) => `${mode} tables`)], style: { head: [], border: [] }, wordWrap: true, colWidths: [32, 64, ...modes.map(() => 20)] });
   for (const line of report.lines) table.push([`${line.service}${line.measured ? '' : ' *'}`, line.detail, ...modes.map((mode) => dollars(line.dollarsPerHour[mode]))]);
   table.push(['total', '', ...modes.map((mode) => dollars(report.totals[mode]))]);
   const measured = Object.entries(units)
     .filter(([name]) => !name.includes(':'))
     .map(([name, value]) => `${name} ${Number(value.toPrecision(4))}`)
     .join(', ');
-  return [...header, `Measured per reading: ${measured}`, table.toString(), '* sized from the rate and the stack configuration, not measured per reading'].join('\n');
-}
-
-function positive(name: string, maximum: number) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (text.trim() === '' || !Number.isFinite(value) || value <= 0 || value > maximum) throw new InvalidArgumentError(`${name} must be a number above 0, at most ${maximum}`);
-    return value;
-  };
-}
-
-function whole(name: string, maximum: number) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || value < 1 || value > maximum) throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${maximum}`);
-    return value;
-  };
+  return [...header, `Measured per reading: ${measured}`, 'Dollars per hour:', table.toString(), '* sized from the rate and the stack configuration, not measured per reading'].join('\n');
 }
 
 async function main(): Promise<void> {
   const flags = new Command('npm run cost --')
     .description('Measures what the pipeline does per reading on the local platform and prices it per hour at a rate.')
-    .addOption(new Option('--rate <MB/s>', 'megabytes (10^6 bytes) of readings per second to price').argParser(positive('--rate', 10_000)).default(10))
-    .addOption(new Option('--reading-bytes <n>', 'size of each reading as JSON').argParser(whole('--reading-bytes', 100_000)).default(100))
-    .addOption(new Option('--sensors <n>', 'sensors in the sample run').argParser(whole('--sensors', 10_000)).default(100))
-    .addOption(new Option('--readings <n>', 'readings per sensor in the sample run').argParser(whole('--readings', 10_000)).default(200))
-    .addOption(new Option('--batch <n>', 'readings per request: 1 PUTs each, more use the batch endpoint').argParser(whole('--batch', 500)).default(500))
+    .addOption(new Option('--rate <MB/s>', 'megabytes (10^6 bytes) of readings per second to price').argParser(positiveNumber('--rate', 10_000)).default(10))
+    .addOption(new Option('--reading-bytes <n>', 'size of each reading as JSON').argParser(wholeNumber('--reading-bytes', 100_000)).default(100))
+    .addOption(new Option('--sensors <n>', 'sensors in the sample run').argParser(wholeNumber('--sensors', 10_000)).default(100))
+    .addOption(new Option('--readings <n>', 'readings per sensor in the sample run').argParser(wholeNumber('--readings', 10_000)).default(200))
+    .addOption(new Option('--batch <n>', 'readings per request: 1 PUTs each, more use the batch endpoint').argParser(wholeNumber('--batch', 500)).default(500))
     .addOption(new Option('--tables <mode>', 'table capacity mode to price').choices(['on-demand', 'provisioned', 'both']).default('both'))
     .option('--config <file>', 'price this platform.config.json instead of the checkout\'s configuration (and PLATFORM_* variables)')
     .option('--json', 'print the figures as JSON', false)
