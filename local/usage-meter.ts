@@ -21,7 +21,8 @@ const KIB = 1024;
 export const BILLING_RULES = {
   dynamoWriteUnitBytes: { value: KIB, source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html#write-operation-consumption' },
   dynamoReadUnitBytes: { value: 4 * KIB, source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html#read-operation-consumption' },
-  dynamoItemSize: { value: 0, source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html' },
+  /** An item is the UTF-8 bytes of its attribute names and values; a list or map adds 3 bytes, and 1 per element. */
+  dynamoListOrMapOverhead: { value: 3, source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html' },
   dynamoConditionFailed: { value: 1, source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html#write-operation-consumption' },
   kinesisPutPayloadUnitBytes: { value: 25 * KIB, source: 'https://aws.amazon.com/kinesis/data-streams/pricing/' },
   kinesisOnDemandRecordRounding: { value: KIB, source: 'https://aws.amazon.com/kinesis/data-streams/pricing/' },
@@ -59,9 +60,9 @@ function valueBytes(value: AttributeValue): number {
   if (value.SS !== undefined) return value.SS.reduce((sum, text) => sum + utf8(text), 0);
   if (value.NS !== undefined) return value.NS.reduce((sum, text) => sum + numberBytes(text), 0);
   if (value.BS !== undefined) return value.BS.reduce((sum, bytes) => sum + bytes.length, 0);
-  // Lists and maps: 3 bytes, plus 1 per element.
-  if (value.L !== undefined) return 3 + value.L.reduce((sum, element) => sum + 1 + valueBytes(element), 0);
-  return 3 + Object.entries(value.M ?? {}).reduce((sum, [name, element]) => sum + 1 + utf8(name) + valueBytes(element), 0);
+  const overhead = BILLING_RULES.dynamoListOrMapOverhead.value;
+  if (value.L !== undefined) return overhead + value.L.reduce((sum, element) => sum + 1 + valueBytes(element), 0);
+  return overhead + Object.entries(value.M ?? {}).reduce((sum, [name, element]) => sum + 1 + utf8(name) + valueBytes(element), 0);
 }
 
 /** An item's size as DynamoDB bills it: attribute names and values, by the documented rules. */

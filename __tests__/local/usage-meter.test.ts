@@ -37,7 +37,7 @@ describe('billing rules', () => {
   });
 
   test('DynamoDB item size: UTF-8 names and values, numbers by significant digits, 3 bytes per list or map plus 1 per element (CapacityUnitCalculations.html)', () => {
-    expect(BILLING_RULES.dynamoItemSize.source).toBe('https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html');
+    expect(BILLING_RULES.dynamoListOrMapOverhead.source).toBe('https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html');
     expect(dynamoItemBytes({ id: { S: 'abc' } })).toBe(2 + 3);
     // é is two bytes in UTF-8.
     expect(dynamoItemBytes({ né: { S: 'café' } })).toBe(3 + 5);
