@@ -16,12 +16,9 @@ import * as path from 'node:path';
 import Table from 'cli-table3';
 import { Command, Option } from 'commander';
 import { readJsonFile } from '../local/json-file';
-import { startLocalPlatform, type LocalPlatform } from '../local/platform';
-import { deliverySettings } from '../local/twin/delivery-streams';
-import { loadStack } from '../local/twin/load-stack';
+import type { LocalPlatform } from '../local/platform';
 import type { ConfigurationFile } from '../local/twin/synth';
 import { UsageMeter, type Usage } from '../local/usage-meter';
-import { loadConfig } from '../stacks/config';
 import { positiveNumber, runCli, thingIdProblem, UsageError, wholeNumber } from './cli';
 import { priceMeasurement, type CostReport, type Deployment, type Measurement, type Mix, type TableMode } from './cost-model';
 import { PRICES } from './prices';
@@ -84,14 +81,21 @@ async function send(platform: LocalPlatform, readings: readonly Record<string, s
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
-/** Waits until every event source mapping has finished (or given up on) every record put on the stream. */
+/**
+ * Waits until every event source mapping has finished (or given up on) every record put on
+ * the stream, and every delivery stream has read them all (stopping writes what it buffers).
+ */
 async function drained(platform: LocalPlatform, meter: UsageMeter, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const records = meter.usage().kinesis.records;
-    const behind = Object.entries(platform.consumers()).filter(([, stats]) => stats.recordsDone + stats.recordsDiscarded < records);
+    const taken = [
+      ...Object.entries(platform.consumers()).map(([name, stats]) => [name, stats.recordsDone + stats.recordsDiscarded] as const),
+      ...Object.entries(platform.deliveries()).map(([name, stats]) => [name, stats.records + stats.dropped + stats.failed + stats.buffered] as const),
+    ];
+    const behind = taken.filter(([, count]) => count < records);
     if (behind.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`the consumers did not take all ${records} records within ${timeoutMs / 1000} s: ${behind.map(([name, stats]) => `${name} ${stats.recordsDone}`).join(', ')}`);
+    if (Date.now() > deadline) throw new Error(`the consumers and the archive did not take all ${records} records within ${timeoutMs / 1000} s: ${behind.map(([name, count]) => `${name} ${count}`).join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -99,6 +103,8 @@ async function drained(platform: LocalPlatform, meter: UsageMeter, timeoutMs: nu
 /** Runs the sample on a fresh local platform and returns what was counted while it ran. */
 export async function measureSample(options: SampleOptions): Promise<Sample> {
   const readings = sampleReadings(options.sensors, options.readingsPerSensor, options.readingBytes);
+  // The platform (emulators, servers) loads only when a sample runs: `--help` and bad flags answer at once.
+  const [{ startLocalPlatform }, { deliverySettings }, { loadStack }] = await Promise.all([import('../local/platform'), import('../local/twin/delivery-streams'), import('../local/twin/load-stack')]);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'cost-'));
   const meter = new UsageMeter();
   const problems: string[] = [];
@@ -191,6 +197,8 @@ async function main(): Promise<void> {
     .opts<{ rate: number; readingBytes: number; sensors: number; readings: number; batch: number; tables: TableMode | 'both'; config?: string; json: boolean }>();
   if (flags.sensors * flags.readings > 1_000_000) throw new UsageError(`--sensors × --readings is ${flags.sensors * flags.readings}: at most 1,000,000 readings per sample`);
 
+  // The configuration schema (ajv) loads only once the flags are good.
+  const { loadConfig } = await import('../stacks/config');
   const file = flags.config === undefined ? undefined : path.resolve(flags.config);
   const config = loadConfig(file === undefined ? {} : { env: { PLATFORM_CONFIG: file } });
   const configuration = file === undefined ? undefined : readJsonFile<ConfigurationFile>(file, {});
