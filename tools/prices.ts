@@ -5,10 +5,16 @@
  * check the pages, or the AWS Pricing Calculator, before relying on a total.
  *
  * "GB" on AWS price pages is taken as 2^30 bytes throughout.
+ *
+ * Written down on the date below without live access to the pages: the DynamoDB figures
+ * and the billing rules were confirmed against copies of the pages; the Kinesis, API
+ * Gateway, Lambda and Firehose figures are those the earlier hand estimate in
+ * docs/deploy.md used; the rest are the pages' long-standing us-east-1 figures. Re-check
+ * each against its page when updating the date.
  */
 export interface PriceTable {
   readonly region: string;
-  /** When the figures were taken from the pages (YYYY-MM-DD). */
+  /** When the figures were written down (YYYY-MM-DD). */
   readonly checked: string;
   readonly apiGateway: { readonly perMillionRequests: number; readonly source: string };
   readonly kinesis: {
