@@ -217,7 +217,7 @@ async function main(): Promise<void> {
   const header = [
     `${flags.rate} MB/s of ${flags.readingBytes}-byte readings = ${Math.round(report.readingsPerSecond).toLocaleString('en-US')} readings/s, in requests of ${flags.batch}; ${config.stream.mode} stream`,
     `Sample: ${sample.readings} readings from ${flags.sensors} sensors (${sample.readingBytes.toFixed(0)} bytes each) through the local platform`,
-    `Prices: ${PRICES.region} list prices checked ${PRICES.checked} (tools/prices.ts); the stacks deploy to ${config.region}`,
+    `Prices: ${PRICES.region} list prices as of ${PRICES.checked} (tools/prices.ts); the stacks deploy to ${config.region}`,
   ];
   console.log(formatReport(report, modes, header, units));
 }
