@@ -24,6 +24,7 @@ import type { MappingStats } from './event-source-mapping';
 import { acquireInstanceLock } from './instance-lock';
 import { startMessaging, type PublishedMessage, type QueuedMessage } from './messaging';
 import { startTtlSweeper } from './ttl-sweeper';
+import type { UsageMeter } from './usage-meter';
 import { checkCoverage, type CoverageReport } from './twin/coverage';
 import { startConsumers } from './twin/consumers';
 import { ensureStreams, ensureTables, tableSpecs } from './twin/data-stores';
@@ -59,6 +60,8 @@ export interface LocalPlatformOptions {
   readonly log?: (line: string) => void;
   /** The functions' application log level (as `logging_config.application_log_level`). @default LOCAL_DEFAULTS.handlerLogLevel */
   readonly handlerLogLevel?: string;
+  /** Counts what the platform does in the units AWS bills (`npm run cost`). @default none */
+  readonly meter?: UsageMeter;
 }
 
 export interface LocalPlatform {
@@ -117,6 +120,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
   const apiKey = options.apiKey ?? LOCAL_DEFAULTS.apiKey;
   const dataDir = path.resolve(options.dataDir ?? LOCAL_DEFAULTS.dataDir);
   const log = options.log ?? ((line: string) => console.log(line));
+  const { meter } = options;
 
   mkdirSync(dataDir, { recursive: true });
   const lock = acquireInstanceLock(path.join(dataDir, 'platform.lock'), dataDir);
@@ -152,7 +156,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const workerFile = localWorker(path.join(dataDir, 'build'));
 
     const ports: LocalPorts = { ...DEFAULT_PORTS, ...options.ports };
-    const emulators = await Promise.allSettled([startDynamoEmulator({ host, port: ports.dynamodb, path: dirs.dynamodb }), startKinesisEmulator({ host, port: ports.kinesis, path: dirs.kinesis })]);
+    const emulators = await Promise.allSettled([startDynamoEmulator({ host, port: ports.dynamodb, path: dirs.dynamodb, ...(meter && { tap: meter.dynamoTap }) }), startKinesisEmulator({ host, port: ports.kinesis, path: dirs.kinesis, ...(meter && { tap: meter.kinesisTap }) })]);
     for (const result of emulators) if (result.status === 'fulfilled') stoppers.push(() => result.value.stop());
     const failed = emulators.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
@@ -202,6 +206,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       applicationLogLevel: options.handlerLogLevel ?? LOCAL_DEFAULTS.handlerLogLevel,
       log,
       started,
+      meter,
     });
     const sweeper = startTtlSweeper({ client: dynamo, tables, log });
     stoppers.push(() => sweeper.stop());
@@ -215,6 +220,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       ...(options.archiveBufferSeconds === undefined ? {} : { bufferSeconds: options.archiveBufferSeconds }),
       log,
       started,
+      meter,
     });
 
     const webSpec = webServiceSpec(stack);
@@ -228,7 +234,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
 
     // The ingest API opens last and closes first: nothing is acknowledged that the rest cannot take.
     const output = (name: string) => String(stack.output(name));
-    const ingest = await startIngest({ stack, host, port: ports.ingest, kinesisEndpoint: kinesisEmulator.endpoint, apiKeyValue: apiKey, log });
+    const ingest = await startIngest({ stack, host, port: ports.ingest, kinesisEndpoint: kinesisEmulator.endpoint, apiKeyValue: apiKey, log, meter });
     stoppers.push(() => ingest.close());
     endpoints.apiGateway = ingest.baseUrl;
 

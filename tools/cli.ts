@@ -21,6 +21,24 @@ export function finiteNumber(text: string): number {
   return value;
 }
 
+/** Option parser factory: a number above 0, at most `maximum` (a rate, a duration). */
+export function positiveNumber(name: string, maximum: number) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isFinite(value) || value <= 0 || value > maximum) throw new InvalidArgumentError(`${name} must be a number above 0, at most ${maximum}`);
+    return value;
+  };
+}
+
+/** Option parser factory: a whole number from 1 to `maximum` (a count, a batch size). */
+export function wholeNumber(name: string, maximum: number) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < 1 || value > maximum) throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${maximum}`);
+    return value;
+  };
+}
+
 /** Option parser: a generator seed, a whole number from 0 to 2^32 - 1. */
 export function seedNumber(text: string): number {
   const value = Number(text);
