@@ -11,8 +11,9 @@ import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import { buildDashboardAssets, writeDashboardAssets } from './assets';
-import { PROJECT_ROOT } from '../build/project-root';
 
+/** Not build/project-root.ts: the image's build stage copies only handlers/ and web/ (web/Dockerfile). */
+const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const DEFAULT_OUT_DIR = path.join(PROJECT_ROOT, 'dist', 'web');
 
 export interface WebBuild {
