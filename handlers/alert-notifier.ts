@@ -25,7 +25,7 @@ import { AlertStateStore, ruleOfNotice, type ResolvedAlert } from './alert-state
 import { describeError, type RetryDeadline } from './batching';
 import { DEFAULT_RECIPIENT_GROUP } from './contract';
 import type { Decimal } from './decimal';
-import { expiresAtOf, splitSeriesId } from './reading';
+import { expiresAtOf, splitSeriesId, timestampOfMillis } from './reading';
 import { systemClock, type Clock } from './runtime';
 import { exactJson } from '../web/json';
 
@@ -301,7 +301,7 @@ export class AlertNotifier {
       if (plan.action === 'none') return this.quiet(counts, plan.reason, record);
       if (plan.action === 'change') {
         if (await this.store.apply(series, plan.rule, versionOf(record, plan.rule), plan.update)) {
-          if (plan.resolves !== undefined) await this.store.resolveAlert(series, plan.resolves, new Date(this.clock.now()).toISOString(), 'rule changed');
+          if (plan.resolves !== undefined) await this.store.resolveAlert(series, plan.resolves, timestampOfMillis(this.clock.now()), 'rule changed');
           const changed = seriesRecordOf(applyUpdate(record.item, plan.update));
           this.cache.update(series, changed);
           counts.changes += 1;

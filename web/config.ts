@@ -1,9 +1,10 @@
 /**
  * The web app's settings, read from the environment the ECS task definition (or the
- * local platform) sets (SPEC §5), validated once at start so a misconfigured task fails
+ * local platform) sets, validated once at start so a misconfigured task fails
  * at once with every problem named, not at the first request.
  */
 import { DEFAULT_NAMES, HANDLER_ENV } from '../handlers/contract';
+import { loadBalancerIdentity, localIdentity, noIdentity, type IdentityMode, type UserIdentity } from './identity';
 
 export interface WebConfig {
   /** @default 5000 */
@@ -21,7 +22,16 @@ export interface WebConfig {
   };
   /** How long the series overview is reused before the catalogue is read again. @default 5 */
   readonly seriesCacheSeconds: number;
+  /**
+   * Who may change things (acknowledge, silence): `load-balancer` (the user its sign-in
+   * vouches for, `loadBalancerArn` the signer), `local` (everyone, as "local"), or `none`
+   * (changes refused). @default none
+   */
+  readonly identity: { readonly mode: IdentityMode; readonly loadBalancerArn?: string };
 }
+
+/** Environment variables of the identity setting. */
+export const IDENTITY_ENV = { mode: 'WEB_USER_IDENTITY', loadBalancerArn: 'WEB_LOAD_BALANCER_ARN' } as const;
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -83,6 +93,21 @@ export function loadWebConfig(env: Environment): WebConfig {
     }
   }
 
+  const mode = read(IDENTITY_ENV.mode) ?? 'none';
+  const loadBalancerArn = read(IDENTITY_ENV.loadBalancerArn);
+  if (mode !== 'load-balancer' && mode !== 'local' && mode !== 'none') problems.push(`${IDENTITY_ENV.mode} must be load-balancer, local or none, got ${JSON.stringify(mode)}`);
+  if (mode === 'load-balancer' && (loadBalancerArn === undefined || !/^arn:[^:\s]+:elasticloadbalancing:[^:\s]+:\d{12}:loadbalancer\/app\/\S+$/.test(loadBalancerArn))) {
+    problems.push(`${IDENTITY_ENV.loadBalancerArn} must be the ARN of the application load balancer that signs users in (arn:aws:elasticloadbalancing:...:loadbalancer/app/...), got ${JSON.stringify(loadBalancerArn ?? '')}`);
+  }
+
   if (problems.length > 0) throw new WebConfigError(problems);
-  return { port, host: read('HOST') ?? DEFAULT_HOST, region: region as string, tables, seriesCacheSeconds };
+  const identity = { mode: mode as IdentityMode, ...(mode === 'load-balancer' ? { loadBalancerArn: loadBalancerArn as string } : {}) };
+  return { port, host: read('HOST') ?? DEFAULT_HOST, region: region as string, tables, seriesCacheSeconds, identity };
+}
+
+/** The identity the configuration asks for. */
+export function identityOf(config: Pick<WebConfig, 'identity' | 'region'>): UserIdentity {
+  if (config.identity.mode === 'local') return localIdentity;
+  if (config.identity.mode === 'none' || config.identity.loadBalancerArn === undefined) return noIdentity;
+  return loadBalancerIdentity({ region: config.region, loadBalancerArn: config.identity.loadBalancerArn });
 }

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildApp } from './app';
 import { dashboardAssets, readDashboardAssets } from './assets';
-import { loadWebConfig, WebConfigError } from './config';
+import { createDynamoAlertConsole } from './alert-console';
+import { identityOf, loadWebConfig, WebConfigError } from './config';
 import { createWebDynamoClient } from './dynamo-client';
 import { createDynamoRepository } from './dynamo-repository';
 
@@ -29,8 +30,9 @@ async function main(): Promise<void> {
 
   const client = createWebDynamoClient({ region: config.region });
   const repository = createDynamoRepository({ client, tables: config.tables, seriesCacheSeconds: config.seriesCacheSeconds });
+  const alertConsole = createDynamoAlertConsole({ client, tables: config.tables });
   const assets = existsSync(PREBUILT_ASSETS) ? readDashboardAssets(PREBUILT_ASSETS) : dashboardAssets();
-  const app = buildApp({ repository, assets, logger: { level: process.env.LOG_LEVEL ?? 'info' } });
+  const app = buildApp({ repository, alertConsole, identity: identityOf(config), assets, logger: { level: process.env.LOG_LEVEL ?? 'info' } });
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -57,7 +59,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
 
   await app.listen({ port: config.port, host: config.host });
-  app.log.info({ tables: config.tables, region: config.region }, 'web app ready');
+  app.log.info({ tables: config.tables, region: config.region, identity: config.identity.mode }, 'web app ready');
 }
 
 main().catch((error: unknown) => {
