@@ -7,14 +7,16 @@
  *   `<opened at>#<series>`. "Newest alerts of these kinds in these states" is one Query per
  *   partition asked for (at most six), newest first, merged; the cursor is the sort key
  *   the page ended on, so each next page is the same Queries from there.
- * - Acknowledging: one transaction marks the alert acknowledged on its opening notice (if
- *   it is still firing) and on the series' thresholds item (if it is still the series'
- *   open alert), where the consumers read it to stop reminders.
+ * - Acknowledging: the series' thresholds item is marked (if the alert is still the series'
+ *   open one), where the consumers read it to stop reminders, then the opening notice (if
+ *   still firing). Two conditional writes, not a transaction: the local platform's
+ *   DynamoDB (dynalite) has no TransactWriteItems, and the order leaves no state a retry
+ *   does not mend.
  * - Silences: items of the alerts table's partition `(silences)`, sorted by their end, so
  *   "silences not over at t" is one Query from t on.
  */
 import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import {
   ALERT_STATES,
   SILENCES_PARTITION,
@@ -109,11 +111,6 @@ export interface DynamoAlertConsoleOptions {
   readonly tables: { readonly alerts: string; readonly thresholds: string };
 }
 
-const isConditionFailure = (error: unknown, at: number): boolean => {
-  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-  return (error as Error).name === 'TransactionCanceledException' && reasons?.[at]?.Code === 'ConditionalCheckFailed';
-};
-
 export function createDynamoAlertConsole(options: DynamoAlertConsoleOptions): AlertConsole {
   const { client, tables } = options;
 
@@ -135,6 +132,16 @@ export function createDynamoAlertConsole(options: DynamoAlertConsoleOptions): Al
       start = page.LastEvaluatedKey;
     } while (start !== undefined && items.length <= limit);
     return items;
+  }
+
+  async function conditionalUpdate(input: UpdateCommandInput): Promise<boolean> {
+    try {
+      await client.send(new UpdateCommand(input));
+      return true;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
   }
 
   async function openingNotice(series: string, key: string): Promise<Item | undefined> {
@@ -161,44 +168,34 @@ export function createDynamoAlertConsole(options: DynamoAlertConsoleOptions): Al
       const alert = found === undefined ? undefined : fleetAlertOf(found);
       if (alert === undefined) return { outcome: 'not-found' };
       if (alert.state !== 'firing') return { outcome: 'not-firing', state: alert.state };
-      const episode = acknowledgeEpisodeUpdate(alert.alertKind, acknowledgement).set;
+      // The series' item first: from then on the consumers send no reminder, even should the
+      // second write not happen (the list would say firing until acknowledged again).
       const state = acknowledgementAttributes(alert.alertKind);
+      const stillOpen = await conditionalUpdate({
+        TableName: tables.thresholds,
+        Key: { [ATTRIBUTES.series]: parsed.series },
+        UpdateExpression: 'SET #acknowledged = :key',
+        ConditionExpression: '#opened = :key',
+        ExpressionAttributeNames: { '#acknowledged': state.acknowledged, '#opened': state.openedAt },
+        ExpressionAttributeValues: { ':key': parsed.key },
+      });
+      const episode = acknowledgeEpisodeUpdate(alert.alertKind, acknowledgement).set;
       const names = Object.keys(episode);
-      try {
-        await client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: tables.alerts,
-                  Key: { [ATTRIBUTES.series]: parsed.series, [ATTRIBUTES.timestamp]: parsed.key },
-                  UpdateExpression: `SET ${names.map((_, index) => `#e${index} = :e${index}`).join(', ')}`,
-                  ConditionExpression: '#fleet = :firing',
-                  ExpressionAttributeNames: { ...Object.fromEntries(names.map((name, index) => [`#e${index}`, name])), '#fleet': FLEET_INDEX.hashKey },
-                  ExpressionAttributeValues: { ...Object.fromEntries(names.map((name, index) => [`:e${index}`, episode[name]])), ':firing': fleetKey('firing', alert.alertKind) },
-                },
-              },
-              {
-                Update: {
-                  TableName: tables.thresholds,
-                  Key: { [ATTRIBUTES.series]: parsed.series },
-                  UpdateExpression: 'SET #acknowledged = :key',
-                  ConditionExpression: '#opened = :key',
-                  ExpressionAttributeNames: { '#acknowledged': state.acknowledged, '#opened': state.openedAt },
-                  ExpressionAttributeValues: { ':key': parsed.key },
-                },
-              },
-            ],
-          }),
-        );
-      } catch (error) {
-        // The alert resolved, or was acknowledged by someone else, between the read and the write.
-        if (isConditionFailure(error, 0) || isConditionFailure(error, 1)) {
-          const now = await openingNotice(parsed.series, parsed.key);
-          const current = now === undefined ? undefined : fleetAlertOf(now);
-          return current === undefined ? { outcome: 'not-found' } : { outcome: 'not-firing', state: current.state === 'firing' ? 'resolved' : current.state };
-        }
-        throw error;
+      const marked =
+        stillOpen &&
+        (await conditionalUpdate({
+          TableName: tables.alerts,
+          Key: { [ATTRIBUTES.series]: parsed.series, [ATTRIBUTES.timestamp]: parsed.key },
+          UpdateExpression: `SET ${names.map((_, index) => `#e${index} = :e${index}`).join(', ')}`,
+          ConditionExpression: '#fleet = :firing',
+          ExpressionAttributeNames: { ...Object.fromEntries(names.map((name, index) => [`#e${index}`, name])), '#fleet': FLEET_INDEX.hashKey },
+          ExpressionAttributeValues: { ...Object.fromEntries(names.map((name, index) => [`:e${index}`, episode[name]])), ':firing': fleetKey('firing', alert.alertKind) },
+        }));
+      if (!marked) {
+        // It recovered, or someone else acknowledged it, between the read and the writes.
+        const now = await openingNotice(parsed.series, parsed.key);
+        const current = now === undefined ? undefined : fleetAlertOf(now);
+        return current === undefined ? { outcome: 'not-found' } : { outcome: 'not-firing', state: current.state === 'firing' ? 'resolved' : current.state };
       }
       const updated = await openingNotice(parsed.series, parsed.key);
       const acknowledged = updated === undefined ? undefined : fleetAlertOf(updated);

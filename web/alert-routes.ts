@@ -225,8 +225,8 @@ export function alertRoutes(options: AlertRoutesOptions) {
       const nowMs = now();
       const start = startsAt ?? timestampOfMillis(nowMs);
       const end = endsAt ?? timestampOfMillis(timestampMicros(start) / 1000 + (duration as number) * 60_000);
-      if (end <= start) return badBody(reply, { field: 'endsAt', message: `"endsAt" (${end}) must be after "startsAt" (${start})` });
       if (end <= timestampOfMillis(nowMs)) return badBody(reply, { field: 'endsAt', message: `"endsAt" (${end}) is already past: a silence must end in the future` });
+      if (end <= start) return badBody(reply, { field: 'endsAt', message: `"endsAt" (${end}) must be after "startsAt" (${start})` });
       if (timestampMicros(end) - timestampMicros(start) > MAX_SILENCE_DAYS * 86_400_000_000) return badBody(reply, { field: 'endsAt', message: `a silence lasts at most ${MAX_SILENCE_DAYS} days` });
       if (options.console === undefined) return noConsole(reply);
       const silence = await options.console.createSilence({ target: target as string, startsAt: start, endsAt: end, reason: reason as string, createdBy: user, createdAt: new Date(nowMs).toISOString() });
