@@ -111,6 +111,8 @@ export interface NoticePlan {
   readonly opens?: AlertKind;
   /** The alert this notice ends, if any. */
   readonly resolves?: ResolvedAlert;
+  /** The time silences are judged at. @default `at` (a reading's time) */
+  readonly silencedAt?: string;
 }
 
 /** A change of state without a notice (a waiting period, a no-data rule removed while silent). */
@@ -308,7 +310,7 @@ export class AlertNotifier {
           return { record: changed, result: 'changed' };
         }
       } else {
-        const silence = await this.silenced(series, plan.at);
+        const silence = await this.silenced(series, plan.silencedAt ?? plan.at);
         if (silence !== undefined) {
           counts.held += 1;
           this.log.info('notice held by a silence', { series, notice: plan.notice, at: plan.at, silence: silence.id, until: silence.endsAt });
