@@ -76,6 +76,9 @@ export const HANDLER_ENV = {
   recipientTopicArns: 'ALERT_RECIPIENT_TOPIC_ARNS',
 } as const;
 
+/** Environment variables of the web app that say who may change things (web/identity.ts). */
+export const IDENTITY_ENV = { mode: 'WEB_USER_IDENTITY', loadBalancerArn: 'WEB_LOAD_BALANCER_ARN' } as const;
+
 export const DEFAULT_ALERT_COOLDOWN_SECONDS = 900;
 
 /** The recipient group a rule without one names: the alert topic every deployment has. */

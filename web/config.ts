@@ -3,7 +3,9 @@
  * local platform) sets, validated once at start so a misconfigured task fails
  * at once with every problem named, not at the first request.
  */
-import { DEFAULT_NAMES, HANDLER_ENV } from '../handlers/contract';
+import { DEFAULT_NAMES, HANDLER_ENV, IDENTITY_ENV } from '../handlers/contract';
+
+export { IDENTITY_ENV };
 import { loadBalancerIdentity, localIdentity, noIdentity, type IdentityMode, type UserIdentity } from './identity';
 
 export interface WebConfig {
@@ -30,8 +32,6 @@ export interface WebConfig {
   readonly identity: { readonly mode: IdentityMode; readonly loadBalancerArn?: string };
 }
 
-/** Environment variables of the identity setting. */
-export const IDENTITY_ENV = { mode: 'WEB_USER_IDENTITY', loadBalancerArn: 'WEB_LOAD_BALANCER_ARN' } as const;
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 

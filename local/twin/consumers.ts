@@ -36,8 +36,15 @@ export interface ConsumersOptions {
   readonly started: (stop: () => Promise<void>) => void;
 }
 
-/** Starts every function and every enabled mapping; resolves to the mappings by function name. */
-export function startConsumers(options: ConsumersOptions): Record<string, EventSourceMapping> {
+export interface StartedConsumers {
+  /** Each enabled mapping, by the name of the function it feeds. */
+  readonly mappings: Record<string, EventSourceMapping>;
+  /** Every function of the stack, by ARN (for what else invokes them: schedules). */
+  readonly functions: ReadonlyMap<string, RunningFunction>;
+}
+
+/** Starts every function and every enabled mapping. */
+export function startConsumers(options: ConsumersOptions): StartedConsumers {
   const { stack, log } = options;
   const functions: { spec: FunctionSpec; fn: RunningFunction }[] = stack.resources('aws_lambda_function').map((resource) => {
     const spec = functionSpec(stack, resource);
@@ -80,7 +87,7 @@ export function startConsumers(options: ConsumersOptions): Record<string, EventS
     options.started(() => mapping.stop());
     mappings[target.spec.name] = mapping;
   }
-  return mappings;
+  return { mappings, functions: new Map(functions.map(({ spec, fn }) => [spec.arn, fn])) };
 }
 
 /** Sends to the on-failure destination: a queue or a topic of the stack, by its ARN. */
