@@ -27,7 +27,6 @@ import { DEFAULT_RECIPIENT_GROUP } from './contract';
 import type { Decimal } from './decimal';
 import { expiresAtOf, splitSeriesId, timestampOfMillis } from './reading';
 import { systemClock, type Clock } from './runtime';
-import { exactJson } from '../web/json';
 
 // ---------------------------------------------------------------------------
 // Read-through cache across warm invocations
@@ -415,18 +414,23 @@ export class AlertNotifier {
 function protocolMessages(series: string, plan: NoticePlan): string {
   const { thingId, metric } = splitSeriesId(series);
   const { details } = plan;
-  const webhook = {
-    notice: plan.notice,
-    series,
-    thingId,
-    metric,
-    at: plan.at,
-    ...(details.value === undefined ? {} : { value: details.value }),
-    ...(details.bound === undefined ? {} : { bound: details.bound }),
-    ...(details.thresholds?.min === undefined ? {} : { minThreshold: details.thresholds.min }),
-    ...(details.thresholds?.max === undefined ? {} : { maxThreshold: details.thresholds.max }),
-    ...(details.since === undefined ? {} : { since: details.since }),
-    subject: plan.text.subject,
-  };
-  return JSON.stringify({ default: plan.text.message, sms: plan.text.subject, https: exactJson(webhook) });
+  const fields: [string, string | Decimal | undefined][] = [
+    ['notice', plan.notice],
+    ['series', series],
+    ['thingId', thingId],
+    ['metric', metric],
+    ['at', plan.at],
+    ['value', details.value],
+    ['bound', details.bound],
+    ['minThreshold', details.thresholds?.min],
+    ['maxThreshold', details.thresholds?.max],
+    ['since', details.since],
+    ['subject', plan.text.subject],
+  ];
+  // Values and bounds as JSON numbers with every digit (JSON.stringify would round them through doubles).
+  const webhook = `{${fields
+    .filter((field): field is [string, string | Decimal] => field[1] !== undefined)
+    .map(([name, value]) => `${JSON.stringify(name)}:${typeof value === 'string' ? JSON.stringify(value) : value.text}`)
+    .join(',')}}`;
+  return JSON.stringify({ default: plan.text.message, sms: plan.text.subject, https: webhook });
 }

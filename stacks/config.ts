@@ -583,7 +583,8 @@ export function validateConfig(input: unknown, sources: Sources = {}, earlier: r
   };
   if (!validate(data)) {
     const errors = validate.errors ?? [];
-    for (const error of errors) problems.push(describeSchemaError(error, data, sourceOf));
+    // A key failing `propertyNames` is reported twice by ajv (its pattern, then the key): once is enough.
+    for (const error of errors.filter((candidate) => candidate.propertyName === undefined || candidate.keyword === 'propertyNames')) problems.push(describeSchemaError(error, data, sourceOf));
     data = repaired(data, errors);
     if (!validate(data)) throw new ConfigError(problems);
   }
@@ -655,6 +656,16 @@ type SchemaNode = {
   maximum?: number;
   enum?: unknown[];
 };
+
+/** The schema of the value at `at` (object keys, map entries and array items followed). */
+function schemaAt(at: readonly string[]): SchemaNode | undefined {
+  let node: SchemaNode | undefined = schema as unknown as SchemaNode;
+  for (const key of at) {
+    if (node === undefined) return undefined;
+    node = node.properties?.[key] ?? (typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined) ?? (/^\d+$/.test(key) ? node.items : undefined);
+  }
+  return node;
+}
 
 function rangeOf(node: SchemaNode): Leaf['range'] {
   if (node.minimum !== undefined && node.maximum !== undefined) return { min: node.minimum, max: node.maximum };
@@ -769,12 +780,14 @@ function describeSchemaError(error: ErrorObject, data: unknown, sourceOf: (field
   const value = valueAt(data, at);
   const shown = JSON.stringify(value);
   const item = leaf !== undefined && at.length > leaf.path.length;
-  const expected = (item ? leaf?.itemDescription : undefined) ?? leaf?.description;
+  // Inside a map of objects, the description of the exact part at fault (a group's SMS number).
+  const inside = leaf?.kind === 'json' && at.length > leaf.path.length + 1 ? schemaAt(at)?.description : undefined;
+  const expected = inside ?? (item ? leaf?.itemDescription : undefined) ?? leaf?.description;
   const fix = expected === undefined || expected === '' ? '' : `; expected ${expected}`;
   let message: string;
   if (error.keyword === 'enum') message = `${shown} is not allowed: use one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   else if (error.keyword === 'pattern') message = `${shown} is malformed${fix}`;
-  else if (error.keyword === 'propertyNames') message = `the key is malformed${fix}`;
+  else if (error.keyword === 'propertyNames') message = `the key ${JSON.stringify((error.params as { propertyName?: string }).propertyName ?? '')} is malformed${fix}`;
   else message = `${error.message ?? 'is invalid'}${value === undefined ? '' : ` (got ${shown})`}${fix}`;
   return { field: field || '(file)', env: envName(field), source: sourceOf(field), message };
 }
