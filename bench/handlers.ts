@@ -36,7 +36,7 @@ function inMemoryDynamo(counts: Map<string, number>): DynamoDBDocumentClient {
     const name = command.constructor.name;
     counts.set(name, (counts.get(name) ?? 0) + 1);
     if (name === 'BatchGetCommand') {
-      // Thresholds 18-25 for every series, as the seed's test used.
+      // Thresholds 18-25 for every series, as the 2016 report's test used.
       const responses = Object.fromEntries(
         Object.entries(command.input.RequestItems ?? {}).map(([table, request]) => [
           table,

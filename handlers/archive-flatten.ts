@@ -6,7 +6,7 @@
  * Firehose's contract (https://docs.aws.amazon.com/firehose/latest/dev/data-transformation-status-model.html):
  * every input record comes back with its `recordId`, a `result` and base64 `data`. A
  * record that is not a valid reading (or array of them) is `ProcessingFailed`: Firehose
- * writes it, unchanged, under the error prefix's `processing-failed/` folder
+ * keeps it, unchanged (base64 in an error document), under the error prefix's `processing-failed/` folder
  * (https://docs.aws.amazon.com/firehose/latest/dev/data-transformation-failure-handling.html),
  * so nothing is lost and nothing malformed reaches the table. A record with one bad
  * reading fails whole, since a record cannot be split into kept and failed parts.

@@ -1,9 +1,9 @@
 /**
- * Names and settings shared by the stacks, the handlers, the web app and the local
- * platform. Change them here and every side follows.
+ * Names and settings shared by the stacks, the handlers, the web app and the tools. The
+ * local platform takes them from the synthesized stack, so it follows a change here too.
  */
 
-/** Default resource names; the stacks may prefix them, the local platform uses them as they are. */
+/** Default resource names; the stacks prefix them with the configured name prefix. */
 export const DEFAULT_NAMES = {
   thingsTable: 'iot-things',
   thresholdsTable: 'iot-thresholds',
@@ -61,7 +61,7 @@ export const TABLES = {
   series: { hashKey: ATTRIBUTES.series },
 } as const satisfies Record<string, TableDefinition>;
 
-/** Environment variables the handlers read (set by the stack and by the local platform). */
+/** Environment variables the handlers read, set by the stack (the local platform runs each function with exactly its stack variables). */
 export const HANDLER_ENV = {
   thingsTable: 'THINGS_TABLE',
   thresholdsTable: 'THRESHOLDS_TABLE',
@@ -94,8 +94,8 @@ export const RECIPIENT_GROUP_PATTERN = '^[a-z][a-z0-9-]{0,31}$';
 export const DEFAULT_FUTURE_TOLERANCE_SECONDS = 300;
 
 /**
- * Kinesis event source mapping settings, used by the stack's mappings and by the local
- * poller so both deliver batches the same way. Batch size and window are defaults the
+ * Kinesis event source mapping settings of the stack's mappings (the local platform reads
+ * them from the synthesized mappings). Batch size and window are defaults the
  * configuration may override; the failure rules are fixed.
  */
 export const EVENT_SOURCE = {

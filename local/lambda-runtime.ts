@@ -12,6 +12,13 @@ import { Worker } from 'node:worker_threads';
 import { bundleEntry } from '../build/handler-bundle';
 import type { InvokeReply, WorkerSettings } from './lambda-worker';
 
+/**
+ * Lambda's limit on a synchronous invocation's request and on its response, in bytes: an
+ * answer past it fails the invocation with `Function.ResponseSizeTooLarge`.
+ * https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
+ */
+export const LAMBDA_SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024;
+
 export type InvocationOutcome =
   | { readonly ok: true; readonly response: unknown }
   | { readonly ok: false; readonly errorType: string; readonly errorMessage: string };
@@ -64,6 +71,7 @@ export function startLocalFunction(options: LocalFunctionOptions): RunningFuncti
     functionArn: options.arn,
     timeoutMs: options.timeoutSeconds * 1000,
     memoryMiB: options.memoryMiB,
+    responseLimitBytes: LAMBDA_SYNC_PAYLOAD_LIMIT,
   };
   let worker: Worker | undefined;
   let stopped = false;

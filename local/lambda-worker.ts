@@ -18,6 +18,8 @@ export interface WorkerSettings {
   readonly functionArn: string;
   readonly timeoutMs: number;
   readonly memoryMiB: number;
+  /** The largest answer, as JSON bytes, Lambda hands back. */
+  readonly responseLimitBytes: number;
 }
 
 export interface InvokeRequest {
@@ -94,7 +96,12 @@ port.on('message', async (request: InvokeRequest) => {
     try {
       const response = await handler(request.event, lambdaContext(randomUUID()));
       // Lambda hands the caller the JSON of the result, so the same happens here.
-      reply = { id: request.id, ok: true, response: response === undefined ? null : JSON.parse(JSON.stringify(response)) };
+      const json = JSON.stringify(response) ?? 'null';
+      const bytes = Buffer.byteLength(json);
+      reply =
+        bytes > settings.responseLimitBytes
+          ? { id: request.id, ok: false, errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size (${bytes} bytes) exceeded maximum allowed payload size (${settings.responseLimitBytes} bytes).` }
+          : { id: request.id, ok: true, response: JSON.parse(json) };
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
       reply = { id: request.id, ok: false, errorType: failure.name, errorMessage: failure.message };

@@ -218,6 +218,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       kinesis,
       streams,
       checkpoints,
+      functions,
       ...(options.archiveBufferSeconds === undefined ? {} : { bufferSeconds: options.archiveBufferSeconds }),
       log,
       started,

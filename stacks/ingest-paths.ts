@@ -1,7 +1,7 @@
 /**
  * The ingest API's stage and paths: plain constants, free of cdktf, shared by the API
- * Gateway construct (stacks/ingest-api.ts), its local stand-in (local/ingest-api.ts) and
- * the command-line tools that address the local platform.
+ * Gateway construct (stacks/ingest-api.ts) and the tools and drills that call it without
+ * loading the stack (the local platform serves whatever paths the synthesized stack has).
  */
 
 /** Path of the ingest resource sensors PUT to, and of the batch resource below it. */

@@ -18,7 +18,7 @@ export { CONSUMER_LIMITS } from './construct-defaults';
 export interface StreamConsumersProps {
   /** Prefix of function and role names. */
   readonly namePrefix: string;
-  /** Name of the failure queue (the local platform uses the same default, from handlers/contract.ts). */
+  /** Name of the failure queue. */
   readonly failureQueueName: string;
   readonly stream: { readonly name: string; readonly arn: string };
   /** Key of the stream, the failure queue and the alert topic. */

@@ -15,7 +15,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
+import { ARCHIVE_PROCESSING } from '../handlers/archive-format';
 import { LOCAL_DEFAULTS } from '../local/defaults';
+import { ARCHIVE_LIMITS } from '../stacks/construct-defaults';
 import { PIPELINE_OUTPUTS } from '../stacks/output-names';
 import { runCli, throwParseErrors, UsageError } from './cli';
 import type { AthenaProgress, AthenaRunOptions } from './query-athena';
@@ -116,7 +118,9 @@ async function runLocally(sql: string, target: Extract<QueryTarget, { kind: 'loc
   const where = path.join(target.dataDir, LOCAL_ARCHIVE_DIR);
   const source =
     result.archiveFiles === 0
-      ? `no archived readings under ${where} yet (the local Firehose writes them there once its buffer time has passed)`
+      ? `no archived readings under ${where} yet: the local Firehose writes them when the platform stops, or once its buffers' time has passed ` +
+        `(by default ${ARCHIVE_PROCESSING.bufferIntervalSeconds} s before the processor flattens them, then ${ARCHIVE_LIMITS.bufferSeconds.default} s); ` +
+        '`npm start -- --archive-buffer-seconds 5` writes them within seconds'
       : `DuckDB over ${plural(result.archiveFiles, 'archive object')} under ${where}`;
   io.err(`${plural(result.rows.length, 'row')} in ${seconds(result.elapsedMs)} · ${source}`);
   return result;

@@ -1,6 +1,6 @@
 /**
  * `npm run simulate -- --things N --rate R --duration D`: synthetic sensors like the
- * seed's (Gaussian 20 ± 3 °C, thresholds 18 to 25) sending to the local platform
+ * 2016 report's (Gaussian 20 ± 3 °C, thresholds 18 to 25) sending to the local platform
  * (default) or a deployment, with a progress bar of sent, acknowledged and failed
  * readings and a summary at the end.
  */
@@ -20,7 +20,7 @@ export interface SimulationOptions {
   /** Readings per second, all things together. */
   readonly rate: number;
   readonly durationSeconds: number;
-  /** Readings per request: 1 sends each with PUT (the seed's way), more go to the batch endpoint. @default 1 */
+  /** Readings per request: 1 sends each with PUT (the 2016 report's way), more go to the batch endpoint. @default 1 */
   readonly batchSize?: number;
   /** Requests in flight at most. @default 32 */
   readonly concurrency?: number;
@@ -111,7 +111,7 @@ export async function simulate(target: Target, options: SimulationOptions): Prom
     if (failureSamples.length < SAMPLE_LIMIT && !failureSamples.includes(sample)) failureSamples.push(sample);
   };
 
-  /** The next readings, round-robin over the things, as the seed's `Data` objects. */
+  /** The next readings, round-robin over the things, as the 2016 report's `Data` objects. */
   const nextReadings = (count: number) =>
     Array.from({ length: count }, () => {
       const thing = things[next++ % things.length] as string;
@@ -213,11 +213,11 @@ function whole(name: string, maximum: number) {
 
 async function main(): Promise<void> {
   const program = withTargetOptions(new Command('npm run simulate --'))
-    .description('Synthetic temperature sensors (Gaussian 20 ± 3 °C, like the seed) sending readings to the platform.')
+    .description('Synthetic temperature sensors (Gaussian 20 ± 3 °C, like those of the 2016 report) sending readings to the platform.')
     .addOption(new Option('--things <n>', 'number of sensors').argParser(whole('--things', 100_000)).default(5))
     .addOption(new Option('--rate <readings/s>', 'readings per second, all sensors together').argParser(positive('--rate', 100_000)).default(10))
     .addOption(new Option('--duration <seconds>', 'how long to send').argParser(positive('--duration', 86_400)).default(30))
-    .addOption(new Option('--batch <n>', 'readings per request: 1 = PUT each (the seed way), more = the batch endpoint').argParser(whole('--batch', 500)).default(1))
+    .addOption(new Option('--batch <n>', 'readings per request: 1 = PUT each (as in the 2016 report), more = the batch endpoint').argParser(whole('--batch', 500)).default(1))
     .addOption(new Option('--concurrency <n>', 'requests in flight at most').argParser(whole('--concurrency', 1000)).default(32))
     .option('--prefix <id>', 'thing id prefix', 'things/sim')
     .addOption(new Option('--min <number>', 'lower threshold').argParser(finiteNumber).default(SEED_READINGS.min))

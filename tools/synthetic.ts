@@ -1,10 +1,10 @@
 /**
- * Synthetic sensor readings like the seed's test script (appendix 6): temperatures drawn
+ * Synthetic sensor readings like the 2016 report's test script (its appendix 6): temperatures drawn
  * from a Gaussian around 20 °C (σ 3), rounded to two decimals and sent as strings, with
- * the Python `str(datetime.utcnow())` timestamp, in the seed's exact body format.
+ * the Python `str(datetime.utcnow())` timestamp, in the 2016 report's exact body format.
  */
 
-/** The seed's distribution and threshold range. */
+/** The 2016 report's distribution and threshold range. */
 export const SEED_READINGS = { mean: 20, stddev: 3, min: 18, max: 25, metric: 'temperature' } as const;
 
 /** A small seedable PRNG (mulberry32), so a run can be repeated exactly with `--seed`. */
@@ -26,7 +26,7 @@ export function gaussian(random: () => number, mean: number, stddev: number): nu
   return mean + stddev * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
 }
 
-/** Rounds to two decimals as the seed did (`str(round(x, 2))`): Python writes a whole float as `21.0`. */
+/** Rounds to two decimals as the 2016 script did (`str(round(x, 2))`): Python writes a whole float as `21.0`. */
 export function temperatureText(value: number): string {
   const rounded = Math.round(value * 100) / 100;
   return Number.isInteger(rounded) ? rounded.toFixed(1) : String(rounded);
@@ -57,7 +57,7 @@ export function seedTimestamp(epochMicros: number): string {
   return micros === 0 ? whole : `${whole}.${String(micros).padStart(6, '0')}`;
 }
 
-/** The seed's request body, byte for byte in its key order: `{"Data": {"id": ..., "temperature": "19.57", "timestamp": ...}}`. */
+/** The 2016 report's request body, byte for byte in its key order: `{"Data": {"id": ..., "temperature": "19.57", "timestamp": ...}}`. */
 export function seedBody(thingId: string, temperature: string, timestamp: string): string {
   return JSON.stringify({ Data: { id: thingId, [SEED_READINGS.metric]: temperature, timestamp } });
 }

@@ -1,6 +1,6 @@
 /**
- * `npm run system-test`: the seed's system test (report appendix 6) made repeatable.
- * It sets a threshold, sends readings in the seed's exact body format through the ingest
+ * `npm run system-test`: the 2016 report's system test (its appendix 6) made repeatable.
+ * It sets a threshold, sends readings in the 2016 report's exact body format through the ingest
  * API, waits (polling, with a timeout) until every reading is in the table and visible
  * through the web app's API, checks each value and timestamp, checks that exactly the
  * expected alerts are in the alert history (table and web API), prints a pass/fail
@@ -25,7 +25,7 @@ import { describeTarget, resolveTarget, targetDynamo, withTargetOptions, type Ta
 import { deleteThresholds, setThresholds } from './threshold-store';
 
 export interface SystemTestOptions {
-  /** @default 10, as the seed's script */
+  /** @default 10, as the 2016 report's script */
   readonly readings?: number;
   /** How long to wait for the pipeline. @default 120 */
   readonly timeoutSeconds?: number;
@@ -33,7 +33,7 @@ export interface SystemTestOptions {
   readonly pollIntervalMs?: number;
   /** @default `things/system-test/<random run id>` */
   readonly thingId?: string;
-  /** @default the seed's 18 and 25 */
+  /** @default the 2016 report's 18 and 25 */
   readonly min?: number;
   readonly max?: number;
   /** The deployment's alert cooldown, to predict reminders. @default the configuration's */
@@ -49,7 +49,7 @@ export interface SystemTestOptions {
 export interface SentReading {
   readonly body: string;
   readonly temperature: string;
-  /** As sent, in the seed's format. */
+  /** As sent, in the 2016 report's format. */
   readonly timestamp: string;
   /** As the table must hold it. */
   readonly normalised: string;

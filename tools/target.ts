@@ -3,7 +3,7 @@
  * lock file says it listens, else its default addresses), or a
  * deployment given by flags (`--api-url`, `--api-key`, `--web-url`, `--region`, table
  * names) or read from the pipeline stack's outputs (`--from-outputs`), so nobody pastes
- * keys and URLs into a script as the seed's system test made its users do.
+ * keys and URLs into a script as the 2016 report's system test made its users do.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';

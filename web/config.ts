@@ -1,6 +1,6 @@
 /**
  * The web app's settings, read from the environment the ECS task definition (or the
- * local platform) sets, validated once at start so a misconfigured task fails
+ * local platform, from that task definition) sets, validated once at start so a misconfigured task fails
  * at once with every problem named, not at the first request.
  */
 import { DEFAULT_NAMES, HANDLER_ENV, IDENTITY_ENV } from '../handlers/contract';

@@ -163,7 +163,7 @@ describe('a last notice dated past the horizon (a reading no consumer accepts no
 });
 
 describe('readThresholds', () => {
-  it('reads numbers and the numeric strings the seed stored', () => {
+  it('reads numbers and the numeric strings the 2016 project stored', () => {
     expect(readThresholds(18, '25')).toEqual({ thresholds: { min: n(18), max: n(25) }, problems: [] });
   });
 

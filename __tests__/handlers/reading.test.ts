@@ -29,7 +29,7 @@ const ok = <T>(result: { ok: true; value: T } | { ok: false; error: unknown }): 
 };
 
 describe('parseReading', () => {
-  it("accepts the seed's body unchanged and normalises it", () => {
+  it("accepts the 2016 report's body unchanged and normalises it", () => {
     const reading = ok(parseReading(SEED_READING));
     expect(reading.id).toBe('things/harrow/001');
     expect(reading.timestamp).toBe('2016-09-09T13:33:07.381019Z');
@@ -208,14 +208,14 @@ describe('schema and parser agree', () => {
   const manyMetrics = (count: number) => ({ id: 'a', timestamp: 0, ...Object.fromEntries(Array.from({ length: count }, (_, i) => [`m${i}`, i])) });
 
   const corpus: Array<[string, unknown]> = [
-    ['seed body', { Data: SEED_READING }],
+    ['the 2016 report body', { Data: SEED_READING }],
     ['iso with Z', { Data: read({}) }],
     ['iso without zone', { Data: read({ timestamp: '2016-09-09T13:33:07' }) }],
     ['iso with offset', { Data: read({ timestamp: '2016-09-09T13:33:07+05:30' }) }],
     ['iso with compact offset', { Data: read({ timestamp: '2016-09-09T13:33:07-0800' }) }],
     ['iso with nanoseconds', { Data: read({ timestamp: '2016-09-09T13:33:07.123456789Z' }) }],
     ['iso minutes only', { Data: read({ timestamp: '2016-09-09T13:33' }) }],
-    ['seed form without fraction', { Data: read({ timestamp: '2016-09-09 13:33:07' }) }],
+    ['the 2016 report form without fraction', { Data: read({ timestamp: '2016-09-09 13:33:07' }) }],
     ['epoch ms', { Data: read({ timestamp: 1473428000123 }) }],
     ['epoch zero', { Data: read({ timestamp: 0 }) }],
     ['numeric string with exponent', { Data: read({ temperature: '1.5e3' }) }],

@@ -19,6 +19,7 @@ exports.handler = async (event, context) => {
     case 'count': return { calls };
     case 'log': console.log('hello from the handler'); return undefined;
     case 'date': return { at: new Date(0) };
+    case 'sized': return { text: 'x'.repeat(event.length) };
   }
 };
 `;
@@ -70,6 +71,19 @@ describe('local Lambda runtime', () => {
     const fn = start();
     expect(await fn.invoke({ mode: 'date' })).toEqual({ ok: true, response: { at: '1970-01-01T00:00:00.000Z' } });
     expect(await fn.invoke({ mode: 'log' })).toEqual({ ok: true, response: null });
+  });
+
+  it('fails an invocation whose answer is more than 6 MB of JSON, as a synchronous Lambda invocation does (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html)', async () => {
+    const fn = start();
+    const limit = 6 * 1024 * 1024;
+    // {"text":"..."} is 11 bytes around the text.
+    const fits = await fn.invoke({ mode: 'sized', length: limit - 11 });
+    expect(fits.ok).toBe(true);
+    expect(await fn.invoke({ mode: 'sized', length: limit - 10 })).toEqual({
+      ok: false,
+      errorType: 'Function.ResponseSizeTooLarge',
+      errorMessage: `Response payload size (${limit + 1} bytes) exceeded maximum allowed payload size (${limit} bytes).`,
+    });
   });
 
   it('reports a thrown error as a function error', async () => {

@@ -169,7 +169,7 @@ describe('locally, over the archive objects', () => {
     try {
       const result = await run(['--data-dir', empty, '--json', 'SELECT count(*) AS n, max(ts) AS latest FROM readings']);
       expect(json(result)).toEqual([{ n: 0, latest: null }]);
-      expect(result.err.join('\n')).toMatch(/no archived readings under .* yet/);
+      expect(result.err.join('\n')).toMatch(/no archived readings under .* yet: .*when the platform stops.* 60 s before the processor flattens them, then 300 s.*--archive-buffer-seconds 5/);
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }

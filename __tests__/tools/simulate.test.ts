@@ -46,7 +46,7 @@ async function fakeIngest(answer: (request: Received) => { status: number; body:
 }
 
 describe('simulate', () => {
-  it("sends rate × duration readings in the seed's body, round-robin over the things, with the API key", async () => {
+  it("sends rate × duration readings in the 2016 report's body, round-robin over the things, with the API key", async () => {
     const ingest = await fakeIngest(() => ({ status: 200, body: { accepted: 1, failed: 0 } }));
     try {
       const summary = await simulate(ingest.target, { things: 3, rate: 2000, durationSeconds: 0.03, seed: 1, thingPrefix: 'things/test' });

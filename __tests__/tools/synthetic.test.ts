@@ -2,7 +2,7 @@ import { gaussian, ReadingClock, seedBody, seededRandom, seedTimestamp, SEED_REA
 import { normaliseTimestamp, parseReadingJson } from '../../handlers/reading';
 
 describe('synthetic readings', () => {
-  it('draws from N(20, 3²) like the seed', () => {
+  it("draws from N(20, 3²) like the 2016 report's sensors", () => {
     const random = seededRandom(42);
     const draws = Array.from({ length: 20_000 }, () => gaussian(random, SEED_READINGS.mean, SEED_READINGS.stddev));
     const mean = draws.reduce((sum, value) => sum + value, 0) / draws.length;
@@ -27,7 +27,7 @@ describe('synthetic readings', () => {
     [11.394, '11.39'],
     [21, '21.0'],
     [-0.5, '-0.5'],
-  ])('writes %p as the seed wrote it: %p', (value, text) => {
+  ])('writes %p as the 2016 script wrote it: %p', (value, text) => {
     expect(temperatureText(value)).toBe(text);
   });
 
@@ -37,7 +37,7 @@ describe('synthetic readings', () => {
     expect(normaliseTimestamp('2016-09-09 13:33:07.381019')).toEqual({ ok: true, value: '2016-09-09T13:33:07.381019Z' });
   });
 
-  it("builds the seed's body byte for byte", () => {
+  it("builds the 2016 report's body byte for byte", () => {
     expect(seedBody('things/harrow/001', '19.57', '2016-09-09 13:33:07.381019')).toBe(
       '{"Data":{"id":"things/harrow/001","temperature":"19.57","timestamp":"2016-09-09 13:33:07.381019"}}',
     );

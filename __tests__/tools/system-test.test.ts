@@ -31,7 +31,7 @@ describe('system test', () => {
     expect(expectedAlerts(readings, 18, 25, 900).map((alert) => alert.kind)).toEqual(['breach', 'breach']);
   });
 
-  it('draws seed-like values and makes sure a run always has a breach and a recovery', () => {
+  it("draws values like the 2016 report's and makes sure a run always has a breach and a recovery", () => {
     for (let seed = 0; seed < 50; seed += 1) {
       const values = testTemperatures(10, seededRandom(seed), 18, 25).map(Number);
       expect(values.some((value) => value < 18 || value > 25)).toBe(true);

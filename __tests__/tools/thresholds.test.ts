@@ -34,7 +34,7 @@ describe('thresholds', () => {
     expect((await getThresholds(db.exact, table(), SERIES))?.min).toBeUndefined();
   });
 
-  it("reads the seed's string bounds too", async () => {
+  it("reads the 2016 report's string bounds too", async () => {
     await db.document.send(new PutCommand({ TableName: table(), Item: { ThingID: 'things/seed/001/temperature', MinThreshold: '18', MaxThreshold: '25' } }));
     expect(await getThresholds(db.exact, table(), 'things/seed/001/temperature')).toMatchObject({ min: n(18), max: n(25) });
   });

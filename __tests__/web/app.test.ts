@@ -97,7 +97,7 @@ describe('GET /api/readings', () => {
 
   test.each([
     ['ISO 8601 UTC', '2016-09-09T13:10:07.381019Z', '2016-09-09T13:25:07.381019Z'],
-    ["the seed's form", '2016-09-09 13:10:07.381019', '2016-09-09 13:25:07.381019'],
+    ["the 2016 report's form", '2016-09-09 13:10:07.381019', '2016-09-09 13:25:07.381019'],
     ['ISO 8601 with an offset', '2016-09-09T14:10:07.381019+01:00', '2016-09-09T14:25:07.381019+01:00'],
     // Milliseconds cannot name .381019 exactly: the nearest instants around it.
     ['epoch milliseconds', String(Date.UTC(2016, 8, 9, 13, 10, 7, 381)), String(Date.UTC(2016, 8, 9, 13, 25, 7, 382))],

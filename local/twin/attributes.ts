@@ -119,6 +119,13 @@ export const COMPUTED_ATTRIBUTES: Readonly<Record<string, Readonly<Record<string
   'data.terraform_remote_state': { outputs: (context) => context.remoteOutputs(), id: (context) => context.token(12, 'hex') },
   'data.aws_iam_policy_document': { json: policyDocument, minified_json: policyDocument, id: (context) => context.token(10, 'digits') },
   'data.aws_iam_policy': { arn: (context) => `arn:aws:iam::aws:policy/${String(arg(context, 'name'))}`, id: attr('arn') },
+  // The web app runs from source: whatever the tag names stands for it, with a digest of its own.
+  'data.aws_ecr_image': {
+    image_digest: (context) => `sha256:${context.token(64, 'hex')}`,
+    id: attr('image_digest'),
+    image_tags: (context) => [arg(context, 'image_tag') ?? 'latest'],
+  },
+  'data.aws_ecr_images': { image_ids: () => [], id: (context) => String(arg(context, 'repository_name')) },
 
   // Data path
   aws_dynamodb_table: { id: attr('name'), arn: regional('dynamodb', (context) => `table/${str(context, 'name')}`) },

@@ -37,7 +37,9 @@ export const TWIN_COVERAGE: Readonly<Record<string, Coverage>> = {
   aws_sqs_queue: emulated('a queue of the local SNS/SQS endpoint'),
   aws_sns_topic: emulated('a topic of the local SNS/SQS endpoint; every message published is shown on the console'),
   aws_sns_topic_subscription: emulated('email, SMS and HTTPS subscribers are listed at start; what each would receive is shown on the console'),
-  aws_kinesis_firehose_delivery_stream: emulated('reads the stream from LATEST and writes buffered, delimited, GZIP objects under its prefixes into <data>/archive/<bucket>/'),
+  aws_kinesis_firehose_delivery_stream: emulated(
+    'reads the stream from LATEST, transforms records with its Lambda processor, and writes buffered, delimited, GZIP objects under its prefixes (failed records under the error prefix) into <data>/archive/<bucket>/',
+  ),
   aws_s3_bucket: emulated('the folder <data>/archive/<bucket>/'),
   aws_scheduler_schedule: emulated('invokes its target function asynchronously on its rate, cron or at expression (UTC), with its input and context attributes; Lambda retries a failed run twice'),
 
@@ -165,7 +167,7 @@ export function checkCoverage(stack: Pick<LoadedStack, 'all' | 'file'>, coverage
   return report;
 }
 
-/** The start-up line: `resources emulated 62 / control-plane only 89 / unknown 0`. */
+/** The start-up line, e.g. `resources emulated 66 / control-plane only 120 / unknown 0`. */
 export function coverageLine(report: CoverageReport): string {
   const unknown = [...report.unknown.values()].reduce((sum, addresses) => sum + addresses.length, 0);
   return `resources emulated ${report.emulated.length} / control-plane only ${report.controlPlane.length} / unknown ${unknown}`;

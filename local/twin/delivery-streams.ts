@@ -10,8 +10,10 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { CheckpointStore } from '../checkpoints';
 import { readJsonFile, writeJsonFile } from '../json-file';
 import { streamOf, type StreamsByArn } from './data-stores';
+import type { LocalFunction } from '../lambda-runtime';
 import { startDeliveryStream, type DeliveryStats, type DeliveryStreamOptions } from './firehose';
 import { checkPrefixes, PrefixError, type CheckedPrefixes } from './firehose-prefix';
+import { LAMBDA_PROCESSOR_DEFAULTS, LAMBDA_PROCESSOR_LIMITS, type LambdaProcessorSettings } from './firehose-processor';
 import type { LoadedStack } from './load-stack';
 import { TwinResolutionError, type StackResource } from './stack';
 
@@ -32,7 +34,14 @@ export type DeliverySettings = Pick<DeliveryStreamOptions, 'name' | 'bufferBytes
   readonly bucketArn: string;
   /** A digest of the resource's arguments: a change makes a new delivery stream version. */
   readonly configurationDigest: string;
+  /** The Lambda data transformation, when the destination has one. */
+  readonly lambdaProcessor?: LambdaProcessorSettings;
 };
+
+interface Processor {
+  type: string;
+  parameters?: readonly { parameter_name: string; parameter_value: string }[];
+}
 
 interface Destination {
   bucket_arn: string;
@@ -43,7 +52,7 @@ interface Destination {
   prefix?: string;
   error_output_prefix?: string;
   custom_time_zone?: string;
-  processing_configuration?: { enabled?: boolean; processors?: readonly { type: string }[] };
+  processing_configuration?: { enabled?: boolean; processors?: readonly Processor[] };
   dynamic_partitioning_configuration?: { enabled?: boolean };
   data_format_conversion_configuration?: { enabled?: boolean };
   s3_backup_mode?: string;
@@ -64,8 +73,11 @@ export function deliverySettings(resource: StackResource, bufferSecondsOverride?
   const compression = format === 'GZIP' || format === 'UNCOMPRESSED' ? format : refuse('extended_s3_configuration.compression_format', `${format} compression is not emulated locally (GZIP and UNCOMPRESSED are)`);
   const processors = destination.processing_configuration?.enabled === false ? [] : (destination.processing_configuration?.processors ?? []);
   for (const processor of processors) {
-    if (processor.type !== 'AppendDelimiterToRecord') refuse('extended_s3_configuration.processing_configuration', `the ${processor.type} processor is not emulated locally`);
+    if (processor.type !== 'AppendDelimiterToRecord' && processor.type !== 'Lambda') refuse('extended_s3_configuration.processing_configuration', `the ${processor.type} processor is not emulated locally (Lambda and AppendDelimiterToRecord are)`);
   }
+  const lambdaProcessors = processors.filter((processor) => processor.type === 'Lambda');
+  if (lambdaProcessors.length > 1) refuse('extended_s3_configuration.processing_configuration', 'a delivery stream has at most one Lambda processor');
+  const processor = lambdaProcessors[0] === undefined ? undefined : lambdaProcessorSettings(lambdaProcessors[0], bufferSecondsOverride, refuse);
   let prefixes: CheckedPrefixes;
   try {
     prefixes = checkPrefixes(destination.prefix, destination.error_output_prefix);
@@ -86,6 +98,39 @@ export function deliverySettings(resource: StackResource, bufferSecondsOverride?
     prefixes,
     timeZone: destination.custom_time_zone ?? 'UTC',
     configurationDigest: createHash('sha256').update(JSON.stringify(resource.config)).digest('hex'),
+    ...(processor === undefined ? {} : { lambdaProcessor: processor }),
+  };
+}
+
+/** Parameters of the Lambda processor that change nothing locally: the role Firehose invokes it with. */
+const IGNORED_PROCESSOR_PARAMETERS = ['RoleArn'];
+
+/**
+ * A Lambda processor's settings from its parameters, with Firehose's defaults
+ * (https://docs.aws.amazon.com/firehose/latest/APIReference/API_ProcessorParameter.html);
+ * `--archive-buffer-seconds` overrides its interval as it does the destination's.
+ */
+function lambdaProcessorSettings(processor: Processor, bufferSecondsOverride: number | undefined, refuse: (attribute: string, why: string) => never): LambdaProcessorSettings {
+  const attribute = 'extended_s3_configuration.processing_configuration.processors.parameters';
+  const parameters = new Map((processor.parameters ?? []).map((parameter) => [parameter.parameter_name, parameter.parameter_value]));
+  for (const name of parameters.keys()) {
+    if (!['LambdaArn', 'NumberOfRetries', 'BufferSizeInMBs', 'BufferIntervalInSeconds', ...IGNORED_PROCESSOR_PARAMETERS].includes(name)) refuse(attribute, `the Lambda processor parameter ${name} is not emulated locally`);
+  }
+  const number = (name: string, fallback: number, valid: (value: number) => boolean, what: string): number => {
+    const text = parameters.get(name);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    return text.trim() !== '' && valid(value) ? value : refuse(attribute, `${name} must be ${what}, not ${JSON.stringify(text)}`);
+  };
+  const functionArn = parameters.get('LambdaArn') ?? refuse(attribute, 'the Lambda processor needs a LambdaArn parameter');
+  const { bufferSizeMiB: size, bufferIntervalSeconds: interval } = LAMBDA_PROCESSOR_LIMITS;
+  const bufferMiB = number('BufferSizeInMBs', LAMBDA_PROCESSOR_DEFAULTS.bufferSizeMiB, (value) => value >= size.min && value <= size.max, `${size.min} to ${size.max}`);
+  const bufferSeconds = number('BufferIntervalInSeconds', LAMBDA_PROCESSOR_DEFAULTS.bufferIntervalSeconds, (value) => Number.isInteger(value) && value >= interval.min && value <= interval.max, `a whole number from ${interval.min} to ${interval.max}`);
+  return {
+    functionArn,
+    numberOfRetries: number('NumberOfRetries', LAMBDA_PROCESSOR_DEFAULTS.numberOfRetries, (value) => Number.isInteger(value) && value >= 0, 'a whole number of 0 or more'),
+    bufferBytes: Math.round(bufferMiB * 1024 * 1024),
+    bufferSeconds: bufferSecondsOverride ?? bufferSeconds,
   };
 }
 
@@ -110,7 +155,9 @@ export interface DeliveriesOptions {
   readonly kinesis: KinesisClient;
   readonly streams: StreamsByArn;
   readonly checkpoints: CheckpointStore;
-  /** Overrides every delivery stream's buffering interval. */
+  /** The stack's functions, by ARN: Lambda processors are found here. */
+  readonly functions: ReadonlyMap<string, LocalFunction>;
+  /** Overrides every delivery stream's buffering interval, its processor's included. */
   readonly bufferSeconds?: number;
   readonly log: (line: string) => void;
   /** Receives what stops each delivery stream started. */
@@ -126,8 +173,10 @@ export function startDeliveries(options: DeliveriesOptions): Record<string, { st
     const bucket = stack.resources('aws_s3_bucket').find((candidate) => stack.attribute(candidate.address, 'arn') === settings.bucketArn);
     if (bucket === undefined) throw new TwinResolutionError(`${resource.address} writes to ${settings.bucketArn}, which is not a bucket of the stack`, resource.address, 'extended_s3_configuration.bucket_arn');
     const stream = streamOf(options.streams, settings.sourceArn, resource.address);
+    const processor = settings.lambdaProcessor === undefined ? undefined : processorOf(options, settings.lambdaProcessor, resource.address, settings.sourceArn);
     const delivery = startDeliveryStream({
       ...settings,
+      ...(processor === undefined ? {} : { processor }),
       version: deliveryStreamVersion(path.join(options.archiveDir, 'delivery-stream-versions.json'), settings.name, settings.configurationDigest),
       kinesis: options.kinesis,
       streamName: stream.name,
@@ -140,4 +189,11 @@ export function startDeliveries(options: DeliveriesOptions): Record<string, { st
     deliveries[settings.name] = delivery;
   }
   return deliveries;
+}
+
+/** What the delivery stream needs to call its processor: the running function the ARN names (`:$LATEST` or not). */
+function processorOf(options: DeliveriesOptions, settings: LambdaProcessorSettings, address: string, sourceArn: string): DeliveryStreamOptions['processor'] {
+  const fn = options.functions.get(settings.functionArn.replace(/:\$LATEST$/, ''));
+  if (fn === undefined) throw new TwinResolutionError(`${address}: the Lambda processor calls ${settings.functionArn}, which is not a function of the stack`, address, 'extended_s3_configuration.processing_configuration');
+  return { fn, settings, deliveryStreamArn: String(options.stack.attribute(address, 'arn')), sourceKinesisStreamArn: sourceArn, region: options.stack.region };
 }

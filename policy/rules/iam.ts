@@ -2,7 +2,7 @@ import { isAnyone, policySites, type PolicySite, type Statement } from '../iam-p
 import { isExpression, isSet, type Element, type StackModel } from '../model';
 import { finding, NO_EQUIVALENT, rule, type Finding } from './rule';
 
-/** Services whose actions must name their resources (SR2). */
+/** Services whose actions must name their resources: least privilege, one table or stream per grant. */
 const SCOPED_SERVICES = ['kinesis', 'dynamodb', 'sns', 'sqs', 's3', 'firehose', 'ecr'];
 
 /**

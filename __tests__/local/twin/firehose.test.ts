@@ -79,8 +79,40 @@ describe("a delivery stream's local settings, from its resource", () => {
     expect(deliverySettings(resource({ buffering_interval: 60 }), 5).bufferSeconds).toBe(5);
   });
 
+  const lambda = (parameters: Record<string, string>) => ({
+    type: 'Lambda',
+    parameters: Object.entries({ LambdaArn: 'arn:aws:lambda:eu-west-2:000000000000:function:f', ...parameters }).map(([parameter_name, parameter_value]) => ({ parameter_name, parameter_value })),
+  });
+  const processorOf = (parameters: Record<string, string>, override?: number) =>
+    deliverySettings(resource({ processing_configuration: { enabled: true, processors: [lambda(parameters), { type: 'AppendDelimiterToRecord' }] } }), override).lambdaProcessor;
+
+  it("reads the Lambda processor's parameters, with Firehose's defaults of 3 retries, 1 MB and 60 s (https://docs.aws.amazon.com/firehose/latest/APIReference/API_ProcessorParameter.html)", () => {
+    expect(processorOf({})).toEqual({ functionArn: 'arn:aws:lambda:eu-west-2:000000000000:function:f', numberOfRetries: 3, bufferBytes: 1024 * 1024, bufferSeconds: 60 });
+    expect(processorOf({ NumberOfRetries: '0', BufferSizeInMBs: '0.2', BufferIntervalInSeconds: '900', RoleArn: 'arn:aws:iam::000000000000:role/r' })).toEqual({
+      functionArn: 'arn:aws:lambda:eu-west-2:000000000000:function:f',
+      numberOfRetries: 0,
+      bufferBytes: Math.round(0.2 * 1024 * 1024),
+      bufferSeconds: 900,
+    });
+    // npm start -- --archive-buffer-seconds 5 shortens the processor's interval too.
+    expect(processorOf({ BufferIntervalInSeconds: '120' }, 5)?.bufferSeconds).toBe(5);
+    expect(deliverySettings(resource({ processing_configuration: { enabled: false, processors: [lambda({})] } })).lambdaProcessor).toBeUndefined();
+  });
+
+  it("refuses Lambda processor parameters outside Firehose's ranges (https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html), naming them", () => {
+    expect(() => processorOf({ BufferSizeInMBs: '4' })).toThrow(/BufferSizeInMBs must be 0.2 to 3, not "4"/);
+    expect(() => processorOf({ BufferSizeInMBs: '0.1' })).toThrow(/BufferSizeInMBs must be 0.2 to 3/);
+    expect(() => processorOf({ BufferIntervalInSeconds: '901' })).toThrow(/BufferIntervalInSeconds must be a whole number from 0 to 900/);
+    expect(() => processorOf({ NumberOfRetries: '-1' })).toThrow(/NumberOfRetries must be a whole number of 0 or more/);
+    expect(() => processorOf({ NumberOfRetries: 'three' })).toThrow(/NumberOfRetries must be a whole number/);
+    expect(() => processorOf({ JsonParsingEngine: 'JQ-1.6' })).toThrow(/the Lambda processor parameter JsonParsingEngine is not emulated locally/);
+    const noArn = { type: 'Lambda', parameters: [{ parameter_name: 'NumberOfRetries', parameter_value: '2' }] };
+    expect(() => deliverySettings(resource({ processing_configuration: { enabled: true, processors: [noArn] } }))).toThrow(/needs a LambdaArn parameter/);
+    expect(() => deliverySettings(resource({ processing_configuration: { enabled: true, processors: [lambda({}), lambda({})] } }))).toThrow(/at most one Lambda processor/);
+  });
+
   it('refuses what it does not emulate, naming the argument', () => {
-    expect(() => deliverySettings(resource({ processing_configuration: { enabled: true, processors: [{ type: 'Lambda' }] } }))).toThrow(/the Lambda processor is not emulated/);
+    expect(() => deliverySettings(resource({ processing_configuration: { enabled: true, processors: [{ type: 'RecordDeAggregation' }] } }))).toThrow(/the RecordDeAggregation processor is not emulated locally/);
     expect(() => deliverySettings(resource({ compression_format: 'Snappy' }))).toThrow(/Snappy compression is not emulated/);
     expect(() => deliverySettings(resource({ prefix: 'a/!{timestamp:yyyy}/' }))).toThrow(/error_output_prefix must be given/);
   });

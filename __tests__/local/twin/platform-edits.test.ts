@@ -101,10 +101,10 @@ describe('the local platform refuses a stack it cannot run, naming why', () => {
 
   it('stops at a resource type it neither emulates nor lists as control-plane only', async () => {
     const error = await attempt((json) => {
-      json.resource.aws_glue_catalog_database = { archive_catalogue: { name: 'iot' } };
+      json.resource.aws_redshift_cluster = { warehouse: { cluster_identifier: 'iot' } };
     });
     expect(error).toBeInstanceOf(TwinResolutionError);
-    expect(error?.message).toMatch(/aws_glue_catalog_database \(aws_glue_catalog_database\.archive_catalogue\)/);
+    expect(error?.message).toMatch(/aws_redshift_cluster \(aws_redshift_cluster\.warehouse\)/);
   });
 
   it('stops at a reference it cannot resolve, naming the resource and the argument', async () => {

@@ -53,6 +53,7 @@ describe('the synthesized pipeline stack, read by the twin', () => {
     expect(spec).toMatchObject({ handler: 'index.handler', runtime: 'nodejs22.x', timeoutSeconds: 60, memoryMiB: 512, logFormat: 'JSON' });
     expect(spec.environment).toEqual({
       FAILURE_QUEUE_URL: 'http://127.0.0.1:4566/000000000000/iot-consumer-failures',
+      FUTURE_TOLERANCE_SECONDS: '300',
       POWERTOOLS_SERVICE_NAME: 'store-readings',
       SERIES_TABLE: 'iot-series',
       THINGS_TABLE: 'iot-things',
@@ -71,14 +72,14 @@ describe('the synthesized pipeline stack, read by the twin', () => {
       AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000',
     });
     // Nothing of the other handler's settings, nothing the stack does not set.
-    expect(Object.keys(env).filter((name) => /_TABLE$|_ARN$|_SECONDS$|_DAYS$/.test(name)).sort()).toEqual(['SERIES_TABLE', 'THINGS_TABLE']);
+    expect(Object.keys(env).filter((name) => /_TABLE$|_ARN$|_SECONDS$|_DAYS$/.test(name)).sort()).toEqual(['FUTURE_TOLERANCE_SECONDS', 'SERIES_TABLE', 'THINGS_TABLE']);
     expect(env.AWS_LAMBDA_LOG_LEVEL).toBeUndefined();
   });
 
   it('reads the web service from the task definition and the target group', () => {
     expect(webServiceSpec(stack)).toEqual({
-      address: 'aws_ecs_service.web_service',
-      taskDefinition: 'aws_ecs_task_definition.web_task-definition',
+      address: 'aws_ecs_service.web-service_service',
+      taskDefinition: 'aws_ecs_task_definition.web-service_task-definition',
       containerName: 'web',
       environment: { ALERTS_TABLE: 'iot-alerts', AWS_REGION: 'eu-west-2', PORT: '5000', SERIES_TABLE: 'iot-series', THINGS_TABLE: 'iot-things', THRESHOLDS_TABLE: 'iot-thresholds' },
       containerPort: 5000,
