@@ -9,11 +9,11 @@
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { describeDecimalProblem, type Decimal } from '../handlers/decimal';
 import { parseNumericString } from '../handlers/reading';
 import { exactJson } from '../web/json';
-import { runCli, throwParseErrors, UsageError } from './cli';
+import { noDataAfterOption, runCli, secondsOption, throwParseErrors, UsageError } from './cli';
 import { describeTarget, resolveTarget, targetDynamo, withTargetOptions, type Target, type TargetFlags } from './target';
 import { deleteThresholds, getThresholds, listThresholds, setThresholds, thresholdProblems, type ThresholdEntry } from './threshold-store';
 
@@ -48,22 +48,6 @@ export function boundOption(text: string): Decimal {
   );
 }
 
-/** Option parser for a period: whole seconds (the rule's own checks give the range). */
-export function secondsOption(text: string): number {
-  if (!/^\d{1,9}$/.test(text)) throw new InvalidArgumentError('a whole number of seconds, such as 300');
-  return Number(text);
-}
-
-/**
- * `--no-data-after <seconds>`: commander reads a long option starting with `--no-` as the
- * negation of another (`--data-after`), so it is marked as an ordinary option here.
- */
-function noDataAfterOption(): Option {
-  const option = new Option('--no-data-after <seconds>', 'send a no-data alert when the series sends nothing for this long, and one when it reports again').argParser(secondsOption);
-  option.negate = false;
-  return option;
-}
-
 /** The target's client, reading every number exactly. */
 const exactDynamo = (where: Target) => targetDynamo(where, { exactNumbers: true });
 
@@ -84,7 +68,7 @@ export function thresholdsProgram(write: (line: string) => void = console.log): 
       .option('--max <number>', 'highest value that is not an alert', boundOption)
       .option('--for <seconds>', 'how long (reading time) a value must stay out of range before the alert is sent (default 0: at once)', secondsOption)
       .option('--hysteresis <number>', 'how far back inside the range a value must come before the alert recovers (default 0)', boundOption)
-      .addOption(noDataAfterOption())
+      .addOption(noDataAfterOption('send a no-data alert when the series sends nothing for this long, and one when it reports again'))
       .option('--recipients <group>', 'recipient group (alerts.recipientGroups in the configuration) that gets its alerts (default: the alert emails)'),
   ).action(async (series: string, options: { min?: Decimal; max?: Decimal; for?: number; hysteresis?: Decimal; noDataAfter?: number; recipients?: string }, command: Command) => {
     const bounds = {
