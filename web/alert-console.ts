@@ -8,8 +8,8 @@
  *   partition asked for (at most six), newest first, merged; the cursor is the sort key
  *   the page ended on, so each next page is the same Queries from there.
  * - Acknowledging: the series' thresholds item is marked (if the alert is still the series'
- *   open one), where the consumers read it to stop reminders, then the opening notice (if
- *   still firing). Two conditional writes, not a transaction: the local platform's
+ *   open one, once a notice being sent is confirmed), where the consumers read it to stop
+ *   reminders, then the opening notice (if still firing). Two conditional writes, not a transaction: the local platform's
  *   DynamoDB (dynalite) has no TransactWriteItems, and the order leaves no state a retry
  *   does not mend.
  * - Silences: items of the alerts table's partition `(silences)`, sorted by their end, so
@@ -18,6 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import {
+  ALERT_STATE_ATTRIBUTES,
   ALERT_STATES,
   SILENCES_PARTITION,
   acknowledgeEpisodeUpdate,
@@ -39,6 +40,9 @@ import { splitSeriesId } from '../handlers/reading';
 import type { Page } from './repository';
 
 export type { Silence };
+
+/** How long acknowledging waits for a notice being sent on the series to be confirmed (normally milliseconds). */
+const CLAIM_WAIT_MS = 3_000;
 
 /** One alert as the fleet list shows it. */
 export interface FleetAlert extends Omit<AlertHistoryEntry, 'alert' | 'claimToken' | 'key'> {
@@ -144,6 +148,34 @@ export function createDynamoAlertConsole(options: DynamoAlertConsoleOptions): Al
     }
   }
 
+  /**
+   * Marks the series' item acknowledged if `key` is still its open alert. The opening
+   * notice is recorded a moment before the sender confirms the series' state (the claim
+   * protocol, handlers/alert-state.ts): while a claim is on the item, wait for it rather
+   * than call a just-opened alert resolved.
+   */
+  async function markSeries(series: string, state: { readonly acknowledged: string; readonly openedAt: string }, key: string): Promise<boolean> {
+    let waitedMs = 0;
+    for (let attempt = 0; ; attempt += 1) {
+      const marked = await conditionalUpdate({
+        TableName: tables.thresholds,
+        Key: { [ATTRIBUTES.series]: series },
+        UpdateExpression: 'SET #acknowledged = :key',
+        ConditionExpression: '#opened = :key',
+        ExpressionAttributeNames: { '#acknowledged': state.acknowledged, '#opened': state.openedAt },
+        ExpressionAttributeValues: { ':key': key },
+      });
+      if (marked || waitedMs >= CLAIM_WAIT_MS) return marked;
+      const { Item: item } = await client.send(
+        new GetCommand({ TableName: tables.thresholds, Key: { [ATTRIBUTES.series]: series }, ConsistentRead: true, ProjectionExpression: '#claim', ExpressionAttributeNames: { '#claim': ALERT_STATE_ATTRIBUTES.claim } }),
+      );
+      if (item?.[ALERT_STATE_ATTRIBUTES.claim] === undefined) return false;
+      const pause = Math.min(50 * 2 ** attempt, 500, CLAIM_WAIT_MS - waitedMs);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      waitedMs += pause;
+    }
+  }
+
   async function openingNotice(series: string, key: string): Promise<Item | undefined> {
     const { Item: item } = await client.send(new GetCommand({ TableName: tables.alerts, Key: { [ATTRIBUTES.series]: series, [ATTRIBUTES.timestamp]: key }, ConsistentRead: true }));
     return item;
@@ -170,15 +202,7 @@ export function createDynamoAlertConsole(options: DynamoAlertConsoleOptions): Al
       if (alert.state !== 'firing') return { outcome: 'not-firing', state: alert.state };
       // The series' item first: from then on the consumers send no reminder, even should the
       // second write not happen (the list would say firing until acknowledged again).
-      const state = acknowledgementAttributes(alert.alertKind);
-      const stillOpen = await conditionalUpdate({
-        TableName: tables.thresholds,
-        Key: { [ATTRIBUTES.series]: parsed.series },
-        UpdateExpression: 'SET #acknowledged = :key',
-        ConditionExpression: '#opened = :key',
-        ExpressionAttributeNames: { '#acknowledged': state.acknowledged, '#opened': state.openedAt },
-        ExpressionAttributeValues: { ':key': parsed.key },
-      });
+      const stillOpen = await markSeries(parsed.series, acknowledgementAttributes(alert.alertKind), parsed.key);
       const episode = acknowledgeEpisodeUpdate(alert.alertKind, acknowledgement).set;
       const names = Object.keys(episode);
       const marked =

@@ -116,6 +116,22 @@ describe('acknowledging', () => {
     expect(subjects().slice(before + 1).map((subject) => subject.split(':')[0])).toEqual(['Alert', 'Still out of range']);
   });
 
+  it('waits for an alert just recorded to be confirmed on its series, rather than call it resolved', async () => {
+    const opening = 'ack/2/temperature';
+    await rule(opening, { MaxThreshold: 25 });
+    await consume([reading('2024-05-01T11:00:00Z', { temperature: 30 }, 'ack/2')]);
+    const alert = (await getJson('/api/alerts?state=firing')).items?.find((item) => item.series === opening);
+    const confirmed = (await db.document.send(new GetCommand({ TableName: db.tables.thresholds, Key: { ThingID: opening } }))).Item ?? {};
+    // The series as a sender leaves it between recording the notice and confirming it: claimed, the alert not yet its open one.
+    const { AlertOpenedAt: _opened, ...unconfirmed } = confirmed;
+    await db.document.send(new PutCommand({ TableName: db.tables.thresholds, Item: { ...unconfirmed, AlertClaim: { Token: 'in-flight' } } }));
+    const confirming = new Promise((resolve) => setTimeout(resolve, 300)).then(() => db.document.send(new PutCommand({ TableName: db.tables.thresholds, Item: confirmed })));
+    const response = await post('/api/alerts/ack', { id: alert?.id, note: 'seen it' });
+    await confirming;
+    expect(response.statusCode).toBe(200);
+    expect((response.json() as Json).alert).toMatchObject({ series: opening, state: 'acknowledged' });
+  });
+
   it('answers 409 for an alert that is not firing, 404 for an id it never issued', async () => {
     const resolved = (await getJson('/api/alerts?state=resolved')).items?.find((item) => item.series === series);
     const again = await post('/api/alerts/ack', { id: resolved?.id });
