@@ -17,6 +17,7 @@ import { LOCAL_CREDENTIALS } from '../local/defaults';
 import type { HandlerName } from '../build/handler-bundle';
 import type { TableKey } from '../local/defaults';
 import type { MappingStats } from '../local/event-source-mapping';
+import { check, type DrillCheck } from './drill';
 import { startLocalPlatform, type LocalPlatform, type LocalPlatformOptions } from '../local/platform';
 
 export const FREE_PORTS = { ingest: 0, web: 0, dynamodb: 0, kinesis: 0, messaging: 0 } as const;
@@ -236,6 +237,14 @@ export async function recordedNotices(drill: TableAccess, series: string): Promi
 /** Polls until the history of `series` holds a notice of `kind`; that notice, or undefined after `timeoutMs`. */
 export async function waitForNotice(drill: TableAccess, series: string, kind: string, timeoutMs: number): Promise<RecordedNotice | undefined> {
   return pollUntil(async () => (await recordedNotices(drill, series)).find((notice) => notice.kind === kind), timeoutMs, 250);
+}
+
+/** The two checks every drill feeding readings through the pipeline starts with: it drained, and nothing was lost. */
+export function drainedChecks(quiet: boolean, stored: { readonly found: number }, sent: number, waitedSeconds = 60): DrillCheck[] {
+  return [
+    check('the pipeline drained', quiet, quiet ? 'both consumers idle, table stable' : `still busy after ${waitedSeconds} s`),
+    check('every reading is stored', stored.found === sent, `${count(stored.found)} of ${count(sent)} stored`),
+  ];
 }
 
 /** Puts raw records on the stream, bypassing the ingest API's validation (as a misbehaving producer with stream access would). */

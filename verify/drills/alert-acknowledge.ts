@@ -9,7 +9,7 @@ import { DEFAULT_ALERT_COOLDOWN_SECONDS } from '../../handlers/contract';
 import { setThresholds } from '../../tools/threshold-store';
 import { acknowledgeAlert, fleetAlerts } from '../alert-api';
 import { check, type Drill } from '../drill';
-import { auditAlerts, compareKeys, count, expectedKeys, expectedNotices, sendBatches, storedKeys, waitForNotice, waitForQuiet, withDrillPlatform } from '../probe';
+import { auditAlerts, compareKeys, drainedChecks, expectedKeys, expectedNotices, sendBatches, storedKeys, waitForNotice, waitForQuiet, withDrillPlatform } from '../probe';
 
 const ACKNOWLEDGED = 'things/ack-drill/000';
 const LEFT_ALONE = 'things/ack-drill/001';
@@ -62,8 +62,7 @@ export const alertAcknowledgeDrill: Drill = {
       const stored = compareKeys(expectedKeys(readings), await storedKeys(drill));
       return {
         checks: [
-          check('the pipeline drained', quiet, quiet ? 'both consumers idle, table stable' : 'still busy after 60 s'),
-          check('every reading is stored', stored.found === readings.length, `${count(stored.found)} of ${count(readings.length)} stored`),
+          ...drainedChecks(quiet, stored, readings.length),
           check(
             'the acknowledged alert sends no reminder, only its recovery',
             acknowledgedAudit.historyMatches && expectedAcknowledged.map((notice) => notice.kind).join(',') === 'breach,recovery',

@@ -10,7 +10,7 @@
 import { DEFAULT_ALERT_COOLDOWN_SECONDS } from '../../handlers/contract';
 import { setThresholds } from '../../tools/threshold-store';
 import { check, type Drill } from '../drill';
-import { auditAlerts, compareKeys, count, expectedKeys, expectedNotices, sendBatches, storedKeys, waitForQuiet, withDrillPlatform } from '../probe';
+import { auditAlerts, compareKeys, drainedChecks, expectedKeys, expectedNotices, sendBatches, storedKeys, waitForQuiet, withDrillPlatform } from '../probe';
 
 const THING = 'things/flap-drill/000';
 const SERIES = `${THING}/temperature`;
@@ -49,8 +49,7 @@ export const alertFlappingDrill: Drill = {
       const stored = compareKeys(expectedKeys(readings), await storedKeys(drill));
       return {
         checks: [
-          check('the pipeline drained', quiet, quiet ? 'both consumers idle, table stable' : 'still busy after 60 s'),
-          check('every reading is stored', stored.found === readings.length, `${count(stored.found)} of ${count(readings.length)} stored`),
+          ...drainedChecks(quiet, stored, readings.length),
           check(
             'the rule fires once for the breach that lasted and recovers once',
             expected.map((notice) => notice.kind).join(',') === 'breach,recovery' && plain.length > expected.length,
