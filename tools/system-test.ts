@@ -16,6 +16,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { randomBytes } from 'node:crypto';
 import { BatchWriteCommand, DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { RULE_LIMITS } from '../handlers/alert-items';
 import { addSeconds, decideAlert, OK_STATUS, type AlertStatus, type NoticeKind } from '../handlers/alert-rules';
 import { Decimal } from '../handlers/decimal';
 import { ALERT_HISTORY_ATTRIBUTES } from '../handlers/alert-state';
@@ -522,6 +523,8 @@ async function main(): Promise<void> {
   if (flags.min > flags.max) throw new UsageError(`--min ${flags.min} is above --max ${flags.max}`);
   const idProblem = flags.thing === undefined ? undefined : thingIdProblem(flags.thing);
   if (idProblem !== undefined) throw new UsageError(`--thing ${JSON.stringify(flags.thing)} is not a thing id the ingest API takes: ${idProblem}`);
+  const { min: shortest, max: longest } = RULE_LIMITS.noDataAfterSeconds;
+  if (flags.noDataAfter !== undefined && (flags.noDataAfter < shortest || flags.noDataAfter > longest)) throw new UsageError(`--no-data-after must be from ${shortest} to ${longest} seconds, got ${flags.noDataAfter}`);
   const target = resolveTarget(flags);
   const report = await runSystemTest(target, {
     readings: flags.readings,
