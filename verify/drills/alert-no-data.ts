@@ -16,7 +16,7 @@ import { synthesizeStacks } from '../../local/twin/synth';
 import { setThresholds } from '../../tools/threshold-store';
 import { check, type Drill } from '../drill';
 import { killPlatform, messagingState, processTableAccess, startPlatformProcess, stopPlatformGracefully, type PlatformProcess } from '../platform-process';
-import { auditAlerts, DRILL_CONFIGURATION, pollUntil, scanTable, sendBatches, sleep, waitForNotice } from '../probe';
+import { auditAlerts, DRILL_CONFIGURATION, pollUntil, scanTable, sendBatches, sleep, storedCount, waitForNotice } from '../probe';
 
 const QUIET_FIRST = 'things/no-data-drill/000';
 const QUIET_WHILE_DOWN = 'things/no-data-drill/001';
@@ -46,7 +46,11 @@ export const alertNoDataDrill: Drill = {
     const dataDir = path.join(workDir, 'platform');
     const stackFile = (await synthesizeStacks({ configuration: DRILL_CONFIGURATION })).stackFile('pipeline');
     const start = (clean: boolean) => startPlatformProcess(dataDir, stackFile, { clean, scheduleIntervalSeconds: CHECK_INTERVAL_SECONDS });
-    const send = (platform: PlatformProcess, readings: readonly Record<string, unknown>[]) => sendBatches({ urls: { batchIngest: platform.urls.batchIngest ?? '' }, apiKey: platform.apiKey }, readings);
+    let sent = 0;
+    const send = async (platform: PlatformProcess, readings: readonly Record<string, unknown>[]) => {
+      await sendBatches({ urls: { batchIngest: platform.urls.batchIngest ?? '' }, apiKey: platform.apiKey }, readings);
+      sent += readings.length;
+    };
     /** The latest reading time of `thing`'s series in the catalogue, once it is `expected`. */
     const catalogued = async (access: ReturnType<typeof processTableAccess>, thing: string, expected: string) =>
       pollUntil(async () => ((await scanTable(access, 'series')).some((item) => item[ATTRIBUTES.series] === series(thing) && item[ATTRIBUTES.latestTimestamp] === expected) ? true : undefined), 20_000, 100);
@@ -90,7 +94,9 @@ export const alertNoDataDrill: Drill = {
         await sleep(1_000);
       }
 
-      const published = (await messagingState(platform)).published;
+      // Every reading acknowledged before the kill is stored by the restarted consumers.
+      const stored = await pollUntil(async () => ((await storedCount(access)) >= sent ? sent : undefined), 20_000, 200);
+      const { published, failureQueue } = await messagingState(platform);
       const audits = await Promise.all(
         THINGS.map((thing, index) => {
           const last = lastBefore.get(thing) ?? '';
@@ -110,6 +116,7 @@ export const alertNoDataDrill: Drill = {
           ...THINGS.map((thing, index) => check(`${series(thing)}: exactly one no-data alert and one recovery`, audits[index]?.historyMatches === true, audits[index]?.detail ?? '')),
           check('each was sent once', audits.every((audit) => audit.sentOnce), `${published.length} published`),
         ],
+        readings: { sent, stored: stored ?? (await storedCount(access)), failureQueue: failureQueue.length },
       };
     } finally {
       access.destroy();
