@@ -22,11 +22,12 @@ export const HANDLER_ENTRIES = {
   'store-readings': 'handlers/store-readings.ts',
   'threshold-alerts': 'handlers/threshold-alerts.ts',
   'archive-flatten': 'handlers/archive-flatten.ts',
+  'no-data-alerts': 'handlers/no-data-alerts.ts',
 } as const;
 
 export type HandlerName = keyof typeof HANDLER_ENTRIES;
 
-/** The handlers an event source mapping feeds from the readings stream; the others are invoked by a service (Firehose). */
+/** The handlers an event source mapping feeds from the readings stream; the others are invoked by a service (Firehose, EventBridge Scheduler). */
 export const STREAM_CONSUMERS = ['store-readings', 'threshold-alerts'] as const satisfies readonly HandlerName[];
 export type StreamConsumerName = (typeof STREAM_CONSUMERS)[number];
 

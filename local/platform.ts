@@ -29,10 +29,11 @@ import { checkCoverage, type CoverageReport } from './twin/coverage';
 import { startConsumers } from './twin/consumers';
 import { ensureStreams, ensureTables, tableSpecs } from './twin/data-stores';
 import { startDeliveries } from './twin/delivery-streams';
+import { startSchedules, type ScheduleStats } from './twin/schedules';
 import type { DeliveryStats } from './twin/firehose';
 import { startIngest } from './twin/ingest';
 import { loadStack } from './twin/load-stack';
-import { emailSubscriptions } from './twin/subscriptions';
+import { formatDeliveries, topicSubscriptions, type TopicSubscription } from './twin/subscriptions';
 import { synthesizeStacks, type ConfigurationFile } from './twin/synth';
 import { startWebService, webServiceSpec } from './twin/web-service';
 
@@ -56,6 +57,8 @@ export interface LocalPlatformOptions {
   readonly configuration?: ConfigurationFile;
   /** Overrides every delivery stream's buffering interval (seconds). @default the stack's */
   readonly archiveBufferSeconds?: number;
+  /** Runs every EventBridge schedule every this many seconds instead of its expression. @default the stack's */
+  readonly scheduleIntervalSeconds?: number;
   /** Status lines, function logs and alerts. @default console.log */
   readonly log?: (line: string) => void;
   /** The functions' application log level (as `logging_config.application_log_level`). @default LOCAL_DEFAULTS.handlerLogLevel */
@@ -89,8 +92,8 @@ export interface LocalPlatform {
   readonly shardCount: number;
   readonly alertTopicArn: string;
   readonly failureQueueUrl: string;
-  /** Email subscriptions of the stack's topics: who would receive what the console shows. */
-  readonly subscriptions: readonly { readonly topicArn: string; readonly endpoint: string }[];
+  /** Subscriptions of the stack's topics: who would receive what the console shows. */
+  readonly subscriptions: readonly TopicSubscription[];
   /** Alerts published, oldest first, earlier runs' included (they are kept in the data folder). */
   alerts(): readonly PublishedMessage[];
   /** Messages in the failure queue (rejected records, batches given up on), oldest first. */
@@ -99,6 +102,8 @@ export interface LocalPlatform {
   consumers(): Readonly<Record<string, MappingStats>>;
   /** Progress of each delivery stream, by name. */
   deliveries(): Readonly<Record<string, DeliveryStats>>;
+  /** Runs of each EventBridge schedule, by name. */
+  schedules(): Readonly<Record<string, ScheduleStats>>;
   /** Deletes expired items now, as DynamoDB's TTL does in the background; resolves to how many. */
   sweepExpiredItems(): Promise<number>;
   /** Failure injection for drills and experiments. */
@@ -166,7 +171,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const stack = loadStack(await stackFile, { apiKeyValue: apiKey, endpoints: { sqs: () => endpoints.sqs, apiGateway: () => endpoints.apiGateway, loadBalancer: () => endpoints.loadBalancer } });
     const coverage = checkCoverage(stack);
     const region = stack.region;
-    const subscriptions = emailSubscriptions(stack);
+    const subscriptions = topicSubscriptions(stack);
 
     const messaging = await startMessaging({
       host,
@@ -175,7 +180,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       topicNames: stack.resources('aws_sns_topic').map((topic) => String(topic.config.name)),
       queueNames: stack.resources('aws_sqs_queue').map((queue) => String(queue.config.name)),
       dataDir: dirs.messaging,
-      onPublish: (message) => log(formatAlert(message)),
+      onPublish: (message) => log(formatDeliveries(message, subscriptions)),
     });
     stoppers.push(() => messaging.stop());
     endpoints.sqs = messaging.endpoint;
@@ -193,7 +198,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const streams = await ensureStreams(stack, kinesis, log);
     const checkpoints = new CheckpointStore(dirs.checkpoints);
     const started = (stop: Stopper) => void stoppers.push(stop);
-    const { functions, mappings } = startConsumers({
+    const { mappings, functions } = startConsumers({
       stack,
       functionsDir: path.join(dataDir, 'functions'),
       workerFile,
@@ -208,6 +213,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       started,
       meter,
     });
+    const schedules = startSchedules({ stack, functions, log, ...(options.scheduleIntervalSeconds === undefined ? {} : { intervalSeconds: options.scheduleIntervalSeconds }) });
+    stoppers.push(() => schedules.stop());
     const sweeper = startTtlSweeper({ client: dynamo, tables, log });
     stoppers.push(() => sweeper.stop());
     const deliveries = startDeliveries({
@@ -275,6 +282,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       failureQueue: () => messaging.queueMessages(failureQueueUrl.split('/').pop() ?? ''),
       consumers: () => Object.fromEntries(Object.entries(mappings).map(([name, mapping]) => [name, mapping.stats()])),
       deliveries: () => Object.fromEntries(Object.entries(deliveries).map(([name, delivery]) => [name, delivery.stats()])),
+      schedules: () => schedules.stats(),
       sweepExpiredItems: () => sweeper.sweep(),
       faults: {
         interruptDynamoDB: () => dynamoEmulator.takeDown(),
@@ -286,10 +294,4 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     await stopAll().catch(() => undefined);
     throw error;
   }
-}
-
-/** An alert as the console shows it: what an email subscriber would receive. */
-export function formatAlert(message: PublishedMessage): string {
-  const rule = '-'.repeat(72);
-  return [rule, `ALERT ${message.publishedAt}  ${message.subject ?? '(no subject)'}`, ...message.message.split('\n').map((line) => `  ${line}`), rule].join('\n');
 }

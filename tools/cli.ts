@@ -2,7 +2,7 @@
  * What every tool's command line shares: one place that turns the usual failures
  * (platform not running, wrong table, bad flag) into a sentence and an exit code.
  */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ID_FIELD, parseReading, TIMESTAMP_FIELD } from '../handlers/reading';
 import { TargetError } from './target';
 
@@ -50,6 +50,22 @@ export function seedNumber(text: string): number {
 export function thingIdProblem(id: string): string | undefined {
   const parsed = parseReading({ [ID_FIELD]: id, [TIMESTAMP_FIELD]: 0, probe: 0 });
   return parsed.ok ? undefined : parsed.error.message;
+}
+
+/** Option parser for a period: whole seconds (the rule's own checks give the range). */
+export function secondsOption(text: string): number {
+  if (!/^\d{1,9}$/.test(text)) throw new InvalidArgumentError('a whole number of seconds, such as 300');
+  return Number(text);
+}
+
+/**
+ * `--no-data-after <seconds>`: commander reads a long option starting with `--no-` as the
+ * negation of another (`--data-after`), so it is marked as an ordinary option here.
+ */
+export function noDataAfterOption(description: string): Option {
+  const option = new Option('--no-data-after <seconds>', description).argParser(secondsOption);
+  option.negate = false;
+  return option;
 }
 
 /**

@@ -64,7 +64,8 @@ describe('local platform, end to end', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'local-platform-'));
     baseline = countHandles();
-    platform = await startLocalPlatform({ dataDir, ports: FREE_PORTS, configuration: {}, archiveBufferSeconds: 1, log: (line) => logs.push(line) });
+    // The no-data check every second, so the system test's no-data alert comes within seconds.
+    platform = await startLocalPlatform({ dataDir, ports: FREE_PORTS, configuration: {}, archiveBufferSeconds: 1, scheduleIntervalSeconds: 1, log: (line) => logs.push(line) });
   }, 60_000);
 
   afterAll(async () => {
@@ -73,13 +74,14 @@ describe('local platform, end to end', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('passes the system test: readings in the table and the web API, exactly the expected alerts', async () => {
-    const report = await runSystemTest(platformTarget(platform), { readings: 12, timeoutSeconds: 90, seed: 7 });
+  it('passes the system test: readings in the table and the web API, exactly the expected alerts, one no-data alert and its recovery', async () => {
+    const report = await runSystemTest(platformTarget(platform), { readings: 12, timeoutSeconds: 90, seed: 7, noDataAfterSeconds: 2 });
     expect(report.checks.filter((check) => !check.ok)).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.expectedAlerts.length).toBeGreaterThan(0);
-    // The alerts went out through SNS, as on AWS: one publish per alert in the history.
-    expect(platform.alerts().filter((alert) => alert.message.includes(report.thingId))).toHaveLength(report.expectedAlerts.length);
+    expect(report.checks.map((check) => check.name)).toEqual(expect.arrayContaining(['a no-data alert 2 s after the last reading (the scheduled no-data check)', 'exactly one no-data alert and one recovery in the history']));
+    // The alerts went out through SNS, as on AWS: one publish per alert in the history, the no-data alert and its recovery included.
+    expect(platform.alerts().filter((alert) => alert.message.includes(report.thingId))).toHaveLength(report.expectedAlerts.length + 2);
     // It removed what it wrote: nothing of its series is left.
     const dynamo = targetDynamo(platformTarget(platform));
     try {

@@ -64,6 +64,9 @@ export function only(json: TerraformJson, type: string): Record<string, unknown>
   return found[0]!;
 }
 
+/** A Terraform reference to an attribute of a resource: `${type.id.attribute}`. */
+export const ref = (type: string, id: string, attribute: string): string => `\${${type}.${id}.${attribute}}`;
+
 /** The resource with this logical id. */
 export function resource(json: TerraformJson, type: string, id: string): Record<string, unknown> {
   const found = resources(json, type)[id];

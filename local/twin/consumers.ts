@@ -39,15 +39,15 @@ export interface ConsumersOptions {
   readonly meter?: Pick<UsageMeter, 'lambdaInvocation'> | undefined;
 }
 
-export interface Consumers {
-  /** Every function of the stack, running, by ARN (delivery streams call their processors here). */
+export interface StartedConsumers {
+  /** Each enabled mapping, by the name of the function it feeds. */
+  readonly mappings: Record<string, EventSourceMapping>;
+  /** Every function of the stack, by ARN (for what else invokes them: schedules). */
   readonly functions: ReadonlyMap<string, RunningFunction>;
-  /** The enabled mappings, by the name of the function they feed. */
-  readonly mappings: Readonly<Record<string, EventSourceMapping>>;
 }
 
 /** Starts every function and every enabled mapping. */
-export function startConsumers(options: ConsumersOptions): Consumers {
+export function startConsumers(options: ConsumersOptions): StartedConsumers {
   const { stack, log } = options;
   const functions: { spec: FunctionSpec; fn: RunningFunction }[] = stack.resources('aws_lambda_function').map((resource) => {
     const spec = functionSpec(stack, resource);
@@ -91,7 +91,7 @@ export function startConsumers(options: ConsumersOptions): Consumers {
     options.started(() => mapping.stop());
     mappings[target.spec.name] = mapping;
   }
-  return { functions: new Map(functions.map(({ spec, fn }) => [spec.arn, fn])), mappings };
+  return { mappings, functions: new Map(functions.map(({ spec, fn }) => [spec.arn, fn])) };
 }
 
 /** The function, with each invocation's duration counted against its configured memory. */
