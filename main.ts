@@ -1,7 +1,7 @@
 /** Synthesizes the three stacks (`npm run synth`, `cdktf deploy repository pipeline scaling`). */
 import './stacks/synth-setup';
 import { App } from 'cdktf';
-import { SYNTH_OUTDIR } from './stacks/backend';
+import { SYNTH_OUTDIR } from './stacks/output-names';
 import { loadConfig } from './stacks/config';
 import { InputError } from './stacks/input-error';
 import { definePlatform, synthWarnings } from './stacks/platform';

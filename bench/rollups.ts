@@ -8,9 +8,10 @@
  *             the API's largest size (5,000), as the dashboard fetches the points it draws
  *
  * Both are served by the real web app (buildApp with the DynamoDB repository) on the local
- * DynamoDB emulator (dynalite, in this process), whose tables are created from the
- * synthesized pipeline stack, as `npm start` creates them; the app's configuration is that
- * stack's container environment, the store consumer's its function's. The rollups table
+ * DynamoDB emulator (dynalite), whose tables are created from the pipeline stack synthesized
+ * with the default configuration, as `npm start` creates them. The app is configured from
+ * that stack's container environment, the store consumer from its function's. App, emulator
+ * and client share this process, so a time includes the emulator's work. The rollups table
  * holds every minute, hour and day item of the month, encoded as the store consumer encodes
  * them and computed from the generated readings as they stream past (no reading is kept);
  * the last hour is stored by the store consumer itself, over Kinesis events in batches of
@@ -54,7 +55,7 @@ import { buildApp } from '../web/app';
 import { loadWebConfig, type WebConfig } from '../web/config';
 import { createWebDynamoClient } from '../web/dynamo-client';
 import { createDynamoRepository } from '../web/dynamo-repository';
-import { PAGE_LIMITS } from '../web/query';
+import { bucketCount, PAGE_LIMITS } from '../web/query';
 
 const TARGET_P99_MS = 500;
 const TARGET_RATIO = 1.5;
@@ -76,11 +77,14 @@ interface Options {
   readonly warmup: number;
 }
 
-const positive = (name: string) => (text: string) => {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1`);
-  return value;
-};
+const wholeNumber =
+  (name: string, least = 0) =>
+  (text: string): number => {
+    const value = Number(text);
+    if (!Number.isSafeInteger(value) || value < least) throw new InvalidArgumentError(`${name} must be a whole number of at least ${least}`);
+    return value;
+  };
+const positive = (name: string) => wholeNumber(name, 1);
 
 const count = (value: number) => value.toLocaleString('en');
 
@@ -256,6 +260,30 @@ interface Route {
   bytes: number;
 }
 
+/** The web app as the stack's container runs it (its environment), on the emulator. */
+async function serveWebApp(stack: LoadedStack, endpoint: string): Promise<{ base: string; config: WebConfig; close: () => Promise<void> }> {
+  const service = webServiceSpec(stack);
+  if (service === undefined) throw new Error('the pipeline stack has no web service');
+  const config = loadWebConfig({ ...service.environment, AWS_ENDPOINT_URL_DYNAMODB: endpoint });
+  const client = createWebDynamoClient({ region: config.region, endpoint, credentials: CREDENTIALS });
+  const app = buildApp({
+    repository: createDynamoRepository({ client, tables: config.tables, seriesCacheSeconds: config.seriesCacheSeconds }),
+    assets: new Map(),
+    rollupRetentionDays: config.rollupRetentionDays,
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  return {
+    base,
+    config,
+    close: async () => {
+      await app.close();
+      client.destroy();
+    },
+  };
+}
+
 async function timedGet(base: string, route: Route): Promise<string> {
   const started = performance.now();
   const response = await fetch(`${base}${route.path}`);
@@ -286,7 +314,7 @@ async function main(): Promise<void> {
     .description('GET /api/rollups over a month of a 1 Hz series against GET /api/readings over its last hour, on the DynamoDB emulator')
     .option('--days <n>', 'days of readings the rollups request covers (a smaller figure runs faster)', positive('days'), 30)
     .option('--requests <n>', 'measured requests per route, alternating', positive('requests'), 200)
-    .option('--warmup <n>', 'unmeasured requests per route first (JIT, connection)', (text) => Number(text), 20)
+    .option('--warmup <n>', 'unmeasured requests per route first (JIT, connection)', wholeNumber('warmup'), 20)
     .parse()
     .opts<Options>();
 
@@ -297,14 +325,10 @@ async function main(): Promise<void> {
   const emulator = await startDynamoEmulator({ host: '127.0.0.1', port: 0 });
   const lowLevel = new DynamoDBClient({ endpoint: emulator.endpoint, region: stack.region, credentials: CREDENTIALS, requestHandler: new NodeHttpHandler() });
   const dynamo = exactDocumentClient(new DynamoDBClient({ endpoint: emulator.endpoint, region: stack.region, credentials: CREDENTIALS, requestHandler: new NodeHttpHandler() }));
-  let app: ReturnType<typeof buildApp> | undefined;
-  let web: DynamoDBDocumentClient | undefined;
+  let web: Awaited<ReturnType<typeof serveWebApp>> | undefined;
   try {
     await ensureTables(lowLevel, tableSpecs(stack));
     const consumer = storeConsumer(stack, emulator.endpoint);
-    const service = webServiceSpec(stack);
-    if (service === undefined) throw new Error('the pipeline stack has no web service');
-    const config: WebConfig = loadWebConfig({ ...service.environment, AWS_ENDPOINT_URL_DYNAMODB: emulator.endpoint });
     console.log(`tables of the pipeline stack (${synth.reused ? 'synth reused' : 'synthesized'}) created on dynalite at ${seconds()} s`);
 
     // The month ends at the last whole hour; its last hour goes through the store consumer.
@@ -318,15 +342,8 @@ async function main(): Promise<void> {
     const stored = await storeWithConsumer(dynamo, consumer.settings, consumer.batchSize, consumerFromMs, endMs);
     console.log(`last hour stored by the store consumer at ${seconds()} s: ${count(stored.readings)} readings in ${stored.batches} batches of up to ${consumer.batchSize}`);
 
-    web = createWebDynamoClient({ region: config.region, endpoint: emulator.endpoint, credentials: CREDENTIALS });
-    app = buildApp({
-      repository: createDynamoRepository({ client: web, tables: config.tables, seriesCacheSeconds: config.seriesCacheSeconds }),
-      assets: new Map(),
-      rollupRetentionDays: config.rollupRetentionDays,
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    const base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    web = await serveWebApp(stack, emulator.endpoint);
+    const { base, config } = web;
 
     const lastMs = endMs - 1;
     const range = (from: number) => ({ thing: SERIES, from: new Date(from).toISOString(), to: new Date(lastMs).toISOString() });
@@ -336,7 +353,7 @@ async function main(): Promise<void> {
     // The answers are checked once: a fast wrong answer would measure nothing.
     const rolled = JSON.parse(await timedGet(base, rollups)) as RollupsResponse;
     const rolledReadings = rolled.items.reduce((sum, bucket) => sum + Number(bucket.count), 0);
-    const expectedBuckets = Math.ceil((endMs - fromMs) / STEP_MS[rolled.step]);
+    const expectedBuckets = bucketCount(fromMs, lastMs, rolled.step);
     if (rolledReadings !== options.days * 86_400 || rolled.items.length !== expectedBuckets) {
       throw new Error(`/api/rollups answered ${rolled.items.length} buckets of ${rolled.step} counting ${count(rolledReadings)} readings; expected ${expectedBuckets} counting ${count(options.days * 86_400)}`);
     }
@@ -372,8 +389,7 @@ async function main(): Promise<void> {
       [readings, readingUnits],
     ]);
   } finally {
-    await app?.close();
-    web?.destroy();
+    await web?.close();
     lowLevel.destroy();
     dynamo.destroy();
     await emulator.stop();

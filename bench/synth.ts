@@ -13,8 +13,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { PROJECT_ROOT } from '../build/project-root';
 
-const PROJECT_ROOT = path.resolve(__dirname, '..');
 /** Where synth keeps the handler bundles and their build records (stacks/pipeline-stack.ts). */
 const BUNDLE_DIR = path.join(PROJECT_ROOT, 'dist', 'handlers');
 const TARGET_RATIO = 2.5;

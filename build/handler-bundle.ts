@@ -13,20 +13,21 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import * as path from 'node:path';
 import { buildSync, version as esbuildVersion } from 'esbuild';
 import { zipSync } from 'fflate';
+import { PROJECT_ROOT } from './project-root';
 
 /** The project root: esbuild resolves entries and writes bundle comments relative to it. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 /** Handler name → entry file, relative to the project root. */
 export const HANDLER_ENTRIES = {
   'store-readings': 'handlers/store-readings.ts',
   'threshold-alerts': 'handlers/threshold-alerts.ts',
   'archive-flatten': 'handlers/archive-flatten.ts',
+  'no-data-alerts': 'handlers/no-data-alerts.ts',
 } as const;
 
 export type HandlerName = keyof typeof HANDLER_ENTRIES;
 
-/** The handlers an event source mapping feeds from the readings stream; the others are invoked by a service (Firehose). */
+/** The handlers an event source mapping feeds from the readings stream; the others are invoked by a service (Firehose, EventBridge Scheduler). */
 export const STREAM_CONSUMERS = ['store-readings', 'threshold-alerts'] as const satisfies readonly HandlerName[];
 export type StreamConsumerName = (typeof STREAM_CONSUMERS)[number];
 

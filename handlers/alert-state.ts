@@ -1,198 +1,61 @@
 /**
- * The alert state of each series, kept on its thresholds item, and the DynamoDB calls
- * that read and change it.
+ * The DynamoDB calls of the alert protocol: the alert state of each series lives on its
+ * thresholds item, the notices in the alerts table (items encoded in alert-items.ts).
+ * The notifier (alert-notifier.ts) runs the protocol with these calls:
  *
- * Claim protocol (one notice per state change, even with racing or crashing consumers):
+ * 1. Decide on the state last read (alert-rules.ts). Every change of state moves a
+ *    version attribute forward (`AlertNotifiedAt` for the threshold rule,
+ *    `NoDataNotifiedAt` for the no-data rule) to the event's time.
+ * 2. Claim: UpdateItem SET `AlertClaim` = {token, event time, next state, expiry},
+ *    if the item exists, holds no claim, and the version is still the value read (and, for
+ *    a reminder, the alert is not acknowledged). A failed condition means someone else
+ *    moved first: re-read and decide again. One claim per series, whichever rule it is for.
+ * 3. Publish to SNS (the rule's recipient group).
+ *    - On failure, release: REMOVE `AlertClaim` if it still holds our token; the event is
+ *      tried again (Lambda redelivers the record, the next no-data check runs again).
+ * 4. Record: PutItem in the alerts table, keyed by series and event time (one microsecond
+ *    later when another notice of the series holds that time), with the claim's token.
+ *    A notice that ends an alert also marks the notice that opened it resolved.
+ * 5. Confirm: SET the next state, REMOVE `AlertClaim`, if it still holds our token.
  *
- * 1. Decide on the state last read (`decideAlert`). Every change also moves
- *    `AlertNotifiedAt` forward to the reading's time, so that attribute is the version.
- * 2. Claim: UpdateItem SET `AlertClaim` = {token, reading time, next state, expiry},
- *    if the item exists, holds no claim, and `AlertNotifiedAt` is still the value read.
- *    A failed condition means someone else moved first: re-read and decide again.
- * 3. Publish to SNS.
- *    - On failure, release: REMOVE `AlertClaim` if it still holds our token. The record
- *      is reported in `batchItemFailures`, so Lambda delivers it again.
- * 4. Record: PutItem in the alerts table (key: series + reading time, with the message id).
- * 5. Confirm: SET the next state, `AlertNotifiedAt` = reading time, REMOVE `AlertClaim`,
- *    if it still holds our token.
+ * A change without a notice (a waiting period starting or ending) is one conditional
+ * UpdateItem on the version, with no claim.
  *
  * A live claim held by another consumer means a change is under way: wait for it to be
  * confirmed or released, then decide on the new state. A claim past its expiry belongs
  * to a consumer that died between steps 2 and 5; whoever meets it resolves it: when the
- * alerts table holds the notice of the claimed reading, the notice went out, so the
- * claim is confirmed (rolled forward); otherwise it is dropped and the reading, which
- * Lambda redelivers because its invocation failed, claims again. The one duplicate
- * left is a consumer dying after SNS accepted a notice and before step 4 wrote it down
- * (SNS standard topics cannot de-duplicate); nothing is ever lost.
+ * alerts table holds the notice with the claim's token, the notice went out, so the
+ * claim is confirmed (rolled forward); otherwise it is dropped and the event claims
+ * again. The one duplicate left is a consumer dying after SNS accepted a notice and
+ * before step 4 wrote it down (SNS standard topics cannot de-duplicate); nothing is lost.
  */
 import { randomUUID } from 'node:crypto';
-import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ATTRIBUTES } from './contract';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { AlertKind, AlertStatus, NoDataStatus, NoticeKind } from './alert-rules';
+import {
+  ALERT_HISTORY_ATTRIBUTES,
+  ALERT_STATE_ATTRIBUTES,
+  NO_DATA_ATTRIBUTES,
+  SILENCES_PARTITION,
+  decodeSilence,
+  encodeClaim,
+  encodeNotice,
+  confirmedUpdate,
+  nextMicrosecond,
+  resolveEpisodeUpdate,
+  seriesRecordOf,
+  type AttributeUpdate,
+  type Item,
+  type NoticeRecord,
+  type PendingClaim,
+  type SeriesAlertRecord,
+  type Silence,
+} from './alert-items';
 import { DEFAULT_RETRY_POLICY, chunk, isRetryableError, mapWithConcurrency, retryWait, type RetryDeadline, type RetryPolicy } from './batching';
+import { ATTRIBUTES } from './contract';
 import { systemClock, type Clock } from './runtime';
-import { alertStatus, type AlertStatus, type Bound, type NoticeKind, type Thresholds } from './alert-rules';
-import type { Decimal } from './decimal';
-import { numberOf, readThresholds, storedNumber } from './stored-number';
 
-/** Alert-state attributes of the thresholds item (the web app reads the first four). */
-export const ALERT_STATE_ATTRIBUTES = {
-  /** `ok` or `breached`; absent means `ok`. */
-  state: 'AlertState',
-  /** `min` or `max`: the bound crossed, while breached. */
-  bound: 'AlertBound',
-  /** Reading time of the last change of state (e.g. "breached since"). */
-  changedAt: 'AlertChangedAt',
-  /** Reading time of the last notice sent: readings at or before it change nothing. */
-  notifiedAt: 'AlertNotifiedAt',
-  /** SNS message id of the last notice. */
-  messageId: 'AlertMessageId',
-  /** A notice being sent (map: Token, ReadingAt, ExpiresAt, Notice, State, Bound, ChangedAt). */
-  claim: 'AlertClaim',
-} as const;
-
-/** Attributes of an alerts-table item besides its key (`ThingID`, `Timestamp` = reading time). */
-export const ALERT_HISTORY_ATTRIBUTES = {
-  /** `breach` or `recovery` (a reminder is a `breach` with `Reminder` true). */
-  kind: 'Kind',
-  reminder: 'Reminder',
-  bound: 'Bound',
-  value: ATTRIBUTES.value,
-  minThreshold: ATTRIBUTES.minThreshold,
-  maxThreshold: ATTRIBUTES.maxThreshold,
-  messageId: 'MessageId',
-  subject: 'Subject',
-  /** Wall-clock time the notice was sent, ISO 8601. */
-  sentAt: 'SentAt',
-  expiresAt: ATTRIBUTES.expiresAt,
-} as const;
-
-const CLAIM_FIELDS = {
-  token: 'Token',
-  readingAt: 'ReadingAt',
-  expiresAt: 'ExpiresAt',
-  notice: 'Notice',
-  state: 'State',
-  bound: 'Bound',
-  changedAt: 'ChangedAt',
-} as const;
-
-/** A notice being sent: who sends it, for which reading, and the state it leads to. */
-export interface PendingClaim {
-  readonly token: string;
-  readonly readingAt: string;
-  /** Epoch milliseconds after which the claim counts as abandoned. */
-  readonly expiresAt: number;
-  readonly notice: NoticeKind;
-  readonly next: AlertStatus;
-}
-
-/** What the thresholds table holds about one series. */
-export interface SeriesAlertRecord {
-  readonly thresholds: Thresholds;
-  readonly status: AlertStatus;
-  readonly claim?: PendingClaim;
-  /** Why a stored bound was ignored, if one was. */
-  readonly problems: readonly string[];
-}
-
-type Item = Record<string, unknown>;
-
-const asString = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
-const asBound = (value: unknown): Bound | undefined => (value === 'min' || value === 'max' ? value : undefined);
-
-function statusOf(fields: Item, names: { state: string; bound: string; changedAt: string }, notifiedAt: unknown): AlertStatus {
-  const condition = fields[names.state] === 'breached' ? 'breached' : 'ok';
-  const bound = condition === 'breached' ? asBound(fields[names.bound]) : undefined;
-  const changedAt = asString(fields[names.changedAt]);
-  return alertStatus(condition, bound, changedAt, asString(notifiedAt));
-}
-
-function claimOf(stored: unknown): PendingClaim | undefined {
-  if (typeof stored !== 'object' || stored === null) return undefined;
-  const fields = stored as Item;
-  const token = asString(fields[CLAIM_FIELDS.token]);
-  const readingAt = asString(fields[CLAIM_FIELDS.readingAt]);
-  const expiresAt = numberOf(fields[CLAIM_FIELDS.expiresAt]);
-  const notice = fields[CLAIM_FIELDS.notice];
-  if (token === undefined || readingAt === undefined || expiresAt === undefined) return undefined;
-  if (notice !== 'breach' && notice !== 'reminder' && notice !== 'recovery') return undefined;
-  return { token, readingAt, expiresAt, notice, next: statusOf(fields, CLAIM_FIELDS, readingAt) };
-}
-
-/** Parses a thresholds item (never throws; unknown attributes are ignored). */
-export function seriesRecordOf(item: Item): SeriesAlertRecord {
-  const { thresholds, problems } = readThresholds(item[ATTRIBUTES.minThreshold], item[ATTRIBUTES.maxThreshold]);
-  const status = statusOf(item, ALERT_STATE_ATTRIBUTES, item[ALERT_STATE_ATTRIBUTES.notifiedAt]);
-  const claim = claimOf(item[ALERT_STATE_ATTRIBUTES.claim]);
-  return { thresholds, status, problems, claim };
-}
-
-// ---------------------------------------------------------------------------
-// Cache across warm invocations
-// ---------------------------------------------------------------------------
-
-export interface ThresholdCacheOptions {
-  /** @default 60_000 */
-  readonly ttlMs?: number;
-  /** Oldest entries are dropped beyond this many series. @default 100_000 */
-  readonly maxEntries?: number;
-  /** Epoch milliseconds. @default Date.now */
-  readonly now?: () => number;
-}
-
-/**
- * Thresholds items (or their absence) by series, for a short time, so a warm container
- * does not re-read them for every batch. Our own writes update the entries; a change by
- * anyone else shows within the TTL, and the conditional writes keep decisions on a stale
- * entry from sending anything twice.
- */
-export class ThresholdCache {
-  private readonly entries = new Map<string, { record: SeriesAlertRecord | null; loadedAt: number }>();
-  private readonly ttlMs: number;
-  private readonly maxEntries: number;
-  private readonly now: () => number;
-
-  constructor(options: ThresholdCacheOptions = {}) {
-    this.ttlMs = options.ttlMs ?? 60_000;
-    this.maxEntries = options.maxEntries ?? 100_000;
-    this.now = options.now ?? Date.now;
-    if (!(this.ttlMs >= 0) || !(this.maxEntries >= 1)) throw new Error('ThresholdCache needs ttlMs >= 0 and maxEntries >= 1');
-  }
-
-  /** The cached record (`null`: known to have no thresholds item), or `undefined` when unknown or expired. */
-  get(series: string): SeriesAlertRecord | null | undefined {
-    const entry = this.entries.get(series);
-    if (entry === undefined) return undefined;
-    if (this.now() - entry.loadedAt >= this.ttlMs) {
-      this.entries.delete(series);
-      return undefined;
-    }
-    return entry.record;
-  }
-
-  set(series: string, record: SeriesAlertRecord | null): void {
-    this.entries.delete(series);
-    this.entries.set(series, { record, loadedAt: this.now() });
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done !== true) this.entries.delete(oldest.value);
-    }
-  }
-
-  /** Updates a record we changed ourselves, keeping its age (it was not re-read). */
-  update(series: string, record: SeriesAlertRecord): void {
-    const entry = this.entries.get(series);
-    if (entry !== undefined) entry.record = record;
-  }
-
-  forget(series: string): void {
-    this.entries.delete(series);
-  }
-}
-
-// ---------------------------------------------------------------------------
-// DynamoDB access
-// ---------------------------------------------------------------------------
+export { ALERT_HISTORY_ATTRIBUTES, ALERT_STATE_ATTRIBUTES, seriesRecordOf, type PendingClaim, type SeriesAlertRecord };
 
 /**
  * Far above a normal SNS publish (well under a second), and short enough that a consumer
@@ -204,63 +67,80 @@ export const DEFAULT_CLAIM_TIMEOUT_MS = 30_000;
 /** BatchGetItem takes at most 100 keys. */
 export const BATCH_GET_LIMIT = 100;
 
+/** How far past its event time a notice's key may move when other notices of the series hold those times. */
+const MAX_KEY_SHIFTS = 16;
+
 const isConditionFailure = (error: unknown): boolean => error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+/** The rule a notice belongs to: its state and version attributes differ, its claim is shared. */
+export const ruleOfNotice = (notice: NoticeKind): AlertKind => (notice === 'no-data' || notice === 'data-resumed' ? 'no-data' : 'breach');
+
+const VERSION_ATTRIBUTE: Record<AlertKind, string> = { breach: ALERT_STATE_ATTRIBUTES.notifiedAt, 'no-data': NO_DATA_ATTRIBUTES.notifiedAt };
 
 export interface AlertStateStoreOptions {
   readonly thresholdsTable: string;
   readonly alertsTable: string;
   /** How long a claim stays valid: longer than one SNS publish can take. @default DEFAULT_CLAIM_TIMEOUT_MS */
   readonly claimTimeoutMs?: number;
-  /** Retries of a BatchGetItem chunk while keys come back unprocessed or the call is throttled. @default DEFAULT_RETRY_POLICY */
-  readonly readRetry?: RetryPolicy;
-  /** Parallel BatchGetItem calls. @default 4 */
-  readonly readConcurrency?: number;
   /** @default systemClock */
   readonly clock?: Clock;
   /** @default Math.random */
   readonly random?: () => number;
 }
 
+/** The alert an ending notice closes: the kind, and the history key of the notice that opened it. */
+export interface ResolvedAlert {
+  readonly kind: AlertKind;
+  readonly openedKey: string;
+}
 
-/** What is written for one notice sent. */
-export interface SentNotice {
-  readonly series: string;
-  readonly claim: PendingClaim;
-  readonly bound: Bound;
-  readonly value: Decimal;
-  readonly thresholds: Thresholds;
-  readonly messageId: string;
-  readonly subject: string;
-  readonly expiresAt?: number;
+/** An UpdateItem's expression parts for `update`, with `#a0`-style names. */
+function updateParts(update: AttributeUpdate): Pick<UpdateCommandInput, 'UpdateExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets: string[] = [];
+  const removes: string[] = [];
+  let next = 0;
+  for (const [attribute, value] of Object.entries(update.set)) {
+    const id = next++;
+    names[`#a${id}`] = attribute;
+    values[`:a${id}`] = value;
+    sets.push(`#a${id} = :a${id}`);
+  }
+  for (const attribute of new Set(update.remove)) {
+    if (attribute in update.set) continue;
+    const id = next++;
+    names[`#a${id}`] = attribute;
+    removes.push(`#a${id}`);
+  }
+  const expression = [sets.length > 0 ? `SET ${sets.join(', ')}` : '', removes.length > 0 ? `REMOVE ${removes.join(', ')}` : ''].filter(Boolean).join(' ');
+  return { UpdateExpression: expression, ExpressionAttributeNames: names, ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}) };
 }
 
 export class AlertStateStore {
   readonly claimTimeoutMs: number;
-  private readonly readRetry: RetryPolicy;
-  private readonly readConcurrency: number;
   private readonly clock: Clock;
   private readonly random: () => number;
+  private readonly readRetry: RetryPolicy = DEFAULT_RETRY_POLICY;
 
   constructor(
     private readonly dynamo: DynamoDBDocumentClient,
     private readonly options: AlertStateStoreOptions,
   ) {
     this.claimTimeoutMs = options.claimTimeoutMs ?? DEFAULT_CLAIM_TIMEOUT_MS;
-    this.readRetry = options.readRetry ?? DEFAULT_RETRY_POLICY;
-    this.readConcurrency = options.readConcurrency ?? 4;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
   }
 
   /**
    * The thresholds items of `series` (distinct ids), `null` for those without one: one
-   * BatchGetItem per 100 keys, plus retries of unprocessed or throttled keys. Throws when
-   * keys are still unread after the retry policy's attempts (or at `deadline`, when given),
-   * or on an error retrying cannot fix.
+   * BatchGetItem per 100 keys, four at a time, plus retries of unprocessed or throttled
+   * keys. Throws when keys are still unread after the retry policy's attempts (or at
+   * `deadline`, when given), or on an error retrying cannot fix.
    */
   async readMany(series: readonly string[], deadline?: RetryDeadline): Promise<{ records: Map<string, SeriesAlertRecord | null>; requests: number }> {
     const records = new Map<string, SeriesAlertRecord | null>();
-    const attempts = await mapWithConcurrency(chunk(series, BATCH_GET_LIMIT), this.readConcurrency, (keys) => this.readChunk(keys, records, deadline));
+    const attempts = await mapWithConcurrency(chunk(series, BATCH_GET_LIMIT), 4, (keys) => this.readChunk(keys, records, deadline));
     for (const id of series) if (!records.has(id)) records.set(id, null);
     return { records, requests: attempts.reduce((sum, count) => sum + count, 0) };
   }
@@ -274,12 +154,10 @@ export class AlertStateStore {
       let failure: unknown;
       try {
         const response = await this.dynamo.send(
-          // Consistent: the alert state must be the latest, not only the thresholds.
+          // Consistent: the alert state must be the latest, not only the rule.
           new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }),
         );
-        for (const item of response.Responses?.[table] ?? []) {
-          into.set(String(item[ATTRIBUTES.series]), seriesRecordOf(item));
-        }
+        for (const item of response.Responses?.[table] ?? []) into.set(String(item[ATTRIBUTES.series]), seriesRecordOf(item));
         keys = (response.UnprocessedKeys?.[table]?.Keys ?? []) as Item[];
         if (keys.length === 0) return attempt;
         failure = new Error(`${keys.length} thresholds items of ${table} were still unread after ${attempt} BatchGetItem attempts (throttled)`);
@@ -295,45 +173,63 @@ export class AlertStateStore {
 
   /** One series' item, read consistently. */
   async read(series: string): Promise<SeriesAlertRecord | null> {
-    const response = await this.dynamo.send(
-      new GetCommand({ TableName: this.options.thresholdsTable, Key: { [ATTRIBUTES.series]: series }, ConsistentRead: true }),
-    );
+    const response = await this.dynamo.send(new GetCommand({ TableName: this.options.thresholdsTable, Key: { [ATTRIBUTES.series]: series }, ConsistentRead: true }));
     return response.Item === undefined ? null : seriesRecordOf(response.Item);
   }
 
-  /** A fresh claim for `next`, caused by the reading at `readingAt`. */
-  newClaim(notice: NoticeKind, readingAt: string, next: AlertStatus): PendingClaim {
-    return { token: randomUUID(), readingAt, expiresAt: this.clock.now() + this.claimTimeoutMs, notice, next };
+  /** A fresh claim for the state `next`, caused by the event at `readingAt`. */
+  newClaim(notice: 'breach' | 'reminder' | 'recovery', readingAt: string, next: AlertStatus): PendingClaim;
+  newClaim(notice: 'no-data' | 'data-resumed', readingAt: string, next: NoDataStatus): PendingClaim;
+  newClaim(notice: NoticeKind, readingAt: string, next: AlertStatus | NoDataStatus): PendingClaim {
+    return { token: randomUUID(), readingAt, expiresAt: this.clock.now() + this.claimTimeoutMs, notice, next } as PendingClaim;
   }
 
   isAbandoned(claim: PendingClaim): boolean {
     return claim.expiresAt <= this.clock.now();
   }
 
-  /** Step 2. False when the item changed since `seen` was read (or holds a claim, or is gone). */
-  async claim(series: string, seen: AlertStatus, claim: PendingClaim): Promise<boolean> {
-    const { state, bound, changedAt } = CLAIM_FIELDS;
-    const stored: Item = {
-      [CLAIM_FIELDS.token]: claim.token,
-      [CLAIM_FIELDS.readingAt]: claim.readingAt,
-      [CLAIM_FIELDS.expiresAt]: claim.expiresAt,
-      [CLAIM_FIELDS.notice]: claim.notice,
-      [state]: claim.next.condition,
-      ...(claim.next.bound === undefined ? {} : { [bound]: claim.next.bound }),
-      ...(claim.next.changedAt === undefined ? {} : { [changedAt]: claim.next.changedAt }),
+  /** The version condition of `kind` against the value `seen`, with its names and values. */
+  private versionCondition(kind: AlertKind, seen: string | undefined) {
+    return {
+      expression: seen === undefined ? 'attribute_not_exists(#version)' : '#version = :seen',
+      names: { '#version': VERSION_ATTRIBUTE[kind] },
+      values: seen === undefined ? {} : { ':seen': seen },
     };
-    const version = seen.notifiedAt === undefined ? 'attribute_not_exists(#notifiedAt)' : '#notifiedAt = :seen';
+  }
+
+  /**
+   * Step 2. False when the item changed since `seen` (the version of the claim's rule)
+   * was read, holds a claim, is gone, or (for a reminder) the alert was acknowledged meanwhile.
+   */
+  async claim(series: string, seen: string | undefined, claim: PendingClaim): Promise<boolean> {
+    const version = this.versionCondition(ruleOfNotice(claim.notice), seen);
+    const acknowledgement = claim.notice === 'reminder' ? ' AND (attribute_not_exists(#acknowledged) OR #acknowledged <> #opened)' : '';
     return this.conditionalUpdate({
       TableName: this.options.thresholdsTable,
       Key: { [ATTRIBUTES.series]: series },
       UpdateExpression: 'SET #claim = :claim',
-      ConditionExpression: `attribute_exists(#series) AND attribute_not_exists(#claim) AND ${version}`,
+      ConditionExpression: `attribute_exists(#series) AND attribute_not_exists(#claim) AND ${version.expression}${acknowledgement}`,
       ExpressionAttributeNames: {
         '#claim': ALERT_STATE_ATTRIBUTES.claim,
         '#series': ATTRIBUTES.series,
-        '#notifiedAt': ALERT_STATE_ATTRIBUTES.notifiedAt,
+        ...version.names,
+        ...(acknowledgement === '' ? {} : { '#acknowledged': ALERT_STATE_ATTRIBUTES.acknowledged, '#opened': ALERT_STATE_ATTRIBUTES.openedAt }),
       },
-      ExpressionAttributeValues: { ':claim': stored, ...(seen.notifiedAt === undefined ? {} : { ':seen': seen.notifiedAt }) },
+      ExpressionAttributeValues: { ':claim': encodeClaim(claim), ...version.values },
+    });
+  }
+
+  /** A change of state without a notice: conditional on the version and on no claim in flight. */
+  async apply(series: string, kind: AlertKind, seen: string | undefined, update: AttributeUpdate): Promise<boolean> {
+    const version = this.versionCondition(kind, seen);
+    const parts = updateParts(update);
+    return this.conditionalUpdate({
+      TableName: this.options.thresholdsTable,
+      Key: { [ATTRIBUTES.series]: series },
+      ...parts,
+      ConditionExpression: `attribute_exists(#series) AND attribute_not_exists(#claim) AND ${version.expression}`,
+      ExpressionAttributeNames: { ...parts.ExpressionAttributeNames, '#series': ATTRIBUTES.series, '#claim': ALERT_STATE_ATTRIBUTES.claim, ...version.names },
+      ExpressionAttributeValues: { ...(parts.ExpressionAttributeValues ?? {}), ...version.values },
     });
   }
 
@@ -344,97 +240,133 @@ export class AlertStateStore {
       Key: { [ATTRIBUTES.series]: series },
       UpdateExpression: 'REMOVE #claim',
       ConditionExpression: '#claim.#token = :token',
-      ExpressionAttributeNames: { '#claim': ALERT_STATE_ATTRIBUTES.claim, '#token': CLAIM_FIELDS.token },
+      ExpressionAttributeNames: { '#claim': ALERT_STATE_ATTRIBUTES.claim, '#token': 'Token' },
       ExpressionAttributeValues: { ':token': token },
     });
   }
 
-  /** Step 4: the alert history item, keyed by series and reading time. */
-  async record(notice: SentNotice, sentAt: string): Promise<void> {
-    const { thresholds, claim } = notice;
+  /**
+   * Step 4: the history item, under the event time or the first free microsecond after it
+   * (a put of our own item again is fine); and when the notice ends an alert, the alert
+   * marked resolved on the notice that opened it. Resolves to the key written.
+   */
+  async record(notice: NoticeRecord, resolves?: ResolvedAlert): Promise<string> {
     const H = ALERT_HISTORY_ATTRIBUTES;
-    const item: Item = {
-      [ATTRIBUTES.series]: notice.series,
-      [ATTRIBUTES.timestamp]: claim.readingAt,
-      [H.kind]: claim.notice === 'recovery' ? 'recovery' : 'breach',
-      [H.reminder]: claim.notice === 'reminder',
-      [H.bound]: notice.bound,
-      [H.value]: storedNumber(notice.value),
-      [H.messageId]: notice.messageId,
-      [H.subject]: notice.subject,
-      [H.sentAt]: sentAt,
-      ...(thresholds.min === undefined ? {} : { [H.minThreshold]: storedNumber(thresholds.min) }),
-      ...(thresholds.max === undefined ? {} : { [H.maxThreshold]: storedNumber(thresholds.max) }),
-      ...(notice.expiresAt === undefined ? {} : { [H.expiresAt]: notice.expiresAt }),
-    };
-    await this.dynamo.send(new PutCommand({ TableName: this.options.alertsTable, Item: item }));
+    let key = notice.at;
+    for (let shift = 0; ; shift++) {
+      try {
+        await this.dynamo.send(
+          new PutCommand({
+            TableName: this.options.alertsTable,
+            Item: encodeNotice(notice, key),
+            ConditionExpression: 'attribute_not_exists(#time) OR #token = :token',
+            ExpressionAttributeNames: { '#time': ATTRIBUTES.timestamp, '#token': H.claimToken },
+            ExpressionAttributeValues: { ':token': notice.claimToken },
+          }),
+        );
+        break;
+      } catch (error) {
+        if (!isConditionFailure(error) || shift >= MAX_KEY_SHIFTS) throw error;
+        key = nextMicrosecond(key);
+      }
+    }
+    if (resolves !== undefined) await this.resolveAlert(notice.series, resolves, notice.at, key);
+    return key;
   }
 
-  /** The message id recorded for the notice `claim` was about, if it was sent. */
-  async recordedMessageId(series: string, claim: PendingClaim): Promise<string | undefined> {
+  /** Marks an alert resolved on the notice that opened it; nothing when that notice is gone (expired). */
+  async resolveAlert(series: string, alert: ResolvedAlert, resolvedAt: string, resolvedBy: string): Promise<void> {
+    const parts = updateParts(resolveEpisodeUpdate(alert.kind, resolvedAt, resolvedBy));
+    await this.conditionalUpdate({
+      TableName: this.options.alertsTable,
+      Key: { [ATTRIBUTES.series]: series, [ATTRIBUTES.timestamp]: alert.openedKey },
+      ...parts,
+      ConditionExpression: 'attribute_exists(#series)',
+      ExpressionAttributeNames: { ...parts.ExpressionAttributeNames, '#series': ATTRIBUTES.series },
+    });
+  }
+
+  /** The history item written for `claim`, if its notice was sent: the key it is under and its message id. */
+  async findRecorded(series: string, claim: PendingClaim): Promise<{ key: string; messageId: string } | undefined> {
+    const H = ALERT_HISTORY_ATTRIBUTES;
+    let last = claim.readingAt;
+    for (let shift = 0; shift < MAX_KEY_SHIFTS; shift++) last = nextMicrosecond(last);
     const response = await this.dynamo.send(
-      new GetCommand({
+      new QueryCommand({
         TableName: this.options.alertsTable,
-        Key: { [ATTRIBUTES.series]: series, [ATTRIBUTES.timestamp]: claim.readingAt },
+        KeyConditionExpression: '#series = :series AND #time BETWEEN :first AND :last',
+        ExpressionAttributeNames: { '#series': ATTRIBUTES.series, '#time': ATTRIBUTES.timestamp },
+        ExpressionAttributeValues: { ':series': series, ':first': claim.readingAt, ':last': last },
         ConsistentRead: true,
       }),
     );
-    const item = response.Item;
-    const kind = claim.notice === 'recovery' ? 'recovery' : 'breach';
-    if (item === undefined || item[ALERT_HISTORY_ATTRIBUTES.kind] !== kind) return undefined;
-    return asString(item[ALERT_HISTORY_ATTRIBUTES.messageId]);
+    const kind = claim.notice === 'reminder' ? 'breach' : claim.notice;
+    for (const item of response.Items ?? []) {
+      const token = item[H.claimToken];
+      // Items written before claims were recorded on them: the notice of that kind at the claimed time.
+      const ours = token === undefined ? item[ATTRIBUTES.timestamp] === claim.readingAt && item[H.kind] === kind : token === claim.token;
+      if (ours) return { key: String(item[ATTRIBUTES.timestamp]), messageId: typeof item[H.messageId] === 'string' ? (item[H.messageId] as string) : '' };
+    }
+    return undefined;
   }
 
-  /** Step 5: the claimed state becomes the state. False when the claim was no longer ours. */
-  async confirm(series: string, claim: PendingClaim, messageId: string): Promise<boolean> {
-    const A = ALERT_STATE_ATTRIBUTES;
-    const { next } = claim;
-    const sets = ['#state = :state', '#notifiedAt = :notifiedAt', '#messageId = :messageId'];
-    const removes = ['#claim'];
-    const values: Item = { ':state': next.condition, ':notifiedAt': claim.readingAt, ':messageId': messageId, ':token': claim.token };
-    if (next.changedAt !== undefined) {
-      sets.push('#changedAt = :changedAt');
-      values[':changedAt'] = next.changedAt;
-    }
-    if (next.bound === undefined) {
-      removes.push('#bound');
-    } else {
-      sets.push('#bound = :bound');
-      values[':bound'] = next.bound;
-    }
+  /**
+   * Step 5: the claimed state becomes the state; `openedKey` is where the notice that
+   * opened an alert was recorded. False when the claim was no longer ours.
+   */
+  async confirm(series: string, claim: PendingClaim, messageId: string, openedKey?: string): Promise<boolean> {
+    const parts = updateParts(confirmedUpdate(claim, { messageId, ...(openedKey === undefined ? {} : { openedKey }) }));
     return this.conditionalUpdate({
       TableName: this.options.thresholdsTable,
       Key: { [ATTRIBUTES.series]: series },
-      UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
+      ...parts,
       ConditionExpression: '#claim.#token = :token',
-      ExpressionAttributeNames: {
-        '#state': A.state,
-        '#notifiedAt': A.notifiedAt,
-        '#messageId': A.messageId,
-        '#claim': A.claim,
-        '#token': CLAIM_FIELDS.token,
-        ...(next.changedAt === undefined ? {} : { '#changedAt': A.changedAt }),
-        '#bound': A.bound,
-      },
-      ExpressionAttributeValues: values,
+      ExpressionAttributeNames: { ...parts.ExpressionAttributeNames, '#claim': ALERT_STATE_ATTRIBUTES.claim, '#token': 'Token' },
+      ExpressionAttributeValues: { ...(parts.ExpressionAttributeValues ?? {}), ':token': claim.token },
     });
   }
 
   /**
-   * An abandoned claim: confirm it when its notice is on record (it was sent), drop it
-   * otherwise. Returns what was done; a lost race (someone else resolved it) is fine.
+   * An abandoned claim: confirm it when its notice is on record (it was sent), finishing
+   * what recording it does (the alert it ends marked resolved); drop it otherwise.
+   * A lost race (someone else resolved it) is fine.
    */
-  async resolveAbandoned(series: string, claim: PendingClaim): Promise<'confirmed' | 'dropped'> {
-    const messageId = await this.recordedMessageId(series, claim);
-    if (messageId !== undefined) {
-      await this.confirm(series, claim, messageId);
+  async resolveAbandoned(series: string, claim: PendingClaim, resolves?: ResolvedAlert): Promise<'confirmed' | 'dropped'> {
+    const recorded = await this.findRecorded(series, claim);
+    if (recorded !== undefined) {
+      if (resolves !== undefined) await this.resolveAlert(series, resolves, claim.readingAt, recorded.key);
+      await this.confirm(series, claim, recorded.messageId, recorded.key);
       return 'confirmed';
     }
     await this.release(series, claim.token);
     return 'dropped';
   }
 
-  private async conditionalUpdate(input: ConstructorParameters<typeof UpdateCommand>[0]): Promise<boolean> {
+  /** Silences that have not ended by `time` (running or still to come), read consistently. */
+  async silencesFrom(time: string): Promise<Silence[]> {
+    const silences: Silence[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.dynamo.send(
+        new QueryCommand({
+          TableName: this.options.alertsTable,
+          KeyConditionExpression: '#series = :partition AND #time > :time',
+          ExpressionAttributeNames: { '#series': ATTRIBUTES.series, '#time': ATTRIBUTES.timestamp },
+          ExpressionAttributeValues: { ':partition': SILENCES_PARTITION, ':time': time },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const silence = decodeSilence(item);
+        if (silence !== undefined) silences.push(silence);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return silences;
+  }
+
+  private async conditionalUpdate(input: UpdateCommandInput): Promise<boolean> {
     try {
       await this.dynamo.send(new UpdateCommand(input));
       return true;

@@ -7,7 +7,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { SendMessageBatchCommand, type SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { chunk, describeError, isRetryableError, mapWithConcurrency, packBySize, retryWait, type RetryTiming } from './batching';
+import { chunk, DEFAULT_RETRY_POLICY, describeError, isRetryableError, mapWithConcurrency, packBySize, retryWait, type RetryTiming } from './batching';
 
 /** BatchWriteItem takes at most 25 requests. */
 export const DYNAMODB_BATCH_SIZE = 25;
@@ -21,6 +21,13 @@ export const SQS_MAX_BATCH_BYTES = 256 * 1024;
 export interface RetryContext extends RetryTiming {
   readonly sleep: (ms: number) => Promise<void>;
 }
+
+/** For tools and the local platform, which run outside an invocation: the default policy, real sleeps. */
+export const TOOL_RETRY: RetryContext = {
+  policy: DEFAULT_RETRY_POLICY,
+  random: Math.random,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
 
 export interface WriteCounts {
   /** Calls made, retries included. */
@@ -130,6 +137,27 @@ export async function batchWriteAll<T>(dynamo: DynamoDBDocumentClient, entries: 
 
   await mapWithConcurrency(chunk(entries, DYNAMODB_BATCH_SIZE), options.concurrency, writeCall);
   return result;
+}
+
+/**
+ * Deletes every key, 25 per BatchWriteItem call, one call at a time, retrying throttling,
+ * transient errors and `UnprocessedItems` with jittered backoff; rejects with what was
+ * left when the retries run out. For the tools and the local platform, which delete in
+ * bulk and have nobody to hand the leftovers to.
+ */
+export async function batchDeleteAll(dynamo: DynamoDBDocumentClient, tableName: string, keys: readonly Record<string, unknown>[], retry: RetryContext): Promise<void> {
+  for (const keysOfCall of chunk(keys, DYNAMODB_BATCH_SIZE)) {
+    let pending = keysOfCall.map((key) => ({ DeleteRequest: { Key: key } }));
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const call = await callWithRetries(() => dynamo.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } })), retry);
+      if (!call.ok) throw call.error;
+      pending = (call.value.UnprocessedItems?.[tableName] ?? []) as typeof pending;
+      if (pending.length === 0) break;
+      const wait = retryWait(attempt, retry);
+      if (wait === undefined) throw new Error(`${tableName}: ${pending.length} deletes still unprocessed after ${attempt} attempts`);
+      await retry.sleep(wait);
+    }
+  }
 }
 
 export interface QueueMessage {

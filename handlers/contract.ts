@@ -29,18 +29,34 @@ export const ATTRIBUTES = {
   bucket: 'Bucket',
 } as const;
 
+/**
+ * The alerts table's index of alerts across the fleet (alert-items.ts writes its keys):
+ * only the notice that opens an alert carries them, so the index is sparse. Its partitions
+ * are `<state>#<kind>` (six of them), its sort key `<opened at>#<series>`, so "newest
+ * alerts in these states" is one Query per partition asked for.
+ */
+export const FLEET_INDEX = { name: 'fleet', hashKey: 'FleetKey', rangeKey: 'FleetSort' } as const;
+
+/** A global secondary index: its keys are string attributes, and it projects whole items. */
+export interface IndexDefinition {
+  readonly name: string;
+  readonly hashKey: string;
+  readonly rangeKey?: string;
+}
+
 export interface TableDefinition {
   readonly hashKey: string;
   readonly rangeKey?: string;
   /** Attribute DynamoDB deletes expired items by (epoch seconds). */
   readonly ttlAttribute?: string;
+  readonly indexes?: readonly IndexDefinition[];
 }
 
 /** Key schema of each table; every key attribute is a string. */
 export const TABLES = {
   things: { hashKey: ATTRIBUTES.series, rangeKey: ATTRIBUTES.timestamp, ttlAttribute: ATTRIBUTES.expiresAt },
   thresholds: { hashKey: ATTRIBUTES.series },
-  alerts: { hashKey: ATTRIBUTES.series, rangeKey: ATTRIBUTES.timestamp, ttlAttribute: ATTRIBUTES.expiresAt },
+  alerts: { hashKey: ATTRIBUTES.series, rangeKey: ATTRIBUTES.timestamp, ttlAttribute: ATTRIBUTES.expiresAt, indexes: [FLEET_INDEX] },
   /**
    * The series catalogue: one item per `ThingID` with its latest reading, kept by the
    * store handler, so listing series costs as much as there are series, not readings.
@@ -69,6 +85,8 @@ export const HANDLER_ENV = {
   hourRollupRetentionDays: 'HOUR_ROLLUP_RETENTION_DAYS',
   dayRollupRetentionDays: 'DAY_ROLLUP_RETENTION_DAYS',
   futureToleranceSeconds: 'FUTURE_TOLERANCE_SECONDS',
+  /** JSON object: recipient group name → SNS topic ARN, for groups other than the default one. */
+  recipientTopicArns: 'ALERT_RECIPIENT_TOPIC_ARNS',
 } as const;
 
 /** Days raw readings and each step of rollups are kept; undefined: for ever. */
@@ -89,8 +107,15 @@ export function retentionEnvironment(days: RetentionDays): Record<string, string
   };
   return Object.fromEntries(Object.entries(variables).flatMap(([name, value]) => (value === undefined ? [] : [[name, String(value)]])));
 }
+/** Environment variables of the web app that say who may change things (web/identity.ts). */
+export const IDENTITY_ENV = { mode: 'WEB_USER_IDENTITY', loadBalancerArn: 'WEB_LOAD_BALANCER_ARN' } as const;
 
 export const DEFAULT_ALERT_COOLDOWN_SECONDS = 900;
+
+/** The recipient group a rule without one names: the alert topic every deployment has. */
+export const DEFAULT_RECIPIENT_GROUP = 'default';
+/** Recipient group names: they name SNS topics, and the configuration and rules must agree on them. */
+export const RECIPIENT_GROUP_PATTERN = '^[a-z][a-z0-9-]{0,31}$';
 
 /**
  * Days raw readings stay in the things table (TTL from each reading's own time). Older

@@ -162,6 +162,29 @@ export class Decimal {
     return this.compare(other) === 0;
   }
 
+  /** The exact sum, however far apart the magnitudes (a band edge such as `max - hysteresis`). */
+  plus(other: Decimal): Decimal {
+    const mine = this.parts;
+    const theirs = other.parts;
+    if (theirs.sign === 0) return this;
+    if (mine.sign === 0) return other;
+    // Each value is sign × digits × 10^scale, scale the power of ten of its last digit.
+    const scaleOf = (parts: Parts) => parts.exponent - parts.digits.length + 1;
+    const scale = Math.min(scaleOf(mine), scaleOf(theirs));
+    const integer = (parts: Parts) => BigInt(parts.sign) * BigInt(parts.digits) * 10n ** BigInt(scaleOf(parts) - scale);
+    return Decimal.parse(`${integer(mine) + integer(theirs)}e${scale}`) as Decimal;
+  }
+
+  /** The exact difference. */
+  minus(other: Decimal): Decimal {
+    return this.plus(other.negated());
+  }
+
+  negated(): Decimal {
+    if (this.sign === 0) return this;
+    return Decimal.parse(this.text.startsWith('-') ? this.text.slice(1) : `-${this.text}`) as Decimal;
+  }
+
   toString(): string {
     return this.text;
   }

@@ -632,13 +632,17 @@ export function splitSeriesId(series: string): { thingId: string; metric: string
   return at < 0 ? { thingId: series, metric: '' } : { thingId: series.slice(0, at), metric: series.slice(at + 1) };
 }
 
+/** When an item about `timestamp` expires (epoch seconds): the hot retention counted from that time, never from the clock. */
+export function expiresAtOf(timestamp: string, hotRetentionDays: number | undefined): number | undefined {
+  return hotRetentionDays === undefined ? undefined : Math.floor(Date.parse(timestamp) / 1000) + Math.round(hotRetentionDays * 86_400);
+}
+
 /**
  * One item per metric. `ExpiresAt` counts the hot retention from the reading's own time,
  * so replaying a record rewrites exactly the same item.
  */
 export function readingItems(reading: Reading, hotRetentionDays?: number): ReadingItem[] {
-  const expiresAt =
-    hotRetentionDays === undefined ? undefined : Math.floor(Date.parse(reading.timestamp) / 1000) + Math.round(hotRetentionDays * 86_400);
+  const expiresAt = expiresAtOf(reading.timestamp, hotRetentionDays);
   const items: ReadingItem[] = [];
   for (const [metric, value] of reading.metrics) {
     const ThingID = seriesId(reading.id, metric);

@@ -9,8 +9,9 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { RecipientTopics } from './alert-notifier';
 import type { RetryDeadline } from './batching';
-import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_FUTURE_TOLERANCE_SECONDS, HANDLER_ENV } from './contract';
+import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_FUTURE_TOLERANCE_SECONDS, HANDLER_ENV, RECIPIENT_GROUP_PATTERN } from './contract';
 import { exactDocumentClient } from './stored-number';
 
 // ---------------------------------------------------------------------------
@@ -40,6 +41,8 @@ export interface HandlerSettings {
   readonly dayRollupRetentionDays?: number;
   /** How far a reading's time may be ahead of its arrival on the stream. @default DEFAULT_FUTURE_TOLERANCE_SECONDS */
   readonly futureToleranceSeconds: number;
+  /** SNS topic of each recipient group besides the default one, by group name. @default none */
+  readonly recipientTopicArns?: Readonly<Record<string, string>>;
 }
 
 /** The settings with the `Required` ones guaranteed present. */
@@ -57,12 +60,29 @@ export class SettingsError extends Error {
   }
 }
 
-type SettingParser = (text: string) => { value: string | number } | { problem: string };
+type SettingParser = (text: string) => { value: unknown } | { problem: string };
 
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
 const tableName: SettingParser = (text) =>
   TABLE_NAME.test(text) ? { value: text } : { problem: 'must be a DynamoDB table name (3-255 letters, digits, "_", "." or "-")' };
+
+const TOPIC_ARN = /^arn:[^:\s]+:sns:[^\s]+$/;
+
+/** `{"<group>": "<topic arn>", ...}`: every key a group name, every value a topic ARN. */
+const topicArnsByGroup: SettingParser = (text) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { problem: 'must be a JSON object of recipient group names to SNS topic ARNs' };
+  }
+  const group = new RegExp(RECIPIENT_GROUP_PATTERN);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.entries(parsed).every(([name, arn]) => group.test(name) && typeof arn === 'string' && TOPIC_ARN.test(arn))) {
+    return { problem: 'must be a JSON object of recipient group names (lower-case letters, digits and "-") to SNS topic ARNs' };
+  }
+  return { value: parsed };
+};
 
 const wholeSeconds: SettingParser = (text) => {
   const seconds = Number(text);
@@ -80,7 +100,8 @@ const PARSERS: Record<SettingName, SettingParser> = {
   alertsTable: tableName,
   seriesTable: tableName,
   rollupsTable: tableName,
-  alertTopicArn: (text) => (/^arn:[^:\s]+:sns:[^\s]+$/.test(text) ? { value: text } : { problem: 'must be an SNS topic ARN (arn:aws:sns:...)' }),
+  alertTopicArn: (text) => (TOPIC_ARN.test(text) ? { value: text } : { problem: 'must be an SNS topic ARN (arn:aws:sns:...)' }),
+  recipientTopicArns: topicArnsByGroup,
   failureQueueUrl: (text) => (URL.canParse(text) && /^https?:/.test(text) ? { value: text } : { problem: 'must be an http(s) SQS queue URL' }),
   alertCooldownSeconds: wholeSeconds,
   futureToleranceSeconds: wholeSeconds,
@@ -102,7 +123,7 @@ const DEFAULTS: Partial<Record<SettingName, number>> = {
  */
 export function loadSettings<const Required extends SettingName>(env: Environment, required: readonly Required[]): Settings<Required> {
   const problems: string[] = [];
-  const settings: Record<string, string | number> = {};
+  const settings: Record<string, unknown> = {};
   for (const name of Object.keys(HANDLER_ENV) as SettingName[]) {
     const variable = HANDLER_ENV[name];
     const text = env[variable]?.trim();
@@ -226,4 +247,9 @@ export function lazyHandler<Event, Result>(
     built ??= build();
     return built(event, context);
   };
+}
+
+/** The topics alerts go to: the default group's (`ALERT_TOPIC_ARN`) and the configured groups'. */
+export function recipientTopics(settings: Pick<HandlerSettings, 'recipientTopicArns'> & { readonly alertTopicArn: string }): RecipientTopics {
+  return { defaultTopicArn: settings.alertTopicArn, groups: settings.recipientTopicArns ?? {} };
 }

@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { PROJECT_ROOT } from '../build/handler-bundle';
 import { bundleLambdaWorker } from './lambda-runtime';
+import { PROJECT_ROOT } from '../build/project-root';
 
 const SOURCES = ['local/lambda-worker.ts', 'build/handler-bundle.ts', 'package-lock.json'];
 

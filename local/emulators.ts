@@ -12,6 +12,8 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { dynamoChecksum, type TappedCall } from './usage-meter';
 
 // Neither package ships type declarations; both return a plain Node HTTP server.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -52,7 +54,12 @@ export interface EmulatorStartOptions {
   readonly allowedOrigins?: readonly string[];
   /** @default EMULATOR_TIMEOUTS */
   readonly timeouts?: EmulatorTimeouts;
+  /** Sees each JSON call (by its `X-Amz-Target` action) and its answer, for metering. @default none */
+  readonly tap?: EmulatorTap;
 }
+
+/** Sees one call's action and JSON body; returns what to send the emulator and how to pass its answer on, or undefined to leave the call alone. */
+export type EmulatorTap = (action: string, body: string) => TappedCall | undefined;
 
 export interface EmulatorTimeouts {
   /** To send the request line and headers. */
@@ -89,13 +96,48 @@ function guard(server: Server, name: string, options: EmulatorStartOptions): voi
       );
       return;
     }
-    for (const listener of emulator) listener.call(server, request, response);
+    if (options.tap !== undefined && request.method === 'POST') tapCall(request, response, options.tap, (stand) => emulator.forEach((listener) => listener.call(server, stand, response)));
+    else for (const listener of emulator) listener.call(server, request, response);
   });
   const timeouts = options.timeouts ?? EMULATOR_TIMEOUTS;
   server.headersTimeout = timeouts.headersMs;
   server.requestTimeout = timeouts.requestMs;
   // Read when the server starts listening; Node's default (30 s) would stretch short timeouts.
   (server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = Math.min(1_000, timeouts.headersMs);
+}
+
+/**
+ * Reads the whole request, lets the tap see (and replace) its body, hands the emulator a
+ * stand-in request with that body, and lets the tap see (and replace) the answer; a changed
+ * answer gets its length and, for DynamoDB, its checksum header set again.
+ */
+function tapCall(request: IncomingMessage, response: ServerResponse, tap: EmulatorTap, serve: (stand: IncomingMessage) => void): void {
+  const chunks: Buffer[] = [];
+  request.on('data', (chunk: Buffer) => chunks.push(chunk));
+  request.on('end', () => {
+    const body = Buffer.concat(chunks).toString('utf8');
+    const action = String(request.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+    const call = /json/.test(String(request.headers['content-type'] ?? '')) ? tap(action, body) : undefined;
+    const sent = call?.body ?? body;
+    const stand = Object.assign(Readable.from(sent === '' ? [] : [Buffer.from(sent, 'utf8')]), {
+      headers: { ...request.headers, 'content-length': String(Buffer.byteLength(sent)) },
+      method: request.method,
+      url: request.url,
+      socket: request.socket,
+    }) as unknown as IncomingMessage;
+    if (call !== undefined) {
+      const end = response.end.bind(response) as (chunk?: unknown) => ServerResponse;
+      response.end = ((chunk?: unknown) => {
+        const answer = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : '';
+        const passed = call.answered(response.statusCode, answer);
+        if (passed === answer) return end(chunk);
+        response.setHeader('Content-Length', Buffer.byteLength(passed));
+        if (response.hasHeader('x-amz-crc32')) response.setHeader('x-amz-crc32', dynamoChecksum(passed));
+        return end(passed);
+      }) as ServerResponse['end'];
+    }
+    serve(stand);
+  });
 }
 
 /** Most shards kinesalite lets one stream have (its default is 10). */

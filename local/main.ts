@@ -13,11 +13,19 @@ import { PlatformAlreadyRunningError } from './instance-lock';
 import { startLocalPlatform, type LocalPlatform } from './platform';
 import { coverageLine } from './twin/coverage';
 import { TwinResolutionError } from './twin/stack';
-import { PROJECT_ROOT, stackFileIn, SynthError } from './twin/synth';
+import { stackFileIn, SynthError } from './twin/synth';
+import { PROJECT_ROOT } from '../build/project-root';
 
 function port(text: string): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || value > 65_535) throw new InvalidArgumentError('a TCP port from 0 (any free port) to 65535');
+  return value;
+}
+
+/** Seconds between runs of every schedule, to see minute-long schedules act sooner. */
+function scheduleSeconds(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1 || value > 86_400) throw new InvalidArgumentError('whole seconds from 1 to 86400');
   return value;
 }
 
@@ -35,6 +43,7 @@ interface CliOptions {
   readonly synth: boolean;
   readonly stackFile?: string;
   readonly archiveBufferSeconds?: number;
+  readonly scheduleIntervalSeconds?: number;
   readonly ingestPort: number;
   readonly webPort?: number;
   readonly dynamodbPort: number;
@@ -43,7 +52,7 @@ interface CliOptions {
   readonly handlerLogLevel: string;
 }
 
-function banner(platform: LocalPlatform, startedInMs: number): string {
+function banner(platform: LocalPlatform, startedInMs: number, options: Pick<CliOptions, 'scheduleIntervalSeconds'>): string {
   const { urls } = platform;
   return [
     '',
@@ -58,7 +67,8 @@ function banner(platform: LocalPlatform, startedInMs: number): string {
     `  DynamoDB        ${urls.dynamodb}   tables ${Object.values(platform.tables).join(', ')}`,
     `  Kinesis         ${urls.kinesis}   stream ${platform.streamName} (${platform.shardCount} shards)`,
     `  SNS/SQS         ${urls.messaging}   alerts and failure queue: GET ${urls.messaging}/`,
-    ...platform.subscriptions.map((subscription) => `  Subscribed      ${subscription.endpoint} to ${subscription.topicArn.split(':').pop()} (messages shown below, not emailed)`),
+    ...platform.subscriptions.map((subscription) => `  Subscribed      ${subscription.endpoint} (${subscription.protocol}) to ${subscription.topicArn.split(':').pop()} (what it would receive is shown below, not sent)`),
+    ...Object.keys(platform.schedules()).map((name) => `  Schedule        ${name}${options.scheduleIntervalSeconds === undefined ? '' : ` every ${options.scheduleIntervalSeconds} s (--schedule-interval-seconds)`}`),
     `  Archive         ${platform.archiveDir}`,
     `  Region          ${platform.region}`,
     '',
@@ -81,6 +91,7 @@ async function main(): Promise<void> {
     .option('--no-synth', `run ${path.join(SYNTH_OUTDIR, 'stacks', 'pipeline', 'cdk.tf.json')} exactly as it is (edits included) instead of synthesizing first`)
     .option('--stack-file <file>', 'run this synthesized pipeline stack (cdk.tf.json) as it is; implies --no-synth')
     .addOption(new Option('--archive-buffer-seconds <seconds>', "write the archive after this many seconds of buffering instead of the delivery stream's interval").argParser(bufferSeconds))
+    .addOption(new Option('--schedule-interval-seconds <seconds>', 'run every EventBridge schedule (the no-data check) this often instead of its expression').argParser(scheduleSeconds))
     .option('--api-key <key>', 'value of the ingest API key when the stack leaves it to AWS to generate', LOCAL_DEFAULTS.apiKey)
     .addOption(new Option('--ingest-port <port>', 'ingest API port').argParser(port).default(DEFAULT_PORTS.ingest))
     .addOption(new Option('--web-port <port>', "dashboard port (default: the web container's port in the task definition)").argParser(port))
@@ -114,13 +125,14 @@ async function main(): Promise<void> {
       handlerLogLevel: options.handlerLogLevel,
       ...(stackFile === undefined ? {} : { stackFile }),
       ...(options.archiveBufferSeconds === undefined ? {} : { archiveBufferSeconds: options.archiveBufferSeconds }),
+      ...(options.scheduleIntervalSeconds === undefined ? {} : { scheduleIntervalSeconds: options.scheduleIntervalSeconds }),
     });
   } catch (error) {
     if (error instanceof PlatformAlreadyRunningError || error instanceof SynthError || error instanceof TwinResolutionError) console.error(error.message);
     else console.error(`The local platform could not start: ${(error as Error).message}`);
     process.exit(1);
   }
-  console.log(banner(platform, Date.now() - started));
+  console.log(banner(platform, Date.now() - started, options));
 
   let stopping = false;
   const stop = () => {

@@ -24,7 +24,10 @@ export interface PublishedMessage {
   readonly messageId: string;
   readonly topicArn: string;
   readonly subject?: string;
+  /** The text every protocol gets, or, published with MessageStructure json, the `default` entry. */
   readonly message: string;
+  /** Published with MessageStructure json: the entry of each protocol given one (`sms`, `email`, `https`, ...). */
+  readonly messages?: Readonly<Record<string, string>>;
   readonly publishedAt: string;
 }
 
@@ -227,11 +230,36 @@ export async function startMessaging(options: MessagingOptions): Promise<Messagi
     const message = params.get('Message') ?? '';
     if (message === '') throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: Message');
     if (Buffer.byteLength(message) > LIMITS.snsMessageBytes) throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: Message too long');
+    let text = message;
+    let messages: Record<string, string> | undefined;
+    const structure = params.get('MessageStructure');
+    if (structure !== null) {
+      // https://docs.aws.amazon.com/sns/latest/api/API_Publish.html: a JSON object with a "default" string entry.
+      if (structure !== 'json') throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: MessageStructure (the only valid value is json)');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(message);
+      } catch {
+        throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: Message Structure - JSON message body failed to parse');
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof (parsed as Record<string, unknown>).default !== 'string') {
+        throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: Message Structure - No default entry in JSON message body');
+      }
+      messages = Object.fromEntries(Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[0] !== 'default'));
+      text = (parsed as { default: string }).default;
+    }
     const subject = params.get('Subject') ?? undefined;
     if (subject !== undefined && (subject.length === 0 || subject.length > LIMITS.subjectLength || !/^[\x20-\x7E]+$/.test(subject))) {
       throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: Subject (1-100 printable ASCII characters, no line breaks)');
     }
-    const entry: PublishedMessage = { messageId: randomUUID(), topicArn: arn, message, publishedAt: new Date().toISOString(), ...(subject === undefined ? {} : { subject }) };
+    const entry: PublishedMessage = {
+      messageId: randomUUID(),
+      topicArn: arn,
+      message: text,
+      ...(messages === undefined ? {} : { messages }),
+      publishedAt: new Date().toISOString(),
+      ...(subject === undefined ? {} : { subject }),
+    };
     publishedLog.append(entry);
     published.push(entry);
     if (published.length > PUBLISHED_KEPT) published.shift();

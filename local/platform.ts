@@ -24,14 +24,16 @@ import type { MappingStats } from './event-source-mapping';
 import { acquireInstanceLock } from './instance-lock';
 import { startMessaging, type PublishedMessage, type QueuedMessage } from './messaging';
 import { startTtlSweeper } from './ttl-sweeper';
+import type { UsageMeter } from './usage-meter';
 import { checkCoverage, type CoverageReport } from './twin/coverage';
 import { startConsumers } from './twin/consumers';
 import { ensureStreams, ensureTables, tableSpecs } from './twin/data-stores';
 import { startDeliveries } from './twin/delivery-streams';
+import { startSchedules, type ScheduleStats } from './twin/schedules';
 import type { DeliveryStats } from './twin/firehose';
 import { startIngest } from './twin/ingest';
 import { loadStack } from './twin/load-stack';
-import { emailSubscriptions } from './twin/subscriptions';
+import { formatDeliveries, topicSubscriptions, type TopicSubscription } from './twin/subscriptions';
 import { synthesizeStacks, type ConfigurationFile } from './twin/synth';
 import { startWebService, webServiceSpec } from './twin/web-service';
 
@@ -55,10 +57,14 @@ export interface LocalPlatformOptions {
   readonly configuration?: ConfigurationFile;
   /** Overrides every delivery stream's buffering interval (seconds). @default the stack's */
   readonly archiveBufferSeconds?: number;
+  /** Runs every EventBridge schedule every this many seconds instead of its expression. @default the stack's */
+  readonly scheduleIntervalSeconds?: number;
   /** Status lines, function logs and alerts. @default console.log */
   readonly log?: (line: string) => void;
   /** The functions' application log level (as `logging_config.application_log_level`). @default LOCAL_DEFAULTS.handlerLogLevel */
   readonly handlerLogLevel?: string;
+  /** Counts what the platform does in the units AWS bills (`npm run cost`). @default none */
+  readonly meter?: UsageMeter;
 }
 
 export interface LocalPlatform {
@@ -86,8 +92,8 @@ export interface LocalPlatform {
   readonly shardCount: number;
   readonly alertTopicArn: string;
   readonly failureQueueUrl: string;
-  /** Email subscriptions of the stack's topics: who would receive what the console shows. */
-  readonly subscriptions: readonly { readonly topicArn: string; readonly endpoint: string }[];
+  /** Subscriptions of the stack's topics: who would receive what the console shows. */
+  readonly subscriptions: readonly TopicSubscription[];
   /** Alerts published, oldest first, earlier runs' included (they are kept in the data folder). */
   alerts(): readonly PublishedMessage[];
   /** Messages in the failure queue (rejected records, batches given up on), oldest first. */
@@ -96,6 +102,8 @@ export interface LocalPlatform {
   consumers(): Readonly<Record<string, MappingStats>>;
   /** Progress of each delivery stream, by name. */
   deliveries(): Readonly<Record<string, DeliveryStats>>;
+  /** Runs of each EventBridge schedule, by name. */
+  schedules(): Readonly<Record<string, ScheduleStats>>;
   /** Deletes expired items now, as DynamoDB's TTL does in the background; resolves to how many. */
   sweepExpiredItems(): Promise<number>;
   /** Failure injection for drills and experiments. */
@@ -117,6 +125,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
   const apiKey = options.apiKey ?? LOCAL_DEFAULTS.apiKey;
   const dataDir = path.resolve(options.dataDir ?? LOCAL_DEFAULTS.dataDir);
   const log = options.log ?? ((line: string) => console.log(line));
+  const { meter } = options;
 
   mkdirSync(dataDir, { recursive: true });
   const lock = acquireInstanceLock(path.join(dataDir, 'platform.lock'), dataDir);
@@ -152,7 +161,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const workerFile = localWorker(path.join(dataDir, 'build'));
 
     const ports: LocalPorts = { ...DEFAULT_PORTS, ...options.ports };
-    const emulators = await Promise.allSettled([startDynamoEmulator({ host, port: ports.dynamodb, path: dirs.dynamodb }), startKinesisEmulator({ host, port: ports.kinesis, path: dirs.kinesis })]);
+    const emulators = await Promise.allSettled([startDynamoEmulator({ host, port: ports.dynamodb, path: dirs.dynamodb, ...(meter && { tap: meter.dynamoTap }) }), startKinesisEmulator({ host, port: ports.kinesis, path: dirs.kinesis, ...(meter && { tap: meter.kinesisTap }) })]);
     for (const result of emulators) if (result.status === 'fulfilled') stoppers.push(() => result.value.stop());
     const failed = emulators.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
@@ -162,7 +171,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const stack = loadStack(await stackFile, { apiKeyValue: apiKey, endpoints: { sqs: () => endpoints.sqs, apiGateway: () => endpoints.apiGateway, loadBalancer: () => endpoints.loadBalancer } });
     const coverage = checkCoverage(stack);
     const region = stack.region;
-    const subscriptions = emailSubscriptions(stack);
+    const subscriptions = topicSubscriptions(stack);
 
     const messaging = await startMessaging({
       host,
@@ -171,7 +180,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       topicNames: stack.resources('aws_sns_topic').map((topic) => String(topic.config.name)),
       queueNames: stack.resources('aws_sqs_queue').map((queue) => String(queue.config.name)),
       dataDir: dirs.messaging,
-      onPublish: (message) => log(formatAlert(message)),
+      onPublish: (message) => log(formatDeliveries(message, subscriptions)),
     });
     stoppers.push(() => messaging.stop());
     endpoints.sqs = messaging.endpoint;
@@ -189,7 +198,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const streams = await ensureStreams(stack, kinesis, log);
     const checkpoints = new CheckpointStore(dirs.checkpoints);
     const started = (stop: Stopper) => void stoppers.push(stop);
-    const { functions, mappings } = startConsumers({
+    const { mappings, functions } = startConsumers({
       stack,
       functionsDir: path.join(dataDir, 'functions'),
       workerFile,
@@ -202,7 +211,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       applicationLogLevel: options.handlerLogLevel ?? LOCAL_DEFAULTS.handlerLogLevel,
       log,
       started,
+      meter,
     });
+    const schedules = startSchedules({ stack, functions, log, ...(options.scheduleIntervalSeconds === undefined ? {} : { intervalSeconds: options.scheduleIntervalSeconds }) });
+    stoppers.push(() => schedules.stop());
     const sweeper = startTtlSweeper({ client: dynamo, tables, log });
     stoppers.push(() => sweeper.stop());
     const deliveries = startDeliveries({
@@ -215,6 +227,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       ...(options.archiveBufferSeconds === undefined ? {} : { bufferSeconds: options.archiveBufferSeconds }),
       log,
       started,
+      meter,
     });
 
     const webSpec = webServiceSpec(stack);
@@ -228,7 +241,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
 
     // The ingest API opens last and closes first: nothing is acknowledged that the rest cannot take.
     const output = (name: string) => String(stack.output(name));
-    const ingest = await startIngest({ stack, host, port: ports.ingest, kinesisEndpoint: kinesisEmulator.endpoint, apiKeyValue: apiKey, log });
+    const ingest = await startIngest({ stack, host, port: ports.ingest, kinesisEndpoint: kinesisEmulator.endpoint, apiKeyValue: apiKey, log, meter });
     stoppers.push(() => ingest.close());
     endpoints.apiGateway = ingest.baseUrl;
 
@@ -269,6 +282,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       failureQueue: () => messaging.queueMessages(failureQueueUrl.split('/').pop() ?? ''),
       consumers: () => Object.fromEntries(Object.entries(mappings).map(([name, mapping]) => [name, mapping.stats()])),
       deliveries: () => Object.fromEntries(Object.entries(deliveries).map(([name, delivery]) => [name, delivery.stats()])),
+      schedules: () => schedules.stats(),
       sweepExpiredItems: () => sweeper.sweep(),
       faults: {
         interruptDynamoDB: () => dynamoEmulator.takeDown(),
@@ -280,10 +294,4 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     await stopAll().catch(() => undefined);
     throw error;
   }
-}
-
-/** An alert as the console shows it: what an email subscriber would receive. */
-export function formatAlert(message: PublishedMessage): string {
-  const rule = '-'.repeat(72);
-  return [rule, `ALERT ${message.publishedAt}  ${message.subject ?? '(no subject)'}`, ...message.message.split('\n').map((line) => `  ${line}`), rule].join('\n');
 }

@@ -5,7 +5,8 @@
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html
  */
 import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { batchDeleteAll, TOOL_RETRY } from '../handlers/batch-write';
 import type { TableSpec } from './twin/data-stores';
 
 export interface TtlSweeperOptions {
@@ -24,9 +25,6 @@ export interface TtlSweeper {
   sweep(): Promise<number>;
   stop(): Promise<void>;
 }
-
-/** BatchWriteItem takes at most 25 requests. */
-const BATCH_WRITE_LIMIT = 25;
 
 export function startTtlSweeper(options: TtlSweeperOptions): TtlSweeper {
   const document = DynamoDBDocumentClient.from(options.client);
@@ -49,13 +47,7 @@ export function startTtlSweeper(options: TtlSweeperOptions): TtlSweeper {
         }),
       );
       const expired = page.Items ?? [];
-      for (let at = 0; at < expired.length; at += BATCH_WRITE_LIMIT) {
-        let requests = expired.slice(at, at + BATCH_WRITE_LIMIT).map((item) => ({ DeleteRequest: { Key: item } }));
-        while (requests.length > 0) {
-          const result = await document.send(new BatchWriteCommand({ RequestItems: { [table.name]: requests } }));
-          requests = (result.UnprocessedItems?.[table.name] ?? []) as typeof requests;
-        }
-      }
+      await batchDeleteAll(document, table.name, expired, TOOL_RETRY);
       deleted += expired.length;
       start = page.LastEvaluatedKey;
     } while (start !== undefined);

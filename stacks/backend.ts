@@ -22,8 +22,6 @@ import type { Construct } from 'constructs';
 import type { BackendConfig } from './config';
 import { SYNTH_OUTDIR, type StackName } from './output-names';
 
-export { SYNTH_OUTDIR };
-
 /** The folder terraform runs in for a stack, relative to the project root. */
 const workingDir = (stack: StackName): string => path.posix.join(SYNTH_OUTDIR, 'stacks', stack);
 

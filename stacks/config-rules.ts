@@ -1,4 +1,5 @@
 /** The configuration's rules across fields, or beyond what a pattern can say; config.ts runs them after the schema. */
+import { DEFAULT_RECIPIENT_GROUP } from '../handlers/contract';
 import type { PlatformConfig } from './config';
 import { GLACIER_MINIMUM_DAYS, MAX_PROJECTED_YEARS, VPC_PREFIX_LENGTH, ZONE_COUNT, emailSubscriptionId, instanceSize, knownInstanceTypes } from './construct-defaults';
 
@@ -44,7 +45,12 @@ export function crossFieldProblems(config: PlatformConfig): { field: string; mes
     fail('query.lastYear', `must be from query.firstYear (${query.firstYear}) to ${query.firstYear + MAX_PROJECTED_YEARS - 1}, got ${query.lastYear}`);
   }
   rollupRetentionProblems(config.rollups, fail);
-  for (const [field, addresses] of [['alerts.emails', config.alerts.emails], ['operations.emails', config.operations.emails], ['web.signIn.users', web.signIn.users]] as const) {
+  for (const [name, group] of Object.entries(config.alerts.recipientGroups)) {
+    if (name === DEFAULT_RECIPIENT_GROUP) fail('alerts.recipientGroups', `"${DEFAULT_RECIPIENT_GROUP}" is the group of alerts.emails (rules that name no group): choose another name`);
+    if (group.emails.length + group.sms.length + group.webhooks.length === 0) fail('alerts.recipientGroups', `group "${name}" has no subscriber: give it emails, sms or webhooks, or remove it`);
+  }
+  const groupAddresses = Object.values(config.alerts.recipientGroups).map((group) => ['alerts.recipientGroups', group.emails] as const);
+  for (const [field, addresses] of [['alerts.emails', config.alerts.emails], ['operations.emails', config.operations.emails], ['web.signIn.users', web.signIn.users], ...groupAddresses] as const) {
     const seen = new Map<string, string>();
     for (const address of addresses) {
       const earlier = seen.get(emailSubscriptionId(address));

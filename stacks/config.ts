@@ -15,7 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { type ErrorObject, type JSONSchemaType } from 'ajv';
-import { DEFAULT_NAMES } from '../handlers/contract';
+import { DEFAULT_NAMES, RECIPIENT_GROUP_PATTERN } from '../handlers/contract';
 import { crossFieldProblems } from './config-rules';
 import {
   ARCHIVE_LIMITS,
@@ -30,6 +30,9 @@ import {
   GLACIER_MINIMUM_DAYS,
   IMAGE_REPOSITORY_LIMITS,
   INGEST_API_LIMITS,
+  MAX_RECIPIENT_GROUPS,
+  NO_DATA_CHECK_LIMITS,
+  SMS_NUMBER_PATTERN,
   READING_STREAM_LIMITS,
   ROLLUP_LIMITS,
   SERVICE_SCALING_LIMITS,
@@ -39,6 +42,7 @@ import {
   knownInstanceTypes,
 } from './construct-defaults';
 import { InputError, type IntegerRange } from './input-error';
+import { PROJECT_ROOT } from '../build/project-root';
 
 export const CONFIG_ENV_PREFIX = 'PLATFORM_';
 /** Environment variable that names the JSON file, relative to the current directory. */
@@ -54,6 +58,13 @@ export type StreamMode = 'provisioned' | 'on-demand';
 export type BillingMode = 'on-demand' | 'provisioned';
 export type ServiceCpuMetric = 'service' | 'instances';
 export type SignInProvider = 'cognito' | 'oidc' | 'none';
+
+/** The subscribers of one recipient group: an SNS topic of its own. */
+interface RecipientGroupInput {
+  emails: string[];
+  sms: string[];
+  webhooks: string[];
+}
 
 /** The file's shape, every field optional; `resolveConfig` turns it into `PlatformConfig`. */
 interface ConfigInput {
@@ -74,7 +85,7 @@ interface ConfigInput {
   api: { rateLimit: number; burstLimit: number; quotaPerDay: number; manageAccountLoggingRole: boolean };
   tables: { billingMode: BillingMode; readCapacity: number; writeCapacity: number; deletionProtection: boolean; hotRetentionDays?: number };
   rollups: { minuteRetentionDays?: number; hourRetentionDays?: number; dayRetentionDays?: number };
-  alerts: { emails: string[]; cooldownSeconds: number };
+  alerts: { emails: string[]; cooldownSeconds: number; noDataCheckMinutes: number; recipientGroups: Record<string, RecipientGroupInput> };
   operations: { emails: string[] };
   archive: { coldStorageClass: ColdStorageClass; glacierAfterDays: number; expireAfterDays?: number; bufferSeconds: number; bufferMiB: number };
   query: { maxScanGigabytes: number; resultsExpireDays: number; firstYear: number; lastYear: number };
@@ -317,10 +328,42 @@ const schema: JSONSchemaType<ConfigInput> = {
       type: 'object',
       additionalProperties: false,
       default: EMPTY_SECTION,
-      required: ['emails', 'cooldownSeconds'],
+      required: ['emails', 'cooldownSeconds', 'noDataCheckMinutes', 'recipientGroups'],
       properties: {
-        emails: emails('addresses that receive threshold alerts (env: comma-separated)'),
+        emails: emails('addresses of the default recipient group: they receive the alerts of every rule that names no group (env: comma-separated)'),
         cooldownSeconds: integer('seconds between reminders while a metric stays out of range', CONSUMER_LIMITS.alertCooldownSeconds),
+        noDataCheckMinutes: integer('minutes between checks for series that stopped reporting (no-data rules)', NO_DATA_CHECK_LIMITS.intervalMinutes),
+        recipientGroups: {
+          type: 'object',
+          description: `recipient groups that rules can name (thresholds --recipients), each an SNS topic of its own: {"plant-7": {"emails": [...], "sms": ["+441632960000"], "webhooks": ["https://..."]}} (env: the same JSON); at most ${MAX_RECIPIENT_GROUPS}`,
+          required: [],
+          maxProperties: MAX_RECIPIENT_GROUPS,
+          propertyNames: { pattern: RECIPIENT_GROUP_PATTERN },
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            description: 'a group: {"emails": [...], "sms": [...], "webhooks": [...]}, each list optional, at least one subscriber',
+            required: ['emails', 'sms', 'webhooks'],
+            properties: {
+              emails: emails('addresses that receive the group\'s alerts'),
+              sms: {
+                type: 'array',
+                description: 'phone numbers that receive the alert\'s one-line subject by SMS',
+                items: { type: 'string', pattern: SMS_NUMBER_PATTERN, description: 'a phone number in E.164 form such as +441632960000' },
+                uniqueItems: true,
+                default: [] as string[],
+              },
+              webhooks: {
+                type: 'array',
+                description: 'HTTPS endpoints that receive each alert as JSON (an SNS notification; the endpoint confirms the subscription first)',
+                items: { type: 'string', pattern: '^https://[^\\s/]+(/\\S*)?$', maxLength: 2048, description: 'an https:// URL' },
+                uniqueItems: true,
+                default: [] as string[],
+              },
+            },
+          },
+          default: {},
+        },
       },
     },
     operations: {
@@ -529,7 +572,6 @@ export interface LoadConfigOptions {
   readonly cwd?: string;
 }
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 /** Reads, validates and resolves the configuration; throws `ConfigError` listing every problem. */
 export function loadConfig(options: LoadConfigOptions = {}): PlatformConfig {
@@ -564,7 +606,8 @@ export function validateConfig(input: unknown, sources: Sources = {}, earlier: r
   };
   if (!validate(data)) {
     const errors = validate.errors ?? [];
-    for (const error of errors) problems.push(describeSchemaError(error, data, sourceOf));
+    // A key failing `propertyNames` is reported twice by ajv (its pattern, then the key): once is enough.
+    for (const error of errors.filter((candidate) => candidate.propertyName === undefined || candidate.keyword === 'propertyNames')) problems.push(describeSchemaError(error, data, sourceOf));
     data = repaired(data, errors);
     if (!validate(data)) throw new ConfigError(problems);
   }
@@ -612,7 +655,8 @@ function readConfigFile(
 interface Leaf {
   readonly path: readonly string[];
   readonly env: string;
-  readonly kind: 'scalar' | 'list' | 'map';
+  /** `json`: a map of objects, given in its variable as the JSON the file would hold. */
+  readonly kind: 'scalar' | 'list' | 'map' | 'json';
   readonly description: string;
   /** What one element of a list or map must be. */
   readonly itemDescription?: string;
@@ -627,6 +671,7 @@ const envName = (field: string): string =>
 type SchemaNode = {
   type?: string;
   properties?: Record<string, SchemaNode>;
+  additionalProperties?: SchemaNode | boolean;
   items?: SchemaNode;
   description?: string;
   default?: unknown;
@@ -634,6 +679,16 @@ type SchemaNode = {
   maximum?: number;
   enum?: unknown[];
 };
+
+/** The schema of the value at `at` (object keys, map entries and array items followed). */
+function schemaAt(at: readonly string[]): SchemaNode | undefined {
+  let node: SchemaNode | undefined = schema as unknown as SchemaNode;
+  for (const key of at) {
+    if (node === undefined) return undefined;
+    node = node.properties?.[key] ?? (typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined) ?? (/^\d+$/.test(key) ? node.items : undefined);
+  }
+  return node;
+}
 
 function rangeOf(node: SchemaNode): Leaf['range'] {
   if (node.minimum !== undefined && node.maximum !== undefined) return { min: node.minimum, max: node.maximum };
@@ -645,7 +700,8 @@ function leavesOf(node: SchemaNode, at: string[] = []): Leaf[] {
   if (node.type === 'object' && node.properties !== undefined) {
     return Object.entries(node.properties).flatMap(([key, child]) => leavesOf(child, [...at, key]));
   }
-  const kind = node.type === 'array' ? 'list' : node.type === 'object' ? 'map' : 'scalar';
+  const objects = typeof node.additionalProperties === 'object' && node.additionalProperties.type === 'object';
+  const kind = node.type === 'array' ? 'list' : node.type === 'object' ? (objects ? 'json' : 'map') : 'scalar';
   return [{ path: at, env: envName(at.join('.')), kind, description: node.description ?? '', itemDescription: node.items?.description, default: node.default, range: rangeOf(node) }];
 }
 
@@ -669,7 +725,7 @@ function applyEnvironment(data: Record<string, unknown>, env: Readonly<Record<st
     }
     const field = leaf.path.join('.');
     const value = parseEnvValue(leaf, raw);
-    if (typeof value === 'string' && leaf.kind === 'map') {
+    if (typeof value === 'string' && (leaf.kind === 'map' || leaf.kind === 'json')) {
       problems.push({ field, env: variable, source: `from ${variable}`, message: value });
       continue;
     }
@@ -682,6 +738,14 @@ function applyEnvironment(data: Record<string, unknown>, env: Readonly<Record<st
 function parseEnvValue(leaf: Leaf, raw: string): unknown {
   const text = raw.trim();
   if (leaf.kind === 'list') return text === '' ? [] : text.split(',').map((item) => item.trim());
+  if (leaf.kind === 'json') {
+    if (text === '') return {};
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      return `is not JSON (${(error as Error).message}): write the object as the configuration file would hold it`;
+    }
+  }
   if (leaf.kind === 'map') {
     const entries: [string, string][] = [];
     for (const pair of text.split(',').filter((item) => item.trim() !== '')) {
@@ -739,12 +803,14 @@ function describeSchemaError(error: ErrorObject, data: unknown, sourceOf: (field
   const value = valueAt(data, at);
   const shown = JSON.stringify(value);
   const item = leaf !== undefined && at.length > leaf.path.length;
-  const expected = (item ? leaf?.itemDescription : undefined) ?? leaf?.description;
+  // Inside a map of objects, the description of the exact part at fault (a group's SMS number).
+  const inside = leaf?.kind === 'json' && at.length > leaf.path.length + 1 ? schemaAt(at)?.description : undefined;
+  const expected = inside ?? (item ? leaf?.itemDescription : undefined) ?? leaf?.description;
   const fix = expected === undefined || expected === '' ? '' : `; expected ${expected}`;
   let message: string;
   if (error.keyword === 'enum') message = `${shown} is not allowed: use one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   else if (error.keyword === 'pattern') message = `${shown} is malformed${fix}`;
-  else if (error.keyword === 'propertyNames') message = `the key is malformed${fix}`;
+  else if (error.keyword === 'propertyNames') message = `the key ${JSON.stringify((error.params as { propertyName?: string }).propertyName ?? '')} is malformed${fix}`;
   else message = `${error.message ?? 'is invalid'}${value === undefined ? '' : ` (got ${shown})`}${fix}`;
   return { field: field || '(file)', env: envName(field), source: sourceOf(field), message };
 }

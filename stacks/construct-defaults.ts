@@ -43,6 +43,23 @@ export const ROLLUP_LIMITS = {
   dayRetentionDays: { min: 1, max: 36_500 },
 } as const satisfies Record<string, IntegerRange>;
 
+// No-data check (stacks/no-data-check.ts)
+export const NO_DATA_CHECK_LIMITS = {
+  // EventBridge Scheduler's finest rate is one minute.
+  intervalMinutes: { min: 1, max: 60, default: 1 },
+  memoryMiB: { min: 128, max: 10_240, default: 512 },
+  timeoutSeconds: { min: 10, max: 900, default: 60 },
+} as const satisfies Record<string, IntegerRange>;
+
+// Recipient groups (stacks/recipient-topics.ts)
+/**
+ * At most this many groups: the consumers get every group's topic ARN in one environment
+ * variable, and a function's variables share 4 KB (one ARN is about 80 characters).
+ */
+export const MAX_RECIPIENT_GROUPS = 20;
+/** SMS numbers in E.164, as SNS takes them: +, country code, number, at most 15 digits. */
+export const SMS_NUMBER_PATTERN = '^\\+[1-9][0-9]{6,14}$';
+
 // Ingest API
 export const INGEST_API_LIMITS = {
   rateLimit: { min: 1, max: 10_000, default: 1_000 },

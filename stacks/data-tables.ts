@@ -26,6 +26,8 @@ export interface DataTablesProps {
 export interface TableRef {
   readonly name: string;
   readonly arn: string;
+  /** ARNs of its global secondary indexes by name (a Query on an index is granted on its own ARN). */
+  readonly indexArns: Readonly<Record<string, string>>;
 }
 
 /**
@@ -43,21 +45,25 @@ export class DataTables extends Construct {
     const provisioned = props.billingMode === 'provisioned';
     const tables = {} as Record<TableKey, TableRef>;
     for (const [key, definition] of Object.entries(TABLES) as [TableKey, TableDefinition][]) {
+      const capacity = provisioned ? { readCapacity: props.readCapacity ?? TABLE_LIMITS.readCapacity.default, writeCapacity: props.writeCapacity ?? TABLE_LIMITS.writeCapacity.default } : {};
+      const indexes = definition.indexes ?? [];
+      const keyAttributes = [definition.hashKey, definition.rangeKey, ...indexes.flatMap((index) => [index.hashKey, index.rangeKey])].filter((name): name is string => name !== undefined);
       const table = new DynamodbTable(this, key, {
         name: props.names[key],
         billingMode: provisioned ? 'PROVISIONED' : 'PAY_PER_REQUEST',
-        ...(provisioned
-          ? { readCapacity: props.readCapacity ?? TABLE_LIMITS.readCapacity.default, writeCapacity: props.writeCapacity ?? TABLE_LIMITS.writeCapacity.default }
-          : {}),
+        ...capacity,
         hashKey: definition.hashKey,
         rangeKey: definition.rangeKey,
-        attribute: [definition.hashKey, ...(definition.rangeKey === undefined ? [] : [definition.rangeKey])].map((name) => ({ name, type: 'S' })),
+        attribute: [...new Set(keyAttributes)].map((name) => ({ name, type: 'S' })),
+        ...(indexes.length === 0
+          ? {}
+          : { globalSecondaryIndex: indexes.map((index) => ({ name: index.name, hashKey: index.hashKey, rangeKey: index.rangeKey, projectionType: 'ALL', ...capacity })) }),
         ttl: definition.ttlAttribute === undefined ? undefined : { enabled: true, attributeName: definition.ttlAttribute },
         pointInTimeRecovery: { enabled: true },
         serverSideEncryption: { enabled: true },
         deletionProtectionEnabled: props.deletionProtection ?? true,
       });
-      tables[key] = { name: table.name, arn: table.arn };
+      tables[key] = { name: table.name, arn: table.arn, indexArns: Object.fromEntries(indexes.map((index) => [index.name, `${table.arn}/index/${index.name}`])) };
       const events = (queryId: string, metricName: string) => ({
         id: queryId,
         returnData: false,

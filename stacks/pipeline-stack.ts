@@ -2,8 +2,8 @@ import * as path from 'node:path';
 import { AnnotationMetadataEntryType } from 'cdktf';
 import type { Construct } from 'constructs';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
-import { HANDLER_ENV, retentionEnvironment } from '../handlers/contract';
-import { PROJECT_ROOT, packageHandlers, type HandlerName, type PackagedHandler } from '../build/handler-bundle';
+import { HANDLER_ENV, IDENTITY_ENV, retentionEnvironment } from '../handlers/contract';
+import { packageHandlers, type HandlerName, type PackagedHandler } from '../build/handler-bundle';
 import { AlertTopic } from './alert-topic';
 import { Archive } from './archive';
 import { ArchiveProcessor } from './archive-processor';
@@ -14,17 +14,21 @@ import { DataKey } from './data-key';
 import { DataTables } from './data-tables';
 import { IngestApi } from './ingest-api';
 import { Network } from './network';
+import { NoDataCheck } from './no-data-check';
 import { Operations } from './operations';
-import { PIPELINE_OUTPUTS, REPOSITORY_OUTPUTS, namedOutput } from './outputs';
+import { PIPELINE_OUTPUTS, REPOSITORY_OUTPUTS } from './output-names';
+import { namedOutput } from './outputs';
 import { PlatformStack } from './platform-stack';
 import { movePreviousAddresses } from './previous-addresses';
 import { ITERATOR_AGE_ALARM_MS, ReadingStream } from './reading-stream';
+import { RecipientGroups } from './recipient-groups';
 import { StreamConsumers } from './stream-consumers';
 import { WebCapacity } from './web-capacity';
 import { WebLoadBalancer, type WebHttps } from './web-load-balancer';
 import { WebService } from './web-service';
 import { WebSignIn } from './web-sign-in';
 import { webCpuUnits, webSignInMethod, WEB_CLOSED_NOTICE } from './web-settings';
+import { PROJECT_ROOT } from '../build/project-root';
 
 /** Where synth writes the handler bundles before they become assets (git-ignored). */
 export const HANDLER_BUILD_DIR = path.join(PROJECT_ROOT, 'dist', 'handlers');
@@ -67,6 +71,7 @@ export class PipelineStack extends PlatformStack {
     });
     const { tables } = data;
     const alerts = new AlertTopic(this, 'alert-topic', { name: names.alertTopic, kmsKeyArn: key.arn, emails: config.alerts.emails });
+    const recipients = new RecipientGroups(this, 'recipient-groups', { topicNamePrefix: names.alertTopic, kmsKeyArn: key.arn, groups: config.alerts.recipientGroups });
     const stream = new ReadingStream(this, 'stream', { name: names.stream, kmsKeyArn: key.arn, ...config.stream, alarmActions });
     const consumers = new StreamConsumers(this, 'consumers', {
       namePrefix: prefix,
@@ -75,6 +80,7 @@ export class PipelineStack extends PlatformStack {
       kmsKeyArn: key.arn,
       tables,
       alertTopicArn: alerts.arn,
+      recipientTopicArns: recipients.topicArns,
       packages,
       logRetentionDays: retention,
       ...config.consumers,
@@ -91,6 +97,19 @@ export class PipelineStack extends PlatformStack {
       kmsKeyArn: key.arn,
       logRetentionDays: retention,
       ...config.api,
+      alarmActions,
+    });
+    const noData = new NoDataCheck(this, 'no-data-check', {
+      namePrefix: prefix,
+      package: packages['no-data-alerts'],
+      tables,
+      alertTopicArn: alerts.arn,
+      recipientTopicArns: recipients.topicArns,
+      kmsKeyArn: key.arn,
+      accountId,
+      logRetentionDays: retention,
+      intervalMinutes: config.alerts.noDataCheckMinutes,
+      hotRetentionDays: config.tables.hotRetentionDays,
       alarmActions,
     });
     const processor = new ArchiveProcessor(this, 'archive-processor', { namePrefix: prefix, package: packages['archive-flatten'], logRetentionDays: retention, alarmActions });
@@ -162,6 +181,12 @@ export class PipelineStack extends PlatformStack {
       desiredTasks: config.web.desiredTasks,
       logRetentionDays: retention,
       tableArns: Object.values(tables).map((table) => table.arn),
+      indexArns: Object.values(tables.alerts.indexArns),
+      changeGrants: [
+        // Acknowledging marks the series' thresholds item and the alert's opening notice.
+        { sid: 'AcknowledgeAlerts', actions: ['dynamodb:UpdateItem'], resources: [tables.thresholds.arn, tables.alerts.arn] },
+        { sid: 'CreateSilences', actions: ['dynamodb:PutItem'], resources: [tables.alerts.arn] },
+      ],
       environment: {
         [HANDLER_ENV.thingsTable]: tables.things.name,
         [HANDLER_ENV.thresholdsTable]: tables.thresholds.name,
@@ -170,6 +195,8 @@ export class PipelineStack extends PlatformStack {
         [HANDLER_ENV.rollupsTable]: tables.rollups.name,
         // The API's `step=auto` picks only steps still kept for the start of a range.
         ...retentionEnvironment(rollupDays),
+        // Changes are made by the user the load balancer signed in, or by nobody.
+        ...(this.webLoadBalancer.signsIn ? { [IDENTITY_ENV.mode]: 'load-balancer', [IDENTITY_ENV.loadBalancerArn]: this.webLoadBalancer.arn } : { [IDENTITY_ENV.mode]: 'none' }),
       },
     });
 
@@ -183,7 +210,7 @@ export class PipelineStack extends PlatformStack {
       tables: Object.fromEntries(Object.entries(tables).map(([tableKey, table]) => [tableKey, table.name])),
       iteratorAgeThresholdMs: ITERATOR_AGE_ALARM_MS,
       loadBalancerArnSuffix: this.webLoadBalancer.loadBalancerArnSuffix,
-      alarmArns: [...stream.alarmArns, ...consumers.alarmArns, ...this.ingest.alarmArns, ...data.alarmArns, ...this.webLoadBalancer.alarmArns, ...processor.alarmArns],
+      alarmArns: [...stream.alarmArns, ...consumers.alarmArns, ...noData.alarmArns, ...this.ingest.alarmArns, ...data.alarmArns, ...this.webLoadBalancer.alarmArns, ...processor.alarmArns],
     });
 
     const output = (name: string, value: string, description: string, sensitive = false) => namedOutput(this, name, value, description, sensitive);

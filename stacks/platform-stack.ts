@@ -4,7 +4,7 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import type { Construct, Node } from 'constructs';
 import { configureBackend } from './backend';
 import type { PlatformConfig } from './config';
-import type { StackName } from './outputs';
+import type { StackName } from './output-names';
 import { protectStatefulResources } from './prevent-destroy';
 
 /** Tags on every resource of every stack (provider default tags), before the configured ones. */

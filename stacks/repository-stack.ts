@@ -1,7 +1,8 @@
 import type { Construct } from 'constructs';
 import { resourceName, type PlatformConfig } from './config';
 import { ImageRepository } from './image-repository';
-import { REPOSITORY_OUTPUTS, namedOutput } from './outputs';
+import { REPOSITORY_OUTPUTS } from './output-names';
+import { namedOutput } from './outputs';
 import { PlatformStack } from './platform-stack';
 
 /** The web image's repository; deployed first so the image can be pushed before `pipeline` runs it. */

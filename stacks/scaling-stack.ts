@@ -1,7 +1,8 @@
 import type { Construct } from 'constructs';
 import { remoteState } from './backend';
 import { resourceName, type PlatformConfig } from './config';
-import { PIPELINE_OUTPUTS, SCALING_OUTPUTS, namedOutput } from './outputs';
+import { PIPELINE_OUTPUTS, SCALING_OUTPUTS } from './output-names';
+import { namedOutput } from './outputs';
 import { PlatformStack } from './platform-stack';
 import { ServiceStepScaling } from './service-scaling';
 

@@ -25,6 +25,8 @@ export interface StreamConsumersProps {
   readonly kmsKeyArn: string;
   readonly tables: Readonly<Record<TableKey, TableRef>>;
   readonly alertTopicArn: string;
+  /** Topics of the recipient groups rules can name, by group. @default none */
+  readonly recipientTopicArns?: Readonly<Record<string, string>>;
   /** The handler bundles (build/handler-bundle.ts `packageHandler`). */
   readonly packages: Readonly<Record<StreamConsumerName, PackagedHandler>>;
   readonly logRetentionDays: number;
@@ -98,6 +100,8 @@ export class StreamConsumers extends Construct {
     // Both consumers refuse the same readings as dated too far ahead.
     const toleranceEnv = { [HANDLER_ENV.futureToleranceSeconds]: String(props.futureToleranceSeconds ?? CONSUMER_LIMITS.futureToleranceSeconds.default) };
     const { things, series, thresholds, alerts, rollups } = props.tables;
+    const groups = props.recipientTopicArns ?? {};
+    const groupsEnv: Record<string, string> = Object.keys(groups).length === 0 ? {} : { [HANDLER_ENV.recipientTopicArns]: JSON.stringify(groups) };
 
     const specs: Record<StreamConsumerName, ConsumerSpec> = {
       'store-readings': {
@@ -119,20 +123,22 @@ export class StreamConsumers extends Construct {
         ],
       },
       'threshold-alerts': {
-        description: 'Emails an alert when a metric leaves its thresholds, and when it returns',
+        description: 'Sends an alert when a metric leaves its range for long enough, reminders, and one when it returns',
         environment: {
           [HANDLER_ENV.thresholdsTable]: thresholds.name,
           [HANDLER_ENV.alertsTable]: alerts.name,
           [HANDLER_ENV.alertTopicArn]: props.alertTopicArn,
+          ...groupsEnv,
           [HANDLER_ENV.alertCooldownSeconds]: String(props.alertCooldownSeconds ?? CONSUMER_LIMITS.alertCooldownSeconds.default),
           ...failureQueueEnv,
           ...toleranceEnv,
         },
         grants: [
           { sid: 'ReadThresholdsKeepAlertState', actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [thresholds.arn] },
-          // GetItem: after a crash, whether the notice was already sent is read back from the history.
-          { sid: 'RecordAlerts', actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resources: [alerts.arn] },
-          { sid: 'PublishAlerts', actions: ['sns:Publish'], resources: [props.alertTopicArn] },
+          // Query: the silences, and after a crash whether the notice was already sent;
+          // UpdateItem: the alert a recovery resolves.
+          { sid: 'RecordAlerts', actions: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], resources: [alerts.arn] },
+          { sid: 'PublishAlerts', actions: ['sns:Publish'], resources: [props.alertTopicArn, ...Object.values(groups)] },
           ...sendFailures,
         ],
       },

@@ -62,6 +62,10 @@ export class WebLoadBalancer extends Construct {
   /** Where the domain's DNS record must point (CNAME or alias). */
   public readonly dnsName: string;
   public readonly reach: WebReach;
+  /** The load balancer's ARN: the `signer` of the claims it passes to the app about signed-in users. */
+  public readonly arn: string;
+  /** Whether it signs users in before forwarding. */
+  public readonly signsIn: boolean;
   /** For CloudWatch metrics of the load balancer (dimension LoadBalancer) and of the target group (TargetGroup). */
   public readonly loadBalancerArnSuffix: string;
   public readonly targetGroupArnSuffix: string;
@@ -198,6 +202,8 @@ export class WebLoadBalancer extends Construct {
     }, props.alarmActions);
 
     this.targetGroupArn = targetGroup.arn;
+    this.arn = loadBalancer.arn;
+    this.signsIn = signIn !== undefined;
     this.webUrl = props.https !== undefined ? `https://${props.https.domainName}` : `http://${loadBalancer.dnsName}`;
     this.dnsName = loadBalancer.dnsName;
     this.loadBalancerArnSuffix = loadBalancer.arnSuffix;

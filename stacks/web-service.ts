@@ -5,7 +5,7 @@ import { DataAwsEcrImage } from '@cdktf/provider-aws/lib/data-aws-ecr-image';
 import { DataAwsEcrImages } from '@cdktf/provider-aws/lib/data-aws-ecr-images';
 import { EcsService } from '@cdktf/provider-aws/lib/ecs-service';
 import { EcsTaskDefinition } from '@cdktf/provider-aws/lib/ecs-task-definition';
-import { ServiceRole } from './service-role';
+import { ServiceRole, type Grant } from './service-role';
 import { WEB_SERVICE_LIMITS } from './construct-defaults';
 export { WEB_SERVICE_LIMITS } from './construct-defaults';
 
@@ -41,8 +41,12 @@ export interface WebServiceProps {
   /** Tasks at first deployment; afterwards the scaling stack owns the count. @default WEB_SERVICE_LIMITS.desiredTasks.default */
   readonly desiredTasks?: number;
   readonly logRetentionDays: number;
-  /** Tables the web app may read (GetItem, BatchGetItem, Query, Scan), and nothing else. */
+  /** Tables the web app may read (GetItem, BatchGetItem, Query, Scan). */
   readonly tableArns: readonly string[];
+  /** Indexes the web app may Query. @default none */
+  readonly indexArns?: readonly string[];
+  /** What else the app may do, each exactly (acknowledging alerts, creating silences). @default nothing */
+  readonly changeGrants?: readonly Grant[];
   /** Container environment (table names etc.); PORT and AWS_REGION are set here. */
   readonly environment: Readonly<Record<string, string>>;
 }
@@ -74,8 +78,12 @@ export class WebService extends Construct {
     const taskRole = new ServiceRole(this, 'task-role', {
       roleName: `${props.name}-task`,
       service: 'ecs-tasks.amazonaws.com',
-      description: 'Web app: read the tables it charts, nothing else',
-      grants: [{ sid: 'ReadTables', actions: WEB_TABLE_READ_ACTIONS, resources: props.tableArns }],
+      description: 'Web app: read the tables it charts; acknowledge alerts and create silences',
+      grants: [
+        { sid: 'ReadTables', actions: WEB_TABLE_READ_ACTIONS, resources: props.tableArns },
+        ...((props.indexArns ?? []).length === 0 ? [] : [{ sid: 'QueryIndexes', actions: ['dynamodb:Query'], resources: props.indexArns ?? [] }]),
+        ...(props.changeGrants ?? []),
+      ],
     });
     const executionRole = new ServiceRole(this, 'execution-role', {
       roleName: `${props.name}-execution`,

@@ -2,7 +2,7 @@
  * What every tool's command line shares: one place that turns the usual failures
  * (platform not running, wrong table, bad flag) into a sentence and an exit code.
  */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ID_FIELD, parseReading, TIMESTAMP_FIELD } from '../handlers/reading';
 import { TargetError } from './target';
 
@@ -21,6 +21,24 @@ export function finiteNumber(text: string): number {
   return value;
 }
 
+/** Option parser factory: a number above 0, at most `maximum` (a rate, a duration). */
+export function positiveNumber(name: string, maximum: number) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isFinite(value) || value <= 0 || value > maximum) throw new InvalidArgumentError(`${name} must be a number above 0, at most ${maximum}`);
+    return value;
+  };
+}
+
+/** Option parser factory: a whole number from 1 to `maximum` (a count, a batch size). */
+export function wholeNumber(name: string, maximum: number) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < 1 || value > maximum) throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${maximum}`);
+    return value;
+  };
+}
+
 /** Option parser: a generator seed, a whole number from 0 to 2^32 - 1. */
 export function seedNumber(text: string): number {
   const value = Number(text);
@@ -32,6 +50,22 @@ export function seedNumber(text: string): number {
 export function thingIdProblem(id: string): string | undefined {
   const parsed = parseReading({ [ID_FIELD]: id, [TIMESTAMP_FIELD]: 0, probe: 0 });
   return parsed.ok ? undefined : parsed.error.message;
+}
+
+/** Option parser for a period: whole seconds (the rule's own checks give the range). */
+export function secondsOption(text: string): number {
+  if (!/^\d{1,9}$/.test(text)) throw new InvalidArgumentError('a whole number of seconds, such as 300');
+  return Number(text);
+}
+
+/**
+ * `--no-data-after <seconds>`: commander reads a long option starting with `--no-` as the
+ * negation of another (`--data-after`), so it is marked as an ordinary option here.
+ */
+export function noDataAfterOption(description: string): Option {
+  const option = new Option('--no-data-after <seconds>', description).argParser(secondsOption);
+  option.negate = false;
+  return option;
 }
 
 /**

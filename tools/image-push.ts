@@ -21,8 +21,8 @@ import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { Command } from 'commander';
 import { instanceArchitecture } from '../stacks/construct-defaults';
 import { REPOSITORY_OUTPUTS, SYNTH_OUTDIR } from '../stacks/output-names';
+import { PROJECT_ROOT } from '../build/project-root';
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const DOCKERFILE = path.join('web', 'Dockerfile');
 /** Where `cdktf synth` puts the repository stack; terraform runs there, as `cdktf deploy` did. */
 export const REPOSITORY_STACK_DIR = path.join(SYNTH_OUTDIR, 'stacks', 'repository');

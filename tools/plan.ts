@@ -24,8 +24,8 @@ import { Command } from 'commander';
 import { STACK_NAMES, SYNTH_OUTDIR, type StackName } from '../stacks/output-names';
 import { runCli, throwParseErrors, UsageError } from './cli';
 import { allowDestroyAddress, checkFormat, EXIT_BLOCKED, formatReview, reviewFiles, type ReviewFormat } from './plan-review';
+import { PROJECT_ROOT } from '../build/project-root';
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
 /** The saved plan and its JSON form, in each stack's folder. */
 export const PLAN_FILE = 'plan.tfplan';
 export const PLAN_JSON = 'plan.json';

@@ -8,9 +8,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { randomBytes } from 'node:crypto';
 import { SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { seriesId } from '../handlers/reading';
-import { finiteNumber, runCli, seedNumber, thingIdProblem, UsageError } from './cli';
+import { finiteNumber, positiveNumber, runCli, seedNumber, thingIdProblem, UsageError, wholeNumber } from './cli';
 import { gaussian, ReadingClock, SEED_READINGS, seedBody, seededRandom, seedTimestamp, temperatureText } from './synthetic';
 import { describeTarget, resolveTarget, targetDynamo, withTargetOptions, type Target, type TargetFlags } from './target';
 import { setThresholds } from './threshold-store';
@@ -195,30 +195,14 @@ export function formatSummary(summary: SimulationSummary, min: number, max: numb
   return lines.join('\n');
 }
 
-function positive(name: string, maximum: number) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (text.trim() === '' || !Number.isFinite(value) || value <= 0 || value > maximum) throw new InvalidArgumentError(`${name} must be a number above 0, at most ${maximum}`);
-    return value;
-  };
-}
-
-function whole(name: string, maximum: number) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || value < 1 || value > maximum) throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${maximum}`);
-    return value;
-  };
-}
-
 async function main(): Promise<void> {
   const program = withTargetOptions(new Command('npm run simulate --'))
     .description('Synthetic temperature sensors (Gaussian 20 ± 3 °C, like those of the 2016 report) sending readings to the platform.')
-    .addOption(new Option('--things <n>', 'number of sensors').argParser(whole('--things', 100_000)).default(5))
-    .addOption(new Option('--rate <readings/s>', 'readings per second, all sensors together').argParser(positive('--rate', 100_000)).default(10))
-    .addOption(new Option('--duration <seconds>', 'how long to send').argParser(positive('--duration', 86_400)).default(30))
-    .addOption(new Option('--batch <n>', 'readings per request: 1 = PUT each (as in the 2016 report), more = the batch endpoint').argParser(whole('--batch', 500)).default(1))
-    .addOption(new Option('--concurrency <n>', 'requests in flight at most').argParser(whole('--concurrency', 1000)).default(32))
+    .addOption(new Option('--things <n>', 'number of sensors').argParser(wholeNumber('--things', 100_000)).default(5))
+    .addOption(new Option('--rate <readings/s>', 'readings per second, all sensors together').argParser(positiveNumber('--rate', 100_000)).default(10))
+    .addOption(new Option('--duration <seconds>', 'how long to send').argParser(positiveNumber('--duration', 86_400)).default(30))
+    .addOption(new Option('--batch <n>', 'readings per request: 1 = PUT each (as in the 2016 report), more = the batch endpoint').argParser(wholeNumber('--batch', 500)).default(1))
+    .addOption(new Option('--concurrency <n>', 'requests in flight at most').argParser(wholeNumber('--concurrency', 1000)).default(32))
     .option('--prefix <id>', 'thing id prefix', 'things/sim')
     .addOption(new Option('--min <number>', 'lower threshold').argParser(finiteNumber).default(SEED_READINGS.min))
     .addOption(new Option('--max <number>', 'upper threshold').argParser(finiteNumber).default(SEED_READINGS.max))

@@ -3,8 +3,10 @@
  * It sets a threshold, sends readings in the 2016 report's exact body format through the ingest
  * API, waits (polling, with a timeout) until every reading is in the table and visible
  * through the web app's API, checks each value and timestamp, checks that exactly the
- * expected alerts are in the alert history (table and web API), prints a pass/fail
- * report, and removes only what it wrote, so it can run again at once.
+ * expected alerts are in the alert history (table and web API), then lets the series fall
+ * silent and checks that the scheduled no-data check raises one no-data alert (listed
+ * across the fleet by the web API) and one recovery when a reading arrives again; prints a
+ * pass/fail report, and removes only what it wrote, so it can run again at once.
  *
  * Each run uses a thing id of its own, so it never touches anyone else's data and two
  * runs never see each other's readings or alert state.
@@ -12,14 +14,16 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { randomBytes } from 'node:crypto';
-import { BatchWriteCommand, DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { decideAlert, OK_STATUS, type AlertStatus, type NoticeKind } from '../handlers/alert-rules';
+import { RULE_LIMITS } from '../handlers/alert-items';
+import { addSeconds, decideAlert, OK_STATUS, type AlertStatus, type NoticeKind } from '../handlers/alert-rules';
 import { Decimal } from '../handlers/decimal';
 import { ALERT_HISTORY_ATTRIBUTES } from '../handlers/alert-state';
+import { batchDeleteAll, TOOL_RETRY } from '../handlers/batch-write';
 import { ATTRIBUTES, DEFAULT_ALERT_COOLDOWN_SECONDS } from '../handlers/contract';
 import { normaliseTimestamp, seriesId } from '../handlers/reading';
-import { finiteNumber, runCli, seedNumber, thingIdProblem, UsageError } from './cli';
+import { finiteNumber, noDataAfterOption, runCli, seedNumber, thingIdProblem, UsageError } from './cli';
 import { gaussian, ReadingClock, SEED_READINGS, seedBody, seededRandom, seedTimestamp, temperatureText } from './synthetic';
 import { describeTarget, resolveTarget, targetDynamo, withTargetOptions, type Target, type TargetFlags } from './target';
 import { deleteThresholds, setThresholds } from './threshold-store';
@@ -38,6 +42,15 @@ export interface SystemTestOptions {
   readonly max?: number;
   /** The deployment's alert cooldown, to predict reminders. @default the configuration's */
   readonly cooldownSeconds?: number;
+  /**
+   * The no-data period given to the series once its readings are checked: the no-data
+   * alert is due that long after the last reading, at the next run of the no-data check
+   * (every minute as deployed; `npm start --schedule-interval-seconds` shortens it locally).
+   * @default 60
+   */
+  readonly noDataAfterSeconds?: number;
+  /** Leave out the no-data part. @default false */
+  readonly skipNoData?: boolean;
   /** Seed of the value generator. @default random */
   readonly seed?: number;
   /** Leave the test's items in place for inspection. @default false */
@@ -213,14 +226,7 @@ export async function runSystemTest(target: Target, options: SystemTestOptions =
     await setThresholds(dynamo, target.tables.thresholds, series, { min, max });
 
     const clock = new ReadingClock();
-    for (const temperature of testTemperatures(count, random, min, max)) {
-      const timestamp = seedTimestamp(clock.next(thingId));
-      const normalised = normaliseTimestamp(timestamp);
-      if (!normalised.ok) throw new Error(`generated timestamp ${timestamp} is not accepted: ${normalised.error.message}`);
-      const body = seedBody(thingId, temperature, timestamp);
-      const response = await fetch(target.ingestUrl, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-api-key': target.apiKey }, body });
-      sent.push({ body, temperature, timestamp, normalised: normalised.value, status: response.status, response: await response.text() });
-    }
+    for (const temperature of testTemperatures(count, random, min, max)) sent.push(await putReading(target, thingId, temperature, clock.next(thingId)));
     const accepted = sent.filter((reading) => reading.status === 200 && sequenceNumberOf(reading.response) !== undefined);
     checks.push({
       name: `API accepted all ${count} readings (HTTP 200 with a sequence number)`,
@@ -296,6 +302,11 @@ export async function runSystemTest(target: Target, options: SystemTestOptions =
       (row) => `${row.kind} for ${String(row.value)} at ${row.timestamp}`,
     );
     checks.push({ name: 'the same alerts through the web API (/api/alerts)', ok: webAlertProblems.length === 0, ...(webAlertProblems.length === 0 ? {} : { detail: summarise(webAlertProblems) }) });
+
+    if (options.skipNoData !== true && accepted.length > 0) {
+      const resumed = await checkNoData(target, dynamo, { series, thingId, min, max, last: sent[sent.length - 1] as SentReading, clock, options, log, checks });
+      if (resumed !== undefined) sent.push(resumed);
+    }
   } catch (error) {
     checks.push({ name: 'the test ran to the end', ok: false, detail: (error as Error).message });
   } finally {
@@ -322,6 +333,97 @@ export async function runSystemTest(target: Target, options: SystemTestOptions =
   };
 }
 
+/** `PUT` one reading in the 2016 report's body format; what was sent and answered. */
+async function putReading(target: Target, thingId: string, temperature: string, epochMicros: number): Promise<SentReading> {
+  const timestamp = seedTimestamp(epochMicros);
+  const normalised = normaliseTimestamp(timestamp);
+  if (!normalised.ok) throw new Error(`generated timestamp ${timestamp} is not accepted: ${normalised.error.message}`);
+  const body = seedBody(thingId, temperature, timestamp);
+  const response = await fetch(target.ingestUrl, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-api-key': target.apiKey }, body });
+  return { body, temperature, timestamp, normalised: normalised.value, status: response.status, response: await response.text() };
+}
+
+/** Polls the series' alert history until it holds a notice of `kind` from `after` on; undefined at `deadline` (epoch ms). */
+async function awaitNotice(dynamo: DynamoDBDocumentClient, table: string, series: string, kind: NoticeKind, after: string, deadline: number, pollMs: number): Promise<Item | undefined> {
+  for (;;) {
+    const found = (await queryAll(dynamo, table, series)).find((item) => item[ALERT_HISTORY_ATTRIBUTES.kind] === kind && String(item[ATTRIBUTES.timestamp]) > after);
+    if (found !== undefined || Date.now() >= deadline) return found;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+/** Whether the web API lists the series' alert `key` among the fleet's alerts of `kind` in `state` (following a few pages). */
+async function fleetLists(webUrl: string, series: string, key: string, kind: string, state: string): Promise<boolean> {
+  let cursor: string | null = null;
+  for (let page = 0; page < 10; page += 1) {
+    const query = new URLSearchParams({ kind, state, limit: '500', ...(cursor === null ? {} : { cursor }) });
+    const response = await fetch(`${webUrl}/api/alerts?${query}`);
+    if (!response.ok) throw new Error(`GET ${webUrl}/api/alerts answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+    const body = (await response.json()) as { items: { series: string; timestamp: string }[]; nextCursor: string | null };
+    if (body.items.some((item) => item.series === series && item.timestamp === key)) return true;
+    cursor = body.nextCursor;
+    if (cursor === null) return false;
+  }
+  return false;
+}
+
+interface NoDataPhase {
+  readonly series: string;
+  readonly thingId: string;
+  readonly min: number;
+  readonly max: number;
+  /** The last reading of the run: the silence starts there. */
+  readonly last: SentReading;
+  readonly clock: ReadingClock;
+  readonly options: SystemTestOptions;
+  readonly log: (line: string) => void;
+  readonly checks: Check[];
+}
+
+/**
+ * The no-data part: gives the series a no-data period, waits for the one no-data alert
+ * (dated the period after the last reading) and its listing across the fleet, then sends
+ * one reading and waits for the one recovery (dated by that reading). Returns the reading
+ * sent, so it is removed with the others.
+ */
+async function checkNoData(target: Target, dynamo: DynamoDBDocumentClient, phase: NoDataPhase): Promise<SentReading | undefined> {
+  const { series, checks, options } = phase;
+  const afterSeconds = options.noDataAfterSeconds ?? 60;
+  const timeoutSeconds = options.timeoutSeconds ?? 120;
+  const pollMs = options.pollIntervalMs ?? 500;
+  const dueAt = addSeconds(phase.last.normalised, afterSeconds);
+  // Set only now, so the silence cannot start between two of the run's readings.
+  await setThresholds(dynamo, target.tables.thresholds, series, { min: phase.min, max: phase.max, noDataAfterSeconds: afterSeconds });
+  phase.log(`  no-data period ${afterSeconds} s: expecting a no-data alert dated ${dueAt}`);
+  const raised = await awaitNotice(dynamo, target.tables.alerts, series, 'no-data', phase.last.normalised, Date.now() + (afterSeconds + timeoutSeconds) * 1000, pollMs);
+  const raisedAt = raised === undefined ? undefined : String(raised[ATTRIBUTES.timestamp]);
+  checks.push({
+    name: `a no-data alert ${afterSeconds} s after the last reading (the scheduled no-data check)`,
+    ok: raisedAt === dueAt,
+    ...(raisedAt === dueAt ? {} : { detail: raisedAt === undefined ? `none within ${afterSeconds + timeoutSeconds} s` : `dated ${raisedAt}, expected ${dueAt}` }),
+  });
+  if (raisedAt === undefined) return undefined;
+  const listed = await fleetLists(target.webUrl, series, raisedAt, 'no-data', 'firing');
+  checks.push({ name: 'the no-data alert listed as firing across the fleet (/api/alerts?kind=no-data&state=firing)', ok: listed, ...(listed ? {} : { detail: `${series} at ${raisedAt} not listed` }) });
+
+  // The same value as the last reading: it changes nothing for the range, only ends the silence.
+  const resumed = await putReading(target, phase.thingId, phase.last.temperature, phase.clock.next(phase.thingId));
+  if (resumed.status !== 200) {
+    checks.push({ name: 'API accepted the reading that ends the silence', ok: false, detail: `HTTP ${resumed.status} ${resumed.response.slice(0, 120)}` });
+    return resumed;
+  }
+  const recovered = await awaitNotice(dynamo, target.tables.alerts, series, 'data-resumed', raisedAt, Date.now() + timeoutSeconds * 1000, pollMs);
+  const recoveredAt = recovered === undefined ? undefined : String(recovered[ATTRIBUTES.timestamp]);
+  checks.push({
+    name: 'one recovery (data-resumed) dated by the reading that ended the silence',
+    ok: recoveredAt === resumed.normalised,
+    ...(recoveredAt === resumed.normalised ? {} : { detail: recoveredAt === undefined ? `none within ${timeoutSeconds} s` : `dated ${recoveredAt}, expected ${resumed.normalised}` }),
+  });
+  const noDataNotices = (await queryAll(dynamo, target.tables.alerts, series)).filter((item) => ['no-data', 'data-resumed'].includes(String(item[ALERT_HISTORY_ATTRIBUTES.kind])));
+  checks.push({ name: 'exactly one no-data alert and one recovery in the history', ok: noDataNotices.length === 2, ...(noDataNotices.length === 2 ? {} : { detail: `${noDataNotices.length} no-data notices` }) });
+  return resumed;
+}
+
 /** Deletes exactly what this run caused to be written: its readings, its series' catalogue entry, alerts and thresholds. */
 async function removeTestItems(dynamo: DynamoDBDocumentClient, target: Target, series: string, timestamps: readonly string[]): Promise<number> {
   const first = timestamps[0] ?? '';
@@ -335,15 +437,8 @@ async function removeTestItems(dynamo: DynamoDBDocumentClient, target: Target, s
     [target.tables.things, readingKeys],
     [target.tables.alerts, alertKeys],
   ] as const) {
-    for (let at = 0; at < keys.length; at += 25) {
-      let requests = keys.slice(at, at + 25).map((key) => ({ DeleteRequest: { Key: key } }));
-      removed += requests.length;
-      for (let attempt = 0; requests.length > 0; attempt += 1) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** attempt)));
-        const result = await dynamo.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
-        requests = (result.UnprocessedItems?.[table] ?? []) as typeof requests;
-      }
-    }
+    await batchDeleteAll(dynamo, table, keys, TOOL_RETRY);
+    removed += keys.length;
   }
   // The catalogue entry goes only if its latest reading is one of this run's.
   try {
@@ -408,16 +503,22 @@ async function main(): Promise<void> {
     .addOption(new Option('--min <number>', 'lower threshold').argParser(finiteNumber).default(SEED_READINGS.min))
     .addOption(new Option('--max <number>', 'upper threshold').argParser(finiteNumber).default(SEED_READINGS.max))
     .addOption(new Option('--cooldown-seconds <seconds>', "the platform's alert cooldown (default: from the configuration)").argParser(nonNegative))
+    .addOption(noDataAfterOption('then let the series fall silent for this long and expect one no-data alert, and one recovery for a reading after it (default 60; the check runs every minute as deployed, every --schedule-interval-seconds locally)'))
+    .option('--skip-no-data', 'leave out the no-data part', false)
     .addOption(new Option('--seed <n>', 'seed of the value generator, to repeat a run').argParser(seedNumber))
     .option('--keep', 'keep the items it wrote, for inspection', false)
     .option('--json', 'print the report as JSON', false)
     .exitOverride()
     .parse();
-  const flags = program.opts<TargetFlags & { readings: number; timeout: number; thing?: string; min: number; max: number; cooldownSeconds?: number; seed?: number; keep: boolean; json: boolean }>();
+  const flags = program.opts<
+    TargetFlags & { readings: number; timeout: number; thing?: string; min: number; max: number; cooldownSeconds?: number; noDataAfter?: number; skipNoData: boolean; seed?: number; keep: boolean; json: boolean }
+  >();
   // Refused before anything is written: a bad range or id would otherwise fail half-way, after setting thresholds.
   if (flags.min > flags.max) throw new UsageError(`--min ${flags.min} is above --max ${flags.max}`);
   const idProblem = flags.thing === undefined ? undefined : thingIdProblem(flags.thing);
   if (idProblem !== undefined) throw new UsageError(`--thing ${JSON.stringify(flags.thing)} is not a thing id the ingest API takes: ${idProblem}`);
+  const { min: shortest, max: longest } = RULE_LIMITS.noDataAfterSeconds;
+  if (flags.noDataAfter !== undefined && (flags.noDataAfter < shortest || flags.noDataAfter > longest)) throw new UsageError(`--no-data-after must be from ${shortest} to ${longest} seconds, got ${flags.noDataAfter}`);
   const target = resolveTarget(flags);
   const report = await runSystemTest(target, {
     readings: flags.readings,
@@ -426,6 +527,8 @@ async function main(): Promise<void> {
     max: flags.max,
     cooldownSeconds: flags.cooldownSeconds ?? (await configuredCooldown()),
     keep: flags.keep,
+    skipNoData: flags.skipNoData,
+    ...(flags.noDataAfter === undefined ? {} : { noDataAfterSeconds: flags.noDataAfter }),
     ...(flags.thing === undefined ? {} : { thingId: flags.thing }),
     ...(flags.seed === undefined ? {} : { seed: flags.seed }),
     ...(flags.json ? {} : { log: (line: string) => console.log(line) }),

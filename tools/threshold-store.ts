@@ -1,76 +1,59 @@
 /**
- * Thresholds in the thresholds table: `MinThreshold` and `MaxThreshold` as numbers on the
- * series' item, exact to the digit (a bound is compared with exact values). Setting bounds
- * keeps the alert state the consumer keeps on the same item, so changing a range never
+ * Alert rules in the thresholds table: the range (`MinThreshold`, `MaxThreshold`, exact to
+ * the digit), the waiting period, hysteresis, no-data period and recipient group of each
+ * series, encoded and checked by the rule's one codec (handlers/alert-items.ts). Setting a
+ * rule keeps the alert state the consumer keeps on the same item, so changing a rule never
  * re-sends or forgets an alert.
  */
 import { DeleteCommand, GetCommand, NumberValue, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ALERT_STATE_ATTRIBUTES, NO_DATA_ATTRIBUTES, RULE_ATTRIBUTES, checkRule, readRule, resolveEpisodeUpdate, ruleUpdate, type RuleInput } from '../handlers/alert-items';
 import { ATTRIBUTES } from '../handlers/contract';
-import { Decimal, describeDecimalProblem } from '../handlers/decimal';
-import { seriesIdProblem } from '../handlers/reading';
-import { decimalOf, storedNumber } from '../handlers/stored-number';
+import type { Decimal } from '../handlers/decimal';
+import { timestampOfMillis } from '../handlers/reading';
+import { decimalOf } from '../handlers/stored-number';
 
-/** Bounds as given: exact decimals, or doubles (taken as they print). */
-export interface Bounds {
-  readonly min?: Decimal | number;
-  readonly max?: Decimal | number;
-}
+/** A rule as given: bounds and margin as exact decimals or doubles (taken as they print). */
+export type Bounds = RuleInput;
 
 export interface ThresholdEntry {
   readonly series: string;
   readonly min?: Decimal;
   readonly max?: Decimal;
+  /** Only when set: a rule without them fires at once, has no margin, no no-data alert and the default recipients. */
+  readonly forSeconds?: number;
+  readonly hysteresis?: Decimal;
+  readonly noDataAfterSeconds?: number;
+  readonly recipients?: string;
   /** Every other attribute of the item (alert state), as stored; numbers as Decimals. */
   readonly state: Readonly<Record<string, unknown>>;
 }
 
-/** The bounds as exact decimals, and every problem with them and the series id, for one clear message. */
-function checkBounds(series: string, bounds: Bounds): { readonly min?: Decimal; readonly max?: Decimal; readonly problems: string[] } {
-  const problems: string[] = [];
-  const seriesProblem = seriesIdProblem(series);
-  if (seriesProblem !== undefined) problems.push(seriesProblem);
-  if (bounds.min === undefined && bounds.max === undefined) problems.push('give --min, --max or both');
-  const exact = (name: string, given: Decimal | number | undefined): Decimal | undefined => {
-    if (given === undefined) return undefined;
-    const value = Decimal.of(given);
-    const problem = value?.storageProblem;
-    if (value === undefined) problems.push(`--${name} must be a finite number, got ${given}`);
-    else if (problem !== undefined) problems.push(`--${name} ${value.text} cannot be stored: ${describeDecimalProblem(problem)}`);
-    return problem === undefined ? value : undefined;
-  };
-  const min = exact('min', bounds.min);
-  const max = exact('max', bounds.max);
-  if (min !== undefined && max !== undefined && min.compare(max) > 0) problems.push(`--min ${min.text} is above --max ${max.text}`);
-  return { ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }), problems };
-}
+/** Checks a series id and rule; returns every problem, for one clear message. */
+export const thresholdProblems = (series: string, rule: Bounds): string[] => checkRule(series, rule).problems;
 
-/** Checks a series id and bounds; returns every problem, for one clear message. */
-export const thresholdProblems = (series: string, bounds: Bounds): string[] => checkBounds(series, bounds).problems;
-
-/** Sets the series' range exactly to `bounds`: a bound not given is removed. */
+/** Sets the series' rule exactly to `given`: a field not given is removed. */
 export async function setThresholds(dynamo: DynamoDBDocumentClient, table: string, series: string, given: Bounds): Promise<void> {
-  const { problems, ...bounds } = checkBounds(series, given);
+  const { rule, problems } = checkRule(series, given);
   if (problems.length > 0) throw new Error(problems.join('; '));
-  const set: string[] = [];
-  const remove: string[] = [];
-  const values: Record<string, NumberValue> = {};
-  for (const [name, attribute, value] of [
-    ['min', '#min', bounds.min],
-    ['max', '#max', bounds.max],
-  ] as const) {
-    if (value === undefined) remove.push(attribute);
-    else {
-      set.push(`${attribute} = :${name}`);
-      values[`:${name}`] = storedNumber(value);
-    }
-  }
+  const { set, remove } = ruleUpdate(rule);
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets = Object.entries(set).map(([attribute, value], index) => {
+    names[`#s${index}`] = attribute;
+    values[`:s${index}`] = value;
+    return `#s${index} = :s${index}`;
+  });
+  const removes = remove.map((attribute, index) => {
+    names[`#r${index}`] = attribute;
+    return `#r${index}`;
+  });
   await dynamo.send(
     new UpdateCommand({
       TableName: table,
       Key: { [ATTRIBUTES.series]: series },
-      UpdateExpression: [set.length > 0 ? `SET ${set.join(', ')}` : '', remove.length > 0 ? `REMOVE ${remove.join(', ')}` : ''].join(' ').trim(),
-      ExpressionAttributeNames: { '#min': ATTRIBUTES.minThreshold, '#max': ATTRIBUTES.maxThreshold },
-      ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+      UpdateExpression: [sets.length > 0 ? `SET ${sets.join(', ')}` : '', removes.length > 0 ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim(),
+      ExpressionAttributeNames: names,
+      ...(sets.length > 0 ? { ExpressionAttributeValues: values } : {}),
     }),
   );
 }
@@ -85,18 +68,23 @@ function withDecimals(value: unknown): unknown {
   return value;
 }
 
+const RULE_NAMES = new Set<string>([ATTRIBUTES.series, ...Object.values(RULE_ATTRIBUTES)]);
+
 /**
  * An item as read. A client that reads numbers exactly (exactDocumentClient, or
  * targetDynamo with exactNumbers) gives bounds of any size and precision as stored.
  */
 function entryOf(item: Record<string, unknown>): ThresholdEntry {
-  const { [ATTRIBUTES.series]: series, [ATTRIBUTES.minThreshold]: min, [ATTRIBUTES.maxThreshold]: max, ...state } = item;
-  const minValue = decimalOf(min);
-  const maxValue = decimalOf(max);
+  const { rule } = readRule(item);
+  const state = Object.fromEntries(Object.entries(item).filter(([name]) => !RULE_NAMES.has(name)));
   return {
-    series: String(series),
-    ...(minValue === undefined ? {} : { min: minValue }),
-    ...(maxValue === undefined ? {} : { max: maxValue }),
+    series: String(item[ATTRIBUTES.series]),
+    ...(rule.min === undefined ? {} : { min: rule.min }),
+    ...(rule.max === undefined ? {} : { max: rule.max }),
+    ...(rule.forSeconds === undefined || rule.forSeconds === 0 ? {} : { forSeconds: rule.forSeconds }),
+    ...(rule.hysteresis === undefined ? {} : { hysteresis: rule.hysteresis }),
+    ...(rule.noDataAfterSeconds === undefined ? {} : { noDataAfterSeconds: rule.noDataAfterSeconds }),
+    ...(rule.recipients === undefined ? {} : { recipients: rule.recipients }),
     state: withDecimals(state) as Record<string, unknown>,
   };
 }
@@ -106,7 +94,7 @@ export async function getThresholds(dynamo: DynamoDBDocumentClient, table: strin
   return Item === undefined ? undefined : entryOf(Item);
 }
 
-/** Every series with thresholds; the table holds one small item per series. */
+/** Every series with a rule; the table holds one small item per series. */
 export async function listThresholds(dynamo: DynamoDBDocumentClient, table: string): Promise<ThresholdEntry[]> {
   const entries: ThresholdEntry[] = [];
   let start: Record<string, unknown> | undefined;
@@ -118,8 +106,37 @@ export async function listThresholds(dynamo: DynamoDBDocumentClient, table: stri
   return entries.sort((a, b) => a.series.localeCompare(b.series));
 }
 
-/** Deletes the series' thresholds and alert state; resolves to whether there was anything to delete. */
-export async function deleteThresholds(dynamo: DynamoDBDocumentClient, table: string, series: string): Promise<boolean> {
+/**
+ * Deletes the series' rule and alert state; resolves to whether there was anything to
+ * delete. Alerts it had open are marked resolved in the history (given the alerts table),
+ * so the fleet list does not show them firing for ever.
+ */
+export async function deleteThresholds(dynamo: DynamoDBDocumentClient, table: string, series: string, alertsTable?: string): Promise<boolean> {
   const { Attributes } = await dynamo.send(new DeleteCommand({ TableName: table, Key: { [ATTRIBUTES.series]: series }, ReturnValues: 'ALL_OLD' }));
-  return Attributes !== undefined;
+  if (Attributes === undefined) return false;
+  if (alertsTable !== undefined) {
+    const open = [
+      { kind: 'breach' as const, key: Attributes[ALERT_STATE_ATTRIBUTES.openedAt] },
+      { kind: 'no-data' as const, key: Attributes[NO_DATA_ATTRIBUTES.openedAt] },
+    ].filter((alert): alert is { kind: 'breach' | 'no-data'; key: string } => typeof alert.key === 'string');
+    for (const alert of open) {
+      const { set } = resolveEpisodeUpdate(alert.kind, timestampOfMillis(Date.now()), 'rule deleted');
+      const names = Object.keys(set);
+      try {
+        await dynamo.send(
+          new UpdateCommand({
+            TableName: alertsTable,
+            Key: { [ATTRIBUTES.series]: series, [ATTRIBUTES.timestamp]: alert.key },
+            UpdateExpression: `SET ${names.map((_, index) => `#n${index} = :v${index}`).join(', ')}`,
+            ConditionExpression: 'attribute_exists(#series)',
+            ExpressionAttributeNames: { ...Object.fromEntries(names.map((name, index) => [`#n${index}`, name])), '#series': ATTRIBUTES.series },
+            ExpressionAttributeValues: Object.fromEntries(names.map((name, index) => [`:v${index}`, set[name]])),
+          }),
+        );
+      } catch (error) {
+        if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      }
+    }
+  }
+  return true;
 }

@@ -1,8 +1,10 @@
 /**
- * `npm run thresholds -- set|get|list|delete ...`: the alert range of each series, in the
- * thresholds table of the local platform (default) or of a deployment.
+ * `npm run thresholds -- set|get|list|delete ...`: the alert rule of each series (range,
+ * waiting period, hysteresis, no-data period, recipients), in the thresholds table of the
+ * local platform (default) or of a deployment.
  *
- *   npm run thresholds -- set things/harrow/001/temperature --min 18 --max 25
+ *   npm run thresholds -- set things/harrow/001/temperature --min 18 --max 25 --for 120 --hysteresis 0.5
+ *   npm run thresholds -- set things/coldstore/004/temperature --max -18 --no-data-after 600 --recipients plant-7
  *   npm run thresholds -- list
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -11,11 +13,21 @@ import { Command, InvalidArgumentError } from 'commander';
 import { describeDecimalProblem, type Decimal } from '../handlers/decimal';
 import { parseNumericString } from '../handlers/reading';
 import { exactJson } from '../web/json';
-import { runCli, throwParseErrors, UsageError } from './cli';
+import { noDataAfterOption, runCli, secondsOption, throwParseErrors, UsageError } from './cli';
 import { describeTarget, resolveTarget, targetDynamo, withTargetOptions, type Target, type TargetFlags } from './target';
 import { deleteThresholds, getThresholds, listThresholds, setThresholds, thresholdProblems, type ThresholdEntry } from './threshold-store';
 
-const range = (entry: ThresholdEntry) => `min ${entry.min?.text ?? '-'}  max ${entry.max?.text ?? '-'}`;
+/** The rule in one line: the range, then only the fields that are set. */
+const range = (entry: ThresholdEntry) =>
+  [
+    `min ${entry.min?.text ?? '-'}  max ${entry.max?.text ?? '-'}`,
+    entry.forSeconds === undefined ? '' : `for ${entry.forSeconds} s`,
+    entry.hysteresis === undefined ? '' : `hysteresis ${entry.hysteresis.text}`,
+    entry.noDataAfterSeconds === undefined ? '' : `no data after ${entry.noDataAfterSeconds} s`,
+    entry.recipients === undefined ? '' : `recipients ${entry.recipients}`,
+  ]
+    .filter((part) => part !== '')
+    .join('  ');
 
 /** Alert state attributes the consumer keeps beside the bounds, shown as they are. */
 const stateText = (entry: ThresholdEntry) =>
@@ -50,12 +62,23 @@ export function thresholdsProgram(write: (line: string) => void = console.log): 
   withTargetOptions(
     program
       .command('set')
-      .description('set the range of a series: a bound not given is removed')
+      .description('set the alert rule of a series: a field not given is removed')
       .argument('<series>', 'series id, e.g. things/harrow/001/temperature')
       .option('--min <number>', 'lowest value that is not an alert', boundOption)
-      .option('--max <number>', 'highest value that is not an alert', boundOption),
-  ).action(async (series: string, options: { min?: Decimal; max?: Decimal }, command: Command) => {
-    const bounds = { ...(options.min === undefined ? {} : { min: options.min }), ...(options.max === undefined ? {} : { max: options.max }) };
+      .option('--max <number>', 'highest value that is not an alert', boundOption)
+      .option('--for <seconds>', 'how long (reading time) a value must stay out of range before the alert is sent (default 0: at once)', secondsOption)
+      .option('--hysteresis <number>', 'how far back inside the range a value must come before the alert recovers (default 0)', boundOption)
+      .addOption(noDataAfterOption('send a no-data alert when the series sends nothing for this long, and one when it reports again'))
+      .option('--recipients <group>', 'recipient group (alerts.recipientGroups in the configuration) that gets its alerts (default: the alert emails)'),
+  ).action(async (series: string, options: { min?: Decimal; max?: Decimal; for?: number; hysteresis?: Decimal; noDataAfter?: number; recipients?: string }, command: Command) => {
+    const bounds = {
+      ...(options.min === undefined ? {} : { min: options.min }),
+      ...(options.max === undefined ? {} : { max: options.max }),
+      ...(options.for === undefined ? {} : { forSeconds: options.for }),
+      ...(options.hysteresis === undefined ? {} : { hysteresis: options.hysteresis }),
+      ...(options.noDataAfter === undefined ? {} : { noDataAfterSeconds: options.noDataAfter }),
+      ...(options.recipients === undefined ? {} : { recipients: options.recipients }),
+    };
     const problems = thresholdProblems(series, bounds);
     if (problems.length > 0) throw new UsageError(problems.join('; '));
     const where = target(command);
@@ -106,12 +129,12 @@ export function thresholdsProgram(write: (line: string) => void = console.log): 
     }
   });
 
-  withTargetOptions(program.command('delete').description('delete the thresholds (and alert state) of a series').argument('<series>', 'series id')).action(
+  withTargetOptions(program.command('delete').description('delete the alert rule (and alert state) of a series; its open alerts are marked resolved').argument('<series>', 'series id')).action(
     async (series: string, _options: unknown, command: Command) => {
       const where = target(command);
       const dynamo = exactDynamo(where);
       try {
-        const deleted = await deleteThresholds(dynamo, where.tables.thresholds, series);
+        const deleted = await deleteThresholds(dynamo, where.tables.thresholds, series, where.tables.alerts);
         if (!deleted) process.exitCode = 1;
         write(json(command) ? JSON.stringify({ series, deleted }) : deleted ? `Deleted the thresholds of ${series}.` : `${series} had no thresholds.`);
       } finally {

@@ -3,8 +3,11 @@
  * the two cannot disagree about a field. Every metric value and threshold is a Decimal:
  * a JSON number written with every digit stored (json.ts), read back as one.
  */
+import type { AlertState } from '../handlers/alert-items';
+import type { AlertKind } from '../handlers/alert-rules';
 import type { Decimal } from '../handlers/decimal';
 import type { RollupStep } from '../handlers/rollup';
+import type { FleetAlert, Silence } from './alert-console';
 import type { AlertRecord, ReadingPoint, RollupPoint, SeriesSummary, SortOrder } from './repository';
 import type { ListedSeries, ListedStatus, StatusCounts } from './series-list';
 import type { StoreProblem } from './store-errors';
@@ -37,6 +40,31 @@ export interface RangeResponse<T> {
 
 export type ReadingsResponse = RangeResponse<ReadingPoint>;
 export type AlertsResponse = RangeResponse<AlertRecord>;
+
+/** `GET /api/alerts` without `thing`: alerts across the fleet, newest first. */
+export interface FleetAlertsResponse {
+  readonly kinds: readonly AlertKind[];
+  readonly states: readonly AlertState[];
+  readonly items: FleetAlert[];
+  /** Pass as `cursor` (with the same `kind` and `state`) for the next page; null on the last page. */
+  readonly nextCursor: string | null;
+}
+
+/** `POST /api/alerts/ack`: the alert, now acknowledged. */
+export interface AcknowledgeResponse {
+  readonly alert: FleetAlert;
+}
+
+/** `POST /api/silences`: the silence created (201). */
+export interface SilenceResponse {
+  readonly silence: Silence;
+}
+
+/** `GET /api/silences`: latest end first. */
+export interface SilencesResponse {
+  readonly items: Silence[];
+  readonly nextCursor: string | null;
+}
 
 export interface ThresholdsResponse {
   readonly thing: string;
@@ -75,4 +103,4 @@ export interface HealthResponse {
   readonly tables: TableHealth[];
 }
 
-export type { AlertRecord, ListedSeries, ListedStatus, ReadingPoint, RollupPoint, RollupStep, SeriesSummary, SortOrder, StatusCounts };
+export type { AlertRecord, FleetAlert, ListedSeries, ListedStatus, ReadingPoint, RollupPoint, RollupStep, SeriesSummary, Silence, SortOrder, StatusCounts };

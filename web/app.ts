@@ -6,10 +6,13 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import { describeError } from '../handlers/batching';
 import { DEFAULT_ROLLUP_RETENTION_DAYS } from '../handlers/contract';
-import type { AlertsResponse, ErrorResponse, LivenessResponse, ReadingsResponse, RollupsResponse, SeriesResponse, ThresholdsResponse } from './api-types';
+import type { AlertConsole } from './alert-console';
+import { alertRoutes } from './alert-routes';
+import type { ErrorResponse, LivenessResponse, ReadingsResponse, RollupsResponse, SeriesResponse, ThresholdsResponse } from './api-types';
 import { dashboardAssets, type DashboardAssets } from './assets';
 import { exactJson } from './json';
 import type { RollupRetentionDays } from './config';
+import { noIdentity, type UserIdentity } from './identity';
 import { encodeCursor, encodeSeriesCursor, parseQueryString, parseRangeQuery, parseRollupQuery, parseSeriesListQuery, parseSeriesQuery, type ParameterError } from './query';
 import { readinessCheck, type ReadinessOptions } from './readiness';
 import type { Page, ReadingsRepository } from './repository';
@@ -31,6 +34,10 @@ export interface AppDependencies {
   readonly rollupRetentionDays?: RollupRetentionDays;
   /** Epoch ms, for `step=auto` and for judging which series have gone quiet. @default Date.now */
   readonly now?: () => number;
+  /** Alerts across the fleet, acknowledgements and silences (alert-routes.ts). @default none: those routes answer 503 */
+  readonly alertConsole?: AlertConsole;
+  /** Who makes a change. @default noIdentity: changes refused (server.ts and the local platform choose from the configuration) */
+  readonly identity?: UserIdentity;
 }
 
 export interface ServerTimeouts {
@@ -187,13 +194,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     return body;
   });
 
-  app.get('/api/alerts', async (request, reply) => {
-    const query = parseRangeQuery(request.query as Record<string, unknown>);
-    if (!query.ok) return badParameter(reply, query.error);
-    const page = await repository.alerts(query.value);
-    const body: AlertsResponse = { thing: query.value.series, order: query.value.order, items: page.items, nextCursor: nextCursor(page) };
-    return body;
-  });
+  app.register(alertRoutes({ repository, identity: deps.identity ?? noIdentity, ...(deps.alertConsole === undefined ? {} : { console: deps.alertConsole }) }));
 
   app.get('/api/thresholds', async (request, reply) => {
     const query = parseSeriesQuery(request.query as Record<string, unknown>);

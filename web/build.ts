@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { build } from 'esbuild';
 import { buildDashboardAssets, writeDashboardAssets } from './assets';
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+/** Not build/project-root.ts: the image's build stage copies only handlers/ and web/ (web/Dockerfile). */
+const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const DEFAULT_OUT_DIR = path.join(PROJECT_ROOT, 'dist', 'web');
 
 export interface WebBuild {

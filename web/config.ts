@@ -3,8 +3,11 @@
  * local platform, from that task definition) sets, validated once at start so a misconfigured task fails
  * at once with every problem named, not at the first request.
  */
-import { DEFAULT_NAMES, DEFAULT_ROLLUP_RETENTION_DAYS, HANDLER_ENV } from '../handlers/contract';
+import { DEFAULT_NAMES, DEFAULT_ROLLUP_RETENTION_DAYS, HANDLER_ENV, IDENTITY_ENV } from '../handlers/contract';
 import type { RollupStep } from '../handlers/rollup';
+import { loadBalancerIdentity, localIdentity, noIdentity, type IdentityMode, type UserIdentity } from './identity';
+
+export { IDENTITY_ENV };
 
 export interface WebConfig {
   /** @default 5000 */
@@ -29,7 +32,14 @@ export interface WebConfig {
   readonly rollupRetentionDays: RollupRetentionDays;
   /** How long the series overview is reused before the catalogue is read again. @default 5 */
   readonly seriesCacheSeconds: number;
+  /**
+   * Who may change things (acknowledge, silence): `load-balancer` (the user its sign-in
+   * vouches for, `loadBalancerArn` the signer), `local` (everyone, as "local"), or `none`
+   * (changes refused). @default none
+   */
+  readonly identity: { readonly mode: IdentityMode; readonly loadBalancerArn?: string };
 }
+
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -107,6 +117,21 @@ export function loadWebConfig(env: Environment): WebConfig {
     }
   }
 
+  const mode = read(IDENTITY_ENV.mode) ?? 'none';
+  const loadBalancerArn = read(IDENTITY_ENV.loadBalancerArn);
+  if (mode !== 'load-balancer' && mode !== 'local' && mode !== 'none') problems.push(`${IDENTITY_ENV.mode} must be load-balancer, local or none, got ${JSON.stringify(mode)}`);
+  if (mode === 'load-balancer' && (loadBalancerArn === undefined || !/^arn:[^:\s]+:elasticloadbalancing:[^:\s]+:\d{12}:loadbalancer\/app\/\S+$/.test(loadBalancerArn))) {
+    problems.push(`${IDENTITY_ENV.loadBalancerArn} must be the ARN of the application load balancer that signs users in (arn:aws:elasticloadbalancing:...:loadbalancer/app/...), got ${JSON.stringify(loadBalancerArn ?? '')}`);
+  }
+
   if (problems.length > 0) throw new WebConfigError(problems);
-  return { port, host: read('HOST') ?? DEFAULT_HOST, region: region as string, tables, seriesCacheSeconds, rollupRetentionDays };
+  const identity = { mode: mode as IdentityMode, ...(mode === 'load-balancer' ? { loadBalancerArn: loadBalancerArn as string } : {}) };
+  return { port, host: read('HOST') ?? DEFAULT_HOST, region: region as string, tables, seriesCacheSeconds, rollupRetentionDays, identity };
+}
+
+/** The identity the configuration asks for. */
+export function identityOf(config: Pick<WebConfig, 'identity' | 'region'>): UserIdentity {
+  if (config.identity.mode === 'local') return localIdentity;
+  if (config.identity.mode === 'none' || config.identity.loadBalancerArn === undefined) return noIdentity;
+  return loadBalancerIdentity({ region: config.region, loadBalancerArn: config.identity.loadBalancerArn });
 }

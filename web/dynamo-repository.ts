@@ -6,7 +6,7 @@
  * readings.
  */
 import { GetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ALERT_HISTORY_ATTRIBUTES, ALERT_STATE_ATTRIBUTES } from '../handlers/alert-state';
+import { ALERT_HISTORY_ATTRIBUTES, ALERT_STATE_ATTRIBUTES, decodeNotice } from '../handlers/alert-items';
 import { ATTRIBUTES } from '../handlers/contract';
 import type { Decimal } from '../handlers/decimal';
 import { bucketKey, ROLLUP_ATTRIBUTES } from '../handlers/rollup';
@@ -212,26 +212,22 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
     },
 
     async alerts(query) {
-      const history = ALERT_HISTORY_ATTRIBUTES;
+      const H = ALERT_HISTORY_ATTRIBUTES;
       const page = await queryRange(tables.alerts, query, [
-        history.kind,
-        history.reminder,
-        history.value,
-        history.minThreshold,
-        history.maxThreshold,
-        history.messageId,
+        H.kind, H.reminder, H.value, H.minThreshold, H.maxThreshold, H.messageId, H.bound, H.since, H.recipients, H.at,
+        H.fleetKey, H.resolvedAt, H.acknowledgedBy, H.acknowledgedAt, H.acknowledgedNote,
       ]);
-      const items = page.items.map(
-        (item): AlertRecord => ({
-          timestamp: item[ATTRIBUTES.timestamp] as string,
-          // The handler records a reminder as a breach flagged Reminder; the dashboard tells them apart.
-          kind: item[history.reminder] === true ? 'reminder' : (stringOrNull(item[history.kind]) ?? 'unknown'),
-          value: decimalOrNull(item[history.value]),
-          minThreshold: decimalOrNull(item[history.minThreshold]),
-          maxThreshold: decimalOrNull(item[history.maxThreshold]),
-          messageId: stringOrNull(item[history.messageId]),
-        }),
-      );
+      const items = page.items.map((item): AlertRecord => {
+        const { timestamp, kind, value, minThreshold, maxThreshold, messageId, bound, since, recipients, alert } = decodeNotice({ ...item, [ATTRIBUTES.series]: query.series });
+        // What the notice says beyond the basics, when it says it.
+        return {
+          timestamp, kind, value, minThreshold, maxThreshold, messageId,
+          ...(bound === null ? {} : { bound }),
+          ...(since === null ? {} : { since }),
+          ...(recipients === null ? {} : { recipients }),
+          ...(alert === null ? {} : { alert }),
+        };
+      });
       return { ...page, items };
     },
 

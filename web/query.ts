@@ -22,9 +22,9 @@ export const PAGE_LIMITS = { default: 1000, max: 5000 } as const;
 /** DynamoDB's largest partition key, in UTF-8 bytes: a longer `thing` could never match. */
 const MAX_SERIES_BYTES = 2048;
 
-type RawQuery = Readonly<Record<string, unknown>>;
+export type RawQuery = Readonly<Record<string, unknown>>;
 
-const bad = (parameter: string, message: string): Parsed<never> => ({ ok: false, error: { parameter, message } });
+export const bad = (parameter: string, message: string): Parsed<never> => ({ ok: false, error: { parameter, message } });
 
 /** A parameter whose percent-escapes do not decode to UTF-8 text (e.g. `%FF`). */
 export const NOT_UTF8 = Symbol('not UTF-8');
@@ -63,14 +63,14 @@ export function parseQueryString(query: string): Record<string, unknown> {
 }
 
 /** Rejects parameters the endpoint does not know (a typo such as `lmit` would otherwise be ignored silently). */
-function unknownParameter(raw: RawQuery, known: readonly string[]): Parsed<never> | undefined {
+export function unknownParameter(raw: RawQuery, known: readonly string[]): Parsed<never> | undefined {
   const unknown = Object.keys(raw).find((name) => !known.includes(name));
   if (unknown === undefined) return undefined;
   return bad(unknown, `unknown parameter "${unknown}": this endpoint takes ${known.length === 0 ? 'no parameters' : known.join(', ')}`);
 }
 
 /** A parameter's single value; repeating a parameter is an error rather than a guess at which one counts. */
-function single(raw: RawQuery, name: string): Parsed<string | undefined> {
+export function single(raw: RawQuery, name: string): Parsed<string | undefined> {
   const value = raw[name];
   if (value === undefined) return { ok: true, value: undefined };
   if (value === NOT_UTF8) return bad(name, `"${name}" is not UTF-8 text: its percent-escapes must encode UTF-8 bytes`);

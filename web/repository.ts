@@ -6,6 +6,7 @@
  * normalised timestamp (fixed-width ISO 8601 UTC with microseconds), so string order is
  * time order everywhere, and every value is exact (a Decimal, written with all its digits).
  */
+import type { AlertHistoryEntry } from '../handlers/alert-items';
 import { boundCrossed, type Thresholds } from '../handlers/alert-rules';
 import { Decimal } from '../handlers/decimal';
 import { splitSeriesId } from '../handlers/reading';
@@ -39,15 +40,15 @@ export interface ReadingPoint {
   readonly value: Decimal;
 }
 
-export interface AlertRecord {
-  readonly timestamp: string;
-  /** `breach`, `reminder` or `recovery`, as the alert handler wrote it. */
-  readonly kind: string;
-  readonly value: Decimal | null;
-  readonly minThreshold: Decimal | null;
-  readonly maxThreshold: Decimal | null;
-  readonly messageId: string | null;
-}
+/**
+ * One notice of a series' alert history (handlers/alert-items.ts decodes it): `breach`,
+ * `reminder`, `recovery`, `no-data` or `data-resumed`; the notice that opened an alert
+ * carries the alert's state and acknowledgement in `alert`.
+ */
+export type AlertRecord = Pick<AlertHistoryEntry, 'timestamp' | 'value' | 'minThreshold' | 'maxThreshold' | 'messageId'> &
+  Partial<Pick<AlertHistoryEntry, 'bound' | 'since' | 'recipients' | 'alert'>> & {
+    readonly kind: string;
+  };
 
 /** One step's buckets of one series over a range. */
 export interface RollupQuery {
@@ -241,8 +242,7 @@ export class InMemoryRepository implements ReadingsRepository {
   putAlert(series: string, alert: AlertRecord): this {
     let alerts = this.alertsBySeries.get(series);
     if (alerts === undefined) this.alertsBySeries.set(series, (alerts = []));
-    const { timestamp, kind, value, minThreshold, maxThreshold, messageId } = alert;
-    upsert(alerts, { timestamp, kind, value, minThreshold, maxThreshold, messageId });
+    upsert(alerts, { ...alert });
     // The state the alert handler keeps beside the thresholds: a breach or a recovery changes it, a reminder does not.
     const latest = alerts.filter((record) => record.kind === 'breach' || record.kind === 'recovery').pop();
     if (latest !== undefined) this.alertStates.set(series, { state: latest.kind === 'breach' ? 'breached' : 'ok', changedAt: latest.timestamp });

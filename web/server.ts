@@ -8,8 +8,8 @@ import * as path from 'node:path';
 import { buildApp } from './app';
 import { dashboardAssets, readDashboardAssets } from './assets';
 import { loadWebConfig, WebConfigError } from './config';
+import { configuredDependencies } from './configured-app';
 import { createWebDynamoClient } from './dynamo-client';
-import { createDynamoRepository } from './dynamo-repository';
 
 /** Longer than the load balancer's deregistration needs for in-flight requests, shorter than ECS's stop timeout (30 s). */
 const SHUTDOWN_TIMEOUT_MS = 20_000;
@@ -28,9 +28,8 @@ async function main(): Promise<void> {
   }
 
   const client = createWebDynamoClient({ region: config.region });
-  const repository = createDynamoRepository({ client, tables: config.tables, seriesCacheSeconds: config.seriesCacheSeconds });
   const assets = existsSync(PREBUILT_ASSETS) ? readDashboardAssets(PREBUILT_ASSETS) : dashboardAssets();
-  const app = buildApp({ repository, assets, logger: { level: process.env.LOG_LEVEL ?? 'info' }, rollupRetentionDays: config.rollupRetentionDays });
+  const app = buildApp({ ...configuredDependencies(config, client), assets, logger: { level: process.env.LOG_LEVEL ?? 'info' } });
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -57,7 +56,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
 
   await app.listen({ port: config.port, host: config.host });
-  app.log.info({ tables: config.tables, region: config.region }, 'web app ready');
+  app.log.info({ tables: config.tables, region: config.region, identity: config.identity.mode }, 'web app ready');
 }
 
 main().catch((error: unknown) => {

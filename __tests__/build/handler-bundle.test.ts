@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { unzipSync } from 'fflate';
-import { BUNDLE_FILE, HANDLER_ENTRIES, PROJECT_ROOT, bundleEntry, bundleHandler, bundleHandlers, packageHandler, packageHandlers, type HandlerName } from '../../build/handler-bundle';
+import { BUNDLE_FILE, HANDLER_ENTRIES, bundleEntry, bundleHandler, bundleHandlers, packageHandler, packageHandlers, type HandlerName } from '../../build/handler-bundle';
+import { PROJECT_ROOT } from '../../build/project-root';
 
 const names = Object.keys(HANDLER_ENTRIES) as HandlerName[];
 let scratch: string;

@@ -59,8 +59,18 @@ function createTableInput(name: string, table: TableDefinition) {
     keys.push({ AttributeName: table.rangeKey, KeyType: 'RANGE' });
     attributes.push({ AttributeName: table.rangeKey, AttributeType: 'S' });
   }
+  const indexes = (table.indexes ?? []).map((index) => {
+    for (const attribute of [index.hashKey, index.rangeKey]) {
+      if (attribute !== undefined && !attributes.some((known) => known.AttributeName === attribute)) attributes.push({ AttributeName: attribute, AttributeType: 'S' });
+    }
+    return {
+      IndexName: index.name,
+      KeySchema: [{ AttributeName: index.hashKey, KeyType: 'HASH' as const }, ...(index.rangeKey === undefined ? [] : [{ AttributeName: index.rangeKey, KeyType: 'RANGE' as const }])],
+      Projection: { ProjectionType: 'ALL' as const },
+    };
+  });
   // dynalite has no UpdateTimeToLive, so the TTL attribute is stored but never acted on.
-  return { TableName: name, KeySchema: keys, AttributeDefinitions: attributes, BillingMode: 'PAY_PER_REQUEST' as const };
+  return { TableName: name, KeySchema: keys, AttributeDefinitions: attributes, BillingMode: 'PAY_PER_REQUEST' as const, ...(indexes.length === 0 ? {} : { GlobalSecondaryIndexes: indexes }) };
 }
 
 export async function startDynalite(): Promise<DynaliteHarness> {

@@ -1,9 +1,9 @@
 import type { Context } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, NumberValue, PutCommand, UpdateCommand, type BatchGetCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, NumberValue, PutCommand, QueryCommand, UpdateCommand, type BatchGetCommandInput, type QueryCommandInput, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ALERT_STATE_ATTRIBUTES } from '../../handlers/alert-state';
+import { ALERT_STATE_ATTRIBUTES } from '../../handlers/alert-items';
 import { createThresholdAlertsHandler, type ThresholdAlertsDeps } from '../../handlers/threshold-alerts';
 import { SERIES, SETTINGS, THING, kinesisEvent, lastSummary, reading, silentLogger } from './threshold-alerts.fixtures';
 
@@ -29,7 +29,17 @@ function setup(items: Item[] = [{ ThingID: SERIES, MinThreshold: 18, MaxThreshol
   });
   db.on(GetCommand).callsFake((input) => ({ Item: input.TableName === SETTINGS.thresholdsTable ? table.get(String(input.Key.ThingID)) : undefined }));
   db.on(UpdateCommand).resolves({});
-  db.on(PutCommand).resolves({});
+  // The alerts table: history items as put; the silences partition is empty.
+  const history: Item[] = [];
+  db.on(PutCommand).callsFake((input: { Item: Item }) => {
+    history.push(input.Item);
+    return {};
+  });
+  db.on(QueryCommand).callsFake((input: QueryCommandInput) => {
+    const values = input.ExpressionAttributeValues ?? {};
+    if (values[':partition'] !== undefined) return { Items: [] };
+    return { Items: history.filter((item) => item.ThingID === values[':series'] && String(item.Timestamp) >= String(values[':first']) && String(item.Timestamp) <= String(values[':last'])) };
+  });
   let published = 0;
   topic.on(PublishCommand).callsFake(() => ({ MessageId: `message-${++published}` }));
 
@@ -51,14 +61,32 @@ function setup(items: Item[] = [{ ThingID: SERIES, MinThreshold: 18, MaxThreshol
     random: () => 0.5,
     ...overrides,
   });
-  const updates = (expression: RegExp) => db.commandCalls(UpdateCommand).filter((call) => expression.test(call.args[0].input.UpdateExpression ?? ''));
+  const updates = (kind: UpdateKind) => db.commandCalls(UpdateCommand).filter((call) => kindOf(call.args[0].input) === kind);
   const publishes = () => topic.commandCalls(PublishCommand).map((call) => call.args[0].input);
-  return { handler, db, topic, table, clock, info, warn, updates, publishes };
+  return { handler, db, topic, table, history, clock, info, warn, updates, publishes };
 }
 
-const CLAIM = /^SET #claim = :claim$/;
-const RELEASE = /^REMOVE #claim$/;
-const CONFIRM = /^SET #state = :state/;
+type UpdateKind = 'claim' | 'release' | 'confirm' | 'other';
+const kindOf = (input: UpdateCommandInput): UpdateKind =>
+  input.UpdateExpression === 'SET #claim = :claim' ? 'claim' : input.UpdateExpression === 'REMOVE #claim' ? 'release' : input.ConditionExpression === '#claim.#token = :token' ? 'confirm' : 'other';
+const CLAIM = 'claim';
+const RELEASE = 'release';
+const CONFIRM = 'confirm';
+
+/** The attributes an update sets, by name. */
+function setsOf(input: UpdateCommandInput | undefined): Record<string, unknown> {
+  const names = input?.ExpressionAttributeNames ?? {};
+  const values = input?.ExpressionAttributeValues ?? {};
+  const sets: Record<string, unknown> = {};
+  for (const [placeholder, name] of Object.entries(names)) {
+    const value = values[placeholder.replace('#', ':')];
+    if (value !== undefined && /^#a\d+$/.test(placeholder)) sets[name] = value;
+  }
+  return sets;
+}
+
+/** The text each kind of subscriber gets, from a publish made with MessageStructure json. */
+const messages = (input: { Message?: string }) => JSON.parse(input.Message ?? '{}') as { default: string; sms: string; https: string };
 
 describe('threshold alerts handler (mocked AWS)', () => {
   it('does nothing for an empty batch', async () => {
@@ -78,15 +106,22 @@ describe('threshold alerts handler (mocked AWS)', () => {
       const input = call.args[0].input as Item;
       return `${(call.args[0] as object).constructor.name}${typeof input.UpdateExpression === 'string' ? ` ${input.UpdateExpression.split(' ').slice(0, 2).join(' ')}` : ''}`;
     });
-    expect(sequence).toEqual(['BatchGetCommand', 'UpdateCommand SET #claim', 'PutCommand', 'UpdateCommand SET #state']);
+    // The silences are read once before the claim (none here).
+    expect(sequence).toEqual(['BatchGetCommand', 'QueryCommand', 'UpdateCommand SET #claim', 'PutCommand', 'UpdateCommand SET #a0']);
 
     expect(publishes()).toEqual([
       {
         TopicArn: SETTINGS.alertTopicArn,
         Subject: 'Alert: things/harrow/001 temperature 26.5 above max 25 at 2024-05-01 11:59:00 UTC',
-        Message: expect.stringContaining('The temperature of things/harrow/001 was 26.5 at 2024-05-01 11:59:00 UTC, above the maximum 25.'),
+        MessageStructure: 'json',
+        Message: expect.any(String),
       },
     ]);
+    const text = messages(publishes()[0] ?? {});
+    expect(text.default).toContain('The temperature of things/harrow/001 was 26.5 at 2024-05-01 11:59:00 UTC, above the maximum 25.');
+    // SMS subscribers get the one line; webhooks the fields, values exact.
+    expect(text.sms).toBe(publishes()[0]?.Subject);
+    expect(JSON.parse(text.https)).toMatchObject({ notice: 'breach', series: SERIES, value: 26.5, bound: 'max', maxThreshold: 25, at: '2024-05-01T11:59:00.000000Z' });
 
     const history = db.commandCalls(PutCommand)[0]?.args[0].input;
     expect(history).toEqual({
@@ -103,22 +138,31 @@ describe('threshold alerts handler (mocked AWS)', () => {
         MessageId: 'message-1',
         Subject: expect.stringMatching(/^Alert: /),
         SentAt: new Date(START).toISOString(),
+        ClaimToken: expect.any(String),
+        Recipients: 'default',
+        // It opens an alert: listed across the fleet as firing.
+        FleetKey: 'firing#breach',
+        FleetSort: `2024-05-01T11:59:00.000000Z#${SERIES}`,
       },
+      ConditionExpression: 'attribute_not_exists(#time) OR #token = :token',
+      ExpressionAttributeNames: { '#time': 'Timestamp', '#token': 'ClaimToken' },
+      ExpressionAttributeValues: { ':token': expect.any(String) },
     });
 
     const claim = db.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(claim?.ConditionExpression).toBe('attribute_exists(#series) AND attribute_not_exists(#claim) AND attribute_not_exists(#notifiedAt)');
+    expect(claim?.ConditionExpression).toBe('attribute_exists(#series) AND attribute_not_exists(#claim) AND attribute_not_exists(#version)');
     expect(claim?.ExpressionAttributeValues?.[':claim']).toMatchObject({ ReadingAt: '2024-05-01T11:59:00.000000Z', Notice: 'breach', State: 'breached', Bound: 'max', ExpiresAt: START + 30_000 });
 
     const confirm = db.commandCalls(UpdateCommand)[1]?.args[0].input;
     expect(confirm?.ConditionExpression).toBe('#claim.#token = :token');
-    expect(confirm?.ExpressionAttributeValues).toMatchObject({
-      ':state': 'breached',
-      ':bound': 'max',
-      ':changedAt': '2024-05-01T11:59:00.000000Z',
-      ':notifiedAt': '2024-05-01T11:59:00.000000Z',
-      ':messageId': 'message-1',
-      ':token': claim?.ExpressionAttributeValues?.[':claim'].Token,
+    expect(confirm?.ExpressionAttributeValues?.[':token']).toBe(claim?.ExpressionAttributeValues?.[':claim'].Token);
+    expect(setsOf(confirm)).toEqual({
+      AlertState: 'breached',
+      AlertBound: 'max',
+      AlertChangedAt: '2024-05-01T11:59:00.000000Z',
+      AlertNotifiedAt: '2024-05-01T11:59:00.000000Z',
+      AlertOpenedAt: '2024-05-01T11:59:00.000000Z',
+      AlertMessageId: 'message-1',
     });
   });
 
@@ -145,7 +189,7 @@ describe('threshold alerts handler (mocked AWS)', () => {
     const { handler, publishes, warn } = setup([{ ThingID: SERIES, MinThreshold: 30, MaxThreshold: 20 }]);
     await expect(handler(kinesisEvent([reading('2024-05-01T11:00:00Z', { temperature: 99 })]))).resolves.toEqual({ batchItemFailures: [] });
     expect(publishes()).toHaveLength(0);
-    expect(warn).toHaveBeenCalledWith('thresholds item has unusable bounds', {
+    expect(warn).toHaveBeenCalledWith('thresholds item has unusable fields', {
       series: SERIES,
       problems: ['MinThreshold 30 is above MaxThreshold 20, so neither is applied'],
     });
@@ -312,7 +356,7 @@ describe('threshold alerts handler (mocked AWS)', () => {
       // The failed attempt and one successful send; the third delivery sent nothing.
       expect(publishes()).toHaveLength(2);
       expect(updates(CONFIRM)).toHaveLength(1);
-      expect(updates(CONFIRM)[0]?.args[0].input.ExpressionAttributeValues?.[':messageId']).toBe('message-after-retry');
+      expect(setsOf(updates(CONFIRM)[0]?.args[0].input).AlertMessageId).toBe('message-after-retry');
     });
 
     it('stops a series at its failed record so later readings of it wait for the redelivery; other series go on', async () => {
@@ -345,8 +389,8 @@ describe('threshold alerts handler (mocked AWS)', () => {
       expect(warm.publishes()).toHaveLength(2);
 
       // A new container reads the state the first delivery left behind.
-      const confirmed = warm.updates(CONFIRM).at(-1)?.args[0].input.ExpressionAttributeValues ?? {};
-      const cold = setup([{ ThingID: SERIES, MaxThreshold: 25, AlertState: confirmed[':state'], AlertChangedAt: confirmed[':changedAt'], AlertNotifiedAt: confirmed[':notifiedAt'] }]);
+      const confirmed = setsOf(warm.updates(CONFIRM).at(-1)?.args[0].input);
+      const cold = setup([{ ThingID: SERIES, MaxThreshold: 25, ...confirmed }]);
       await expect(cold.handler(event)).resolves.toEqual({ batchItemFailures: [] });
       expect(cold.publishes()).toHaveLength(0);
       expect(cold.updates(CLAIM)).toHaveLength(0);
@@ -390,23 +434,23 @@ describe('threshold alerts handler (mocked AWS)', () => {
 
     it('rolls an abandoned claim forward without sending when its notice is on record', async () => {
       const claim = { Token: 'crashed', ReadingAt: '2024-05-01T11:00:00.000000Z', ExpiresAt: START - 1, Notice: 'breach', State: 'breached', Bound: 'max', ChangedAt: '2024-05-01T11:00:00.000000Z' };
-      const { handler, db, table, updates, publishes } = setup([{ ThingID: SERIES, MaxThreshold: 25, AlertClaim: claim }]);
-      db.on(GetCommand, { TableName: SETTINGS.alertsTable }).resolves({ Item: { ThingID: SERIES, Timestamp: claim.ReadingAt, Kind: 'breach', MessageId: 'sent-before-crash' } });
-      db.on(UpdateCommand).callsFake((input: { UpdateExpression: string }) => {
-        if (CONFIRM.test(input.UpdateExpression)) {
+      const { handler, db, table, history, updates, publishes } = setup([{ ThingID: SERIES, MaxThreshold: 25, AlertClaim: claim }]);
+      history.push({ ThingID: SERIES, Timestamp: claim.ReadingAt, Kind: 'breach', MessageId: 'sent-before-crash', ClaimToken: 'crashed' });
+      db.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
+        if (kindOf(input) === 'confirm') {
           table.set(SERIES, { ThingID: SERIES, MaxThreshold: 25, AlertState: 'breached', AlertBound: 'max', AlertChangedAt: claim.ReadingAt, AlertNotifiedAt: claim.ReadingAt });
         }
         return {};
       });
       await expect(handler(kinesisEvent([reading('2024-05-01T11:00:00Z', { temperature: 30 })]))).resolves.toEqual({ batchItemFailures: [] });
       expect(publishes()).toHaveLength(0);
-      expect(updates(CONFIRM)[0]?.args[0].input.ExpressionAttributeValues).toMatchObject({ ':token': 'crashed', ':messageId': 'sent-before-crash', ':state': 'breached' });
+      expect(updates(CONFIRM)[0]?.args[0].input.ExpressionAttributeValues).toMatchObject({ ':token': 'crashed' });
+      expect(setsOf(updates(CONFIRM)[0]?.args[0].input)).toMatchObject({ AlertMessageId: 'sent-before-crash', AlertState: 'breached' });
     });
 
     it('drops an abandoned claim whose notice never went out, and sends it', async () => {
       const claim = { Token: 'crashed', ReadingAt: '2024-05-01T11:00:00.000000Z', ExpiresAt: START - 1, Notice: 'breach', State: 'breached', Bound: 'max', ChangedAt: '2024-05-01T11:00:00.000000Z' };
       const { handler, db, table, updates, publishes } = setup([{ ThingID: SERIES, MaxThreshold: 25, AlertClaim: claim }]);
-      db.on(GetCommand, { TableName: SETTINGS.alertsTable }).resolves({});
       db.on(UpdateCommand, { UpdateExpression: 'REMOVE #claim' }).callsFake(() => {
         table.set(SERIES, { ThingID: SERIES, MaxThreshold: 25 });
         return {};

@@ -51,6 +51,21 @@ describe('local SNS and SQS', () => {
     expect(messaging.published()).toHaveLength(1);
   });
 
+  // https://docs.aws.amazon.com/sns/latest/api/API_Publish.html: with MessageStructure json, a JSON object with a "default" string.
+  it('takes a message per protocol (MessageStructure json), keeping the default as the message', async () => {
+    const Message = JSON.stringify({ default: 'the whole text', sms: 'short', https: '{"v":1}' });
+    await sns.send(new PublishCommand({ TopicArn: messaging.topicArn('alerts'), Subject: 's', Message, MessageStructure: 'json' }));
+    expect(published[0]).toMatchObject({ message: 'the whole text', messages: { sms: 'short', https: '{"v":1}' } });
+  });
+
+  it.each([
+    ['{"sms": "x"}', /No default entry in JSON message body/],
+    ['not json', /JSON message body failed to parse/],
+    ['{"default": 1}', /No default entry/],
+  ])('refuses %s with MessageStructure json as SNS does', async (Message, message) => {
+    await expect(sns.send(new PublishCommand({ TopicArn: messaging.topicArn('alerts'), Message, MessageStructure: 'json' }))).rejects.toMatchObject({ name: 'InvalidParameterException', message: expect.stringMatching(message) });
+  });
+
   it("answers an unknown topic with SNS's NotFound error", async () => {
     await expect(sns.send(new PublishCommand({ TopicArn: messaging.topicArn('nope'), Message: 'x' }))).rejects.toMatchObject({ name: 'NotFoundException', $metadata: { httpStatusCode: 404 } });
   });

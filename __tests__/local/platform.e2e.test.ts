@@ -19,8 +19,8 @@ import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
 import { runSystemTest } from '../../tools/system-test';
 import { platformTarget, targetDynamo } from '../../tools/target';
 import { waitFor } from './harness';
-
-const FREE_PORTS = { ingest: 0, web: 0, dynamodb: 0, kinesis: 0, messaging: 0 };
+import { PROJECT_ROOT } from '../../build/project-root';
+import { FREE_PORTS } from '../../verify/probe';
 
 /** The objects delivery streams wrote, below the archive folder. */
 const archiveFiles = (dir: string): string[] =>
@@ -35,7 +35,6 @@ const archiveLines = (dir: string, folder: string): string[] =>
     .flatMap((file) => new TextDecoder().decode(gunzipSync(readFileSync(file))).split('\n').filter((line) => line !== ''));
 
 const run = promisify(execFile);
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 /** Resource kinds that would keep a process alive or hold a port. */
 const HANDLE_KINDS = ['TCPServerWrap', 'TCPSocketWrap', 'Timeout', 'FSReqCallback', 'MessagePort'];
@@ -65,7 +64,8 @@ describe('local platform, end to end', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'local-platform-'));
     baseline = countHandles();
-    platform = await startLocalPlatform({ dataDir, ports: FREE_PORTS, configuration: {}, archiveBufferSeconds: 1, log: (line) => logs.push(line) });
+    // The no-data check every second, so the system test's no-data alert comes within seconds.
+    platform = await startLocalPlatform({ dataDir, ports: FREE_PORTS, configuration: {}, archiveBufferSeconds: 1, scheduleIntervalSeconds: 1, log: (line) => logs.push(line) });
   }, 60_000);
 
   afterAll(async () => {
@@ -74,13 +74,14 @@ describe('local platform, end to end', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('passes the system test: readings in the table and the web API, exactly the expected alerts', async () => {
-    const report = await runSystemTest(platformTarget(platform), { readings: 12, timeoutSeconds: 90, seed: 7 });
+  it('passes the system test: readings in the table and the web API, exactly the expected alerts, one no-data alert and its recovery', async () => {
+    const report = await runSystemTest(platformTarget(platform), { readings: 12, timeoutSeconds: 90, seed: 7, noDataAfterSeconds: 2 });
     expect(report.checks.filter((check) => !check.ok)).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.expectedAlerts.length).toBeGreaterThan(0);
-    // The alerts went out through SNS, as on AWS: one publish per alert in the history.
-    expect(platform.alerts().filter((alert) => alert.message.includes(report.thingId))).toHaveLength(report.expectedAlerts.length);
+    expect(report.checks.map((check) => check.name)).toEqual(expect.arrayContaining(['a no-data alert 2 s after the last reading (the scheduled no-data check)', 'exactly one no-data alert and one recovery in the history']));
+    // The alerts went out through SNS, as on AWS: one publish per alert in the history, the no-data alert and its recovery included.
+    expect(platform.alerts().filter((alert) => alert.message.includes(report.thingId))).toHaveLength(report.expectedAlerts.length + 2);
     // It removed what it wrote: nothing of its series is left.
     const dynamo = targetDynamo(platformTarget(platform));
     try {

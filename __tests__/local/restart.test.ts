@@ -8,12 +8,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
-import { consumerStats } from '../../verify/probe';
+import { consumerStats, FREE_PORTS } from '../../verify/probe';
 import { platformTarget, targetDynamo } from '../../tools/target';
 import { setThresholds } from '../../tools/threshold-store';
 import { request, waitFor } from './harness';
 
-const FREE_PORTS = { ingest: 0, web: 0, dynamodb: 0, kinesis: 0, messaging: 0 };
 const THING = 'things/restart/001';
 const SERIES = `${THING}/temperature`;
 

@@ -12,7 +12,7 @@ const TOPIC = '${aws_sns_topic.operations_topic.arn}';
 
 it('sends every alarm and every recovery to the operations topic', () => {
   const alarms = Object.values(resources(pipeline, 'aws_cloudwatch_metric_alarm'));
-  expect(alarms.length).toBe(19);
+  expect(alarms.length).toBe(21);
   for (const each of alarms) {
     expect(each.alarm_actions).toEqual([TOPIC]);
     expect(each.ok_actions).toEqual([TOPIC]);
@@ -41,6 +41,8 @@ it('keeps each alarm in the construct of what it watches', () => {
       'archive-processor_errors-alarm',
       'archive-processor_throttles-alarm',
       'archive-processor_failed-records-alarm',
+      'no-data-check_errors-alarm',
+      'no-data-check_throttles-alarm',
     ].sort(),
   );
 });

@@ -11,11 +11,11 @@ import { ArchiveProcessor } from '../../stacks/archive-processor';
 import { ArchiveQuery } from '../../stacks/archive-query';
 import { ConfigError } from '../../stacks/config';
 import { DataKey } from '../../stacks/data-key';
-import { PIPELINE_OUTPUTS } from '../../stacks/outputs';
+import { PIPELINE_OUTPUTS } from '../../stacks/output-names';
 import { protectStatefulResources } from '../../stacks/prevent-destroy';
 import { privateBucket } from '../../stacks/private-bucket';
 import { check } from '../policy/harness';
-import { configOf, handlerPackages, policyStatements, removeScratch, resource, resources, synthPlatform, type TerraformJson } from './synth-helpers';
+import { configOf, handlerPackages, policyStatements, removeScratch, resource, resources, synthPlatform, type TerraformJson, ref } from './synth-helpers';
 
 let pipeline: TerraformJson;
 beforeAll(() => {
@@ -23,7 +23,6 @@ beforeAll(() => {
 });
 afterAll(removeScratch);
 
-const ref = (type: string, id: string, attribute: string) => `\${${type}.${id}.${attribute}}`;
 const RESULTS_BUCKET = ref('aws_s3_bucket', 'archive-query_results_bucket', 'arn');
 const ARCHIVE_BUCKET = ref('aws_s3_bucket', 'archive_bucket', 'arn');
 const DATA_KEY = ref('aws_kms_key', 'data-key_key', 'arn');

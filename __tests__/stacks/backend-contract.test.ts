@@ -4,7 +4,7 @@
  * consumer reads exists, under that name, among the producer's outputs.
  */
 import type { BackendKind } from '../../stacks/config';
-import { STACK_NAMES, type StackName } from '../../stacks/outputs';
+import { STACK_NAMES, type StackName } from '../../stacks/output-names';
 import { configOf, removeScratch, synthPlatform, type Synthesized } from './synth-helpers';
 
 const configs: Record<BackendKind, unknown> = {

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_HOT_RETENTION_DAYS, DEFAULT_ROLLUP_RETENTION_DAYS, EVENT_SOURCE } from '../../handlers/contract';
-import { ConfigError, PROJECT_ROOT, configReference, loadConfig, resourceName, sharedNames, validateConfig, type ConfigProblem } from '../../stacks/config';
+import { ConfigError, configReference, loadConfig, resourceName, sharedNames, validateConfig, type ConfigProblem } from '../../stacks/config';
+import { PROJECT_ROOT } from '../../build/project-root';
 
 let folder: string;
 beforeAll(() => {
@@ -181,6 +182,13 @@ const INVALID_ENV: [string, Record<string, string>, string, RegExp][] = [
   ['a domain without a certificate', { PLATFORM_WEB_DOMAIN_NAME: 'iot.example.com' }, 'web.domainName', /needs an HTTPS certificate: set network.certificateArn/],
   ['a malformed certificate ARN', { PLATFORM_NETWORK_CERTIFICATE_ARN: 'my-cert' }, 'network.certificateArn', /"my-cert" is malformed; expected ACM certificate/],
   ['a tag that is not key=value', { PLATFORM_TAGS: 'Team' }, 'tags', /"Team" is not key=value/],
+  ['recipient groups that are not JSON', { PLATFORM_ALERTS_RECIPIENT_GROUPS: 'plant-7=ops@example.com' }, 'alerts.recipientGroups', /is not JSON .*: write the object as the configuration file would hold it/],
+  ['a recipient group name SNS topics cannot carry', { PLATFORM_ALERTS_RECIPIENT_GROUPS: '{"Plant 7": {"emails": ["p7@example.com"]}}' }, 'alerts.recipientGroups', /the key "Plant 7" is malformed; expected recipient groups that rules can name/],
+  ['a recipient group called default', { PLATFORM_ALERTS_RECIPIENT_GROUPS: '{"default": {"emails": ["p7@example.com"]}}' }, 'alerts.recipientGroups', /"default" is the group of alerts.emails/],
+  ['a recipient group without subscribers', { PLATFORM_ALERTS_RECIPIENT_GROUPS: '{"plant-7": {}}' }, 'alerts.recipientGroups', /group "plant-7" has no subscriber/],
+  ['an SMS number not in E.164', { PLATFORM_ALERTS_RECIPIENT_GROUPS: '{"plant-7": {"sms": ["01632 960000"]}}' }, 'alerts.recipientGroups', /"01632 960000" is malformed; expected a phone number in E.164 form/],
+  ['a webhook over plain HTTP', { PLATFORM_ALERTS_RECIPIENT_GROUPS: '{"plant-7": {"webhooks": ["http://hooks.example.com"]}}' }, 'alerts.recipientGroups', /"http:\/\/hooks.example.com" is malformed; expected an https:\/\/ URL/],
+  ['a no-data check more often than Scheduler runs', { PLATFORM_ALERTS_NO_DATA_CHECK_MINUTES: '0' }, 'alerts.noDataCheckMinutes', /must be >= 1/],
   ['a misspelt variable', { PLATFORM_STREAM_SHARDCOUNT: '3' }, '(environment)', /PLATFORM_STREAM_SHARDCOUNT is not a setting: check its spelling \(did you mean PLATFORM_STREAM_SHARD_COUNT\?\)/],
   ['minutes kept longer than hours', { PLATFORM_ROLLUPS_MINUTE_RETENTION_DAYS: '400', PLATFORM_ROLLUPS_HOUR_RETENTION_DAYS: '365' }, 'rollups.minuteRetentionDays', /must not be longer than rollups.hourRetentionDays \(400 days > 365 days\)/],
   ['hours kept for ever but not days', { PLATFORM_ROLLUPS_HOUR_RETENTION_DAYS: '', PLATFORM_ROLLUPS_DAY_RETENTION_DAYS: '3650' }, 'rollups.hourRetentionDays', /\(for ever > 3650 days\)/],

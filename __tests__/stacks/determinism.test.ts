@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, syml
 import { homedir, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { unzipSync } from 'fflate';
-import { PROJECT_ROOT } from '../../build/handler-bundle';
+import { PROJECT_ROOT } from '../../build/project-root';
 
 /** What the synth needs from the checkout; node_modules is shared through a link. */
 const SOURCES = ['main.ts', 'cdktf.json', 'package.json', 'tsconfig.json', 'stacks', 'handlers', 'build', 'policy'];

@@ -8,10 +8,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { configReference, PROJECT_ROOT, validateConfig, type ConfigField } from '../../stacks/config';
+import { configReference, validateConfig, type ConfigField } from '../../stacks/config';
 import { CAPACITY_LIMITS } from '../../stacks/web-capacity';
 import { WEB_SERVICE_LIMITS } from '../../stacks/web-service';
 import { removeScratch, resource, synthPlatform, type Synthesized } from './synth-helpers';
+import { PROJECT_ROOT } from '../../build/project-root';
 
 afterAll(removeScratch);
 

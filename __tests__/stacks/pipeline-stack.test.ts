@@ -1,8 +1,8 @@
 import Ajv04 from 'ajv-draft-04';
 import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_FUTURE_TOLERANCE_SECONDS, DEFAULT_HOT_RETENTION_DAYS, DEFAULT_ROLLUP_RETENTION_DAYS, EVENT_SOURCE, HANDLER_ENV, TABLES } from '../../handlers/contract';
 import { batchIngestBodySchema, singleIngestBodySchema } from '../../handlers/reading';
-import { PIPELINE_OUTPUTS } from '../../stacks/outputs';
-import { configOf, only, policyStatements, removeScratch, resource, resources, synthPlatform, type TerraformJson } from './synth-helpers';
+import { PIPELINE_OUTPUTS } from '../../stacks/output-names';
+import { configOf, only, policyStatements, ref, removeScratch, resource, resources, synthPlatform, type TerraformJson } from './synth-helpers';
 
 let pipeline: TerraformJson;
 
@@ -11,7 +11,6 @@ beforeAll(() => {
 });
 afterAll(removeScratch);
 
-const ref = (type: string, id: string, attribute: string) => `\${${type}.${id}.${attribute}}`;
 const templateOf = (resourceJson: Record<string, unknown>, key = 'request_templates') => (resourceJson[key] as Record<string, string>)['application/json']!;
 
 describe('ingest API', () => {
@@ -308,10 +307,22 @@ describe('web and network wiring', () => {
     expect(container).toMatchObject({ image, memory: 900, cpu: 900 });
   });
 
-  it('lets the web task read exactly the four tables', () => {
-    const readTables = policyStatements(pipeline, resource(pipeline, 'aws_iam_role_policy', 'web-service_task-role_policy').policy);
-    const tableArns = readTables.flatMap((statement) => statement.resources as string[]);
-    expect(new Set(tableArns)).toEqual(new Set(Object.keys(TABLES).map((key) => ref('aws_dynamodb_table', `tables_${key}`, 'arn'))));
+  it('lets the web task read the four tables and the fleet index, acknowledge alerts and create silences, and nothing else', () => {
+    const statements = policyStatements(pipeline, resource(pipeline, 'aws_iam_role_policy', 'web-service_task-role_policy').policy);
+    const grants = Object.fromEntries(statements.map((statement) => [statement.sid, { actions: statement.actions, resources: statement.resources }]));
+    const table = (key: string) => ref('aws_dynamodb_table', `tables_${key}`, 'arn');
+    expect(grants).toEqual({
+      ReadTables: { actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'], resources: Object.keys(TABLES).map(table) },
+      QueryIndexes: { actions: ['dynamodb:Query'], resources: [`${table('alerts')}/index/fleet`] },
+      AcknowledgeAlerts: { actions: ['dynamodb:UpdateItem'], resources: [table('thresholds'), table('alerts')] },
+      CreateSilences: { actions: ['dynamodb:PutItem'], resources: [table('alerts')] },
+    });
+  });
+
+  it('tells the web app who signs users in, or that nobody does', () => {
+    const environment = (document: typeof pipeline) => JSON.parse(String(only(document, 'aws_ecs_task_definition').container_definitions))[0].environment as { name: string; value: string }[];
+    expect(environment(pipeline)).toContainEqual({ name: 'WEB_USER_IDENTITY', value: 'none' });
+    expect(environment(pipeline).some((variable) => variable.name === 'WEB_LOAD_BALANCER_ARN')).toBe(false);
   });
 
   it('places the web tasks through the cluster\'s capacity provider', () => {

@@ -1,4 +1,4 @@
-import { REPOSITORY_OUTPUTS, SCALING_OUTPUTS } from '../../stacks/outputs';
+import { REPOSITORY_OUTPUTS, SCALING_OUTPUTS } from '../../stacks/output-names';
 import { configOf, only, removeScratch, resources, synthPlatform, type Synthesized } from './synth-helpers';
 
 let platform: Synthesized;

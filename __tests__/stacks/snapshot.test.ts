@@ -3,7 +3,7 @@
  * makes to the infrastructure. Values that change with the handlers' code or the
  * provider package (not with the stacks) are scrubbed.
  */
-import { STACK_NAMES } from '../../stacks/outputs';
+import { STACK_NAMES } from '../../stacks/output-names';
 import { configOf, removeScratch, synthPlatform, type Synthesized } from './synth-helpers';
 
 let platform: Synthesized;

@@ -10,7 +10,7 @@ import { packageHandlers, type HandlerName, type PackagedHandler } from '../../b
 import { validateConfig, type PlatformConfig } from '../../stacks/config';
 import { definePlatform } from '../../stacks/platform';
 import { PlatformStack } from '../../stacks/platform-stack';
-import type { StackName } from '../../stacks/outputs';
+import type { StackName } from '../../stacks/output-names';
 
 export type TerraformJson = {
   terraform: { backend?: Record<string, Record<string, unknown>>; cloud?: Record<string, unknown> };
@@ -63,6 +63,9 @@ export function only(json: TerraformJson, type: string): Record<string, unknown>
   if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}`);
   return found[0]!;
 }
+
+/** A Terraform reference to an attribute of a resource: `${type.id.attribute}`. */
+export const ref = (type: string, id: string, attribute: string): string => `\${${type}.${id}.${attribute}}`;
 
 /** The resource with this logical id. */
 export function resource(json: TerraformJson, type: string, id: string): Record<string, unknown> {

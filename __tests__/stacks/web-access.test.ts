@@ -45,6 +45,10 @@ it('serves HTTPS with Cognito sign-in to the internet with a certificate and dom
   expect(Object.values(resources(json, 'aws_cognito_user')).map((user) => user.username)).toEqual(['ana@example.com']);
   expect(resource(json, 'aws_cognito_user_pool_domain', 'web-sign-in_domain').domain).toBe('iot-web-${data.aws_caller_identity.account.account_id}');
   expect(json.output?.web_url?.value).toBe('https://iot.example.com');
+  // The app takes changes from the users this load balancer signs in, checking its signature.
+  const environment = JSON.parse(String(Object.values(resources(json, 'aws_ecs_task_definition'))[0]?.container_definitions))[0].environment as { name: string; value: string }[];
+  expect(environment).toContainEqual({ name: 'WEB_USER_IDENTITY', value: 'load-balancer' });
+  expect(environment).toContainEqual({ name: 'WEB_LOAD_BALANCER_ARN', value: '${aws_lb.web-load-balancer_load-balancer.arn}' });
 });
 
 it('uses HTTPS without sign-in only for the allowed networks', () => {

@@ -65,6 +65,16 @@ describe('system test', () => {
 });
 
 describe('system-test command line', () => {
+  it('refuses a no-data period the rules do not take before writing anything', () => {
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'tools', 'system-test.ts'), '--no-data-after', '0', '--api-url', 'http://127.0.0.1:1/prod/thingsstream', '--api-key', 'k', '--web-url', 'http://127.0.0.1:2', '--dynamodb-endpoint', 'http://127.0.0.1:3', '--cooldown-seconds', '900'],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/--no-data-after must be from 1 to 2592000 seconds, got 0/);
+  });
+
   it('refuses to guess the alert cooldown when the platform configuration is invalid, naming the bad field', () => {
     const run = spawnSync(
       process.execPath,

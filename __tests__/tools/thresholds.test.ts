@@ -110,6 +110,27 @@ describe('thresholds', () => {
       expect(await getThresholds(db.exact, table(), 'things/cli/003/t')).toBeUndefined();
     });
 
+    it('sets and shows the rule fields beside the range, and removes those not given again', async () => {
+      const series = 'things/cli/005/temperature';
+      const flags = ['--min', '18', '--max', '25', '--for', '120', '--hysteresis', '0.5', '--no-data-after', '600', '--recipients', 'plant-7'];
+      expect((await run('set', series, ...flags))[0]).toContain(`${series}: min 18  max 25  for 120 s  hysteresis 0.5  no data after 600 s  recipients plant-7`);
+      expect(await getThresholds(db.exact, table(), series)).toEqual({ series, min: n(18), max: n(25), forSeconds: 120, hysteresis: n('0.5'), noDataAfterSeconds: 600, recipients: 'plant-7', state: {} });
+      await run('set', series, '--no-data-after', '60');
+      expect(await getThresholds(db.exact, table(), series)).toEqual({ series, noDataAfterSeconds: 60, state: {} });
+    });
+
+    it.each([
+      [['--max', '25', '--for', '1.5'], /option '--for <seconds>' argument '1.5' is invalid/],
+      [['--max', '25', '--for', '90000'], /--for must be a whole number of seconds from 0 to 86400, got 90000/],
+      [['--min', '0', '--max', '1', '--hysteresis', '0.5'], /--hysteresis 0.5 leaves no room to recover/],
+      [['--no-data-after', '0'], /--no-data-after must be a whole number of seconds from 1 to 2592000/],
+      [['--max', '25', '--recipients', 'Plant 7'], /--recipients must name a recipient group/],
+      [['--for', '60'], /give --min, --max or both, or --no-data-after/],
+    ])('refuses %j before touching the table', async (flags, message) => {
+      await expect(run('set', 'things/cli/006/t', ...flags)).rejects.toThrow(message);
+      expect(await getThresholds(db.exact, table(), 'things/cli/006/t')).toBeUndefined();
+    });
+
     it('refuses a series id the readings could never have', async () => {
       await expect(run('set', 'things/\u0007/t', '--max', '1')).rejects.toThrow(/is not one readings can have/);
     });

@@ -25,7 +25,17 @@ test('reads the tables and region, with port 5000, the series catalogue, the rol
     tables: { things: 'iot-things', thresholds: 'iot-thresholds', alerts: 'iot-alerts', series: 'iot-series', rollups: 'iot-rollups' },
     seriesCacheSeconds: 5,
     rollupRetentionDays: { '1m': 90, '1h': 1095, '1d': undefined },
+    // Changes (acknowledge, silence) are refused unless the deployment says who signs users in.
+    identity: { mode: 'none' },
   });
+});
+
+test('reads who may change things: the load balancer that signs users in, or the local user', () => {
+  const arn = 'arn:aws:elasticloadbalancing:eu-west-2:123456789012:loadbalancer/app/iot-web/0123456789abcdef';
+  expect(loadWebConfig({ ...complete, WEB_USER_IDENTITY: 'load-balancer', WEB_LOAD_BALANCER_ARN: arn }).identity).toEqual({ mode: 'load-balancer', loadBalancerArn: arn });
+  expect(loadWebConfig({ ...complete, WEB_USER_IDENTITY: 'local' }).identity).toEqual({ mode: 'local' });
+  expect(problemsOf({ ...complete, WEB_USER_IDENTITY: 'load-balancer' })).toEqual([expect.stringMatching(/^WEB_LOAD_BALANCER_ARN must be the ARN of the application load balancer/)]);
+  expect(problemsOf({ ...complete, WEB_USER_IDENTITY: 'anyone' })).toEqual(['WEB_USER_IDENTITY must be load-balancer, local or none, got "anyone"']);
 });
 
 test('takes every optional setting from the environment', () => {

@@ -40,6 +40,8 @@ export interface ApiGatewayTwinOptions {
   /** Access-log lines in the stage's format. @default none */
   readonly accessLog?: (line: string) => void;
   readonly validation?: BodyValidationOptions;
+  /** Called for every request the API receives (each is billed), for metering. @default none */
+  readonly onRequest?: () => void;
 }
 
 export interface ApiGatewayTwin {
@@ -105,6 +107,7 @@ export async function startApiGatewayTwin(options: ApiGatewayTwinOptions): Promi
   });
 
   const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    options.onRequest?.();
     const url = request.url ?? '/';
     const queryAt = url.indexOf('?');
     const { headers, bytes } = readHeaders(request.rawHeaders);

@@ -149,6 +149,11 @@ export const COMPUTED_ATTRIBUTES: Readonly<Record<string, Readonly<Record<string
     invoke_arn: (context) => `arn:aws:apigateway:${context.region}:lambda:path/2015-03-31/functions/${str(context, 'arn')}/invocations`,
     version: () => '$LATEST',
   },
+  aws_scheduler_schedule: {
+    name: nameOrPrefix(),
+    id: (context) => `${String(arg(context, 'group_name') ?? 'default')}/${str(context, 'name')}`,
+    arn: regional('scheduler', (context) => `schedule/${String(arg(context, 'group_name') ?? 'default')}/${str(context, 'name')}`),
+  },
   aws_lambda_event_source_mapping: {
     id: attr('uuid'),
     uuid: (context) => context.uuid(),

@@ -10,6 +10,7 @@ import type { CheckpointStore } from '../checkpoints';
 import { LOCAL_CREDENTIALS } from '../defaults';
 import { startEventSourceMapping, type EventSourceMapping } from '../event-source-mapping';
 import { startLocalFunction, type RunningFunction } from '../lambda-runtime';
+import type { UsageMeter } from '../usage-meter';
 import { streamOf, type StreamsByArn } from './data-stores';
 import { functionSpec, lambdaEnvironment, unpackFunction, type FunctionSpec } from './functions';
 import type { LoadedStack } from './load-stack';
@@ -34,17 +35,19 @@ export interface ConsumersOptions {
   readonly log: (line: string) => void;
   /** Receives what stops each thing started, in start order. */
   readonly started: (stop: () => Promise<void>) => void;
+  /** Counts each function's invocations and their duration. @default none */
+  readonly meter?: Pick<UsageMeter, 'lambdaInvocation'> | undefined;
 }
 
-export interface Consumers {
-  /** Every function of the stack, running, by ARN (delivery streams call their processors here). */
+export interface StartedConsumers {
+  /** Each enabled mapping, by the name of the function it feeds. */
+  readonly mappings: Record<string, EventSourceMapping>;
+  /** Every function of the stack, by ARN (for what else invokes them: schedules). */
   readonly functions: ReadonlyMap<string, RunningFunction>;
-  /** The enabled mappings, by the name of the function they feed. */
-  readonly mappings: Readonly<Record<string, EventSourceMapping>>;
 }
 
 /** Starts every function and every enabled mapping. */
-export function startConsumers(options: ConsumersOptions): Consumers {
+export function startConsumers(options: ConsumersOptions): StartedConsumers {
   const { stack, log } = options;
   const functions: { spec: FunctionSpec; fn: RunningFunction }[] = stack.resources('aws_lambda_function').map((resource) => {
     const spec = functionSpec(stack, resource);
@@ -55,7 +58,8 @@ export function startConsumers(options: ConsumersOptions): Consumers {
       endpoints: options.endpoints,
       ...(options.applicationLogLevel === undefined ? {} : { applicationLogLevel: options.applicationLogLevel }),
     });
-    const fn = startLocalFunction({ ...spec, codeDir, workerFile: options.workerFile, env, onLog: (line) => log(`[${spec.name}] ${line}`) });
+    const running = startLocalFunction({ ...spec, codeDir, workerFile: options.workerFile, env, onLog: (line) => log(`[${spec.name}] ${line}`) });
+    const fn = options.meter === undefined ? running : metered(running, spec.memoryMiB, options.meter);
     options.started(() => fn.stop());
     return { spec, fn };
   });
@@ -87,7 +91,23 @@ export function startConsumers(options: ConsumersOptions): Consumers {
     options.started(() => mapping.stop());
     mappings[target.spec.name] = mapping;
   }
-  return { functions: new Map(functions.map(({ spec, fn }) => [spec.arn, fn])), mappings };
+  return { mappings, functions: new Map(functions.map(({ spec, fn }) => [spec.arn, fn])) };
+}
+
+/** The function, with each invocation's duration counted against its configured memory. */
+function metered(fn: RunningFunction, memoryMiB: number, meter: Pick<UsageMeter, 'lambdaInvocation'>): RunningFunction {
+  return {
+    ...fn,
+    async invoke(event) {
+      const started = performance.now();
+      try {
+        return await fn.invoke(event);
+      } finally {
+        meter.lambdaInvocation(fn.name, memoryMiB, performance.now() - started);
+      }
+    },
+    stop: () => fn.stop(),
+  };
 }
 
 /** Sends to the on-failure destination: a queue or a topic of the stack, by its ARN. */

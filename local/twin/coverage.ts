@@ -36,11 +36,12 @@ export const TWIN_COVERAGE: Readonly<Record<string, Coverage>> = {
   aws_dynamodb_table: emulated('a dynalite table with its key schema; items past the TTL attribute are deleted'),
   aws_sqs_queue: emulated('a queue of the local SNS/SQS endpoint'),
   aws_sns_topic: emulated('a topic of the local SNS/SQS endpoint; every message published is shown on the console'),
-  aws_sns_topic_subscription: emulated('email subscribers are listed at start; what they would receive is shown on the console'),
+  aws_sns_topic_subscription: emulated('email, SMS and HTTPS subscribers are listed at start; what each would receive is shown on the console'),
   aws_kinesis_firehose_delivery_stream: emulated(
     'reads the stream from LATEST, transforms records with its Lambda processor, and writes buffered, delimited, GZIP objects under its prefixes (failed records under the error prefix) into <data>/archive/<bucket>/',
   ),
   aws_s3_bucket: emulated('the folder <data>/archive/<bucket>/'),
+  aws_scheduler_schedule: emulated('invokes its target function asynchronously on its rate, cron or at expression (UTC), with its input and context attributes; Lambda retries a failed run twice'),
 
   // Ingest API
   aws_api_gateway_rest_api: BY_API_GATEWAY_TWIN,

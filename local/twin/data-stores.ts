@@ -118,6 +118,10 @@ export async function ensureTables(client: DynamoDBClient, specs: readonly Table
     if (kept !== JSON.stringify(spec.input.KeySchema)) {
       notes.push(`table ${spec.name} kept from an earlier run has the key schema ${kept}, not the stack's ${JSON.stringify(spec.input.KeySchema)}; start with --clean to recreate it`);
     }
+    // AWS adds an index to a table in place; the emulator (dynalite) cannot, so the kept table goes without it.
+    const keptIndexes = new Set((table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+    const missing = (spec.input.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName).filter((name) => !keptIndexes.has(name));
+    if (missing.length > 0) notes.push(`table ${spec.name} kept from an earlier run lacks the index ${missing.join(', ')} the stack declares, and the emulator cannot add one; start with --clean to recreate it`);
   }
   return { created, notes };
 }

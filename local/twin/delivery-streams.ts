@@ -16,6 +16,7 @@ import { checkPrefixes, PrefixError, type CheckedPrefixes } from './firehose-pre
 import { LAMBDA_PROCESSOR_DEFAULTS, LAMBDA_PROCESSOR_LIMITS, type LambdaProcessorSettings } from './firehose-processor';
 import type { LoadedStack } from './load-stack';
 import { TwinResolutionError, type StackResource } from './stack';
+import type { UsageMeter } from '../usage-meter';
 
 /**
  * Firehose's buffering defaults for S3: 5 MiB, 300 s.
@@ -162,6 +163,8 @@ export interface DeliveriesOptions {
   readonly log: (line: string) => void;
   /** Receives what stops each delivery stream started. */
   readonly started: (stop: () => Promise<void>) => void;
+  /** Counts the records taken and the objects written. @default none */
+  readonly meter?: Pick<UsageMeter, 'firehoseRecord' | 's3Put'> | undefined;
 }
 
 /** Starts every delivery stream of the stack; resolves to their progress by name. */
@@ -184,6 +187,7 @@ export function startDeliveries(options: DeliveriesOptions): Record<string, { st
       bucketDir: path.join(options.archiveDir, String(stack.attribute(bucket.address, 'bucket'))),
       checkpoints: options.checkpoints,
       log: options.log,
+      ...(options.meter && { meter: options.meter }),
     });
     options.started(() => delivery.stop());
     deliveries[settings.name] = delivery;

@@ -29,6 +29,7 @@ import { HintBuffer } from './hint-buffer';
 import { evaluatePrefix, objectName, type CheckedPrefixes } from './firehose-prefix';
 import { errorDocument, transformRecords, type SourceRecord, type TransformContext } from './firehose-processor';
 import { StreamPositions } from './stream-positions';
+import type { UsageMeter } from '../usage-meter';
 
 export interface DeliveryStreamOptions {
   readonly name: string;
@@ -54,6 +55,8 @@ export interface DeliveryStreamOptions {
   readonly log: (line: string) => void;
   /** Pause between GetRecords calls of a shard. @default 1000 (Firehose's one call per second) */
   readonly pollIntervalMs?: number;
+  /** Counts the records taken from the source and the objects written. @default none */
+  readonly meter?: Pick<UsageMeter, 'firehoseRecord' | 's3Put'>;
 }
 
 export interface DeliveryStats {
@@ -128,6 +131,7 @@ export function startDeliveryStream(options: DeliveryStreamOptions): DeliveryStr
     const temporary = `${file}.${process.pid}.tmp`;
     writeFileSync(temporary, options.compression === 'GZIP' ? gzipSync(body) : body);
     renameSync(temporary, file);
+    options.meter?.s3Put(body.length);
   };
 
   async function writeBuffered(): Promise<void> {
@@ -187,6 +191,7 @@ export function startDeliveryStream(options: DeliveryStreamOptions): DeliveryStr
       };
       positions.read(source);
       counts.read += 1;
+      options.meter?.firehoseRecord(source.data.length);
       if (processing !== undefined) processing.add(source);
       else destination.add({ record: source, bytes: source.data, failed: false });
     }

@@ -4,6 +4,7 @@
  * AWS would generate one, the local key), in front of the Kinesis emulator.
  */
 import { startApiGatewayTwin } from '../api-gateway';
+import type { UsageMeter } from '../usage-meter';
 import type { LoadedStack } from './load-stack';
 
 export interface IngestOptions {
@@ -15,6 +16,8 @@ export interface IngestOptions {
   /** The value of API keys the stack leaves to AWS to generate. */
   readonly apiKeyValue: string;
   readonly log: (line: string) => void;
+  /** Counts the API's requests. @default none */
+  readonly meter?: Pick<UsageMeter, 'apiRequest'> | undefined;
 }
 
 export interface RunningIngest {
@@ -40,6 +43,7 @@ export async function startIngest(options: IngestOptions): Promise<RunningIngest
       accountId: stack.accountId,
       apiKeyValue: options.apiKeyValue,
       log: (line) => options.log(`[api-gateway] ${line}`),
+      ...(options.meter && { onRequest: () => options.meter?.apiRequest() }),
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`the ingest API cannot listen on ${options.host}:${options.port}: the port is in use by another program`);

@@ -21,8 +21,8 @@ import { pathToFileURL } from 'node:url';
 import { CONFIG_ENV_PREFIX, CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE } from '../../stacks/config';
 import { SYNTH_OUTDIR, type StackName } from '../../stacks/output-names';
 import { acquireInstanceLock, PlatformAlreadyRunningError, type InstanceLock } from '../instance-lock';
+import { PROJECT_ROOT } from '../../build/project-root';
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 /** What a synth is built from, relative to the project root. */
 const SOURCES = ['main.ts', 'cdktf.json', 'package-lock.json', 'tsconfig.json', 'stacks', 'handlers', 'build', 'policy'];

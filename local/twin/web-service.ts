@@ -6,9 +6,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../web/app';
-import { loadWebConfig, WebConfigError, type WebConfig } from '../../web/config';
+import { IDENTITY_ENV, loadWebConfig, WebConfigError, type WebConfig } from '../../web/config';
+import { configuredDependencies } from '../../web/configured-app';
 import { createWebDynamoClient } from '../../web/dynamo-client';
-import { createDynamoRepository } from '../../web/dynamo-repository';
 import type { LoadedStack } from './load-stack';
 import { TwinResolutionError } from './stack';
 
@@ -88,7 +88,9 @@ export interface RunningWebService {
 export async function startWebService(options: WebServiceOptions): Promise<RunningWebService> {
   const { spec } = options;
   // What the container sees: its environment, plus what ECS and the task role would provide.
-  const env = { ...spec.environment, AWS_EXECUTION_ENV: 'AWS_ECS_EC2', AWS_ENDPOINT_URL_DYNAMODB: options.dynamodbEndpoint };
+  // The load balancer, and the sign-in it runs, are control-plane only here: the twin stands
+  // in for them, and every change is made by the one local user.
+  const env = { ...spec.environment, AWS_EXECUTION_ENV: 'AWS_ECS_EC2', AWS_ENDPOINT_URL_DYNAMODB: options.dynamodbEndpoint, [IDENTITY_ENV.mode]: 'local' };
   let config: WebConfig;
   try {
     config = loadWebConfig(env);
@@ -97,7 +99,7 @@ export async function startWebService(options: WebServiceOptions): Promise<Runni
     throw new TwinResolutionError(`${spec.taskDefinition}: container ${spec.containerName} would not start: ${error.message}`, spec.taskDefinition, 'container_definitions');
   }
   const client = createWebDynamoClient({ region: config.region, endpoint: options.dynamodbEndpoint, credentials: options.credentials });
-  const app: FastifyInstance = buildApp({ repository: createDynamoRepository({ client, tables: config.tables, seriesCacheSeconds: config.seriesCacheSeconds }) });
+  const app: FastifyInstance = buildApp(configuredDependencies(config, client));
   const close = async () => {
     await app.close();
     client.destroy();

@@ -7,7 +7,7 @@
 import { DEFAULT_ALERT_COOLDOWN_SECONDS } from '../../handlers/contract';
 import { setThresholds } from '../../tools/threshold-store';
 import { check, type Drill } from '../drill';
-import { auditAlerts, compareKeys, count, drillReadings, expectedKeys, expectedNotices, sendBatches, storedKeys, waitForQuiet, withDrillPlatform } from '../probe';
+import { auditAlerts, compareKeys, drainedChecks, drillReadings, expectedKeys, expectedNotices, sendBatches, storedKeys, waitForQuiet, withDrillPlatform } from '../probe';
 
 const BREACHING_READINGS = 1_000;
 /** Reading times 2 s apart: the burst covers 2,000 s of the sensor's time, a little over two cooldowns of 900 s. */
@@ -39,8 +39,7 @@ export const alertBurstDrill: Drill = {
       const failureQueue = drill.platform.failureQueue().length;
       return {
         checks: [
-          check('the pipeline drained', quiet, quiet ? 'both consumers idle, table stable' : 'still busy after 60 s'),
-          check('every reading is stored', stored.found === readings.length, `${count(stored.found)} of ${count(readings.length)} stored`),
+          ...drainedChecks(quiet, stored, readings.length),
           check(
             'one alert per cooldown',
             expected.length === cooldowns && expected[0]?.kind === 'breach' && expected.slice(1).every((notice) => notice.kind === 'reminder'),

@@ -19,8 +19,8 @@ import { setThresholds } from '../../tools/threshold-store';
 import { check, type Drill, type DrillCheck } from '../drill';
 import { compareKeys, count, drillReadings, expectedKeys, pollUntil, scanTable, seconds, sendBatches, showsStackTrace, storedCount, storedKeys, waitForQuiet, type DrillPlatform, withDrillPlatform } from '../probe';
 import { BAD_INPUT_CASES, CLI_FIXTURES, type BadInputCase, type CliArg, type CliCase, type HttpCase, type Surface } from './bad-input-cases';
+import { PROJECT_ROOT } from '../../build/project-root';
 
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 // ---------------------------------------------------------------------------
 // What is stored, and what changed

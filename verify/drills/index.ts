@@ -5,7 +5,11 @@
  * type wrong.
  */
 import type { Drill } from '../drill';
+import { alertAcknowledgeDrill } from './alert-acknowledge';
 import { alertBurstDrill } from './alert-burst';
+import { alertFlappingDrill } from './alert-flapping';
+import { alertNoDataDrill } from './alert-no-data';
+import { alertSilenceDrill } from './alert-silence';
 import { badInputDrill } from './bad-inputs';
 import { consumerKillDrill } from './consumer-kill';
 import { dynamodbOutageDrill } from './dynamodb-outage';
@@ -16,4 +20,4 @@ import { localServersDrill } from './local-servers';
 import { poisonRecordsDrill } from './poison-records';
 import { webTableOutageDrill } from './web-table-outage';
 
-export const DRILLS: readonly Drill[] = [poisonRecordsDrill, exactValuesDrill, futureReadingsDrill, failureQueueOnceDrill, dynamodbOutageDrill, consumerKillDrill, alertBurstDrill, webTableOutageDrill, localServersDrill, badInputDrill];
+export const DRILLS: readonly Drill[] = [poisonRecordsDrill, exactValuesDrill, futureReadingsDrill, failureQueueOnceDrill, dynamodbOutageDrill, consumerKillDrill, alertBurstDrill, alertFlappingDrill, alertAcknowledgeDrill, alertSilenceDrill, alertNoDataDrill, webTableOutageDrill, localServersDrill, badInputDrill];

@@ -12,11 +12,10 @@ import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalPlatform, type LocalPlatform, type LocalPlatformOptions } from '../../../local/platform';
 import { TwinResolutionError } from '../../../local/twin/stack';
 import { platformTarget, targetDynamo } from '../../../tools/target';
-import { consumerStats, drillReadings, sendBatches } from '../../../verify/probe';
+import { consumerStats, drillReadings, FREE_PORTS, sendBatches } from '../../../verify/probe';
 import { waitFor } from '../harness';
 import { editedStack, resourceOf, type EditedStack, type StackJson } from './edited-stack';
 
-const FREE_PORTS = { ingest: 0, web: 0, dynamodb: 0, kinesis: 0, messaging: 0 };
 
 type Variables = Record<string, string>;
 const variablesOf = (json: StackJson, suffix: string): Variables => (resourceOf(json, 'aws_lambda_function', suffix).environment as { variables: Variables }).variables;
@@ -38,6 +37,11 @@ describe('the local platform runs the stack as edited', () => {
       // A variable the alert handler needs, gone from the stack.
       delete variablesOf(json, 'threshold-alerts').THRESHOLDS_TABLE;
       (resourceOf(json, 'aws_dynamodb_table', 'tables_things').ttl as { attribute_name: string }).attribute_name = 'PurgeAt';
+      // The web container keeps minute rollups for a day only (its task definition's environment).
+      const task = resourceOf(json, 'aws_ecs_task_definition', 'task-definition');
+      const containers = JSON.parse(String(task.container_definitions)) as { environment: { name: string; value: string }[] }[];
+      for (const variable of containers[0]?.environment ?? []) if (variable.name === 'MINUTE_ROLLUP_RETENTION_DAYS') variable.value = '1';
+      task.container_definitions = JSON.stringify(containers);
     });
     platform = await startLocalPlatform({ dataDir, ports: FREE_PORTS, stackFile: stack.file, log: (line) => logs.push(line) });
   }, 60_000);
@@ -66,6 +70,15 @@ describe('the local platform runs the stack as edited', () => {
   it("batches by the mapping's edited batch size: 30 records in batches of at most 7", () => {
     // Put in one call and gathered for 2 s, the records come in as 7 + 7 + 7 + 7 + 2.
     expect(consumerStats(platform, 'store-readings').invocations).toBe(5);
+  });
+
+  it("answers step=auto by the web container's edited rollup retention: 30 hours ago is past a day of minutes, so hours", async () => {
+    const now = Date.now();
+    const query = new URLSearchParams({ thing: 'edits/t', from: new Date(now - 30 * 3_600_000).toISOString(), to: new Date(now).toISOString(), step: 'auto' });
+    const response = await fetch(`${platform.urls.web}/api/rollups?${query}`);
+    expect(response.status).toBe(200);
+    // 1,800 minute buckets would fit the 2,000 allowed: only the retention rules minutes out.
+    expect(((await response.json()) as { step: string }).step).toBe('1h');
   });
 
   it("expires items by the table's edited TTL attribute (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html)", async () => {

@@ -93,6 +93,7 @@ describe('the synthesized pipeline stack, read by the twin', () => {
       address: 'aws_ecs_service.web-service_service',
       taskDefinition: 'aws_ecs_task_definition.web-service_task-definition',
       containerName: 'web',
+      // Without sign-in configured, the deployed app takes no changes (acknowledge, silence); the twin runs it as the local user.
       environment: {
         ALERTS_TABLE: 'iot-alerts',
         AWS_REGION: 'eu-west-2',
@@ -103,6 +104,7 @@ describe('the synthesized pipeline stack, read by the twin', () => {
         SERIES_TABLE: 'iot-series',
         THINGS_TABLE: 'iot-things',
         THRESHOLDS_TABLE: 'iot-thresholds',
+        WEB_USER_IDENTITY: 'none',
       },
       containerPort: 5000,
       healthCheck: { path: '/livez', matcher: '200', timeoutSeconds: 5 },

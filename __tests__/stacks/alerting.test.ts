@@ -1,0 +1,74 @@
+/** The alerting parts of the pipeline stack: recipient groups, the no-data check on its schedule, the fleet index. */
+import { Testing } from 'cdktf';
+import { definePlatform } from '../../stacks/platform';
+import { configOf, handlerPackages, policyStatements, ref, removeScratch, resource, resources, type TerraformJson } from './synth-helpers';
+
+afterAll(removeScratch);
+
+function synth(input: Record<string, unknown> = {}): TerraformJson {
+  const { pipeline } = definePlatform(Testing.app(), configOf(input), { handlerPackages: handlerPackages() });
+  return JSON.parse(Testing.synth(pipeline)) as TerraformJson;
+}
+
+const grants = (json: TerraformJson, roleId: string) =>
+  Object.fromEntries(policyStatements(json, resource(json, 'aws_iam_role_policy', roleId).policy).map((statement) => [statement.sid, { actions: statement.actions, resources: statement.resources }]));
+
+describe('the no-data check', () => {
+  const json = synth();
+
+  it('runs every minute on an EventBridge Scheduler schedule that may invoke this function only', () => {
+    expect(resource(json, 'aws_scheduler_schedule', 'no-data-check_schedule')).toMatchObject({
+      name: 'iot-no-data-check',
+      schedule_expression: 'rate(1 minute)',
+      flexible_time_window: { mode: 'OFF' },
+      target: { arn: ref('aws_lambda_function', 'no-data-check_function', 'arn'), role_arn: ref('aws_iam_role', 'no-data-check_schedule-role_role', 'arn'), retry_policy: { maximum_retry_attempts: 0, maximum_event_age_in_seconds: 60 } },
+    });
+    expect(grants(json, 'no-data-check_schedule-role_policy')).toEqual({ InvokeCheck: { actions: ['lambda:InvokeFunction'], resources: [ref('aws_lambda_function', 'no-data-check_function', 'arn')] } });
+    const trust = json.data?.aws_iam_policy_document?.['no-data-check_schedule-role_trust']?.statement as Record<string, unknown>[];
+    expect(trust[0]).toMatchObject({ principals: [{ type: 'Service', identifiers: ['scheduler.amazonaws.com'] }], condition: [{ test: 'StringEquals', variable: 'aws:SourceAccount' }] });
+  });
+
+  it('reads the rules and the catalogue, keeps alert state, records and publishes, and nothing else', () => {
+    const table = (key: string) => ref('aws_dynamodb_table', `tables_${key}`, 'arn');
+    expect(grants(json, 'no-data-check_role_policy')).toMatchObject({
+      ReadRulesKeepAlertState: { actions: ['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [table('thresholds')] },
+      ReadLatestReadings: { actions: ['dynamodb:Scan'], resources: [table('series')] },
+      RecordAlerts: { actions: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], resources: [table('alerts')] },
+      PublishAlerts: { actions: ['sns:Publish'], resources: [ref('aws_sns_topic', 'alert-topic_topic', 'arn')] },
+    });
+  });
+
+  it('takes its interval from the configuration', () => {
+    expect(resource(synth({ alerts: { noDataCheckMinutes: 5 } }), 'aws_scheduler_schedule', 'no-data-check_schedule').schedule_expression).toBe('rate(5 minutes)');
+  });
+});
+
+describe('recipient groups', () => {
+  const json = synth({ alerts: { recipientGroups: { 'plant-7': { emails: ['p7@example.com'], sms: ['+441632960000'], webhooks: ['https://hooks.example.com/p7'] } } } });
+  const topic = ref('aws_sns_topic', 'recipient-groups_plant-7_topic', 'arn');
+
+  it('give each group an encrypted topic with a subscription per address, number and webhook', () => {
+    expect(resource(json, 'aws_sns_topic', 'recipient-groups_plant-7_topic')).toMatchObject({ name: 'iot-alerts-plant-7', kms_master_key_id: expect.stringContaining('aws_kms_key') });
+    const subscriptions = Object.values(resources(json, 'aws_sns_topic_subscription')).filter((subscription) => subscription.topic_arn === topic);
+    expect(subscriptions.map((subscription) => [subscription.protocol, subscription.endpoint]).sort()).toEqual([
+      ['email', 'p7@example.com'],
+      ['https', 'https://hooks.example.com/p7'],
+      ['sms', '+441632960000'],
+    ]);
+  });
+
+  it('tell the functions that publish alerts the group topics, and let them publish there', () => {
+    for (const [fn, role] of [['consumers_threshold-alerts', 'consumers_threshold-alerts-role_policy'], ['no-data-check_function', 'no-data-check_role_policy']] as const) {
+      const environment = (resource(json, 'aws_lambda_function', fn).environment as { variables: Record<string, string> }).variables;
+      expect(JSON.parse(environment.ALERT_RECIPIENT_TOPIC_ARNS ?? '{}')).toEqual({ 'plant-7': topic });
+      expect(grants(json, role).PublishAlerts?.resources).toEqual([ref('aws_sns_topic', 'alert-topic_topic', 'arn'), topic]);
+    }
+  });
+});
+
+it('gives the alerts table the fleet index', () => {
+  expect(resource(synth(), 'aws_dynamodb_table', 'tables_alerts')).toMatchObject({
+    attribute: [{ name: 'ThingID', type: 'S' }, { name: 'Timestamp', type: 'S' }, { name: 'FleetKey', type: 'S' }, { name: 'FleetSort', type: 'S' }],
+    global_secondary_index: [{ name: 'fleet', hash_key: 'FleetKey', range_key: 'FleetSort', projection_type: 'ALL' }],
+  });
+});

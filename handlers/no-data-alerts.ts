@@ -1,0 +1,196 @@
+/**
+ * The no-data check, run on a schedule (EventBridge Scheduler, every minute by default):
+ * one `no-data` alert per silence of a series whose rule has a no-data period, and one
+ * `data-resumed` notice when its readings arrive again, both through the alert notifier
+ * (claim-protected like every notice: once each, across crashes and overlapping runs).
+ *
+ * How it finds them without reading readings: two parallel Scans of small tables, the
+ * thresholds table (one item per series with a rule; only those with a no-data period or
+ * a no-data alert open are returned) and the series catalogue (one item per series: its
+ * latest reading time, kept by the store consumer). Why a Scan and not an index of
+ * deadlines: a deadline index needs a write per series each time its deadline moves (a
+ * key change costs two index writes), which at the readings' own rate costs more than
+ * reading both tables every minute by two orders of magnitude; docs/alerts.md has the
+ * figures. Writes happen only when a series goes silent or reports again.
+ *
+ * Why this function sends the `data-resumed` notice rather than the stream consumer: it
+ * owns the no-data state (the consumer's cached items would miss it for up to a minute),
+ * and it sees a series resume in the catalogue within one run, without any per-reading work.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { ScanCommand, type DynamoDBDocumentClient, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { decideNoData, formatNoDataNotice } from './alert-rules';
+import { NO_DATA_ATTRIBUTES, RULE_ATTRIBUTES, noDataStateUpdate, seriesRecordOf, type Item, type SeriesAlertRecord } from './alert-items';
+import { AlertNotifier, emptyCounts, type Plan } from './alert-notifier';
+import { describeError, mapWithConcurrency } from './batching';
+import { ATTRIBUTES } from './contract';
+import { timestampOfMillis } from './reading';
+import { awsClients, lazyHandler, loadSettings, logger as runtimeLogger, recipientTopics, systemClock, type Clock, type Settings } from './runtime';
+
+const REQUIRED_SETTINGS = ['thresholdsTable', 'alertsTable', 'seriesTable', 'alertTopicArn'] as const;
+
+export type NoDataAlertsSettings = Pick<
+  Settings<(typeof REQUIRED_SETTINGS)[number]>,
+  'thresholdsTable' | 'alertsTable' | 'seriesTable' | 'alertTopicArn' | 'hotRetentionDays' | 'recipientTopicArns'
+>;
+
+export interface NoDataAlertsDeps {
+  readonly dynamo: DynamoDBDocumentClient;
+  readonly sns: SNSClient;
+  readonly settings: NoDataAlertsSettings;
+  /** @default the shared runtime logger */
+  readonly logger?: Logger;
+  /** "Now", claim expiry and waits. @default systemClock */
+  readonly clock?: Clock;
+  /** Parallel segments of each Scan. @default 4 */
+  readonly scanSegments?: number;
+}
+
+/** What one check did (also logged). */
+export interface NoDataCheckSummary {
+  /** Series whose rule has a no-data period, or that have a no-data alert open. */
+  readonly watched: number;
+  /** Catalogue items read. */
+  readonly catalogued: number;
+  /** Series for which something was due (a notice, a change, or a claim met). */
+  readonly due: number;
+  readonly raised: number;
+  readonly resumed: number;
+  readonly held: number;
+  readonly failed: number;
+  readonly scanRequests: number;
+  readonly durationMs: number;
+}
+
+export type NoDataAlertsHandler = (event: unknown, context?: Context) => Promise<NoDataCheckSummary>;
+
+/** Series settled side by side. */
+const SERIES_CONCURRENCY = 16;
+/** A check waits this long at most for another run's claim on a series; the next run tries again. */
+const CLAIM_WAIT_MS = 5_000;
+
+export function createNoDataAlertsHandler(deps: NoDataAlertsDeps): NoDataAlertsHandler {
+  const { settings, dynamo } = deps;
+  const log = deps.logger ?? runtimeLogger;
+  const clock = deps.clock ?? systemClock;
+  const segments = deps.scanSegments ?? 4;
+  const notifier = new AlertNotifier({
+    dynamo,
+    sns: deps.sns,
+    thresholdsTable: settings.thresholdsTable,
+    alertsTable: settings.alertsTable,
+    topics: recipientTopics(settings),
+    logger: log,
+    clock,
+    ...(settings.hotRetentionDays === undefined ? {} : { hotRetentionDays: settings.hotRetentionDays }),
+    // Each check reads the state afresh: nothing to reuse between runs a minute apart.
+    cacheTtlMs: 0,
+  });
+
+  /** Every item a parallel Scan returns, and the number of Scan calls it took. */
+  async function scanAll(input: ScanCommandInput): Promise<{ items: Item[]; requests: number }> {
+    const items: Item[] = [];
+    let requests = 0;
+    await Promise.all(
+      Array.from({ length: segments }, async (_, segment) => {
+        let start: Item | undefined;
+        do {
+          const page = await dynamo.send(new ScanCommand({ ...input, Segment: segment, TotalSegments: segments, ExclusiveStartKey: start }));
+          requests += 1;
+          items.push(...(page.Items ?? []));
+          start = page.LastEvaluatedKey;
+        } while (start !== undefined);
+      }),
+    );
+    return { items, requests };
+  }
+
+  const planFor =
+    (series: string, latest: string | undefined, nowMs: number) =>
+    (record: SeriesAlertRecord): Plan => {
+      const decision = decideNoData(record.rule, record.noData, latest, nowMs);
+      if (decision.action === 'none') return decision;
+      const opened = record.noData.openedAt;
+      const resolves = opened === undefined ? {} : { resolves: { kind: 'no-data' as const, openedKey: opened } };
+      if (decision.action === 'change') return { action: 'change', rule: 'no-data', update: noDataStateUpdate(decision.next), ...resolves };
+      const silentSince = decision.notice === 'no-data' ? (latest as string) : (record.noData.silentSince as string);
+      return {
+        action: 'notify',
+        notice: decision.notice,
+        at: decision.at,
+        next: decision.next,
+        text: formatNoDataNotice({ notice: decision.notice, series, afterSeconds: record.rule.noDataAfterSeconds ?? 0, silentSince, at: decision.at }),
+        details: { since: silentSince },
+        // Held while a silence covers the series when the check runs, so it is raised once the silence is over.
+        silencedAt: timestampOfMillis(nowMs),
+        ...(decision.notice === 'no-data' ? { opens: 'no-data' as const } : resolves),
+      };
+    };
+
+  return async (event) => {
+    const started = clock.now();
+    notifier.beginBatch();
+    // Only series with a no-data period, or with a no-data alert still open (its rule since removed).
+    const [watched, catalogue] = await Promise.all([
+      scanAll({
+        TableName: settings.thresholdsTable,
+        // Eventually consistent (half the cost): a claim's condition catches a stale item.
+        FilterExpression: 'attribute_exists(#after) OR attribute_exists(#silent)',
+        ExpressionAttributeNames: { '#after': RULE_ATTRIBUTES.noDataAfterSeconds, '#silent': NO_DATA_ATTRIBUTES.silentSince },
+      }),
+      scanAll({
+        TableName: settings.seriesTable,
+        ProjectionExpression: '#series, #latest',
+        ExpressionAttributeNames: { '#series': ATTRIBUTES.series, '#latest': ATTRIBUTES.latestTimestamp },
+      }),
+    ]);
+    const latest = new Map<string, string>();
+    for (const item of catalogue.items) {
+      const time = item[ATTRIBUTES.latestTimestamp];
+      if (typeof time === 'string') latest.set(String(item[ATTRIBUTES.series]), time);
+    }
+
+    const nowMs = clock.now();
+    const counts = emptyCounts();
+    const due: { series: string; record: SeriesAlertRecord }[] = [];
+    for (const item of watched.items) {
+      const record = seriesRecordOf(item);
+      const series = String(item[ATTRIBUTES.series]);
+      if (record.claim !== undefined || decideNoData(record.rule, record.noData, latest.get(series), nowMs).action !== 'none') due.push({ series, record });
+    }
+    let failed = 0;
+    await mapWithConcurrency(due, SERIES_CONCURRENCY, async ({ series, record }) => {
+      try {
+        const outcome = await notifier.settle(series, record, planFor(series, latest.get(series), nowMs), CLAIM_WAIT_MS, counts);
+        if (outcome.result === 'failed') failed += 1;
+      } catch (error) {
+        failed += 1;
+        log.error('no-data alert state could not be read or written; the next check tries again', { series, error: describeError(error) });
+      }
+    });
+
+    const summary: NoDataCheckSummary = {
+      watched: watched.items.length,
+      catalogued: catalogue.items.length,
+      due: due.length,
+      raised: counts.notices['no-data'],
+      resumed: counts.notices['data-resumed'],
+      held: counts.held,
+      failed,
+      scanRequests: watched.requests + catalogue.requests,
+      durationMs: clock.now() - started,
+    };
+    log.info('no-data check done', { ...summary, claimConflicts: counts.claimConflicts, abandonedClaims: counts.abandonedClaims, scheduledTime: (event as { scheduledTime?: unknown } | null)?.scheduledTime });
+    return summary;
+  };
+}
+
+function fromEnvironment(): NoDataAlertsHandler {
+  const clients = awsClients();
+  return createNoDataAlertsHandler({ dynamo: clients.dynamo, sns: clients.sns, settings: loadSettings(process.env, REQUIRED_SETTINGS) });
+}
+
+/** The Lambda entry point, configured from the environment on the first invocation. */
+export const handler = lazyHandler(fromEnvironment);
