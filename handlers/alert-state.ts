@@ -52,6 +52,7 @@ import {
   type Silence,
 } from './alert-items';
 import { DEFAULT_RETRY_POLICY, chunk, isRetryableError, mapWithConcurrency, retryWait, type RetryDeadline, type RetryPolicy } from './batching';
+import { DYNAMODB_BATCH_GET_SIZE } from './batch-write';
 import { ATTRIBUTES } from './contract';
 import { systemClock, type Clock } from './runtime';
 
@@ -63,9 +64,6 @@ export { ALERT_HISTORY_ATTRIBUTES, ALERT_STATE_ATTRIBUTES, seriesRecordOf, type 
  * could outlast it risks a second send, so the SNS client needs a request timeout below it.
  */
 export const DEFAULT_CLAIM_TIMEOUT_MS = 30_000;
-
-/** BatchGetItem takes at most 100 keys. */
-export const BATCH_GET_LIMIT = 100;
 
 /** How far past its event time a notice's key may move when other notices of the series hold those times. */
 const MAX_KEY_SHIFTS = 16;
@@ -140,7 +138,7 @@ export class AlertStateStore {
    */
   async readMany(series: readonly string[], deadline?: RetryDeadline): Promise<{ records: Map<string, SeriesAlertRecord | null>; requests: number }> {
     const records = new Map<string, SeriesAlertRecord | null>();
-    const attempts = await mapWithConcurrency(chunk(series, BATCH_GET_LIMIT), 4, (keys) => this.readChunk(keys, records, deadline));
+    const attempts = await mapWithConcurrency(chunk(series, DYNAMODB_BATCH_GET_SIZE), 4, (keys) => this.readChunk(keys, records, deadline));
     for (const id of series) if (!records.has(id)) records.set(id, null);
     return { records, requests: attempts.reduce((sum, count) => sum + count, 0) };
   }

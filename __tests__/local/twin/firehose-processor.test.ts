@@ -275,7 +275,8 @@ describe('a delivery stream with a Lambda processor (https://docs.aws.amazon.com
 
   it("invokes the processor once its own size hint is reached, well before its interval, then buffers what it returns by the destination's hints", async () => {
     const fn = fakeFunction(upperCase);
-    start(fn, { bufferBytes: 50, bufferSeconds: 900 }, { bufferSeconds: 1 });
+    // The ten records hold 90 bytes: the hint is reached by the last of them, whichever shard's poller reads it.
+    start(fn, { bufferBytes: 90, bufferSeconds: 900 }, { bufferSeconds: 1 });
     await ready();
     await kinesis.put(Array.from({ length: 10 }, (_, index) => ({ key: `k${index}`, data: `reading-${index}` })));
     await waitFor('the object', () => (lines('readings').length === 10 ? true : undefined), 10_000);
