@@ -9,13 +9,16 @@ import type { Decimal } from '../handlers/decimal';
 import type { RollupStep } from '../handlers/rollup';
 import type { FleetAlert, Silence } from './alert-console';
 import type { AlertRecord, ReadingPoint, RollupPoint, SeriesSummary, SortOrder } from './repository';
+import type { ListedSeries, ListedStatus, StatusCounts } from './series-list';
 import type { StoreProblem } from './store-errors';
 
-/** A page of the series list, in series order. */
+/** A page of the series list, in the order asked (`sort`). */
 export interface SeriesResponse {
-  readonly series: SeriesSummary[];
-  /** Series matching the filter, across every page. */
+  readonly series: ListedSeries[];
+  /** Series matching the filter (`q` and `status`), across every page. */
   readonly total: number;
+  /** Series matching `q`, by status, whatever `status` keeps. */
+  readonly counts: StatusCounts;
   /** Pass as `cursor` for the next page; null on the last page. */
   readonly nextCursor: string | null;
 }
@@ -100,4 +103,4 @@ export interface HealthResponse {
   readonly tables: TableHealth[];
 }
 
-export type { AlertRecord, FleetAlert, ReadingPoint, RollupPoint, RollupStep, SeriesSummary, Silence, SortOrder };
+export type { AlertRecord, FleetAlert, ListedSeries, ListedStatus, ReadingPoint, RollupPoint, RollupStep, SeriesSummary, Silence, SortOrder, StatusCounts };

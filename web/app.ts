@@ -16,7 +16,7 @@ import { noIdentity, type UserIdentity } from './identity';
 import { encodeCursor, encodeSeriesCursor, parseQueryString, parseRangeQuery, parseRollupQuery, parseSeriesListQuery, parseSeriesQuery, type ParameterError } from './query';
 import { readinessCheck, type ReadinessOptions } from './readiness';
 import type { Page, ReadingsRepository } from './repository';
-import { pageSeries } from './series-list';
+import { seriesPageAnswer } from './series-list';
 import { API_HELMET_OPTIONS, PAGE_HELMET_OPTIONS, securityHeaders } from './security-headers';
 import { classifyStoreError, type StoreProblem } from './store-errors';
 
@@ -32,7 +32,7 @@ export interface AppDependencies {
   readonly timeouts?: ServerTimeouts;
   /** Days each step of rollups is kept, for `step=auto`. @default DEFAULT_ROLLUP_RETENTION_DAYS */
   readonly rollupRetentionDays?: RollupRetentionDays;
-  /** Epoch ms, for `step=auto`. @default Date.now */
+  /** Epoch ms, for `step=auto` and for judging which series have gone quiet. @default Date.now */
   readonly now?: () => number;
   /** Alerts across the fleet, acknowledgements and silences (alert-routes.ts). @default none: those routes answer 503 */
   readonly alertConsole?: AlertConsole;
@@ -167,15 +167,18 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     return reply.code(ready ? 200 : 503).send(body);
   });
 
+  const now = deps.now ?? Date.now;
   app.get('/api/series', async (request, reply) => {
     const query = parseSeriesListQuery(request.query as Record<string, unknown>);
     if (!query.ok) return badParameter(reply, query.error);
-    const page = pageSeries(await repository.listSeries(), query.value);
-    const body: SeriesResponse = { series: page.series, total: page.total, nextCursor: page.next === undefined ? null : encodeSeriesCursor(page.next) };
-    return body;
+    const answer = seriesPageAnswer(await repository.listSeries(), query.value, now(), (page) => {
+      const body: SeriesResponse = { series: page.series, total: page.total, counts: page.counts, nextCursor: page.next === undefined ? null : encodeSeriesCursor(page.next) };
+      return exactJson(body);
+    });
+    return reply.type('application/json; charset=utf-8').send(answer);
   });
 
-  const rollupOptions = { retention: deps.rollupRetentionDays ?? DEFAULT_ROLLUP_RETENTION_DAYS, now: deps.now ?? Date.now };
+  const rollupOptions = { retention: deps.rollupRetentionDays ?? DEFAULT_ROLLUP_RETENTION_DAYS, now };
   app.get('/api/rollups', async (request, reply) => {
     const query = parseRollupQuery(request.query as Record<string, unknown>, { retention: rollupOptions.retention, now: rollupOptions.now() });
     if (!query.ok) return badParameter(reply, query.error);

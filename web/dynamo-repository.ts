@@ -6,7 +6,7 @@
  * readings.
  */
 import { GetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ALERT_HISTORY_ATTRIBUTES, decodeNotice } from '../handlers/alert-items';
+import { ALERT_HISTORY_ATTRIBUTES, ALERT_STATE_ATTRIBUTES, decodeNotice } from '../handlers/alert-items';
 import { ATTRIBUTES } from '../handlers/contract';
 import type { Decimal } from '../handlers/decimal';
 import { bucketKey, ROLLUP_ATTRIBUTES } from '../handlers/rollup';
@@ -21,6 +21,7 @@ import {
   summariseSeries,
   TABLE_ROLES,
   type AlertRecord,
+  type AlertStateSeen,
   type Page,
   type RangeQuery,
   type ReadingPoint,
@@ -47,6 +48,13 @@ type Item = Record<string, unknown>;
 
 const decimalOrNull = (value: unknown): Decimal | null => decimalOf(value) ?? null;
 const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+/** The alert state on a thresholds item; absent state means ok, and without a change time there is nothing to say. */
+function alertStateOf(item: Item | undefined): AlertStateSeen | undefined {
+  const changedAt = item?.[ALERT_STATE_ATTRIBUTES.changedAt];
+  if (typeof changedAt !== 'string') return undefined;
+  return { state: item?.[ALERT_STATE_ATTRIBUTES.state] === 'breached' ? 'breached' : 'ok', changedAt };
+}
 
 export function createDynamoRepository(options: DynamoRepositoryOptions): ReadingsRepository {
   const { client, tables } = options;
@@ -108,7 +116,7 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
   async function loadSeries(): Promise<SeriesSummary[]> {
     const [catalogue, thresholdItems] = await Promise.all([
       scanAll(tables.series, [ATTRIBUTES.series, ATTRIBUTES.latestTimestamp, ATTRIBUTES.latestValue]),
-      scanAll(tables.thresholds, [ATTRIBUTES.series, ATTRIBUTES.minThreshold, ATTRIBUTES.maxThreshold]),
+      scanAll(tables.thresholds, [ATTRIBUTES.series, ATTRIBUTES.minThreshold, ATTRIBUTES.maxThreshold, ALERT_STATE_ATTRIBUTES.state, ALERT_STATE_ATTRIBUTES.changedAt]),
     ]);
     const thresholds = new Map(thresholdItems.map((item) => [String(item[ATTRIBUTES.series]), item]));
     const entries: { series: string; latest: ReadingPoint }[] = [];
@@ -120,7 +128,10 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
       if (typeof series === 'string' && typeof timestamp === 'string' && value !== null) entries.push({ series, latest: { timestamp, value } });
     }
     return entries
-      .map((entry) => summariseSeries(entry.series, entry.latest, storedThresholds(thresholds.get(entry.series))))
+      .map((entry) => {
+        const item = thresholds.get(entry.series);
+        return summariseSeries(entry.series, entry.latest, storedThresholds(item), alertStateOf(item));
+      })
       .sort(bySeries);
   }
 

@@ -7,7 +7,7 @@ import { normaliseTimestamp } from '../handlers/reading';
 import { bucketStart, ROLLUP_STEPS, STEP_MS, type RollupStep } from '../handlers/rollup';
 import type { RollupRetentionDays } from './config';
 import type { RangeQuery, RollupQuery, SortOrder } from './repository';
-import type { SeriesListQuery } from './series-list';
+import { LISTED_STATUSES, SERIES_SORTS, type ListedStatus, type SeriesCursor, type SeriesListQuery, type SeriesSort } from './series-list';
 
 export interface ParameterError {
   readonly parameter: string;
@@ -231,35 +231,59 @@ export const SERIES_PAGE_LIMITS = { default: 100, max: 1000 } as const;
 /** Longest filter text: longer than any series id worth searching for. */
 const MAX_FILTER_LENGTH = 256;
 
-/** `q` (filter text), `limit` and `cursor` of the series endpoint. */
+/** `q` (filter text), `status`, `sort`, `limit` and `cursor` of the series endpoint. */
 export function parseSeriesListQuery(raw: RawQuery): Parsed<SeriesListQuery> {
-  const unknown = unknownParameter(raw, ['q', 'limit', 'cursor']);
+  const unknown = unknownParameter(raw, ['q', 'status', 'sort', 'limit', 'cursor']);
   if (unknown !== undefined) return unknown;
   const q = single(raw, 'q');
   if (!q.ok) return q;
   if (q.value !== undefined && q.value.length > MAX_FILTER_LENGTH) return bad('q', `"q" must be at most ${MAX_FILTER_LENGTH} characters`);
+  const statusText = single(raw, 'status');
+  if (!statusText.ok) return statusText;
+  let status: ListedStatus[] | undefined;
+  if (statusText.value !== undefined) {
+    const names = statusText.value.split(',').map((name) => name.trim());
+    const wrong = names.find((name) => !(LISTED_STATUSES as readonly string[]).includes(name));
+    if (wrong !== undefined) return bad('status', `"status" takes one or more of ${LISTED_STATUSES.join(', ')}, separated by commas; got ${JSON.stringify(wrong)}`);
+    status = LISTED_STATUSES.filter((name) => names.includes(name));
+  }
+  const sortText = single(raw, 'sort');
+  if (!sortText.ok) return sortText;
+  const sort = (sortText.value ?? 'series') as SeriesSort;
+  if (!SERIES_SORTS.includes(sort)) return bad('sort', `"sort" must be "series" (by id) or "attention" (breached, then no data, longest standing first), got ${JSON.stringify(sortText.value)}`);
   const limit = parseLimit(raw, SERIES_PAGE_LIMITS);
   if (!limit.ok) return limit;
   const cursorText = single(raw, 'cursor');
   if (!cursorText.ok) return cursorText;
-  let after: string | undefined;
+  let after: SeriesCursor | undefined;
   if (cursorText.value !== undefined) {
-    after = decodeSeriesCursor(cursorText.value);
-    if (after === undefined) return bad('cursor', '"cursor" is not one this API issued: pass the "nextCursor" of the previous page unchanged');
+    const decoded = decodeSeriesCursor(cursorText.value);
+    if (decoded === undefined) return bad('cursor', '"cursor" is not one this API issued: pass the "nextCursor" of the previous page unchanged');
+    if ((decoded.status !== undefined) !== (sort === 'attention')) return bad('cursor', '"cursor" belongs to another sort order: keep "sort" unchanged while paging');
+    after = decoded;
   }
   const filter = q.value?.trim() ?? '';
-  return { ok: true, value: { limit: limit.value, ...(filter === '' ? {} : { q: filter }), ...(after === undefined ? {} : { after }) } };
+  return {
+    ok: true,
+    value: { limit: limit.value, sort, ...(filter === '' ? {} : { q: filter }), ...(status === undefined ? {} : { status }), ...(after === undefined ? {} : { after }) },
+  };
 }
 
-/** Series-list cursors: the base64url of `{"after": <series id>}`, a shape later sort orders can extend. */
-export const encodeSeriesCursor = (after: string): string => Buffer.from(JSON.stringify({ after }), 'utf8').toString('base64url');
+/**
+ * Series-list cursors: the base64url of the last entry's sort key, `{"after": <series id>}`
+ * by series, with `"status"` and `"since"` by attention.
+ */
+export const encodeSeriesCursor = (cursor: SeriesCursor): string =>
+  Buffer.from(JSON.stringify({ after: cursor.series, ...(cursor.status === undefined ? {} : { status: cursor.status, since: cursor.since }) }), 'utf8').toString('base64url');
 
-function decodeSeriesCursor(cursor: string): string | undefined {
+function decodeSeriesCursor(cursor: string): SeriesCursor | undefined {
   if (!/^[A-Za-z0-9_-]{1,4096}$/.test(cursor)) return undefined;
   try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    const after = (value as { after?: unknown } | null)?.after;
-    return typeof after === 'string' ? after : undefined;
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown; status?: unknown; since?: unknown } | null;
+    if (typeof value?.after !== 'string') return undefined;
+    if (value.status === undefined) return { series: value.after };
+    if (!(LISTED_STATUSES as readonly unknown[]).includes(value.status) || typeof value.since !== 'string') return undefined;
+    return { series: value.after, status: value.status as ListedStatus, since: value.since };
   } catch {
     return undefined;
   }

@@ -91,6 +91,15 @@ export interface SeriesSummary {
   readonly minThreshold: Decimal | null;
   readonly maxThreshold: Decimal | null;
   readonly status: SeriesStatus;
+  /** When the alert state says the series entered `status` (a breach, or the recovery from one); absent when it does not say. */
+  readonly statusSince?: string;
+}
+
+/** What the alert handler last decided for a series (kept on its thresholds item): `breached` or `ok`, and since when. */
+export interface AlertStateSeen {
+  readonly state: 'ok' | 'breached';
+  /** Reading time of the change. */
+  readonly changedAt: string;
 }
 
 /** The tables the app reads, by the names the stacks and the web configuration give them. */
@@ -128,8 +137,12 @@ export function storedThresholds(item: { MinThreshold?: unknown; MaxThreshold?: 
   return item === undefined ? {} : readThresholds(item.MinThreshold, item.MaxThreshold).thresholds;
 }
 
-/** One line of the overview: the latest value judged against the same rule the alerts use. */
-export function summariseSeries(series: string, latest: ReadingPoint, thresholds: Thresholds): SeriesSummary {
+/**
+ * One line of the overview: the latest value judged against the same rule the alerts use.
+ * The alert state gives "since" only where it agrees with that judgement (it lags while a
+ * notice is being sent, and says nothing of a series without thresholds).
+ */
+export function summariseSeries(series: string, latest: ReadingPoint, thresholds: Thresholds, alertState?: AlertStateSeen): SeriesSummary {
   const { thingId, metric } = splitSeriesId(series);
   const status: SeriesStatus =
     thresholds.min === undefined && thresholds.max === undefined
@@ -146,6 +159,7 @@ export function summariseSeries(series: string, latest: ReadingPoint, thresholds
     minThreshold: thresholds.min ?? null,
     maxThreshold: thresholds.max ?? null,
     status,
+    ...(alertState !== undefined && alertState.state === status ? { statusSince: alertState.changedAt } : {}),
   };
 }
 
@@ -207,6 +221,7 @@ export class InMemoryRepository implements ReadingsRepository {
   private readonly readingsBySeries = new Map<string, ReadingPoint[]>();
   private readonly alertsBySeries = new Map<string, AlertRecord[]>();
   private readonly thresholdsBySeries = new Map<string, Thresholds>();
+  private readonly alertStates = new Map<string, AlertStateSeen>();
 
   /** Stores a reading (replacing one at the same time), as the store handler does. */
   putReading(series: string, point: { readonly timestamp: string; readonly value: Decimal | number | string }): this {
@@ -228,6 +243,9 @@ export class InMemoryRepository implements ReadingsRepository {
     let alerts = this.alertsBySeries.get(series);
     if (alerts === undefined) this.alertsBySeries.set(series, (alerts = []));
     upsert(alerts, { ...alert });
+    // The state the alert handler keeps beside the thresholds: a breach or a recovery changes it, a reminder does not.
+    const latest = alerts.filter((record) => record.kind === 'breach' || record.kind === 'recovery').pop();
+    if (latest !== undefined) this.alertStates.set(series, { state: latest.kind === 'breach' ? 'breached' : 'ok', changedAt: latest.timestamp });
     return this;
   }
 
@@ -240,7 +258,7 @@ export class InMemoryRepository implements ReadingsRepository {
     const summaries: SeriesSummary[] = [];
     for (const [series, points] of this.readingsBySeries) {
       const latest = points[points.length - 1];
-      if (latest !== undefined) summaries.push(summariseSeries(series, latest, this.thresholdsBySeries.get(series) ?? {}));
+      if (latest !== undefined) summaries.push(summariseSeries(series, latest, this.thresholdsBySeries.get(series) ?? {}, this.alertStates.get(series)));
     }
     return summaries.sort(bySeries);
   }

@@ -28,9 +28,12 @@ function seeded(): InMemoryRepository {
   return repository;
 }
 
+/** The app's clock: three minutes after the harrow thermometer's last reading, an hour after the other series' only one. */
+const NOW = Date.parse('2016-09-09T13:58:07Z');
+
 let client: TestClient;
 beforeAll(async () => {
-  client = await listen(buildApp({ repository: seeded() }));
+  client = await listen(buildApp({ repository: seeded(), now: () => NOW }));
 });
 afterAll(() => client.close());
 
@@ -55,15 +58,18 @@ describe('GET /livez and /healthz', () => {
 });
 
 describe('GET /api/series', () => {
-  test('lists every series with latest value and status', async () => {
+  test('lists every series with latest value, status and since, and the counts by status', async () => {
     const response = await get('/api/series');
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({
       total: 2,
+      counts: { breached: 1, 'no-data': 1, ok: 0, 'no-threshold': 0 },
       nextCursor: null,
       series: [
-        { series: XSS, thingId: '<img src=x onerror=alert(1)>', metric: 'temperature', latestTimestamp: '2016-09-09T13:00:00.000000Z', latestValue: 1, minThreshold: null, maxThreshold: null, status: 'no-threshold' },
-        { series: SERIES, thingId: 'things/harrow/001', metric: 'temperature', latestTimestamp: points[11]?.timestamp, latestValue: 27, minThreshold: 18, maxThreshold: 25, status: 'breached' },
+        // Silent for 58 minutes, past the 15 a temperature may go without a reading: no data since its last one.
+        { series: XSS, thingId: '<img src=x onerror=alert(1)>', metric: 'temperature', latestTimestamp: '2016-09-09T13:00:00.000000Z', latestValue: 1, minThreshold: null, maxThreshold: null, status: 'no-data', since: '2016-09-09T13:00:00.000000Z' },
+        // Breached since the reading the alert handler sent its breach notice for.
+        { series: SERIES, thingId: 'things/harrow/001', metric: 'temperature', latestTimestamp: points[11]?.timestamp, latestValue: 27, minThreshold: 18, maxThreshold: 25, status: 'breached', since: points[10]?.timestamp },
       ],
     });
   });
@@ -80,7 +86,7 @@ describe('GET /api/series', () => {
     for (const id of ids) many.putReading(id, { timestamp: '2016-09-09T13:00:00.000000Z', value: 20 });
     let paged: TestClient;
     beforeAll(async () => {
-      paged = await listen(buildApp({ repository: many, assets: new Map() }));
+      paged = await listen(buildApp({ repository: many, assets: new Map(), now: () => NOW }));
     });
     afterAll(() => paged.close());
     const listed = async (parameters: Record<string, string>) => {
@@ -111,7 +117,7 @@ describe('GET /api/series', () => {
       expect(page.series.map((entry) => entry.series)).toEqual(expected.slice(0, 20));
       const next = await listed({ q: 'site-3', limit: '20', cursor: page.nextCursor as string });
       expect(next.series.map((entry) => entry.series)).toEqual(expected.slice(20, 40));
-      expect(await listed({ q: 'nothing-like-this' })).toEqual({ series: [], total: 0, nextCursor: null });
+      expect(await listed({ q: 'nothing-like-this' })).toEqual({ series: [], total: 0, counts: { breached: 0, 'no-data': 0, ok: 0, 'no-threshold': 0 }, nextCursor: null });
     });
 
     test.each([

@@ -70,8 +70,8 @@ async function seedDynamo(db: DynaliteHarness): Promise<void> {
   }
   await writeAll(db.document, db.tables.things, readings);
   await writeAll(db.document, db.tables.thresholds, [
-    // The alert state another handler keeps beside the bounds must not confuse the reader.
-    { ThingID: TEMPERATURE, MinThreshold: 18, MaxThreshold: 25, AlertCondition: 'breached' },
+    // The alert state the alert handler keeps beside the bounds: breached since the breach notice's reading.
+    { ThingID: TEMPERATURE, MinThreshold: 18, MaxThreshold: 25, AlertState: 'breached', AlertBound: 'max', AlertChangedAt: alerts[0]?.timestamp, AlertNotifiedAt: alerts[1]?.timestamp },
     { ThingID: CONTRADICTORY, MinThreshold: 10, MaxThreshold: 5 },
     { ThingID: MAX_ONLY, MaxThreshold: '1000' },
   ]);
@@ -135,7 +135,7 @@ describe.each(implementations)('%s repository', (_name, create) => {
     const series = await repository.listSeries();
     expect(series).toEqual([
       { series: HUMIDITY, thingId: 'things/harrow/001', metric: 'humidity', latestTimestamp: humidity[1]?.timestamp, latestValue: n(41), minThreshold: null, maxThreshold: null, status: 'no-threshold' },
-      { series: TEMPERATURE, thingId: 'things/harrow/001', metric: 'temperature', latestTimestamp: temperature[24]?.timestamp, latestValue: n(39), minThreshold: n(18), maxThreshold: n(25), status: 'breached' },
+      { series: TEMPERATURE, thingId: 'things/harrow/001', metric: 'temperature', latestTimestamp: temperature[24]?.timestamp, latestValue: n(39), minThreshold: n(18), maxThreshold: n(25), status: 'breached', statusSince: alerts[0]?.timestamp },
       { series: MAX_ONLY, thingId: 'things/kew/7', metric: 'co2', latestTimestamp: co2[0]?.timestamp, latestValue: n(400), minThreshold: null, maxThreshold: n(1000), status: 'ok' },
       // min above max: the alert handler applies neither bound, so neither does the overview.
       { series: CONTRADICTORY, thingId: 'things/kew/7', metric: 'pressure', latestTimestamp: pressure[0]?.timestamp, latestValue: n(1000), minThreshold: null, maxThreshold: null, status: 'no-threshold' },

@@ -12,6 +12,9 @@ import { InMemoryRepository } from '../../web/repository';
 
 export const BOILER = 'things/harrow/boiler-1/temperature';
 export const BOILER_LIMITS = { min: 55, max: 78 } as const;
+/** The same boiler's pressure, read once a minute: it follows the temperature, and rose with it on the hot afternoon. */
+export const BOILER_PRESSURE = 'things/harrow/boiler-1/pressure';
+const PRESSURE_INTERVAL_MS = 60_000;
 export const READING_INTERVAL_MS = 12_000;
 export const WEEK_MS = 7 * 86_400_000;
 export const SITES = ['harrow', 'kew', 'wembley'] as const;
@@ -29,6 +32,9 @@ function noise(seed: number): () => number {
     return state / 2_147_483_648 - 0.5;
   };
 }
+
+/** Things that stopped reporting: how long before the end they last did. */
+export const SILENT_THINGS: Readonly<Record<string, number>> = { 'things/wembley/014': 3 * 3_600_000 + 20 * 60_000, 'things/kew/009': 47 * 60_000 };
 
 export interface Plant {
   readonly repository: InMemoryRepository;
@@ -54,6 +60,9 @@ export function simulatedPlant(end: number): Plant {
     const value = Math.round((daily + fault + 3 * random()) * 100) / 100;
     repository.putReading(BOILER, { timestamp: isoMicros(time), value });
     readings++;
+    if (time % PRESSURE_INTERVAL_MS < READING_INTERVAL_MS) {
+      repository.putReading(BOILER_PRESSURE, { timestamp: isoMicros(time), value: Math.round((1.8 + 0.04 * (daily + fault - 66) + 0.05 * random()) * 1000) / 1000 });
+    }
   }
   repository.putThresholds(BOILER, BOILER_LIMITS);
   const limit = (value: number) => Decimal.of(value) as Decimal;
@@ -66,10 +75,18 @@ export function simulatedPlant(end: number): Plant {
 
   PLANT_SERIES.forEach((series, index) => {
     const metric = series.slice(series.lastIndexOf('/') + 1);
+    const thing = series.slice(0, series.lastIndexOf('/'));
     const base = metric === 'temperature' ? 21 : metric === 'pressure' ? 2.4 : 13;
     const spread = metric === 'temperature' ? 6 : metric === 'pressure' ? 0.6 : 4;
-    repository.putReading(series, { timestamp: isoMicros(end - (index % 17) * 7_000), value: Math.round((base + spread * random()) * 100) / 100 });
-    if (metric === 'temperature') repository.putThresholds(series, { min: 15, max: index % 11 === 0 ? 20 : 28 });
+    const latest = end - (SILENT_THINGS[thing] ?? (index % 17) * 7_000);
+    const value = Math.round((base + spread * random()) * 100) / 100;
+    repository.putReading(series, { timestamp: isoMicros(latest), value });
+    if (metric === 'temperature') {
+      const max = index % 11 === 0 ? 20 : 28;
+      repository.putThresholds(series, { min: 15, max });
+      // A breached unit crossed its limit some minutes ago, and the alert handler said so.
+      if (value > max) repository.putAlert(series, { timestamp: isoMicros(latest - (12 + index) * 60_000), kind: 'breach', value: limit(value), minThreshold: limit(15), maxThreshold: limit(max), messageId: `unit-${index}` });
+    }
   });
   return { repository, end, excursion, alerts, boilerReadings: readings };
 }

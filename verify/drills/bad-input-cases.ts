@@ -234,7 +234,7 @@ const WEB_CASES: readonly HttpCase[] = [
   get('fleet alerts of a kind there is none of', '/api/alerts?kind=smoke', parameter(/"kind" takes breach, no-data/)),
   get('thresholds without thing', '/api/thresholds', parameter(/"thing" is required/)),
   get('thresholds with a time range', `/api/thresholds?${new URLSearchParams({ thing: SERIES, from: '2024-05-01T00:00:00Z' })}`, parameter(/unknown parameter "from": this endpoint takes thing/)),
-  get('series with a parameter', '/api/series?thing=x', parameter(/unknown parameter "thing": this endpoint takes q, limit, cursor/)),
+  get('series with a parameter', '/api/series?thing=x', parameter(/unknown parameter "thing": this endpoint takes q, status, sort, limit, cursor/)),
   get('a script tag in a parameter', `/api/readings?thing=${encodeURIComponent(SERIES)}&order=%3Cscript%3Ealert(1)%3C%2Fscript%3E`, parameter(/"order" must be "asc" .* got "<script>alert\(1\)<\/script>"/)),
   get('a script tag in the path', '/api/%3Cscript%3Ealert(1)%3C/script%3E', { status: 404, message: /Nothing at GET \/api\/%3Cscript%3Ealert\(1\)%3C\/script%3E/ }),
   get('an unknown route', '/api/things', { status: 404, message: /Nothing at GET \/api\/things/ }),

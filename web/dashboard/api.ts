@@ -2,25 +2,47 @@
 import type { AlertRecord, AlertsResponse, ErrorResponse, ReadingPoint, ReadingsResponse, RollupsResponse, SeriesResponse, SortOrder, ThresholdsResponse } from '../api-types';
 import { Decimal } from '../../handlers/decimal';
 import { parseExactJson } from '../json';
+import type { ListedStatus } from '../series-list';
+import type { TimeRange } from './link';
+
+/**
+ * Why a call failed, as the page tells it: `offline` (the web app did not answer at all),
+ * `unavailable` (it answered that its data store is out of reach: 503), or `refused`
+ * (it answered that the request is wrong, or failed: a message to show).
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly kind: 'offline' | 'unavailable' | 'refused',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
 
 async function getJson<T>(path: string, parameters: Record<string, string | number | undefined> = {}): Promise<T> {
   const query = new URLSearchParams();
   for (const [name, value] of Object.entries(parameters)) if (value !== undefined) query.set(name, String(value));
   const search = query.toString();
   const url = search === '' ? path : `${path}?${search}`;
-  const response = await fetch(url, { headers: { accept: 'application/json' } });
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: { accept: 'application/json' } });
+  } catch {
+    // The browser says only "Failed to fetch": the server, or the way to it, is down.
+    throw new ApiError('offline', 'The web app cannot be reached.');
+  }
   if (!response.ok) {
     const body = (await response.json().catch(() => undefined)) as ErrorResponse | undefined;
-    throw new Error(body?.message ?? `${path} answered ${response.status}`);
+    // A proxy or load balancer in front answers 502/504 when the app is down.
+    const kind = response.status === 503 ? 'unavailable' : response.status === 502 || response.status === 504 ? 'offline' : 'refused';
+    throw new ApiError(kind, body?.message ?? `${path} answered ${response.status}`);
   }
   // Values keep every digit the API sends (a double would keep 17 at most).
   return parseExactJson(await response.text()) as T;
 }
 
-export interface TimeRange {
-  readonly from: string;
-  readonly to: string;
-}
+export type { TimeRange };
 
 /** The API's largest page of readings or alerts. */
 const LARGEST_PAGE = 5000;
@@ -28,9 +50,25 @@ const LARGEST_PAGE = 5000;
 /** Every JSON number arrives as a Decimal (parseExactJson); counts and means are plain numbers. */
 const plain = (value: unknown): number => (value instanceof Decimal ? value.approx : Number(value));
 
-export async function fetchSeriesPage(q: string, limit: number, cursor?: string): Promise<SeriesResponse> {
-  const page = await getJson<SeriesResponse>('/api/series', { q: q === '' ? undefined : q, limit, cursor });
-  return { ...page, total: plain(page.total) };
+export interface SeriesPageQuery {
+  readonly q: string;
+  /** Empty: every status. */
+  readonly status: readonly ListedStatus[];
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+/** A page of the overview, most urgent first. */
+export async function fetchSeriesPage(query: SeriesPageQuery): Promise<SeriesResponse> {
+  const page = await getJson<SeriesResponse>('/api/series', {
+    q: query.q === '' ? undefined : query.q,
+    status: query.status.length === 0 ? undefined : query.status.join(','),
+    sort: 'attention',
+    limit: query.limit,
+    cursor: query.cursor,
+  });
+  const counts = Object.fromEntries(Object.entries(page.counts).map(([status, value]) => [status, plain(value)])) as SeriesResponse['counts'];
+  return { ...page, total: plain(page.total), counts };
 }
 
 export const fetchThresholds = (thing: string) => getJson<ThresholdsResponse>('/api/thresholds', { thing });
@@ -40,7 +78,7 @@ export async function fetchRollups(thing: string, range: TimeRange): Promise<Rol
   return { ...answer, items: answer.items.map((bucket) => ({ ...bucket, count: plain(bucket.count), mean: plain(bucket.mean) })) };
 }
 
-export const fetchReadingsPage = (thing: string, range: TimeRange, order: SortOrder, limit: number, cursor?: string) =>
+export const fetchReadingsPage = (thing: string, range: Partial<TimeRange>, order: SortOrder, limit: number, cursor?: string) =>
   getJson<ReadingsResponse>('/api/readings', { thing, ...range, order, limit, cursor });
 
 /** Every item of a range, oldest first, following pages up to `cap`; `complete` is false when the range holds more. */

@@ -1,12 +1,16 @@
 /**
- * The dashboard: the series list (filtered and paged by the server), a chart of the chosen
- * range with thresholds and alerts, the alert history, and a paginated readings table
- * with CSV export.
+ * The console: the overview (counts by status, what needs attention first), and for the
+ * series chosen a chart of the range with thresholds and alerts, the alerts and readings
+ * in view, and CSV export.
  *
- * No range is cut short: its rollups say how many readings it holds; up to CHART_CAP they
- * are drawn one by one, beyond that the chart draws the rollup buckets (min–max band and
- * mean) and says so. Dragging across the chart loads that part, at a finer step or as
- * readings once they fit.
+ * No range is cut short (chart-data.ts): up to CHART_CAP readings are drawn one by one,
+ * beyond that the rollup buckets (min–max band and mean), and the note says which. Dragging across the chart zooms in: the chart loads that part, finer,
+ * and the alerts, the readings table and the CSV follow.
+ *
+ * The address holds the series, range and zoom (link.ts): every choice is a history
+ * entry, so Back, bookmarks and edited links show what they say. When the API cannot be
+ * reached, a banner says so and since when, and what is shown is greyed as of its last
+ * update; nothing pretends to be current.
  *
  * Every value from the API reaches the page through textContent, properties or
  * attributes set by the DOM API, never through HTML parsing, so a thing id such as
@@ -17,20 +21,18 @@ import './style.css';
 import type uPlot from 'uplot';
 import { boundCrossed, type Thresholds } from '../../handlers/alert-rules';
 import type { Decimal } from '../../handlers/decimal';
-import { bucketStartOfMillis, bucketTimeRange } from '../../handlers/rollup';
-import type { AlertRecord, ReadingPoint, RollupStep, SeriesSummary } from '../api-types';
-import { fetchAlerts, fetchReadings, fetchReadingsPage, fetchRollups, fetchSeriesPage, fetchThresholds, type TimeRange } from './api';
-import { drawChart, type ChartData } from './chart';
+import type { AlertRecord, ListedStatus, ReadingPoint, SeriesResponse } from '../api-types';
+import { metricMetadata, staleAfterMs } from '../metrics';
+import { fetchAlerts, fetchReadingsPage, fetchSeriesPage, fetchThresholds } from './api';
+import { chartData } from './chart-data';
+import { trackFreshness } from './freshness';
+import { chartWidth, drawChart, OVERLAY_COLOURS, type ChartData, type Overlay } from './chart';
 import { csvFileName, readingsCsv, rollupsCsv } from './csv';
-import { ALERT_CAP, CHART_CAP, FILTER_DELAY_MS, REFRESH_MS, SERIES_PAGE_SIZE, TABLE_PAGE_SIZE } from './settings';
+import { comparedWith, linkHash, MAX_COMPARED, readLink, resolveRange, sameCompare, sameRange, type Link, type Preset, type TimeRange } from './link';
+import { markSelected, renderOverview, withUnit } from './overview';
+import { ALERT_CAP, FILTER_DELAY_MS, REFRESH_MS, SERIES_PAGE_SIZE, TABLE_PAGE_SIZE } from './settings';
+import { INPUT_FORMAT, formatDuration, formatTime, inputTime, parseInputTime, saveTimeZone, savedTimeZone, zoneName, type TimeZoneChoice } from './time';
 
-const DAY_MS = 86_400_000;
-const PRESETS = { '1h': 3_600_000, '24h': DAY_MS, '7d': 7 * DAY_MS, '30d': 30 * DAY_MS, '1y': 365 * DAY_MS } as const;
-type Preset = keyof typeof PRESETS;
-const STATUS_WORDS: Record<SeriesSummary['status'], string> = { ok: 'ok', breached: 'breached', 'no-threshold': 'no threshold' };
-const STEP_WORDS: Record<RollupStep, string> = { '1m': 'minute', '1h': 'hour', '1d': 'day' };
-
-const rangeButtons = (): HTMLButtonElement[] => Array.from(document.querySelectorAll<HTMLButtonElement>('[data-range]'));
 const count = (value: number): string => value.toLocaleString('en');
 
 function element<T extends HTMLElement>(id: string): T {
@@ -39,262 +41,306 @@ function element<T extends HTMLElement>(id: string): T {
   return found as T;
 }
 
-function cell(text: string, className?: string): HTMLTableCellElement {
+function cell(text: string, className?: string, title?: string): HTMLTableCellElement {
   const td = document.createElement('td');
   td.textContent = text;
   if (className !== undefined) td.className = className;
+  if (title !== undefined) td.title = title;
   return td;
 }
 
 const numberText = (value: Decimal | null): string => (value === null ? '—' : value.text);
-
-/** `2016-09-09T13:33:07.381019Z` → `2016-09-09T13:33:07` for a datetime-local input (UTC). */
-const toInputValue = (iso: string): string => iso.slice(0, 19);
 const isoOfSeconds = (epochSeconds: number): string => new Date(Math.round(epochSeconds * 1000)).toISOString();
+const metricOf = (series: string): string => series.slice(series.lastIndexOf('/') + 1);
+const body = (id: string): HTMLTableSectionElement => element(id).querySelector('tbody') as HTMLTableSectionElement;
 
 // ---------------------------------------------------------------------------
 // State
 // ---------------------------------------------------------------------------
 
 const state = {
-  selected: undefined as string | undefined,
-  /** The series list: its filter, the page shown (its cursor) and the cursors of the pages before it. */
-  list: { q: '', cursor: undefined as string | undefined, before: [] as (string | undefined)[], next: undefined as string | undefined },
-  preset: '1h' as Preset | 'custom',
-  custom: undefined as TimeRange | undefined,
-  /** The range chosen (fixed when the view loads, so paging stays consistent). */
+  /** What the address says, as last shown. */
+  link: { range: '1h' } as Link,
+  zone: savedTimeZone(),
+  /** The overview: its filters, the page shown (its cursor), the cursors of the pages before it, and the last answer. */
+  list: { q: '', status: [] as ListedStatus[], cursor: undefined as string | undefined, before: [] as (string | undefined)[], next: undefined as string | undefined },
+  page: undefined as SeriesResponse | undefined,
+  /** The range chosen, resolved to times when the view loaded (so paging stays consistent). */
   range: undefined as TimeRange | undefined,
-  /** The part of it the chart shows: the range, or the part dragged across. */
+  /** The part of it in view: the range, or the zoom. */
   view: undefined as TimeRange | undefined,
   thresholds: {} as Thresholds,
+  latest: undefined as ReadingPoint | undefined,
   alerts: [] as AlertRecord[],
+  alertsComplete: true,
   chart: undefined as uPlot | undefined,
   chartData: undefined as ChartData | undefined,
-  /** Cursors of the table pages before the current one (the first page has none). */
-  pageCursors: [] as (string | undefined)[],
-  currentCursor: undefined as string | undefined,
-  nextCursor: undefined as string | undefined,
+  /** The compared series as drawn over it. */
+  overlays: [] as Overlay[],
+  table: { before: [] as (string | undefined)[], cursor: undefined as string | undefined, next: undefined as string | undefined, items: [] as ReadingPoint[] },
   /** Increases with every view load, so a slow earlier answer never overwrites a newer one. */
   generation: 0,
   chartGeneration: 0,
 };
 
-const zoomed = (): boolean => state.view !== undefined && state.range !== undefined && (state.view.from !== state.range.from || state.view.to !== state.range.to);
-
-function showError(error: unknown): void {
-  const box = element<HTMLParagraphElement>('error');
-  box.textContent = error instanceof Error ? error.message : String(error);
-  box.hidden = false;
-}
-
-function clearError(): void {
-  element('error').hidden = true;
-}
-
-function currentRange(): TimeRange {
-  if (state.preset === 'custom' && state.custom !== undefined) return state.custom;
-  const now = Date.now();
-  const span = PRESETS[state.preset === 'custom' ? '1h' : state.preset];
-  return { from: new Date(now - span).toISOString(), to: new Date(now).toISOString() };
-}
+const zoomed = (): boolean => state.link.zoom !== undefined;
+const freshness = trackFreshness(() => state.zone);
 
 // ---------------------------------------------------------------------------
-// Series list
+// Overview
 // ---------------------------------------------------------------------------
 
-function renderSeries(series: readonly SeriesSummary[], total: number): void {
-  const rows = series.map((summary) => {
-    const row = document.createElement('tr');
-    if (summary.series === state.selected) row.className = 'selected';
-    const link = document.createElement('button');
-    link.type = 'button';
-    link.className = 'series-link';
-    link.textContent = summary.series;
-    link.addEventListener('click', () => selectSeries(summary.series));
-    const name = document.createElement('td');
-    name.append(link);
-    const status = document.createElement('span');
-    status.className = `status status-${summary.status}`;
-    status.textContent = STATUS_WORDS[summary.status] ?? summary.status;
-    const statusCell = document.createElement('td');
-    statusCell.append(status);
-    row.append(name, cell(summary.latestValue.text, 'number'), cell(summary.latestTimestamp), statusCell);
-    return row;
-  });
-  element('overview').querySelector('tbody')?.replaceChildren(...rows);
+function showOverview(): void {
+  const page = state.page;
+  if (page === undefined) return;
+  renderOverview(body('overview'), { series: page.series, counts: page.counts, selected: state.link.series, zone: state.zone, now: freshness.lastSuccess() ?? Date.now(), onSelect: selectSeries });
+  const all = Object.values(page.counts).reduce((sum, value) => sum + value, 0);
+  for (const badge of Array.from(document.querySelectorAll<HTMLElement>('[data-count]'))) {
+    const status = badge.dataset.count as ListedStatus | 'all';
+    const text = count(status === 'all' ? all : page.counts[status]);
+    if (badge.textContent !== text) badge.textContent = text;
+  }
+  const shown = page.series.length;
   const first = state.list.before.length * SERIES_PAGE_SIZE + 1;
-  element('series-count').textContent = total === 0 ? '' : `${count(first)}–${count(first + rows.length - 1)} of ${count(total)} series${state.list.q === '' ? '' : ` matching "${state.list.q}"`}`;
+  const filters = [state.list.q === '' ? '' : ` matching "${state.list.q}"`, state.list.status.length === 0 ? '' : `, ${state.list.status.map((status) => status.replace('-', ' ')).join(' or ')}`].join('');
+  element('series-count').textContent = page.total === 0 ? '' : `${count(first)}–${count(first + shown - 1)} of ${count(page.total)} series${filters}, most urgent first`;
   const empty = element('overview-empty');
-  empty.hidden = rows.length > 0;
-  empty.textContent = state.list.q === '' ? 'No readings stored yet.' : `No series matches "${state.list.q}".`;
+  empty.hidden = shown > 0;
+  empty.textContent = state.list.q === '' && state.list.status.length === 0 ? 'No readings stored yet.' : `No series${filters}.`;
   element<HTMLButtonElement>('series-previous').disabled = state.list.before.length === 0;
   element<HTMLButtonElement>('series-next').disabled = state.list.next === undefined;
 }
 
 async function loadSeriesList(): Promise<void> {
-  const { q, cursor } = state.list;
-  const page = await fetchSeriesPage(q, SERIES_PAGE_SIZE, cursor);
-  // A filter typed while this page was on its way has its own request.
-  if (q !== state.list.q || cursor !== state.list.cursor) return;
+  const list = state.list;
+  const page = await fetchSeriesPage({ q: list.q, status: list.status, limit: SERIES_PAGE_SIZE, cursor: list.cursor });
+  // A filter chosen while this page was on its way has its own request.
+  if (list !== state.list) return;
+  freshness.succeeded();
   state.list.next = page.nextCursor ?? undefined;
-  renderSeries(page.series, page.total);
-  element('updated').textContent = `Updated ${new Date().toISOString().slice(11, 19)} UTC`;
+  state.page = page;
+  showOverview();
 }
 
-function filterSeries(q: string): void {
-  state.list = { q, cursor: undefined, before: [], next: undefined };
-  loadSeriesList().catch(showError);
+function relist(change: Partial<typeof state.list>): void {
+  state.list = { ...state.list, ...change };
+  loadSeriesList().catch(freshness.failed);
+}
+
+// ---------------------------------------------------------------------------
+// The address: series, range and zoom
+// ---------------------------------------------------------------------------
+
+/** Makes `link` the address (a new history entry unless `replace`) and shows it. */
+function navigate(link: Link, replace = false): void {
+  const hash = linkHash(link);
+  if (hash !== location.hash) history[replace ? 'replaceState' : 'pushState'](null, '', hash);
+  show(link);
+}
+
+/** Shows what a link says: a new series or range loads the view, a new zoom only the part in view. */
+function show(link: Link): void {
+  const before = state.link;
+  state.link = link;
+  showRangeButtons();
+  if (link.series !== before.series || !sameRange(link.range, before.range) || state.range === undefined) {
+    markSelected(body('overview'), link.series);
+    void loadView().catch(freshness.failed);
+  } else if (!sameRange(link.zoom, before.zoom)) {
+    state.view = viewOf(link, state.range);
+    void showView(state.generation).catch(freshness.failed);
+  } else if (!sameCompare(link, before)) {
+    void loadChart(state.generation).catch(freshness.failed);
+  }
+  showCompared();
+}
+
+/** Back, Forward, a bookmark or an edited address. */
+function followAddress(): void {
+  const link = readLink(location.hash);
+  if (linkHash(link) !== linkHash(state.link)) show(link);
+}
+
+/** The zoom when it lies within the range, else the whole range. */
+function viewOf(link: Link, range: TimeRange): TimeRange {
+  const zoom = link.zoom;
+  if (zoom === undefined || zoom.to <= range.from || zoom.from >= range.to) return range;
+  return { from: zoom.from < range.from ? range.from : zoom.from, to: zoom.to > range.to ? range.to : zoom.to };
+}
+
+/** The link without its zoom: a new series or range shows the whole range; compared series stay. */
+function unzoomed(change: Partial<Link>): Link {
+  const { zoom: _dropped, ...link } = { ...state.link, ...change };
+  const compare = comparedWith(link.compare ?? [], link.series);
+  const { compare: _old, ...rest } = link;
+  return compare.length === 0 ? rest : { ...rest, compare };
+}
+
+const selectSeries = (series: string): void => navigate(unzoomed({ series }));
+const zoomTo = (part: TimeRange): void => navigate({ ...state.link, zoom: part });
+function resetZoom(): void {
+  if (zoomed()) navigate(unzoomed({}));
+}
+
+function showRangeButtons(): void {
+  const range = state.link.range;
+  for (const button of Array.from(document.querySelectorAll<HTMLButtonElement>('[data-range]'))) {
+    button.setAttribute('aria-pressed', String(typeof range === 'string' ? button.dataset.range === range : button.dataset.range === 'custom'));
+  }
+  element('reset-zoom').hidden = !zoomed();
+  const zoomInfo = element('zoom-info');
+  zoomInfo.hidden = !zoomed() || state.view === undefined;
+  if (state.view !== undefined) zoomInfo.textContent = `Zoomed in: ${formatTime(state.view.from, state.zone)} to ${formatTime(state.view.to, state.zone)}. Double-click the chart or press Reset zoom for the whole range.`;
 }
 
 // ---------------------------------------------------------------------------
 // Series view
 // ---------------------------------------------------------------------------
 
-function selectSeries(series: string): void {
-  state.selected = series;
-  // replaceState does not fire hashchange, so this does not come back through seriesFromHash.
-  history.replaceState(null, '', `#${new URLSearchParams({ series })}`);
-  for (const row of Array.from(element('overview').querySelectorAll('tbody tr'))) {
-    row.classList.toggle('selected', row.querySelector('.series-link')?.textContent === series);
-  }
-  void loadView();
+function showFacts(): void {
+  const series = state.link.series;
+  const facts = element('series-facts');
+  if (series === undefined) return void (facts.textContent = '');
+  const metric = metricOf(series);
+  const { name, unit } = metricMetadata(metric);
+  const { min, max } = state.thresholds;
+  const parts = [`${name}${unit === undefined ? '' : ` (${unit})`}`];
+  parts.push(min === undefined && max === undefined ? 'no threshold' : `thresholds ${min === undefined ? '—' : withUnit(min.text, metric)} to ${max === undefined ? '—' : withUnit(max.text, metric)}`);
+  const latest = state.latest;
+  const now = freshness.lastSuccess() ?? Date.now();
+  const silence = latest === undefined ? 0 : now - Date.parse(latest.timestamp);
+  if (latest === undefined) parts.push('no readings yet');
+  else parts.push(`latest ${withUnit(latest.value.text, metric)} at ${formatTime(latest.timestamp, state.zone)} (${formatDuration(silence)} ago)`);
+  // Silent past its metric's window: the overview's "no data", said here too.
+  if (latest !== undefined && silence >= staleAfterMs(metric)) parts.push(`no data for ${formatDuration(silence)}`);
+  facts.textContent = parts.join(' · ');
 }
 
-/** The series named in the URL (`#series=...`), if any. */
-const seriesFromHash = (): string | undefined => new URLSearchParams(location.hash.slice(1)).get('series') ?? undefined;
-
-/** A link, a bookmark or an edited address bar changed `#series=`: show that series, without a reload. */
-function followHash(): void {
-  const series = seriesFromHash();
-  if (series !== undefined && series !== state.selected) selectSeries(series);
-}
-
-function renderAlerts(alerts: readonly AlertRecord[], complete: boolean): void {
-  const rows = alerts.map((alert) => {
+function showAlerts(): void {
+  const view = state.view;
+  const inView = view === undefined ? [] : state.alerts.filter((alert) => alert.timestamp >= view.from && alert.timestamp <= `${view.to.slice(0, 23)}999Z`);
+  const rows = inView.map((alert) => {
     const row = document.createElement('tr');
-    row.append(cell(alert.timestamp), cell(alert.kind), cell(numberText(alert.value), 'number'), cell(numberText(alert.minThreshold), 'number'), cell(numberText(alert.maxThreshold), 'number'));
+    row.dataset.timestamp = alert.timestamp;
+    row.append(cell(formatTime(alert.timestamp, state.zone), undefined, alert.timestamp), cell(alert.kind), cell(numberText(alert.value), 'number'), cell(numberText(alert.minThreshold), 'number'), cell(numberText(alert.maxThreshold), 'number'));
     return row;
   });
-  element('alerts').querySelector('tbody')?.replaceChildren(...rows);
+  body('alerts').replaceChildren(...rows);
   const note = element('alerts-note');
-  note.hidden = rows.length > 0 && complete;
-  note.textContent = rows.length === 0 ? 'No alerts in this range.' : `The first ${count(ALERT_CAP)} alerts of this range are listed and marked; choose a shorter range for the rest.`;
+  note.hidden = rows.length > 0 && state.alertsComplete;
+  note.textContent = rows.length === 0 ? 'No alerts in view.' : `The first ${count(ALERT_CAP)} alerts of this range are listed and marked; choose a shorter range for the rest.`;
 }
 
-/**
- * What the chart draws for a range: its rollups say how many readings it holds; when they
- * fit, the readings themselves (unless some are no longer kept raw), else the buckets.
- */
-async function chartData(series: string, range: TimeRange): Promise<{ data: ChartData; note: string }> {
-  const rollups = await fetchRollups(series, range);
-  const total = rollups.items.reduce((sum, bucket) => sum + bucket.count, 0);
-  const buckets: ChartData = { kind: 'rollups', step: rollups.step, buckets: rollups.items };
-  const bucketWords = `${count(rollups.items.length)} ${STEP_WORDS[rollups.step]}${rollups.items.length === 1 ? '' : 's'}`;
-  if (total === 0) {
-    const readings = await fetchReadings(series, range, CHART_CAP);
-    return { data: { kind: 'readings', points: readings.items }, note: readings.items.length === 0 ? 'No readings in this range.' : `${count(readings.items.length)} readings.` };
-  }
-  if (total > CHART_CAP) {
-    return { data: buckets, note: `${count(total)} readings, drawn as ${bucketWords}: the band spans each ${STEP_WORDS[rollups.step]}'s minimum to maximum, the line is its mean. Drag across the chart to zoom in; readings are drawn once the part in view holds ${count(CHART_CAP)} or fewer.` };
-  }
-  // The buckets hold whole minutes (hours, days): read the readings of the same span, so the two counts can be compared.
-  const first = bucketTimeRange(bucketStartOfMillis(Date.parse(range.from), rollups.step), rollups.step).from;
-  const last = bucketTimeRange(bucketStartOfMillis(Date.parse(range.to), rollups.step), rollups.step).to;
-  const readings = await fetchReadings(series, { from: first, to: last }, CHART_CAP);
-  if (readings.complete && readings.items.length >= total) {
-    const from = Date.parse(range.from);
-    const to = Date.parse(range.to);
-    const points = readings.items.filter((point) => Date.parse(point.timestamp) >= from && Date.parse(point.timestamp) <= to);
-    return { data: { kind: 'readings', points }, note: `${count(points.length)} readings. Drag across the chart to zoom in.` };
-  }
-  return {
-    data: buckets,
-    note: `${count(total)} readings, drawn as ${bucketWords} (min–max band and mean): ${count(readings.items.length)} of them are still kept one by one, the rest only as rollups and in the archive (npm run query).`,
-  };
+/** An alert's details, for a marker clicked, tapped or pressed: no hover needed. */
+function showAlertDetail(alert: AlertRecord): void {
+  const metric = metricOf(state.link.series ?? '');
+  const limits = [alert.minThreshold === null ? undefined : `min ${withUnit(alert.minThreshold.text, metric)}`, alert.maxThreshold === null ? undefined : `max ${withUnit(alert.maxThreshold.text, metric)}`].filter(Boolean).join(', ');
+  const detail = element('alert-detail');
+  detail.textContent = `${alert.kind[0]?.toUpperCase()}${alert.kind.slice(1)} at ${formatTime(alert.timestamp, state.zone)}: ${alert.value === null ? 'value not recorded' : withUnit(alert.value.text, metric)}${limits === '' ? '' : ` (${limits})`}.`;
+  detail.hidden = false;
+  for (const row of Array.from(body('alerts').rows)) row.classList.toggle('highlight', row.dataset.timestamp === alert.timestamp);
+}
+
+/** A y axis's label: the metric's name and unit, e.g. `Temperature (°C)`. */
+function valueLabel(series: string): string {
+  const { name, unit } = metricMetadata(metricOf(series));
+  return unit === undefined ? name : `${name} (${unit})`;
+}
+
+/** Draws what the chart holds, in the zone shown (again after a switch of zone, without asking the API). */
+function drawView(): void {
+  const series = state.link.series;
+  const view = state.view;
+  const data = state.chartData;
+  if (series === undefined || view === undefined || data === undefined) return;
+  state.chart?.destroy();
+  state.chart = drawChart(
+    element('chart'),
+    { series, data, overlays: state.overlays, thresholds: state.thresholds, alerts: state.alerts, range: { from: Date.parse(view.from) / 1000, to: Date.parse(view.to) / 1000 }, zone: state.zone, valueLabel: valueLabel(series) },
+    { onSelect: (from, to) => zoomTo({ from: isoOfSeconds(from), to: isoOfSeconds(to) }), onReset: resetZoom, onAlert: showAlertDetail },
+  );
 }
 
 /** Draws the part of the range in view, from the finest data that fits. */
-async function loadChart(generation = state.generation): Promise<void> {
-  const series = state.selected;
+async function loadChart(generation: number): Promise<void> {
+  const series = state.link.series;
   const view = state.view;
   if (series === undefined || view === undefined) return;
   const chartGeneration = ++state.chartGeneration;
-  const { data, note } = await chartData(series, view);
+  const compared = state.link.compare ?? [];
+  const [{ data, note }, ...others] = await Promise.all([chartData(series, view), ...compared.map((id) => chartData(id, view))]);
   if (generation !== state.generation || chartGeneration !== state.chartGeneration) return;
-  state.chart?.destroy();
   state.chartData = data;
-  state.chart = drawChart(
-    element('chart'),
-    { series, data, thresholds: state.thresholds, alerts: state.alerts, range: { from: Date.parse(view.from) / 1000, to: Date.parse(view.to) / 1000 } },
-    { onSelect: (from, to) => zoomTo({ from: isoOfSeconds(from), to: isoOfSeconds(to) }), onReset: resetZoom },
-  );
+  state.overlays = others.map((other, index) => ({ series: compared[index] as string, data: other.data, valueLabel: valueLabel(compared[index] as string) }));
+  drawView();
   element('chart-note').textContent = note;
-  element('reset-zoom').hidden = !zoomed();
   element<HTMLButtonElement>('download-csv').disabled = data.kind === 'readings' ? data.points.length === 0 : data.buckets.length === 0;
 }
 
-function zoomTo(part: TimeRange): void {
-  state.view = part;
-  loadChart().catch(showError);
+/** The part in view: chart, alerts and readings table; a refresh keeps the alert details open and a focused chart as it is. */
+async function showView(generation: number, refreshing = false, keepChart = false): Promise<void> {
+  showRangeButtons();
+  showAlerts();
+  if (!refreshing) element('alert-detail').hidden = true;
+  if (!keepChart) await loadChart(generation);
+  state.table.before = [];
+  await loadTablePage(undefined, generation);
 }
 
-function resetZoom(): void {
-  if (!zoomed()) return;
-  state.view = state.range;
-  loadChart().catch(showError);
-}
-
-async function loadView(): Promise<void> {
-  const series = state.selected;
+/** Loads the chosen series over the chosen range; `refreshing` keeps the chart a keyboard user is on. */
+async function loadView(refreshing = false): Promise<void> {
+  const series = state.link.series;
   if (series === undefined) return;
   const generation = ++state.generation;
-  const range = currentRange();
+  const range = resolveRange(state.link.range, Date.now());
   state.range = range;
-  state.view = range;
+  state.view = viewOf(state.link, range);
   element('series-title').textContent = series;
-  try {
-    const [thresholds, alerts] = await Promise.all([fetchThresholds(series), fetchAlerts(series, range, ALERT_CAP)]);
-    if (generation !== state.generation) return;
-    clearError();
-    state.thresholds = {
-      ...(thresholds.minThreshold === null ? {} : { min: thresholds.minThreshold }),
-      ...(thresholds.maxThreshold === null ? {} : { max: thresholds.maxThreshold }),
-    };
-    state.alerts = alerts.items;
-    renderAlerts(alerts.items, alerts.complete);
-    await loadChart(generation);
-    state.pageCursors = [];
-    await loadTablePage(undefined, generation);
-  } catch (error) {
-    if (generation === state.generation) showError(error);
-  }
+  const [thresholds, alerts, latest] = await Promise.all([fetchThresholds(series), fetchAlerts(series, range, ALERT_CAP), fetchReadingsPage(series, {}, 'desc', 1)]);
+  if (generation !== state.generation) return;
+  freshness.succeeded();
+  element('error').hidden = true;
+  state.thresholds = {
+    ...(thresholds.minThreshold === null ? {} : { min: thresholds.minThreshold }),
+    ...(thresholds.maxThreshold === null ? {} : { max: thresholds.maxThreshold }),
+  };
+  state.latest = latest.items[0];
+  state.alerts = alerts.items;
+  state.alertsComplete = alerts.complete;
+  showFacts();
+  await showView(generation, refreshing, refreshing && element('chart').contains(document.activeElement));
 }
 
 async function loadTablePage(cursor: string | undefined, generation = state.generation): Promise<void> {
-  const series = state.selected;
-  const range = state.range;
-  if (series === undefined || range === undefined) return;
-  const page = await fetchReadingsPage(series, range, 'desc', TABLE_PAGE_SIZE, cursor);
+  const series = state.link.series;
+  const view = state.view;
+  if (series === undefined || view === undefined) return;
+  const page = await fetchReadingsPage(series, view, 'desc', TABLE_PAGE_SIZE, cursor);
   if (generation !== state.generation) return;
-  state.currentCursor = cursor;
-  state.nextCursor = page.nextCursor ?? undefined;
-  const rows = page.items.map((point: ReadingPoint) => {
+  state.table.cursor = cursor;
+  state.table.next = page.nextCursor ?? undefined;
+  state.table.items = page.items;
+  showTable();
+}
+
+function showTable(): void {
+  const rows = state.table.items.map((point: ReadingPoint) => {
     const row = document.createElement('tr');
     const out = boundCrossed(state.thresholds, point.value);
     if (out !== undefined) row.className = 'breaching';
-    row.append(cell(point.timestamp), cell(point.value.text, 'number'), cell(out === undefined ? '' : `${out === 'min' ? 'below min' : 'above max'}`));
+    row.append(cell(formatTime(point.timestamp, state.zone), undefined, point.timestamp), cell(point.value.text, 'number'), cell(out === undefined ? '' : `${out === 'min' ? 'below min' : 'above max'}`));
     return row;
   });
-  element('readings').querySelector('tbody')?.replaceChildren(...rows);
-  const first = state.pageCursors.length * TABLE_PAGE_SIZE + 1;
-  element('page-info').textContent = rows.length === 0 ? 'No readings' : `Readings ${first}–${first + rows.length - 1}, newest first`;
-  element<HTMLButtonElement>('page-newer').disabled = state.pageCursors.length === 0;
-  element<HTMLButtonElement>('page-older').disabled = state.nextCursor === undefined;
+  body('readings').replaceChildren(...rows);
+  const first = state.table.before.length * TABLE_PAGE_SIZE + 1;
+  element('page-info').textContent = rows.length === 0 ? 'No readings in view' : `Readings ${first}–${first + rows.length - 1}, newest first`;
+  element<HTMLButtonElement>('page-newer').disabled = state.table.before.length === 0;
+  element<HTMLButtonElement>('page-older').disabled = state.table.next === undefined;
 }
 
-/** Saves what the chart draws: the readings, or the buckets of a range drawn from its rollups. */
+/** Saves what the chart draws (the part in view): the readings, or the buckets of a range drawn from its rollups. */
 function downloadCsv(): void {
-  const series = state.selected;
+  const series = state.link.series;
   const data = state.chartData;
   if (series === undefined || data === undefined) return;
   const text = data.kind === 'readings' ? readingsCsv(series, data.points) : rollupsCsv(series, data.step, data.buckets);
@@ -306,29 +352,96 @@ function downloadCsv(): void {
   setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
 }
 
-function choosePreset(preset: Preset | 'custom'): void {
-  state.preset = preset;
-  for (const button of rangeButtons()) {
-    button.setAttribute('aria-pressed', String(button.dataset.range === preset));
-  }
-  const custom = element('custom-range');
-  custom.hidden = preset !== 'custom';
-  if (preset === 'custom') {
-    const shown = state.range ?? currentRange();
-    element<HTMLInputElement>('range-from').value = toInputValue(shown.from);
-    element<HTMLInputElement>('range-to').value = toInputValue(shown.to);
-    return;
-  }
-  void loadView();
+// ---------------------------------------------------------------------------
+// Compare
+// ---------------------------------------------------------------------------
+
+/** The compared series, each with its line's colour and a button to stop comparing it. */
+function showCompared(): void {
+  const compared = state.link.compare ?? [];
+  const items = compared.map((id, index) => {
+    const item = document.createElement('li');
+    const swatch = document.createElement('span');
+    swatch.className = 'swatch';
+    swatch.style.background = OVERLAY_COLOURS[index % OVERLAY_COLOURS.length] as string;
+    const name = document.createElement('span');
+    name.textContent = id;
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.textContent = 'Remove';
+    remove.setAttribute('aria-label', `Stop comparing ${id}`);
+    remove.addEventListener('click', () => navigate({ ...state.link, compare: compared.filter((other) => other !== id) }));
+    item.append(swatch, name, remove);
+    return item;
+  });
+  element('compare-list').replaceChildren(...items);
+  element<HTMLButtonElement>('compare-add').disabled = compared.length >= MAX_COMPARED;
+  // Suggestions: the series on the overview's page.
+  const options = (state.page?.series ?? []).filter((entry) => entry.series !== state.link.series && !compared.includes(entry.series)).map((entry) => {
+    const option = document.createElement('option');
+    option.value = entry.series;
+    return option;
+  });
+  element('compare-options').replaceChildren(...options);
 }
 
-function applyCustomRange(): void {
-  const from = element<HTMLInputElement>('range-from').value;
-  const to = element<HTMLInputElement>('range-to').value;
-  if (from === '' || to === '') return showError('Give both ends of the custom range.');
-  // datetime-local values carry no zone; the API reads them as UTC, as the inputs say.
-  state.custom = { from: `${from}Z`, to: `${to}Z` };
-  void loadView();
+function addCompared(event: Event): void {
+  event.preventDefault();
+  const input = element<HTMLInputElement>('compare-input');
+  const id = input.value.trim();
+  if (id === '' || state.link.series === undefined) return;
+  input.value = '';
+  navigate({ ...state.link, compare: comparedWith([...(state.link.compare ?? []), id], state.link.series) });
+}
+
+// ---------------------------------------------------------------------------
+// Range and zone
+// ---------------------------------------------------------------------------
+
+function closeCustomRange(): void {
+  element('custom-range').hidden = true;
+  element('custom-range-button').setAttribute('aria-expanded', 'false');
+}
+
+function toggleCustomRange(): void {
+  const form = element('custom-range');
+  if (!form.hidden) return closeCustomRange();
+  form.hidden = false;
+  element('custom-range-button').setAttribute('aria-expanded', 'true');
+  const shown = state.range ?? resolveRange(state.link.range, Date.now());
+  element<HTMLInputElement>('range-from').value = inputTime(Date.parse(shown.from), state.zone);
+  element<HTMLInputElement>('range-to').value = inputTime(Date.parse(shown.to), state.zone);
+  element('range-zone').textContent = zoneName(state.zone);
+  element('range-error').textContent = '';
+  element<HTMLInputElement>('range-from').focus();
+}
+
+function applyCustomRange(event: Event): void {
+  event.preventDefault();
+  const read = (id: string) => parseInputTime(element<HTMLInputElement>(id).value, state.zone);
+  const from = read('range-from');
+  const to = read('range-to');
+  const problem = from === undefined ? 'From' : to === undefined ? 'To' : undefined;
+  const error = element('range-error');
+  if (problem !== undefined) return void (error.textContent = `${problem}: write a time as ${INPUT_FORMAT} (24-hour, ${zoneName(state.zone)}).`);
+  if ((to as number) <= (from as number)) return void (error.textContent = 'To must be after From.');
+  error.textContent = '';
+  closeCustomRange();
+  navigate(unzoomed({ range: { from: new Date(from as number).toISOString(), to: new Date(to as number).toISOString() } }));
+}
+
+function chooseZone(zone: TimeZoneChoice): void {
+  state.zone = zone;
+  saveTimeZone(zone);
+  for (const heading of Array.from(document.querySelectorAll('.time-heading'))) heading.textContent = `Time (${zoneName(zone)})`;
+  freshness.showUpdated();
+  showOverview();
+  showFacts();
+  showRangeButtons();
+  showAlerts();
+  showTable();
+  if (!element('chart').contains(document.activeElement)) drawView();
+  if (!element('custom-range').hidden) element('range-zone').textContent = zoneName(zone);
 }
 
 // ---------------------------------------------------------------------------
@@ -340,9 +453,9 @@ async function refresh(): Promise<void> {
   try {
     await loadSeriesList();
     // A moving window follows the clock unless the user is reading a zoomed chart or an older page.
-    if (state.preset !== 'custom' && !zoomed() && state.pageCursors.length === 0) await loadView();
+    if (typeof state.link.range === 'string' && !zoomed() && state.table.before.length === 0) await loadView(true);
   } catch (error) {
-    showError(error);
+    freshness.failed(error);
   }
 }
 
@@ -351,44 +464,72 @@ function start(): void {
   element<HTMLInputElement>('series-filter').addEventListener('input', (event) => {
     clearTimeout(filterTimer);
     const q = (event.target as HTMLInputElement).value.trim();
-    filterTimer = setTimeout(() => filterSeries(q), FILTER_DELAY_MS);
+    filterTimer = setTimeout(() => relist({ q, cursor: undefined, before: [], next: undefined }), FILTER_DELAY_MS);
   });
+  for (const button of Array.from(document.querySelectorAll<HTMLButtonElement>('[data-status]'))) {
+    button.addEventListener('click', () => {
+      for (const other of Array.from(document.querySelectorAll('[data-status]'))) other.setAttribute('aria-pressed', String(other === button));
+      relist({ status: button.dataset.status === '' ? [] : [button.dataset.status as ListedStatus], cursor: undefined, before: [], next: undefined });
+    });
+  }
   element('series-next').addEventListener('click', () => {
-    if (state.list.next === undefined) return;
-    state.list = { ...state.list, before: [...state.list.before, state.list.cursor], cursor: state.list.next, next: undefined };
-    loadSeriesList().catch(showError);
+    if (state.list.next !== undefined) relist({ before: [...state.list.before, state.list.cursor], cursor: state.list.next, next: undefined });
   });
   element('series-previous').addEventListener('click', () => {
     if (state.list.before.length === 0) return;
     const before = [...state.list.before];
     const cursor = before.pop();
-    state.list = { ...state.list, before, cursor, next: undefined };
-    loadSeriesList().catch(showError);
+    relist({ before, cursor, next: undefined });
   });
-  for (const button of rangeButtons()) {
-    button.addEventListener('click', () => choosePreset(button.dataset.range as Preset | 'custom'));
+  for (const button of Array.from(document.querySelectorAll<HTMLButtonElement>('[data-range]'))) {
+    const range = button.dataset.range as Preset | 'custom';
+    if (range === 'custom') {
+      button.id = 'custom-range-button';
+      button.setAttribute('aria-expanded', 'false');
+      button.addEventListener('click', toggleCustomRange);
+    } else {
+      button.addEventListener('click', () => {
+        closeCustomRange();
+        navigate(unzoomed({ range }));
+      });
+    }
   }
-  element('apply-range').addEventListener('click', applyCustomRange);
+  element('custom-range').addEventListener('submit', applyCustomRange);
+  element('compare-form').addEventListener('submit', addCompared);
   element('reset-zoom').addEventListener('click', resetZoom);
   element('page-older').addEventListener('click', () => {
-    if (state.nextCursor === undefined) return;
-    state.pageCursors.push(state.currentCursor);
-    void loadTablePage(state.nextCursor).catch(showError);
+    if (state.table.next === undefined) return;
+    state.table.before.push(state.table.cursor);
+    void loadTablePage(state.table.next).catch(freshness.failed);
   });
   element('page-newer').addEventListener('click', () => {
-    if (state.pageCursors.length === 0) return;
-    const previous = state.pageCursors.pop();
-    void loadTablePage(previous).catch(showError);
+    if (state.table.before.length === 0) return;
+    void loadTablePage(state.table.before.pop()).catch(freshness.failed);
   });
   element('download-csv').addEventListener('click', downloadCsv);
-  window.addEventListener('resize', () => state.chart?.setSize({ width: Math.max(320, element('chart').clientWidth), height: 320 }));
-
-  for (const button of rangeButtons()) {
-    button.setAttribute('aria-pressed', String(button.dataset.range === state.preset));
+  // A skip link moves focus itself: following its #fragment would replace the link's series, range and zoom.
+  for (const skip of Array.from(document.querySelectorAll<HTMLAnchorElement>('.skip-links a'))) {
+    skip.addEventListener('click', (event) => {
+      event.preventDefault();
+      element(skip.hash.slice(1)).focus();
+    });
   }
-  window.addEventListener('hashchange', followHash);
-  state.selected = seriesFromHash();
-  Promise.all([loadSeriesList(), loadView()]).catch(showError);
+  element('retry').addEventListener('click', () => void refresh());
+  const zoneSelect = element<HTMLSelectElement>('time-zone');
+  zoneSelect.value = state.zone;
+  zoneSelect.addEventListener('change', () => chooseZone(zoneSelect.value === 'utc' ? 'utc' : 'local'));
+  window.addEventListener('resize', () => state.chart?.setSize({ width: chartWidth(element('chart')), height: 320 }));
+  window.addEventListener('popstate', followAddress);
+  window.addEventListener('hashchange', followAddress);
+
+  chooseZone(state.zone);
+  const link = readLink(location.hash);
+  // The address as the page reads it (a hand-edited link is tidied), without a new history entry.
+  history.replaceState(null, '', linkHash(link));
+  state.link = link;
+  showRangeButtons();
+  showCompared();
+  Promise.all([loadSeriesList(), loadView()]).catch(freshness.failed);
   setInterval(() => void refresh(), REFRESH_MS);
 }
 
