@@ -6,7 +6,7 @@
  * readings.
  */
 import { GetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ALERT_HISTORY_ATTRIBUTES, ALERT_STATE_ATTRIBUTES, decodeNotice } from '../handlers/alert-items';
+import { ALERT_HISTORY_ATTRIBUTES, ALERT_STATE_ATTRIBUTES, decodeNotice, readRule } from '../handlers/alert-items';
 import { ATTRIBUTES } from '../handlers/contract';
 import type { Decimal } from '../handlers/decimal';
 import { bucketKey, ROLLUP_ATTRIBUTES } from '../handlers/rollup';
@@ -130,7 +130,7 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
     return entries
       .map((entry) => {
         const item = thresholds.get(entry.series);
-        return summariseSeries(entry.series, entry.latest, storedThresholds(item), alertStateOf(item));
+        return summariseSeries(entry.series, entry.latest, storedThresholds(item), alertStateOf(item), item === undefined ? undefined : readRule(item).rule.noDataAfterSeconds);
       })
       .sort(bySeries);
   }

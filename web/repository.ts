@@ -93,6 +93,8 @@ export interface SeriesSummary {
   readonly status: SeriesStatus;
   /** When the alert state says the series entered `status` (a breach, or the recovery from one); absent when it does not say. */
   readonly statusSince?: string;
+  /** The series' rule's no-data period: where set, it says when the series is silent, not its metric's window. */
+  readonly noDataAfterSeconds?: number;
 }
 
 /** What the alert handler last decided for a series (kept on its thresholds item): `breached` or `ok`, and since when. */
@@ -142,7 +144,7 @@ export function storedThresholds(item: { MinThreshold?: unknown; MaxThreshold?: 
  * The alert state gives "since" only where it agrees with that judgement (it lags while a
  * notice is being sent, and says nothing of a series without thresholds).
  */
-export function summariseSeries(series: string, latest: ReadingPoint, thresholds: Thresholds, alertState?: AlertStateSeen): SeriesSummary {
+export function summariseSeries(series: string, latest: ReadingPoint, thresholds: Thresholds, alertState?: AlertStateSeen, noDataAfterSeconds?: number): SeriesSummary {
   const { thingId, metric } = splitSeriesId(series);
   const status: SeriesStatus =
     thresholds.min === undefined && thresholds.max === undefined
@@ -160,6 +162,7 @@ export function summariseSeries(series: string, latest: ReadingPoint, thresholds
     maxThreshold: thresholds.max ?? null,
     status,
     ...(alertState !== undefined && alertState.state === status ? { statusSince: alertState.changedAt } : {}),
+    ...(noDataAfterSeconds === undefined ? {} : { noDataAfterSeconds }),
   };
 }
 
@@ -221,6 +224,7 @@ export class InMemoryRepository implements ReadingsRepository {
   private readonly readingsBySeries = new Map<string, ReadingPoint[]>();
   private readonly alertsBySeries = new Map<string, AlertRecord[]>();
   private readonly thresholdsBySeries = new Map<string, Thresholds>();
+  private readonly noDataAfterBySeries = new Map<string, number>();
   private readonly alertStates = new Map<string, AlertStateSeen>();
 
   /** Stores a reading (replacing one at the same time), as the store handler does. */
@@ -234,8 +238,10 @@ export class InMemoryRepository implements ReadingsRepository {
   }
 
   /** Stores bounds read as the DynamoDB repository reads them (so `min > max` disables both). */
-  putThresholds(series: string, stored: { min?: Decimal | number | string; max?: Decimal | number | string }): this {
+  putThresholds(series: string, stored: { min?: Decimal | number | string; max?: Decimal | number | string; noDataAfterSeconds?: number }): this {
     this.thresholdsBySeries.set(series, storedThresholds({ MinThreshold: stored.min, MaxThreshold: stored.max }));
+    if (stored.noDataAfterSeconds === undefined) this.noDataAfterBySeries.delete(series);
+    else this.noDataAfterBySeries.set(series, stored.noDataAfterSeconds);
     return this;
   }
 
@@ -258,7 +264,7 @@ export class InMemoryRepository implements ReadingsRepository {
     const summaries: SeriesSummary[] = [];
     for (const [series, points] of this.readingsBySeries) {
       const latest = points[points.length - 1];
-      if (latest !== undefined) summaries.push(summariseSeries(series, latest, this.thresholdsBySeries.get(series) ?? {}, this.alertStates.get(series)));
+      if (latest !== undefined) summaries.push(summariseSeries(series, latest, this.thresholdsBySeries.get(series) ?? {}, this.alertStates.get(series), this.noDataAfterBySeries.get(series)));
     }
     return summaries.sort(bySeries);
   }

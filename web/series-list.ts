@@ -5,8 +5,9 @@
  *
  * Each series is listed with a status judged at the time of the request:
  *   breached      its latest reading crosses a threshold
- *   no-data       its latest reading is older than its metric's window (metrics.ts),
- *                 whatever that reading said: an old value is no evidence either way
+ *   no-data       its latest reading is older than its rule's no-data period, or, where
+ *                 the rule sets none, its metric's window (metrics.ts), whatever that
+ *                 reading said: an old value is no evidence either way
  *   ok            within its thresholds
  *   no-threshold  recent, with no threshold set
  * and `since`: when it entered that status, if the alert state records it, else the time
@@ -121,7 +122,7 @@ const indexes = new WeakMap<readonly SeriesSummary[], Index>();
 function indexOf(catalogue: readonly SeriesSummary[]): Index {
   let index = indexes.get(catalogue);
   if (index === undefined) {
-    const staleAt = Float64Array.from(catalogue, (entry) => Date.parse(entry.latestTimestamp) + staleAfterMs(entry.metric));
+    const staleAt = Float64Array.from(catalogue, (entry) => Date.parse(entry.latestTimestamp) + (entry.noDataAfterSeconds === undefined ? staleAfterMs(entry.metric) : entry.noDataAfterSeconds * 1000));
     index = { lowerCaseIds: catalogue.map((entry) => entry.series.toLowerCase()), staleAt, staleAtSorted: staleAt.slice().sort(), listings: new Map() };
     indexes.set(catalogue, index);
   }

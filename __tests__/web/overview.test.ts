@@ -56,6 +56,21 @@ function fleet(): InMemoryRepository {
   return repository;
 }
 
+describe("a series whose rule sets a no-data period is silent by that period, not its metric's window", () => {
+  test('an hour-long period keeps a reading 20 minutes old ok; a 5-minute one makes a reading 10 minutes old no-data', async () => {
+    const repository = new InMemoryRepository();
+    repository.putReading('things/site/slow/pressure', { timestamp: iso(T0 - 20 * MINUTE), value: 2 }).putThresholds('things/site/slow/pressure', { min: 1, max: 3, noDataAfterSeconds: 3_600 });
+    repository.putReading('things/site/fast/pressure', { timestamp: iso(T0 - 10 * MINUTE), value: 2 }).putThresholds('things/site/fast/pressure', { min: 1, max: 3, noDataAfterSeconds: 300 });
+    const client = await listen(buildApp({ repository, assets: new Map(), now: () => T0 }));
+    try {
+      const answer = (await client.get('/api/series')).json() as Answer;
+      expect(Object.fromEntries(answer.series.map((entry) => [entry.series.split('/')[2], entry.status]))).toEqual({ fast: 'no-data', slow: 'ok' });
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 describe('GET /api/series as the overview asks it', () => {
   let clock = T0;
   let client: TestClient;
