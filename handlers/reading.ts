@@ -262,8 +262,6 @@ const batchDataSchema: JsonSchema = {
 export const singleIngestBodySchema = bodySchema('SingleReading', readingSchema);
 /** `{"Data": [reading, ...]}`: up to 500 readings (Kinesis PutRecords). */
 export const batchIngestBodySchema = bodySchema('ReadingBatch', batchDataSchema);
-/** Either body: what a local ingest endpoint accepts on one path. */
-export const ingestBodySchema = bodySchema('IngestBody', { oneOf: [readingSchema, batchDataSchema] });
 
 // ---------------------------------------------------------------------------
 // Parser

@@ -2,7 +2,6 @@ import Ajv from 'ajv-draft-04';
 import {
   READING_LIMITS,
   batchIngestBodySchema,
-  ingestBodySchema,
   ingestReadings,
   normaliseTimestamp,
   parseReading,
@@ -198,7 +197,6 @@ describe('ingestReadings', () => {
  */
 describe('schema and parser agree', () => {
   const ajv = new Ajv({ allErrors: true });
-  const validateAny = ajv.compile(ingestBodySchema);
   const validateSingle = ajv.compile(singleIngestBodySchema);
   const validateBatch = ajv.compile(batchIngestBodySchema);
   const validateReading = ajv.compile(readingSchema);
@@ -300,11 +298,10 @@ describe('schema and parser agree', () => {
   });
 
   it.each(corpus)('%s', (_name, body) => {
-    const schemaVerdict = validateAny(body);
+    // The API takes a single reading on one path and a batch on the other: a body is valid when either model accepts it.
+    const schemaVerdict = validateSingle(body) || validateBatch(body);
     const parserVerdict = ingestReadings(body).ok;
     expect(parserVerdict).toBe(schemaVerdict);
-    // The single and batch schemas together accept exactly what the combined one does.
-    expect(validateSingle(body) || validateBatch(body)).toBe(schemaVerdict);
     const data = (body as { Data?: unknown }).Data;
     if (data !== null && typeof data === 'object' && !Array.isArray(data)) {
       expect(parseReading(data).ok).toBe(validateReading(data));
@@ -312,7 +309,7 @@ describe('schema and parser agree', () => {
   });
 
   it('is draft-04, as API Gateway models require', () => {
-    for (const schema of [singleIngestBodySchema, batchIngestBodySchema, ingestBodySchema]) {
+    for (const schema of [singleIngestBodySchema, batchIngestBodySchema]) {
       expect(schema.$schema).toBe('http://json-schema.org/draft-04/schema#');
       expect(JSON.stringify(schema)).not.toMatch(/"\$ref"|"const"|"exclusiveMinimum":\d/);
     }
