@@ -27,7 +27,7 @@ import { AlertNotifier, emptyCounts, type Plan } from './alert-notifier';
 import { describeError, mapWithConcurrency } from './batching';
 import { ATTRIBUTES } from './contract';
 import { timestampOfMillis } from './reading';
-import { awsClients, lazyHandler, loadSettings, logger as runtimeLogger, recipientTopics, systemClock, type Clock, type Settings } from './runtime';
+import { awsClients, lazyHandler, loadSettings, logger as runtimeLogger, notifierSettings, systemClock, type Clock, type Settings } from './runtime';
 
 const REQUIRED_SETTINGS = ['thresholdsTable', 'alertsTable', 'seriesTable', 'alertTopicArn'] as const;
 
@@ -79,12 +79,9 @@ export function createNoDataAlertsHandler(deps: NoDataAlertsDeps): NoDataAlertsH
   const notifier = new AlertNotifier({
     dynamo,
     sns: deps.sns,
-    thresholdsTable: settings.thresholdsTable,
-    alertsTable: settings.alertsTable,
-    topics: recipientTopics(settings),
+    ...notifierSettings(settings),
     logger: log,
     clock,
-    ...(settings.hotRetentionDays === undefined ? {} : { hotRetentionDays: settings.hotRetentionDays }),
     // Each check reads the state afresh: nothing to reuse between runs a minute apart.
     cacheTtlMs: 0,
   });

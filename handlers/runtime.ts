@@ -9,7 +9,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { RecipientTopics } from './alert-notifier';
+import type { AlertNotifierOptions, RecipientTopics } from './alert-notifier';
 import type { RetryDeadline } from './batching';
 import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_FUTURE_TOLERANCE_SECONDS, HANDLER_ENV, RECIPIENT_GROUP_PATTERN } from './contract';
 import { exactDocumentClient } from './stored-number';
@@ -250,6 +250,18 @@ export function lazyHandler<Event, Result>(
 }
 
 /** The topics alerts go to: the default group's (`ALERT_TOPIC_ARN`) and the configured groups'. */
-export function recipientTopics(settings: Pick<HandlerSettings, 'recipientTopicArns'> & { readonly alertTopicArn: string }): RecipientTopics {
+function recipientTopics(settings: Pick<HandlerSettings, 'recipientTopicArns'> & { readonly alertTopicArn: string }): RecipientTopics {
   return { defaultTopicArn: settings.alertTopicArn, groups: settings.recipientTopicArns ?? {} };
+}
+
+/** What every alert handler's notifier takes from the function's settings: the tables, the topics, how long history is kept. */
+export function notifierSettings(
+  settings: Pick<HandlerSettings, 'recipientTopicArns' | 'hotRetentionDays'> & { readonly alertTopicArn: string; readonly thresholdsTable: string; readonly alertsTable: string },
+): Pick<AlertNotifierOptions, 'thresholdsTable' | 'alertsTable' | 'topics' | 'hotRetentionDays'> {
+  return {
+    thresholdsTable: settings.thresholdsTable,
+    alertsTable: settings.alertsTable,
+    topics: recipientTopics(settings),
+    ...(settings.hotRetentionDays === undefined ? {} : { hotRetentionDays: settings.hotRetentionDays }),
+  };
 }

@@ -22,7 +22,7 @@ import { describeError, mapWithConcurrency } from './batching';
 import type { Decimal } from './decimal';
 import { readingOfRecord } from './kinesis-record';
 import { seriesId, type Reading } from './reading';
-import { awsClients, lazyHandler, loadSettings, logger as runtimeLogger, recipientTopics, retryDeadline, systemClock, type Clock, type Settings } from './runtime';
+import { awsClients, lazyHandler, loadSettings, logger as runtimeLogger, notifierSettings, retryDeadline, systemClock, type Clock, type Settings } from './runtime';
 
 const REQUIRED_SETTINGS = ['thresholdsTable', 'alertsTable', 'alertTopicArn'] as const;
 
@@ -95,12 +95,9 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
   const notifier = new AlertNotifier({
     dynamo: deps.dynamo,
     sns: deps.sns,
-    thresholdsTable: settings.thresholdsTable,
-    alertsTable: settings.alertsTable,
-    topics: recipientTopics(settings),
+    ...notifierSettings(settings),
     logger: log,
     clock,
-    ...(settings.hotRetentionDays === undefined ? {} : { hotRetentionDays: settings.hotRetentionDays }),
     ...(deps.random === undefined ? {} : { random: deps.random }),
     ...(deps.cacheTtlMs === undefined ? {} : { cacheTtlMs: deps.cacheTtlMs }),
     ...(deps.claimTimeoutMs === undefined ? {} : { claimTimeoutMs: deps.claimTimeoutMs }),
