@@ -103,6 +103,11 @@ export class ApiKeyRegistry {
     return { id: key.id, name: key.name, value: key.value, enabled: true, plans };
   }
 
+  /** Whether the path is the control plane's (whose calls AWS does not bill as API requests). */
+  handles(path: string): boolean {
+    return CONTROL_PATH.test(path);
+  }
+
   /** A control-plane request's answer, or undefined when the path is not the control plane's. */
   control(method: string, path: string, query: URLSearchParams, body: Buffer): Answer | undefined {
     const match = CONTROL_PATH.exec(path);

@@ -116,7 +116,6 @@ export async function startApiGatewayTwin(options: ApiGatewayTwinOptions): Promi
   });
 
   const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    options.onRequest?.();
     const url = request.url ?? '/';
     const queryAt = url.indexOf('?');
     const { headers, bytes } = readHeaders(request.rawHeaders);
@@ -127,6 +126,7 @@ export async function startApiGatewayTwin(options: ApiGatewayTwinOptions): Promi
       headers,
       sourceIp: request.socket.remoteAddress ?? '',
     };
+    if (!apiKeys.handles(head.path)) options.onRequest?.();
     if (bytes > API_GATEWAY_LIMITS.maxHeaderBytes) {
       send(response, { status: 431, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: `Request Header Fields Too Large: at most ${API_GATEWAY_LIMITS.maxHeaderBytes} bytes` }) }, true);
       return;

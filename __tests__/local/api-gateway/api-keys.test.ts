@@ -19,9 +19,10 @@ describe('API Gateway twin control plane for API keys', () => {
   let twin: RunningTwin;
   let client: APIGatewayClient;
   let planId: string;
+  let billed = 0;
   const file = () => path.join(dir, 'api-keys.json');
   const start = async (json = stack) => {
-    twin = await startTwin(json, { apiKeysFile: file() });
+    twin = await startTwin(json, { apiKeysFile: file(), onRequest: () => (billed += 1) });
     client = new APIGatewayClient({ region: 'eu-west-2', endpoint: twin.baseUrl, credentials: LOCAL_CREDENTIALS });
   };
   const stop = async () => {
@@ -98,6 +99,16 @@ describe('API Gateway twin control plane for API keys', () => {
     await expect(client.send(new CreateApiKeyCommand({ name: 'copy-2', value: 'importedKeyValue0123456789' }))).rejects.toMatchObject({ name: 'ConflictException', $metadata: { httpStatusCode: 409 } });
     await expect(client.send(new GetApiKeyCommand({ apiKey: 'nosuchkey0' }))).rejects.toMatchObject({ name: 'NotFoundException', $metadata: { httpStatusCode: 404 } });
     await expect(client.send(new CreateUsagePlanKeyCommand({ usagePlanId: 'nosuchplan', keyId: 'x', keyType: 'API_KEY' }))).rejects.toMatchObject({ name: 'NotFoundException' });
+  });
+
+  // https://aws.amazon.com/api-gateway/pricing/: API calls received are billed; management calls are not.
+  it('meters the API requests, not the control-plane calls', async () => {
+    const before = billed;
+    const key = await addKey('metered');
+    await client.send(new GetApiKeysCommand({}));
+    expect(billed).toBe(before);
+    await put(twin, key.value);
+    expect(billed).toBe(before + 1);
   });
 
   // https://docs.aws.amazon.com/apigateway/latest/api/API_DeleteApiKey.html (202, no body)
