@@ -13,14 +13,16 @@
  *   https://docs.aws.amazon.com/apigateway/latest/api/API_UpdateApiKey.html
  *   https://docs.aws.amazon.com/apigateway/latest/api/API_GetApiKeys.html
  */
+import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, GetApiKeysCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
-import { devicesProgram } from '../../tools/devices';
-import { platformTarget } from '../../tools/target';
+import { devicesProgram, ingestUsagePlan } from '../../tools/devices';
+import { platformTarget, TargetError, type Target } from '../../tools/target';
 import { FREE_PORTS } from '../../verify/probe';
 import { request } from '../local/harness';
 
@@ -153,4 +155,50 @@ describe('npm run devices usage errors', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
   }, 60_000);
+});
+
+describe('npm run devices on a deployment (API Gateway mocked)', () => {
+  // Mocked only here: the tests above talk to the twin with the real client.
+  let api: AwsClientStub<APIGatewayClient>;
+  beforeAll(() => {
+    api = mockClient(APIGatewayClient);
+  });
+  const deployment = (usagePlanId?: string): Target => ({
+    kind: 'deployment',
+    ingestUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod/thingsstream',
+    batchIngestUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod/thingsstream/batch',
+    apiKey: 'k',
+    webUrl: 'https://web.example.com',
+    region: 'eu-west-1',
+    tables: { things: 't', thresholds: 't', alerts: 't', series: 't', rollups: 't' },
+    ...(usagePlanId === undefined ? {} : { usagePlanId }),
+  });
+  const plans = [
+    { id: 'other', name: 'another API', apiStages: [{ apiId: 'zzz999', stage: 'prod' }] },
+    { id: 'ingest', name: 'iot-ingest-devices', apiStages: [{ apiId: 'abc123', stage: 'prod' }] },
+  ];
+  afterEach(() => api.reset());
+  afterAll(() => api.restore());
+
+  it("attaches keys to the outputs' usage plan, else to the one plan serving the ingest API's id and stage", async () => {
+    const client = new APIGatewayClient({ region: 'eu-west-1' });
+    expect(await ingestUsagePlan(client, deployment('from-outputs'), undefined)).toBe('from-outputs');
+    expect(await ingestUsagePlan(client, deployment('from-outputs'), 'flag')).toBe('flag');
+    api.on(GetUsagePlansCommand).resolves({ items: plans });
+    expect(await ingestUsagePlan(client, deployment(), undefined)).toBe('ingest');
+    api.on(GetUsagePlansCommand).resolves({ items: [...plans, { id: 'tier-2', apiStages: [{ apiId: 'abc123', stage: 'prod' }] }] });
+    await expect(ingestUsagePlan(client, deployment(), undefined)).rejects.toThrow(new TargetError('several usage plans serve the ingest API (ingest iot-ingest-devices, tier-2): choose one with --usage-plan <id>'));
+  });
+
+  it('deletes the new key when it cannot join the usage plan, so no stray key is left', async () => {
+    api.on(GetApiKeysCommand).resolves({ items: [] });
+    api.on(CreateApiKeyCommand).resolves({ id: 'new1', value: 'v'.repeat(40), name: 'boiler-7', enabled: true });
+    api.on(CreateUsagePlanKeyCommand).rejects(Object.assign(new Error('Invalid Usage Plan ID specified'), { name: 'NotFoundException' }));
+    api.on(DeleteApiKeyCommand).resolves({});
+    const program = devicesProgram(() => undefined, () => deployment('gone-plan'));
+    for (const command of [program, ...program.commands]) command.exitOverride().configureOutput({ writeErr: () => undefined });
+    await expect(program.parseAsync(['add', 'boiler-7'], { from: 'user' })).rejects.toThrow('Invalid Usage Plan ID specified');
+    expect(api.commandCalls(CreateApiKeyCommand)[0]?.args[0].input).toEqual({ name: 'boiler-7', description: 'device key (npm run devices -- add)', enabled: true });
+    expect(api.commandCalls(DeleteApiKeyCommand).map((call) => call.args[0].input)).toEqual([{ apiKey: 'new1' }]);
+  });
 });

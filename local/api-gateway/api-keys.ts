@@ -64,6 +64,8 @@ const reply = (status: number, body: unknown): Answer => ({ status, headers: { '
 
 export class ApiKeyRegistry {
   private readonly keys: StoredKey[];
+  /** Every request looks its key up by value: a fleet's thousands of keys are not scanned. */
+  private readonly byValue = new Map<string, StoredKey>();
   private readonly stackKeys: SavedState['stackKeys'];
   private readonly plans: ReadonlyMap<string, UsagePlanDefinition>;
 
@@ -92,14 +94,17 @@ export class ApiKeyRegistry {
         planIds: key.plans.map((plan) => plan.id),
       });
     }
+    // Stack keys left to AWS share the local value: the first answers, as the list did.
+    for (const key of this.keys) if (!this.byValue.has(key.value)) this.byValue.set(key.value, key);
   }
 
   /** The enabled key with this value in a usage plan of the stage, as the pipeline checks it. */
   find(value: string, stage: string): ApiKeyDefinition | undefined {
     if (value === '') return undefined;
-    const key = this.keys.find((candidate) => candidate.enabled && candidate.value === value);
-    const plans = key?.planIds.flatMap((id) => this.plans.get(id) ?? []) ?? [];
-    if (key === undefined || !plans.some((plan) => plan.stages.has(stage))) return undefined;
+    const key = this.byValue.get(value);
+    if (key?.enabled !== true) return undefined;
+    const plans = key.planIds.flatMap((id) => this.plans.get(id) ?? []);
+    if (!plans.some((plan) => plan.stages.has(stage))) return undefined;
     return { id: key.id, name: key.name, value: key.value, enabled: true, plans };
   }
 
@@ -140,7 +145,7 @@ export class ApiKeyRegistry {
     if (typeof input.name !== 'string' || input.name === '' || input.name.length > 1024) this.badRequest('name must be 1 to 1024 characters');
     const value = input.value === undefined ? randomText(40) : String(input.value);
     if (!VALUE_PATTERN.test(value)) this.badRequest('API Key value should be at least 20 characters');
-    if (this.keys.some((key) => key.value === value)) throw new ControlError(409, 'ConflictException', 'API Key already exists');
+    if (this.byValue.has(value)) throw new ControlError(409, 'ConflictException', 'API Key already exists');
     const now = Math.floor(this.clock() / 1000);
     const key: StoredKey = {
       id: randomText(10, 'abcdefghijklmnopqrstuvwxyz0123456789'),
@@ -153,6 +158,7 @@ export class ApiKeyRegistry {
       planIds: [],
     };
     this.keys.push(key);
+    this.byValue.set(value, key);
     this.save();
     return key;
   }
@@ -176,6 +182,7 @@ export class ApiKeyRegistry {
 
   private remove(key: StoredKey): undefined {
     this.keys.splice(this.keys.indexOf(key), 1);
+    this.byValue.delete(key.value);
     if (this.isStackKey(key)) this.stackKeys[key.id] = { deleted: true };
     this.save();
     return undefined;
