@@ -148,17 +148,23 @@ export function devicesProgram(write: (line: string) => void = console.log, reso
       });
     });
 
-  withPlan(program.command('list').description('list the API keys (name, id, enabled, created, whether on the usage plan); never their values')).action(async (_options: unknown, command: Command) => {
+  withPlan(
+    program
+      .command('list')
+      .description("list the keys on the ingest API's usage plan (name, id, enabled, created, plan); never their values")
+      .option('--all', "every API key of the account and region, not only the ingest plan's (the plan column says which are on it)", false),
+  ).action(async (options: { all: boolean }, command: Command) => {
     await connect(command, async (client, target) => {
       const usagePlanId = await ingestUsagePlan(client, target, flags(command).usagePlan);
       const onPlan = await planKeyIds(client, usagePlanId);
-      const rows = (await allKeys(client)).map((key) => ({ name: key.name ?? '', id: key.id ?? '', enabled: key.enabled === true, created: dateText(key.createdDate), plan: onPlan.has(key.id ?? '') ? usagePlanId : '-' }));
+      const keys = (await allKeys(client)).filter((key) => options.all || onPlan.has(key.id ?? ''));
+      const rows = keys.map((key) => ({ name: key.name ?? '', id: key.id ?? '', enabled: key.enabled === true, created: dateText(key.createdDate), plan: onPlan.has(key.id ?? '') ? usagePlanId : '-' }));
       if (flags(command).json) {
         write(JSON.stringify(rows));
         return;
       }
       if (rows.length === 0) {
-        write(`No API keys on ${describeTarget(target)}.`);
+        write(`No API keys${options.all ? '' : ` on usage plan ${usagePlanId}`} on ${describeTarget(target)}.`);
         return;
       }
       const table = [['NAME', 'ID', 'ENABLED', 'CREATED (UTC)', 'PLAN'], ...rows.map((row) => [row.name, row.id, row.enabled ? 'yes' : 'no', row.created, row.plan])];

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
-import { devicesProgram, ingestUsagePlan } from '../../tools/devices';
+import { apiGatewayClient, devicesProgram, ingestUsagePlan } from '../../tools/devices';
 import { platformTarget, TargetError, type Target } from '../../tools/target';
 import { FREE_PORTS } from '../../verify/probe';
 import { request } from '../local/harness';
@@ -100,6 +100,18 @@ describe('npm run devices against a running local platform', () => {
     expect(text).toMatch(/^NAME +ID +ENABLED +CREATED \(UTC\) +PLAN/);
     expect(text).toContain('plant-3/pumps');
     for (const secret of [boiler.value, pump.value, platform.apiKey]) expect(text).not.toContain(secret);
+  });
+
+  it("lists only the ingest plan's keys unless --all", async () => {
+    const client = apiGatewayClient(platformTarget(platform));
+    try {
+      await client.send(new CreateApiKeyCommand({ name: 'not-a-device', enabled: true }));
+    } finally {
+      client.destroy();
+    }
+    expect((await list()).map((key) => key.name)).not.toContain('not-a-device');
+    const all = JSON.parse((await run('--json', 'list', '--all'))[0] as string) as ListedKey[];
+    expect(all.find((key) => key.name === 'not-a-device')).toMatchObject({ enabled: true, plan: '-' });
   });
 
   it('revoking one device refuses it with 403 Forbidden while the others keep sending', async () => {
