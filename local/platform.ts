@@ -154,6 +154,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       messaging: path.join(dataDir, 'messaging'),
       archive: path.join(dataDir, 'archive'),
       checkpoints: path.join(dataDir, 'checkpoints.json'),
+      apiKeys: path.join(dataDir, 'api-keys.json'),
     };
     if (options.clean === true) for (const state of Object.values(dirs)) rmSync(state, { recursive: true, force: true });
     mkdirSync(dirs.messaging, { recursive: true });
@@ -241,7 +242,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
 
     // The ingest API opens last and closes first: nothing is acknowledged that the rest cannot take.
     const output = (name: string) => String(stack.output(name));
-    const ingest = await startIngest({ stack, host, port: ports.ingest, kinesisEndpoint: kinesisEmulator.endpoint, apiKeyValue: apiKey, log, meter });
+    const ingest = await startIngest({ stack, host, port: ports.ingest, kinesisEndpoint: kinesisEmulator.endpoint, apiKeyValue: apiKey, apiKeysFile: dirs.apiKeys, log, meter });
     stoppers.push(() => ingest.close());
     endpoints.apiGateway = ingest.baseUrl;
 

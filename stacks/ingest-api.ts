@@ -101,6 +101,8 @@ export class IngestApi extends Construct {
   public readonly batchIngestUrl: string;
   public readonly apiKeyId: string;
   public readonly apiKeyValue: string;
+  /** The usage plan device keys join (`npm run devices -- add`). */
+  public readonly usagePlanId: string;
   /** SHA-256 of the synthesized attributes of every resource a deployment snapshots; a new deployment is made when it changes. */
   public readonly definitionHash: string;
   public readonly alarmArns: string[];
@@ -297,6 +299,7 @@ export class IngestApi extends Construct {
     this.batchIngestUrl = `${stage.invokeUrl}/${INGEST_PATH}/${BATCH_PATH}`;
     this.apiKeyId = key.id;
     this.apiKeyValue = key.value;
+    this.usagePlanId = plan.id;
 
     const serverErrors = notifyingAlarm(this, 'server-errors-alarm', {
       ...AT_LEAST_ONCE,

@@ -24,6 +24,7 @@ export const PIPELINE_OUTPUTS = {
   batchIngestUrl: 'batch_ingest_url',
   apiKeyId: 'api_key_id',
   apiKey: 'api_key',
+  usagePlanId: 'usage_plan_id',
   webUrl: 'web_url',
   webLoadBalancerDnsName: 'web_load_balancer_dns_name',
   imageUrl: 'image_url',

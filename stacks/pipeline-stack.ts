@@ -219,6 +219,7 @@ export class PipelineStack extends PlatformStack {
     output(PIPELINE_OUTPUTS.batchIngestUrl, this.ingest.batchIngestUrl, 'POST up to 500 readings here ({"Data": [...]}, header x-api-key)');
     output(PIPELINE_OUTPUTS.apiKeyId, this.ingest.apiKeyId, 'Id of the devices\' API key (aws apigateway get-api-key --include-value --api-key <id>)');
     output(PIPELINE_OUTPUTS.apiKey, this.ingest.apiKeyValue, 'The devices\' API key (terraform output -raw api_key)', true);
+    output(PIPELINE_OUTPUTS.usagePlanId, this.ingest.usagePlanId, 'Usage plan of the device keys (npm run devices -- add <device>)');
     output(PIPELINE_OUTPUTS.webUrl, this.webLoadBalancer.webUrl, 'URL of the web app');
     output(PIPELINE_OUTPUTS.webLoadBalancerDnsName, this.webLoadBalancer.dnsName, 'DNS name of the web load balancer: point web.domainName at it (CNAME or alias record)');
     output(PIPELINE_OUTPUTS.imageUrl, this.webService.imageReference, 'Image the web service runs: the repository URL and the digest web.imageTag named at the last deploy');

@@ -32,6 +32,8 @@ export interface Target {
   /** Set for the local platform; AWS's own endpoint otherwise. */
   readonly dynamodbEndpoint?: string;
   readonly tables: TableNames;
+  /** The ingest API's usage plan, when the deployment's outputs name it. */
+  readonly usagePlanId?: string;
 }
 
 /** The flags every tool takes, as commander gives them. */
@@ -186,6 +188,7 @@ export function resolveTarget(flags: TargetFlags, env: Readonly<Record<string, s
       series: flags.seriesTable ?? output(PIPELINE_OUTPUTS.seriesTable) ?? DEFAULT_NAMES.seriesTable,
       rollups: flags.rollupsTable ?? output(PIPELINE_OUTPUTS.rollupsTable) ?? DEFAULT_NAMES.rollupsTable,
     },
+    ...(output(PIPELINE_OUTPUTS.usagePlanId) === undefined ? {} : { usagePlanId: output(PIPELINE_OUTPUTS.usagePlanId) as string }),
   };
 }
 

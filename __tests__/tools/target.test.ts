@@ -14,6 +14,7 @@ const DEPLOYED = {
   [PIPELINE_OUTPUTS.alertsTable]: 'acme-iot-alerts',
   [PIPELINE_OUTPUTS.seriesTable]: 'acme-iot-series',
   [PIPELINE_OUTPUTS.rollupsTable]: 'acme-iot-rollups',
+  [PIPELINE_OUTPUTS.usagePlanId]: 'plan01',
 };
 
 describe('tool targets', () => {
@@ -64,6 +65,7 @@ describe('tool targets', () => {
       webUrl: DEPLOYED.web_url,
       region: 'eu-west-1',
       tables: { things: 'acme-iot-things', thresholds: 'acme-iot-thresholds', alerts: 'acme-iot-alerts', series: 'acme-iot-series', rollups: 'acme-iot-rollups' },
+      usagePlanId: 'plan01',
     });
   });
 

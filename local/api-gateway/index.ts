@@ -8,6 +8,10 @@
  *   // PUT `${twin.baseUrl}/prod/thingsstream`
  *   await twin.close();
  *
+ * Beside the API, the same port answers a small part of API Gateway's control plane (API
+ * keys and usage-plan keys, see api-keys.ts), so tools create and revoke device keys with
+ * the AWS SDK while the twin runs.
+ *
  * The front door holds AWS's limits (headers up to 10,240 bytes, payloads up to 10 MB)
  * and gives slow clients a time limit for their headers and for their whole request.
  */
@@ -15,6 +19,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { LOCAL_CREDENTIALS } from '../defaults';
 import type { TwinStack } from '../twin/stack';
+import { ApiKeyRegistry } from './api-keys';
 import { KinesisIntegration } from './aws-integration';
 import { BodyValidation, type BodyValidationOptions } from './body-validation';
 import { readRestApi } from './definition';
@@ -40,6 +45,8 @@ export interface ApiGatewayTwinOptions {
   /** Access-log lines in the stage's format. @default none */
   readonly accessLog?: (line: string) => void;
   readonly validation?: BodyValidationOptions;
+  /** Where API keys created or changed at run time are kept. @default in memory only */
+  readonly apiKeysFile?: string;
   /** Called for every request the API receives (each is billed), for metering. @default none */
   readonly onRequest?: () => void;
 }
@@ -97,17 +104,18 @@ export async function startApiGatewayTwin(options: ApiGatewayTwinOptions): Promi
   const api = readRestApi(options.stack, options.apiKeyValue);
   const validation = new BodyValidation(api.models, options.validation);
   const integration = new KinesisIntegration(options.kinesisEndpoint, options.region, LOCAL_CREDENTIALS.accessKeyId);
+  const apiKeys = new ApiKeyRegistry(api, options.apiKeysFile);
   const pipeline = new ApiPipeline(api, {
     integration,
     validation,
     throttling: new Throttling(),
+    apiKeys,
     accountId: options.accountId,
     log: options.log,
     ...(options.accessLog === undefined ? {} : { accessLog: options.accessLog }),
   });
 
   const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    options.onRequest?.();
     const url = request.url ?? '/';
     const queryAt = url.indexOf('?');
     const { headers, bytes } = readHeaders(request.rawHeaders);
@@ -118,6 +126,7 @@ export async function startApiGatewayTwin(options: ApiGatewayTwinOptions): Promi
       headers,
       sourceIp: request.socket.remoteAddress ?? '',
     };
+    if (!apiKeys.handles(head.path)) options.onRequest?.();
     if (bytes > API_GATEWAY_LIMITS.maxHeaderBytes) {
       send(response, { status: 431, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: `Request Header Fields Too Large: at most ${API_GATEWAY_LIMITS.maxHeaderBytes} bytes` }) }, true);
       return;
@@ -129,6 +138,11 @@ export async function startApiGatewayTwin(options: ApiGatewayTwinOptions): Promi
     const body = await readBody(request, API_GATEWAY_LIMITS.maxPayloadBytes);
     if (body === undefined) {
       send(response, pipeline.refuse('REQUEST_TOO_LARGE', head), true);
+      return;
+    }
+    const control = apiKeys.control(head.method, head.path, head.query, body);
+    if (control !== undefined) {
+      send(response, control);
       return;
     }
     const call: MethodRequest = { ...head, body };

@@ -4,6 +4,7 @@
  * integration response, method response) and as docs/api-gateway-twin.md chooses where
  * it does not. Every refusal is a gateway response of the API's own customisation.
  */
+import type { ApiKeyRegistry } from './api-keys';
 import type { ApiKeyDefinition, IntegrationResponseDefinition, MethodDefinition, RestApiDefinition } from './definition';
 import { IntegrationError, type KinesisIntegration, type ServiceReply } from './aws-integration';
 import type { BodyValidation } from './body-validation';
@@ -34,6 +35,8 @@ export interface PipelineOptions {
   readonly integration: KinesisIntegration;
   readonly validation: BodyValidation;
   readonly throttling: Throttling;
+  /** The keys the API honours, the stack's and those added at run time. */
+  readonly apiKeys: Pick<ApiKeyRegistry, 'find'>;
   readonly accountId: string;
   /** Execution-log lines (what API Gateway logs at ERROR level). */
   readonly log: (line: string) => void;
@@ -120,7 +123,7 @@ export class ApiPipeline {
     let key: ApiKeyDefinition | undefined;
     if (method.apiKeyRequired) {
       const value = headerNamed(request.headers, 'x-api-key') ?? '';
-      key = this.api.apiKeys.find((candidate) => candidate.enabled && value !== '' && candidate.value === value && candidate.plans.some((plan) => plan.stages.has(stage.name)));
+      key = this.options.apiKeys.find(value, stage.name);
       if (key === undefined) throw new Refusal('INVALID_API_KEY');
       Object.assign(context.identity, { apiKey: key.value, apiKeyId: key.id });
     }

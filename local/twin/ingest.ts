@@ -15,6 +15,8 @@ export interface IngestOptions {
   readonly kinesisEndpoint: string;
   /** The value of API keys the stack leaves to AWS to generate. */
   readonly apiKeyValue: string;
+  /** Where device keys added at run time are kept (the data folder). @default in memory only */
+  readonly apiKeysFile?: string;
   readonly log: (line: string) => void;
   /** Counts the API's requests. @default none */
   readonly meter?: Pick<UsageMeter, 'apiRequest'> | undefined;
@@ -42,6 +44,7 @@ export async function startIngest(options: IngestOptions): Promise<RunningIngest
       region: stack.region,
       accountId: stack.accountId,
       apiKeyValue: options.apiKeyValue,
+      ...(options.apiKeysFile === undefined ? {} : { apiKeysFile: options.apiKeysFile }),
       log: (line) => options.log(`[api-gateway] ${line}`),
       ...(options.meter && { onRequest: () => options.meter?.apiRequest() }),
     });
