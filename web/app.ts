@@ -8,6 +8,7 @@ import { describeError } from '../handlers/batching';
 import { DEFAULT_ROLLUP_RETENTION_DAYS } from '../handlers/contract';
 import type { AlertConsole } from './alert-console';
 import { alertRoutes } from './alert-routes';
+import { ruleRoutes } from './rule-routes';
 import type { ErrorResponse, LivenessResponse, ReadingsResponse, RollupsResponse, SeriesResponse, ThresholdsResponse } from './api-types';
 import { dashboardAssets, type DashboardAssets } from './assets';
 import { exactJson } from './json';
@@ -194,7 +195,9 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     return body;
   });
 
-  app.register(alertRoutes({ repository, identity: deps.identity ?? noIdentity, ...(deps.alertConsole === undefined ? {} : { console: deps.alertConsole }) }));
+  const changeOptions = { repository, identity: deps.identity ?? noIdentity, ...(deps.now === undefined ? {} : { now: deps.now }), ...(deps.alertConsole === undefined ? {} : { console: deps.alertConsole }) };
+  app.register(alertRoutes(changeOptions));
+  app.register(ruleRoutes(changeOptions));
 
   app.get('/api/thresholds', async (request, reply) => {
     const query = parseSeriesQuery(request.query as Record<string, unknown>);
