@@ -13,44 +13,18 @@
  * has records nothing. Changes need a user and a JSON body, as acknowledging does.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { JSON_FIELD_NAMES, checkRule, ruleInputOfJson, ruleJson, type RuleChange, type RuleJson } from '../handlers/alert-items';
+import { JSON_FIELD_NAMES, checkRule, ruleInputOfJson, ruleJson, type RuleChange } from '../handlers/alert-items';
 import type { AlertRule } from '../handlers/alert-rules';
 import type { AlertConsole } from './alert-console';
 import { BODY_LIMIT_BYTES, changeRequester, cursorOf, isProblem, objectBody, parseCursor, parseLimit, text, type BodyProblem } from './alert-routes';
-import type { ErrorResponse } from './api-types';
+import type { ErrorResponse, RuleChangeJson, RuleChangesResponse, ThresholdsChangeResponse } from './api-types';
 import type { UserIdentity } from './identity';
+import { MAX_BULK_SERIES } from './rule-limits';
 import { single, unknownParameter, type RawQuery } from './query';
 import type { ReadingsRepository } from './repository';
 
-/** The most series one bulk change may cover: one request, a few seconds of writes. */
-export const MAX_BULK_SERIES = 500;
 /** Writes in flight at once during a bulk change. */
 const BULK_CONCURRENCY = 10;
-
-export interface RuleChangeJson {
-  readonly id: string;
-  readonly series: string;
-  readonly changedBy: string;
-  readonly changedAt: string;
-  readonly reason: string;
-  readonly before: RuleJson | null;
-  readonly after: RuleJson;
-}
-
-/** `PUT /api/thresholds`: the rule set, the changes recorded, and the series that already had it. */
-export interface ThresholdsChangeResponse {
-  readonly rule: RuleJson;
-  readonly changes: RuleChangeJson[];
-  readonly unchanged: string[];
-}
-
-/** `GET /api/thresholds/changes`: the series' rule now (null: none) and its changes, newest first. */
-export interface RuleChangesResponse {
-  readonly thing: string;
-  readonly rule: RuleJson | null;
-  readonly items: RuleChangeJson[];
-  readonly nextCursor: string | null;
-}
 
 const changeJson = (change: RuleChange): RuleChangeJson => ({ ...change, before: change.before === null ? null : ruleJson(change.before), after: ruleJson(change.after) });
 
