@@ -35,7 +35,7 @@ export interface AppDependencies {
   readonly rollupRetentionDays?: RollupRetentionDays;
   /** Epoch ms, for `step=auto` and for judging which series have gone quiet. @default Date.now */
   readonly now?: () => number;
-  /** Alerts across the fleet, acknowledgements and silences (alert-routes.ts). @default none: those routes answer 503 */
+  /** Alerts across the fleet, acknowledgements, silences (alert-routes.ts) and rule changes (rule-routes.ts). @default none: those routes answer 503 */
   readonly alertConsole?: AlertConsole;
   /** Who makes a change. @default noIdentity: changes refused (server.ts and the local platform choose from the configuration) */
   readonly identity?: UserIdentity;

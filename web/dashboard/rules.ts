@@ -4,8 +4,9 @@
  * filter matches, after a confirm step), problems shown beside the form as the API words
  * them, and the changes listed (who, when, old → new, why).
  *
- * A refresh never touches the form: it is filled when another series is chosen or after a
- * save, so what someone is typing is never overwritten. Deployed without sign-in the API
+ * The rule is read when the editor is opened, not with every series shown. A refresh never
+ * touches the form: it is filled when the editor opens on another series or after a save,
+ * so what someone is typing is never overwritten. Deployed without sign-in the API
  * answers 403 and the form shows that answer: changes need a signed-in user.
  */
 import type { RuleJson } from '../../handlers/alert-items';
@@ -53,6 +54,9 @@ export function describeChange(change: Pick<RuleChangeJson, 'before' | 'after'>)
 
 export function ruleEditor(options: RuleEditorOptions) {
   let series: string | undefined;
+  /** The series the form was last filled for. */
+  let loaded: string | undefined;
+  const editor = element<HTMLDetailsElement>('rule-editor');
   /** The series the confirm step will change. */
   let pending: string[] = [];
   const form = element<HTMLFormElement>('rule-form');
@@ -91,7 +95,7 @@ export function ruleEditor(options: RuleEditorOptions) {
   }
 
   async function load(next: string): Promise<void> {
-    series = next;
+    loaded = next;
     error.textContent = '';
     status.textContent = '';
     confirm.hidden = true;
@@ -116,6 +120,16 @@ export function ruleEditor(options: RuleEditorOptions) {
       problem(caught);
     }
   }
+
+  const fillIfOpen = () => {
+    if (editor.open && series !== undefined && series !== loaded) {
+      void load(series).catch((caught: unknown) => {
+        loaded = undefined; // read again at the next opening
+        problem(caught);
+      });
+    }
+  };
+  editor.addEventListener('toggle', fillIfOpen);
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -144,9 +158,10 @@ export function ruleEditor(options: RuleEditorOptions) {
   });
 
   return {
-    /** Fills the form for `next` unless it already shows that series (a refresh keeps what is typed). */
+    /** The series shown: the open editor is filled for it unless it already is (a refresh keeps what is typed). */
     show(next: string): void {
-      if (next !== series) void load(next).catch(problem);
+      series = next;
+      fillIfOpen();
     },
   };
 }
