@@ -430,6 +430,26 @@ export function confirmedUpdate(claim: PendingClaim, extra: { messageId?: string
   return { set: update.set, remove: [...update.remove, ALERT_STATE_ATTRIBUTES.claim] };
 }
 
+/** The UpdateItem parameters that make `update`: SET and REMOVE with placeholder names and values. */
+export function updateExpression(update: AttributeUpdate): { UpdateExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> } {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets = Object.entries(update.set).map(([attribute, value], index) => {
+    names[`#s${index}`] = attribute;
+    values[`:s${index}`] = value;
+    return `#s${index} = :s${index}`;
+  });
+  const removes = update.remove.map((attribute, index) => {
+    names[`#r${index}`] = attribute;
+    return `#r${index}`;
+  });
+  return {
+    UpdateExpression: [sets.length > 0 ? `SET ${sets.join(', ')}` : '', removes.length > 0 ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim(),
+    ExpressionAttributeNames: names,
+    ...(sets.length > 0 ? { ExpressionAttributeValues: values } : {}),
+  };
+}
+
 /** Applies an update to an item as DynamoDB would (top-level attributes only), for the cache. */
 export function applyUpdate(item: Item, update: AttributeUpdate): Item {
   const next: Item = { ...item, ...update.set };

@@ -37,6 +37,7 @@ import {
   readRule,
   ruleChangesPrefix,
   ruleUpdate,
+  updateExpression,
   fleetKey,
   silenceKey,
   type Acknowledgement,
@@ -300,30 +301,12 @@ export function createDynamoAlertConsole(options: DynamoAlertConsoleOptions): Al
     },
 
     async setRule(series, rule, by) {
-      const { set, remove } = ruleUpdate(rule);
-      const names: Record<string, string> = {};
-      const values: Record<string, unknown> = {};
-      const sets = Object.entries(set).map(([attribute, value], index) => {
-        names[`#s${index}`] = attribute;
-        values[`:s${index}`] = value;
-        return `#s${index} = :s${index}`;
-      });
-      const removes = remove.map((attribute, index) => {
-        names[`#r${index}`] = attribute;
-        return `#r${index}`;
-      });
+      const update = ruleUpdate(rule);
       const { Attributes } = await client.send(
-        new UpdateCommand({
-          TableName: tables.thresholds,
-          Key: { [ATTRIBUTES.series]: series },
-          UpdateExpression: [sets.length > 0 ? `SET ${sets.join(', ')}` : '', removes.length > 0 ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim(),
-          ExpressionAttributeNames: names,
-          ...(sets.length > 0 ? { ExpressionAttributeValues: values } : {}),
-          ReturnValues: 'ALL_OLD',
-        }),
+        new UpdateCommand({ TableName: tables.thresholds, Key: { [ATTRIBUTES.series]: series }, ...updateExpression(update), ReturnValues: 'ALL_OLD' }),
       );
       const before = hasRule(Attributes) ? readRule(Attributes).rule : null;
-      const after = readRule(set).rule;
+      const after = readRule(update.set).rule;
       if (before !== null && JSON.stringify(ruleUpdate(before).set) === JSON.stringify(ruleUpdate(after).set)) return { outcome: 'unchanged', rule: after };
       const change: RuleChange = { id: randomUUID(), series, before, after, ...by };
       await client.send(new PutCommand({ TableName: tables.alerts, Item: encodeRuleChange(change) }));
