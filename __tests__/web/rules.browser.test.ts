@@ -61,6 +61,23 @@ afterAll(async () => {
 });
 
 /** The facts line, its unit spaces (no-break, U+00A0) as plain ones. */
+/** Opens the editor with the mouse and waits for the form to hold the stored rule. */
+async function openEditor(page: Page, max: string): Promise<void> {
+  await page.click('#rule-editor summary');
+  await page.waitForFunction((expected) => (document.getElementById('rule-max') as HTMLInputElement).value === expected, max);
+}
+
+/** Types `value` into one field, saves, and gives the message shown beside the form. */
+async function refusedSave(page: Page, field: string, value: string): Promise<string | null> {
+  await page.fill(`#rule-${field}`, value);
+  await page.click('#rule-save');
+  await page.waitForFunction(() => document.getElementById('rule-error')?.textContent !== '');
+  return page.textContent('#rule-error');
+}
+
+const storedRule = async (page: Page, series: string) =>
+  ((await (await page.request.get(`${new URL(page.url()).origin}/api/thresholds/changes?thing=${encodeURIComponent(series)}`)).json()) as { rule: unknown }).rule;
+
 const facts = async (page: Page) => (await page.textContent('#series-facts'))?.replace(/\u00a0/g, ' ');
 
 test('a rule edited with the keyboard alone moves the thresholds line and is listed in the changes', async () => {
@@ -88,12 +105,8 @@ test('a rule edited with the keyboard alone moves the thresholds line and is lis
 
 test('a bad rule is refused beside the form with the API\'s words, and nothing changes', async () => {
   const page = await open(localIdentity);
-  await page.click('#rule-editor summary');
-  await page.waitForFunction(() => (document.getElementById('rule-max') as HTMLInputElement).value === '80.5');
-  await page.fill('#rule-min', '90');
-  await page.click('#rule-save');
-  await page.waitForFunction(() => document.getElementById('rule-error')?.textContent !== '');
-  expect(await page.textContent('#rule-error')).toBe('"min" 90 is above "max" 80.5');
+  await openEditor(page, '80.5');
+  expect(await refusedSave(page, 'min', '90')).toBe('"min" 90 is above "max" 80.5');
   expect(await facts(page)).toContain('thresholds 55 °C to 80.5 °C');
   expect(await page.$$eval('#rule-history li', (items) => items.length)).toBe(1);
 });
@@ -102,8 +115,7 @@ test('the bulk action applies the rule to every series the filter matches, after
   const page = await open(localIdentity);
   await page.fill('#series-filter', 'boiler');
   await page.waitForFunction(() => document.querySelector('#series-count')?.textContent?.includes('matching "boiler"'));
-  await page.click('#rule-editor summary');
-  await page.waitForFunction(() => (document.getElementById('rule-max') as HTMLInputElement).value === '80.5');
+  await openEditor(page, '80.5');
   await page.click('#rule-bulk');
   await page.waitForSelector('#rule-confirm:not([hidden])');
   expect(await page.textContent('#rule-confirm-text')).toMatch(/^Apply this rule to the 3 series matching the filter\?/);
@@ -112,20 +124,14 @@ test('the bulk action applies the rule to every series the filter matches, after
   await page.waitForFunction(() => document.getElementById('rule-status')?.textContent?.startsWith('Saved: '));
   expect(await page.textContent('#rule-status')).toBe('Saved: 2 series changed, 1 already had this rule.');
   for (const series of BOILERS) {
-    const answer = (await (await page.request.get(`${new URL(page.url()).origin}/api/thresholds/changes?thing=${encodeURIComponent(series)}`)).json()) as { rule: { min: number; max: number } };
-    expect(answer.rule).toMatchObject({ min: 55, max: 80.5 });
+    expect(await storedRule(page, series)).toMatchObject({ min: 55, max: 80.5 });
   }
-  const pump = (await (await page.request.get(`${new URL(page.url()).origin}/api/thresholds/changes?thing=${encodeURIComponent(PUMP)}`)).json()) as { rule: unknown };
-  expect(pump.rule).toBeNull();
+  expect(await storedRule(page, PUMP)).toBeNull();
 });
 
 test('deployed without sign-in, the form says changes need a signed-in user', async () => {
   const page = await open(noIdentity);
-  await page.click('#rule-editor summary');
-  await page.waitForFunction(() => (document.getElementById('rule-max') as HTMLInputElement).value === '80.5');
-  await page.fill('#rule-max', '99');
-  await page.click('#rule-save');
-  await page.waitForFunction(() => document.getElementById('rule-error')?.textContent !== '');
-  expect(await page.textContent('#rule-error')).toMatch(/^Changes need a signed-in user/);
+  await openEditor(page, '80.5');
+  expect(await refusedSave(page, 'max', '99')).toMatch(/^Changes need a signed-in user/);
   expect(await facts(page)).toContain('thresholds 55 °C to 80.5 °C');
 });
