@@ -133,15 +133,19 @@ export function ruleInputOfJson(given: unknown): { input: RuleInput; problems: s
     if (typeof value !== 'number') problems.push(`${names[field]} must be a number of seconds, got ${JSON.stringify(value)}`);
     return typeof value === 'number' ? value : undefined;
   };
-  const recipients = fields.recipients;
-  if (recipients !== undefined && recipients !== null && typeof recipients !== 'string') problems.push(`${names.recipients} must be the name of a recipient group, got ${JSON.stringify(recipients)}`);
+  const recipients = (): string | undefined => {
+    const value = fields.recipients;
+    if (value !== undefined && value !== null && typeof value !== 'string') problems.push(`${names.recipients} must be the name of a recipient group, got ${JSON.stringify(value)}`);
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  // In the rule's field order, so problems are listed as the fields are.
   const entries: [keyof RuleInput, unknown][] = [
     ['min', decimal('min')],
     ['max', decimal('max')],
     ['forSeconds', seconds('for', 'forSeconds')],
     ['hysteresis', decimal('hysteresis')],
     ['noDataAfterSeconds', seconds('noDataAfterSeconds', 'noDataAfterSeconds')],
-    ['recipients', typeof recipients === 'string' && recipients !== '' ? recipients : undefined],
+    ['recipients', recipients()],
   ];
   return { input: Object.fromEntries(entries.filter(([, value]) => value !== undefined)) as RuleInput, problems };
 }
