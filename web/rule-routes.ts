@@ -14,7 +14,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { JSON_FIELD_NAMES, checkRule, ruleInputOfJson, ruleJson, type RuleChange } from '../handlers/alert-items';
-import type { AlertRule } from '../handlers/alert-rules';
+import { seriesIdProblem } from '../handlers/reading';
 import type { AlertConsole } from './alert-console';
 import { BODY_LIMIT_BYTES, changeRequester, cursorOf, isProblem, objectBody, parseCursor, parseLimit, text, type BodyProblem } from './alert-routes';
 import type { ErrorResponse, RuleChangeJson, RuleChangesResponse, ThresholdsChangeResponse } from './api-types';
@@ -76,18 +76,17 @@ export function ruleRoutes(options: RuleRoutesOptions) {
       if (shape.problems.length > 0) return badBody(reply, { field: 'rule', message: shape.problems.join('; ') });
       const series = await targetSeries(body, repository);
       if (isProblem(series)) return badBody(reply, series);
-      let rule: AlertRule | undefined;
-      for (const id of series) {
-        const checked = checkRule(id, shape.input, JSON_FIELD_NAMES);
-        if (checked.problems.length > 0) return badBody(reply, { field: body.thing === undefined ? 'series' : 'rule', message: checked.problems.join('; ') });
-        rule = checked.rule;
-      }
-      if (options.console === undefined || rule === undefined) return noConsole(reply);
+      const wrongIds = series.flatMap((id) => seriesIdProblem(id) ?? []);
+      if (wrongIds.length > 0) return badBody(reply, { field: body.thing === undefined ? 'series' : 'thing', message: wrongIds.join('; ') });
+      // One rule for every series: checked once, the ids being good.
+      const { rule, problems } = checkRule(series[0] as string, shape.input, JSON_FIELD_NAMES);
+      if (problems.length > 0) return badBody(reply, { field: 'rule', message: problems.join('; ') });
+      if (options.console === undefined) return noConsole(reply);
       const changedAt = new Date(now()).toISOString();
       const changes: RuleChangeJson[] = [];
       const unchanged: string[] = [];
       for (let start = 0; start < series.length; start += BULK_CONCURRENCY) {
-        const results = await Promise.all(series.slice(start, start + BULK_CONCURRENCY).map((id) => options.console!.setRule(id, rule!, { changedBy: user, changedAt, reason: reason ?? '' })));
+        const results = await Promise.all(series.slice(start, start + BULK_CONCURRENCY).map((id) => options.console!.setRule(id, rule, { changedBy: user, changedAt, reason: reason ?? '' })));
         results.forEach((result, index) => (result.outcome === 'changed' ? changes.push(changeJson(result.change)) : unchanged.push(series[start + index]!)));
       }
       const response: ThresholdsChangeResponse = { rule: ruleJson(rule), changes, unchanged };

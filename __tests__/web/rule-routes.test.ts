@@ -121,7 +121,7 @@ describe('validation, with the thresholds CLI\'s checks', () => {
     [{ thing: 'plant-1/boiler/temperature', rule: { max: 'hot' } }, 'rule', /"max" must be a number, got "hot"/],
     [{ thing: 'plant-1/boiler/temperature', rule: { max: 1, colour: 'red' } }, 'rule', /unknown rule field "colour"/],
     [{ thing: 'plant-1/boiler/temperature', rule: { max: 1, recipients: 'Boiler Room' } }, 'rule', /"recipients" must name a recipient group/],
-    [{ thing: 'boiler', rule: { max: 1 } }, 'rule', /must be "<thing id>\/<metric>"/],
+    [{ thing: 'boiler', rule: { max: 1 } }, 'thing', /must be "<thing id>\/<metric>"/],
     [{ rule: { max: 1 } }, 'thing', /give one of "thing"/],
     [{ thing: 'a/b', prefix: 'a/', rule: { max: 1 } }, 'prefix', /give one of "thing"/],
     [{ series: [], rule: { max: 1 } }, 'series', /list of 1 to 500 series ids/],
