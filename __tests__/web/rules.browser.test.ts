@@ -107,6 +107,9 @@ test('a bad rule is refused beside the form with the API\'s words, and nothing c
   const page = await open(localIdentity);
   await openEditor(page, '80.5');
   expect(await refusedSave(page, 'min', '90')).toBe('"min" 90 is above "max" 80.5');
+  await page.fill('#rule-min', '55');
+  // Text in a period field reaches the API as typed: refused, never dropped as "not set".
+  expect(await refusedSave(page, 'for', 'two minutes')).toBe('"for" must be a number of seconds, got "two minutes"');
   expect(await facts(page)).toContain('thresholds 55 °C to 80.5 °C');
   expect(await page.$$eval('#rule-history li', (items) => items.length)).toBe(1);
 });

@@ -114,13 +114,13 @@ async function sendJson<T>(method: 'PUT' | 'POST', path: string, body: unknown):
   return parseExactJson(await response.text()) as T;
 }
 
-/** A rule as the form gives it: decimals as typed (every digit kept), periods in seconds, null for "not set". */
+/** A rule as the form gives it: decimals as typed (every digit kept), periods in seconds (as typed when not a number, for the API to refuse), null for "not set". */
 export interface RuleFields {
   readonly min: string | null;
   readonly max: string | null;
-  readonly for: number | null;
+  readonly for: number | string | null;
   readonly hysteresis: string | null;
-  readonly noDataAfterSeconds: number | null;
+  readonly noDataAfterSeconds: number | string | null;
   readonly recipients: string | null;
 }
 

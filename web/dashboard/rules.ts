@@ -85,7 +85,11 @@ export function ruleEditor(options: RuleEditorOptions) {
 
   function fields(): RuleFields {
     const text = (field: Field): string | null => (input(field).value.trim() === '' ? null : input(field).value.trim());
-    const seconds = (field: Field): number | null => (text(field) === null ? null : Number(text(field)));
+    // Not a number: sent as typed, so the API says what is wrong rather than the field being dropped.
+    const seconds = (field: Field): number | string | null => {
+      const typed = text(field);
+      return typed === null || !Number.isFinite(Number(typed)) ? typed : Number(typed);
+    };
     return { min: text('min'), max: text('max'), for: seconds('for'), hysteresis: text('hysteresis'), noDataAfterSeconds: seconds('noDataAfterSeconds'), recipients: text('recipients') };
   }
 
@@ -140,6 +144,7 @@ export function ruleEditor(options: RuleEditorOptions) {
     error.textContent = '';
     void matchingSeries(options.filter(), MAX_BULK_SERIES + 1)
       .then(({ series: matching, total }) => {
+        if (total === 0) return problem('No series match the filter.');
         if (total > MAX_BULK_SERIES) return problem(`${total.toLocaleString('en')} series match the filter: one change covers at most ${MAX_BULK_SERIES}; narrow the filter.`);
         pending = matching;
         element('rule-confirm-text').textContent = `Apply this rule to the ${total.toLocaleString('en')} series matching the filter? Their current rules are replaced; each change is recorded.`;
