@@ -8,7 +8,8 @@
  * - the alert-history items of the alerts table: one per notice, keyed by series and event
  *   time; the notice that opens an alert also carries the fleet index keys and the alert's
  *   state (firing, acknowledged, resolved) and acknowledgement;
- * - silences, in the alerts table's partition SILENCES_PARTITION.
+ * - silences, in the alerts table's partition SILENCES_PARTITION;
+ * - rule changes (who, when, old and new rule, why), in the partition RULE_CHANGES_PARTITION.
  *
  * Decoding never throws: a malformed attribute is ignored (and, for the rule, reported).
  */
@@ -76,6 +77,78 @@ export const CLI_FIELD_NAMES: FieldNames = {
   noDataAfterSeconds: '--no-data-after',
   recipients: '--recipients',
 };
+
+/** How the web API's JSON names each field of a rule (`{"min", "max", "for", ...}`). */
+export const JSON_FIELD_NAMES: FieldNames = {
+  min: '"min"',
+  max: '"max"',
+  forSeconds: '"for"',
+  hysteresis: '"hysteresis"',
+  noDataAfterSeconds: '"noDataAfterSeconds"',
+  recipients: '"recipients"',
+};
+
+/** A rule as the web API reads and writes it: absent fields are null. */
+export interface RuleJson {
+  readonly min: Decimal | null;
+  readonly max: Decimal | null;
+  readonly for: number;
+  readonly hysteresis: Decimal | null;
+  readonly noDataAfterSeconds: number | null;
+  readonly recipients: string | null;
+}
+
+export const ruleJson = (rule: AlertRule): RuleJson => ({
+  min: rule.min ?? null,
+  max: rule.max ?? null,
+  for: rule.forSeconds ?? 0,
+  hysteresis: rule.hysteresis ?? null,
+  noDataAfterSeconds: rule.noDataAfterSeconds ?? null,
+  recipients: rule.recipients ?? null,
+});
+
+/**
+ * The RuleInput of a JSON rule object, or the problems with its shape (unknown fields,
+ * wrong types); what the values must be is checkRule's business. Null or absent means
+ * "not set"; numbers may also be given as decimal strings, for digits a double cannot hold.
+ */
+export function ruleInputOfJson(given: unknown): { input: RuleInput; problems: string[] } {
+  const names = JSON_FIELD_NAMES;
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) return { input: {}, problems: ['"rule" must be an object with "min", "max", "for", "hysteresis", "noDataAfterSeconds" and "recipients" (each optional)'] };
+  const fields = given as Record<string, unknown>;
+  const problems: string[] = [];
+  const known = ['min', 'max', 'for', 'hysteresis', 'noDataAfterSeconds', 'recipients'];
+  for (const key of Object.keys(fields)) if (!known.includes(key)) problems.push(`unknown rule field ${JSON.stringify(key)}: a rule takes ${known.map((name) => `"${name}"`).join(', ')}`);
+  const decimal = (field: 'min' | 'max' | 'hysteresis'): Decimal | number | undefined => {
+    const value = fields[field];
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value === 'number') return value;
+    const parsed = typeof value === 'string' ? Decimal.parse(value.trim()) : undefined;
+    if (parsed === undefined) problems.push(`${names[field]} must be a number, got ${JSON.stringify(value)}`);
+    return parsed;
+  };
+  const seconds = (json: string, field: 'forSeconds' | 'noDataAfterSeconds'): number | undefined => {
+    const value = fields[json];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'number') problems.push(`${names[field]} must be a number of seconds, got ${JSON.stringify(value)}`);
+    return typeof value === 'number' ? value : undefined;
+  };
+  const recipients = (): string | undefined => {
+    const value = fields.recipients;
+    if (value !== undefined && value !== null && typeof value !== 'string') problems.push(`${names.recipients} must be the name of a recipient group, got ${JSON.stringify(value)}`);
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  // In the rule's field order, so problems are listed as the fields are.
+  const entries: [keyof RuleInput, unknown][] = [
+    ['min', decimal('min')],
+    ['max', decimal('max')],
+    ['forSeconds', seconds('for', 'forSeconds')],
+    ['hysteresis', decimal('hysteresis')],
+    ['noDataAfterSeconds', seconds('noDataAfterSeconds', 'noDataAfterSeconds')],
+    ['recipients', recipients()],
+  ];
+  return { input: Object.fromEntries(entries.filter(([, value]) => value !== undefined)) as RuleInput, problems };
+}
 
 function wholeSecondsProblem(name: string, value: number, range: { min: number; max: number }): string | undefined {
   return Number.isSafeInteger(value) && value >= range.min && value <= range.max ? undefined : `${name} must be a whole number of seconds from ${range.min} to ${range.max}, got ${value}`;
@@ -359,6 +432,26 @@ export function noDataStateUpdate(next: NoDataStatus, extra: { messageId?: strin
 export function confirmedUpdate(claim: PendingClaim, extra: { messageId?: string; openedKey?: string }): AttributeUpdate {
   const update = isNoDataNotice(claim.notice) ? noDataStateUpdate(claim.next as NoDataStatus, extra) : thresholdStateUpdate(claim.next as AlertStatus, extra);
   return { set: update.set, remove: [...update.remove, ALERT_STATE_ATTRIBUTES.claim] };
+}
+
+/** The UpdateItem parameters that make `update`: SET and REMOVE with placeholder names and values. */
+export function updateExpression(update: AttributeUpdate): { UpdateExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> } {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets = Object.entries(update.set).map(([attribute, value], index) => {
+    names[`#s${index}`] = attribute;
+    values[`:s${index}`] = value;
+    return `#s${index} = :s${index}`;
+  });
+  const removes = update.remove.map((attribute, index) => {
+    names[`#r${index}`] = attribute;
+    return `#r${index}`;
+  });
+  return {
+    UpdateExpression: [sets.length > 0 ? `SET ${sets.join(', ')}` : '', removes.length > 0 ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim(),
+    ExpressionAttributeNames: names,
+    ...(sets.length > 0 ? { ExpressionAttributeValues: values } : {}),
+  };
 }
 
 /** Applies an update to an item as DynamoDB would (top-level attributes only), for the cache. */
@@ -645,3 +738,80 @@ export function silenceTargetProblem(target: string): string | undefined {
 /** Whether `silence` holds the notices of `series` at `time` (a normalised timestamp). */
 export const silenceCovers = (silence: Silence, series: string, time: string): boolean =>
   silence.startsAt <= time && time < silence.endsAt && (silence.target.endsWith('/') ? series.startsWith(silence.target) : series === silence.target);
+
+// ---------------------------------------------------------------------------
+// Rule changes (alerts table, one partition)
+// ---------------------------------------------------------------------------
+
+/**
+ * The alerts-table partition rule changes live in (no series is called this: a series id
+ * has a "/"). Sort key `<series>` U+001F `<changed at>` U+001F `<id>`: a series' changes,
+ * newest first, are one Query on the key's prefix. U+001F, a control character, is in no
+ * series id, so one series' prefix never covers another's.
+ */
+export const RULE_CHANGES_PARTITION = '(rule-changes)';
+const RULE_CHANGE_SEPARATOR = '\u001f';
+
+export const RULE_CHANGE_ATTRIBUTES = {
+  id: 'ChangeId',
+  series: 'Series',
+  changedBy: 'ChangedBy',
+  changedAt: 'ChangedAt',
+  reason: 'Reason',
+  /** The rule's stored attributes before and after (a map, as on the thresholds item); absent before the first rule. */
+  before: 'Before',
+  after: 'After',
+} as const;
+
+export interface RuleChange {
+  readonly id: string;
+  readonly series: string;
+  readonly changedBy: string;
+  /** ISO 8601 wall clock. */
+  readonly changedAt: string;
+  readonly reason: string;
+  /** Null when the series had no rule. */
+  readonly before: AlertRule | null;
+  readonly after: AlertRule;
+}
+
+/** The key prefix of every change of `series`. */
+export const ruleChangesPrefix = (series: string): string => `${series}${RULE_CHANGE_SEPARATOR}`;
+
+export function encodeRuleChange(change: RuleChange): Item {
+  const R = RULE_CHANGE_ATTRIBUTES;
+  const item: Item = {
+    [ATTRIBUTES.series]: RULE_CHANGES_PARTITION,
+    [ATTRIBUTES.timestamp]: `${ruleChangesPrefix(change.series)}${change.changedAt}${RULE_CHANGE_SEPARATOR}${change.id}`,
+    [R.id]: change.id,
+    [R.series]: change.series,
+    [R.changedBy]: change.changedBy,
+    [R.changedAt]: change.changedAt,
+    [R.reason]: change.reason,
+    [R.after]: ruleUpdate(change.after).set,
+  };
+  if (change.before !== null) item[R.before] = ruleUpdate(change.before).set;
+  return item;
+}
+
+export function decodeRuleChange(item: Item): RuleChange | undefined {
+  const R = RULE_CHANGE_ATTRIBUTES;
+  const fields = [R.id, R.series, R.changedBy, R.changedAt].map((name) => asString(item[name]));
+  const after = item[R.after];
+  if (fields.some((field) => field === undefined) || typeof after !== 'object' || after === null) return undefined;
+  const [id, series, changedBy, changedAt] = fields as string[];
+  const before = item[R.before];
+  return {
+    id: id!,
+    series: series!,
+    changedBy: changedBy!,
+    changedAt: changedAt!,
+    reason: typeof item[R.reason] === 'string' ? (item[R.reason] as string) : '',
+    before: typeof before === 'object' && before !== null ? readRule(before as Item).rule : null,
+    after: readRule(after as Item).rule,
+  };
+}
+
+/** Whether the thresholds item holds a rule at all (a bound or a no-data period). */
+export const hasRule = (item: Item | undefined): item is Item =>
+  item !== undefined && [RULE_ATTRIBUTES.min, RULE_ATTRIBUTES.max, RULE_ATTRIBUTES.noDataAfterSeconds].some((name) => item[name] !== undefined);

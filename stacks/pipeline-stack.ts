@@ -183,9 +183,11 @@ export class PipelineStack extends PlatformStack {
       tableArns: Object.values(tables).map((table) => table.arn),
       indexArns: Object.values(tables.alerts.indexArns),
       changeGrants: [
-        // Acknowledging marks the series' thresholds item and the alert's opening notice.
-        { sid: 'AcknowledgeAlerts', actions: ['dynamodb:UpdateItem'], resources: [tables.thresholds.arn, tables.alerts.arn] },
-        { sid: 'CreateSilences', actions: ['dynamodb:PutItem'], resources: [tables.alerts.arn] },
+        // Acknowledging marks the series' thresholds item and the alert's opening notice;
+        // setting a rule updates the rule's attributes of the thresholds item.
+        { sid: 'AcknowledgeAlertsSetRules', actions: ['dynamodb:UpdateItem'], resources: [tables.thresholds.arn, tables.alerts.arn] },
+        // Silences and rule-change records are new items of the alerts table.
+        { sid: 'RecordSilencesRuleChanges', actions: ['dynamodb:PutItem'], resources: [tables.alerts.arn] },
       ],
       environment: {
         [HANDLER_ENV.thingsTable]: tables.things.name,

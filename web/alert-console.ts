@@ -14,32 +14,48 @@
  *   does not mend.
  * - Silences: items of the alerts table's partition `(silences)`, sorted by their end, so
  *   "silences not over at t" is one Query from t on.
+ * - Rules: setting one writes only the rule's attributes of the thresholds item (the alert
+ *   state the consumers keep there is left alone), returning the old ones in the same
+ *   write, then records the change (who, when, old and new, why) in the partition
+ *   `(rule-changes)`; a series' changes are one Query on its key prefix.
  */
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import {
   ALERT_STATE_ATTRIBUTES,
   ALERT_STATES,
+  RULE_CHANGES_PARTITION,
   SILENCES_PARTITION,
   acknowledgeEpisodeUpdate,
   acknowledgementAttributes,
   decodeNotice,
+  decodeRuleChange,
   decodeSilence,
+  encodeRuleChange,
   encodeSilence,
+  hasRule,
+  readRule,
+  ruleChangesPrefix,
+  ruleUpdate,
+  updateExpression,
   fleetKey,
   silenceKey,
   type Acknowledgement,
   type AlertHistoryEntry,
   type AlertState,
   type Item,
+  type RuleChange,
   type Silence,
 } from '../handlers/alert-items';
-import type { AlertKind } from '../handlers/alert-rules';
+import type { AlertKind, AlertRule } from '../handlers/alert-rules';
 import { ATTRIBUTES, FLEET_INDEX } from '../handlers/contract';
 import { splitSeriesId } from '../handlers/reading';
 import type { Page } from './repository';
 
-export type { Silence };
+export type { RuleChange, Silence };
+
+/** What setting a rule did: `unchanged` when the series already had exactly that rule (nothing is recorded then). */
+export type SetRuleResult = { readonly outcome: 'changed'; readonly change: RuleChange } | { readonly outcome: 'unchanged'; readonly rule: AlertRule };
 
 /** How long acknowledging waits for a notice being sent on the series to be confirmed (normally milliseconds). */
 const CLAIM_WAIT_MS = 3_000;
@@ -85,6 +101,12 @@ export interface AlertConsole {
   acknowledge(id: string, acknowledgement: Acknowledgement): Promise<AcknowledgeResult>;
   createSilence(silence: Omit<Silence, 'id'>): Promise<Silence>;
   silences(query: SilenceQuery): Promise<Page<Silence>>;
+  /** The series' rule, or null when it has none. */
+  rule(series: string): Promise<AlertRule | null>;
+  /** Sets the series' rule exactly (a field not given is removed) and records the change. */
+  setRule(series: string, rule: AlertRule, by: { changedBy: string; changedAt: string; reason: string }): Promise<SetRuleResult>;
+  /** The series' rule changes, newest first. */
+  ruleChanges(query: { series: string; limit: number; after?: string }): Promise<Page<RuleChange>>;
 }
 
 /** An alert's id: its series and the history key of its opening notice, opaque to callers. */
@@ -271,6 +293,45 @@ export function createDynamoAlertConsole(options: DynamoAlertConsoleOptions): Al
       } while (start !== undefined);
       const last = kept[kept.length - 1];
       return { items: kept.map((entry) => entry.silence), ...(more && last !== undefined ? { next: last.key } : {}) };
+    },
+
+    async rule(series) {
+      const { Item } = await client.send(new GetCommand({ TableName: tables.thresholds, Key: { [ATTRIBUTES.series]: series }, ConsistentRead: true }));
+      return hasRule(Item) ? readRule(Item).rule : null;
+    },
+
+    async setRule(series, rule, by) {
+      const update = ruleUpdate(rule);
+      const { Attributes } = await client.send(
+        new UpdateCommand({ TableName: tables.thresholds, Key: { [ATTRIBUTES.series]: series }, ...updateExpression(update), ReturnValues: 'ALL_OLD' }),
+      );
+      const before = hasRule(Attributes) ? readRule(Attributes).rule : null;
+      const after = readRule(update.set).rule;
+      if (before !== null && JSON.stringify(ruleUpdate(before).set) === JSON.stringify(ruleUpdate(after).set)) return { outcome: 'unchanged', rule: after };
+      const change: RuleChange = { id: randomUUID(), series, before, after, ...by };
+      await client.send(new PutCommand({ TableName: tables.alerts, Item: encodeRuleChange(change) }));
+      return { outcome: 'changed', change };
+    },
+
+    async ruleChanges(query) {
+      const prefix = ruleChangesPrefix(query.series);
+      const after = query.after !== undefined && query.after.startsWith(prefix) ? query.after : undefined;
+      const page = await client.send(
+        new QueryCommand({
+          TableName: tables.alerts,
+          KeyConditionExpression: after === undefined ? '#series = :partition AND begins_with(#key, :prefix)' : '#series = :partition AND #key BETWEEN :prefix AND :after',
+          ExpressionAttributeNames: { '#series': ATTRIBUTES.series, '#key': ATTRIBUTES.timestamp },
+          ExpressionAttributeValues: { ':partition': RULE_CHANGES_PARTITION, ':prefix': prefix, ...(after === undefined ? {} : { ':after': after }) },
+          ScanIndexForward: false,
+          // One more than a page tells whether there is a next; BETWEEN includes `after` itself.
+          Limit: query.limit + (after === undefined ? 1 : 2),
+        }),
+      );
+      const items = (page.Items ?? []).filter((item) => item[ATTRIBUTES.timestamp] !== after);
+      const kept = items.slice(0, query.limit);
+      const last = kept[kept.length - 1];
+      const changes = kept.map(decodeRuleChange).filter((change): change is RuleChange => change !== undefined);
+      return { items: changes, ...(items.length > query.limit && last !== undefined ? { next: String(last[ATTRIBUTES.timestamp]) } : {}) };
     },
   };
 }

@@ -35,9 +35,9 @@ export const LIST_LIMITS = { default: 100, max: 500 } as const;
 /** The longest silence: a maintenance window, not a way to switch alerts off for good. */
 export const MAX_SILENCE_DAYS = 30;
 const MAX_TEXT = 500;
-const BODY_LIMIT_BYTES = 8 * 1024;
+export const BODY_LIMIT_BYTES = 8 * 1024;
 
-const cursorOf = (key: string | undefined): string | null => (key === undefined ? null : Buffer.from(key, 'utf8').toString('base64url'));
+export const cursorOf = (key: string | undefined): string | null => (key === undefined ? null : Buffer.from(key, 'utf8').toString('base64url'));
 const keyOfCursor = (cursor: string): string | undefined => (/^[A-Za-z0-9_-]{1,4000}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : undefined);
 
 function parseList<T extends string>(raw: RawQuery, name: string, allowed: readonly T[]): Parsed<readonly T[]> {
@@ -50,7 +50,7 @@ function parseList<T extends string>(raw: RawQuery, name: string, allowed: reado
   return { ok: true, value: [...new Set(values)] as T[] };
 }
 
-function parseLimit(raw: RawQuery): Parsed<number> {
+export function parseLimit(raw: RawQuery): Parsed<number> {
   const text = single(raw, 'limit');
   if (!text.ok) return text;
   if (text.value === undefined) return { ok: true, value: LIST_LIMITS.default };
@@ -58,7 +58,7 @@ function parseLimit(raw: RawQuery): Parsed<number> {
   return limit >= 1 && limit <= LIST_LIMITS.max ? { ok: true, value: limit } : bad('limit', `"limit" must be a whole number from 1 to ${LIST_LIMITS.max}, got ${JSON.stringify(text.value)}`);
 }
 
-function parseCursor(raw: RawQuery): Parsed<string | undefined> {
+export function parseCursor(raw: RawQuery): Parsed<string | undefined> {
   const text = single(raw, 'cursor');
   if (!text.ok || text.value === undefined) return text;
   const key = keyOfCursor(text.value);
@@ -81,20 +81,20 @@ export function parseFleetQuery(raw: RawQuery): Parsed<{ kinds: readonly AlertKi
 }
 
 /** A problem with a request body: the field at fault and what would be accepted. */
-interface BodyProblem {
+export interface BodyProblem {
   readonly field: string;
   readonly message: string;
 }
 
-type Body = Record<string, unknown>;
+export type Body = Record<string, unknown>;
 
-function objectBody(body: unknown, fields: readonly string[]): Body | BodyProblem {
+export function objectBody(body: unknown, fields: readonly string[]): Body | BodyProblem {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return { field: '(body)', message: `the body must be a JSON object with ${fields.join(', ')}` };
   const unknown = Object.keys(body).find((key) => !fields.includes(key));
   return unknown === undefined ? (body as Body) : { field: unknown, message: `unknown field "${unknown}": the body takes ${fields.join(', ')}` };
 }
 
-function text(body: Body, field: string, required: boolean): string | undefined | BodyProblem {
+export function text(body: Body, field: string, required: boolean): string | undefined | BodyProblem {
   const value = body[field];
   if (value === undefined && !required) return undefined;
   if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_TEXT || /[\u0000-\u0008\u000b-\u001f]/.test(value)) {
@@ -110,20 +110,14 @@ function time(body: Body, field: string): string | undefined | BodyProblem {
   return normalised.ok ? normalised.value : { field, message: `"${field}": ${normalised.error.message.replace(/^"timestamp" /, '')}` };
 }
 
-const isProblem = (value: unknown): value is BodyProblem => typeof value === 'object' && value !== null && 'field' in value && 'message' in value;
+export const isProblem = (value: unknown): value is BodyProblem => typeof value === 'object' && value !== null && 'field' in value && 'message' in value;
 
-export function alertRoutes(options: AlertRoutesOptions) {
-  const { repository, identity } = options;
-  const now = options.now ?? Date.now;
-
-  const badParameter = (reply: FastifyReply, error: { parameter: string; message: string }) =>
-    reply.code(400).send({ error: 'bad-parameter', parameter: error.parameter, message: error.message } satisfies ErrorResponse);
-  const badBody = (reply: FastifyReply, problem: BodyProblem) => reply.code(400).send({ error: 'bad-body', parameter: problem.field, message: problem.message } satisfies ErrorResponse);
-  const noConsole = (reply: FastifyReply) =>
-    reply.code(503).send({ error: 'unavailable', message: 'Alerts across the fleet, acknowledgements and silences need the platform\'s DynamoDB tables, which this app was started without.' } satisfies ErrorResponse);
-
-  /** The user behind a change, or the answer refusing it (wrong content type, another site's page, no sign-in). */
-  async function changer(request: FastifyRequest, reply: FastifyReply): Promise<string | undefined> {
+/**
+ * The user behind a change, or undefined once the answer refusing it is sent (wrong content
+ * type, another site's page, no sign-in). Every route that changes something starts here.
+ */
+export function changeRequester(identity: UserIdentity) {
+  return async function changer(request: FastifyRequest, reply: FastifyReply): Promise<string | undefined> {
     if (!/^application\/json(\s*;|$)/i.test(request.headers['content-type'] ?? '')) {
       await reply.code(415).send({ error: 'unsupported-media-type', message: 'Send the body as JSON with content-type: application/json.' } satisfies ErrorResponse);
       return undefined;
@@ -137,7 +131,20 @@ export function alertRoutes(options: AlertRoutesOptions) {
     if (who.ok) return who.user;
     await reply.code(who.status).send({ error: who.status === 401 ? 'sign-in-required' : 'forbidden', message: who.message } satisfies ErrorResponse);
     return undefined;
-  }
+  };
+}
+
+export function alertRoutes(options: AlertRoutesOptions) {
+  const { repository, identity } = options;
+  const now = options.now ?? Date.now;
+
+  const badParameter = (reply: FastifyReply, error: { parameter: string; message: string }) =>
+    reply.code(400).send({ error: 'bad-parameter', parameter: error.parameter, message: error.message } satisfies ErrorResponse);
+  const badBody = (reply: FastifyReply, problem: BodyProblem) => reply.code(400).send({ error: 'bad-body', parameter: problem.field, message: problem.message } satisfies ErrorResponse);
+  const noConsole = (reply: FastifyReply) =>
+    reply.code(503).send({ error: 'unavailable', message: 'Alerts across the fleet, acknowledgements and silences need the platform\'s DynamoDB tables, which this app was started without.' } satisfies ErrorResponse);
+
+  const changer = changeRequester(identity);
 
   return async function register(app: FastifyInstance): Promise<void> {
     app.get('/api/alerts', async (request, reply) => {

@@ -3,7 +3,7 @@
  * the two cannot disagree about a field. Every metric value and threshold is a Decimal:
  * a JSON number written with every digit stored (json.ts), read back as one.
  */
-import type { AlertState } from '../handlers/alert-items';
+import type { AlertState, RuleJson } from '../handlers/alert-items';
 import type { AlertKind } from '../handlers/alert-rules';
 import type { Decimal } from '../handlers/decimal';
 import type { RollupStep } from '../handlers/rollup';
@@ -63,6 +63,31 @@ export interface SilenceResponse {
 /** `GET /api/silences`: latest end first. */
 export interface SilencesResponse {
   readonly items: Silence[];
+  readonly nextCursor: string | null;
+}
+
+export interface RuleChangeJson {
+  readonly id: string;
+  readonly series: string;
+  readonly changedBy: string;
+  readonly changedAt: string;
+  readonly reason: string;
+  readonly before: RuleJson | null;
+  readonly after: RuleJson;
+}
+
+/** `PUT /api/thresholds`: the rule set, the changes recorded, and the series that already had it. */
+export interface ThresholdsChangeResponse {
+  readonly rule: RuleJson;
+  readonly changes: RuleChangeJson[];
+  readonly unchanged: string[];
+}
+
+/** `GET /api/thresholds/changes`: the series' rule now (null: none) and its changes, newest first. */
+export interface RuleChangesResponse {
+  readonly thing: string;
+  readonly rule: RuleJson | null;
+  readonly items: RuleChangeJson[];
   readonly nextCursor: string | null;
 }
 

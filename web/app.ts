@@ -8,6 +8,7 @@ import { describeError } from '../handlers/batching';
 import { DEFAULT_ROLLUP_RETENTION_DAYS } from '../handlers/contract';
 import type { AlertConsole } from './alert-console';
 import { alertRoutes } from './alert-routes';
+import { ruleRoutes } from './rule-routes';
 import type { ErrorResponse, LivenessResponse, ReadingsResponse, RollupsResponse, SeriesResponse, ThresholdsResponse } from './api-types';
 import { dashboardAssets, type DashboardAssets } from './assets';
 import { exactJson } from './json';
@@ -34,7 +35,7 @@ export interface AppDependencies {
   readonly rollupRetentionDays?: RollupRetentionDays;
   /** Epoch ms, for `step=auto` and for judging which series have gone quiet. @default Date.now */
   readonly now?: () => number;
-  /** Alerts across the fleet, acknowledgements and silences (alert-routes.ts). @default none: those routes answer 503 */
+  /** Alerts across the fleet, acknowledgements, silences (alert-routes.ts) and rule changes (rule-routes.ts). @default none: those routes answer 503 */
   readonly alertConsole?: AlertConsole;
   /** Who makes a change. @default noIdentity: changes refused (server.ts and the local platform choose from the configuration) */
   readonly identity?: UserIdentity;
@@ -194,7 +195,9 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     return body;
   });
 
-  app.register(alertRoutes({ repository, identity: deps.identity ?? noIdentity, ...(deps.alertConsole === undefined ? {} : { console: deps.alertConsole }) }));
+  const changeOptions = { repository, identity: deps.identity ?? noIdentity, ...(deps.now === undefined ? {} : { now: deps.now }), ...(deps.alertConsole === undefined ? {} : { console: deps.alertConsole }) };
+  app.register(alertRoutes(changeOptions));
+  app.register(ruleRoutes(changeOptions));
 
   app.get('/api/thresholds', async (request, reply) => {
     const query = parseSeriesQuery(request.query as Record<string, unknown>);

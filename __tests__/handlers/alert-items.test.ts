@@ -5,12 +5,16 @@ import {
   checkRule,
   confirmedUpdate,
   decodeNotice,
+  decodeRuleChange,
   decodeSilence,
   encodeClaim,
   encodeNotice,
+  encodeRuleChange,
   encodeSilence,
   nextMicrosecond,
   readRule,
+  ruleChangesPrefix,
+  ruleInputOfJson,
   ruleUpdate,
   seriesRecordOf,
   silenceCovers,
@@ -194,6 +198,34 @@ describe('silences', () => {
     expect(silenceTargetProblem(SERIES)).toBeUndefined();
     expect(silenceTargetProblem('/')).toMatch(/at least one character/);
     expect(silenceTargetProblem('things')).toMatch(/or give a prefix ending in "\/"/);
+  });
+});
+
+describe('rules in JSON and rule changes', () => {
+  it('read a JSON rule: numbers or decimal strings, null as not set, and name every wrong field', () => {
+    expect(ruleInputOfJson({ min: '12345678901234567890.5', max: 80, for: 120, hysteresis: null, recipients: 'plant-7' })).toEqual({
+      input: { min: n('12345678901234567890.5'), max: 80, forSeconds: 120, recipients: 'plant-7' },
+      problems: [],
+    });
+    expect(ruleInputOfJson({ max: true, for: '60', recipients: 7, colour: 'red' }).problems).toEqual([
+      'unknown rule field "colour": a rule takes "min", "max", "for", "hysteresis", "noDataAfterSeconds", "recipients"',
+      '"max" must be a number, got true',
+      '"for" must be a number of seconds, got "60"',
+      '"recipients" must be the name of a recipient group, got 7',
+    ]);
+    expect(ruleInputOfJson([1]).problems).toEqual([expect.stringMatching(/^"rule" must be an object/)]);
+  });
+
+  it('round-trip a change, keyed under its series\' prefix so no other series shares it', () => {
+    const after = checkRule(SERIES, { min: 55, max: 80.5, forSeconds: 120 }).rule;
+    const change = { id: 'c-1', series: SERIES, changedBy: 'ops@example.com', changedAt: '2026-11-30T10:00:00.000Z', reason: 'summer load', before: null, after };
+    const item = encodeRuleChange(change);
+    expect(String(item.Timestamp).startsWith(ruleChangesPrefix(SERIES))).toBe(true);
+    expect(String(item.Timestamp).startsWith(ruleChangesPrefix(`${SERIES.slice(0, -1)}`))).toBe(false);
+    const decoded = decodeRuleChange(item);
+    expect(decoded).toMatchObject({ id: 'c-1', series: SERIES, changedBy: 'ops@example.com', reason: 'summer load', before: null });
+    expect(ruleUpdate(decoded!.after)).toEqual(ruleUpdate(after));
+    expect(decodeRuleChange({ ...item, After: undefined })).toBeUndefined();
   });
 });
 

@@ -307,15 +307,15 @@ describe('web and network wiring', () => {
     expect(container).toMatchObject({ image, memory: 900, cpu: 900 });
   });
 
-  it('lets the web task read the four tables and the fleet index, acknowledge alerts and create silences, and nothing else', () => {
+  it('lets the web task read the four tables and the fleet index, acknowledge alerts, create silences, set rules and record their changes, and nothing else', () => {
     const statements = policyStatements(pipeline, resource(pipeline, 'aws_iam_role_policy', 'web-service_task-role_policy').policy);
     const grants = Object.fromEntries(statements.map((statement) => [statement.sid, { actions: statement.actions, resources: statement.resources }]));
     const table = (key: string) => ref('aws_dynamodb_table', `tables_${key}`, 'arn');
     expect(grants).toEqual({
       ReadTables: { actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'], resources: Object.keys(TABLES).map(table) },
       QueryIndexes: { actions: ['dynamodb:Query'], resources: [`${table('alerts')}/index/fleet`] },
-      AcknowledgeAlerts: { actions: ['dynamodb:UpdateItem'], resources: [table('thresholds'), table('alerts')] },
-      CreateSilences: { actions: ['dynamodb:PutItem'], resources: [table('alerts')] },
+      AcknowledgeAlertsSetRules: { actions: ['dynamodb:UpdateItem'], resources: [table('thresholds'), table('alerts')] },
+      RecordSilencesRuleChanges: { actions: ['dynamodb:PutItem'], resources: [table('alerts')] },
     });
   });
 

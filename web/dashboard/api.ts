@@ -1,5 +1,5 @@
 /** The dashboard's calls to the API (same origin). */
-import type { AlertRecord, AlertsResponse, ErrorResponse, ReadingPoint, ReadingsResponse, RollupsResponse, SeriesResponse, SortOrder, ThresholdsResponse } from '../api-types';
+import type { AlertRecord, AlertsResponse, ErrorResponse, ReadingPoint, ReadingsResponse, RollupsResponse, RuleChangesResponse, SeriesResponse, SortOrder, ThresholdsChangeResponse, ThresholdsResponse } from '../api-types';
 import { Decimal } from '../../handlers/decimal';
 import { parseExactJson } from '../json';
 import type { ListedStatus } from '../series-list';
@@ -98,3 +98,50 @@ export const fetchReadings = (thing: string, range: TimeRange, cap: number): Pro
 
 export const fetchAlerts = (thing: string, range: TimeRange, cap: number): Promise<{ items: AlertRecord[]; complete: boolean }> =>
   allPages((limit, cursor) => getJson<AlertsResponse>('/api/alerts', { thing, ...range, limit, cursor }), cap);
+
+/** Sends a change as JSON; a refusal (400, 403, 409...) is an ApiError with the API's message. */
+async function sendJson<T>(method: 'PUT' | 'POST', path: string, body: unknown): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, { method, headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  } catch {
+    throw new ApiError('offline', 'The web app cannot be reached: nothing was changed.');
+  }
+  if (!response.ok) {
+    const answer = (await response.json().catch(() => undefined)) as ErrorResponse | undefined;
+    throw new ApiError(response.status === 503 ? 'unavailable' : 'refused', answer?.message ?? `${path} answered ${response.status}`);
+  }
+  return parseExactJson(await response.text()) as T;
+}
+
+/** A rule as the form gives it: decimals as typed (every digit kept), periods in seconds (as typed when not a number, for the API to refuse), null for "not set". */
+export interface RuleFields {
+  readonly min: string | null;
+  readonly max: string | null;
+  readonly for: number | string | null;
+  readonly hysteresis: string | null;
+  readonly noDataAfterSeconds: number | string | null;
+  readonly recipients: string | null;
+}
+
+/** Where a rule goes: one series, or a list of them. */
+export type RuleTarget = { readonly thing: string } | { readonly series: readonly string[] };
+
+export const putRule = (target: RuleTarget, rule: RuleFields, reason: string) =>
+  sendJson<ThresholdsChangeResponse>('PUT', '/api/thresholds', { ...target, rule, ...(reason === '' ? {} : { reason }) });
+
+export const fetchRuleChanges = (thing: string, limit: number) => getJson<RuleChangesResponse>('/api/thresholds/changes', { thing, limit });
+
+/** Every series the overview's filter matches, up to `cap`; `total` says how many match in all. */
+export async function matchingSeries(query: Omit<SeriesPageQuery, 'limit' | 'cursor'>, cap: number): Promise<{ series: string[]; total: number }> {
+  const series: string[] = [];
+  let cursor: string | undefined;
+  let total = 0;
+  do {
+    const page = await fetchSeriesPage({ ...query, limit: Math.min(cap - series.length, 500), cursor });
+    total = page.total;
+    series.push(...page.series.map((entry) => entry.series));
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined && series.length < cap);
+  return { series, total };
+}

@@ -30,6 +30,7 @@ import { chartWidth, drawChart, OVERLAY_COLOURS, type ChartData, type Overlay } 
 import { csvFileName, readingsCsv, rollupsCsv } from './csv';
 import { comparedWith, linkHash, MAX_COMPARED, readLink, resolveRange, sameCompare, sameRange, type Link, type Preset, type TimeRange } from './link';
 import { markSelected, renderOverview, withUnit } from './overview';
+import { ruleEditor } from './rules';
 import { ALERT_CAP, FILTER_DELAY_MS, REFRESH_MS, SERIES_PAGE_SIZE, TABLE_PAGE_SIZE } from './settings';
 import { INPUT_FORMAT, formatDuration, formatTime, inputTime, parseInputTime, saveTimeZone, savedTimeZone, zoneName, type TimeZoneChoice } from './time';
 
@@ -85,6 +86,7 @@ const state = {
 
 const zoomed = (): boolean => state.link.zoom !== undefined;
 const freshness = trackFreshness(() => state.zone);
+const rules = ruleEditor({ filter: () => ({ q: state.list.q, status: state.list.status }), zone: () => state.zone, saved: () => loadView(true) });
 
 // ---------------------------------------------------------------------------
 // Overview
@@ -296,6 +298,7 @@ async function loadView(refreshing = false): Promise<void> {
   state.range = range;
   state.view = viewOf(state.link, range);
   element('series-title').textContent = series;
+  rules.show(series);
   const [thresholds, alerts, latest] = await Promise.all([fetchThresholds(series), fetchAlerts(series, range, ALERT_CAP), fetchReadingsPage(series, {}, 'desc', 1)]);
   if (generation !== state.generation) return;
   freshness.succeeded();
