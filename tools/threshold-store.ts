@@ -6,7 +6,7 @@
  * re-sends or forgets an alert.
  */
 import { DeleteCommand, GetCommand, NumberValue, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ALERT_STATE_ATTRIBUTES, NO_DATA_ATTRIBUTES, RULE_ATTRIBUTES, checkRule, readRule, resolveEpisodeUpdate, ruleUpdate, type RuleInput } from '../handlers/alert-items';
+import { ALERT_STATE_ATTRIBUTES, NO_DATA_ATTRIBUTES, RULE_ATTRIBUTES, checkRule, readRule, resolveEpisodeUpdate, ruleUpdate, updateExpression, type RuleInput } from '../handlers/alert-items';
 import { ATTRIBUTES } from '../handlers/contract';
 import type { Decimal } from '../handlers/decimal';
 import { timestampOfMillis } from '../handlers/reading';
@@ -35,27 +35,7 @@ export const thresholdProblems = (series: string, rule: Bounds): string[] => che
 export async function setThresholds(dynamo: DynamoDBDocumentClient, table: string, series: string, given: Bounds): Promise<void> {
   const { rule, problems } = checkRule(series, given);
   if (problems.length > 0) throw new Error(problems.join('; '));
-  const { set, remove } = ruleUpdate(rule);
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {};
-  const sets = Object.entries(set).map(([attribute, value], index) => {
-    names[`#s${index}`] = attribute;
-    values[`:s${index}`] = value;
-    return `#s${index} = :s${index}`;
-  });
-  const removes = remove.map((attribute, index) => {
-    names[`#r${index}`] = attribute;
-    return `#r${index}`;
-  });
-  await dynamo.send(
-    new UpdateCommand({
-      TableName: table,
-      Key: { [ATTRIBUTES.series]: series },
-      UpdateExpression: [sets.length > 0 ? `SET ${sets.join(', ')}` : '', removes.length > 0 ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim(),
-      ExpressionAttributeNames: names,
-      ...(sets.length > 0 ? { ExpressionAttributeValues: values } : {}),
-    }),
-  );
+  await dynamo.send(new UpdateCommand({ TableName: table, Key: { [ATTRIBUTES.series]: series }, ...updateExpression(ruleUpdate(rule)) }));
 }
 
 /** Stored numbers as Decimals, everywhere in a value (the alert claim is a map holding some). */
