@@ -1,9 +1,8 @@
-import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { CloudwatchLogMetricFilter } from '@cdktf/provider-aws/lib/cloudwatch-log-metric-filter';
-import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
-import { LAMBDA_HANDLER, type PackagedHandler } from '../build/handler-bundle';
+import type { PackagedHandler } from '../build/handler-bundle';
+import { packagedFunction } from './packaged-function';
 import { AT_LEAST_ONCE, notifyingAlarm } from './alarm';
 import { PropsError } from './input-error';
 import { ServiceRole } from './service-role';
@@ -55,21 +54,16 @@ export class ArchiveProcessor extends Construct {
       description: `Runs ${functionName}`,
       grants: [{ sid: 'WriteLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${logGroup.arn}:*`] }],
     });
-    const code = new TerraformAsset(this, 'code', { path: props.package.archive, type: AssetType.FILE, assetHash: props.package.sourceHash });
-    const fn = new LambdaFunction(this, 'function', {
+    const fn = packagedFunction(this, {
+      ids: { code: 'code', function: 'function' },
       functionName,
       description: 'Turns each archived stream record into one JSON line per metric for SQL (Athena, DuckDB)',
-      role: role.arn,
-      runtime: 'nodejs22.x',
-      architectures: ['arm64'],
-      handler: LAMBDA_HANDLER,
-      filename: code.path,
-      sourceCodeHash: props.package.archiveSha256,
+      package: props.package,
+      role,
+      logGroup,
       memorySize: props.memoryMiB ?? ARCHIVE_PROCESSOR_DEFAULTS.memoryMiB,
       timeout: timeoutSeconds,
-      environment: { variables: { POWERTOOLS_SERVICE_NAME: 'archive-flatten' } },
-      loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
-      dependsOn: [logGroup, role.policy],
+      variables: { POWERTOOLS_SERVICE_NAME: 'archive-flatten' },
     });
 
     new CloudwatchLogMetricFilter(this, 'failed-records', {

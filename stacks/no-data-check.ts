@@ -1,10 +1,9 @@
-import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
-import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
 import { HANDLER_ENV } from '../handlers/contract';
-import { LAMBDA_HANDLER, type PackagedHandler } from '../build/handler-bundle';
+import type { PackagedHandler } from '../build/handler-bundle';
+import { packagedFunction } from './packaged-function';
 import { AT_LEAST_ONCE, notifyingAlarm } from './alarm';
 import { NO_DATA_CHECK_LIMITS } from './construct-defaults';
 import type { TableKey, TableRef } from './data-tables';
@@ -75,31 +74,24 @@ export class NoDataCheck extends Construct {
         { sid: 'UseDataKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.kmsKeyArn] },
       ],
     });
-    const code = new TerraformAsset(this, 'code', { path: props.package.archive, type: AssetType.FILE, assetHash: props.package.sourceHash });
-    const fn = new LambdaFunction(this, 'function', {
+    const fn = packagedFunction(this, {
+      ids: { code: 'code', function: 'function' },
       functionName,
       description: 'Raises a no-data alert for each series that stopped reporting, and says when it reports again',
-      role: role.arn,
-      runtime: 'nodejs22.x',
-      architectures: ['arm64'],
-      handler: LAMBDA_HANDLER,
-      filename: code.path,
-      sourceCodeHash: props.package.archiveSha256,
+      package: props.package,
+      role,
+      logGroup,
       memorySize: props.memoryMiB ?? NO_DATA_CHECK_LIMITS.memoryMiB.default,
       timeout: props.timeoutSeconds ?? NO_DATA_CHECK_LIMITS.timeoutSeconds.default,
-      environment: {
-        variables: {
-          POWERTOOLS_SERVICE_NAME: 'no-data-alerts',
-          [HANDLER_ENV.thresholdsTable]: thresholds.name,
-          [HANDLER_ENV.alertsTable]: alerts.name,
-          [HANDLER_ENV.seriesTable]: series.name,
-          [HANDLER_ENV.alertTopicArn]: props.alertTopicArn,
-          ...(Object.keys(props.recipientTopicArns).length === 0 ? {} : { [HANDLER_ENV.recipientTopicArns]: JSON.stringify(props.recipientTopicArns) }),
-          ...(props.hotRetentionDays === undefined ? {} : { [HANDLER_ENV.hotRetentionDays]: String(props.hotRetentionDays) }),
-        },
+      variables: {
+        POWERTOOLS_SERVICE_NAME: 'no-data-alerts',
+        [HANDLER_ENV.thresholdsTable]: thresholds.name,
+        [HANDLER_ENV.alertsTable]: alerts.name,
+        [HANDLER_ENV.seriesTable]: series.name,
+        [HANDLER_ENV.alertTopicArn]: props.alertTopicArn,
+        ...(Object.keys(props.recipientTopicArns).length === 0 ? {} : { [HANDLER_ENV.recipientTopicArns]: JSON.stringify(props.recipientTopicArns) }),
+        ...(props.hotRetentionDays === undefined ? {} : { [HANDLER_ENV.hotRetentionDays]: String(props.hotRetentionDays) }),
       },
-      loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
-      dependsOn: [logGroup, role.policy],
     });
 
     const schedulerRole = new ServiceRole(this, 'schedule-role', {

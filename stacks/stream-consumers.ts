@@ -1,13 +1,12 @@
-import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
-import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { EVENT_SOURCE, HANDLER_ENV, retentionEnvironment, type RetentionDays } from '../handlers/contract';
-import { LAMBDA_HANDLER, type PackagedHandler, type StreamConsumerName } from '../build/handler-bundle';
+import type { PackagedHandler, StreamConsumerName } from '../build/handler-bundle';
+import { packagedFunction } from './packaged-function';
 import { AT_LEAST_ONCE, FALLING_BEHIND, FIVE_MINUTES, notifyingAlarm } from './alarm';
 import type { TableKey, TableRef } from './data-tables';
 import { denyInsecureTransport } from './private-bucket';
@@ -163,22 +162,16 @@ export class StreamConsumers extends Construct {
           ...spec.grants,
         ],
       });
-      const pkg = props.packages[name];
-      const code = new TerraformAsset(this, `${name}-code`, { path: pkg.archive, type: AssetType.FILE, assetHash: pkg.sourceHash });
-      const fn = new LambdaFunction(this, name, {
+      const fn = packagedFunction(this, {
+        ids: { code: `${name}-code`, function: name },
         functionName,
         description: spec.description,
-        role: role.arn,
-        runtime: 'nodejs22.x',
-        architectures: ['arm64'],
-        handler: LAMBDA_HANDLER,
-        filename: code.path,
-        sourceCodeHash: pkg.archiveSha256,
+        package: props.packages[name],
+        role,
+        logGroup,
         memorySize: props.memoryMiB ?? CONSUMER_LIMITS.memoryMiB.default,
         timeout: timeoutSeconds,
-        environment: { variables: { POWERTOOLS_SERVICE_NAME: name, ...spec.environment } },
-        loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
-        dependsOn: [logGroup, role.policy],
+        variables: { POWERTOOLS_SERVICE_NAME: name, ...spec.environment },
       });
       new LambdaEventSourceMapping(this, `${name}-mapping`, {
         eventSourceArn: props.stream.arn,
