@@ -106,16 +106,7 @@ async function deliver(records: readonly KinesisStreamRecord[], invocations: rea
     const handler = createStoreReadingsHandler({
       dynamo: { send: (command: never) => calls.current.dynamo.send(command) } as never,
       sqs: { send: async () => ({ Failed: [], Successful: [] }) } as never,
-      settings: {
-        thingsTable: THINGS,
-        failureQueueUrl: 'https://sqs.example/q',
-        rollupsTable: ROLLUPS,
-        alertCooldownSeconds: 900,
-        futureToleranceSeconds: 300,
-        ...(retention.hot === undefined ? {} : { hotRetentionDays: retention.hot }),
-        ...(retention.minute === undefined ? {} : { minuteRollupRetentionDays: retention.minute }),
-        ...(retention.hour === undefined ? {} : { hourRollupRetentionDays: retention.hour }),
-      },
+      settings: storeSettings(retention),
       logger: silent,
       clock: { now: () => now, sleep: async () => undefined },
       random: () => 0,
@@ -227,6 +218,20 @@ describe('rollups of data older than what is kept', () => {
 });
 
 /** Delivers more records onto an existing fake, one clean batch at a time. */
+/** The store consumer's settings in these tests: the two tables, and the retentions given. */
+function storeSettings(retention: { hot?: number; minute?: number; hour?: number }) {
+  return {
+    thingsTable: THINGS,
+    failureQueueUrl: 'https://sqs.example/q',
+    rollupsTable: ROLLUPS,
+    alertCooldownSeconds: 900,
+    futureToleranceSeconds: 300,
+    ...(retention.hot === undefined ? {} : { hotRetentionDays: retention.hot }),
+    ...(retention.minute === undefined ? {} : { minuteRollupRetentionDays: retention.minute }),
+    ...(retention.hour === undefined ? {} : { hourRollupRetentionDays: retention.hour }),
+  };
+}
+
 async function deliverOnto(db: FakeRollupDynamo, records: readonly KinesisStreamRecord[], retention: { hot?: number; minute?: number; hour?: number }, now: number): Promise<FakeRollupDynamo> {
   for (const record of records) {
     const client = db.client();
@@ -234,16 +239,7 @@ async function deliverOnto(db: FakeRollupDynamo, records: readonly KinesisStream
     const handler = createStoreReadingsHandler({
       dynamo: client.dynamo,
       sqs: { send: async () => ({}) } as never,
-      settings: {
-        thingsTable: THINGS,
-        failureQueueUrl: 'https://sqs.example/q',
-        rollupsTable: ROLLUPS,
-        alertCooldownSeconds: 900,
-        futureToleranceSeconds: 300,
-        hotRetentionDays: retention.hot,
-        minuteRollupRetentionDays: retention.minute,
-        hourRollupRetentionDays: retention.hour,
-      },
+      settings: storeSettings(retention),
       logger: silent,
       clock: { now: () => now, sleep: async () => undefined },
     });

@@ -5,7 +5,10 @@
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startKinesisEmulator, type RunningEmulator } from '../../local/emulators';
+import { CheckpointStore } from '../../local/checkpoints';
 import { ensureStream, type StreamInfo } from '../../local/twin/data-stores';
+import type { DeliveryStreamOptions } from '../../local/twin/firehose';
+import type { CheckedPrefixes } from '../../local/twin/firehose-prefix';
 
 export interface KinesisHarness {
   readonly emulator: RunningEmulator;
@@ -46,6 +49,27 @@ export async function startKinesis(streamName = 'test-stream', shardCount = 1): 
 }
 
 /** Polls `probe` until it returns a value other than undefined; fails with `what` after `timeoutMs`. */
+/** A delivery stream named `archive` reading the harness's stream into `bucketDir`: Firehose's default hints, GZIP lines, polling every 20 ms. */
+export function deliveryStreamOptions(kinesis: KinesisHarness, bucketDir: string, prefixes: CheckedPrefixes, checkpoints = new CheckpointStore()): DeliveryStreamOptions {
+  return {
+    name: 'archive',
+    version: 1,
+    kinesis: kinesis.client,
+    streamName: kinesis.streamName,
+    shardIds: kinesis.stream.shardIds,
+    bucketDir,
+    prefixes,
+    bufferBytes: 5 * 1024 * 1024,
+    bufferSeconds: 300,
+    appendDelimiter: true,
+    compression: 'GZIP',
+    extension: '.jsonl.gz',
+    checkpoints,
+    log: () => undefined,
+    pollIntervalMs: 20,
+  };
+}
+
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

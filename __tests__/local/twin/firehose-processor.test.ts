@@ -15,7 +15,7 @@ import { startDeliveryStream, type DeliveryStream, type DeliveryStreamOptions } 
 import { checkPrefixes } from '../../../local/twin/firehose-prefix';
 import { errorDocument, transformRecords, type LambdaProcessorSettings, type SourceRecord, type TransformContext } from '../../../local/twin/firehose-processor';
 import { StreamPositions } from '../../../local/twin/stream-positions';
-import { startKinesis, waitFor, type KinesisHarness } from '../harness';
+import { deliveryStreamOptions, startKinesis, waitFor, type KinesisHarness } from '../harness';
 
 const FUNCTION_ARN = 'arn:aws:lambda:eu-west-2:000000000000:function:transform';
 const DELIVERY_ARN = 'arn:aws:firehose:eu-west-2:000000000000:deliverystream/archive';
@@ -233,22 +233,8 @@ describe('a delivery stream with a Lambda processor (https://docs.aws.amazon.com
 
   const start = (fn: LocalFunction, processor: Partial<LambdaProcessorSettings> = {}, overrides: Partial<DeliveryStreamOptions> = {}, checkpoints = new CheckpointStore()) =>
     (stream = startDeliveryStream({
-      name: 'archive',
-      version: 1,
-      kinesis: kinesis.client,
-      streamName: kinesis.streamName,
-      shardIds: kinesis.stream.shardIds,
-      bucketDir: path.join(dir, 'bucket'),
-      prefixes: checkPrefixes('readings/!{timestamp:yyyy}/', 'errors/!{firehose:error-output-type}/!{timestamp:yyyy}/'),
-      bufferBytes: 5 * 1024 * 1024,
-      bufferSeconds: 300,
-      appendDelimiter: true,
-      compression: 'GZIP',
-      extension: '.jsonl.gz',
+      ...deliveryStreamOptions(kinesis, path.join(dir, 'bucket'), checkPrefixes('readings/!{timestamp:yyyy}/', 'errors/!{firehose:error-output-type}/!{timestamp:yyyy}/'), checkpoints),
       processor: { fn, settings: settings(processor), deliveryStreamArn: DELIVERY_ARN, sourceKinesisStreamArn: STREAM_ARN, region: 'eu-west-2' },
-      checkpoints,
-      log: () => undefined,
-      pollIntervalMs: 20,
       ...overrides,
     }));
 

@@ -11,7 +11,7 @@ import { CheckpointStore } from '../../../local/checkpoints';
 import { deliverySettings, deliveryStreamVersion, FIREHOSE_BUFFER_DEFAULTS } from '../../../local/twin/delivery-streams';
 import { startDeliveryStream, type DeliveryStream, type DeliveryStreamOptions } from '../../../local/twin/firehose';
 import { checkPrefixes, evaluatePrefix, formatTimestamp, objectName, PrefixError } from '../../../local/twin/firehose-prefix';
-import { startKinesis, waitFor, type KinesisHarness } from '../harness';
+import { deliveryStreamOptions, startKinesis, waitFor, type KinesisHarness } from '../harness';
 
 const AT = new Date(Date.UTC(2024, 2, 5, 7, 8, 9, 123));
 
@@ -149,21 +149,7 @@ describe('local Firehose delivery stream (https://docs.aws.amazon.com/firehose/l
 
   const start = (overrides: Partial<DeliveryStreamOptions> = {}, checkpoints = new CheckpointStore()) =>
     (stream = startDeliveryStream({
-      name: 'archive',
-      version: 1,
-      kinesis: kinesis.client,
-      streamName: kinesis.streamName,
-      shardIds: kinesis.stream.shardIds,
-      bucketDir: dir,
-      prefixes: checkPrefixes('readings/year=!{timestamp:yyyy}/month=!{timestamp:MM}/', 'errors/!{firehose:error-output-type}/'),
-      bufferBytes: 5 * 1024 * 1024,
-      bufferSeconds: 300,
-      appendDelimiter: true,
-      compression: 'GZIP',
-      extension: '.jsonl.gz',
-      checkpoints,
-      log: () => undefined,
-      pollIntervalMs: 20,
+      ...deliveryStreamOptions(kinesis, dir, checkPrefixes('readings/year=!{timestamp:yyyy}/month=!{timestamp:MM}/', 'errors/!{firehose:error-output-type}/'), checkpoints),
       ...overrides,
     }));
 
