@@ -6,11 +6,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Testing, type TerraformStack } from 'cdktf';
+import { setupJest } from 'cdktf/lib/testing/adapters/jest';
 import { packageHandlers, type HandlerName, type PackagedHandler } from '../../build/handler-bundle';
 import { validateConfig, type PlatformConfig } from '../../stacks/config';
 import { definePlatform } from '../../stacks/platform';
 import { PlatformStack } from '../../stacks/platform-stack';
 import type { StackName } from '../../stacks/output-names';
+
+// cdktf's matchers (toHaveResourceWithProperties, toHaveDataSourceWithProperties, ...) for every file that synthesizes.
+setupJest();
 
 export type TerraformJson = {
   terraform: { backend?: Record<string, Record<string, unknown>>; cloud?: Record<string, unknown> };
