@@ -1,14 +1,12 @@
 /** The pipeline's alarms: each beside what it watches, all reporting to the operations topic, all on the dashboard. */
 import { AutoscalingPolicy } from '@cdktf/provider-aws/lib/autoscaling-policy';
-import { configOf, removeScratch, resource, resources, synthPlatform, type TerraformJson } from './synth-helpers';
+import { configOf, resource, resources, synthPlatform, type TerraformJson } from './synth-helpers';
 
 let pipeline: TerraformJson;
 let pipelineText: string;
 beforeAll(() => {
   ({ json: pipeline, text: pipelineText } = synthPlatform(configOf({ operations: { emails: ['ops@example.com'] } })).pipeline);
 });
-afterAll(removeScratch);
-
 const alarm = (id: string) => resource(pipeline, 'aws_cloudwatch_metric_alarm', id);
 const TOPIC = '${aws_sns_topic.operations_topic.arn}';
 

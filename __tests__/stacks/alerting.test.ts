@@ -5,9 +5,7 @@ import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { Testing } from 'cdktf';
 import { definePlatform } from '../../stacks/platform';
-import { configOf, handlerPackages, policyStatements, ref, removeScratch, resource, resources, type TerraformJson } from './synth-helpers';
-
-afterAll(removeScratch);
+import { configOf, handlerPackages, policyStatements, ref, resource, resources, type TerraformJson } from './synth-helpers';
 
 function synth(input: Record<string, unknown> = {}): TerraformJson & { text: string } {
   const { pipeline } = definePlatform(Testing.app(), configOf(input), { handlerPackages: handlerPackages() });

@@ -2,15 +2,13 @@ import Ajv04 from 'ajv-draft-04';
 import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_FUTURE_TOLERANCE_SECONDS, DEFAULT_HOT_RETENTION_DAYS, DEFAULT_ROLLUP_RETENTION_DAYS, EVENT_SOURCE, HANDLER_ENV, TABLES } from '../../handlers/contract';
 import { batchIngestBodySchema, singleIngestBodySchema } from '../../handlers/reading';
 import { PIPELINE_OUTPUTS } from '../../stacks/output-names';
-import { configOf, only, policyStatements, ref, removeScratch, resource, resources, synthPlatform, type TerraformJson } from './synth-helpers';
+import { configOf, only, policyStatements, ref, resource, resources, synthPlatform, type TerraformJson } from './synth-helpers';
 
 let pipeline: TerraformJson;
 
 beforeAll(() => {
   pipeline = synthPlatform(configOf({ alerts: { emails: ['ops@example.com', 'oncall@example.org'] } })).pipeline.json;
 });
-afterAll(removeScratch);
-
 const templateOf = (resourceJson: Record<string, unknown>, key = 'request_templates') => (resourceJson[key] as Record<string, string>)['application/json']!;
 
 describe('ingest API', () => {

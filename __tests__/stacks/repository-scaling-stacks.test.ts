@@ -1,7 +1,7 @@
 import { EcrRepositoryPolicy } from '@cdktf/provider-aws/lib/ecr-repository-policy';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { REPOSITORY_OUTPUTS, SCALING_OUTPUTS } from '../../stacks/output-names';
-import { configOf, only, removeScratch, resources, synthPlatform, type Synthesized } from './synth-helpers';
+import { configOf, only, resources, synthPlatform, type Synthesized } from './synth-helpers';
 
 let platform: Synthesized;
 let onInstances: Synthesized;
@@ -10,8 +10,6 @@ beforeAll(() => {
   platform = synthPlatform(configOf());
   onInstances = synthPlatform(configOf({ scaling: { cpuMetric: 'instances', minTasks: 2, maxTasks: 8, cpuHighPercent: 60, cpuLowPercent: 20, cooldownSeconds: 120 }, web: { desiredTasks: 2 } }));
 });
-afterAll(removeScratch);
-
 describe('repository stack', () => {
   it('scans on push, encrypts with KMS and has no repository policy', () => {
     const { json } = platform.repository;

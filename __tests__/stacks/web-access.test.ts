@@ -4,11 +4,9 @@ import { CognitoUser } from '@cdktf/provider-aws/lib/cognito-user';
 import { CognitoUserPool } from '@cdktf/provider-aws/lib/cognito-user-pool';
 import { CognitoUserPoolDomain } from '@cdktf/provider-aws/lib/cognito-user-pool-domain';
 import { Testing } from 'cdktf';
-import { configOf, handlerPackages, removeScratch, resource, resources, type TerraformJson } from './synth-helpers';
+import { configOf, handlerPackages, resource, resources, type TerraformJson } from './synth-helpers';
 import { definePlatform, synthWarnings } from '../../stacks/platform';
 import { WEB_CLOSED_NOTICE } from '../../stacks/web-settings';
-
-afterAll(removeScratch);
 
 const CERTIFICATE = 'arn:aws:acm:eu-west-2:123456789012:certificate/abc';
 
