@@ -1,6 +1,12 @@
+const { availableParallelism } = require('node:os');
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
+  // jest's default (one worker fewer than the cores) runs the suites one at a time on two
+  // cores; most of their time is spent waiting on emulators, child processes and polls,
+  // so two workers overlap that waiting. More cores keep jest's default.
+  maxWorkers: Math.max(2, availableParallelism() - 1),
   roots: ['<rootDir>/__tests__'],
   testMatch: ['**/*.test.ts'],
   transform: {

@@ -22,8 +22,11 @@ function synth(input: Record<string, unknown>) {
   return { text, json, openings, warnings: synthWarnings(app) };
 }
 
+/** The default configuration's synth, shared by the tests that read it. */
+const defaults = synth({});
+
 it('lets nothing from the internet reach the load balancer by default, and says how to open it', () => {
-  const { openings, warnings, json } = synth({});
+  const { openings, warnings, json } = defaults;
   expect(openings).toEqual([]);
   expect(warnings).toEqual([WEB_CLOSED_NOTICE]);
   expect(WEB_CLOSED_NOTICE).toMatch(/web\.allowedCidrs.*network\.certificateArn and web\.domainName/);
@@ -63,7 +66,7 @@ it('uses HTTPS without sign-in only for the allowed networks', () => {
 });
 
 it('leaves the region\'s API Gateway logging role alone when told (api.manageAccountLoggingRole: false)', () => {
-  expect(synth({}).text).toHaveResource(ApiGatewayAccount);
+  expect(defaults.text).toHaveResource(ApiGatewayAccount);
   const { json, text } = synth({ api: { manageAccountLoggingRole: false } });
   expect(text).not.toHaveResource(ApiGatewayAccount);
   expect(resource(json, 'aws_api_gateway_stage', 'ingest-api_stage').depends_on).toEqual([]);
