@@ -10,17 +10,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AlertKind, AlertStatus, NoDataStatus, NoticeKind, NoticeText, Thresholds } from './alert-rules';
-import {
-  applyUpdate,
-  confirmedUpdate,
-  seriesRecordOf,
-  silenceCovers,
-  type AttributeUpdate,
-  type NoticeRecord,
-  type PendingClaim,
-  type SeriesAlertRecord,
-  type Silence,
-} from './alert-items';
+import { confirmedUpdate, seriesRecordOf, type PendingClaim, type SeriesAlertRecord } from './alert-state-item';
+import { applyUpdate, type AttributeUpdate } from './item-codec';
+import type { NoticeRecord } from './notice-item';
+import { silenceCovers, type Silence } from './silence-item';
 import { AlertStateStore, ruleOfNotice, type ResolvedAlert } from './alert-state';
 import { describeError, type RetryDeadline } from './batching';
 import { DEFAULT_RECIPIENT_GROUP } from './contract';

@@ -89,7 +89,8 @@ export interface Observation {
  * after the cooldown; `recovery`: back inside; `no-data`: no reading for the rule's
  * no-data period; `data-resumed`: readings arrive again after a no-data alert.
  */
-export type NoticeKind = 'breach' | 'reminder' | 'recovery' | 'no-data' | 'data-resumed';
+export const NOTICE_KINDS = ['breach', 'reminder', 'recovery', 'no-data', 'data-resumed'] as const;
+export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
 /** The kinds of alert (what an alert is about), each opened by one notice and resolved by another. */
 export type AlertKind = 'breach' | 'no-data';

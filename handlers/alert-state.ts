@@ -1,6 +1,6 @@
 /**
  * The DynamoDB calls of the alert protocol: the alert state of each series lives on its
- * thresholds item, the notices in the alerts table (items encoded in alert-items.ts).
+ * thresholds item, the notices in the alerts table (items encoded in alert-state-item.ts and notice-item.ts).
  * The notifier (alert-notifier.ts) runs the protocol with these calls:
  *
  * 1. Decide on the state last read (alert-rules.ts). Every change of state moves a
@@ -32,31 +32,15 @@
 import { randomUUID } from 'node:crypto';
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AlertKind, AlertStatus, NoDataStatus, NoticeKind } from './alert-rules';
-import {
-  ALERT_HISTORY_ATTRIBUTES,
-  ALERT_STATE_ATTRIBUTES,
-  NO_DATA_ATTRIBUTES,
-  SILENCES_PARTITION,
-  decodeSilence,
-  encodeClaim,
-  encodeNotice,
-  confirmedUpdate,
-  nextMicrosecond,
-  resolveEpisodeUpdate,
-  seriesRecordOf,
-  type AttributeUpdate,
-  type Item,
-  type NoticeRecord,
-  type PendingClaim,
-  type SeriesAlertRecord,
-  type Silence,
-} from './alert-items';
+import { resolveEpisodeUpdate } from './alert-episode-item';
+import { ALERT_STATE_ATTRIBUTES, NO_DATA_ATTRIBUTES, encodeClaim, confirmedUpdate, seriesRecordOf, type PendingClaim, type SeriesAlertRecord } from './alert-state-item';
+import type { AttributeUpdate, Item } from './item-codec';
+import { ALERT_HISTORY_ATTRIBUTES, encodeNotice, nextMicrosecond, type NoticeRecord } from './notice-item';
+import { SILENCES_PARTITION, decodeSilence, type Silence } from './silence-item';
 import { DEFAULT_RETRY_POLICY, chunk, isRetryableError, mapWithConcurrency, retryWait, type RetryDeadline, type RetryPolicy } from './batching';
 import { DYNAMODB_BATCH_GET_SIZE } from './batch-write';
 import { ATTRIBUTES } from './contract';
 import { systemClock, type Clock } from './runtime';
-
-export { ALERT_HISTORY_ATTRIBUTES, ALERT_STATE_ATTRIBUTES, seriesRecordOf, type PendingClaim, type SeriesAlertRecord };
 
 /**
  * Far above a normal SNS publish (well under a second), and short enough that a consumer

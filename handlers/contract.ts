@@ -30,7 +30,7 @@ export const ATTRIBUTES = {
 } as const;
 
 /**
- * The alerts table's index of alerts across the fleet (alert-items.ts writes its keys):
+ * The alerts table's index of alerts across the fleet (alert-episode-item.ts writes its keys):
  * only the notice that opens an alert carries them, so the index is sparse. Its partitions
  * are `<state>#<kind>` (six of them), its sort key `<opened at>#<series>`, so "newest
  * alerts in these states" is one Query per partition asked for.

@@ -16,7 +16,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { decideAlert, formatNotice } from './alert-rules';
-import { thresholdStateUpdate, type SeriesAlertRecord } from './alert-items';
+import { thresholdStateUpdate, type SeriesAlertRecord } from './alert-state-item';
 import { AlertNotifier, emptyCounts, type NotifierCounts, type Plan } from './alert-notifier';
 import { describeError, mapWithConcurrency } from './batching';
 import type { Decimal } from './decimal';

@@ -16,10 +16,10 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { randomBytes } from 'node:crypto';
 import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { RULE_LIMITS } from '../handlers/alert-items';
-import { addSeconds, decideAlert, OK_STATUS, type AlertStatus, type NoticeKind } from '../handlers/alert-rules';
+import { RULE_LIMITS } from '../handlers/rule-item';
+import { addSeconds, expectedNotices, type NoticeKind } from '../handlers/alert-rules';
 import { Decimal } from '../handlers/decimal';
-import { ALERT_HISTORY_ATTRIBUTES } from '../handlers/alert-state';
+import { decodeNotice, type AlertHistoryEntry } from '../handlers/notice-item';
 import { batchDeleteAll, TOOL_RETRY } from '../handlers/batch-write';
 import { ATTRIBUTES, DEFAULT_ALERT_COOLDOWN_SECONDS } from '../handlers/contract';
 import { normaliseTimestamp, seriesId } from '../handlers/reading';
@@ -70,10 +70,10 @@ export interface SentReading {
   readonly response: string;
 }
 
+/** A notice in the alert history: `kind` as the web API names it (a reminder is `reminder`), `value` the reading's. */
 export interface ExpectedAlert {
   readonly timestamp: string;
-  readonly kind: 'breach' | 'recovery';
-  readonly reminder: boolean;
+  readonly kind: AlertHistoryEntry['kind'];
   readonly value: number;
 }
 
@@ -115,20 +115,19 @@ export function testTemperatures(count: number, random: () => number, min: numbe
   return values;
 }
 
-/** The alert history the rules (handlers/alert-rules.ts) produce for these readings, in order. */
-export function expectedAlerts(readings: readonly { value: number; timestamp: string }[], min: number, max: number, cooldownSeconds: number): ExpectedAlert[] {
-  let status: AlertStatus = OK_STATUS;
-  const alerts: ExpectedAlert[] = [];
-  for (const reading of readings) {
-    const exact = (value: number) => Decimal.fromNumber(value) as Decimal;
-    const decision = decideAlert({ min: exact(min), max: exact(max) }, status, { timestamp: reading.timestamp, value: exact(reading.value) }, cooldownSeconds);
-    if (decision.action !== 'notify') continue;
-    status = decision.next;
-    const notice: NoticeKind = decision.notice;
-    alerts.push({ timestamp: reading.timestamp, kind: notice === 'recovery' ? 'recovery' : 'breach', reminder: notice === 'reminder', value: reading.value });
-  }
-  return alerts;
+/** The alert history the rules (handlers/alert-rules.ts) produce for these readings, in order, with each notice's reading value. */
+function expectedAlerts(readings: readonly { value: number; timestamp: string }[], min: number, max: number, cooldownSeconds: number): ExpectedAlert[] {
+  const exact = (value: number) => Decimal.fromNumber(value) as Decimal;
+  const valueAt = new Map(readings.map((reading) => [reading.timestamp, reading.value]));
+  const observations = readings.map((reading) => ({ timestamp: reading.timestamp, value: exact(reading.value) }));
+  return expectedNotices({ min: exact(min), max: exact(max) }, observations, cooldownSeconds).map((notice) => ({ ...notice, value: valueAt.get(notice.timestamp) as number }));
 }
+
+/** A history item as the system test compares it. */
+const alertRow = (item: Item): ExpectedAlert => {
+  const entry = decodeNotice(item);
+  return { timestamp: entry.timestamp, kind: entry.kind, value: Number(entry.value?.text) };
+};
 
 async function queryAll(dynamo: DynamoDBDocumentClient, table: string, series: string): Promise<Item[]> {
   const items: Item[] = [];
@@ -276,31 +275,19 @@ export async function runSystemTest(target: Target, options: SystemTestOptions =
     const webProblems = compare(expectedRows, webRows, readingKey, showReading);
     checks.push({ name: 'every reading through the web API (/api/readings) with its value and timestamp', ok: webProblems.length === 0, ...(webProblems.length === 0 ? {} : { detail: summarise(webProblems) }) });
 
-    const showAlert = (row: ExpectedAlert) => `${row.reminder ? 'reminder' : row.kind} for ${row.value} at ${row.timestamp}`;
-    const alertKey = (row: ExpectedAlert) => `${row.timestamp}|${row.kind}|${row.reminder}|${row.value}`;
-    const tableAlerts: ExpectedAlert[] = observed.alertTable.map((item) => ({
-      timestamp: String(item[ATTRIBUTES.timestamp]),
-      kind: item[ALERT_HISTORY_ATTRIBUTES.kind] as ExpectedAlert['kind'],
-      reminder: item[ALERT_HISTORY_ATTRIBUTES.reminder] === true,
-      value: item[ALERT_HISTORY_ATTRIBUTES.value] as number,
-    }));
-    const alertProblems = compare(alerts, tableAlerts, alertKey, showAlert);
+    const showAlert = (row: { timestamp: string; kind: string; value: unknown }) => `${row.kind} for ${String(row.value)} at ${row.timestamp}`;
+    const alertKey = (row: { timestamp: string; kind: string; value: unknown }) => `${row.timestamp}|${row.kind}|${String(row.value)}`;
+    const alertProblems = compare(alerts, observed.alertTable.map(alertRow), alertKey, showAlert);
     checks.push({
       name: `exactly the ${alerts.length} expected alert(s) in the alert history (table ${target.tables.alerts})`,
       ok: alertProblems.length === 0,
       ...(alertProblems.length === 0 ? {} : { detail: summarise(alertProblems) }),
     });
-    const unsent = observed.alertTable.filter((item) => typeof item[ALERT_HISTORY_ATTRIBUTES.messageId] !== 'string' || item[ALERT_HISTORY_ATTRIBUTES.messageId] === '');
+    const unsent = observed.alertTable.filter((item) => decodeNotice(item).messageId === null);
     checks.push({ name: 'every alert in the history was published (has an SNS message id)', ok: unsent.length === 0, ...(unsent.length === 0 ? {} : { detail: `${unsent.length} without a message id` }) });
 
     const webAlertRows = observed.alertWeb.map((item) => ({ timestamp: String(item.timestamp), kind: String(item.kind), value: item.value }));
-    const webAlertProblems = compare(
-      // The web API names a reminder (a breach flagged Reminder in the table) `reminder`.
-      alerts.map((alert) => ({ timestamp: alert.timestamp, kind: alert.reminder ? 'reminder' : alert.kind, value: alert.value as unknown })),
-      webAlertRows,
-      (row) => `${row.timestamp}|${row.kind}|${String(row.value)}`,
-      (row) => `${row.kind} for ${String(row.value)} at ${row.timestamp}`,
-    );
+    const webAlertProblems = compare<{ timestamp: string; kind: string; value: unknown }>(alerts, webAlertRows, alertKey, showAlert);
     checks.push({ name: 'the same alerts through the web API (/api/alerts)', ok: webAlertProblems.length === 0, ...(webAlertProblems.length === 0 ? {} : { detail: summarise(webAlertProblems) }) });
 
     if (options.skipNoData !== true && accepted.length > 0) {
@@ -344,9 +331,9 @@ async function putReading(target: Target, thingId: string, temperature: string, 
 }
 
 /** Polls the series' alert history until it holds a notice of `kind` from `after` on; undefined at `deadline` (epoch ms). */
-async function awaitNotice(dynamo: DynamoDBDocumentClient, table: string, series: string, kind: NoticeKind, after: string, deadline: number, pollMs: number): Promise<Item | undefined> {
+async function awaitNotice(dynamo: DynamoDBDocumentClient, table: string, series: string, kind: NoticeKind, after: string, deadline: number, pollMs: number): Promise<AlertHistoryEntry | undefined> {
   for (;;) {
-    const found = (await queryAll(dynamo, table, series)).find((item) => item[ALERT_HISTORY_ATTRIBUTES.kind] === kind && String(item[ATTRIBUTES.timestamp]) > after);
+    const found = (await queryAll(dynamo, table, series)).map(decodeNotice).find((entry) => entry.kind === kind && entry.key > after);
     if (found !== undefined || Date.now() >= deadline) return found;
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
@@ -396,7 +383,7 @@ async function checkNoData(target: Target, dynamo: DynamoDBDocumentClient, phase
   await setThresholds(dynamo, target.tables.thresholds, series, { min: phase.min, max: phase.max, noDataAfterSeconds: afterSeconds });
   phase.log(`  no-data period ${afterSeconds} s: expecting a no-data alert dated ${dueAt}`);
   const raised = await awaitNotice(dynamo, target.tables.alerts, series, 'no-data', phase.last.normalised, Date.now() + (afterSeconds + timeoutSeconds) * 1000, pollMs);
-  const raisedAt = raised === undefined ? undefined : String(raised[ATTRIBUTES.timestamp]);
+  const raisedAt = raised?.key;
   checks.push({
     name: `a no-data alert ${afterSeconds} s after the last reading (the scheduled no-data check)`,
     ok: raisedAt === dueAt,
@@ -413,13 +400,13 @@ async function checkNoData(target: Target, dynamo: DynamoDBDocumentClient, phase
     return resumed;
   }
   const recovered = await awaitNotice(dynamo, target.tables.alerts, series, 'data-resumed', raisedAt, Date.now() + timeoutSeconds * 1000, pollMs);
-  const recoveredAt = recovered === undefined ? undefined : String(recovered[ATTRIBUTES.timestamp]);
+  const recoveredAt = recovered?.key;
   checks.push({
     name: 'one recovery (data-resumed) dated by the reading that ended the silence',
     ok: recoveredAt === resumed.normalised,
     ...(recoveredAt === resumed.normalised ? {} : { detail: recoveredAt === undefined ? `none within ${timeoutSeconds} s` : `dated ${recoveredAt}, expected ${resumed.normalised}` }),
   });
-  const noDataNotices = (await queryAll(dynamo, target.tables.alerts, series)).filter((item) => ['no-data', 'data-resumed'].includes(String(item[ALERT_HISTORY_ATTRIBUTES.kind])));
+  const noDataNotices = (await queryAll(dynamo, target.tables.alerts, series)).map(decodeNotice).filter((entry) => entry.kind === 'no-data' || entry.kind === 'data-resumed');
   checks.push({ name: 'exactly one no-data alert and one recovery in the history', ok: noDataNotices.length === 2, ...(noDataNotices.length === 2 ? {} : { detail: `${noDataNotices.length} no-data notices` }) });
   return resumed;
 }

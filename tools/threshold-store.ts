@@ -1,12 +1,15 @@
 /**
  * Alert rules in the thresholds table: the range (`MinThreshold`, `MaxThreshold`, exact to
  * the digit), the waiting period, hysteresis, no-data period and recipient group of each
- * series, encoded and checked by the rule's one codec (handlers/alert-items.ts). Setting a
+ * series, encoded and checked by the rule's one codec (handlers/rule-item.ts). Setting a
  * rule keeps the alert state the consumer keeps on the same item, so changing a rule never
  * re-sends or forgets an alert.
  */
 import { DeleteCommand, GetCommand, NumberValue, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ALERT_STATE_ATTRIBUTES, NO_DATA_ATTRIBUTES, RULE_ATTRIBUTES, checkRule, readRule, resolveEpisodeUpdate, ruleUpdate, updateExpression, type RuleInput } from '../handlers/alert-items';
+import { resolveEpisodeUpdate } from '../handlers/alert-episode-item';
+import { seriesRecordOf } from '../handlers/alert-state-item';
+import { updateExpression } from '../handlers/item-codec';
+import { RULE_ATTRIBUTES, checkRule, readRule, ruleUpdate, type RuleInput } from '../handlers/rule-item';
 import { ATTRIBUTES } from '../handlers/contract';
 import type { Decimal } from '../handlers/decimal';
 import { timestampOfMillis } from '../handlers/reading';
@@ -95,22 +98,21 @@ export async function deleteThresholds(dynamo: DynamoDBDocumentClient, table: st
   const { Attributes } = await dynamo.send(new DeleteCommand({ TableName: table, Key: { [ATTRIBUTES.series]: series }, ReturnValues: 'ALL_OLD' }));
   if (Attributes === undefined) return false;
   if (alertsTable !== undefined) {
+    const { status, noData } = seriesRecordOf(Attributes);
     const open = [
-      { kind: 'breach' as const, key: Attributes[ALERT_STATE_ATTRIBUTES.openedAt] },
-      { kind: 'no-data' as const, key: Attributes[NO_DATA_ATTRIBUTES.openedAt] },
-    ].filter((alert): alert is { kind: 'breach' | 'no-data'; key: string } => typeof alert.key === 'string');
+      { kind: 'breach' as const, key: status.openedAt },
+      { kind: 'no-data' as const, key: noData.openedAt },
+    ].filter((alert): alert is { kind: 'breach' | 'no-data'; key: string } => alert.key !== undefined);
     for (const alert of open) {
-      const { set } = resolveEpisodeUpdate(alert.kind, timestampOfMillis(Date.now()), 'rule deleted');
-      const names = Object.keys(set);
+      const update = updateExpression(resolveEpisodeUpdate(alert.kind, timestampOfMillis(Date.now()), 'rule deleted'));
       try {
         await dynamo.send(
           new UpdateCommand({
             TableName: alertsTable,
             Key: { [ATTRIBUTES.series]: series, [ATTRIBUTES.timestamp]: alert.key },
-            UpdateExpression: `SET ${names.map((_, index) => `#n${index} = :v${index}`).join(', ')}`,
+            ...update,
             ConditionExpression: 'attribute_exists(#series)',
-            ExpressionAttributeNames: { ...Object.fromEntries(names.map((name, index) => [`#n${index}`, name])), '#series': ATTRIBUTES.series },
-            ExpressionAttributeValues: Object.fromEntries(names.map((name, index) => [`:v${index}`, set[name]])),
+            ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#series': ATTRIBUTES.series },
           }),
         );
       } catch (error) {

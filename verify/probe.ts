@@ -8,9 +8,9 @@ import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ATTRIBUTES } from '../handlers/contract';
-import { checkRule, type RuleInput } from '../handlers/alert-items';
+import { checkRule, type RuleInput } from '../handlers/rule-item';
 import { expectedNotices as replayNotices, type ExpectedNotice, type ReplayOptions } from '../handlers/alert-rules';
-import { ALERT_HISTORY_ATTRIBUTES } from '../handlers/alert-state';
+import { decodeNotice, type AlertHistoryEntry } from '../handlers/notice-item';
 import { parseReading, readingItems } from '../handlers/reading';
 import { exactDocumentClient } from '../handlers/stored-number';
 import { LOCAL_CREDENTIALS } from '../local/defaults';
@@ -226,8 +226,8 @@ export async function auditAlerts(
 }
 
 export interface RecordedNotice {
-  /** `breach`, `reminder`, `recovery`, `no-data` or `data-resumed`. */
-  readonly kind: string;
+  /** `breach`, `reminder`, `recovery`, `no-data` or `data-resumed` (`unknown` for an item this version cannot read). */
+  readonly kind: AlertHistoryEntry['kind'];
   /** The history key: the event time. */
   readonly timestamp: string;
   readonly messageId: string;
@@ -237,11 +237,8 @@ export interface RecordedNotice {
 export async function recordedNotices(drill: TableAccess, series: string): Promise<RecordedNotice[]> {
   return (await scanTable(drill, 'alerts'))
     .filter((item) => item[ATTRIBUTES.series] === series)
-    .map((item) => ({
-      kind: item[ALERT_HISTORY_ATTRIBUTES.reminder] === true ? 'reminder' : String(item[ALERT_HISTORY_ATTRIBUTES.kind]),
-      timestamp: String(item[ATTRIBUTES.timestamp]),
-      messageId: String(item[ALERT_HISTORY_ATTRIBUTES.messageId]),
-    }))
+    .map(decodeNotice)
+    .map((entry) => ({ kind: entry.kind, timestamp: entry.key, messageId: entry.messageId ?? '' }))
     .sort((a, b) => (a.timestamp < b.timestamp ? -1 : 1));
 }
 

@@ -21,32 +21,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import {
-  ALERT_STATE_ATTRIBUTES,
-  ALERT_STATES,
-  RULE_CHANGES_PARTITION,
-  SILENCES_PARTITION,
-  acknowledgeEpisodeUpdate,
-  acknowledgementAttributes,
-  decodeNotice,
-  decodeRuleChange,
-  decodeSilence,
-  encodeRuleChange,
-  encodeSilence,
-  hasRule,
-  readRule,
-  ruleChangesPrefix,
-  ruleUpdate,
-  updateExpression,
-  fleetKey,
-  silenceKey,
-  type Acknowledgement,
-  type AlertHistoryEntry,
-  type AlertState,
-  type Item,
-  type RuleChange,
-  type Silence,
-} from '../handlers/alert-items';
+import { ALERT_STATES, acknowledgeEpisodeUpdate, fleetKey, type Acknowledgement, type AlertState } from '../handlers/alert-episode-item';
+import { ALERT_STATE_ATTRIBUTES, acknowledgementAttributes } from '../handlers/alert-state-item';
+import { updateExpression, type Item } from '../handlers/item-codec';
+import { decodeNotice, type AlertHistoryEntry } from '../handlers/notice-item';
+import { RULE_CHANGES_PARTITION, decodeRuleChange, encodeRuleChange, ruleChangesPrefix, type RuleChange } from '../handlers/rule-change-item';
+import { hasRule, readRule, ruleUpdate } from '../handlers/rule-item';
+import { SILENCES_PARTITION, decodeSilence, encodeSilence, silenceKey, type Silence } from '../handlers/silence-item';
 import type { AlertKind, AlertRule } from '../handlers/alert-rules';
 import { ATTRIBUTES, FLEET_INDEX } from '../handlers/contract';
 import { splitSeriesId } from '../handlers/reading';

@@ -12,7 +12,8 @@
  * browser cannot be made to acknowledge or silence by a page elsewhere.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ALERT_KINDS, ALERT_STATES, silenceTargetProblem, type AlertState } from '../handlers/alert-items';
+import { ALERT_KINDS, ALERT_STATES, type AlertState } from '../handlers/alert-episode-item';
+import { silenceTargetProblem } from '../handlers/silence-item';
 import type { AlertKind } from '../handlers/alert-rules';
 import { normaliseTimestamp, timestampMicros, timestampOfMillis } from '../handlers/reading';
 import type { AcknowledgeResponse, AlertsResponse, ErrorResponse, FleetAlertsResponse, SilenceResponse, SilencesResponse } from './api-types';

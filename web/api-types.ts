@@ -3,7 +3,8 @@
  * the two cannot disagree about a field. Every metric value and threshold is a Decimal:
  * a JSON number written with every digit stored (json.ts), read back as one.
  */
-import type { AlertState, RuleJson } from '../handlers/alert-items';
+import type { AlertState } from '../handlers/alert-episode-item';
+import type { RuleJson } from '../handlers/rule-item';
 import type { AlertKind } from '../handlers/alert-rules';
 import type { Decimal } from '../handlers/decimal';
 import type { RollupStep } from '../handlers/rollup';

@@ -6,7 +6,9 @@
  * readings.
  */
 import { GetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ALERT_HISTORY_ATTRIBUTES, ALERT_STATE_ATTRIBUTES, decodeNotice, readRule } from '../handlers/alert-items';
+import { ALERT_STATE_ATTRIBUTES, seriesRecordOf, type SeriesAlertRecord } from '../handlers/alert-state-item';
+import { ALERT_HISTORY_ATTRIBUTES, decodeNotice } from '../handlers/notice-item';
+import { RULE_ATTRIBUTES } from '../handlers/rule-item';
 import { ATTRIBUTES } from '../handlers/contract';
 import type { Decimal } from '../handlers/decimal';
 import { bucketKey, ROLLUP_ATTRIBUTES } from '../handlers/rollup';
@@ -47,13 +49,12 @@ export interface DynamoRepositoryOptions {
 type Item = Record<string, unknown>;
 
 const decimalOrNull = (value: unknown): Decimal | null => decimalOf(value) ?? null;
-const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
-/** The alert state on a thresholds item; absent state means ok, and without a change time there is nothing to say. */
-function alertStateOf(item: Item | undefined): AlertStateSeen | undefined {
-  const changedAt = item?.[ALERT_STATE_ATTRIBUTES.changedAt];
-  if (typeof changedAt !== 'string') return undefined;
-  return { state: item?.[ALERT_STATE_ATTRIBUTES.state] === 'breached' ? 'breached' : 'ok', changedAt };
+/** The threshold rule's state as the overview shows it (pending is still ok); without a change time there is nothing to say. */
+function alertStateOf(record: SeriesAlertRecord | undefined): AlertStateSeen | undefined {
+  const changedAt = record?.status.changedAt;
+  if (changedAt === undefined) return undefined;
+  return { state: record?.status.condition === 'breached' ? 'breached' : 'ok', changedAt };
 }
 
 export function createDynamoRepository(options: DynamoRepositoryOptions): ReadingsRepository {
@@ -116,9 +117,9 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
   async function loadSeries(): Promise<SeriesSummary[]> {
     const [catalogue, thresholdItems] = await Promise.all([
       scanAll(tables.series, [ATTRIBUTES.series, ATTRIBUTES.latestTimestamp, ATTRIBUTES.latestValue]),
-      scanAll(tables.thresholds, [ATTRIBUTES.series, ATTRIBUTES.minThreshold, ATTRIBUTES.maxThreshold, ALERT_STATE_ATTRIBUTES.state, ALERT_STATE_ATTRIBUTES.changedAt]),
+      scanAll(tables.thresholds, [ATTRIBUTES.series, RULE_ATTRIBUTES.min, RULE_ATTRIBUTES.max, RULE_ATTRIBUTES.noDataAfterSeconds, ALERT_STATE_ATTRIBUTES.state, ALERT_STATE_ATTRIBUTES.changedAt]),
     ]);
-    const thresholds = new Map(thresholdItems.map((item) => [String(item[ATTRIBUTES.series]), item]));
+    const records = new Map(thresholdItems.map((item) => [String(item[ATTRIBUTES.series]), seriesRecordOf(item)]));
     const entries: { series: string; latest: ReadingPoint }[] = [];
     for (const item of catalogue) {
       const series = item[ATTRIBUTES.series];
@@ -129,8 +130,9 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
     }
     return entries
       .map((entry) => {
-        const item = thresholds.get(entry.series);
-        return summariseSeries(entry.series, entry.latest, storedThresholds(item), alertStateOf(item), item === undefined ? undefined : readRule(item).rule.noDataAfterSeconds);
+        const record = records.get(entry.series);
+        const thresholds = record === undefined ? {} : { min: record.rule.min, max: record.rule.max };
+        return summariseSeries(entry.series, entry.latest, thresholds, alertStateOf(record), record?.rule.noDataAfterSeconds);
       })
       .sort(bySeries);
   }

@@ -6,7 +6,7 @@
  * normalised timestamp (fixed-width ISO 8601 UTC with microseconds), so string order is
  * time order everywhere, and every value is exact (a Decimal, written with all its digits).
  */
-import type { AlertHistoryEntry } from '../handlers/alert-items';
+import type { AlertHistoryEntry } from '../handlers/notice-item';
 import { boundCrossed, type Thresholds } from '../handlers/alert-rules';
 import { Decimal } from '../handlers/decimal';
 import { splitSeriesId } from '../handlers/reading';
@@ -41,7 +41,7 @@ export interface ReadingPoint {
 }
 
 /**
- * One notice of a series' alert history (handlers/alert-items.ts decodes it): `breach`,
+ * One notice of a series' alert history (handlers/notice-item.ts decodes it): `breach`,
  * `reminder`, `recovery`, `no-data` or `data-resumed`; the notice that opened an alert
  * carries the alert's state and acknowledgement in `alert`.
  */

@@ -5,7 +5,7 @@
  *   PUT /api/thresholds  {"prefix" | "series": [...], "rule", "reason"?}  the same rule for many
  *   GET /api/thresholds/changes?thing=&limit=&cursor=                  its rule and changes, newest first
  *
- * The rule is checked by the same codec as the thresholds CLI (handlers/alert-items.ts:
+ * The rule is checked by the same codec as the thresholds CLI (handlers/rule-item.ts:
  * same limits, same messages, JSON field names), and setting it writes only the rule's
  * attributes: the alert state on the same item is kept, so a change never re-sends or
  * forgets an alert. A rule is set exactly: a field left out or null is removed. Each
@@ -13,7 +13,8 @@
  * has records nothing. Changes need a user and a JSON body, as acknowledging does.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { JSON_FIELD_NAMES, checkRule, ruleInputOfJson, ruleJson, type RuleChange } from '../handlers/alert-items';
+import type { RuleChange } from '../handlers/rule-change-item';
+import { JSON_FIELD_NAMES, checkRule, ruleInputOfJson, ruleJson } from '../handlers/rule-item';
 import { seriesIdProblem } from '../handlers/reading';
 import type { AlertConsole } from './alert-console';
 import { BODY_LIMIT_BYTES, changeRequester, cursorOf, isProblem, objectBody, parseCursor, parseLimit, text, type BodyProblem } from './alert-routes';

@@ -6,7 +6,7 @@
 import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/client-sns';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { encodeSilence } from '../../handlers/alert-items';
+import { encodeSilence } from '../../handlers/silence-item';
 import { createNoDataAlertsHandler } from '../../handlers/no-data-alerts';
 import { startDynalite, type DynaliteHarness } from './dynalite-harness';
 import { SETTINGS, silentLogger } from './threshold-alerts.fixtures';

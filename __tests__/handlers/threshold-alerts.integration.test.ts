@@ -6,7 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/client-sns';
 import { BatchGetCommand, GetCommand, NumberValue, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ALERT_STATE_ATTRIBUTES } from '../../handlers/alert-state';
+import { ALERT_STATE_ATTRIBUTES } from '../../handlers/alert-state-item';
 import { createThresholdAlertsHandler, type ThresholdAlertsDeps } from '../../handlers/threshold-alerts';
 import { startDynalite, type DynaliteHarness } from './dynalite-harness';
 import { SETTINGS, kinesisEvent, lastSummary, reading, silentLogger } from './threshold-alerts.fixtures';

@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, NumberValue, PutCommand, QueryCommand, UpdateCommand, type BatchGetCommandInput, type QueryCommandInput, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ALERT_STATE_ATTRIBUTES } from '../../handlers/alert-items';
+import { ALERT_STATE_ATTRIBUTES } from '../../handlers/alert-state-item';
 import { createThresholdAlertsHandler, type ThresholdAlertsDeps } from '../../handlers/threshold-alerts';
 import { SERIES, SETTINGS, THING, kinesisEvent, lastSummary, reading, silentLogger } from './threshold-alerts.fixtures';
 

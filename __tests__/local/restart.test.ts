@@ -1,7 +1,9 @@
 /**
- * Data survives a restart: readings acknowledged just before a stop are all in the table
- * after the next start, each exactly once, and the consumers pick up where they left off
- * rather than processing the stream again.
+ * Data survives a graceful restart: readings acknowledged just before a stop are all in
+ * the table after the next start, each exactly once, and the consumers pick up where they
+ * left off rather than processing the stream again. That alerts are neither lost nor sent
+ * twice across a restart is the consumer-kill drill's (verify/drills/consumer-kill.ts),
+ * which restarts after SIGKILL, the harder case.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +12,6 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
 import { consumerStats, FREE_PORTS } from '../../verify/probe';
 import { platformTarget, targetDynamo } from '../../tools/target';
-import { setThresholds } from '../../tools/threshold-store';
 import { request, waitFor } from './harness';
 
 const THING = 'things/restart/001';
@@ -44,15 +45,11 @@ describe('local platform across a restart', () => {
   };
 
   it('keeps every acknowledged reading, once, and resumes the stream after its checkpoint', async () => {
-    // 40 readings, with two excursions above 25: two breaches and two recoveries.
-    const values = Array.from({ length: 40 }, (_, index) => (index === 10 || index === 30 ? 31.5 : 20 + (index % 5) / 10));
+    const values = Array.from({ length: 40 }, (_, index) => 20 + (index % 5) / 10);
     const readings = values.map((temperature, index) => ({ id: THING, temperature, timestamp: Date.UTC(2024, 0, 1, 0, 0, index) }));
 
     const first = await start();
     platform = first;
-    const dynamo = targetDynamo(platformTarget(first));
-    await setThresholds(dynamo, first.tables.thresholds, SERIES, { min: 18, max: 25 });
-    dynamo.destroy();
     const headers = { 'content-type': 'application/json', 'x-api-key': first.apiKey };
     const sent = await request(first.urls.batchIngest, { method: 'POST', headers, body: JSON.stringify({ Data: readings.slice(0, 30) }) });
     expect(sent.json()).toMatchObject({ accepted: 30, failed: 0 });
@@ -80,13 +77,5 @@ describe('local platform across a restart', () => {
     for (const name of consumers) {
       expect(doneBeforeStop[name].recordsDone + consumerStats(second, name).recordsDone).toBe(40);
     }
-
-    const alerts = await query(second, second.tables.alerts);
-    expect(alerts.map((item) => [item.Kind, item.Value])).toEqual([
-      ['breach', 31.5],
-      ['recovery', 20.1],
-      ['breach', 31.5],
-      ['recovery', 20.1],
-    ]);
   }, 180_000);
 });

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'cdktf';
-import { packageHandlers } from '../../build/handler-bundle';
 import { applyPlatformPolicy, type PolicyFindings } from '../../policy';
 import { validateConfig, type PlatformConfig } from '../../stacks/config';
 import type { PipelineStackOptions } from '../../stacks/pipeline-stack';
 import { definePlatform } from '../../stacks/platform';
+import { testHandlerPackages } from '../handler-bundles';
 
 /**
  * The real stacks under the policy, defined as main.ts defines them, in the default
@@ -49,7 +49,7 @@ let handlerPackages: PipelineStackOptions['handlerPackages'];
 
 beforeAll(() => {
   workDir = mkdtempSync(join(tmpdir(), 'policy-platform-'));
-  handlerPackages = packageHandlers(join(workDir, 'handlers'));
+  handlerPackages = testHandlerPackages();
 });
 
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));

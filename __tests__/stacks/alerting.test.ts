@@ -1,31 +1,47 @@
 /** The alerting parts of the pipeline stack: recipient groups, the no-data check on its schedule, the fleet index. */
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
+import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { Testing } from 'cdktf';
 import { definePlatform } from '../../stacks/platform';
-import { configOf, handlerPackages, policyStatements, ref, removeScratch, resource, resources, type TerraformJson } from './synth-helpers';
+import { configOf, handlerPackages, policyStatements, ref, resource, resources, type TerraformJson } from './synth-helpers';
 
-afterAll(removeScratch);
-
-function synth(input: Record<string, unknown> = {}): TerraformJson {
+function synth(input: Record<string, unknown> = {}): TerraformJson & { text: string } {
   const { pipeline } = definePlatform(Testing.app(), configOf(input), { handlerPackages: handlerPackages() });
-  return JSON.parse(Testing.synth(pipeline)) as TerraformJson;
+  const text = Testing.synth(pipeline);
+  return { ...(JSON.parse(text) as TerraformJson), text };
 }
+
+/** The default configuration's pipeline stack, synthesized once for the file. */
+const defaults = synth();
 
 const grants = (json: TerraformJson, roleId: string) =>
   Object.fromEntries(policyStatements(json, resource(json, 'aws_iam_role_policy', roleId).policy).map((statement) => [statement.sid, { actions: statement.actions, resources: statement.resources }]));
 
 describe('the no-data check', () => {
-  const json = synth();
+  const json = defaults;
 
   it('runs every minute on an EventBridge Scheduler schedule that may invoke this function only', () => {
-    expect(resource(json, 'aws_scheduler_schedule', 'no-data-check_schedule')).toMatchObject({
+    expect(json.text).toHaveResourceWithProperties(SchedulerSchedule, {
       name: 'iot-no-data-check',
       schedule_expression: 'rate(1 minute)',
-      flexible_time_window: { mode: 'OFF' },
-      target: { arn: ref('aws_lambda_function', 'no-data-check_function', 'arn'), role_arn: ref('aws_iam_role', 'no-data-check_schedule-role_role', 'arn'), retry_policy: { maximum_retry_attempts: 0, maximum_event_age_in_seconds: 60 } },
+      flexible_time_window: expect.objectContaining({ mode: 'OFF' }),
+      target: expect.objectContaining({
+        arn: ref('aws_lambda_function', 'no-data-check_function', 'arn'),
+        role_arn: ref('aws_iam_role', 'no-data-check_schedule-role_role', 'arn'),
+        retry_policy: expect.objectContaining({ maximum_retry_attempts: 0, maximum_event_age_in_seconds: 60 }),
+      }),
     });
     expect(grants(json, 'no-data-check_schedule-role_policy')).toEqual({ InvokeCheck: { actions: ['lambda:InvokeFunction'], resources: [ref('aws_lambda_function', 'no-data-check_function', 'arn')] } });
-    const trust = json.data?.aws_iam_policy_document?.['no-data-check_schedule-role_trust']?.statement as Record<string, unknown>[];
-    expect(trust[0]).toMatchObject({ principals: [{ type: 'Service', identifiers: ['scheduler.amazonaws.com'] }], condition: [{ test: 'StringEquals', variable: 'aws:SourceAccount' }] });
+    expect(json.text).toHaveDataSourceWithProperties(DataAwsIamPolicyDocument, {
+      statement: [
+        expect.objectContaining({
+          principals: [expect.objectContaining({ type: 'Service', identifiers: ['scheduler.amazonaws.com'] })],
+          condition: [expect.objectContaining({ test: 'StringEquals', variable: 'aws:SourceAccount' })],
+        }),
+      ],
+    });
   });
 
   it('reads the rules and the catalogue, keeps alert state, records and publishes, and nothing else', () => {
@@ -48,7 +64,7 @@ describe('recipient groups', () => {
   const topic = ref('aws_sns_topic', 'recipient-groups_plant-7_topic', 'arn');
 
   it('give each group an encrypted topic with a subscription per address, number and webhook', () => {
-    expect(resource(json, 'aws_sns_topic', 'recipient-groups_plant-7_topic')).toMatchObject({ name: 'iot-alerts-plant-7', kms_master_key_id: expect.stringContaining('aws_kms_key') });
+    expect(json.text).toHaveResourceWithProperties(SnsTopic, { name: 'iot-alerts-plant-7', kms_master_key_id: expect.stringContaining('aws_kms_key') });
     const subscriptions = Object.values(resources(json, 'aws_sns_topic_subscription')).filter((subscription) => subscription.topic_arn === topic);
     expect(subscriptions.map((subscription) => [subscription.protocol, subscription.endpoint]).sort()).toEqual([
       ['email', 'p7@example.com'],
@@ -67,8 +83,9 @@ describe('recipient groups', () => {
 });
 
 it('gives the alerts table the fleet index', () => {
-  expect(resource(synth(), 'aws_dynamodb_table', 'tables_alerts')).toMatchObject({
+  expect(defaults.text).toHaveResourceWithProperties(DynamodbTable, {
+    name: 'iot-alerts',
     attribute: [{ name: 'ThingID', type: 'S' }, { name: 'Timestamp', type: 'S' }, { name: 'FleetKey', type: 'S' }, { name: 'FleetSort', type: 'S' }],
-    global_secondary_index: [{ name: 'fleet', hash_key: 'FleetKey', range_key: 'FleetSort', projection_type: 'ALL' }],
+    global_secondary_index: [expect.objectContaining({ name: 'fleet', hash_key: 'FleetKey', range_key: 'FleetSort', projection_type: 'ALL' })],
   });
 });

@@ -15,14 +15,12 @@ import { PIPELINE_OUTPUTS } from '../../stacks/output-names';
 import { protectStatefulResources } from '../../stacks/prevent-destroy';
 import { privateBucket } from '../../stacks/private-bucket';
 import { check } from '../policy/harness';
-import { configOf, handlerPackages, policyStatements, removeScratch, resource, resources, synthPlatform, type TerraformJson, ref } from './synth-helpers';
+import { configOf, handlerPackages, policyStatements, resource, resources, synthPlatform, type TerraformJson, ref } from './synth-helpers';
 
 let pipeline: TerraformJson;
 beforeAll(() => {
   pipeline = synthPlatform(configOf({ query: { maxScanGigabytes: 25, resultsExpireDays: 3, firstYear: 2027, lastYear: 2030 } })).pipeline.json;
 });
-afterAll(removeScratch);
-
 const RESULTS_BUCKET = ref('aws_s3_bucket', 'archive-query_results_bucket', 'arn');
 const ARCHIVE_BUCKET = ref('aws_s3_bucket', 'archive_bucket', 'arn');
 const DATA_KEY = ref('aws_kms_key', 'data-key_key', 'arn');

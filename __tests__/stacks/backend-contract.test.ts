@@ -5,7 +5,7 @@
  */
 import type { BackendKind } from '../../stacks/config';
 import { STACK_NAMES, type StackName } from '../../stacks/output-names';
-import { configOf, removeScratch, synthPlatform, type Synthesized } from './synth-helpers';
+import { configOf, synthPlatform, type Synthesized } from './synth-helpers';
 
 const configs: Record<BackendKind, unknown> = {
   local: {},
@@ -31,8 +31,6 @@ const synthesized = {} as Record<BackendKind, Synthesized>;
 beforeAll(() => {
   for (const kind of Object.keys(configs) as BackendKind[]) synthesized[kind] = synthPlatform(configOf(configs[kind]));
 });
-afterAll(removeScratch);
-
 describe.each(Object.keys(configs) as BackendKind[])('the %s backend', (kind) => {
   it.each(STACK_NAMES)('keeps the %s state where configured', (stack) => {
     const { terraform } = synthesized[kind][stack].json;

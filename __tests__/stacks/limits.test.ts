@@ -11,10 +11,8 @@ import * as path from 'node:path';
 import { configReference, validateConfig, type ConfigField } from '../../stacks/config';
 import { CAPACITY_LIMITS } from '../../stacks/web-capacity';
 import { WEB_SERVICE_LIMITS } from '../../stacks/web-service';
-import { removeScratch, resource, synthPlatform, type Synthesized } from './synth-helpers';
+import { resource, synthPlatform, type Synthesized } from './synth-helpers';
 import { PROJECT_ROOT } from '../../build/project-root';
-
-afterAll(removeScratch);
 
 type Input = Record<string, unknown>;
 const NUMERIC = configReference().filter((field): field is ConfigField & { range: { min: number; max: number } } => field.range !== undefined);

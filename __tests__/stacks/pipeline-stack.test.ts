@@ -1,16 +1,18 @@
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
+import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import Ajv04 from 'ajv-draft-04';
 import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_FUTURE_TOLERANCE_SECONDS, DEFAULT_HOT_RETENTION_DAYS, DEFAULT_ROLLUP_RETENTION_DAYS, EVENT_SOURCE, HANDLER_ENV, TABLES } from '../../handlers/contract';
 import { batchIngestBodySchema, singleIngestBodySchema } from '../../handlers/reading';
 import { PIPELINE_OUTPUTS } from '../../stacks/output-names';
-import { configOf, only, policyStatements, ref, removeScratch, resource, resources, synthPlatform, type TerraformJson } from './synth-helpers';
+import { configOf, only, policyStatements, ref, resource, resources, synthPlatform, type TerraformJson } from './synth-helpers';
 
 let pipeline: TerraformJson;
+let pipelineText: string;
 
 beforeAll(() => {
-  pipeline = synthPlatform(configOf({ alerts: { emails: ['ops@example.com', 'oncall@example.org'] } })).pipeline.json;
+  ({ json: pipeline, text: pipelineText } = synthPlatform(configOf({ alerts: { emails: ['ops@example.com', 'oncall@example.org'] } })).pipeline);
 });
-afterAll(removeScratch);
-
 const templateOf = (resourceJson: Record<string, unknown>, key = 'request_templates') => (resourceJson[key] as Record<string, string>)['application/json']!;
 
 describe('ingest API', () => {
@@ -151,7 +153,7 @@ describe('stream and consumers', () => {
     expect(fn.filename).toMatch(new RegExp(`^assets/consumers_${name}-code/[0-9a-f]{64}/${name}\\.zip$`));
     expect(fn.source_code_hash).toMatch(/^[A-Za-z0-9+/]{43}=$/);
     expect(fn.logging_config).toEqual({ log_format: 'JSON', log_group: ref('aws_cloudwatch_log_group', `consumers_${name}-logs`, 'name') });
-    expect(resource(pipeline, 'aws_cloudwatch_log_group', `consumers_${name}-logs`)).toMatchObject({ name: `/aws/lambda/iot-${name}`, retention_in_days: 30 });
+    expect(pipelineText).toHaveResourceWithProperties(CloudwatchLogGroup, { name: `/aws/lambda/iot-${name}`, retention_in_days: 30 });
   });
 
   it('sets the environment each handler reads, the same failure queue and future tolerance everywhere', () => {
@@ -264,13 +266,17 @@ describe('archive', () => {
   });
 
   it('keeps the bucket private, encrypted, TLS-only, moving objects to Glacier after 30 days', () => {
-    expect(resource(pipeline, 'aws_s3_bucket_public_access_block', 'archive_public-access-block')).toMatchObject({ block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
+    const bucket = ref('aws_s3_bucket', 'archive_bucket', 'id');
+    expect(pipelineText).toHaveResourceWithProperties(S3BucketPublicAccessBlock, { bucket, block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
     expect(resource(pipeline, 'aws_s3_bucket_server_side_encryption_configuration', 'archive_encryption')).toMatchObject({
       rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: 'aws:kms', kms_master_key_id: ref('aws_kms_key', 'data-key_key', 'arn') } }],
     });
     const [deny] = policyStatements(pipeline, resource(pipeline, 'aws_s3_bucket_policy', 'archive_policy').policy);
     expect(deny).toMatchObject({ effect: 'Deny', resources: [ref('aws_s3_bucket', 'archive_bucket', 'arn'), `${ref('aws_s3_bucket', 'archive_bucket', 'arn')}/*`] });
-    expect(resource(pipeline, 'aws_s3_bucket_lifecycle_configuration', 'archive_lifecycle')).toMatchObject({ rule: [{ status: 'Enabled', transition: [{ days: 30, storage_class: 'GLACIER_IR' }] }] });
+    expect(pipelineText).toHaveResourceWithProperties(S3BucketLifecycleConfiguration, {
+      bucket,
+      rule: [expect.objectContaining({ status: 'Enabled', transition: [expect.objectContaining({ days: 30, storage_class: 'GLACIER_IR' })] })],
+    });
   });
 });
 

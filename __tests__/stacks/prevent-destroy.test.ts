@@ -5,9 +5,7 @@
 import { Testing } from 'cdktf';
 import { loadConfig } from '../../stacks/config';
 import { statefulResourceType } from '../../policy/stateful-resources';
-import { configOf, removeScratch, synthPlatform, type Synthesized } from './synth-helpers';
-
-afterAll(removeScratch);
+import { configOf, synthPlatform, type Synthesized } from './synth-helpers';
 
 /** Every resource of every stack as `stack:address` → its lifecycle block, for the types that hold data. */
 function statefulLifecycles(synthesized: Synthesized): Map<string, unknown> {

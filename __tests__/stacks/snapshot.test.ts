@@ -4,14 +4,12 @@
  * provider package (not with the stacks) are scrubbed.
  */
 import { STACK_NAMES } from '../../stacks/output-names';
-import { configOf, removeScratch, synthPlatform, type Synthesized } from './synth-helpers';
+import { configOf, synthPlatform, type Synthesized } from './synth-helpers';
 
 let platform: Synthesized;
 beforeAll(() => {
   platform = synthPlatform(configOf({ alerts: { emails: ['ops@example.com'] }, operations: { emails: ['oncall@example.com'] } }));
 });
-afterAll(removeScratch);
-
 function scrub(text: string): string {
   return text
     .replace(/(assets\/[A-Za-z0-9_-]+\/)[0-9a-f]{64}\//g, '$1<source-hash>/')

@@ -1,16 +1,18 @@
 /**
  * One synth of the three stacks for a test file: stacks built as main.ts builds them,
- * with the handler bundles packed once per file into a scratch folder.
+ * with the handler bundles the run built once (__tests__/handler-bundles.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { Testing, type TerraformStack } from 'cdktf';
-import { packageHandlers, type HandlerName, type PackagedHandler } from '../../build/handler-bundle';
+import { setupJest } from 'cdktf/lib/testing/adapters/jest';
+import type { HandlerName, PackagedHandler } from '../../build/handler-bundle';
+import { testHandlerPackages } from '../handler-bundles';
 import { validateConfig, type PlatformConfig } from '../../stacks/config';
 import { definePlatform } from '../../stacks/platform';
 import { PlatformStack } from '../../stacks/platform-stack';
 import type { StackName } from '../../stacks/output-names';
+
+// cdktf's matchers (toHaveResourceWithProperties, toHaveDataSourceWithProperties, ...) for every file that synthesizes.
+setupJest();
 
 export type TerraformJson = {
   terraform: { backend?: Record<string, Record<string, unknown>>; cloud?: Record<string, unknown> };
@@ -22,20 +24,12 @@ export type TerraformJson = {
 
 export type Synthesized = Record<StackName, { text: string; json: TerraformJson; stack: TerraformStack }>;
 
-let scratch: string | undefined;
 let packages: Record<HandlerName, PackagedHandler> | undefined;
 
-/** Packs the handlers once per test file (jest gives each file its own module registry). */
+/** The handler packages, built once per run (__tests__/handler-bundles.ts); read once per test file. */
 export function handlerPackages(): Record<HandlerName, PackagedHandler> {
-  if (packages === undefined) {
-    scratch = mkdtempSync(path.join(tmpdir(), 'stack-tests-'));
-    packages = packageHandlers(scratch);
-  }
+  packages ??= testHandlerPackages();
   return packages;
-}
-
-export function removeScratch(): void {
-  if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
 }
 
 /** Config from a file-shaped object, as `loadConfig` would build it. */

@@ -12,7 +12,7 @@ import { SYNTH_OUTDIR } from '../../stacks/output-names';
 import { STACK_NAMES } from '../../stacks/output-names';
 import { definePlatform } from '../../stacks/platform';
 import { RepositoryStack } from '../../stacks/repository-stack';
-import { configOf, handlerPackages, removeScratch } from './synth-helpers';
+import { configOf, handlerPackages } from './synth-helpers';
 
 /** The provider the stacks pin, as they synthesize it. */
 const AWS_PROVIDER = (JSON.parse(Testing.synth(new RepositoryStack(Testing.app(), configOf()))) as { terraform: { required_providers: { aws: { version: string } } } })
@@ -58,10 +58,7 @@ withTerraform(`terraform${unavailable === undefined ? '' : ` (skipped: ${unavail
     definePlatform(app, configOf(), { handlerPackages: handlerPackages() });
     app.synth();
   }, 300_000);
-  afterAll(() => {
-    rmSync(root, { recursive: true, force: true });
-    removeScratch();
-  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it.each(STACK_NAMES)('validates the %s stack', (stack) => {
     const dir = path.join(root, SYNTH_OUTDIR, 'stacks', stack);

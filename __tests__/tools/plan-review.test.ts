@@ -15,7 +15,7 @@ import { STACK_NAMES } from '../../stacks/output-names';
 import { reviewPlans, type Review } from '../../tools/plan-analysis';
 import { parsePlan } from '../../tools/plan-format';
 import { planReviewProgram } from '../../tools/plan-review';
-import { configOf, removeScratch, synthPlatform, type Synthesized } from '../stacks/synth-helpers';
+import { configOf, synthPlatform, type Synthesized } from '../stacks/synth-helpers';
 import { createOnlyPlan } from './plan-from-synth';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -26,10 +26,7 @@ let scratch: string;
 beforeAll(() => {
   scratch = mkdtempSync(path.join(tmpdir(), 'plan-review-'));
 });
-afterAll(() => {
-  rmSync(scratch, { recursive: true, force: true });
-  removeScratch();
-});
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 afterEach(() => {
   process.exitCode = undefined;
 });

@@ -1,6 +1,7 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { InvalidArgumentError } from 'commander';
 import { Decimal } from '../../handlers/decimal';
+import { decodeNotice, encodeNotice } from '../../handlers/notice-item';
 import { boundOption, thresholdsProgram } from '../../tools/thresholds';
 import { deleteThresholds, getThresholds, listThresholds, setThresholds, thresholdProblems } from '../../tools/threshold-store';
 import { startDynalite, type DynaliteHarness } from '../handlers/dynalite-harness';
@@ -47,6 +48,18 @@ describe('thresholds', () => {
   it('deletes and says whether there was anything', async () => {
     expect(await deleteThresholds(db.exact, table(), 'things/seed/001/temperature')).toBe(true);
     expect(await deleteThresholds(db.exact, table(), 'things/seed/001/temperature')).toBe(false);
+  });
+
+  it('deleting a rule resolves the alerts it had open, so the fleet list stops showing them firing', async () => {
+    const series = 'things/deleted/001/temperature';
+    const openedAt = '2026-11-30T10:00:00.000000Z';
+    const opening = encodeNotice({ series, notice: 'breach', at: openedAt, claimToken: 't', messageId: 'm', subject: 's', sentAt: openedAt, recipients: 'default', opens: 'breach' }, openedAt);
+    await db.document.send(new PutCommand({ TableName: db.tables.alerts, Item: opening }));
+    await db.document.send(new PutCommand({ TableName: table(), Item: { ThingID: series, MaxThreshold: 25, AlertState: 'breached', AlertBound: 'max', AlertOpenedAt: openedAt } }));
+    expect(decodeNotice(opening).alert?.state).toBe('firing');
+    expect(await deleteThresholds(db.exact, table(), series, db.tables.alerts)).toBe(true);
+    const { Item } = await db.document.send(new GetCommand({ TableName: db.tables.alerts, Key: { ThingID: series, Timestamp: openedAt } }));
+    expect(decodeNotice(Item ?? {}).alert).toMatchObject({ kind: 'breach', state: 'resolved', resolvedAt: expect.any(String) });
   });
 
   it.each([

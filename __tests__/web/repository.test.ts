@@ -47,7 +47,7 @@ function seedMemory(): InMemoryRepository {
   for (const [series, points] of Object.entries(SEEDED)) for (const point of [...points].reverse()) memory.putReading(series, point);
   memory.putThresholds(TEMPERATURE, { min: 18, max: 25 });
   memory.putThresholds(CONTRADICTORY, { min: 10, max: 5 });
-  memory.putThresholds(MAX_ONLY, { max: 1000 });
+  memory.putThresholds(MAX_ONLY, { max: 1000, noDataAfterSeconds: 3600 });
   for (const alert of alerts) memory.putAlert(TEMPERATURE, alert);
   return memory;
 }
@@ -73,7 +73,7 @@ async function seedDynamo(db: DynaliteHarness): Promise<void> {
     // The alert state the alert handler keeps beside the bounds: breached since the breach notice's reading.
     { ThingID: TEMPERATURE, MinThreshold: 18, MaxThreshold: 25, AlertState: 'breached', AlertBound: 'max', AlertChangedAt: alerts[0]?.timestamp, AlertNotifiedAt: alerts[1]?.timestamp },
     { ThingID: CONTRADICTORY, MinThreshold: 10, MaxThreshold: 5 },
-    { ThingID: MAX_ONLY, MaxThreshold: '1000' },
+    { ThingID: MAX_ONLY, MaxThreshold: '1000', NoDataAfterSeconds: 3600 },
   ]);
   await writeAll(
     db.document,
@@ -136,7 +136,7 @@ describe.each(implementations)('%s repository', (_name, create) => {
     expect(series).toEqual([
       { series: HUMIDITY, thingId: 'things/harrow/001', metric: 'humidity', latestTimestamp: humidity[1]?.timestamp, latestValue: n(41), minThreshold: null, maxThreshold: null, status: 'no-threshold' },
       { series: TEMPERATURE, thingId: 'things/harrow/001', metric: 'temperature', latestTimestamp: temperature[24]?.timestamp, latestValue: n(39), minThreshold: n(18), maxThreshold: n(25), status: 'breached', statusSince: alerts[0]?.timestamp },
-      { series: MAX_ONLY, thingId: 'things/kew/7', metric: 'co2', latestTimestamp: co2[0]?.timestamp, latestValue: n(400), minThreshold: null, maxThreshold: n(1000), status: 'ok' },
+      { series: MAX_ONLY, thingId: 'things/kew/7', metric: 'co2', latestTimestamp: co2[0]?.timestamp, latestValue: n(400), minThreshold: null, maxThreshold: n(1000), status: 'ok', noDataAfterSeconds: 3600 },
       // min above max: the alert handler applies neither bound, so neither does the overview.
       { series: CONTRADICTORY, thingId: 'things/kew/7', metric: 'pressure', latestTimestamp: pressure[0]?.timestamp, latestValue: n(1000), minThreshold: null, maxThreshold: null, status: 'no-threshold' },
     ]);

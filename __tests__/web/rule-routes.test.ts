@@ -4,7 +4,7 @@
  * recorded and listed, bulk changes by prefix and by list, and no change without a user.
  */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { RULE_CHANGES_PARTITION } from '../../handlers/alert-items';
+import { RULE_CHANGES_PARTITION } from '../../handlers/rule-change-item';
 import { thresholdProblems } from '../../tools/threshold-store';
 import { createDynamoAlertConsole } from '../../web/alert-console';
 import { buildApp } from '../../web/app';

@@ -8,7 +8,8 @@
  * both series show their real latest reading.
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ALERT_STATE_ATTRIBUTES } from '../../handlers/alert-state';
+import { alertStatus } from '../../handlers/alert-rules';
+import { thresholdStateUpdate } from '../../handlers/alert-state-item';
 import { ATTRIBUTES, DEFAULT_ALERT_COOLDOWN_SECONDS } from '../../handlers/contract';
 import { normaliseTimestamp, seriesId } from '../../handlers/reading';
 import type { FailureMessageBody } from '../../handlers/store-plan';
@@ -37,7 +38,7 @@ export const futureReadingsDrill: Drill = {
       await drill.dynamo.send(
         new PutCommand({
           TableName: tables.thresholds,
-          Item: { [ATTRIBUTES.series]: pinned, [ATTRIBUTES.maxThreshold]: THRESHOLDS.max, [ALERT_STATE_ATTRIBUTES.state]: 'ok', [ALERT_STATE_ATTRIBUTES.changedAt]: YEAR_9999, [ALERT_STATE_ATTRIBUTES.notifiedAt]: YEAR_9999 },
+          Item: { [ATTRIBUTES.series]: pinned, [ATTRIBUTES.maxThreshold]: THRESHOLDS.max, ...thresholdStateUpdate(alertStatus('ok', undefined, YEAR_9999, YEAR_9999)).set },
         }),
       );
       await drill.dynamo.send(new PutCommand({ TableName: tables.series, Item: { [ATTRIBUTES.series]: pinned, [ATTRIBUTES.latestTimestamp]: YEAR_9999, [ATTRIBUTES.latestValue]: 20 } }));

@@ -9,7 +9,7 @@
  * so what someone is typing is never overwritten. Deployed without sign-in the API
  * answers 403 and the form shows that answer: changes need a signed-in user.
  */
-import type { RuleJson } from '../../handlers/alert-items';
+import type { RuleJson } from '../../handlers/rule-item';
 import type { Decimal } from '../../handlers/decimal';
 import type { RuleChangeJson } from '../api-types';
 import { MAX_BULK_SERIES } from '../rule-limits';
