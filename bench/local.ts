@@ -57,6 +57,8 @@ async function pool(count: number, concurrency: number, job: (index: number) => 
 
 async function rawKinesis(kinesis: KinesisClient, stream: string, round: string, options: Options): Promise<number> {
   const requests = Math.ceil(options.readings / BATCH_READINGS);
+  // The API packs each batch into a few stream records and says how many: the consumer is done when it has done them all.
+  let records = 0;
   const started = performance.now();
   await pool(requests, options.concurrency, async (request) => {
     const records = [];
@@ -109,8 +111,9 @@ async function pipeline(platform: LocalPlatform, round: string, options: Options
       body: JSON.stringify({ Data: readings }),
     });
     if (response.status !== 200) throw new Error(`the ingest API answered ${response.status}: ${await response.text()}`);
+    records += ((await response.json()) as { records: number }).records;
   });
-  while (store().recordsDone - doneBefore < options.readings) {
+  while (store().recordsDone - doneBefore < records) {
     if (store().recordsDiscarded > 0) throw new Error('the store consumer gave up on records; see the platform log');
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
