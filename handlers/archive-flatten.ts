@@ -41,17 +41,18 @@ export function recordReadings(data: string): { ok: true; readings: Reading[] } 
     const parsed = parseReadingJson(text);
     return parsed.ok ? { ok: true, readings: [parsed.value] } : { ok: false, reason: parsed.error.message };
   }
+  let values: unknown[];
   try {
-    JSON.parse(text);
+    values = JSON.parse(text) as unknown[];
   } catch (error) {
     return { ok: false, reason: `the record is not valid JSON (${(error as Error).message})` };
   }
-  // Each element read from its own text, so a packed reading keeps every digit too.
+  // Each element read with its own text, so a packed reading keeps every digit too.
   const items = arrayElementTexts(text) ?? [];
   if (items.length === 0) return { ok: false, reason: 'the record is an empty array: it holds no reading' };
   const readings: Reading[] = [];
   for (const [index, item] of items.entries()) {
-    const parsed = parseReadingJson(item);
+    const parsed = parseReadingJson(item, { value: values[index] });
     if (!parsed.ok) return { ok: false, reason: `reading [${index}]: ${parsed.error.message}` };
     readings.push(parsed.value);
   }

@@ -40,8 +40,8 @@ export function encodingProblem(data: string): ReadingError | undefined {
  * record again (which is idempotent).
  */
 export interface StreamReading extends KinesisStreamRecord {
-  /** Where the reading sits in a packed record, and its JSON text; absent for a record that is not an array. */
-  readonly packed?: { readonly index: number; readonly count: number; readonly text: string };
+  /** Where the reading sits in a packed record, its JSON text and that text parsed; absent for a record that is not an array. */
+  readonly packed?: { readonly index: number; readonly count: number; readonly text: string; readonly value: unknown };
 }
 
 /**
@@ -51,24 +51,25 @@ export interface StreamReading extends KinesisStreamRecord {
 export function unpackRecords(records: readonly KinesisStreamRecord[]): StreamReading[] {
   const readings: StreamReading[] = [];
   for (const record of records) {
-    const texts = packedTexts(record);
-    if (texts === undefined) readings.push(record);
-    else texts.forEach((text, index) => readings.push({ ...record, packed: { index, count: texts.length, text } }));
+    const elements = packedElements(record);
+    if (elements === undefined) readings.push(record);
+    else elements.texts.forEach((text, index) => readings.push({ ...record, packed: { index, count: elements.texts.length, text, value: elements.values[index] } }));
   }
   return readings;
 }
 
-/** The element texts of a record whose data is a valid, non-empty JSON array. */
-function packedTexts(record: KinesisStreamRecord): string[] | undefined {
+/** The elements (text and value) of a record whose data is a valid, non-empty JSON array. */
+function packedElements(record: KinesisStreamRecord): { texts: string[]; values: unknown[] } | undefined {
   const text = decodeUtf8(Buffer.from(record.kinesis.data, 'base64'));
   if (text === undefined || !text.trimStart().startsWith('[')) return undefined;
+  let values: unknown[];
   try {
-    JSON.parse(text);
+    values = JSON.parse(text) as unknown[];
   } catch {
     return undefined;
   }
-  const elements = arrayElementTexts(text);
-  return elements === undefined || elements.length === 0 ? undefined : elements;
+  const texts = arrayElementTexts(text);
+  return texts === undefined || texts.length === 0 ? undefined : { texts, values };
 }
 
 /** The index of the first reading of the record that holds `readings[index]`: where a redelivery starts. */
@@ -83,7 +84,7 @@ export const indexInRecord = (reading: StreamReading): { indexInRecord?: number 
 /** Decodes, parses and checks one reading (a record of one, or one of a packed record). Never throws. */
 export function readingOfRecord(record: StreamReading, checks: RecordChecks = {}): ParseResult<Reading> {
   if (record.packed !== undefined) {
-    const parsed = parseReadingJson(record.packed.text);
+    const parsed = parseReadingJson(record.packed.text, record.packed);
     return !parsed.ok || checks.maxAheadMs === undefined ? parsed : checkNotAhead(parsed.value, record.kinesis.approximateArrivalTimestamp * 1000, checks.maxAheadMs);
   }
   const data = record.kinesis.data;

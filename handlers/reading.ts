@@ -318,10 +318,11 @@ const describe = (value: unknown): string => {
  * Parses the JSON text of one stream record. Never throws. Metric values written as JSON
  * numbers keep the digits of the text, not those of the double JSON.parse reads.
  */
-export function parseReadingJson(text: string): ParseResult<Reading> {
+export function parseReadingJson(text: string, parsed?: { readonly value: unknown }): ParseResult<Reading> {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // The caller may have parsed the text already (an element of a packed record).
+    value = parsed === undefined ? JSON.parse(text) : parsed.value;
   } catch (error) {
     return fail('not-json', `the record is not valid JSON (${(error as Error).message})`);
   }
