@@ -149,7 +149,8 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
       rollups?.failed.map((series) => series.record) ?? [],
     );
     const rejections = mergeRejections(plan.rejections, refusalsOf(writes.refused, records));
-    const queue = await sendRejections(rejections, resumeBeforeQueue, retry);
+    // Lambda delivers the whole record of the resume point again: its bad readings go out with that delivery.
+    const queue = await sendRejections(rejections, resumeBeforeQueue === undefined ? undefined : recordStart(records, resumeBeforeQueue), retry);
     const first = firstFailedRecord(resumeBeforeQueue === undefined ? [] : [resumeBeforeQueue], queue.unqueued);
 
     const summary = batchSummary({ records, plan, rejections, writes, queue, catalogue, rollups, first, durationMs: clock.now() - started });

@@ -511,10 +511,15 @@ describe('packed records (a JSON array of readings, as the batch endpoint puts t
     expect(table.items.size).toBe(3);
   });
 
-  it('resumes from the whole record when a reading in its middle could not be stored', async () => {
+  it('resumes from the whole record when a reading in its middle could not be stored, and leaves its bad readings for that delivery', async () => {
     dynamoMock.on(BatchWriteCommand).callsFake((input) => table.batchWrite(input, (item) => item.Value === '3'));
     const response = await storeHandler()(packed());
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumberOf(0) }] });
+    // The bad reading (index 1) comes before the unstored one (index 2), but its record comes again whole.
+    expect(queuedBodies()).toEqual([]);
+    dynamoMock.on(BatchWriteCommand).callsFake((input) => table.batchWrite(input));
+    expect(await storeHandler()(packed())).toEqual({ batchItemFailures: [] });
+    expect(queuedBodies().map((body) => body.indexInRecord)).toEqual([1]);
   });
 });
 
