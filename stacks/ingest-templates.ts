@@ -33,7 +33,8 @@ export const RECORD_READING_BUDGET_BYTES = KINESIS_MAX_RECORD_BYTES - RECORD_FRA
 
 /**
  * A batch packed into few records: readings are grouped into `buckets` buckets by thing id
- * (bucketOf), and each bucket's readings become records whose data is a JSON array of the
+ * (Java's `String.hashCode()` of the id, floorMod `buckets`: Velocity's `%` keeps the sign,
+ * so a negative remainder is corrected), and each bucket's readings become records whose data is a JSON array of the
  * readings, each re-serialised by `$input.json` exactly as a single PUT's record, and whose
  * explicit hash key is the bucket's (bucketHashKey). A bucket starts another record before
  * its readings could pass Kinesis's record limit: each reading counts 3 bytes per UTF-16
