@@ -5,8 +5,9 @@
  *
  *   raw Kinesis   PutRecords of 500 reading-sized records straight into kinesalite
  *   raw DynamoDB  BatchWriteItem of 25 reading items straight into dynalite
- *   pipeline      POST batches of 500 readings to the ingest API, timed until the store
- *                 consumer has written the last one to the table
+ *   pipeline      POST batches of 500 readings to the ingest API (which packs each into
+ *                 a few stream records), timed until the store consumer has written
+ *                 the last one to the table
  *
  * Target: the pipeline reaches at least 50 % of the slower raw rate. Rounds alternate
  * between the three, and each side's median round is reported, so a burst of other work
@@ -57,6 +58,8 @@ async function pool(count: number, concurrency: number, job: (index: number) => 
 
 async function rawKinesis(kinesis: KinesisClient, stream: string, round: string, options: Options): Promise<number> {
   const requests = Math.ceil(options.readings / BATCH_READINGS);
+  // The API packs each batch into a few stream records and says how many: the consumer is done when it has done them all.
+  let records = 0;
   const started = performance.now();
   await pool(requests, options.concurrency, async (request) => {
     const records = [];
@@ -99,6 +102,8 @@ async function pipeline(platform: LocalPlatform, round: string, options: Options
   const store = () => consumerStats(platform, 'store-readings');
   const doneBefore = store().recordsDone;
   const requests = Math.ceil(options.readings / BATCH_READINGS);
+  // The API packs each batch into a few stream records and says how many: the consumer is done when it has done them all.
+  let records = 0;
   const started = performance.now();
   await pool(requests, options.concurrency, async (request) => {
     const readings = [];
@@ -109,8 +114,9 @@ async function pipeline(platform: LocalPlatform, round: string, options: Options
       body: JSON.stringify({ Data: readings }),
     });
     if (response.status !== 200) throw new Error(`the ingest API answered ${response.status}: ${await response.text()}`);
+    records += ((await response.json()) as { records: number }).records;
   });
-  while (store().recordsDone - doneBefore < options.readings) {
+  while (store().recordsDone - doneBefore < records) {
     if (store().recordsDiscarded > 0) throw new Error('the store consumer gave up on records; see the platform log');
     await new Promise((resolve) => setTimeout(resolve, 5));
   }

@@ -16,7 +16,7 @@
 import type { Context, FirehoseTransformationEvent, FirehoseTransformationEventRecord, FirehoseTransformationResult, FirehoseTransformationResultRecord } from 'aws-lambda';
 import { ARCHIVE_PROCESSING, archiveLines } from './archive-format';
 import { encodingProblem } from './kinesis-record';
-import { parseReading, parseReadingJson, type Reading } from './reading';
+import { arrayElementTexts, parseReadingJson, type Reading } from './reading';
 import { Logger } from '@aws-lambda-powertools/logger';
 
 export interface FailedRecord {
@@ -41,16 +41,18 @@ export function recordReadings(data: string): { ok: true; readings: Reading[] } 
     const parsed = parseReadingJson(text);
     return parsed.ok ? { ok: true, readings: [parsed.value] } : { ok: false, reason: parsed.error.message };
   }
-  let items: unknown[];
+  let values: unknown[];
   try {
-    items = JSON.parse(text) as unknown[];
+    values = JSON.parse(text) as unknown[];
   } catch (error) {
     return { ok: false, reason: `the record is not valid JSON (${(error as Error).message})` };
   }
+  // Each element read with its own text, so a packed reading keeps every digit too.
+  const items = arrayElementTexts(text) ?? [];
   if (items.length === 0) return { ok: false, reason: 'the record is an empty array: it holds no reading' };
   const readings: Reading[] = [];
   for (const [index, item] of items.entries()) {
-    const parsed = parseReading(item);
+    const parsed = parseReadingJson(item, { value: values[index] });
     if (!parsed.ok) return { ok: false, reason: `reading [${index}]: ${parsed.error.message}` };
     readings.push(parsed.value);
   }

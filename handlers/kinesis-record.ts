@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { checkNotAhead, parseReadingJson, type ParseResult, type Reading, type ReadingError } from './reading';
+import { arrayElementTexts, checkNotAhead, parseReadingJson, type ParseResult, type Reading, type ReadingError } from './reading';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -31,8 +31,62 @@ export function encodingProblem(data: string): ReadingError | undefined {
   return decodeUtf8(Buffer.from(data, 'base64')) === undefined ? NOT_UTF8_ERROR : undefined;
 }
 
-/** Decodes, parses and checks the reading carried by one Kinesis record. Never throws. */
-export function readingOfRecord(record: KinesisStreamRecord, checks: RecordChecks = {}): ParseResult<Reading> {
+/**
+ * One reading of a stream record, seen as a record of its own. A record's data is one
+ * reading (a JSON object: single PUTs, other producers) or a JSON array of readings (the
+ * ingest API packs a batch into few records, stacks/ingest-templates.ts). The consumers
+ * handle each reading of a packed record as they handle a one-reading record; the
+ * Kinesis fields are the whole record's, so resuming from a reading delivers its whole
+ * record again (which is idempotent).
+ */
+export interface StreamReading extends KinesisStreamRecord {
+  /** Where the reading sits in a packed record, its JSON text and that text parsed; absent for a record that is not an array. */
+  readonly packed?: { readonly index: number; readonly count: number; readonly text: string; readonly value: unknown };
+}
+
+/**
+ * The readings of a batch of records, in stream order. A record that is not a non-empty
+ * JSON array of values stays whole, for readingOfRecord to read or to name what is wrong.
+ */
+export function unpackRecords(records: readonly KinesisStreamRecord[]): StreamReading[] {
+  const readings: StreamReading[] = [];
+  for (const record of records) {
+    const elements = packedElements(record);
+    if (elements === undefined) readings.push(record);
+    else elements.texts.forEach((text, index) => readings.push({ ...record, packed: { index, count: elements.texts.length, text, value: elements.values[index] } }));
+  }
+  return readings;
+}
+
+/** The elements (text and value) of a record whose data is a valid, non-empty JSON array. */
+function packedElements(record: KinesisStreamRecord): { texts: string[]; values: unknown[] } | undefined {
+  const text = decodeUtf8(Buffer.from(record.kinesis.data, 'base64'));
+  if (text === undefined || !text.trimStart().startsWith('[')) return undefined;
+  let values: unknown[];
+  try {
+    values = JSON.parse(text) as unknown[];
+  } catch {
+    return undefined;
+  }
+  const texts = arrayElementTexts(text);
+  return texts === undefined || texts.length === 0 ? undefined : { texts, values };
+}
+
+/** The index of the first reading of the record that holds `readings[index]`: where a redelivery starts. */
+export const recordStart = (readings: readonly StreamReading[], index: number): number => index - (readings[index]?.packed?.index ?? 0);
+
+/** What tells a reading apart within its record (for failure messages and logs): `/<index>` in a packed record, nothing otherwise. */
+export const positionSuffix = (reading: StreamReading): string => (reading.packed === undefined ? '' : `/${reading.packed.index}`);
+
+/** `{indexInRecord}` for a reading of a packed record, `{}` otherwise: spread into failure messages. */
+export const indexInRecord = (reading: StreamReading): { indexInRecord?: number } => (reading.packed === undefined ? {} : { indexInRecord: reading.packed.index });
+
+/** Decodes, parses and checks one reading (a record of one, or one of a packed record). Never throws. */
+export function readingOfRecord(record: StreamReading, checks: RecordChecks = {}): ParseResult<Reading> {
+  if (record.packed !== undefined) {
+    const parsed = parseReadingJson(record.packed.text, record.packed);
+    return !parsed.ok || checks.maxAheadMs === undefined ? parsed : checkNotAhead(parsed.value, record.kinesis.approximateArrivalTimestamp * 1000, checks.maxAheadMs);
+  }
   const data = record.kinesis.data;
   const text = decodeUtf8(Buffer.from(data, 'base64'));
   const parsed = text === undefined ? undefined : parseReadingJson(text);
@@ -43,8 +97,9 @@ export function readingOfRecord(record: KinesisStreamRecord, checks: RecordCheck
   return checkNotAhead(parsed.value, record.kinesis.approximateArrivalTimestamp * 1000, checks.maxAheadMs);
 }
 
-/** The bytes a record carries: decoded from base64, or the data as delivered when it is not base64. */
-export function recordBytes(record: KinesisStreamRecord): Buffer {
+/** The bytes a reading came as: its own JSON in a packed record, else the record's data decoded from base64 (or as delivered when it is not base64). */
+export function recordBytes(record: StreamReading): Buffer {
+  if (record.packed !== undefined) return Buffer.from(record.packed.text, 'utf8');
   const data = record.kinesis.data;
   return BASE64.test(data) ? Buffer.from(data, 'base64') : Buffer.from(data, 'utf8');
 }

@@ -318,10 +318,11 @@ const describe = (value: unknown): string => {
  * Parses the JSON text of one stream record. Never throws. Metric values written as JSON
  * numbers keep the digits of the text, not those of the double JSON.parse reads.
  */
-export function parseReadingJson(text: string): ParseResult<Reading> {
+export function parseReadingJson(text: string, parsed?: { readonly value: unknown }): ParseResult<Reading> {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // The caller may have parsed the text already (an element of a packed record).
+    value = parsed === undefined ? JSON.parse(text) : parsed.value;
   } catch (error) {
     return fail('not-json', `the record is not valid JSON (${(error as Error).message})`);
   }
@@ -479,6 +480,26 @@ const [OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, QUOTE, BACKSLASH, C
   code('0'),
   code('9'),
 ];
+
+/**
+ * The text of each element of a JSON array, in order, or undefined when `text` is not an
+ * array. `text` must be valid JSON. Elements keep their own text, so a number keeps every
+ * digit it was written with (parseReadingJson reads them from it).
+ */
+export function arrayElementTexts(text: string): string[] | undefined {
+  let at = skipSpace(text, 0);
+  if (text.charCodeAt(at) !== OPEN_BRACKET) return undefined;
+  const elements: string[] = [];
+  at = skipSpace(text, at + 1);
+  while (at < text.length && text.charCodeAt(at) !== CLOSE_BRACKET) {
+    const end = jsonValueEnd(text, at);
+    elements.push(text.slice(at, end));
+    at = skipSpace(text, end);
+    if (text.charCodeAt(at) !== COMMA) break;
+    at = skipSpace(text, at + 1);
+  }
+  return elements;
+}
 
 /** JSON whitespace: space, tab, line feed, carriage return. */
 const isJsonSpace = (code: number): boolean => code === 32 || code === 9 || code === 10 || code === 13;

@@ -5,7 +5,7 @@
 import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
 import { SQS_MAX_BATCH_BYTES, type QueueMessage, type RefusedEntry } from './batch-write';
 import type { Decimal } from './decimal';
-import { decodeUtf8, readingOfRecord, recordBytes, type RecordChecks } from './kinesis-record';
+import { decodeUtf8, indexInRecord, positionSuffix, readingOfRecord, recordBytes, type RecordChecks } from './kinesis-record';
 import { readingItems, splitSeriesId, type ReadingError, type ReadingItem } from './reading';
 import { addContribution, type SeriesContributions } from './rollup-plan';
 
@@ -155,11 +155,12 @@ export function batchResponse(records: readonly KinesisStreamRecord[], firstFail
 }
 
 /**
- * What identifies a record across redeliveries, retries and bisection: its stream, shard
- * and sequence number. Failure messages carry it, so a reader can tell a repeat (SQS
- * standard queues may deliver one message twice) from a second bad record.
+ * What identifies a reading across redeliveries, retries and bisection: its stream, shard
+ * and sequence number, and its index in a packed record. Failure messages carry it, so a
+ * reader can tell a repeat (SQS standard queues may deliver one message twice) from a
+ * second bad reading.
  */
-export const failureRecordId = (record: KinesisStreamRecord): string => `${record.eventSourceARN}/${shardIdOf(record)}/${record.kinesis.sequenceNumber}`;
+export const failureRecordId = (record: KinesisStreamRecord): string => `${record.eventSourceARN}/${shardIdOf(record)}/${record.kinesis.sequenceNumber}${positionSuffix(record)}`;
 
 /** The message a rejected record becomes on the failure queue. */
 export interface FailureMessageBody {
@@ -172,6 +173,8 @@ export interface FailureMessageBody {
   /** Set when the payload was cut to fit SQS; the stream still holds the whole record until it expires. */
   readonly payloadTruncatedFromBytes?: number;
   readonly sequenceNumber: string;
+  /** The reading's index in its record, when the record packs several (the payload is that reading alone). */
+  readonly indexInRecord?: number;
   readonly partitionKey: string;
   readonly shardId: string;
   readonly eventSourceARN: string;
@@ -196,6 +199,7 @@ export function failureMessage(rejection: Rejection, maxBytes = SQS_MAX_BATCH_BY
     recordId: failureRecordId(record),
     reason: rejection.error,
     sequenceNumber: kinesis.sequenceNumber,
+    ...indexInRecord(record),
     partitionKey: kinesis.partitionKey,
     shardId: shardIdOf(record),
     eventSourceARN: record.eventSourceARN,

@@ -21,6 +21,7 @@ import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisSt
 import { batchWriteAll, callWithRetries, sendMessages, type BatchWriteResult, type RetryContext, type SendMessagesResult } from './batch-write';
 import { DEFAULT_RETRY_POLICY, describeError, mapWithConcurrency, type RetryPolicy } from './batching';
 import { ATTRIBUTES, TABLES } from './contract';
+import { indexInRecord, recordStart, unpackRecords, type StreamReading } from './kinesis-record';
 import { timestampOfMillis } from './reading';
 import type { RollupRetention } from './rollup-plan';
 import { applyRollups, RollupCache, type RollupOutcome } from './rollup-store';
@@ -100,7 +101,8 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
     const started = clock.now();
     const deadline = retryDeadline(context, clock);
     const retry: RetryContext = deadline === undefined ? baseRetry : { ...baseRetry, deadline };
-    const records = event.Records;
+    // Each reading of a packed record counts as a record of its own from here on.
+    const records = unpackRecords(event.Records);
     const plan = planBatch(records, { hotRetentionDays: settings.hotRetentionDays, maxAheadMs: toleranceMs });
 
     // Once a record has failed, Lambda delivers it and all later ones again: stop spending capacity on them.
@@ -129,7 +131,7 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
       settings.seriesTable === undefined ? undefined : updateCatalogue(settings.seriesTable, latestPerSeries(stored), timestampOfMillis(clock.now() + toleranceMs), retry),
       settings.rollupsTable === undefined || records.length === 0
         ? undefined
-        : applyRollups(dynamo, rollupContributions(stored, records, resumeAfterWrites), {
+        : applyRollups(dynamo, rollupContributions(stored, records, resumeAfterWrites === undefined ? undefined : recordStart(records, resumeAfterWrites)), {
             ...retry,
             rollupsTable: settings.rollupsTable,
             thingsTable: settings.thingsTable,
@@ -147,7 +149,8 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
       rollups?.failed.map((series) => series.record) ?? [],
     );
     const rejections = mergeRejections(plan.rejections, refusalsOf(writes.refused, records));
-    const queue = await sendRejections(rejections, resumeBeforeQueue, retry);
+    // Lambda delivers the whole record of the resume point again: its bad readings go out with that delivery.
+    const queue = await sendRejections(rejections, resumeBeforeQueue === undefined ? undefined : recordStart(records, resumeBeforeQueue), retry);
     const first = firstFailedRecord(resumeBeforeQueue === undefined ? [] : [resumeBeforeQueue], queue.unqueued);
 
     const summary = batchSummary({ records, plan, rejections, writes, queue, catalogue, rollups, first, durationMs: clock.now() - started });
@@ -241,7 +244,7 @@ interface CatalogueOutcome {
 
 /** The per-batch counts logged as one structured line. */
 function batchSummary(outcome: {
-  readonly records: readonly KinesisStreamRecord[];
+  readonly records: readonly StreamReading[];
   readonly plan: StorePlan;
   /** Every rejected record: refused by the parser or by DynamoDB. */
   readonly rejections: readonly Rejection[];
@@ -255,7 +258,8 @@ function batchSummary(outcome: {
   const { records, plan, rejections, writes, queue, catalogue, rollups, first } = outcome;
   const recordsNotFullyStored = new Set([...writes.unstored, ...writes.refused.map(({ entry }) => entry)].flatMap((planned) => planned.records));
   return {
-    records: records.length,
+    records: records.filter((record) => (record.packed?.index ?? 0) === 0).length,
+    readings: records.length,
     readingsStored: plan.readings - recordsNotFullyStored.size,
     itemsStored: plan.items.length - writes.unstored.length - writes.refused.length,
     itemsUnstored: writes.unstored.length - writes.abandoned,
@@ -270,6 +274,7 @@ function batchSummary(outcome: {
     rejectedByCode: countBy(rejections, (rejection) => rejection.error.code),
     rejectedExamples: rejections.slice(0, LOGGED_EXAMPLES).map(({ record, error }) => ({
       sequenceNumber: record.kinesis.sequenceNumber,
+      ...indexInRecord(record),
       code: error.code,
       message: error.message,
     })),

@@ -20,7 +20,7 @@ import { thresholdStateUpdate, type SeriesAlertRecord } from './alert-state-item
 import { AlertNotifier, emptyCounts, type NotifierCounts, type Plan } from './alert-notifier';
 import { describeError, mapWithConcurrency } from './batching';
 import type { Decimal } from './decimal';
-import { readingOfRecord } from './kinesis-record';
+import { readingOfRecord, unpackRecords } from './kinesis-record';
 import { seriesId, type Reading } from './reading';
 import { awsClients, lazyHandler, loadSettings, logger as runtimeLogger, notifierSettings, retryDeadline, systemClock, type Clock, type Settings } from './runtime';
 
@@ -73,6 +73,8 @@ interface SeriesSlot {
 /** Per-batch counts, logged once per invocation. */
 interface BatchCounts extends NotifierCounts {
   records: number;
+  /** Readings in the records (a packed record holds several). */
+  readings: number;
   skipped: number;
   skippedReasons: Record<string, number>;
   series: number;
@@ -145,17 +147,19 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
   }
 
   return async (event, context) => {
-    const counts: BatchCounts = { ...emptyCounts(), records: event.Records.length, skipped: 0, skippedReasons: {}, series: 0, cacheHits: 0, thresholdReads: 0, failedRecords: 0 };
+    // Each reading of a packed record counts as a record of its own: a failure resumes from its whole record.
+    const records = unpackRecords(event.Records);
+    const counts: BatchCounts = { ...emptyCounts(), records: event.Records.length, readings: records.length, skipped: 0, skippedReasons: {}, series: 0, cacheHits: 0, thresholdReads: 0, failedRecords: 0 };
     notifier.beginBatch();
 
     // Pass 1: parse, and meet every series of the batch (for one BatchGetItem per 100).
     // Slots are found by thing, then metric: metric names from JSON.parse are interned,
     // so no "<id>/<metric>" string is built and hashed per metric per record.
-    const readings: (Reading | undefined)[] = new Array(event.Records.length);
-    const horizons: number[] = new Array(event.Records.length);
+    const readings: (Reading | undefined)[] = new Array(records.length);
+    const horizons: number[] = new Array(records.length);
     const slotsByThing = new Map<string, Map<string, SeriesSlot>>();
     const slots: SeriesSlot[] = [];
-    event.Records.forEach((record, recordIndex) => {
+    records.forEach((record, recordIndex) => {
       const parsed = readingOfRecord(record, { maxAheadMs: toleranceMs });
       if (!parsed.ok) {
         // The store handler sends these to the failure queue (future ones too: they never reach alert state); here they only count.
@@ -232,9 +236,9 @@ export function createThresholdAlertsHandler(deps: ThresholdAlertsDeps): Thresho
       for (const stop of stops) if (stop !== undefined) failedIndexes.add(stop);
     }
 
-    const batchItemFailures = [...failedIndexes]
-      .sort((a, b) => a - b)
-      .map((index) => ({ itemIdentifier: event.Records[index]?.kinesis.sequenceNumber ?? '' }));
+    // Readings of one packed record share its sequence number: name each failed record once.
+    const failedRecords = new Set([...failedIndexes].sort((a, b) => a - b).map((index) => records[index]?.kinesis.sequenceNumber ?? ''));
+    const batchItemFailures = [...failedRecords].map((itemIdentifier) => ({ itemIdentifier }));
     counts.failedRecords = batchItemFailures.length;
     log.info('threshold alerts batch done', { ...counts });
     return { batchItemFailures };

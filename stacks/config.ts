@@ -19,6 +19,7 @@ import { DEFAULT_NAMES, RECIPIENT_GROUP_PATTERN } from '../handlers/contract';
 import { crossFieldProblems } from './config-rules';
 import {
   ARCHIVE_LIMITS,
+  BATCH_BUCKET_LIMITS,
   ARCHIVE_QUERY_LIMITS,
   COLD_STORAGE_CLASSES,
   DEFAULT_COLD_STORAGE_CLASS,
@@ -80,7 +81,7 @@ interface ConfigInput {
     cloud: { organization?: string; hostname: string; workspacePrefix?: string };
   };
   repository: { keepLastImages: number; untaggedExpiryDays: number; immutableTags: boolean };
-  stream: { mode: StreamMode; shardCount: number; retentionHours: number };
+  stream: { mode: StreamMode; shardCount: number; retentionHours: number; batchBuckets?: number };
   consumers: { batchSize: number; batchWindowSeconds: number; memoryMiB: number; timeoutSeconds: number; futureToleranceSeconds: number };
   api: { rateLimit: number; burstLimit: number; quotaPerDay: number; manageAccountLoggingRole: boolean };
   tables: { billingMode: BillingMode; readCapacity: number; writeCapacity: number; deletionProtection: boolean; hotRetentionDays?: number };
@@ -268,6 +269,10 @@ const schema: JSONSchemaType<ConfigInput> = {
         mode: { type: 'string', enum: ['provisioned', 'on-demand'], default: 'provisioned', description: 'Kinesis capacity mode: provisioned or on-demand' },
         shardCount: integer('shards of the provisioned stream (each takes 1 MB/s or 1,000 records/s in)', READING_STREAM_LIMITS.shardCount),
         retentionHours: integer('hours the stream keeps records', READING_STREAM_LIMITS.retentionHours),
+        batchBuckets: optionalInteger(
+          `buckets the batch endpoint packs readings into by thing id, each on one hash key and so one shard (the stream carries at most this many MB/s); unset: the shard count when provisioned, ${BATCH_BUCKET_LIMITS.onDemandDefault} on demand`,
+          BATCH_BUCKET_LIMITS,
+        ),
       },
     },
     consumers: {

@@ -21,6 +21,18 @@ export const READING_STREAM_LIMITS = {
   retentionHours: { min: 24, max: 8760, default: 24 },
 } as const satisfies Record<string, IntegerRange>;
 
+/**
+ * Buckets the ingest API packs a batch's readings into (by thing id), each put on one
+ * hash key: at most one record per reading, as PutRecords takes at most 500. A bucket
+ * lands on one shard, so the stream carries at most this many shards' worth (1 MB/s each).
+ * Provisioned streams default to their shard count; on-demand ones to `onDemandDefault`.
+ */
+export const BATCH_BUCKET_LIMITS = { min: 1, max: 500, onDemandDefault: 16 } as const satisfies IntegerRange & { onDemandDefault: number };
+
+/** The batch buckets of a stream configuration: as set, else the provisioned shard count or the on-demand default. */
+export const batchBuckets = (stream: { readonly mode: 'provisioned' | 'on-demand'; readonly shardCount: number; readonly batchBuckets?: number | null }): number =>
+  stream.batchBuckets ?? (stream.mode === 'on-demand' ? BATCH_BUCKET_LIMITS.onDemandDefault : stream.shardCount);
+
 /** Age of the oldest unread record (stream-wide and per consumer) that raises the iterator-age alarms, ms. */
 export const ITERATOR_AGE_ALARM_MS = 60_000;
 

@@ -50,6 +50,8 @@ export interface IngestApiProps {
   /** Key of the stream; PutRecord on an encrypted stream needs kms:GenerateDataKey. */
   readonly kmsKeyArn: string;
   readonly logRetentionDays: number;
+  /** Buckets the batch endpoint packs readings into, each on one hash key (see batchBuckets in construct-defaults.ts). */
+  readonly batchBuckets: number;
   /** Steady requests per second, per API key and for the whole stage. @default INGEST_API_LIMITS.rateLimit.default */
   readonly rateLimit?: number;
   /** @default INGEST_API_LIMITS.burstLimit.default */
@@ -150,7 +152,7 @@ export class IngestApi extends Construct {
         httpMethod: 'POST',
         action: 'PutRecords',
         model: batchIngestBodySchema,
-        requestTemplate: putRecordsTemplate(props.streamName),
+        requestTemplate: putRecordsTemplate(props.streamName, props.batchBuckets),
         successTemplate: putRecordsResponse,
       },
     ];

@@ -1,4 +1,5 @@
 /** The ingest API's mapping templates (rendered by API Gateway's VTL engine) and its access log format. */
+import { BATCH_BUCKET_LIMITS } from './construct-defaults';
 
 /** `$input.json` re-serialises the reading exactly as the stream record: the object under Data. */
 export const putRecordTemplate = (streamName: string): string =>
@@ -10,36 +11,102 @@ export const putRecordTemplate = (streamName: string): string =>
     '}',
   ].join('\n');
 
-export const putRecordsTemplate = (streamName: string): string =>
-  [
+/** Kinesis's hash-key space: the MD5 of a partition key, or an explicit hash key, is a 128-bit number. */
+const HASH_KEY_SPACE = 2n ** 128n;
+
+/**
+ * The explicit hash key of bucket `bucket` of `buckets`: the middle of its even share of the
+ * hash-key range. CreateStream splits the range evenly, so on a stream of `buckets` shards
+ * bucket b lands on shard b; one hash key always lands on exactly one shard, so a bucket's
+ * readings (and so a thing's) stay on one shard whatever the stream's shards become.
+ */
+export const bucketHashKey = (bucket: number, buckets: number): string => ((HASH_KEY_SPACE * BigInt(2 * bucket + 1)) / BigInt(2 * buckets)).toString();
+
+/** Kinesis's largest record, data and partition key together (https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html). */
+export const KINESIS_MAX_RECORD_BYTES = 1_048_576;
+/** UTF-8 bytes one UTF-16 unit can take at most (a surrogate pair, two units, takes 4). */
+const MAX_UTF8_BYTES_PER_UNIT = 3;
+/** The brackets of a record's array and its partition key (the bucket number, at most 3 digits). */
+const RECORD_FRAME_BYTES = 2 + String(BATCH_BUCKET_LIMITS.max - 1).length;
+/** Bytes of reading JSON (each with its comma) a record may take: its whole size then stays within Kinesis's limit. */
+export const RECORD_READING_BUDGET_BYTES = KINESIS_MAX_RECORD_BYTES - RECORD_FRAME_BYTES;
+
+/**
+ * A batch packed into few records: readings are grouped into `buckets` buckets by thing id
+ * (Java's `String.hashCode()` of the id, floorMod `buckets`: Velocity's `%` keeps the sign,
+ * so a negative remainder is corrected), and each bucket's readings become records whose data is a JSON array of the
+ * readings, each re-serialised by `$input.json` exactly as a single PUT's record, and whose
+ * explicit hash key is the bucket's (bucketHashKey). A bucket starts another record before
+ * its readings could pass Kinesis's record limit: each reading counts 3 bytes per UTF-16
+ * unit of its JSON (what no character exceeds in UTF-8) plus its comma. The schema does not
+ * bound a reading's size (a numeric string may carry any number of padding zeros), so the
+ * template measures each one instead of assuming a worst case; a reading that alone passes
+ * the limit gets a record of its own, which Kinesis refuses, as it refused it before packing.
+ */
+export const putRecordsTemplate = (streamName: string, buckets: number): string => {
+  const hashKeys = Array.from({ length: buckets }, (_, bucket) => JSON.stringify(bucketHashKey(bucket, buckets)));
+  return [
+    `#set($hashKeys = [${hashKeys.join(', ')}])`,
+    // Per bucket: 1 + the index in $records of the record it is filling (0: none yet), and the bytes in it.
+    '#set($records = [])',
+    '#set($recordBuckets = [])',
+    '#set($openRecord = [])',
+    '#set($openBytes = [])',
+    '#foreach($hashKey in $hashKeys)#set($ignored = $openRecord.add(0))#set($ignored = $openBytes.add(0))#end',
+    "#foreach($reading in $input.path('$.Data'))",
+    `#set($bucket = $reading.id.hashCode() % ${buckets})`,
+    `#if($bucket < 0)#set($bucket = $bucket + ${buckets})#end`,
+    // No `${...}` references: Terraform would read them as its own interpolation.
+    '#set($readingPath = "$.Data[$foreach.index]")',
+    '#set($json = $input.json($readingPath))',
+    `#set($bytes = $json.length() * ${MAX_UTF8_BYTES_PER_UNIT} + 1)`,
+    '#set($open = $openRecord.get($bucket))',
+    '#set($filled = $openBytes.get($bucket) + $bytes)',
+    `#if($open == 0 || $filled > ${RECORD_READING_BUDGET_BYTES})`,
+    '#set($ignored = $records.add([]))',
+    '#set($ignored = $recordBuckets.add($bucket))',
+    '#set($open = $records.size())',
+    '#set($ignored = $openRecord.set($bucket, $open))',
+    '#set($filled = $bytes)',
+    '#end',
+    '#set($ignored = $openBytes.set($bucket, $filled))',
+    '#set($index = $open - 1)',
+    '#set($ignored = $records.get($index).add($json))',
+    '#end',
     '{',
     `  "StreamName": ${JSON.stringify(streamName)},`,
     '  "Records": [',
-    "#foreach($reading in $input.path('$.Data'))",
-    // No `${...}` references: Terraform would read them as its own interpolation.
-    '#set($readingPath = "$.Data[$foreach.index]")',
-    '#set($idPath = "$.Data[$foreach.index].id")',
-    '    {"PartitionKey": $input.json($idPath), "Data": "$util.base64Encode($input.json($readingPath))"}#if($foreach.hasNext),#end',
+    '#foreach($record in $records)',
+    '#set($bucket = $recordBuckets.get($foreach.index))',
+    '#set($more = $foreach.hasNext)',
+    '#set($data = "")',
+    '#foreach($json in $record)#if($data == "")#set($data = $json)#else#set($data = "$data,$json")#end#end',
+    '    {"PartitionKey": "$bucket", "ExplicitHashKey": "$hashKeys.get($bucket)", "Data": "$util.base64Encode("[$data]")"}#if($more),#end',
     '#end',
     '  ]',
     '}',
   ].join('\n');
+};
 
 export const putRecordResponse = [
   `{"accepted": 1, "failed": 0, "shardId": "$input.path('$.ShardId')", "sequenceNumber": "$input.path('$.SequenceNumber')"}`,
 ].join('\n');
 
-/** PutRecords answers 200 even when some records failed: those become a 503 naming the readings to resend. */
+/**
+ * PutRecords answers 200 even when some records failed. The answer cannot name the readings
+ * of a failed record (a response template does not see the request), so any failed record
+ * makes a 503 asking for the whole batch again: readings already on the stream are stored
+ * once however often they come (the things table is keyed by series and time).
+ */
 export const putRecordsResponse = [
-  "#set($results = $input.path('$.Records'))",
   "#set($failed = $input.path('$.FailedRecordCount'))",
-  '#set($failedIndexes = [])',
-  '#foreach($result in $results)#if("$!result.ErrorCode" != "")#set($ignored = $failedIndexes.add($foreach.index))#end#end',
+  "#set($records = $input.path('$.Records').size())",
   '#if($failed > 0)',
   '#set($context.responseOverride.status = 503)',
+  '{"records": $records, "failedRecords": $failed, "message": "the stream did not take every record of this batch: send the whole batch again, with backoff (readings already taken are stored once)"}',
+  '#else',
+  '{"records": $records, "failedRecords": 0}',
   '#end',
-  '#set($accepted = $results.size() - $failed)',
-  '{"accepted": $accepted, "failed": $failed, "failedIndexes": $failedIndexes#if($failed > 0), "message": "some readings were not accepted: send the readings at failedIndexes again"#end}',
 ].join('\n');
 
 /** Kinesis answers 400 for throttling as well as for bad requests: tell them apart by the error type. */

@@ -10,6 +10,7 @@ import { ArchiveProcessor } from './archive-processor';
 import { ArchiveQuery } from './archive-query';
 import { remoteState } from './backend';
 import { resourceName, sharedNames, type PlatformConfig } from './config';
+import { batchBuckets } from './construct-defaults';
 import { DataKey } from './data-key';
 import { DataTables } from './data-tables';
 import { IngestApi } from './ingest-api';
@@ -95,6 +96,7 @@ export class PipelineStack extends PlatformStack {
       streamName: names.stream,
       streamArn: stream.arn,
       kmsKeyArn: key.arn,
+      batchBuckets: batchBuckets(config.stream),
       logRetentionDays: retention,
       ...config.api,
       alarmActions,

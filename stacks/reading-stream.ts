@@ -20,7 +20,7 @@ export interface ReadingStreamProps {
 
 
 
-/** The Kinesis stream readings flow through (partition key = thing id), encrypted with KMS, with an alarm when its readers fall behind. */
+/** The Kinesis stream readings flow through (one series always on one shard: see the batch template), encrypted with KMS, with an alarm when its readers fall behind. */
 export class ReadingStream extends Construct {
   public readonly name: string;
   public readonly arn: string;

@@ -45,7 +45,7 @@ describe('flattenRecords', () => {
     expect(Object.keys(linesOf(record!)[0]!)).toEqual(ARCHIVE_COLUMNS.map((column) => column.name));
   });
 
-  it('accepts a record holding an array of readings (the batched records to come), every reading\'s lines in order', () => {
+  it('accepts a record holding an array of readings (as the batch endpoint packs them), every reading\'s lines in order', () => {
     const readings = [
       { id: 'a', timestamp: 1_473_428_000_123, t: 1 },
       { id: 'b', timestamp: '2016-09-09 13:33:07', t: -2.5, u: '1e3' },
@@ -60,6 +60,13 @@ describe('flattenRecords', () => {
       { series: 'b/u', thing_id: 'b', metric: 'u', ts: '2016-09-09 13:33:07.000000', value: 1000 },
       { series: 'a/t', thing_id: 'a', metric: 't', ts: '2016-09-09 13:33:08.000000', value: 3 },
     ]);
+  });
+
+  it('keeps every digit of a JSON number inside a packed record, as for a record of one reading', () => {
+    const text = '[{"id":"a","timestamp":"2016-09-09T13:33:07Z","t":0.10000000000000000001}, {"id":"b","timestamp":"2016-09-09T13:33:07Z","t":12345678901234567890123}]';
+    const { response } = flattenRecords(firehoseEvent([b64(text)]));
+    const lineTexts = Buffer.from(response.records[0]!.data!, 'base64').toString('utf8').split('\n');
+    expect(lineTexts.map((line) => /"value":([^}]*)/.exec(line)?.[1])).toEqual(['0.10000000000000000001', '1.2345678901234567890123e+22']);
   });
 
   it('returns every record that is not a valid reading as ProcessingFailed with its data unchanged, saying why', () => {

@@ -12,7 +12,7 @@ import { DEFAULT_RETRY_POLICY } from '../../handlers/batching';
 import { SettingsError } from '../../handlers/runtime';
 import { createStoreReadingsHandler, handler, type StoreReadingsDeps, type StoreReadingsSettings } from '../../handlers/store-readings';
 import type { FailureMessageBody } from '../../handlers/store-plan';
-import { kinesisEvent, kinesisRecord, reading, sequenceNumberOf } from './kinesis-event-fixture';
+import { kinesisEvent, kinesisRecord, reading, sequenceNumberOf, SHARD_ID, STREAM_ARN } from './kinesis-event-fixture';
 
 const THINGS = 'iot-things';
 const SERIES = 'iot-series';
@@ -475,6 +475,51 @@ describe('readings dated too far ahead of their arrival on the stream', () => {
       [sequenceNumberOf(2), 'future-timestamp'],
     ]);
     expect(catalogueUpdates().map((update) => update.ExpressionAttributeValues?.[':timestamp'])).toEqual(['2024-05-01T12:04:59.000000Z']);
+  });
+});
+
+describe('packed records (a JSON array of readings, as the batch endpoint puts them)', () => {
+  const arrival = Date.parse('2024-05-01T12:00:00Z') / 1000;
+  const packedRecord = (payload: object[], position: number) => kinesisRecord(payload, position, '0', arrival);
+  const packed = () => ({
+    Records: [
+      packedRecord([reading('things/a', '2024-05-01T11:00:00Z', { t: 1 }), reading('things/b', '9999-12-31T00:00:00Z', { t: 2 }), reading('things/a', '2024-05-01T11:00:01Z', { t: 3 })], 0),
+      packedRecord([reading('things/c', '2024-05-01T11:00:00Z', { t: 4 })], 1),
+    ],
+  });
+
+  it('stores the neighbours of a bad reading and sends it alone to the failure queue, with its index in the record', async () => {
+    expect(await storeHandler()(packed())).toEqual({ batchItemFailures: [] });
+    expect([...table.items.values()].map((item) => [item.ThingID, item.Value])).toEqual([
+      ['things/a/t', '1'],
+      ['things/a/t', '3'],
+      ['things/c/t', '4'],
+    ]);
+    const [body, ...others] = queuedBodies();
+    expect(others).toEqual([]);
+    expect(body).toMatchObject({ sequenceNumber: sequenceNumberOf(0), indexInRecord: 1, recordId: `${STREAM_ARN}/${SHARD_ID}/${sequenceNumberOf(0)}/1`, reason: { code: 'future-timestamp' }, payloadEncoding: 'utf8' });
+    expect(JSON.parse(body!.payload)).toEqual(reading('things/b', '9999-12-31T00:00:00Z', { t: 2 }));
+    expect(summary()).toMatchObject({ records: 2, readings: 4, readingsStored: 3, rejected: 1, rejectedExamples: [expect.objectContaining({ indexInRecord: 1 })] });
+  });
+
+  it('queues the bad reading once when its record comes back (a retry, a redelivery)', async () => {
+    const store = storeHandler();
+    await store(packed());
+    await store(packed());
+    await store({ Records: packed().Records.slice(0, 1) });
+    expect(queuedBodies()).toHaveLength(1);
+    expect(table.items.size).toBe(3);
+  });
+
+  it('resumes from the whole record when a reading in its middle could not be stored, and leaves its bad readings for that delivery', async () => {
+    dynamoMock.on(BatchWriteCommand).callsFake((input) => table.batchWrite(input, (item) => item.Value === '3'));
+    const response = await storeHandler()(packed());
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumberOf(0) }] });
+    // The bad reading (index 1) comes before the unstored one (index 2), but its record comes again whole.
+    expect(queuedBodies()).toEqual([]);
+    dynamoMock.on(BatchWriteCommand).callsFake((input) => table.batchWrite(input));
+    expect(await storeHandler()(packed())).toEqual({ batchItemFailures: [] });
+    expect(queuedBodies().map((body) => body.indexInRecord)).toEqual([1]);
   });
 });
 

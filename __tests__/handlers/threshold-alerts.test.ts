@@ -210,6 +210,21 @@ describe('threshold alerts handler (mocked AWS)', () => {
     expect(lastSummary(info)).toMatchObject({ records: 4, skipped: 2, skippedReasons: { 'not-json': 1, 'bad-metric-value': 1 } });
   });
 
+  it('evaluates each reading of a packed record (a JSON array) in order, skipping a bad one, and alerts once when the record comes again', async () => {
+    const { handler, publishes, info } = setup();
+    const packed = JSON.stringify([
+      reading('2024-05-01T11:00:00Z', { temperature: 30 }),
+      reading('2024-05-01T11:00:01Z', { temperature: 'warm' }),
+      reading('2024-05-01T11:05:00Z', { temperature: 20 }),
+    ]);
+    expect(await handler(kinesisEvent([packed]))).toEqual({ batchItemFailures: [] });
+    expect(publishes().map((input) => input.Subject?.split(':')[0])).toEqual(['Alert', 'Back to normal']);
+    expect(lastSummary(info)).toMatchObject({ records: 1, readings: 3, skipped: 1, skippedReasons: { 'bad-metric-value': 1 } });
+    // A redelivery of the same readings (the batch endpoint's 503 asks for the whole batch again) changes nothing.
+    expect(await handler(kinesisEvent([packed]))).toEqual({ batchItemFailures: [] });
+    expect(publishes()).toHaveLength(2);
+  });
+
   it('notifies a breach and then its recovery from one batch, in stream order', async () => {
     const { handler, publishes, updates } = setup();
     await handler(
@@ -310,6 +325,17 @@ describe('threshold alerts handler (mocked AWS)', () => {
       await expect(handler(event)).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]?.kinesis.sequenceNumber }] });
       expect(db.commandCalls(BatchGetCommand)).toHaveLength(6);
       expect(publishes()).toHaveLength(0);
+    });
+
+    it('names a packed record once when several of its readings could not be settled', async () => {
+      const other = 'things/harrow/002';
+      const { handler, db } = setup([
+        { ThingID: SERIES, MinThreshold: 18, MaxThreshold: 25 },
+        { ThingID: `${other}/temperature`, MinThreshold: 18, MaxThreshold: 25 },
+      ]);
+      db.on(UpdateCommand).rejects(throttled());
+      const event = kinesisEvent([JSON.stringify([reading('2024-05-01T11:00:00Z', { temperature: 30 }), reading('2024-05-01T11:00:01Z', { temperature: 31 }, other)])]);
+      await expect(handler(event)).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]?.kinesis.sequenceNumber }] });
     });
 
     it('waits out thresholds that stay unreadable past the retry attempts when the invocation has time left', async () => {

@@ -15,6 +15,7 @@ const props: IngestApiProps = {
   streamName: 'iot-readings',
   streamArn: 'arn:stream',
   kmsKeyArn: 'arn:key',
+  batchBuckets: 2,
   logRetentionDays: 30,
   alarmActions: ['arn:aws:sns:eu-west-2:111122223333:ops'],
 };

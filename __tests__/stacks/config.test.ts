@@ -213,7 +213,7 @@ describe('invalid input', () => {
     writeFileSync(path.join(folder, 'typo.json'), JSON.stringify({ stream: { shards: 3 }, alerts: { emails: ['nope'] } }));
     const problems = problemsOf(() => load({ PLATFORM_CONFIG: 'typo.json' }));
     expect(problems).toEqual([
-      expect.objectContaining({ field: 'stream.shards', source: 'from typo.json', message: 'unknown setting: remove it or use one of mode, shardCount, retentionHours' }),
+      expect.objectContaining({ field: 'stream.shards', source: 'from typo.json', message: 'unknown setting: remove it or use one of mode, shardCount, retentionHours, batchBuckets' }),
       expect.objectContaining({ field: 'alerts.emails', source: 'from typo.json', message: expect.stringMatching(/"nope" is malformed/) }),
     ]);
   });

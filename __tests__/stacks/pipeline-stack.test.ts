@@ -58,9 +58,9 @@ describe('ingest API', () => {
     expect(single).toContain('"StreamName": "iot-readings"');
     expect(single).not.toMatch(/pk4/);
     const batch = templateOf(resource(pipeline, 'aws_api_gateway_integration', 'ingest-api_post-batch-integration'));
-    expect(batch).toContain('#set($idPath = "$.Data[$foreach.index].id")');
-    expect(batch).toContain('"PartitionKey": $input.json($idPath)');
-    expect(batch).toContain('$util.base64Encode($input.json($readingPath))');
+    expect(batch).toContain('#set($json = $input.json($readingPath))');
+    expect(batch).toContain('#set($bucket = $reading.id.hashCode() % 2)');
+    expect(batch).toContain('"ExplicitHashKey": "$hashKeys.get($bucket)"');
   });
 
   it('holds no Terraform interpolation in its templates', () => {
@@ -82,7 +82,7 @@ describe('ingest API', () => {
     }
     const batchOk = templateOf(responses['ingest-api_post-batch-integration-ok']!, 'response_templates');
     expect(batchOk).toMatch(/#if\(\$failed > 0\)\s*#set\(\$context\.responseOverride\.status = 503\)/);
-    expect(batchOk).toContain('failedIndexes');
+    expect(batchOk).toContain('send the whole batch again');
   });
 
   // Gateway-response templates get plain $context substitution, no Velocity:

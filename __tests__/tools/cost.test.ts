@@ -3,7 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { javaStringHash } from '../../local/api-gateway/vtl-util';
+import { READING_STREAM_LIMITS } from '../../stacks/construct-defaults';
 import { sampleReadings } from '../../tools/cost';
+
+const floorMod = (value: number, modulus: number): number => ((value % modulus) + modulus) % modulus;
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -29,7 +33,7 @@ describe('npm run cost -- --json', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('a tiny mix measures what the pipeline does per reading today: one stream record, one Firehose record, one table item', async () => {
+  test('a tiny mix measures what the pipeline does per reading today: one stream record per bucket of each batch, one Firehose record per stream record, one table item per reading', async () => {
     // A one-second batching window keeps the run short; everything else is the default configuration.
     const config = path.join(dir, 'platform.config.json');
     writeFileSync(config, JSON.stringify({ consumers: { batchWindowSeconds: 1 } }));
@@ -44,12 +48,17 @@ describe('npm run cost -- --json', () => {
     const units = result.perReading;
     // Batches of 50: one request per 50 readings.
     expect(units.apiRequests).toBeCloseTo(1 / 50, 10);
-    expect(units.streamRecords).toBe(1);
-    expect(units.putPayloadUnits).toBe(1);
+    // The batch template packs each batch's readings into one record per bucket of thing ids (2 buckets: the default 2 shards).
+    const ids = sampleReadings(10, 20, 100).map((reading) => String(reading.id));
+    let records = 0;
+    for (let start = 0; start < ids.length; start += 50) records += new Set(ids.slice(start, start + 50).map((id) => floorMod(javaStringHash(id), READING_STREAM_LIMITS.shardCount.default))).size;
+    expect(units.streamRecords).toBeCloseTo(records / 200, 10);
+    // Each record (about 25 readings, 2.5 KB) is one 25 KB PUT payload unit and one 5 KB Firehose minimum.
+    expect(units.putPayloadUnits).toBeCloseTo(records / 200, 10);
     // Every record is read by the two consumers and the archive.
     expect(units.streamBytesRead).toBeCloseTo(3 * (units.streamBytes ?? 0), 6);
-    expect(units.firehoseRecords).toBe(1);
-    expect(units.firehoseBilledBytes).toBe(5 * 1024);
+    expect(units.firehoseRecords).toBeCloseTo(records / 200, 10);
+    expect(units.firehoseBilledBytes).toBeCloseTo((records * 5 * 1024) / 200, 6);
     // One small item per reading in the things table, whatever its name prefix.
     const thingsWrites = Object.entries(units).find(([name]) => /^writeUnits:.*things$/.test(name));
     expect(thingsWrites?.[1]).toBe(1);

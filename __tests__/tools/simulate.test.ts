@@ -70,11 +70,10 @@ describe('simulate', () => {
     }
   });
 
-  it('sends batches to the batch endpoint and counts the readings a partial 503 names', async () => {
-    const ingest = await fakeIngest((request) => {
-      const count = (JSON.parse(request.body) as { Data: unknown[] }).Data.length;
-      return ingest.received.length === 1 ? { status: 503, body: { accepted: count - 2, failed: 2, failedIndexes: [0, 1], message: 'some readings were not accepted' } } : { status: 200, body: { accepted: count, failed: 0 } };
-    });
+  it('sends batches to the batch endpoint and counts a 503 batch as failed whole (the client must send it again)', async () => {
+    const ingest = await fakeIngest(() =>
+      ingest.received.length === 1 ? { status: 503, body: { records: 2, failedRecords: 1, message: 'send the whole batch again' } } : { status: 200, body: { records: 2, failedRecords: 0 } },
+    );
     try {
       const summary = await simulate(ingest.target, { things: 10, rate: 5000, durationSeconds: 0.05, batchSize: 100, concurrency: 1 });
       expect(ingest.received.map((request) => [request.method, request.url])).toEqual([
@@ -83,7 +82,7 @@ describe('simulate', () => {
         ['POST', '/prod/thingsstream/batch'],
       ]);
       expect(ingest.received.map((request) => (JSON.parse(request.body) as { Data: unknown[] }).Data.length)).toEqual([100, 100, 50]);
-      expect(summary).toMatchObject({ sent: 250, acknowledged: 248, failed: 2, failures: { 'HTTP 503 (partly accepted)': 2 } });
+      expect(summary).toMatchObject({ sent: 250, acknowledged: 150, failed: 100, failures: { 'HTTP 503': 100 } });
     } finally {
       await ingest.close();
     }

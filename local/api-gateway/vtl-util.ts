@@ -86,6 +86,23 @@ const javaReplacement = (replacement: unknown): string => String(replacement).re
 
 const isMap = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/**
+ * Java's `String.hashCode()`: over the UTF-16 units, `h = 31 * h + unit` in 32-bit two's
+ * complement (https://docs.oracle.com/javase/8/docs/api/java/lang/String.html#hashCode--).
+ */
+export function javaStringHash(text: string): number {
+  let hash = 0;
+  for (let at = 0; at < text.length; at += 1) hash = (Math.imul(hash, 31) + text.charCodeAt(at)) | 0;
+  return hash;
+}
+
+/** Java's List index check: an index outside the list throws IndexOutOfBoundsException, which fails the template. */
+function listIndex(list: readonly unknown[], index: unknown): number {
+  const at = Number(index);
+  if (!Number.isInteger(at) || at < 0 || at >= list.length) throw new Error(`IndexOutOfBoundsException: Index: ${String(index)}, Size: ${list.length}`);
+  return at;
+}
+
 const STRING_METHODS: Readonly<Record<string, (text: string, ...params: unknown[]) => unknown>> = {
   contains: (text, part) => text.includes(String(part)),
   replaceAll: (text, pattern, replacement) => text.replace(javaRegex(pattern), javaReplacement(replacement)),
@@ -97,12 +114,21 @@ const STRING_METHODS: Readonly<Record<string, (text: string, ...params: unknown[
   equalsIgnoreCase: (text, other) => typeof other === 'string' && text.toLowerCase() === other.toLowerCase(),
   isEmpty: (text) => text.length === 0,
   length: (text) => text.length,
+  hashCode: (text) => javaStringHash(text),
 };
 
 const LIST_METHODS: Readonly<Record<string, (list: unknown[], ...params: unknown[]) => unknown>> = {
   contains: (list, item) => list.includes(item),
   isEmpty: (list) => list.length === 0,
   count: (list) => list.length,
+  get: (list, index) => list[listIndex(list, index)],
+  /** Replaces an element and returns the one it replaced, as Java's List.set does. */
+  set: (list, index, value) => {
+    const at = listIndex(list, index);
+    const previous = list[at];
+    list[at] = value;
+    return previous;
+  },
 };
 
 const MAP_METHODS: Readonly<Record<string, (map: Record<string, unknown>, ...params: unknown[]) => unknown>> = {

@@ -11,6 +11,7 @@ import { alertFlappingDrill } from './alert-flapping';
 import { alertNoDataDrill } from './alert-no-data';
 import { alertSilenceDrill } from './alert-silence';
 import { badInputDrill } from './bad-inputs';
+import { batchResendDrill } from './batch-resend';
 import { consumerKillDrill } from './consumer-kill';
 import { dynamodbOutageDrill } from './dynamodb-outage';
 import { exactValuesDrill } from './exact-values';
@@ -20,4 +21,4 @@ import { localServersDrill } from './local-servers';
 import { poisonRecordsDrill } from './poison-records';
 import { webTableOutageDrill } from './web-table-outage';
 
-export const DRILLS: readonly Drill[] = [poisonRecordsDrill, exactValuesDrill, futureReadingsDrill, failureQueueOnceDrill, dynamodbOutageDrill, consumerKillDrill, alertBurstDrill, alertFlappingDrill, alertAcknowledgeDrill, alertSilenceDrill, alertNoDataDrill, webTableOutageDrill, localServersDrill, badInputDrill];
+export const DRILLS: readonly Drill[] = [poisonRecordsDrill, exactValuesDrill, futureReadingsDrill, failureQueueOnceDrill, batchResendDrill, dynamodbOutageDrill, consumerKillDrill, alertBurstDrill, alertFlappingDrill, alertAcknowledgeDrill, alertSilenceDrill, alertNoDataDrill, webTableOutageDrill, localServersDrill, badInputDrill];

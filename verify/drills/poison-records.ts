@@ -14,6 +14,8 @@ interface Poison {
   readonly data: string | Uint8Array;
   /** The reason the failure queue must give. */
   readonly code: ReadingErrorCode;
+  /** What the failure message carries, when not the whole record: the bad reading of a packed record. */
+  readonly payload?: string;
 }
 
 const deeplyNested = (depth: number): string => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
@@ -25,7 +27,8 @@ function poisonKinds(n: number): Poison[] {
   return [
     { kind: 'truncated JSON', data: `{"id":"${id}","temperature":`, code: 'not-json' },
     { kind: 'invalid UTF-8 bytes', data: Uint8Array.from([0xff, 0xfe, 0xfd, n % 256]), code: 'bad-encoding' },
-    { kind: 'JSON array', data: `[${n}]`, code: 'not-object' },
+    // A packed record (an array of readings) whose one reading is a number: queued as that reading.
+    { kind: 'number in a packed record', data: `[${n}]`, payload: String(n), code: 'not-object' },
     { kind: 'no timestamp', data: JSON.stringify({ id, temperature: '20.1' }), code: 'missing-field' },
     { kind: 'impossible date', data: JSON.stringify({ id, temperature: '20.1', timestamp: `2016-02-30 10:00:${String(n % 60).padStart(2, '0')}` }), code: 'bad-timestamp' },
     { kind: 'non-numeric value', data: JSON.stringify({ id, temperature: `hot-${n}`, timestamp: at }), code: 'bad-metric-value' },
@@ -68,7 +71,7 @@ export const poisonRecordsDrill: Drill = {
       const unmatched: string[] = [];
       const wrongReason: string[] = [];
       for (const bad of poison) {
-        const expected = payloadOf(bad.data);
+        const expected = payloadOf(bad.payload ?? bad.data);
         const found = queued.filter((message) => message.payload === expected.payload && message.payloadEncoding === expected.payloadEncoding);
         if (found.length !== 1) unmatched.push(`${bad.kind} (${found.length} messages)`);
         else if (found[0]?.reason?.code !== bad.code || !found[0]?.reason?.message) wrongReason.push(`${bad.kind}: ${found[0]?.reason?.code ?? 'no reason'} instead of ${bad.code}`);

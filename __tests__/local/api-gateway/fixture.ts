@@ -36,6 +36,8 @@ export interface RunningTwin {
   readonly accessLog: string[];
   /** Every record on the stream, all shards. */
   records(): Promise<{ key: string; data: string }[]>;
+  /** Every record on the stream with the index of its shard (oldest shard first). */
+  shardRecords(): Promise<{ shard: number; key: string; data: string }[]>;
   stop(): Promise<void>;
 }
 
@@ -59,20 +61,24 @@ export async function startTwin(json: StackJson, options: Partial<ApiGatewayTwin
     accessLog: (line) => accessLog.push(line),
     ...options,
   });
+  async function shardRecords(): Promise<{ shard: number; key: string; data: string }[]> {
+    const found: { shard: number; key: string; data: string }[] = [];
+    for (const [shard, shardId] of kinesis.stream.shardIds.entries()) {
+      const { ShardIterator } = await kinesis.client.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }));
+      const page = await kinesis.client.send(new GetRecordsCommand({ ShardIterator }));
+      for (const record of page.Records ?? []) found.push({ shard, key: record.PartitionKey as string, data: Buffer.from(record.Data as Uint8Array).toString('utf8') });
+    }
+    return found;
+  }
   return {
     baseUrl: twin.baseUrl,
     kinesis,
     log,
     accessLog,
     async records() {
-      const found: { key: string; data: string }[] = [];
-      for (const shardId of kinesis.stream.shardIds) {
-        const { ShardIterator } = await kinesis.client.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }));
-        const page = await kinesis.client.send(new GetRecordsCommand({ ShardIterator }));
-        for (const record of page.Records ?? []) found.push({ key: record.PartitionKey as string, data: Buffer.from(record.Data as Uint8Array).toString('utf8') });
-      }
-      return found;
+      return (await shardRecords()).map(({ key, data }) => ({ key, data }));
     },
+    shardRecords,
     async stop() {
       await twin.close();
       await kinesis.stop();

@@ -2,10 +2,12 @@
  * The API Gateway twin serving the synthesized pipeline stack: each answer of the request
  * pipeline pinned to the AWS documentation it follows.
  */
+import { javaStringHash } from '../../../local/api-gateway/vtl-util';
 import { request } from '../harness';
 import { API_KEY, pipelineStackJson, resourceOf, startTwin, type RunningTwin, type StackJson } from './fixture';
 
 const READING = { id: 'things/twin/001', temperature: 21.5, timestamp: '2024-05-01T10:00:00Z' };
+const floorMod = (value: number, modulus: number): number => ((value % modulus) + modulus) % modulus;
 const JSON_KEYED = { 'content-type': 'application/json', 'x-api-key': API_KEY };
 const put = (twin: RunningTwin, body: string, headers: Record<string, string> = JSON_KEYED, path = '/prod/thingsstream') => request(`${twin.baseUrl}${path}`, { method: 'PUT', headers, body });
 
@@ -28,13 +30,21 @@ describe('API Gateway twin on the synthesized pipeline stack', () => {
     expect(await twin.records()).toContainEqual({ key: READING.id, data: JSON.stringify(READING) });
   });
 
-  it('puts a batch with PutRecords, one record per reading in order', async () => {
-    const readings = [1, 2, 3].map((n) => ({ ...READING, id: `things/twin/batch-${n}` }));
+  // https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecordsRequestEntry.html: ExplicitHashKey picks the shard.
+  it('puts a batch with PutRecords packed per bucket of thing ids, each bucket on the shard of its explicit hash key', async () => {
+    const readings = Array.from({ length: 12 }, (_, n) => ({ ...READING, id: `things/twin/batch-${n % 6}`, timestamp: `2024-05-01T10:00:0${Math.floor(n / 6)}Z` }));
     const response = await request(`${twin.baseUrl}/prod/thingsstream/batch`, { method: 'POST', headers: JSON_KEYED, body: JSON.stringify({ Data: readings }) });
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ accepted: 3, failed: 0, failedIndexes: [] });
-    const stored = await twin.records();
-    for (const reading of readings) expect(stored).toContainEqual({ key: reading.id, data: JSON.stringify(reading) });
+    const buckets = new Set(readings.map((reading) => floorMod(javaStringHash(reading.id), 2)));
+    expect(response.json()).toEqual({ records: buckets.size, failedRecords: 0 });
+    const added = (await twin.shardRecords()).filter((record) => record.data.includes('things/twin/batch-'));
+    expect(added).toHaveLength(buckets.size);
+    for (const record of added) {
+      const packed = JSON.parse(record.data) as { id: string }[];
+      // The stack's stream has 2 shards, so bucket b is on shard b.
+      for (const reading of packed) expect(`${record.shard}:${record.key}`).toBe(`${floorMod(javaStringHash(reading.id), 2)}:${floorMod(javaStringHash(reading.id), 2)}`);
+    }
+    expect(added.flatMap((record) => JSON.parse(record.data) as object[]).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([...readings].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))));
   });
 
   // https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html

@@ -6,7 +6,7 @@
  */
 import { compileJsonPath, evaluateJsonPath } from '../../../local/api-gateway/json-path';
 import { FOREACH_ITERATION_LIMIT, MappingTemplate, MappingTemplateError, type RequestParameters } from '../../../local/api-gateway/vtl';
-import { escapeJavaScript, urlDecode, urlEncode } from '../../../local/api-gateway/vtl-util';
+import { escapeJavaScript, javaStringHash, urlDecode, urlEncode } from '../../../local/api-gateway/vtl-util';
 
 const NO_PARAMS: RequestParameters = { path: {}, querystring: {}, header: {} };
 
@@ -107,6 +107,36 @@ describe('mapping templates (Velocity with API Gateway variables)', () => {
     const context: Record<string, unknown> = { responseOverride: { header: {} } };
     render('#set($context.responseOverride.status = 503)#set($context.responseOverride.header.Retry-After = "5")', '', NO_PARAMS, context);
     expect(context.responseOverride).toEqual({ status: 503, header: { 'Retry-After': '5' } });
+  });
+
+  // Whether API Gateway lets a template call String.hashCode() is not documented either way
+  // (docs/api-gateway-twin.md lists it as a choice); the engine gives Java's value:
+  // https://docs.oracle.com/javase/8/docs/api/java/lang/String.html#hashCode-- (s[0]*31^(n-1) + ... + s[n-1], int arithmetic).
+  it.each([
+    ['', 0],
+    ['hello', 99162322],
+    // Two strings with one hash, a classic of Java's algorithm.
+    ['Aa', 2112],
+    ['BB', 2112],
+    // Overflows to Integer.MIN_VALUE.
+    ['polygenelubricants', -2147483648],
+    // UTF-16 units, not code points or bytes: é is one unit (233), 😀 is two (0xD83D, 0xDE00).
+    ['é', 233],
+    ['\u{1F600}', 0xd83d * 31 + 0xde00],
+  ])("gives %j.hashCode() as Java does (%d)", (text, hash) => {
+    expect(javaStringHash(text)).toBe(hash);
+    expect(render('$input.path(\'$.id\').hashCode()', JSON.stringify({ id: text }))).toBe(String(hash));
+  });
+
+  it('computes the sign-corrected remainder of a negative hashCode (Java % keeps the sign)', () => {
+    expect(render('#set($b = $input.path(\'$.id\').hashCode() % 7)$b #if($b < 0)#set($b = $b + 7)#end$b', JSON.stringify({ id: 'polygenelubricants' }))).toBe(`${-2147483648 % 7} ${((-2147483648 % 7) + 7) % 7}`);
+  });
+
+  // java.util.List: https://docs.oracle.com/javase/8/docs/api/java/util/List.html (get, set, add, size).
+  it('gives lists Java\'s get, set (returning the element replaced), add and size, and fails the template on an index outside the list', () => {
+    expect(render('#set($l = ["a", "b"])#set($old = $l.set(1, "c"))#set($ignored = $l.add("d"))$l.get(0)$l.get(1)$l.get(2) $old $l.size()')).toBe('acd b 3');
+    expect(() => render('#set($l = ["a"])$l.get(1)')).toThrow(/IndexOutOfBoundsException: Index: 1, Size: 1/);
+    expect(() => render('#set($l = ["a"])#set($x = $l.set(2, "b"))')).toThrow(/IndexOutOfBoundsException/);
   });
 
   it("uses Java's regex replaceAll and matches on strings", () => {
