@@ -42,10 +42,17 @@ export const RECORD_READING_BUDGET_BYTES = KINESIS_MAX_RECORD_BYTES - RECORD_FRA
  * bound a reading's size (a numeric string may carry any number of padding zeros), so the
  * template measures each one instead of assuming a worst case; a reading that alone passes
  * the limit gets a record of its own, which Kinesis refuses, as it refused it before packing.
+ *
+ * Whether API Gateway lets a template call `hashCode()` is not documented. The template
+ * probes it once (`"a".hashCode()` is 97) and, if the call renders nothing, puts one record
+ * per reading keyed by thing id, as before packing: correct and spread over the shards,
+ * only dearer. So a deployment where the call is blocked loses the saving, never a reading.
  */
 export const putRecordsTemplate = (streamName: string, buckets: number): string => {
   const hashKeys = Array.from({ length: buckets }, (_, bucket) => JSON.stringify(bucketHashKey(bucket, buckets)));
   return [
+    '#set($probe = "a")',
+    '#if("$!probe.hashCode()" == "97")',
     `#set($hashKeys = [${hashKeys.join(', ')}])`,
     // Per bucket: 1 + the index in $records of the record it is filling (0: none yet), and the bytes in it.
     '#set($records = [])',
@@ -85,6 +92,18 @@ export const putRecordsTemplate = (streamName: string, buckets: number): string 
     '#end',
     '  ]',
     '}',
+    '#else',
+    '{',
+    `  "StreamName": ${JSON.stringify(streamName)},`,
+    '  "Records": [',
+    "#foreach($reading in $input.path('$.Data'))",
+    '#set($readingPath = "$.Data[$foreach.index]")',
+    '#set($idPath = "$.Data[$foreach.index].id")',
+    '    {"PartitionKey": $input.json($idPath), "Data": "$util.base64Encode($input.json($readingPath))"}#if($foreach.hasNext),#end',
+    '#end',
+    '  ]',
+    '}',
+    '#end',
   ].join('\n');
 };
 

@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { MappingTemplate } from '../../local/api-gateway/vtl';
-import { javaStringHash } from '../../local/api-gateway/vtl-util';
+import { JAVA_METHODS, javaStringHash } from '../../local/api-gateway/vtl-util';
 import { sampleReadings } from '../../tools/cost';
 import { BATCH_BUCKET_LIMITS, batchBuckets, READING_STREAM_LIMITS } from '../../stacks/construct-defaults';
 import { bucketHashKey, KINESIS_MAX_RECORD_BYTES, putRecordsResponse, putRecordsTemplate } from '../../stacks/ingest-templates';
@@ -22,8 +22,8 @@ interface RenderedRecord {
 
 const NO_PARAMS = { path: {}, querystring: {}, header: {} };
 
-function putRecords(readings: readonly object[], buckets: number): RenderedRecord[] {
-  const template = new MappingTemplate(putRecordsTemplate('readings', buckets), 'batch request template');
+function putRecords(readings: readonly object[], buckets: number, javaMethods = JAVA_METHODS): RenderedRecord[] {
+  const template = new MappingTemplate(putRecordsTemplate('readings', buckets), 'batch request template', javaMethods);
   const rendered = JSON.parse(template.render({ payload: { body: JSON.stringify({ Data: readings }), params: NO_PARAMS }, context: {}, stageVariables: {} })) as { StreamName: string; Records: RenderedRecord[] };
   expect(rendered.StreamName).toBe('readings');
   return rendered.Records;
@@ -106,6 +106,26 @@ describe('batch request template: packing', () => {
     expect(batchBuckets({ mode: 'provisioned', shardCount: 12 })).toBe(12);
     expect(batchBuckets({ mode: 'on-demand', shardCount: 12 })).toBe(BATCH_BUCKET_LIMITS.onDemandDefault);
     expect(batchBuckets({ mode: 'provisioned', shardCount: 12, batchBuckets: 3 })).toBe(3);
+  });
+});
+
+describe('batch request template where hashCode() is not available', () => {
+  // Undocumented either way for API Gateway: without it, a call renders nothing, and the template falls back.
+  const withoutHashCode = JAVA_METHODS.filter((method) => method.uid !== 'java String.hashCode');
+
+  it('puts one record per reading keyed by its thing id, every reading once, as before packing', () => {
+    const readings = sampleReadings(7, 3, 100, 1_700_000_000_000_000);
+    const records = putRecords(readings, 4, withoutHashCode);
+    expect(records).toHaveLength(readings.length);
+    records.forEach((record, index) => {
+      expect(record).toEqual({ PartitionKey: readings[index]!.id, Data: expect.any(String) });
+      expect(JSON.parse(Buffer.from(record.Data, 'base64').toString('utf8'))).toEqual(readings[index]);
+    });
+  });
+
+  it('packs when the method is there (the probe sees 97 for "a")', () => {
+    expect(javaStringHash('a')).toBe(97);
+    expect(putRecords(sampleReadings(7, 3, 100, 1_700_000_000_000_000), 4).length).toBeLessThanOrEqual(4);
   });
 });
 

@@ -9,7 +9,7 @@
  */
 import { Compile, parse } from 'velocityjs';
 import { compileJsonPath, evaluateJsonPath, JsonPathError, type CompiledPath } from './json-path';
-import { BadTemplateInputError, JAVA_METHODS, TEMPLATE_UTIL } from './vtl-util';
+import { BadTemplateInputError, JAVA_METHODS, TEMPLATE_UTIL, type MethodHandler } from './vtl-util';
 
 export { BadTemplateInputError } from './vtl-util';
 
@@ -149,6 +149,8 @@ export class MappingTemplate {
     readonly source: string,
     /** Names the template in errors, e.g. `aws_api_gateway_integration.x request_templates["application/json"]`. */
     readonly name: string,
+    /** The Java methods template values have; fewer shows what a template does where API Gateway lacks one. */
+    private readonly javaMethods: readonly MethodHandler[] = JAVA_METHODS,
   ) {
     try {
       this.asts = parse(source);
@@ -158,7 +160,7 @@ export class MappingTemplate {
   }
 
   render(scope: TemplateScope): string {
-    const compiler = new LimitedCompile(this.asts, { escape: false, customMethodHandlers: [...JAVA_METHODS] });
+    const compiler = new LimitedCompile(this.asts, { escape: false, customMethodHandlers: [...this.javaMethods] });
     const variables = { input: inputVariable(scope.payload), util: { ...TEMPLATE_UTIL }, context: scope.context, stageVariables: { ...scope.stageVariables } };
     try {
       return compiler.render(variables, { include: unsupported('include'), parse: unsupported('parse'), evaluate: unsupported('evaluate') });
