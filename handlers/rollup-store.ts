@@ -1,6 +1,6 @@
 /**
  * Keeps the rollups table as the store handler stores readings: for each series of a
- * batch, read the minute, hour and day items the batch touches (BatchGetItem,
+ * batch, read the hour and day items the batch touches (BatchGetItem,
  * consistent), work out their new state (rollup-plan.ts, recounting a minute from the
  * stored readings where it must), and write each changed item with a condition on the
  * version read, so a concurrent writer is never overwritten: on a condition failure the
@@ -16,14 +16,14 @@ import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/
 import { batchGetAll, callWithRetries, type RetryContext } from './batch-write';
 import { describeError, mapWithConcurrency } from './batching';
 import { ATTRIBUTES } from './contract';
-import { addReadings, bucketExpiry, bucketKey, bucketTimeRange, ROLLUP_ATTRIBUTES, type Aggregate, type TimedValue } from './rollup';
+import { addReadings, bucketExpiry, bucketKey, bucketTimeRange, ROLLUP_ATTRIBUTES, type Aggregate, type StoredStep, type TimedValue } from './rollup';
 import { bucketOfItem, rollupItem, type RollupBucket, type StoredBucket } from './rollup-item';
 import { groupContributions, planSeriesRollup, type ContributionGroups, type RollupRetention, type SeriesContributions } from './rollup-plan';
 import { decimalOf } from './stored-number';
 
 /** Buckets a container remembers: a few for each of thousands of series, a few kilobytes each. */
 export const ROLLUP_CACHE_ITEMS = 20_000;
-/** Buckets remembered per series: its current minute, hour and day, and a few before them (late readings). */
+/** Buckets remembered per series: its current hour and day, and a few before them (late readings). */
 const BUCKETS_PER_SERIES = 8;
 
 /**
@@ -102,7 +102,7 @@ const isConditionFailure = (error: unknown): boolean => (error as { name?: unkno
 
 export async function applyRollups(dynamo: DynamoDBDocumentClient, bySeries: ReadonlyMap<string, SeriesContributions>, options: RollupStoreOptions): Promise<RollupOutcome> {
   const outcome: RollupOutcome = { written: 0, recounted: 0, conflicts: 0, skippedAsRepeats: 0, requests: 0, failed: [], errors: [] };
-  const expiry = (bucket: RollupBucket): number | undefined => bucketExpiry(bucket.start, bucket.step, options.retention[bucket.step]);
+  const expiry = (bucket: RollupBucket): number | undefined => bucketExpiry(bucket.start, bucket.step, options.retention[bucket.step as StoredStep]);
   const fail = (series: string, error: string): void => {
     outcome.failed.push({ series, record: (bySeries.get(series) as SeriesContributions).firstRecord });
     outcome.errors.push(error);
