@@ -260,13 +260,13 @@ export function planSeriesRollup(input: SeriesRollupInput): SeriesRollupPlan {
   };
 
   /**
-   * A bucket whose parts change: the new parts, the new aggregate (extended from the old one
-   * when every changed part only grew, else merged again from all parts), written when
-   * changed or when its stream position moves.
+   * A bucket whose parts change: the parts to set, the new aggregate (extended from the old
+   * one when every changed part only grew, else merged again from all parts), written when
+   * changed or when its stream position moves. The parts as read are left as they are.
    */
   const nextParent = (step: '1h' | '1d', start: string, changes: ReadonlyMap<string, PartChange>, applied?: Readonly<Record<string, string>>): Aggregate | undefined => {
     const current = stored.get(bucketKey(step, start));
-    let parts: Record<string, string> | undefined;
+    let changed: Record<string, string> | undefined;
     let grewOnly = current?.aggregate !== undefined;
     let count = current?.aggregate?.count ?? 0;
     let sum = current?.aggregate?.sum ?? 0;
@@ -274,8 +274,7 @@ export function planSeriesRollup(input: SeriesRollupInput): SeriesRollupPlan {
     for (const [key, { next, old, oldText }] of changes) {
       const text = encodePart(next, step);
       if (oldText === text) continue;
-      parts ??= { ...current?.parts };
-      parts[key] = text;
+      (changed ??= {})[key] = text;
       if (oldText !== undefined && old === undefined) grewOnly = false;
       if (old !== undefined) {
         grewOnly &&= next.count >= old.count && next.min.compare(old.min) <= 0 && next.max.compare(old.max) >= 0 && next.first <= old.first && next.last >= old.last;
@@ -284,15 +283,17 @@ export function planSeriesRollup(input: SeriesRollupInput): SeriesRollupPlan {
       sum += next.sum - (old?.sum ?? 0);
       grown.push(next);
     }
-    if (parts === undefined && applied === undefined && current?.remembered !== true) return current?.aggregate;
-    const all = parts ?? current?.parts ?? {};
-    const aggregate =
-      grewOnly && current?.aggregate !== undefined
-        ? { ...(mergeAggregates([current.aggregate, ...grown]) as Aggregate), count, sum }
-        : mergeAggregates(Object.keys(all).map((key) => decodePart(all[key] as string, partStart(start, step, key), step)));
+    if (changed === undefined && applied === undefined && current?.remembered !== true) return current?.aggregate;
+    const parts = current?.parts ?? {};
+    let aggregate: Aggregate | undefined;
+    if (grewOnly && current?.aggregate !== undefined) aggregate = { ...(mergeAggregates([current.aggregate, ...grown]) as Aggregate), count, sum };
+    else {
+      const all = { ...parts, ...changed };
+      aggregate = mergeAggregates(Object.keys(all).map((key) => decodePart(all[key] as string, partStart(start, step, key), step)));
+    }
     if (aggregate === undefined) return current?.aggregate;
     const positions = applied ?? current?.applied;
-    writes.push({ series, step, start, aggregate, parts: all, version: current?.version ?? 0, ...(positions === undefined ? {} : { applied: positions }) });
+    writes.push({ series, step, start, aggregate, parts, ...(changed === undefined ? {} : { partChanges: changed }), version: current?.version ?? 0, ...(positions === undefined ? {} : { applied: positions }) });
     return aggregate;
   };
 

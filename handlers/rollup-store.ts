@@ -95,6 +95,17 @@ export interface RollupOutcome {
   readonly errors: string[];
 }
 
+/**
+ * The bucket with its part changes set into its parts in place: the parts are this
+ * container's own (read for this batch, or remembered), so an hour's sixty parts are not
+ * copied for every write. A write that then fails makes the series forgotten, parts and all.
+ */
+function withPartsSet(bucket: RollupBucket): RollupBucket {
+  if (bucket.partChanges === undefined || bucket.parts === undefined) return bucket;
+  const { partChanges, ...rest } = bucket;
+  return { ...rest, parts: Object.assign(bucket.parts as Record<string, string>, partChanges) };
+}
+
 /** Rounds of read, plan and write a series gets when other writers keep getting there first. */
 const CONFLICT_ROUNDS = 4;
 
@@ -128,12 +139,13 @@ export async function applyRollups(dynamo: DynamoDBDocumentClient, bySeries: Rea
     const writes = plans.flatMap((plan, index) => (plan === undefined ? [] : plan.map((bucket) => ({ series: pending[index] as string, bucket }))));
     const conflicted = new Set<string>();
     const failedNow = new Set<string>();
-    await mapWithConcurrency(writes, options.concurrency, async ({ series, bucket }) => {
+    await mapWithConcurrency(writes, options.concurrency, async ({ series, bucket: planned }) => {
+      const bucket = withPartsSet(planned);
       const result = await callWithRetries(() => dynamo.send(conditionalPut(bucket)), options);
       outcome.requests += result.attempts;
       if (result.ok) {
         outcome.written++;
-        cache.set(series, bucketKey(bucket.step, bucket.start), { series, step: bucket.step, start: bucket.start, aggregate: bucket.aggregate, parts: bucket.parts, applied: bucket.applied, version: bucket.version + 1 });
+        cache.set(series, bucketKey(bucket.step, bucket.start), { series, step: bucket.step, start: bucket.start, aggregate: bucket.aggregate, parts: bucket.parts, applied: bucket.applied, version: bucket.version + 1, remembered: true });
         return;
       }
       // A write that failed may or may not have been made: what is remembered of the series is no longer known to be true.
@@ -167,7 +179,7 @@ export async function applyRollups(dynamo: DynamoDBDocumentClient, bySeries: Rea
       for (const key of (groups.get(id) as ContributionGroups).keys) {
         const known = cache.get(id, key);
         if (known === undefined) missing.push({ [ATTRIBUTES.series]: id, [ATTRIBUTES.bucket]: key });
-        else if (known !== null) buckets.set(key, { ...known, remembered: true });
+        else if (known !== null) buckets.set(key, known);
       }
     }
     if (missing.length === 0) return byId;
@@ -178,7 +190,7 @@ export async function applyRollups(dynamo: DynamoDBDocumentClient, bySeries: Rea
       if (bucket === undefined) continue;
       const key = String(item[ATTRIBUTES.bucket]);
       byId.get(bucket.series)?.set(key, bucket);
-      cache.set(bucket.series, key, bucket);
+      cache.set(bucket.series, key, { ...bucket, remembered: true });
     }
     const unread = new Set(read.unread.map((key) => String(key[ATTRIBUTES.series])));
     for (const key of missing) {
