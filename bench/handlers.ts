@@ -3,8 +3,8 @@
  * to a bare loop that only base64-decodes and JSON.parses the same records, in one run.
  * Targets: store >= 50 % of the bare loop, alerts >= 40 %, with 1 KB readings in batches
  * of 1,000; the store handler keeping rollups >= 70 % of itself without (measured on the
- * same batches, its rollups table held in memory across them, so hours fill up with parts
- * as they would). Also prints DynamoDB requests per batch.
+ * same batches, its rollups table held in memory across them, so hours fill up with their
+ * minutes' parts as they would). Also prints DynamoDB requests per batch.
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     console.log(`  store-readings    : ${Math.round(storeRate).toLocaleString('en')} records/s  ratio ${(storeRate / bare).toFixed(2)} (target 0.50)`);
     console.log(`    DynamoDB requests per batch: ${perBatch(storeCounts)} (items/batch ${BATCH * metrics}, ceil(items/25) = ${Math.ceil((BATCH * metrics) / 25)})`);
     console.log(`  store + rollups   : ${Math.round(rollupRate).toLocaleString('en')} records/s  ratio to store without rollups ${(rollupRate / storeRate).toFixed(2)} (target 0.70)`);
-    console.log(`    DynamoDB requests per batch: ${perBatch(rollupCounts)} (series/batch ${THINGS * metrics}: a PutItem per changed minute, hour and day)`);
+    console.log(`    DynamoDB requests per batch: ${perBatch(rollupCounts)} (series/batch ${THINGS * metrics}: a conditional PutItem per changed hour and day, the hour holding its minutes)`);
     console.log(`  threshold-alerts  : ${Math.round(alertRate).toLocaleString('en')} records/s  ratio ${(alertRate / bare).toFixed(2)} (target 0.40)`);
     console.log(`    DynamoDB requests per batch: ${perBatch(alertCounts)} (distinct series ${THINGS * metrics})`);
   }
