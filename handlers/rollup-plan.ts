@@ -189,6 +189,30 @@ export function groupContributions(contributions: SeriesContributions): Contribu
   return { days, keys };
 }
 
+/**
+ * Parts already decoded, per parts object (an item's, which the store handler keeps and
+ * updates in place from batch to batch) and part key, checked against the part's text, so
+ * the minute a stream is filling is not decoded again by every batch.
+ */
+const decodedParts = new WeakMap<object, Map<string, { readonly text: string; readonly aggregate: Aggregate }>>();
+
+function rememberPart(parts: object, key: string, text: string, aggregate: Aggregate): void {
+  let known = decodedParts.get(parts);
+  if (known === undefined) decodedParts.set(parts, (known = new Map()));
+  known.set(key, { text, aggregate });
+}
+
+/** The aggregate of part `key` of a bucket of `step` (its text, when the bucket has it, and what it decodes to). */
+function partOf(parts: Readonly<Record<string, string>> | undefined, key: string, start: string, step: '1h' | '1d'): { text: string | undefined; aggregate: Aggregate | undefined } {
+  const text = parts?.[key];
+  if (text === undefined || parts === undefined) return { text, aggregate: undefined };
+  const known = decodedParts.get(parts)?.get(key);
+  if (known?.text === text) return known;
+  const aggregate = decodePart(text, start, step);
+  if (aggregate !== undefined) rememberPart(parts, key, text, aggregate);
+  return { text, aggregate };
+}
+
 /** A part of an hour or a day about to be set: its new aggregate, and what the item holds for it now. */
 interface PartChange {
   readonly next: Aggregate;
@@ -251,8 +275,7 @@ export function planSeriesRollup(input: SeriesRollupInput): SeriesRollupPlan {
       }
       if (highest === undefined || compareSequence(top, highest) > 0) highest = top;
       const key = partKey(minute, '1h');
-      const oldText = current?.parts?.[key];
-      const old = oldText === undefined ? undefined : decodePart(oldText, minute, '1h');
+      const { text: oldText, aggregate: old } = partOf(current?.parts, key, minute, '1h');
       const next = nextMinute(minute, old, fresh, freshAggregate);
       if (next !== undefined) changes.set(key, { next, old, oldText });
     }
@@ -285,6 +308,8 @@ export function planSeriesRollup(input: SeriesRollupInput): SeriesRollupPlan {
     }
     if (changed === undefined && applied === undefined && current?.remembered !== true) return current?.aggregate;
     const parts = current?.parts ?? {};
+    // Known before they are written: checked against the text when next read, so a write that fails leaves nothing wrong.
+    for (const [key, { next }] of changes) if (changed?.[key] !== undefined) rememberPart(parts, key, changed[key], next);
     let aggregate: Aggregate | undefined;
     if (grewOnly && current?.aggregate !== undefined) aggregate = { ...(mergeAggregates([current.aggregate, ...grown]) as Aggregate), count, sum };
     else {
@@ -306,8 +331,7 @@ export function planSeriesRollup(input: SeriesRollupInput): SeriesRollupPlan {
     const hourChanges = new Map<string, PartChange>();
     for (const [hour, minutes] of hours) {
       const key = partKey(hour, '1d');
-      const oldText = dayItem?.parts?.[key];
-      const old = oldText === undefined ? undefined : decodePart(oldText, hour, '1d');
+      const { text: oldText, aggregate: old } = partOf(dayItem?.parts, key, hour, '1d');
       // An hour past its retention is gone with its minutes: its part in the day is the base.
       const next = kept(hour, '1h') ? nextHour(hour, minutes) : addLater(old, [...minutes.values()].flatMap((minute) => timed(minute.readings)));
       if (next !== undefined) hourChanges.set(key, { next, old, oldText });

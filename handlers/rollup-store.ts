@@ -102,8 +102,8 @@ export interface RollupOutcome {
  */
 function withPartsSet(bucket: RollupBucket): RollupBucket {
   if (bucket.partChanges === undefined || bucket.parts === undefined) return bucket;
-  const { partChanges, ...rest } = bucket;
-  return { ...rest, parts: Object.assign(bucket.parts as Record<string, string>, partChanges) };
+  const { series, step, start, aggregate, applied, version } = bucket;
+  return { series, step, start, aggregate, parts: Object.assign(bucket.parts as Record<string, string>, bucket.partChanges), applied, version };
 }
 
 /** Rounds of read, plan and write a series gets when other writers keep getting there first. */
