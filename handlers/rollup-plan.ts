@@ -96,8 +96,9 @@ export function addContribution(contributions: SeriesContributions, reading: Sto
   if (value.compare(aggregate.max) > 0) aggregate.max = value;
   if (timestamp < aggregate.first) aggregate.first = timestamp;
   if (timestamp > aggregate.last) aggregate.last = timestamp;
-  if (compareSequence(sequence, minute.lowestSequence) < 0) minute.lowestSequence = sequence;
+  // Records come in order, so a reading's sequence is mostly the highest yet.
   if (compareSequence(sequence, minute.highestSequence) > 0) minute.highestSequence = sequence;
+  else if (compareSequence(sequence, minute.lowestSequence) < 0) minute.lowestSequence = sequence;
 }
 
 const timed = (readings: readonly StoredReading[]): TimedValue[] => readings.map((reading) => ({ timestamp: reading.Timestamp, value: reading.Value }));
