@@ -38,7 +38,7 @@ import { DEFAULT_RETRY_POLICY } from '../handlers/batching';
 import { ATTRIBUTES, HANDLER_ENV } from '../handlers/contract';
 import { Decimal } from '../handlers/decimal';
 import { seriesId, timestampOfMillis } from '../handlers/reading';
-import { addReadings, bucketExpiry, bucketKey, bucketStart, encodePart, mergeAggregates, partKey, ROLLUP_STEPS, STEP_MS, type Aggregate, type RollupStep, type TimedValue } from '../handlers/rollup';
+import { addReadings, bucketExpiry, bucketKey, bucketStart, encodePart, mergeAggregates, partKey, STEP_MS, STORED_STEPS, type Aggregate, type RollupStep, type StoredStep, type TimedValue } from '../handlers/rollup';
 import { rollupItem, type RollupBucket } from '../handlers/rollup-item';
 import { loadSettings, logger } from '../handlers/runtime';
 import { createStoreReadingsHandler, STORE_READINGS_SETTINGS, type StoreReadingsSettings } from '../handlers/store-readings';
@@ -118,14 +118,14 @@ interface OpenParent {
 }
 
 /**
- * Turns the minutes of one series, oldest first, into rollup items: each minute's as it
- * comes, an hour's and a day's when the next minute is past them (or at `finish`). The
- * parts are the encoded aggregates of the minutes (hours) inside, as the consumer writes them.
+ * Turns the minutes of one series, oldest first, into rollup items: an hour's and a day's
+ * when the next minute is past them (or at `finish`). The parts are the encoded aggregates
+ * of the minutes (hours) inside, as the consumer writes them; minutes have no item of their own.
  */
 class RollupFill {
   private hour: OpenParent | undefined;
   private day: OpenParent | undefined;
-  readonly written: Record<RollupStep, number> = { '1m': 0, '1h': 0, '1d': 0 };
+  readonly written: Record<StoredStep, number> = { '1h': 0, '1d': 0 };
 
   constructor(
     private readonly expiry: (bucket: RollupBucket) => number | undefined,
@@ -135,7 +135,6 @@ class RollupFill {
   addMinute(start: string, aggregate: Aggregate): void {
     if (this.hour !== undefined && this.hour.start !== bucketStart(start, '1h')) this.closeHour();
     if (this.day !== undefined && this.day.start !== bucketStart(start, '1d')) this.closeDay();
-    this.put({ series: SERIES, step: '1m', start, aggregate, version: 0 });
     this.hour ??= { start: bucketStart(start, '1h'), parts: {}, aggregates: [] };
     this.hour.parts[partKey(start, '1h')] = encodePart(aggregate, '1h');
     this.hour.aggregates.push(aggregate);
@@ -164,16 +163,15 @@ class RollupFill {
     this.put({ series: SERIES, step: '1d', start: day.start, aggregate: mergeAggregates(day.aggregates) as Aggregate, parts: day.parts, version: 0 });
   }
 
-  private put(bucket: RollupBucket): void {
+  private put(bucket: RollupBucket & { step: StoredStep }): void {
     this.written[bucket.step]++;
     this.emit(rollupItem(bucket, this.expiry(bucket)));
   }
 }
 
 /** Rollup items of the minutes from `fromMs` to `toMs` (exclusive), written as they are made. */
-async function fillRollups(dynamo: DynamoDBDocumentClient, settings: StoreReadingsSettings, fromMs: number, toMs: number): Promise<{ items: Record<RollupStep, number>; readings: number }> {
-  const retention: Partial<Record<RollupStep, number>> = {
-    '1m': settings.minuteRollupRetentionDays,
+async function fillRollups(dynamo: DynamoDBDocumentClient, settings: StoreReadingsSettings, fromMs: number, toMs: number): Promise<{ items: Record<StoredStep, number>; readings: number }> {
+  const retention: Partial<Record<StoredStep, number>> = {
     '1h': settings.hourRollupRetentionDays,
     '1d': settings.dayRollupRetentionDays,
   };
@@ -194,7 +192,7 @@ async function fillRollups(dynamo: DynamoDBDocumentClient, settings: StoreReadin
     pending = [];
   };
   const fill = new RollupFill(
-    (bucket) => bucketExpiry(bucket.start, bucket.step, retention[bucket.step]),
+    (bucket) => bucketExpiry(bucket.start, bucket.step, retention[bucket.step as StoredStep]),
     (item) => pending.push(item),
   );
   let readings = 0;
@@ -337,7 +335,7 @@ async function main(): Promise<void> {
     const consumerFromMs = endMs - HOUR_MS;
     const filled = await fillRollups(dynamo, consumer.settings, fromMs, consumerFromMs);
     console.log(
-      `rollups of ${count(filled.readings)} readings written at ${seconds()} s: ${ROLLUP_STEPS.map((step) => `${count(filled.items[step])} ${step}`).join(', ')} items`,
+      `rollups of ${count(filled.readings)} readings written at ${seconds()} s: ${STORED_STEPS.map((step) => `${count(filled.items[step])} ${step}`).join(', ')} items`,
     );
     const stored = await storeWithConsumer(dynamo, consumer.settings, consumer.batchSize, consumerFromMs, endMs);
     console.log(`last hour stored by the store consumer at ${seconds()} s: ${count(stored.readings)} readings in ${stored.batches} batches of up to ${consumer.batchSize}`);

@@ -25,7 +25,7 @@ export const ATTRIBUTES = {
   maxThreshold: 'MaxThreshold',
   latestTimestamp: 'LatestTimestamp',
   latestValue: 'LatestValue',
-  /** Range key of the rollups table: `<step>#<bucket start>`, e.g. `1m#2026-11-30T18:07:00Z`. */
+  /** Range key of the rollups table: `<step>#<bucket start>`, e.g. `1h#2026-11-30T18:00:00Z` (hours and days; minutes are parts of their hour). */
   bucket: 'Bucket',
 } as const;
 

@@ -16,6 +16,8 @@ export interface RollupBucket {
   readonly aggregate: Aggregate;
   /** Hour and day buckets: part key (`"07"`) → encoded aggregate of that minute or hour. */
   readonly parts?: Readonly<Record<string, string>>;
+  /** Parts this write sets over `parts` (the item's as read), so planning never copies a whole hour's parts. */
+  readonly partChanges?: Readonly<Record<string, string>>;
   /** Minute buckets: shard id → highest sequence number applied. */
   readonly applied?: Readonly<Record<string, string>>;
   /** The version read; 0 for a bucket not stored yet (or stored without one). */
@@ -49,7 +51,7 @@ export function rollupItem(bucket: RollupBucket, expiresAt: number | undefined):
     [R.last]: aggregate.last,
     [R.version]: bucket.version + 1,
   };
-  if (bucket.parts !== undefined) item[R.parts] = bucket.parts;
+  if (bucket.parts !== undefined) item[R.parts] = bucket.partChanges === undefined ? bucket.parts : { ...bucket.parts, ...bucket.partChanges };
   if (bucket.applied !== undefined) item[R.applied] = bucket.applied;
   if (expiresAt !== undefined) item[R.expiresAt] = expiresAt;
   return item;

@@ -7,24 +7,26 @@
  * value, and nothing that was not stored. The batch's items are planned with repeats
  * merged (store-plan.ts), so within a batch each reading comes once; across batches:
  *
- * - A minute item remembers, per shard, the highest sequence number applied (`Applied`).
- *   A reading whose records are all at or below it was counted by an earlier delivery of
- *   the same records (a retry, a bisection, a redelivery after a crash): it adds nothing.
- * - Otherwise, a reading later than the latest one the minute holds (`Last`) cannot be in
+ * - An hour item holds each of its minutes' aggregates (`Parts`) and remembers, per shard,
+ *   the highest sequence number applied (`Applied`). A reading whose records are all at or
+ *   below it was counted by an earlier delivery of the same records (a retry, a bisection,
+ *   a redelivery after a crash): it adds nothing. Lambda delivers a shard in order and
+ *   resumes at the first record not fully handled, and one write sets all of a batch's
+ *   minutes of the hour with the position, so every earlier record of the shard is in.
+ * - Otherwise, a reading later than the latest one its minute holds (`Last`) cannot be in
  *   it yet: it is added. This is the path of in-order data.
  * - A reading not later than `Last` may be in the minute already: a producer that sent it
  *   twice (two records, one stored reading), a corrected value, or a late reading. The
  *   minute is then recounted from the stored readings themselves (a Query of at most a
  *   minute of one series), which is exact whatever happened before.
- * - An hour holds the aggregate of each of its minutes (`Parts`), a day each of its hours,
- *   and a write sets the parts of the minutes (hours) the batch touched to their new
- *   state: setting a state twice is harmless, so hours and days need no position of
- *   their own, and a correction that raises a minimum is exact too.
+ * - A day holds the aggregate of each of its hours (`Parts`), and a write sets the parts of
+ *   the hours the batch touched to their new state: setting a state twice is harmless, so
+ *   days need no position of their own, and a correction that lowers a maximum is exact too.
  *
- * Retention: an item whose bucket is past its retention may be gone. Its parent's part for
- * it is then the base (its minutes are no longer kept, so a reading not later than the
- * part's last is taken for a repeat); readings whose raw items may have expired are never
- * recounted (a recount would miss them), so there too only later readings are added.
+ * Retention: an item whose bucket is past its retention may be gone. A day's part for a
+ * gone hour is then the base (a reading not later than the part's last is taken for a
+ * repeat); readings whose raw items may have expired are never recounted (a recount would
+ * miss them), so there too only later readings are added.
  */
 import type { Decimal } from './decimal';
 import type { Aggregate, RollupStep, TimedValue } from './rollup';
@@ -94,8 +96,9 @@ export function addContribution(contributions: SeriesContributions, reading: Sto
   if (value.compare(aggregate.max) > 0) aggregate.max = value;
   if (timestamp < aggregate.first) aggregate.first = timestamp;
   if (timestamp > aggregate.last) aggregate.last = timestamp;
-  if (compareSequence(sequence, minute.lowestSequence) < 0) minute.lowestSequence = sequence;
+  // Records come in order, so a reading's sequence is mostly the highest yet.
   if (compareSequence(sequence, minute.highestSequence) > 0) minute.highestSequence = sequence;
+  else if (compareSequence(sequence, minute.lowestSequence) < 0) minute.lowestSequence = sequence;
 }
 
 const timed = (readings: readonly StoredReading[]): TimedValue[] => readings.map((reading) => ({ timestamp: reading.Timestamp, value: reading.Value }));
@@ -104,7 +107,6 @@ const timed = (readings: readonly StoredReading[]): TimedValue[] => readings.map
 export interface RollupRetention {
   /** Raw readings in the things table: a minute is recounted from them only while all of them are surely there. */
   readonly raw?: number;
-  readonly '1m'?: number;
   readonly '1h'?: number;
   readonly '1d'?: number;
 }
@@ -156,12 +158,12 @@ function cutoffsFor(now: number, retention: RollupRetention): Cutoffs {
   if (lastCutoffs?.now === now && lastCutoffs.retention === retention) return lastCutoffs.cutoffs;
   // Raw items expire `raw` days after their own time: a minute's, no earlier than its start plus that.
   const since = (days: number | undefined, lengthMs: number) => (days === undefined ? '' : `${new Date(now - days * DAY_MS + EXPIRY_MARGIN_MS - lengthMs).toISOString().slice(0, 19)}Z`);
-  const cutoffs = { raw: since(retention.raw, 0), '1m': since(retention['1m'], STEP_MS['1m']), '1h': since(retention['1h'], STEP_MS['1h']), '1d': since(retention['1d'], STEP_MS['1d']) };
+  const cutoffs = { raw: since(retention.raw, 0), '1h': since(retention['1h'], STEP_MS['1h']), '1d': since(retention['1d'], STEP_MS['1d']) };
   lastCutoffs = { now, retention, cutoffs };
   return cutoffs;
 }
 
-/** A series' contributions by day, hour and minute (bucket starts), and the `Bucket` key of every bucket they touch. */
+/** A series' contributions by day, hour and minute (bucket starts), and the `Bucket` key of every item they touch (hours and days). */
 export interface ContributionGroups {
   readonly days: ReadonlyMap<string, ReadonlyMap<string, ReadonlyMap<string, MinuteReadings>>>;
   readonly keys: readonly string[];
@@ -184,9 +186,39 @@ export function groupContributions(contributions: SeriesContributions): Contribu
       keys.push(bucketKey('1h', hour));
     }
     minutes.set(minute, readings);
-    keys.push(bucketKey('1m', minute));
   }
   return { days, keys };
+}
+
+/**
+ * Parts already decoded, per parts object (an item's, which the store handler keeps and
+ * updates in place from batch to batch) and part key, checked against the part's text, so
+ * the minute a stream is filling is not decoded again by every batch.
+ */
+const decodedParts = new WeakMap<object, Map<string, { readonly text: string; readonly aggregate: Aggregate }>>();
+
+function rememberPart(parts: object, key: string, text: string, aggregate: Aggregate): void {
+  let known = decodedParts.get(parts);
+  if (known === undefined) decodedParts.set(parts, (known = new Map()));
+  known.set(key, { text, aggregate });
+}
+
+/** The aggregate of part `key` of a bucket of `step` (its text, when the bucket has it, and what it decodes to). */
+function partOf(parts: Readonly<Record<string, string>> | undefined, key: string, start: string, step: '1h' | '1d'): { text: string | undefined; aggregate: Aggregate | undefined } {
+  const text = parts?.[key];
+  if (text === undefined || parts === undefined) return { text, aggregate: undefined };
+  const known = decodedParts.get(parts)?.get(key);
+  if (known?.text === text) return known;
+  const aggregate = decodePart(text, start, step);
+  if (aggregate !== undefined) rememberPart(parts, key, text, aggregate);
+  return { text, aggregate };
+}
+
+/** A part of an hour or a day about to be set: its new aggregate, and what the item holds for it now. */
+interface PartChange {
+  readonly next: Aggregate;
+  readonly old: Aggregate | undefined;
+  readonly oldText: string | undefined;
 }
 
 export function planSeriesRollup(input: SeriesRollupInput): SeriesRollupPlan {
@@ -205,69 +237,89 @@ export function planSeriesRollup(input: SeriesRollupInput): SeriesRollupPlan {
     return later.length === 0 ? base : addReadings(base, later);
   };
 
-  /** A minute the minute retention still keeps: its item is the authority. Undefined while a recount is needed. */
-  const nextMinute = (start: string, minute: MinuteReadings): { aggregate: Aggregate | undefined } | undefined => {
-    const current = stored.get(bucketKey('1m', start));
-    const position = current?.applied?.[shardId];
-    let aggregate = current?.aggregate;
-    // Usually every reading is past the position applied: their aggregate is the minute's contribution.
-    const allFresh = position === undefined || compareSequence(minute.lowestSequence, position) > 0;
-    const fresh = allFresh ? minute.readings : minute.readings.filter((_reading, index) => compareSequence(minute.sequences[index] as string, position) > 0);
-    if (fresh.length > 0) {
-      const freshAggregate = allFresh ? minute.aggregate : (addReadings(undefined, timed(fresh)) as Aggregate);
-      if (aggregate === undefined || freshAggregate.first > aggregate.last) {
-        aggregate = mergeAggregates([aggregate, freshAggregate]);
-        added++;
-      } else if (kept(start, 'raw')) {
-        if (recounted === undefined || !recounted.has(start)) {
-          recount.push(start);
-          return undefined;
-        }
-        // Nothing stored would mean the readings just written are gone: keep what is there rather than erase it.
-        aggregate = recounted.get(start) ?? aggregate;
-      } else {
-        aggregate = addLater(aggregate, timed(fresh));
-      }
+  /** A minute's next aggregate, from its part in the hour and the readings the hour has not applied (a recount is asked for when needed). */
+  const nextMinute = (start: string, current: Aggregate | undefined, fresh: readonly StoredReading[], freshAggregate: Aggregate): Aggregate | undefined => {
+    // Usually every reading is later than the minute's last: their aggregate is the minute's contribution.
+    if (current === undefined || freshAggregate.first > current.last) {
+      added++;
+      return mergeAggregates([current, freshAggregate]);
     }
-    const highest = fresh.length === 0 ? position : position === undefined || compareSequence(minute.highestSequence, position) > 0 ? minute.highestSequence : position;
-    if (aggregate !== undefined && (highest !== position || current?.remembered === true || !sameAggregate(aggregate, current?.aggregate))) {
-      const applied = highest === undefined ? current?.applied : { ...current?.applied, [shardId]: highest };
-      writes.push({ series, step: '1m', start, aggregate, version: current?.version ?? 0, ...(applied === undefined ? {} : { applied }) });
+    if (!kept(start, 'raw')) return addLater(current, timed(fresh));
+    if (recounted === undefined || !recounted.has(start)) {
+      recount.push(start);
+      return current;
     }
-    return { aggregate };
+    // Nothing stored would mean the readings just written are gone: keep what is there rather than erase it.
+    return recounted.get(start) ?? current;
   };
 
   /**
-   * A bucket whose parts change: the new parts, the new aggregate (extended from the old one
-   * when every changed part only grew, else merged again from all parts), written when changed.
+   * An hour the hour retention still keeps: its item is the authority, and remembers per
+   * shard the highest sequence number applied, so a reading at or below it is not counted again.
    */
-  const nextParent = (step: '1h' | '1d', start: string, changes: ReadonlyMap<string, Aggregate>): Aggregate | undefined => {
+  const nextHour = (start: string, minutes: ReadonlyMap<string, MinuteReadings>): Aggregate | undefined => {
+    const current = stored.get(bucketKey('1h', start));
+    const position = current?.applied?.[shardId];
+    let highest = position;
+    const changes = new Map<string, PartChange>();
+    for (const [minute, readings] of minutes) {
+      let fresh: readonly StoredReading[] = readings.readings;
+      let freshAggregate = readings.aggregate;
+      let top = readings.highestSequence;
+      if (position !== undefined && compareSequence(readings.lowestSequence, position) <= 0) {
+        // Some were applied by an earlier delivery of the same records (a retry, a bisection, a replay).
+        const indexes = readings.sequences.flatMap((sequence, index) => (compareSequence(sequence, position) > 0 ? [index] : []));
+        if (indexes.length === 0) continue;
+        fresh = indexes.map((index) => readings.readings[index] as StoredReading);
+        freshAggregate = addReadings(undefined, timed(fresh)) as Aggregate;
+        top = indexes.reduce((most, index) => (compareSequence(readings.sequences[index] as string, most) > 0 ? (readings.sequences[index] as string) : most), position);
+      }
+      if (highest === undefined || compareSequence(top, highest) > 0) highest = top;
+      const key = partKey(minute, '1h');
+      const { text: oldText, aggregate: old } = partOf(current?.parts, key, minute, '1h');
+      const next = nextMinute(minute, old, fresh, freshAggregate);
+      if (next !== undefined) changes.set(key, { next, old, oldText });
+    }
+    return nextParent('1h', start, changes, highest === position ? undefined : { ...current?.applied, [shardId]: highest as string });
+  };
+
+  /**
+   * A bucket whose parts change: the parts to set, the new aggregate (extended from the old
+   * one when every changed part only grew, else merged again from all parts), written when
+   * changed or when its stream position moves. The parts as read are left as they are.
+   */
+  const nextParent = (step: '1h' | '1d', start: string, changes: ReadonlyMap<string, PartChange>, applied?: Readonly<Record<string, string>>): Aggregate | undefined => {
     const current = stored.get(bucketKey(step, start));
-    let parts: Record<string, string> | undefined;
+    let changed: Record<string, string> | undefined;
     let grewOnly = current?.aggregate !== undefined;
     let count = current?.aggregate?.count ?? 0;
     let sum = current?.aggregate?.sum ?? 0;
-    for (const [key, aggregate] of changes) {
-      const text = encodePart(aggregate, step);
-      const before = current?.parts?.[key];
-      if (before === text) continue;
-      parts ??= { ...current?.parts };
-      parts[key] = text;
-      const old = before === undefined ? undefined : decodePart(before, partStart(start, step, key), step);
-      if (before !== undefined && old === undefined) grewOnly = false;
+    const grown: Aggregate[] = [];
+    for (const [key, { next, old, oldText }] of changes) {
+      const text = encodePart(next, step);
+      if (oldText === text) continue;
+      (changed ??= {})[key] = text;
+      if (oldText !== undefined && old === undefined) grewOnly = false;
       if (old !== undefined) {
-        grewOnly &&= aggregate.count >= old.count && aggregate.min.compare(old.min) <= 0 && aggregate.max.compare(old.max) >= 0 && aggregate.first <= old.first && aggregate.last >= old.last;
+        grewOnly &&= next.count >= old.count && next.min.compare(old.min) <= 0 && next.max.compare(old.max) >= 0 && next.first <= old.first && next.last >= old.last;
       }
-      count += aggregate.count - (old?.count ?? 0);
-      sum += aggregate.sum - (old?.sum ?? 0);
+      count += next.count - (old?.count ?? 0);
+      sum += next.sum - (old?.sum ?? 0);
+      grown.push(next);
     }
-    if (parts === undefined && current?.remembered !== true) return current?.aggregate;
-    const all = parts ?? current?.parts ?? {};
-    const aggregate = grewOnly
-      ? { ...(mergeAggregates([current?.aggregate, ...changes.values()]) as Aggregate), count, sum }
-      : mergeAggregates(Object.keys(all).map((key) => decodePart(all[key] as string, partStart(start, step, key), step)));
+    if (changed === undefined && applied === undefined && current?.remembered !== true) return current?.aggregate;
+    const parts = current?.parts ?? {};
+    // Known before they are written: checked against the text when next read, so a write that fails leaves nothing wrong.
+    for (const [key, { next }] of changes) if (changed?.[key] !== undefined) rememberPart(parts, key, changed[key], next);
+    let aggregate: Aggregate | undefined;
+    if (grewOnly && current?.aggregate !== undefined) aggregate = { ...(mergeAggregates([current.aggregate, ...grown]) as Aggregate), count, sum };
+    else {
+      const all = { ...parts, ...changed };
+      aggregate = mergeAggregates(Object.keys(all).map((key) => decodePart(all[key] as string, partStart(start, step, key), step)));
+    }
     if (aggregate === undefined) return current?.aggregate;
-    writes.push({ series, step, start, aggregate, parts: all, version: current?.version ?? 0 });
+    const positions = applied ?? current?.applied;
+    writes.push({ series, step, start, aggregate, parts, ...(changed === undefined ? {} : { partChanges: changed }), version: current?.version ?? 0, ...(positions === undefined ? {} : { applied: positions }) });
     return aggregate;
   };
 
@@ -277,36 +329,13 @@ export function planSeriesRollup(input: SeriesRollupInput): SeriesRollupPlan {
       continue;
     }
     const dayItem = stored.get(bucketKey('1d', day));
-    const hourChanges = new Map<string, Aggregate>();
+    const hourChanges = new Map<string, PartChange>();
     for (const [hour, minutes] of hours) {
-      const hourKey = partKey(hour, '1d');
-      if (!kept(hour, '1h')) {
-        // The hour's minutes are gone: its part in the day is the base.
-        const partText = dayItem?.parts?.[hourKey];
-        const base = partText === undefined ? undefined : decodePart(partText, hour, '1d');
-        const next = addLater(base, [...minutes.values()].flatMap((minute) => timed(minute.readings)));
-        if (next !== undefined) hourChanges.set(hourKey, next);
-        continue;
-      }
-      const hourItem = stored.get(bucketKey('1h', hour));
-      const minuteChanges = new Map<string, Aggregate>();
-      for (const [minute, readings] of minutes) {
-        const minuteKey = partKey(minute, '1h');
-        let next: Aggregate | undefined;
-        if (kept(minute, '1m')) {
-          const outcome = nextMinute(minute, readings);
-          if (outcome === undefined) continue;
-          next = outcome.aggregate;
-        } else {
-          // The minute's item is gone: its part in the hour is the base.
-          const partText = hourItem?.parts?.[minuteKey];
-          next = addLater(partText === undefined ? undefined : decodePart(partText, minute, '1h'), timed(readings.readings));
-        }
-        if (next !== undefined) minuteChanges.set(minuteKey, next);
-      }
-      if (recount.length > 0) continue;
-      const next = nextParent('1h', hour, minuteChanges);
-      if (next !== undefined) hourChanges.set(hourKey, next);
+      const key = partKey(hour, '1d');
+      const { text: oldText, aggregate: old } = partOf(dayItem?.parts, key, hour, '1d');
+      // An hour past its retention is gone with its minutes: its part in the day is the base.
+      const next = kept(hour, '1h') ? nextHour(hour, minutes) : addLater(old, [...minutes.values()].flatMap((minute) => timed(minute.readings)));
+      if (next !== undefined) hourChanges.set(key, { next, old, oldText });
     }
     if (recount.length === 0) nextParent('1d', day, hourChanges);
   }

@@ -1,6 +1,6 @@
 /**
  * Keeps the rollups table as the store handler stores readings: for each series of a
- * batch, read the minute, hour and day items the batch touches (BatchGetItem,
+ * batch, read the hour and day items the batch touches (BatchGetItem,
  * consistent), work out their new state (rollup-plan.ts, recounting a minute from the
  * stored readings where it must), and write each changed item with a condition on the
  * version read, so a concurrent writer is never overwritten: on a condition failure the
@@ -16,14 +16,14 @@ import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/
 import { batchGetAll, callWithRetries, type RetryContext } from './batch-write';
 import { describeError, mapWithConcurrency } from './batching';
 import { ATTRIBUTES } from './contract';
-import { addReadings, bucketExpiry, bucketKey, bucketTimeRange, ROLLUP_ATTRIBUTES, type Aggregate, type TimedValue } from './rollup';
+import { addReadings, bucketExpiry, bucketKey, bucketTimeRange, ROLLUP_ATTRIBUTES, type Aggregate, type StoredStep, type TimedValue } from './rollup';
 import { bucketOfItem, rollupItem, type RollupBucket, type StoredBucket } from './rollup-item';
 import { groupContributions, planSeriesRollup, type ContributionGroups, type RollupRetention, type SeriesContributions } from './rollup-plan';
 import { decimalOf } from './stored-number';
 
 /** Buckets a container remembers: a few for each of thousands of series, a few kilobytes each. */
 export const ROLLUP_CACHE_ITEMS = 20_000;
-/** Buckets remembered per series: its current minute, hour and day, and a few before them (late readings). */
+/** Buckets remembered per series: its current hour and day, and a few before them (late readings). */
 const BUCKETS_PER_SERIES = 8;
 
 /**
@@ -95,6 +95,17 @@ export interface RollupOutcome {
   readonly errors: string[];
 }
 
+/**
+ * The bucket with its part changes set into its parts in place: the parts are this
+ * container's own (read for this batch, or remembered), so an hour's sixty parts are not
+ * copied for every write. A write that then fails makes the series forgotten, parts and all.
+ */
+function withPartsSet(bucket: RollupBucket): RollupBucket {
+  if (bucket.partChanges === undefined || bucket.parts === undefined) return bucket;
+  const { series, step, start, aggregate, applied, version } = bucket;
+  return { series, step, start, aggregate, parts: Object.assign(bucket.parts as Record<string, string>, bucket.partChanges), applied, version };
+}
+
 /** Rounds of read, plan and write a series gets when other writers keep getting there first. */
 const CONFLICT_ROUNDS = 4;
 
@@ -102,7 +113,7 @@ const isConditionFailure = (error: unknown): boolean => (error as { name?: unkno
 
 export async function applyRollups(dynamo: DynamoDBDocumentClient, bySeries: ReadonlyMap<string, SeriesContributions>, options: RollupStoreOptions): Promise<RollupOutcome> {
   const outcome: RollupOutcome = { written: 0, recounted: 0, conflicts: 0, skippedAsRepeats: 0, requests: 0, failed: [], errors: [] };
-  const expiry = (bucket: RollupBucket): number | undefined => bucketExpiry(bucket.start, bucket.step, options.retention[bucket.step]);
+  const expiry = (bucket: RollupBucket): number | undefined => bucketExpiry(bucket.start, bucket.step, options.retention[bucket.step as StoredStep]);
   const fail = (series: string, error: string): void => {
     outcome.failed.push({ series, record: (bySeries.get(series) as SeriesContributions).firstRecord });
     outcome.errors.push(error);
@@ -128,12 +139,13 @@ export async function applyRollups(dynamo: DynamoDBDocumentClient, bySeries: Rea
     const writes = plans.flatMap((plan, index) => (plan === undefined ? [] : plan.map((bucket) => ({ series: pending[index] as string, bucket }))));
     const conflicted = new Set<string>();
     const failedNow = new Set<string>();
-    await mapWithConcurrency(writes, options.concurrency, async ({ series, bucket }) => {
+    await mapWithConcurrency(writes, options.concurrency, async ({ series, bucket: planned }) => {
+      const bucket = withPartsSet(planned);
       const result = await callWithRetries(() => dynamo.send(conditionalPut(bucket)), options);
       outcome.requests += result.attempts;
       if (result.ok) {
         outcome.written++;
-        cache.set(series, bucketKey(bucket.step, bucket.start), { series, step: bucket.step, start: bucket.start, aggregate: bucket.aggregate, parts: bucket.parts, applied: bucket.applied, version: bucket.version + 1 });
+        cache.set(series, bucketKey(bucket.step, bucket.start), { series, step: bucket.step, start: bucket.start, aggregate: bucket.aggregate, parts: bucket.parts, applied: bucket.applied, version: bucket.version + 1, remembered: true });
         return;
       }
       // A write that failed may or may not have been made: what is remembered of the series is no longer known to be true.
@@ -167,7 +179,7 @@ export async function applyRollups(dynamo: DynamoDBDocumentClient, bySeries: Rea
       for (const key of (groups.get(id) as ContributionGroups).keys) {
         const known = cache.get(id, key);
         if (known === undefined) missing.push({ [ATTRIBUTES.series]: id, [ATTRIBUTES.bucket]: key });
-        else if (known !== null) buckets.set(key, { ...known, remembered: true });
+        else if (known !== null) buckets.set(key, known);
       }
     }
     if (missing.length === 0) return byId;
@@ -178,7 +190,7 @@ export async function applyRollups(dynamo: DynamoDBDocumentClient, bySeries: Rea
       if (bucket === undefined) continue;
       const key = String(item[ATTRIBUTES.bucket]);
       byId.get(bucket.series)?.set(key, bucket);
-      cache.set(bucket.series, key, bucket);
+      cache.set(bucket.series, key, { ...bucket, remembered: true });
     }
     const unread = new Set(read.unread.map((key) => String(key[ATTRIBUTES.series])));
     for (const key of missing) {

@@ -4,15 +4,21 @@
  * the rollups table, for the store handler that keeps them, the web app that answers
  * them, and the drills that check them. Free of AWS imports.
  *
- * An item is keyed by series (`ThingID`) and `Bucket` = `<step>#<bucket start>`, e.g.
- * `1h#2026-11-30T18:00:00Z` (UTC, no fraction), so one Query with BETWEEN reads any range
- * at one step. Min and max are exact (Decimal); the sum is a double, written as text so
+ * Items are kept for hours and days (STORED_STEPS): an hour's item holds each of its minutes'
+ * aggregates (`Parts`), a day's each of its hours', so a batch of in-order readings writes
+ * two items per series, and a minute is read from its hour. An item is keyed by series
+ * (`ThingID`) and `Bucket` = `<step>#<bucket start>`, e.g. `1h#2026-11-30T18:00:00Z` (UTC,
+ * no fraction), so one Query with BETWEEN reads any range at one step. Min and max are exact (Decimal); the sum is a double, written as text so
  * that DynamoDB's number range (below 1e126) can never refuse a sum of large values.
  */
 import { Decimal } from './decimal';
 
 export const ROLLUP_STEPS = ['1m', '1h', '1d'] as const;
 export type RollupStep = (typeof ROLLUP_STEPS)[number];
+
+/** The steps that have items of their own; minutes are parts of their hour's item. */
+export const STORED_STEPS = ['1h', '1d'] as const;
+export type StoredStep = (typeof STORED_STEPS)[number];
 
 export const STEP_MS: Readonly<Record<RollupStep, number>> = { '1m': 60_000, '1h': 3_600_000, '1d': 86_400_000 };
 
@@ -28,7 +34,7 @@ export const ROLLUP_ATTRIBUTES = {
   last: 'Last',
   /** Hour and day buckets: the aggregate of each minute (`"07"`) or hour (`"18"`) in it, encoded (encodePart). */
   parts: 'Parts',
-  /** Minute buckets: per stream shard, the highest sequence number whose readings are counted. */
+  /** Hour buckets: per stream shard, the highest sequence number whose readings are counted in the hour. */
   applied: 'Applied',
   /** Raised by every write; a write is conditional on the version it read. */
   version: 'Version',

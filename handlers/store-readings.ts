@@ -83,7 +83,6 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
   const baseRetry: RetryContext = { policy: deps.retry ?? DEFAULT_RETRY_POLICY, sleep: (ms) => clock.sleep(ms), random: deps.random ?? Math.random };
   const retention: RollupRetention = {
     raw: settings.hotRetentionDays,
-    '1m': settings.minuteRollupRetentionDays,
     '1h': settings.hourRollupRetentionDays,
     '1d': settings.dayRollupRetentionDays,
   };

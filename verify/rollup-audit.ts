@@ -1,13 +1,13 @@
 /**
  * Whether the rollups table says what the readings table holds: every minute, hour and day
  * bucket of every series recomputed from the stored readings (count, min, max, first and
- * last exact; the sum as doubles, to one part in a billion), and each hour's and day's parts
- * equal to its minutes' and hours' own aggregates. For drills (after a crash, an outage)
+ * last exact; the sum as doubles, to one part in a billion), hours and days against their
+ * items, minutes against their hour's parts, and each day's parts against its hours. For drills (after a crash, an outage)
  * and the property tests of the store consumer.
  */
 import { ATTRIBUTES } from '../handlers/contract';
 import type { Decimal } from '../handlers/decimal';
-import { addReadings, bucketKey, bucketStart, decodePart, parseBucketKey, PART_OF, ROLLUP_STEPS, type Aggregate, type TimedValue } from '../handlers/rollup';
+import { addReadings, bucketKey, bucketStart, decodePart, parseBucketKey, PART_OF, partKey, ROLLUP_STEPS, type Aggregate, type TimedValue } from '../handlers/rollup';
 import { aggregateOfItem } from '../handlers/rollup-item';
 import { decimalOf } from '../handlers/stored-number';
 import { scanTable, type TableAccess } from './probe';
@@ -51,8 +51,13 @@ export function auditRollupItems(readingItems: readonly Item[], rollupItems: rea
   const actual = new Map(rollupItems.map((item) => [`${String(item[ATTRIBUTES.series])}|${String(item[ATTRIBUTES.bucket])}`, item]));
   const differences: string[] = [];
   for (const [key, aggregate] of expected) {
-    const item = actual.get(key);
-    const found = item === undefined ? undefined : aggregateOfItem(item);
+    const [series, bucket] = key.split('|') as [string, string];
+    const { step, start } = parseBucketKey(bucket) as { step: string; start: string };
+    // A minute is a part of its hour's item.
+    const hour = step === '1m' ? actual.get(`${series}|${bucketKey('1h', bucketStart(start, '1h'))}`) : undefined;
+    const text = (hour?.Parts as Record<string, unknown> | undefined)?.[partKey(start, '1h')];
+    const item = step === '1m' ? undefined : actual.get(key);
+    const found = step === '1m' ? (typeof text === 'string' ? decodePart(text, start, '1h') : undefined) : item === undefined ? undefined : aggregateOfItem(item);
     if (disagree(aggregate, found)) differences.push(`${key}: the readings make ${shown(aggregate)}; the rollup says ${shown(found)}`);
   }
   for (const [key, item] of actual) {

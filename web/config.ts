@@ -101,11 +101,9 @@ export function loadWebConfig(env: Environment): WebConfig {
     problems.push(`${variable} must be a whole number of days, 1 or more, got ${JSON.stringify(text)}`);
     return fallback;
   };
-  const rollupRetentionDays: RollupRetentionDays = {
-    '1m': days(HANDLER_ENV.minuteRollupRetentionDays, DEFAULT_ROLLUP_RETENTION_DAYS['1m']),
-    '1h': days(HANDLER_ENV.hourRollupRetentionDays, DEFAULT_ROLLUP_RETENTION_DAYS['1h']),
-    '1d': days(HANDLER_ENV.dayRollupRetentionDays, DEFAULT_ROLLUP_RETENTION_DAYS['1d']),
-  };
+  const hours = days(HANDLER_ENV.hourRollupRetentionDays, DEFAULT_ROLLUP_RETENTION_DAYS['1h']);
+  // Minutes are parts of their hour's item, kept as long as it.
+  const rollupRetentionDays: RollupRetentionDays = { '1m': hours, '1h': hours, '1d': days(HANDLER_ENV.dayRollupRetentionDays, DEFAULT_ROLLUP_RETENTION_DAYS['1d']) };
 
   const region = read('AWS_REGION') ?? read('AWS_DEFAULT_REGION');
   if (region === undefined) problems.push('AWS_REGION is missing: set it to the region of the tables, e.g. eu-west-2');

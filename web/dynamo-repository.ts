@@ -11,7 +11,7 @@ import { ALERT_HISTORY_ATTRIBUTES, decodeNotice } from '../handlers/notice-item'
 import { RULE_ATTRIBUTES } from '../handlers/rule-item';
 import { ATTRIBUTES } from '../handlers/contract';
 import type { Decimal } from '../handlers/decimal';
-import { bucketKey, ROLLUP_ATTRIBUTES } from '../handlers/rollup';
+import { bucketKey, bucketStart, decodePart, ROLLUP_ATTRIBUTES, type Aggregate } from '../handlers/rollup';
 import { aggregateOfItem } from '../handlers/rollup-item';
 import { decimalOf } from '../handlers/stored-number';
 import { refreshedEvery } from './cache';
@@ -29,6 +29,7 @@ import {
   type ReadingPoint,
   type ReadingsRepository,
   type RollupPoint,
+  type RollupQuery,
   type SeriesSummary,
   type TableCheck,
   type TableRole,
@@ -180,6 +181,9 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
     },
 
     async rollups(query): Promise<RollupPoint[]> {
+      // Minutes are parts of their hour's item: a minute range reads the hours holding it.
+      const minutes = query.step === '1m';
+      const step = minutes ? '1h' : query.step;
       const points: RollupPoint[] = [];
       let start: Item | undefined;
       do {
@@ -190,23 +194,31 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
             ExpressionAttributeNames: {
               '#series': ATTRIBUTES.series,
               '#bucket': ATTRIBUTES.bucket,
-              '#count': ROLLUP_ATTRIBUTES.count,
-              '#min': ROLLUP_ATTRIBUTES.min,
-              '#max': ROLLUP_ATTRIBUTES.max,
-              '#sum': ROLLUP_ATTRIBUTES.sum,
-              '#first': ROLLUP_ATTRIBUTES.first,
-              '#last': ROLLUP_ATTRIBUTES.last,
+              ...(minutes
+                ? { '#parts': ROLLUP_ATTRIBUTES.parts }
+                : {
+                    '#count': ROLLUP_ATTRIBUTES.count,
+                    '#min': ROLLUP_ATTRIBUTES.min,
+                    '#max': ROLLUP_ATTRIBUTES.max,
+                    '#sum': ROLLUP_ATTRIBUTES.sum,
+                    '#first': ROLLUP_ATTRIBUTES.first,
+                    '#last': ROLLUP_ATTRIBUTES.last,
+                  }),
             },
-            ExpressionAttributeValues: { ':series': query.series, ':from': bucketKey(query.step, query.from), ':to': bucketKey(query.step, query.to) },
-            // Not the parts of hours and days: the answer needs only the bucket's own aggregate.
-            ProjectionExpression: '#bucket, #count, #min, #max, #sum, #first, #last',
+            ExpressionAttributeValues: { ':series': query.series, ':from': bucketKey(step, bucketStart(query.from, step)), ':to': bucketKey(step, bucketStart(query.to, step)) },
+            // An hour or a day answers with its own aggregate, a minute with its part of the hour.
+            ProjectionExpression: minutes ? '#bucket, #parts' : '#bucket, #count, #min, #max, #sum, #first, #last',
             ExclusiveStartKey: start,
           }),
         );
         for (const item of page.Items ?? []) {
-          const aggregate = aggregateOfItem(item);
-          // The store handler writes every bucket whole; an item that is not is not shown rather than shown wrong.
-          if (aggregate !== undefined) points.push(rollupPoint(String(item[ATTRIBUTES.bucket]).slice(query.step.length + 1), aggregate));
+          const bucket = String(item[ATTRIBUTES.bucket]).slice(step.length + 1);
+          if (minutes) points.push(...minutePoints(bucket, item[ROLLUP_ATTRIBUTES.parts], query));
+          else {
+            const aggregate = aggregateOfItem(item);
+            // The store handler writes every bucket whole; an item that is not is not shown rather than shown wrong.
+            if (aggregate !== undefined) points.push(rollupPoint(bucket, aggregate));
+          }
         }
         start = page.LastEvaluatedKey;
       } while (start !== undefined);
@@ -238,4 +250,17 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
       return storedThresholds(result.Item);
     },
   };
+}
+
+/** The minutes of an hour item's parts that fall in the query's range, in time order; a part that does not decode is not shown. */
+function minutePoints(hour: string, parts: unknown, query: RollupQuery): RollupPoint[] {
+  if (typeof parts !== 'object' || parts === null) return [];
+  const points: RollupPoint[] = [];
+  for (const key of Object.keys(parts).sort()) {
+    const start = `${hour.slice(0, 14)}${key}:00Z`;
+    const text = (parts as Record<string, unknown>)[key];
+    const aggregate: Aggregate | undefined = start >= query.from && start <= query.to && typeof text === 'string' ? decodePart(text, start, '1h') : undefined;
+    if (aggregate !== undefined) points.push(rollupPoint(start, aggregate));
+  }
+  return points;
 }

@@ -96,7 +96,7 @@ function recordsOf(sent: readonly SentReading[]): KinesisStreamRecord[] {
 }
 
 /** Delivers the whole shard as Lambda would under the given invocations (then cleanly); returns the fake. */
-async function deliver(records: readonly KinesisStreamRecord[], invocations: readonly Invocation[], retention: { hot?: number; minute?: number; hour?: number }, now: number): Promise<FakeRollupDynamo> {
+async function deliver(records: readonly KinesisStreamRecord[], invocations: readonly Invocation[], retention: { hot?: number; hour?: number }, now: number): Promise<FakeRollupDynamo> {
   const db = new FakeRollupDynamo({ [THINGS]: [ATTRIBUTES.series, ATTRIBUTES.timestamp], [ROLLUPS]: [ATTRIBUTES.series, ATTRIBUTES.bucket] });
   let checkpoint = 0;
   let bisected: number | undefined;
@@ -181,8 +181,12 @@ describe('rollups under any delivery', () => {
     ];
     // One record per batch: each repeat arrives after its reading was counted.
     const db = await deliver(recordsOf(sent), sent.map(() => ({ batchSize: 1, failingCalls: [], crashAt: null })), {}, START);
-    const minute = db.items(ROLLUPS).find((item) => item[ATTRIBUTES.bucket] === `1m#${bucketStart(new Date(START).toISOString(), '1m')}`);
-    expect(describeAggregate(aggregateOfItem(minute ?? {}))).toEqual({ count: 2, min: '-1', max: '5', first: '2026-11-30T23:50:10.000000Z', last: '2026-11-30T23:50:20.000000Z' });
+    // Minutes are parts of their hour's item; no item of their own.
+    expect(db.items(ROLLUPS).map((item) => String(item[ATTRIBUTES.bucket]).slice(0, 3)).sort()).toEqual(['1d#', '1h#']);
+    const hour = db.items(ROLLUPS).find((item) => item[ATTRIBUTES.bucket] === `1h#${bucketStart(new Date(START).toISOString(), '1h')}`);
+    const minute = decodePart((hour?.Parts as Record<string, string>)['50'] as string, '2026-11-30T23:50:00Z', '1h');
+    expect(describeAggregate(minute)).toEqual({ count: 2, min: '-1', max: '5', first: '2026-11-30T23:50:10.000000Z', last: '2026-11-30T23:50:20.000000Z' });
+    expect(describeAggregate(aggregateOfItem(hour ?? {}))).toEqual(describeAggregate(minute));
     expectSameRollups(db);
   });
 });
@@ -230,8 +234,8 @@ describe('rollups of packed records', () => {
 describe('rollups of data older than what is kept', () => {
   const day = 86_400_000;
 
-  it('add late readings to the parent\'s part when the minute is gone, and take a repeat for a repeat', async () => {
-    // Raw readings kept 1 day, minutes 2, hours 400: three days on, a minute's raw readings and its item are gone.
+  it('add late readings to the minute\'s part when its raw readings are gone, and take a repeat for a repeat', async () => {
+    // Raw readings kept 1 day, hours 400: three days on, a minute's raw readings are gone and it cannot be recounted.
     const sent: SentReading[] = [
       { thing: 0, second: 10, value: '5' },
       { thing: 0, second: 40, value: '6' },
@@ -242,9 +246,9 @@ describe('rollups of data older than what is kept', () => {
       { thing: 0, second: 20, value: '1' },
     ];
     const records = recordsOf([...sent, ...later]);
-    const first = await deliver(records.slice(0, 2), [], { hot: 30, minute: 90, hour: 400 }, START + day);
+    const first = await deliver(records.slice(0, 2), [], { hot: 30, hour: 400 }, START + day);
     expectSameRollups(first);
-    const old = await deliverOnto(first, records.slice(2), { hot: 1, minute: 2, hour: 400 }, START + 3 * day);
+    const old = await deliverOnto(first, records.slice(2), { hot: 1, hour: 400 }, START + 3 * day);
     const hour = old.items(ROLLUPS).find((item) => String(item[ATTRIBUTES.bucket]).startsWith('1h#'));
     // 10 s was a repeat; 50 s is later than the part's last and is added; 20 s, earlier than it, is taken for a repeat.
     expect(describeAggregate(decodePart((hour?.Parts as Record<string, string>)['50'] as string, '2026-11-30T23:50:00Z', '1h'))).toEqual({
@@ -259,7 +263,7 @@ describe('rollups of data older than what is kept', () => {
 
 /** Delivers more records onto an existing fake, one clean batch at a time. */
 /** The store consumer's settings in these tests: the two tables, and the retentions given. */
-function storeSettings(retention: { hot?: number; minute?: number; hour?: number }) {
+function storeSettings(retention: { hot?: number; hour?: number }) {
   return {
     thingsTable: THINGS,
     failureQueueUrl: 'https://sqs.example/q',
@@ -267,12 +271,11 @@ function storeSettings(retention: { hot?: number; minute?: number; hour?: number
     alertCooldownSeconds: 900,
     futureToleranceSeconds: 300,
     ...(retention.hot === undefined ? {} : { hotRetentionDays: retention.hot }),
-    ...(retention.minute === undefined ? {} : { minuteRollupRetentionDays: retention.minute }),
     ...(retention.hour === undefined ? {} : { hourRollupRetentionDays: retention.hour }),
   };
 }
 
-async function deliverOnto(db: FakeRollupDynamo, records: readonly KinesisStreamRecord[], retention: { hot?: number; minute?: number; hour?: number }, now: number): Promise<FakeRollupDynamo> {
+async function deliverOnto(db: FakeRollupDynamo, records: readonly KinesisStreamRecord[], retention: { hot?: number; hour?: number }, now: number): Promise<FakeRollupDynamo> {
   for (const record of records) {
     const client = db.client();
     db.fault = () => undefined;

@@ -80,7 +80,12 @@ describe('the exported handler against dynalite', () => {
     expect(days).toHaveLength(10);
     for (const day of days) expect(day).toMatchObject({ Count: 60, First: expect.stringMatching(/^2016-09-09T13:33:/), Last: expect.stringMatching(/^2016-09-09T13:38:/) });
     expect(days.find((item) => item.ThingID === 'things/harrow/3/temperature')).toMatchObject({ Min: 3.25, Max: 38.25, Bucket: '1d#2016-09-09T00:00:00Z' });
-    expect(rollups.filter((item) => String(item.Bucket).startsWith('1m#')).reduce((sum, item) => sum + Number(item.Count), 0)).toBe(600);
+    // Hours hold their minutes' parts (13:33 to 13:38); minutes have no item of their own.
+    const hours = rollups.filter((item) => String(item.Bucket).startsWith('1h#'));
+    expect(hours).toHaveLength(10);
+    expect(rollups).toHaveLength(20);
+    expect(hours.flatMap((item) => Object.values(item.Parts as Record<string, string>)).reduce((sum, part) => sum + Number(part.split(' ')[0]), 0)).toBe(600);
+    expect(Object.keys(hours[0]?.Parts as object).sort()).toEqual(['33', '34', '35', '36', '37', '38']);
 
     await expect(handler(event)).resolves.toEqual({ batchItemFailures: [] });
     // The same warm container wrote them: it rewrites what it remembers (another container might have changed it), unchanged but for the version.
@@ -105,8 +110,8 @@ describe('rollups that cannot be written', () => {
     expect((await db.scan('rollups')).filter((item) => String(item.ThingID).startsWith('blocked/'))).toEqual([]);
 
     await expect(storeWith(db.tables.rollups)(event)).resolves.toEqual({ batchItemFailures: [] });
-    const minutes = (await db.scan('rollups')).filter((item) => String(item.ThingID).startsWith('blocked/') && String(item.Bucket).startsWith('1m#'));
-    expect(minutes.map((item) => [item.ThingID, item.Count, item.Min, item.Max])).toEqual(
+    const hours = (await db.scan('rollups')).filter((item) => String(item.ThingID).startsWith('blocked/') && String(item.Bucket).startsWith('1h#'));
+    expect(hours.map((item) => [item.ThingID, item.Count, item.Min, item.Max])).toEqual(
       expect.arrayContaining([
         ['blocked/1/t', 2, 1, 2],
         ['blocked/2/t', 1, 3, 3],

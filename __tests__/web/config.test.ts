@@ -24,7 +24,7 @@ test('reads the tables and region, with port 5000, the series catalogue, the rol
     region: 'eu-west-2',
     tables: { things: 'iot-things', thresholds: 'iot-thresholds', alerts: 'iot-alerts', series: 'iot-series', rollups: 'iot-rollups' },
     seriesCacheSeconds: 5,
-    rollupRetentionDays: { '1m': 90, '1h': 1095, '1d': undefined },
+    rollupRetentionDays: { '1m': 1095, '1h': 1095, '1d': undefined },
     // Changes (acknowledge, silence) are refused unless the deployment says who signs users in.
     identity: { mode: 'none' },
   });
@@ -49,10 +49,11 @@ test('takes every optional setting from the environment', () => {
     SERIES_CACHE_SECONDS: '0',
     AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000',
     ROLLUPS_TABLE: 'prod-rollups',
-    MINUTE_ROLLUP_RETENTION_DAYS: '7',
+    HOUR_ROLLUP_RETENTION_DAYS: '400',
     DAY_ROLLUP_RETENTION_DAYS: '3650',
   });
-  expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', region: 'us-east-1', seriesCacheSeconds: 0, rollupRetentionDays: { '1m': 7, '1h': 1095, '1d': 3650 } });
+  // Minutes are parts of their hour's item, so they are kept as long as hours.
+  expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', region: 'us-east-1', seriesCacheSeconds: 0, rollupRetentionDays: { '1m': 400, '1h': 400, '1d': 3650 } });
   expect(config.tables.series).toBe('prod-series');
   expect(config.tables.rollups).toBe('prod-rollups');
 });

@@ -37,10 +37,10 @@ describe('the local platform runs the stack as edited', () => {
       // A variable the alert handler needs, gone from the stack.
       delete variablesOf(json, 'threshold-alerts').THRESHOLDS_TABLE;
       (resourceOf(json, 'aws_dynamodb_table', 'tables_things').ttl as { attribute_name: string }).attribute_name = 'PurgeAt';
-      // The web container keeps minute rollups for a day only (its task definition's environment).
+      // The web container keeps hour rollups, and so the minutes inside them, for a day only (its task definition's environment).
       const task = resourceOf(json, 'aws_ecs_task_definition', 'task-definition');
       const containers = JSON.parse(String(task.container_definitions)) as { environment: { name: string; value: string }[] }[];
-      for (const variable of containers[0]?.environment ?? []) if (variable.name === 'MINUTE_ROLLUP_RETENTION_DAYS') variable.value = '1';
+      for (const variable of containers[0]?.environment ?? []) if (variable.name === 'HOUR_ROLLUP_RETENTION_DAYS') variable.value = '1';
       task.container_definitions = JSON.stringify(containers);
     });
     platform = await startLocalPlatform({ dataDir, ports: FREE_PORTS, stackFile: stack.file, log: (line) => logs.push(line) });
@@ -73,13 +73,13 @@ describe('the local platform runs the stack as edited', () => {
     expect(consumerStats(platform, 'store-readings').invocations).toBe(5);
   });
 
-  it("answers step=auto by the web container's edited rollup retention: 30 hours ago is past a day of minutes, so hours", async () => {
+  it("answers step=auto by the web container's edited rollup retention: 30 hours ago is past a day of hours and their minutes, so days", async () => {
     const now = Date.now();
     const query = new URLSearchParams({ thing: 'edits/t', from: new Date(now - 30 * 3_600_000).toISOString(), to: new Date(now).toISOString(), step: 'auto' });
     const response = await fetch(`${platform.urls.web}/api/rollups?${query}`);
     expect(response.status).toBe(200);
-    // 1,800 minute buckets would fit the 2,000 allowed: only the retention rules minutes out.
-    expect(((await response.json()) as { step: string }).step).toBe('1h');
+    // 1,800 minute buckets would fit the 2,000 allowed: only the retention rules minutes and hours out.
+    expect(((await response.json()) as { step: string }).step).toBe('1d');
   });
 
   it("expires items by the table's edited TTL attribute (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html)", async () => {
