@@ -81,7 +81,6 @@ export const HANDLER_ENV = {
   failureQueueUrl: 'FAILURE_QUEUE_URL',
   alertCooldownSeconds: 'ALERT_COOLDOWN_SECONDS',
   hotRetentionDays: 'HOT_RETENTION_DAYS',
-  minuteRollupRetentionDays: 'MINUTE_ROLLUP_RETENTION_DAYS',
   hourRollupRetentionDays: 'HOUR_ROLLUP_RETENTION_DAYS',
   dayRollupRetentionDays: 'DAY_ROLLUP_RETENTION_DAYS',
   futureToleranceSeconds: 'FUTURE_TOLERANCE_SECONDS',
@@ -92,7 +91,6 @@ export const HANDLER_ENV = {
 /** Days raw readings and each step of rollups are kept; undefined: for ever. */
 export interface RetentionDays {
   readonly raw?: number;
-  readonly minute?: number;
   readonly hour?: number;
   readonly day?: number;
 }
@@ -101,7 +99,6 @@ export interface RetentionDays {
 export function retentionEnvironment(days: RetentionDays): Record<string, string> {
   const variables = {
     [HANDLER_ENV.hotRetentionDays]: days.raw,
-    [HANDLER_ENV.minuteRollupRetentionDays]: days.minute,
     [HANDLER_ENV.hourRollupRetentionDays]: days.hour,
     [HANDLER_ENV.dayRollupRetentionDays]: days.day,
   };
@@ -125,9 +122,10 @@ export const DEFAULT_HOT_RETENTION_DAYS = 30;
 
 /**
  * Days the rollups of each step stay, counted from the end of their bucket; undefined
- * keeps them for ever. A finer step never outlives a coarser one (the configuration checks it).
+ * keeps them for ever. Minutes are parts of their hour's item, so they stay as long as it;
+ * hours never outlive their day (the configuration checks it).
  */
-export const DEFAULT_ROLLUP_RETENTION_DAYS = { '1m': 90, '1h': 1_095, '1d': undefined } as const;
+export const DEFAULT_ROLLUP_RETENTION_DAYS = { '1m': 1_095, '1h': 1_095, '1d': undefined } as const;
 
 /**
  * How far ahead of its arrival on the stream a reading may be dated: room for sensor

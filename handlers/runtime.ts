@@ -35,8 +35,7 @@ export interface HandlerSettings {
   readonly alertCooldownSeconds: number;
   /** When absent, items get no `ExpiresAt` and are kept for ever. */
   readonly hotRetentionDays?: number;
-  /** Days minute, hour and day rollups are kept after their bucket ends; absent: for ever. */
-  readonly minuteRollupRetentionDays?: number;
+  /** Days hour (with their minutes) and day rollups are kept after their bucket ends; absent: for ever. */
   readonly hourRollupRetentionDays?: number;
   readonly dayRollupRetentionDays?: number;
   /** How far a reading's time may be ahead of its arrival on the stream. @default DEFAULT_FUTURE_TOLERANCE_SECONDS */
@@ -106,7 +105,6 @@ const PARSERS: Record<SettingName, SettingParser> = {
   alertCooldownSeconds: wholeSeconds,
   futureToleranceSeconds: wholeSeconds,
   hotRetentionDays: positiveDays,
-  minuteRollupRetentionDays: positiveDays,
   hourRollupRetentionDays: positiveDays,
   dayRollupRetentionDays: positiveDays,
 };

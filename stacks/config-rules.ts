@@ -64,14 +64,13 @@ export function crossFieldProblems(config: PlatformConfig): { field: string; mes
 type Fail = (field: string, message: string) => void;
 
 /**
- * A finer rollup never outlives a coarser one: where a minute's item is gone its hour holds
- * it, where an hour's is gone its day does (handlers/rollup-plan.ts), so the coarser must stay.
+ * An hour never outlives its day: where an hour's item is gone its day holds it
+ * (handlers/rollup-plan.ts), so the day must stay.
  */
 function rollupRetentionProblems(rollups: PlatformConfig['rollups'], fail: Fail): void {
   const days = (value: number | undefined) => value ?? Number.POSITIVE_INFINITY;
   const shown = (value: number | undefined) => (value === undefined ? 'for ever' : `${value} days`);
   const steps = [
-    ['minuteRetentionDays', rollups.minuteRetentionDays],
     ['hourRetentionDays', rollups.hourRetentionDays],
     ['dayRetentionDays', rollups.dayRetentionDays],
   ] as const;

@@ -85,7 +85,7 @@ interface ConfigInput {
   consumers: { batchSize: number; batchWindowSeconds: number; memoryMiB: number; timeoutSeconds: number; futureToleranceSeconds: number };
   api: { rateLimit: number; burstLimit: number; quotaPerDay: number; manageAccountLoggingRole: boolean };
   tables: { billingMode: BillingMode; readCapacity: number; writeCapacity: number; deletionProtection: boolean; hotRetentionDays?: number };
-  rollups: { minuteRetentionDays?: number; hourRetentionDays?: number; dayRetentionDays?: number };
+  rollups: { hourRetentionDays?: number; dayRetentionDays?: number };
   alerts: { emails: string[]; cooldownSeconds: number; noDataCheckMinutes: number; recipientGroups: Record<string, RecipientGroupInput> };
   operations: { emails: string[] };
   archive: { coldStorageClass: ColdStorageClass; glacierAfterDays: number; expireAfterDays?: number; bufferSeconds: number; bufferMiB: number };
@@ -324,8 +324,7 @@ const schema: JSONSchemaType<ConfigInput> = {
       default: EMPTY_SECTION,
       required: [],
       properties: {
-        minuteRetentionDays: retentionDays('days per-minute rollups stay after their minute ends', ROLLUP_LIMITS.minuteRetentionDays),
-        hourRetentionDays: retentionDays('days hourly rollups stay after their hour ends (at least rollups.minuteRetentionDays)', ROLLUP_LIMITS.hourRetentionDays),
+        hourRetentionDays: retentionDays('days hourly rollups, with the minutes they hold, stay after their hour ends', ROLLUP_LIMITS.hourRetentionDays),
         dayRetentionDays: optionalInteger('days daily rollups stay after their day ends, at least rollups.hourRetentionDays (unset: kept for ever)', ROLLUP_LIMITS.dayRetentionDays),
       },
     },
@@ -566,6 +565,7 @@ const RETIRED_FIELDS: Readonly<Record<string, string>> = {
   'cluster.memoryHighPercent': 'ECS managed scaling now adds instances (it also counts tasks waiting for room, which memory reservation never did): remove it and set cluster.targetCapacityPercent if you want spare room (docs/deploy.md, "Instance scaling")',
   'cluster.memoryLowPercent': 'ECS managed scaling now removes idle instances, draining them first: remove it (docs/deploy.md, "Instance scaling")',
   'cluster.cooldownSeconds': 'ECS managed scaling has no cooldown: remove it, and use cluster.instanceWarmupSeconds for how long a new instance runs before it counts',
+  'rollups.minuteRetentionDays': "minute rollups are parts of their hour's item and stay as long as it: remove it (rollups.hourRetentionDays sets both)",
 };
 
 export interface LoadConfigOptions {

@@ -50,7 +50,6 @@ export const CONSUMER_LIMITS = {
 
 // Rollups (handlers/rollup.ts): days each step is kept after its bucket ends
 export const ROLLUP_LIMITS = {
-  minuteRetentionDays: { min: 1, max: 36_500, default: DEFAULT_ROLLUP_RETENTION_DAYS['1m'] },
   hourRetentionDays: { min: 1, max: 36_500, default: DEFAULT_ROLLUP_RETENTION_DAYS['1h'] },
   dayRetentionDays: { min: 1, max: 36_500 },
 } as const satisfies Record<string, IntegerRange>;

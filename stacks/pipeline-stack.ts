@@ -57,7 +57,7 @@ export class PipelineStack extends PlatformStack {
     const accountId = new DataAwsCallerIdentity(this, 'account').accountId;
     const repository = remoteState(this, 'repository-state', config.backend, 'repository');
     const packages = options.handlerPackages ?? packageHandlers(HANDLER_BUILD_DIR);
-    const rollupDays = { minute: config.rollups.minuteRetentionDays, hour: config.rollups.hourRetentionDays, day: config.rollups.dayRetentionDays };
+    const rollupDays = { hour: config.rollups.hourRetentionDays, day: config.rollups.dayRetentionDays };
 
     const operations = new Operations(this, 'operations', { namePrefix: prefix, notificationEmails: config.operations.emails, accountId });
     const { alarmActions } = operations;

@@ -38,7 +38,7 @@ describe('defaults', () => {
     expect(config.consumers).toMatchObject({ batchSize: EVENT_SOURCE.batchSize, batchWindowSeconds: EVENT_SOURCE.maximumBatchingWindowSeconds });
     expect(config.tables).toMatchObject({ billingMode: 'on-demand', deletionProtection: true });
     expect(config.tables.hotRetentionDays).toBe(DEFAULT_HOT_RETENTION_DAYS);
-    expect(config.rollups).toEqual({ minuteRetentionDays: DEFAULT_ROLLUP_RETENTION_DAYS['1m'], hourRetentionDays: DEFAULT_ROLLUP_RETENTION_DAYS['1h'] });
+    expect(config.rollups).toEqual({ hourRetentionDays: DEFAULT_ROLLUP_RETENTION_DAYS['1h'] });
     expect(config.alerts.emails).toEqual([]);
   });
 
@@ -103,7 +103,7 @@ describe('sources', () => {
   });
 
   it('keeps rollups for ever when the file says null, and a finer rollup never longer than a coarser one', () => {
-    writeFileSync(path.join(folder, 'forever.json'), JSON.stringify({ tables: { hotRetentionDays: null }, rollups: { minuteRetentionDays: null, hourRetentionDays: null } }));
+    writeFileSync(path.join(folder, 'forever.json'), JSON.stringify({ tables: { hotRetentionDays: null }, rollups: { hourRetentionDays: null } }));
     const config = load({ PLATFORM_CONFIG: 'forever.json' });
     expect(config.tables.hotRetentionDays).toBeUndefined();
     expect(config.rollups).toEqual({});
@@ -190,7 +190,7 @@ const INVALID_ENV: [string, Record<string, string>, string, RegExp][] = [
   ['a webhook over plain HTTP', { PLATFORM_ALERTS_RECIPIENT_GROUPS: '{"plant-7": {"webhooks": ["http://hooks.example.com"]}}' }, 'alerts.recipientGroups', /"http:\/\/hooks.example.com" is malformed; expected an https:\/\/ URL/],
   ['a no-data check more often than Scheduler runs', { PLATFORM_ALERTS_NO_DATA_CHECK_MINUTES: '0' }, 'alerts.noDataCheckMinutes', /must be >= 1/],
   ['a misspelt variable', { PLATFORM_STREAM_SHARDCOUNT: '3' }, '(environment)', /PLATFORM_STREAM_SHARDCOUNT is not a setting: check its spelling \(did you mean PLATFORM_STREAM_SHARD_COUNT\?\)/],
-  ['minutes kept longer than hours', { PLATFORM_ROLLUPS_MINUTE_RETENTION_DAYS: '400', PLATFORM_ROLLUPS_HOUR_RETENTION_DAYS: '365' }, 'rollups.minuteRetentionDays', /must not be longer than rollups.hourRetentionDays \(400 days > 365 days\)/],
+  ['the retired minute retention', { PLATFORM_ROLLUPS_MINUTE_RETENTION_DAYS: '400' }, 'rollups.minuteRetentionDays', /no longer a setting: minute rollups are parts of their hour's item/],
   ['hours kept for ever but not days', { PLATFORM_ROLLUPS_HOUR_RETENTION_DAYS: '', PLATFORM_ROLLUPS_DAY_RETENTION_DAYS: '3650' }, 'rollups.hourRetentionDays', /\(for ever > 3650 days\)/],
   ['a prefix with capitals', { PLATFORM_NAME_PREFIX: 'Acme' }, 'namePrefix', /"Acme" is malformed; expected prefix for every resource name/],
 ];

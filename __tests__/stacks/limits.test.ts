@@ -45,10 +45,9 @@ const COMPANIONS: Readonly<Record<string, (bound: number) => Input>> = {
   // The projected years run forwards: a year at its bound projects that one year.
   'query.firstYear': (bound) => at('query.lastYear', bound),
   'query.lastYear': (bound) => at('query.firstYear', bound),
-  // A finer rollup is kept no longer than a coarser one: the others at the same bound.
-  'rollups.minuteRetentionDays': (bound) => merge(at('rollups.hourRetentionDays', bound), at('rollups.dayRetentionDays', bound)),
-  'rollups.hourRetentionDays': (bound) => merge(at('rollups.minuteRetentionDays', bound), at('rollups.dayRetentionDays', bound)),
-  'rollups.dayRetentionDays': (bound) => merge(at('rollups.minuteRetentionDays', bound), at('rollups.hourRetentionDays', bound)),
+  // An hour is kept no longer than its day: the other at the same bound.
+  'rollups.hourRetentionDays': (bound) => at('rollups.dayRetentionDays', bound),
+  'rollups.dayRetentionDays': (bound) => at('rollups.hourRetentionDays', bound),
   // A task of the largest size needs an instance that large.
   'web.memoryMiB': (bound) => (bound > 2048 ? at('cluster.instanceType', BIG_INSTANCE) : {}),
   'web.cpuUnits': (bound) => (bound > 2048 ? at('cluster.instanceType', BIG_INSTANCE) : {}),

@@ -167,7 +167,6 @@ describe('stream and consumers', () => {
       [HANDLER_ENV.failureQueueUrl]: queueUrl,
       [HANDLER_ENV.futureToleranceSeconds]: String(DEFAULT_FUTURE_TOLERANCE_SECONDS),
       [HANDLER_ENV.hotRetentionDays]: String(DEFAULT_HOT_RETENTION_DAYS),
-      [HANDLER_ENV.minuteRollupRetentionDays]: String(DEFAULT_ROLLUP_RETENTION_DAYS['1m']),
       [HANDLER_ENV.hourRollupRetentionDays]: String(DEFAULT_ROLLUP_RETENTION_DAYS['1h']),
     });
     expect((resource(pipeline, 'aws_lambda_function', 'consumers_threshold-alerts').environment as { variables: object }).variables).toEqual({
