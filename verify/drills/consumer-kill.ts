@@ -11,7 +11,7 @@ import { synthesizeStacks } from '../../local/twin/synth';
 import { setThresholds } from '../../tools/threshold-store';
 import { check, type Drill } from '../drill';
 import { killPlatform, messagingState, processTableAccess, startPlatformProcess, stopPlatformGracefully } from '../platform-process';
-import { auditAlerts, compareKeys, count, DRILL_CONFIGURATION, drillReadings, expectedKeys, expectedNotices, pollUntil, sendBatches, sleep, storedCount, storedKeys } from '../probe';
+import { auditAlerts, compareKeys, count, DRILL_CONFIGURATION, drillReadings, expectedKeys, expectedNotices, pollUntil, recordedNotices, sendBatches, sleep, storedCount, storedKeys } from '../probe';
 import { auditRollups, describeAudit } from '../rollup-audit';
 
 const READINGS = 6_000;
@@ -52,9 +52,11 @@ export const consumerKillDrill: Drill = {
       access = processTableAccess(platform);
       const expectedAlerts = expectedNotices(readings, ALARMED_SERIES, THRESHOLDS, DEFAULT_ALERT_COOLDOWN_SECONDS);
       // A claim left by the killed process holds its series for up to the 30 s claim timeout.
+      // Caught up means recorded: a notice the killed process published counts among the
+      // published before the restarted one records it.
       const drained = await pollUntil(async () => {
-        const [stored, state] = await Promise.all([storedCount(access), messagingState(platform)]);
-        return stored >= expected.size && state.published.length >= expectedAlerts.length ? true : undefined;
+        const [stored, history] = await Promise.all([storedCount(access), recordedNotices(access, ALARMED_SERIES)]);
+        return stored >= expected.size && history.length >= expectedAlerts.length ? true : undefined;
       }, 90_000, 500);
       // Anything sent twice would arrive now.
       await sleep(3_000);
