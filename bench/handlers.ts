@@ -39,7 +39,7 @@ import { putRecordsTemplate } from '../stacks/ingest-templates';
 const BATCH = 1000;
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
 /** Lambda batches of packed records (their size is the event source mapping's, so the readings in each follow from the reading size). */
-const PACKED_BATCHES = Number(process.env.BENCH_PACKED_BATCHES ?? 10);
+const PACKED_BATCHES = Number(process.env.BENCH_PACKED_BATCHES ?? 20);
 /** Readings a sensor sends in one request to the batch API. */
 const API_BATCH = 500;
 /** The default stream (provisioned, default shards) and so its default buckets: bucket b lands on shard b. */
