@@ -1,45 +1,69 @@
 /**
- * `npm run bench:handlers`: records/s of each stream handler with in-memory clients, next
- * to a bare loop that only base64-decodes and JSON.parses the same records, in one run.
- * Targets: store >= 50 % of the bare loop, alerts >= 40 %, with 1 KB readings in batches
- * of 1,000; the store handler keeping rollups >= 70 % of itself without (measured on the
- * same batches, its rollups table held in memory across them, so hours fill up with their
- * minutes' parts as they would; also per second of CPU time, steadier than elapsed time on
- * a shared machine). Every DynamoDB call is answered in memory without marshalling, on both
- * sides alike: a rollup PutItem costs what its command and item cost the handler, as a
- * BatchWriteItem or a catalogue update does. Also prints DynamoDB requests per batch.
+ * `npm run bench:handlers`: readings/s of each stream handler with in-memory clients, next
+ * to a bare loop that only base64-decodes and JSON.parses the same records, in one run, for
+ * two shapes of Kinesis event side by side:
+ * - one reading per record, in batches of 1,000 records: what single PUTs and other
+ *   producers put on the stream (and what every producer made before the batch API packed);
+ * - packed records, as a deployment's batch API makes them: batches of 500 readings of the
+ *   fleet rendered by the stack's own PutRecords template (stacks/ingest-templates.ts, the
+ *   default buckets) with the local Velocity engine, each shard's records filled into Lambda
+ *   batches as the event source mapping fills them (up to its batch size and Lambda's 6 MB
+ *   invocation payload).
+ * Targets: store >= 50 % of the bare loop and alerts >= 40 %, judged on one-reading records
+ * of 1 KB in batches of 1,000 (the shape they were set on, and still what single PUTs make);
+ * the store handler keeping rollups >= 70 % of itself without, judged on packed records
+ * (what the consumer is handed in a deployment fed by the batch API). Each is printed for
+ * both shapes. Rollups are measured on the same batches, their table held in memory across
+ * them, so hours fill up with their minutes' parts as they would; also per second of CPU
+ * time, steadier than elapsed time on a shared machine. Every DynamoDB call is answered in
+ * memory without marshalling, on both sides alike: a rollup PutItem costs what its command
+ * and item cost the handler, as a BatchWriteItem or a catalogue update does. Also prints
+ * DynamoDB requests per batch.
  */
-import type { KinesisStreamEvent } from 'aws-lambda';
+import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { kinesisEvent } from '../__tests__/handlers/kinesis-event-fixture';
-import { DEFAULT_FUTURE_TOLERANCE_SECONDS } from '../handlers/contract';
+import Table from 'cli-table3';
+import { deliveredAsIs, kinesisEvent, kinesisRecord } from '../__tests__/handlers/kinesis-event-fixture';
+import { DEFAULT_FUTURE_TOLERANCE_SECONDS, EVENT_SOURCE } from '../handlers/contract';
 import { logger } from '../handlers/runtime';
 import { createStoreReadingsHandler } from '../handlers/store-readings';
 import { createThresholdAlertsHandler } from '../handlers/threshold-alerts';
+import { MappingTemplate } from '../local/api-gateway/vtl';
+import { MAX_PAYLOAD_BYTES, recordPayloadBytes } from '../local/event-source-mapping';
+import { batchBuckets, READING_STREAM_LIMITS } from '../stacks/construct-defaults';
+import { putRecordsTemplate } from '../stacks/ingest-templates';
 
+/** One-reading records per batch, and batches of them. */
 const BATCH = 1000;
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
+/** Lambda batches of packed records (their size is the event source mapping's, so the readings in each follow from the reading size). */
+const PACKED_BATCHES = Number(process.env.BENCH_PACKED_BATCHES ?? 20);
+/** Readings a sensor sends in one request to the batch API. */
+const API_BATCH = 500;
+/** The default stream (provisioned, default shards) and so its default buckets: bucket b lands on shard b. */
+const BUCKETS = batchBuckets({ mode: 'provisioned', shardCount: READING_STREAM_LIMITS.shardCount.default });
+/** Batches run before each measurement, and counted in the requests per batch. */
+const WARMUP = 2;
 const THINGS = 50;
 /**
  * Readings a second per sensor: at 10, a batch of 1,000 records is 2 s of the fleet, as
- * batches of a few seconds are in a deployment. The rollups' worst case, one reading per
- * series per minute (a batch then touches 20 minutes of each series), is measured beside it.
+ * batches of a few seconds are in a deployment (BENCH_SENSOR_HZ=0.0166 gives the rollups'
+ * worst case, one reading per series per minute).
  */
 const SENSOR_HZ = Number(process.env.BENCH_SENSOR_HZ ?? 10);
-const SPARSE_HZ = 1 / 60;
-/** Rounds of the store handler with and without rollups; each side's best is kept. */
+/** Rounds of every measurement, alternated; each one's best is kept. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 logger.setLogLevel('SILENT');
 
 /** A reading of about `bytes` of JSON: an id, a time and as many in-range metrics as fit. */
-function reading(index: number, bytes: number, hertz = SENSOR_HZ): Record<string, unknown> {
+function reading(index: number, bytes: number): Record<string, unknown> {
   const data: Record<string, unknown> = {
     id: `things/harrow/${String(index % THINGS).padStart(3, '0')}`,
-    // Each sensor reads `hertz` times a second, the fleet in step.
-    timestamp: new Date(Date.UTC(2026, 10, 27) + Math.floor((Math.floor(index / THINGS) * 1000) / hertz)).toISOString(),
+    // Each sensor reads SENSOR_HZ times a second, the fleet in step.
+    timestamp: new Date(Date.UTC(2026, 10, 27) + Math.floor((Math.floor(index / THINGS) * 1000) / SENSOR_HZ)).toISOString(),
   };
   for (let metric = 0; JSON.stringify(data).length < bytes; metric++) data[`sensor_${metric}`] = (20 + ((index * 7 + metric) % 50) / 10).toFixed(2);
   return data;
@@ -84,77 +108,164 @@ function inMemoryDynamo(counts: Map<string, number>): DynamoDBDocumentClient {
 
 const unused = { send: async () => ({}) };
 
-/** Records per second of elapsed time, and per second of this process's CPU time (GC threads included). */
+/** Events of one shape, with the readings each holds (rates are readings per second). */
+interface Workload {
+  readonly shape: string;
+  readonly events: KinesisStreamEvent[];
+  readonly readings: readonly number[];
+  readonly records: number;
+}
+
+const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);
+
+/** One reading per record, `BATCHES` Lambda batches of `BATCH` records. */
+function oneReadingWorkload(bytes: number): Workload {
+  const events = Array.from({ length: BATCHES }, (_, batch) => kinesisEvent(Array.from({ length: BATCH }, (_, i) => reading(batch * BATCH + i, bytes)), batch * BATCH));
+  return { shape: 'one reading per record', events, readings: events.map(() => BATCH), records: BATCHES * BATCH };
+}
+
+/**
+ * The fleet's readings sent to the batch API `API_BATCH` at a time, each request rendered by
+ * the stack's PutRecords template, and each shard's records gathered into Lambda batches
+ * as the event source mapping gathers them (it stops before the batch size or the payload
+ * limit), until `WARMUP + PACKED_BATCHES` batches are full. A shard's last, partly filled
+ * batch is left out: a busy stream's batches are full ones.
+ */
+function packedWorkload(bytes: number): Workload {
+  const template = new MappingTemplate(putRecordsTemplate('iot-readings', BUCKETS), 'batch request template');
+  const shards = Array.from({ length: BUCKETS }, () => ({ records: [] as KinesisStreamRecord[], readings: 0, payload: 0, position: 0 }));
+  const events: KinesisStreamEvent[] = [];
+  const readings: number[] = [];
+  let records = 0;
+  for (let request = 0; events.length < WARMUP + PACKED_BATCHES; request++) {
+    const body = JSON.stringify({ Data: Array.from({ length: API_BATCH }, (_, i) => reading(request * API_BATCH + i, bytes)) });
+    const rendered = JSON.parse(template.render({ payload: { body, params: { path: {}, querystring: {}, header: {} } }, context: {}, stageVariables: {} })) as { Records: { PartitionKey: string; Data: string }[] };
+    for (const { PartitionKey, Data } of rendered.Records) {
+      const shard = shards[Number(PartitionKey)];
+      if (shard === undefined) throw new Error(`the template put a record in bucket ${PartitionKey}, outside the ${BUCKETS} buckets`);
+      const data = Buffer.from(Data, 'base64');
+      const size = recordPayloadBytes(data.length);
+      if (shard.records.length === EVENT_SOURCE.batchSize || (shard.records.length > 0 && shard.payload + size > MAX_PAYLOAD_BYTES)) {
+        events.push({ Records: shard.records });
+        readings.push(shard.readings);
+        records += shard.records.length;
+        Object.assign(shard, { records: [], readings: 0, payload: 0 });
+      }
+      shard.records.push(kinesisRecord(deliveredAsIs(Data), shard.position++, PartitionKey));
+      shard.readings += (JSON.parse(data.toString('utf8')) as unknown[]).length;
+      shard.payload += size;
+    }
+  }
+  return { shape: 'packed (batch API)', events, readings, records };
+}
+
+/** Readings per second of elapsed time, and per second of this process's CPU time (GC threads included). */
 interface Rates {
   readonly wall: number;
   readonly cpu: number;
 }
 
-async function measureRates(events: KinesisStreamEvent[], run: (event: KinesisStreamEvent) => Promise<unknown>): Promise<Rates> {
-  for (const event of events.slice(0, 2)) await run(event); // warm-up
+/** Runs the first `WARMUP` events, then times the rest (readings counted after the warm-up). */
+async function measureRates(workload: Workload, run: (event: KinesisStreamEvent) => Promise<unknown>): Promise<Rates> {
+  for (const event of workload.events.slice(0, WARMUP)) await run(event);
+  const measured = workload.events.slice(WARMUP);
+  const readings = sum(workload.readings.slice(WARMUP));
   const started = process.hrtime.bigint();
   const cpu = process.cpuUsage();
-  for (const event of events) await run(event);
+  for (const event of measured) await run(event);
   const used = process.cpuUsage(cpu);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { wall: (events.length * BATCH) / seconds, cpu: (events.length * BATCH) / ((used.user + used.system) / 1e6) };
+  return { wall: readings / seconds, cpu: readings / ((used.user + used.system) / 1e6) };
 }
-
-const measure = async (events: KinesisStreamEvent[], run: (event: KinesisStreamEvent) => Promise<unknown>): Promise<number> => (await measureRates(events, run)).wall;
 
 const best = (a: Rates, b: Rates): Rates => ({ wall: Math.max(a.wall, b.wall), cpu: Math.max(a.cpu, b.cpu) });
 
+interface ShapeFigures {
+  readonly workload: Workload;
+  readonly bare: Rates;
+  readonly store: Rates;
+  readonly rollup: Rates;
+  readonly alerts: Rates;
+  readonly requests: { readonly store: Map<string, number>; readonly rollup: Map<string, number>; readonly alerts: Map<string, number> };
+}
+
+const storeWith = (counts: Map<string, number>, rollupsTable?: string) =>
+  createStoreReadingsHandler({
+    dynamo: inMemoryDynamo(counts),
+    sqs: unused as unknown as SQSClient,
+    settings: { thingsTable: 'iot-things', failureQueueUrl: 'http://queue', seriesTable: 'iot-series', rollupsTable, futureToleranceSeconds: DEFAULT_FUTURE_TOLERANCE_SECONDS } as never,
+    logger,
+  });
+
+const alertsWith = (counts: Map<string, number>) =>
+  createThresholdAlertsHandler({
+    dynamo: inMemoryDynamo(counts),
+    sns: unused as unknown as SNSClient,
+    settings: { thresholdsTable: 'iot-thresholds', alertsTable: 'iot-alerts', alertTopicArn: 'arn:topic', alertCooldownSeconds: 900, futureToleranceSeconds: DEFAULT_FUTURE_TOLERANCE_SECONDS },
+    logger,
+    cacheTtlMs: 0, // every batch reads its thresholds, the cold-cache worst case
+  });
+
+const bareLoop = async (event: KinesisStreamEvent): Promise<void> => {
+  for (const record of event.Records) JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8'));
+};
+
+/**
+ * Every measurement `ROUNDS` times, alternated, each keeping its best: a burst of other work
+ * on a shared machine then does not land on one side only. CPU time as well as elapsed
+ * time, as other jobs on a shared machine stretch the latter. Requests are counted in the first round.
+ */
+async function measureShape(workload: Workload): Promise<ShapeFigures> {
+  const requests = { store: new Map<string, number>(), rollup: new Map<string, number>(), alerts: new Map<string, number>() };
+  const none: Rates = { wall: 0, cpu: 0 };
+  let [bare, store, rollup, alerts] = [none, none, none, none];
+  for (let round = 0; round < ROUNDS; round++) {
+    const counted = (counts: Map<string, number>) => (round === 0 ? counts : new Map<string, number>());
+    bare = best(bare, await measureRates(workload, bareLoop));
+    store = best(store, await measureRates(workload, storeWith(counted(requests.store))));
+    rollup = best(rollup, await measureRates(workload, storeWith(counted(requests.rollup), ROLLUPS_TABLE)));
+    alerts = best(alerts, await measureRates(workload, alertsWith(counted(requests.alerts))));
+  }
+  return { workload, bare, store, rollup, alerts, requests };
+}
+
+const count = (value: number): string => Math.round(value).toLocaleString('en');
+const ratio = (value: number, of: number): string => `${(value / of).toFixed(2)}×`;
+
+/** Requests of each command per batch (the warm-up batches included, as they were counted). */
+const perBatch = (counts: Map<string, number>, batches: number): string =>
+  [...counts].map(([command, total]) => `${command.replace('Command', '')} ${(total / batches).toFixed(1)}`).join(', ');
+
+function report(bytes: number, shapes: readonly ShapeFigures[]): void {
+  const metrics = Object.keys(reading(0, bytes)).length - 2;
+  console.log(`\n${bytes} B readings (${metrics} metrics, ${THINGS * metrics} series from ${THINGS} sensors at ${SENSOR_HZ} Hz); readings/s, each the best of ${ROUNDS} alternated rounds:`);
+  const table = new Table({ head: ['', ...shapes.map((figures) => figures.workload.shape), 'target'], style: { head: [], border: [] } });
+  const row = (label: string, cell: (figures: ShapeFigures) => string, target = '') => table.push([label, ...shapes.map(cell), target]);
+  const measuredBatches = (figures: ShapeFigures) => figures.workload.events.length - WARMUP;
+  row('Lambda batches measured', (f) => `${measuredBatches(f)} (+${WARMUP} warm-up)`);
+  row('records per batch', (f) => (f.workload.records / f.workload.events.length).toFixed(1));
+  row('readings per record', (f) => (sum(f.workload.readings) / f.workload.records).toFixed(1));
+  row('readings per batch', (f) => count(sum(f.workload.readings) / f.workload.events.length));
+  row('bare decode+parse', (f) => count(f.bare.wall));
+  row('store-readings', (f) => `${count(f.store.wall)} (${ratio(f.store.wall, f.bare.wall)} bare)`, '0.50× bare, one reading per record (1 KB)');
+  row('store + rollups', (f) => `${count(f.rollup.wall)} (${ratio(f.rollup.wall, f.store.wall)} store)`, '0.70× store, packed');
+  row('  per CPU second', (f) => `${count(f.rollup.cpu)} against ${count(f.store.cpu)} (${ratio(f.rollup.cpu, f.store.cpu)})`, '0.70× store, packed');
+  row('threshold-alerts', (f) => `${count(f.alerts.wall)} (${ratio(f.alerts.wall, f.bare.wall)} bare)`, '0.40× bare, one reading per record (1 KB)');
+  console.log(table.toString());
+  for (const figures of shapes) {
+    const batches = figures.workload.events.length;
+    console.log(`  DynamoDB requests per batch, ${figures.workload.shape}:`);
+    console.log(`    store   : ${perBatch(figures.requests.store, batches)} (BatchWriteItem = ceil(items/25), an item per reading; a catalogue update per distinct series)`);
+    console.log(`    rollups : ${perBatch(figures.requests.rollup, batches)} (a conditional PutItem per changed hour and day, the hour holding its minutes)`);
+    console.log(`    alerts  : ${perBatch(figures.requests.alerts, batches)} (BatchGetItem = ceil(distinct series/100))`);
+  }
+}
+
 async function main(): Promise<void> {
+  console.log(`Packed records: the stack's PutRecords template with ${BUCKETS} buckets (the default provisioned stream's shards), batches of ${API_BATCH} readings; Lambda batches of at most ${EVENT_SOURCE.batchSize} records and ${MAX_PAYLOAD_BYTES / 1024 / 1024} MB per shard.`);
   for (const bytes of [1024, 200]) {
-    const events = Array.from({ length: BATCHES }, (_, batch) =>
-      kinesisEvent(Array.from({ length: BATCH }, (_, i) => reading(batch * BATCH + i, bytes)), batch * BATCH),
-    );
-    const metrics = Object.keys(reading(0, bytes)).length - 2;
-
-    const bare = await measure(events, async (event) => {
-      for (const record of event.Records) JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8'));
-    });
-
-    const storeWith = (counts: Map<string, number>, rollupsTable?: string) =>
-      createStoreReadingsHandler({
-        dynamo: inMemoryDynamo(counts),
-        sqs: unused as unknown as SQSClient,
-        settings: { thingsTable: 'iot-things', failureQueueUrl: 'http://queue', seriesTable: 'iot-series', rollupsTable, futureToleranceSeconds: DEFAULT_FUTURE_TOLERANCE_SECONDS } as never,
-        logger,
-      });
-    const storeCounts = new Map<string, number>();
-    const rollupCounts = new Map<string, number>();
-    // Alternated, so a burst of other work on a shared machine does not land on one side only;
-    // CPU time as well as elapsed time, as other jobs on a shared machine stretch the latter.
-    let store: Rates = { wall: 0, cpu: 0 };
-    let rollup: Rates = { wall: 0, cpu: 0 };
-    for (let round = 0; round < ROUNDS; round++) {
-      store = best(store, await measureRates(events, storeWith(round === 0 ? storeCounts : new Map())));
-      rollup = best(rollup, await measureRates(events, storeWith(round === 0 ? rollupCounts : new Map(), ROLLUPS_TABLE)));
-    }
-
-    const alertCounts = new Map<string, number>();
-    const alerts = createThresholdAlertsHandler({
-      dynamo: inMemoryDynamo(alertCounts),
-      sns: unused as unknown as SNSClient,
-      settings: { thresholdsTable: 'iot-thresholds', alertsTable: 'iot-alerts', alertTopicArn: 'arn:topic', alertCooldownSeconds: 900, futureToleranceSeconds: DEFAULT_FUTURE_TOLERANCE_SECONDS },
-      logger,
-      cacheTtlMs: 0, // every batch reads its thresholds, the cold-cache worst case
-    });
-    const alertRate = await measure(events, alerts);
-
-    const perBatch = (counts: Map<string, number>) =>
-      [...counts].map(([command, count]) => `${command.replace('Command', '')} ${(count / (BATCHES + 2)).toFixed(1)}`).join(', ');
-    console.log(`\n${bytes} B readings (${metrics} metrics, ${THINGS * metrics} series), ${BATCHES} batches of ${BATCH}:`);
-    console.log(`  bare decode+parse : ${Math.round(bare).toLocaleString('en')} records/s`);
-    console.log(`  store-readings    : ${Math.round(store.wall).toLocaleString('en')} records/s  ratio ${(store.wall / bare).toFixed(2)} (target 0.50)`);
-    console.log(`    DynamoDB requests per batch: ${perBatch(storeCounts)} (items/batch ${BATCH * metrics}, ceil(items/25) = ${Math.ceil((BATCH * metrics) / 25)})`);
-    console.log(
-      `  store + rollups   : ${Math.round(rollup.wall).toLocaleString('en')} records/s  ratio to store without rollups ${(rollup.wall / store.wall).toFixed(2)} (target 0.70); per CPU second ${Math.round(rollup.cpu).toLocaleString('en')} against ${Math.round(store.cpu).toLocaleString('en')}, ratio ${(rollup.cpu / store.cpu).toFixed(2)}`,
-    );
-    console.log(`    DynamoDB requests per batch: ${perBatch(rollupCounts)} (series/batch ${THINGS * metrics}: a conditional PutItem per changed hour and day, the hour holding its minutes)`);
-    console.log(`  threshold-alerts  : ${Math.round(alertRate).toLocaleString('en')} records/s  ratio ${(alertRate / bare).toFixed(2)} (target 0.40)`);
-    console.log(`    DynamoDB requests per batch: ${perBatch(alertCounts)} (distinct series ${THINGS * metrics})`);
+    const shapes = [await measureShape(oneReadingWorkload(bytes)), await measureShape(packedWorkload(bytes))];
+    report(bytes, shapes);
   }
 }
 

@@ -105,7 +105,10 @@ interface Attempt {
 
 const MAX_RETRY_DELAY_MS = 10_000;
 /** Upper bound of one invocation's payload, as Lambda's (6 MB); a batch stops growing before it. */
-const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+/** What a record of `dataBytes` bytes adds to an invocation's payload: its data in base64 and its other fields. */
+export const recordPayloadBytes = (dataBytes: number): number => dataBytes * 1.34 + 512;
 
 export function startEventSourceMapping(options: EventSourceMappingOptions): EventSourceMapping {
   const pollers = options.shardIds.map((shardId) => new ShardPoller(options, shardId));
@@ -192,7 +195,7 @@ class ShardPoller {
     const batch: KinesisRecord[] = [];
     let bytes = 0;
     while (batch.length < batchSize && this.buffer.length > 0) {
-      const size = (this.buffer[0]?.Data?.length ?? 0) * 1.34 + 512;
+      const size = recordPayloadBytes(this.buffer[0]?.Data?.length ?? 0);
       if (batch.length > 0 && bytes + size > MAX_PAYLOAD_BYTES) break;
       bytes += size;
       batch.push(this.buffer.shift() as KinesisRecord);
