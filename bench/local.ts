@@ -58,8 +58,6 @@ async function pool(count: number, concurrency: number, job: (index: number) => 
 
 async function rawKinesis(kinesis: KinesisClient, stream: string, round: string, options: Options): Promise<number> {
   const requests = Math.ceil(options.readings / BATCH_READINGS);
-  // The API packs each batch into a few stream records and says how many: the consumer is done when it has done them all.
-  let records = 0;
   const started = performance.now();
   await pool(requests, options.concurrency, async (request) => {
     const records = [];

@@ -5,7 +5,7 @@ import { KinesisFirehoseDeliveryStream } from '@cdktf/provider-aws/lib/kinesis-f
 import { ARCHIVE_PROCESSING, FIREHOSE_PREFIX } from '../handlers/archive-format';
 import { privateBucket } from './private-bucket';
 import { ServiceRole, type Grant } from './service-role';
-import { ARCHIVE_LIMITS, DEFAULT_COLD_STORAGE_CLASS, GLACIER_MINIMUM_DAYS, type ColdStorageClass } from './construct-defaults';
+import { ARCHIVE_LIMITS, DEFAULT_COLD_STORAGE_CLASS, type ColdStorageClass } from './construct-defaults';
 export { ARCHIVE_LIMITS, GLACIER_MINIMUM_DAYS } from './construct-defaults';
 
 export interface ArchiveProps {

@@ -36,7 +36,6 @@ import {
   serverErrorResponse,
 } from './ingest-templates';
 import { ServiceRole } from './service-role';
-import { suppressPolicy } from '../policy/suppressions';
 import { INGEST_API_LIMITS } from './construct-defaults';
 export { INGEST_API_LIMITS } from './construct-defaults';
 

@@ -21,14 +21,18 @@ afterAll(async () => {
   await db.stop();
 });
 
-/** An SNS topic in memory: records what was published; `failNext` makes the next publishes fail. */
-function memoryTopic(latencyMs = 0) {
+/**
+ * An SNS topic in memory: records what was published; `failNext` makes the next publishes
+ * fail. `beforeSend` runs as each publish arrives, to look at the tables at that moment.
+ */
+function memoryTopic(latencyMs = 0, beforeSend: () => Promise<void> = async () => undefined) {
   const sns = new SNSClient({ region: 'eu-west-2' });
   const sent: PublishCommandInput[] = [];
   let failures = 0;
   mockClient(sns)
     .on(PublishCommand)
     .callsFake(async (input: PublishCommandInput) => {
+      await beforeSend();
       // Latency keeps the claim live long enough for a racing consumer to meet it.
       await delay(latencyMs);
       if (failures > 0) {
@@ -60,7 +64,116 @@ const thresholdsItem = async (series: string) =>
 const historyOf = async (series: string) =>
   (await db.scan('alerts')).filter((item) => item.ThingID === series).sort((a, b) => String(a.Timestamp).localeCompare(String(b.Timestamp)));
 
+/** The text each kind of subscriber gets, from a publish made with MessageStructure json. */
+const messages = (input: PublishCommandInput | undefined) => JSON.parse(input?.Message ?? '{}') as { default: string; sms: string; https: string };
+
 describe('threshold alerts against dynalite', () => {
+  it('sends a breach once while holding its claim, records the notice once and leaves the state confirmed', async () => {
+    const series = 'breach/1/temperature';
+    await putThresholds(series, { MinThreshold: 18, MaxThreshold: 25 });
+    const now = Date.parse('2024-05-01T12:00:00Z');
+    // Claim before publish is the at-most-once protocol: a consumer sends only while its
+    // claim is stored, so a racing one's conditional claim fails. The order of the later
+    // writes is no promise; their outcome is checked below.
+    const claimsWhenSent: unknown[] = [];
+    const topic = memoryTopic(0, async () => {
+      claimsWhenSent.push((await thresholdsItem(series))?.[ALERT_STATE_ATTRIBUTES.claim]);
+    });
+    const event = kinesisEvent([reading('2024-05-01T11:59:00Z', { temperature: 26.5 }, 'breach/1')]);
+    expect(await consumer(topic.sns, { clock: { now: () => now, sleep: async () => undefined } })(event)).toEqual({ batchItemFailures: [] });
+
+    const subject = 'Alert: breach/1 temperature 26.5 above max 25 at 2024-05-01 11:59:00 UTC';
+    expect(topic.sent).toEqual([{ TopicArn: SETTINGS.alertTopicArn, Subject: subject, MessageStructure: 'json', Message: expect.any(String) }]);
+    const text = messages(topic.sent[0]);
+    expect(text.default).toContain('The temperature of breach/1 was 26.5 at 2024-05-01 11:59:00 UTC, above the maximum 25.');
+    // SMS subscribers get the one line; webhooks the fields, values exact.
+    expect(text.sms).toBe(subject);
+    expect(JSON.parse(text.https)).toMatchObject({ notice: 'breach', series, value: 26.5, bound: 'max', maxThreshold: 25, at: '2024-05-01T11:59:00.000000Z' });
+
+    expect(claimsWhenSent).toEqual([expect.objectContaining({ Token: expect.any(String), ReadingAt: '2024-05-01T11:59:00.000000Z', ExpiresAt: now + 30_000, Notice: 'breach', State: 'breached', Bound: 'max' })]);
+    const token = (claimsWhenSent[0] as { Token: string }).Token;
+
+    expect(await historyOf(series)).toEqual([
+      {
+        ThingID: series,
+        Timestamp: '2024-05-01T11:59:00.000000Z',
+        Kind: 'breach',
+        Reminder: false,
+        Bound: 'max',
+        Value: 26.5,
+        MinThreshold: 18,
+        MaxThreshold: 25,
+        MessageId: 'memory-1',
+        Subject: subject,
+        SentAt: new Date(now).toISOString(),
+        // The claim that sent it: a consumer taking over an abandoned claim finds its notice on record by it.
+        ClaimToken: token,
+        Recipients: 'default',
+        // It opens an alert: listed across the fleet as firing.
+        FleetKey: 'firing#breach',
+        FleetSort: `2024-05-01T11:59:00.000000Z#${series}`,
+      },
+    ]);
+    // Confirmed: the claim is gone and the state says what was sent.
+    expect(await thresholdsItem(series)).toEqual({
+      ThingID: series,
+      MinThreshold: 18,
+      MaxThreshold: 25,
+      AlertState: 'breached',
+      AlertBound: 'max',
+      AlertChangedAt: '2024-05-01T11:59:00.000000Z',
+      AlertNotifiedAt: '2024-05-01T11:59:00.000000Z',
+      AlertOpenedAt: '2024-05-01T11:59:00.000000Z',
+      AlertMessageId: 'memory-1',
+    });
+  });
+
+  it('claims against the state it read: when another consumer moved it on meanwhile, it reads again and sends nothing twice', async () => {
+    const series = 'stale/1/temperature';
+    const breachedAt = '2024-05-01T10:00:00.000000Z';
+    const recoveredAt = '2024-05-01T10:05:00.000000Z';
+    await db.document.send(
+      new PutCommand({
+        TableName: db.tables.thresholds,
+        Item: { ThingID: series, MaxThreshold: 25, AlertState: 'breached', AlertBound: 'max', AlertChangedAt: breachedAt, AlertNotifiedAt: breachedAt, AlertOpenedAt: breachedAt },
+      }),
+    );
+    const recovered = { ThingID: series, MaxThreshold: 25, AlertState: 'ok', AlertChangedAt: recoveredAt, AlertNotifiedAt: recoveredAt, AlertMessageId: 'sent-by-the-other' };
+    // This consumer reads the breach; then the other one sends and confirms the recovery.
+    const staleDynamo = {
+      send: async (command: object) => {
+        const response = await db.document.send(command as never);
+        if (command instanceof BatchGetCommand) await db.document.send(new PutCommand({ TableName: db.tables.thresholds, Item: recovered }));
+        return response;
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const topic = memoryTopic();
+    const event = kinesisEvent([reading('2024-05-01T10:06:00Z', { temperature: 20 }, 'stale/1')]);
+    expect(await consumer(topic.sns, { dynamo: staleDynamo })(event)).toEqual({ batchItemFailures: [] });
+    expect(topic.sent).toHaveLength(0);
+    expect(await thresholdsItem(series)).toEqual(recovered);
+  });
+
+  it('counts a notice as sent when only its history item failed, so no consumer sends it again', async () => {
+    const series = 'unrecorded/1/temperature';
+    await putThresholds(series, { MaxThreshold: 25 });
+    const historyDown = {
+      send: async (command: object) => {
+        if (command instanceof PutCommand && command.input.TableName === db.tables.alerts) throw new Error('alerts table unavailable');
+        return db.document.send(command as never);
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const topic = memoryTopic();
+    const event = kinesisEvent([reading('2024-05-01T10:00:00Z', { temperature: 30 }, 'unrecorded/1')]);
+    expect(await consumer(topic.sns, { dynamo: historyDown })(event)).toEqual({ batchItemFailures: [] });
+    expect(await historyOf(series)).toEqual([]);
+    expect(await thresholdsItem(series)).toMatchObject({ AlertState: 'breached', AlertNotifiedAt: '2024-05-01T10:00:00.000000Z', AlertMessageId: 'memory-1' });
+
+    // A redelivery to a new container finds the state confirmed.
+    expect(await consumer(topic.sns)(event)).toEqual({ batchItemFailures: [] });
+    expect(topic.sent).toHaveLength(1);
+  });
+
   it('sends exactly one email when two consumers race on the same breaches', async () => {
     const things = Array.from({ length: 12 }, (_, index) => `race/${index}`);
     await Promise.all(things.map((thing) => putThresholds(`${thing}/temperature`, { MinThreshold: 18, MaxThreshold: 25 })));

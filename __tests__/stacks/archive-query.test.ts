@@ -9,7 +9,6 @@ import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { ARCHIVE_COLUMNS, ARCHIVE_PARTITIONS, ARCHIVE_PROCESSING, ARCHIVE_QUERY_DEFAULTS, FIREHOSE_PREFIX } from '../../handlers/archive-format';
 import { ArchiveProcessor } from '../../stacks/archive-processor';
 import { ArchiveQuery } from '../../stacks/archive-query';
-import { ConfigError } from '../../stacks/config';
 import { DataKey } from '../../stacks/data-key';
 import { PIPELINE_OUTPUTS } from '../../stacks/output-names';
 import { protectStatefulResources } from '../../stacks/prevent-destroy';

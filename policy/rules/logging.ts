@@ -1,4 +1,4 @@
-import { block, blocks, isSet, literalNumber, strings, type Element, type StackModel } from '../model';
+import { block, isSet, literalNumber, strings, type Element, type StackModel } from '../model';
 import { finding, NO_EQUIVALENT, rule, type Finding } from './rule';
 
 export const logRetention = rule({

@@ -79,7 +79,7 @@ export const futureReadingsDrill: Drill = {
           `${queuedAhead.length} of ${ahead.length} queued (${queued.length} messages in all), ${aheadStored.length} stored; e.g. ${queuedAhead[0]?.reason?.message ?? 'none'}`,
         ),
         check('every real reading is stored', realStored.found === real.length, `${realStored.found} of ${real.length}`),
-        ...watched.map((series, index) =>
+        ...watched.map((_series, index) =>
           check(
             `${index === 0 ? 'after year-9999 readings' : 'from a state pinned to 9999 by an older version'}, the real breach and recovery are alerted once each`,
             (audits[index]?.historyMatches ?? false) && (audits[index]?.sentOnce ?? false),

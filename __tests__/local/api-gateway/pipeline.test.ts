@@ -4,7 +4,7 @@
  */
 import { javaStringHash } from '../../../local/api-gateway/vtl-util';
 import { request } from '../harness';
-import { API_KEY, pipelineStackJson, resourceOf, startTwin, type RunningTwin, type StackJson } from './fixture';
+import { API_KEY, pipelineStackJson, startTwin, type RunningTwin, type StackJson } from './fixture';
 
 const READING = { id: 'things/twin/001', temperature: 21.5, timestamp: '2024-05-01T10:00:00Z' };
 const floorMod = (value: number, modulus: number): number => ((value % modulus) + modulus) % modulus;
