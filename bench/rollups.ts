@@ -38,7 +38,7 @@ import { DEFAULT_RETRY_POLICY } from '../handlers/batching';
 import { ATTRIBUTES, HANDLER_ENV } from '../handlers/contract';
 import { Decimal } from '../handlers/decimal';
 import { seriesId, timestampOfMillis } from '../handlers/reading';
-import { addReadings, bucketExpiry, bucketKey, bucketStart, encodePart, mergeAggregates, partKey, STEP_MS, STORED_STEPS, type Aggregate, type RollupStep, type StoredStep, type TimedValue } from '../handlers/rollup';
+import { addReadings, bucketExpiry, bucketKey, bucketStart, encodePart, mergeAggregates, partKey, STEP_MS, STORED_STEPS, type Aggregate, type StoredStep, type TimedValue } from '../handlers/rollup';
 import { rollupItem, type RollupBucket } from '../handlers/rollup-item';
 import { loadSettings, logger } from '../handlers/runtime';
 import { createStoreReadingsHandler, STORE_READINGS_SETTINGS, type StoreReadingsSettings } from '../handlers/store-readings';

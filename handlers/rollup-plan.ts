@@ -30,7 +30,7 @@
  */
 import type { Decimal } from './decimal';
 import type { Aggregate, RollupStep, TimedValue } from './rollup';
-import { addReadings, bucketKey, bucketStart, compareSequence, decodePart, encodePart, mergeAggregates, partKey, sameAggregate, STEP_MS } from './rollup';
+import { addReadings, bucketKey, bucketStart, compareSequence, decodePart, encodePart, mergeAggregates, partKey, STEP_MS } from './rollup';
 import type { RollupBucket, StoredBucket } from './rollup-item';
 
 /** A stored reading as the batch planned it (a ReadingItem). */

@@ -152,12 +152,6 @@ export function mergeAggregates(aggregates: Iterable<Aggregate | undefined>): Ag
   return merged;
 }
 
-/** Whether two aggregates say the same (exact for count, min, max and times; the sums as doubles). */
-export function sameAggregate(a: Aggregate | undefined, b: Aggregate | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return a.count === b.count && a.sum === b.sum && a.first === b.first && a.last === b.last && a.min.text === b.min.text && a.max.text === b.max.text;
-}
-
 /** The mean of an aggregate, as a double. */
 export const meanOf = (aggregate: Aggregate): number => aggregate.sum / aggregate.count;
 
