@@ -9,7 +9,6 @@
  * while the records around it are stored.
  */
 import { DEFAULT_ALERT_COOLDOWN_SECONDS } from '../../handlers/contract';
-import { Decimal } from '../../handlers/decimal';
 import { parseReadingJson, readingItems, seriesId } from '../../handlers/reading';
 import { seriesReadings } from '../../handlers/reading-segment';
 import type { FailureMessageBody } from '../../handlers/store-plan';
