@@ -70,4 +70,13 @@ describe('npm run cost -- --json', () => {
     expect(Object.keys(result.totals).sort()).toEqual(['on-demand', 'provisioned']);
     expect(result.totals['on-demand']).toBeGreaterThan(result.totals.provisioned ?? Infinity);
   }, 150_000);
+
+  test("the report's sample (100 sensors × 200 readings, batches of 500, default configuration) puts at least 10 readings in each things-table item", async () => {
+    const { stdout } = await run('npx', ['tsx', 'tools/cost.ts', '--json', '--sensors', '100', '--readings', '200', '--batch', '500'], { cwd: ROOT, timeout: 240_000 });
+    const result = JSON.parse(stdout) as { sample: { readings: number }; perReading: Record<string, number> };
+    expect(result.sample.readings).toBe(20_000);
+    const thingsItems = Object.entries(result.perReading).find(([name]) => /^itemsPut:.*things$/.test(name));
+    expect(thingsItems?.[1]).toBeGreaterThan(0);
+    expect(thingsItems?.[1]).toBeLessThanOrEqual(1 / 10);
+  }, 300_000);
 });
