@@ -38,6 +38,7 @@ import { DEFAULT_RETRY_POLICY } from '../handlers/batching';
 import { ATTRIBUTES, HANDLER_ENV } from '../handlers/contract';
 import { Decimal } from '../handlers/decimal';
 import { seriesId, timestampOfMillis } from '../handlers/reading';
+import { rangeCondition, windowStart } from '../handlers/reading-segment';
 import { addReadings, bucketExpiry, bucketKey, bucketStart, encodePart, mergeAggregates, partKey, STEP_MS, STORED_STEPS, type Aggregate, type StoredStep, type TimedValue } from '../handlers/rollup';
 import { rollupItem, type RollupBucket } from '../handlers/rollup-item';
 import { loadSettings, logger } from '../handlers/runtime';
@@ -365,7 +366,8 @@ async function main(): Promise<void> {
         TableName: config.tables.things,
         KeyConditionExpression: `${ATTRIBUTES.series} = :s AND #t BETWEEN :a AND :b`,
         ExpressionAttributeNames: { '#t': ATTRIBUTES.timestamp },
-        ExpressionAttributeValues: { ':s': { S: SERIES }, ':a': { S: timestampOfMillis(consumerFromMs) }, ':b': { S: timestampOfMillis(lastMs) } },
+        // The segment items that can hold the range's readings (handlers/reading-segment.ts).
+        ExpressionAttributeValues: { ':s': { S: SERIES }, ':a': { S: windowStart(timestampOfMillis(consumerFromMs)) }, ':b': { S: rangeCondition(undefined, timestampOfMillis(lastMs)).values[':to'] as string } },
       }),
     ]);
 

@@ -17,7 +17,7 @@ import { Decimal, DYNAMODB_NUMBER_LIMITS, describeDecimalProblem, type DecimalPr
 export const READING_LIMITS = {
   /** Longest `Data.id`, in characters (all from the Basic Multilingual Plane, so also in UTF-16 units). */
   maxIdLength: 256,
-  /** Most metrics in one reading (each becomes one table item). */
+  /** Most metrics in one reading (each a value of its own series). */
   maxMetrics: 50,
   /** Most readings in one batch body (Kinesis PutRecords takes at most 500). */
   maxBatchReadings: 500,
@@ -629,7 +629,7 @@ function formatAhead(ms: number): string {
 }
 
 // ---------------------------------------------------------------------------
-// Table items (things table)
+// Series values (what the store consumer packs into segment items, reading-segment.ts)
 // ---------------------------------------------------------------------------
 
 /** Separator between thing id and metric in `ThingID`. */
@@ -657,8 +657,8 @@ export function expiresAtOf(timestamp: string, hotRetentionDays: number | undefi
 }
 
 /**
- * One item per metric. `ExpiresAt` counts the hot retention from the reading's own time,
- * so replaying a record rewrites exactly the same item.
+ * One value per metric, keyed by series and time. `ExpiresAt` counts the hot retention from
+ * the reading's own time; the segment holding the value expires with its latest one.
  */
 export function readingItems(reading: Reading, hotRetentionDays?: number): ReadingItem[] {
   const expiresAt = expiresAtOf(reading.timestamp, hotRetentionDays);

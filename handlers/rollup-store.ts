@@ -12,14 +12,14 @@
  * touches the same buckets, and the version condition makes a remembered item safe to
  * plan from: if another writer changed it, the write is refused and the item read again.
  */
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll, callWithRetries, type RetryContext } from './batch-write';
 import { describeError, mapWithConcurrency } from './batching';
 import { ATTRIBUTES } from './contract';
 import { addReadings, bucketExpiry, bucketKey, bucketTimeRange, ROLLUP_ATTRIBUTES, type Aggregate, type StoredStep, type TimedValue } from './rollup';
 import { bucketOfItem, rollupItem, type RollupBucket, type StoredBucket } from './rollup-item';
 import { groupContributions, planSeriesRollup, type ContributionGroups, type RollupRetention, type SeriesContributions } from './rollup-plan';
-import { decimalOf } from './stored-number';
+import { seriesReadings } from './reading-segment';
 
 /** Buckets a container remembers: a few for each of thousands of series, a few kilobytes each. */
 export const ROLLUP_CACHE_ITEMS = 20_000;
@@ -223,31 +223,13 @@ export async function applyRollups(dynamo: DynamoDBDocumentClient, bySeries: Rea
   async function recountMinute(series: string, minute: string): Promise<Aggregate | undefined> {
     const { from, to } = bucketTimeRange(minute, '1m');
     const readings: TimedValue[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await callWithRetries(
-        () =>
-          dynamo.send(
-            new QueryCommand({
-              TableName: options.thingsTable,
-              KeyConditionExpression: '#series = :series AND #time BETWEEN :from AND :to',
-              ExpressionAttributeNames: { '#series': ATTRIBUTES.series, '#time': ATTRIBUTES.timestamp, '#value': ATTRIBUTES.value },
-              ExpressionAttributeValues: { ':series': series, ':from': from, ':to': to },
-              ProjectionExpression: '#time, #value',
-              ConsistentRead: true,
-              ExclusiveStartKey: start,
-            }),
-          ),
-        options,
-      );
+    const send = async <T>(run: () => Promise<T>): Promise<T> => {
+      const page = await callWithRetries(run, options);
       outcome.requests += page.attempts;
       if (!page.ok) throw page.error;
-      for (const item of page.value.Items ?? []) {
-        const value = decimalOf(item[ATTRIBUTES.value]);
-        if (value !== undefined) readings.push({ timestamp: String(item[ATTRIBUTES.timestamp]), value });
-      }
-      start = page.value.LastEvaluatedKey;
-    } while (start !== undefined);
+      return page.value;
+    };
+    for await (const reading of seriesReadings(dynamo, options.thingsTable, { series, from, to, consistentRead: true }, send)) readings.push(reading);
     return addReadings(undefined, readings);
   }
 

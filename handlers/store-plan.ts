@@ -7,6 +7,8 @@ import { SQS_MAX_BATCH_BYTES, type QueueMessage, type RefusedEntry } from './bat
 import type { Decimal } from './decimal';
 import { decodeUtf8, indexInRecord, positionSuffix, readingOfRecord, recordBytes, type RecordChecks } from './kinesis-record';
 import { readingItems, splitSeriesId, type ReadingError, type ReadingItem } from './reading';
+import { segmentItems, windowStart, type SegmentItem } from './reading-segment';
+import { compareSequence } from './rollup';
 import { addContribution, type SeriesContributions } from './rollup-plan';
 
 /** An item to put and the records (indexes in the batch) that produced it, earliest first. */
@@ -87,6 +89,56 @@ function mergeRepeat(earlier: PlannedItem[], repeat: readonly PlannedItem[], ind
       known.records = [...known.records, index];
     }
   }
+}
+
+/** The readings of one series in one window that a batch writes together (segment items, reading-segment.ts). */
+export interface PlannedSegment {
+  readonly entries: readonly PlannedItem[];
+  /** Every record among the entries', earliest first: the first is where a redelivery must start. */
+  readonly records: readonly number[];
+}
+
+/** One item of a segment (a segment over the part budget has several) and the segment it belongs to. */
+export interface PlannedPart {
+  readonly item: SegmentItem;
+  readonly segment: PlannedSegment;
+}
+
+/**
+ * Packs the batch's reading items into segment items: one segment per series and window,
+ * keyed by the sequence numbers of its own records, so the same records always give the
+ * same keys. Parts come in the order of their segment's earliest record.
+ */
+export function planSegments(items: readonly PlannedItem[], records: readonly KinesisStreamRecord[], hotRetentionDays?: number): PlannedPart[] {
+  const groups = new Map<string, PlannedItem[]>();
+  for (const planned of items) {
+    const key = `${planned.item.ThingID}\u0000${windowStart(planned.item.Timestamp)}`;
+    const known = groups.get(key);
+    if (known === undefined) groups.set(key, [planned]);
+    else known.push(planned);
+  }
+  const segments = [...groups.values()].map((entries): PlannedSegment => ({ entries, records: [...new Set(entries.flatMap((entry) => entry.records))].sort((a, b) => a - b) }));
+  segments.sort((a, b) => (a.records[0] ?? 0) - (b.records[0] ?? 0));
+  return segments.flatMap((segment) => {
+    const sequences = segment.records.map((index) => (records[index] as KinesisStreamRecord).kinesis.sequenceNumber).sort(compareSequence);
+    const position = { shardId: shardIdOf(records[segment.records[0] ?? 0] as KinesisStreamRecord), lowest: sequences[0] ?? '0', highest: sequences[sequences.length - 1] ?? '0' };
+    const readings = segment.entries.map(({ item }) => ({ timestamp: item.Timestamp, value: item.Value }));
+    return segmentItems(segment.entries[0]?.item.ThingID ?? '', readings, position, hotRetentionDays).map((item) => ({ item, segment }));
+  });
+}
+
+/** The reading items of segments DynamoDB refused, each once, with the reason given for its part. */
+export function refusedReadings(refused: readonly RefusedEntry<PlannedPart>[]): RefusedEntry<PlannedItem>[] {
+  const seen = new Set<PlannedItem>();
+  const result: RefusedEntry<PlannedItem>[] = [];
+  for (const { entry, reason } of refused) {
+    for (const planned of entry.segment.entries) {
+      if (seen.has(planned)) continue;
+      seen.add(planned);
+      result.push({ entry: planned, reason });
+    }
+  }
+  return result;
 }
 
 /** The newest stored reading of one series, for the catalogue. */

@@ -1,8 +1,8 @@
 /**
  * Kinesis consumer that stores readings in the things table.
  *
- * A batch becomes items (one per metric), written 25 per BatchWriteItem with bounded
- * parallelism; records that can never be stored (refused by the parser, dated too far
+ * A batch becomes segment items (reading-segment.ts: the readings of one series in one
+ * hour window share an item), written 25 per BatchWriteItem with bounded parallelism; records that can never be stored (refused by the parser, dated too far
  * ahead of their arrival, or refused by DynamoDB) go to the failure queue, once each;
  * the series catalogue gets the newest reading of each series, and the rollups (minute,
  * hour and day aggregates, rollup-store.ts) count the readings stored. The response names the
@@ -36,15 +36,17 @@ import {
   latestPerSeries,
   mergeRejections,
   planBatch,
+  planSegments,
   refusalsOf,
+  refusedReadings,
   rollupContributions,
   shardIdOf,
-  type PlannedItem,
+  type PlannedPart,
   type Rejection,
   type SeriesLatest,
   type StorePlan,
 } from './store-plan';
-import { storedNumber, storedReadingItem } from './stored-number';
+import { storedNumber } from './stored-number';
 
 /** Settings the store handler cannot run without. */
 export const STORE_READINGS_SETTINGS = ['thingsTable', 'failureQueueUrl'] as const;
@@ -110,21 +112,23 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
       earliestFailure = Math.min(earliestFailure, index);
     };
 
-    const writes = await batchWriteAll(dynamo, plan.items, {
+    const parts = planSegments(plan.items, records, settings.hotRetentionDays);
+    const writes = await batchWriteAll(dynamo, parts, {
       ...retry,
       tableName: settings.thingsTable,
       concurrency,
-      itemOf: (planned: PlannedItem) => storedReadingItem(planned.item),
+      itemOf: (part: PlannedPart) => part.item,
       keyOf: itemKey,
-      // Items are in record order, so the first entry of a call has its earliest record.
-      proceed: (entries) => (entries[0]?.records[0] ?? 0) < earliestFailure,
-      onUnstored: (entries) => entries.forEach((entry) => noteFailure(entry.records[0] ?? 0)),
+      // Parts are in the order of their segment's earliest record.
+      proceed: (entries) => (entries[0]?.segment.records[0] ?? 0) < earliestFailure,
+      onUnstored: (entries) => entries.forEach((entry) => noteFailure(entry.segment.records[0] ?? 0)),
     });
 
-    const unstored = new Set(writes.unstored);
-    const refused = new Set(writes.refused.map(({ entry }) => entry));
-    const stored = plan.items.filter((planned) => !unstored.has(planned) && !refused.has(planned));
-    const resumeAfterWrites = firstFailedRecord(writes.unstored.map((planned) => planned.records[0] ?? 0));
+    // A reading is stored when every part of its segment is.
+    const refusedItems = refusedReadings(writes.refused);
+    const notStored = new Set([...writes.unstored.flatMap((part) => part.segment.entries), ...refusedItems.map(({ entry }) => entry)]);
+    const stored = plan.items.filter((planned) => !notStored.has(planned));
+    const resumeAfterWrites = firstFailedRecord(writes.unstored.map((part) => part.segment.records[0] ?? 0));
     // Both only read what is stored; a resume point moved earlier by either later is safe for the other (see rollup-plan.ts).
     const [catalogue, rollups] = await Promise.all([
       settings.seriesTable === undefined ? undefined : updateCatalogue(settings.seriesTable, latestPerSeries(stored), timestampOfMillis(clock.now() + toleranceMs), retry),
@@ -147,12 +151,12 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
       catalogue?.failed.map((latest) => latest.record) ?? [],
       rollups?.failed.map((series) => series.record) ?? [],
     );
-    const rejections = mergeRejections(plan.rejections, refusalsOf(writes.refused, records));
+    const rejections = mergeRejections(plan.rejections, refusalsOf(refusedItems, records));
     // Lambda delivers the whole record of the resume point again: its bad readings go out with that delivery.
     const queue = await sendRejections(rejections, resumeBeforeQueue === undefined ? undefined : recordStart(records, resumeBeforeQueue), retry);
     const first = firstFailedRecord(resumeBeforeQueue === undefined ? [] : [resumeBeforeQueue], queue.unqueued);
 
-    const summary = batchSummary({ records, plan, rejections, writes, queue, catalogue, rollups, first, durationMs: clock.now() - started });
+    const summary = batchSummary({ records, plan, stored: stored.length, parts: parts.length, rejections, writes, queue, catalogue, rollups, first, durationMs: clock.now() - started });
     if (first === undefined) {
       log.info('readings batch stored', summary);
     } else {
@@ -160,8 +164,8 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
       log.warn('readings batch partly stored; Lambda will deliver again from the first failed record', { ...summary, errors });
     }
     if (writes.refused.length > 0) {
-      log.error('DynamoDB refused items of readings the parser accepted; the readings are in the failure queue', {
-        refused: writes.refused.slice(0, LOGGED_EXAMPLES).map(({ entry, reason }) => ({ series: entry.item.ThingID, timestamp: entry.item.Timestamp, reason })),
+      log.error('DynamoDB refused segment items of readings the parser accepted; their readings are in the failure queue', {
+        refused: writes.refused.slice(0, LOGGED_EXAMPLES).map(({ entry, reason }) => ({ series: entry.item.ThingID, key: entry.item.Timestamp, readings: entry.segment.entries.length, reason })),
       });
     }
     return batchResponse(records, first);
@@ -245,9 +249,13 @@ interface CatalogueOutcome {
 function batchSummary(outcome: {
   readonly records: readonly StreamReading[];
   readonly plan: StorePlan;
+  /** Reading items stored (one per metric of a reading). */
+  readonly stored: number;
+  /** Segment items planned. */
+  readonly parts: number;
   /** Every rejected record: refused by the parser or by DynamoDB. */
   readonly rejections: readonly Rejection[];
-  readonly writes: BatchWriteResult<PlannedItem>;
+  readonly writes: BatchWriteResult<PlannedPart>;
   readonly queue: { readonly result: SendMessagesResult; readonly due: number; readonly alreadyQueued: number; readonly deferred: number; readonly unqueued: readonly number[] };
   readonly catalogue: CatalogueOutcome | undefined;
   readonly rollups: RollupOutcome | undefined;
@@ -255,12 +263,14 @@ function batchSummary(outcome: {
   readonly durationMs: number;
 }) {
   const { records, plan, rejections, writes, queue, catalogue, rollups, first } = outcome;
-  const recordsNotFullyStored = new Set([...writes.unstored, ...writes.refused.map(({ entry }) => entry)].flatMap((planned) => planned.records));
+  const recordsNotFullyStored = new Set([...writes.unstored, ...writes.refused.map(({ entry }) => entry)].flatMap((part) => part.segment.entries.flatMap((planned) => planned.records)));
   return {
     records: records.filter((record) => (record.packed?.index ?? 0) === 0).length,
     readings: records.length,
     readingsStored: plan.readings - recordsNotFullyStored.size,
-    itemsStored: plan.items.length - writes.unstored.length - writes.refused.length,
+    /** Metric values stored, and the segment items holding them. */
+    valuesStored: outcome.stored,
+    itemsStored: outcome.parts - writes.unstored.length - writes.refused.length,
     itemsUnstored: writes.unstored.length - writes.abandoned,
     itemsNotAttempted: writes.abandoned,
     itemsRefused: writes.refused.length,

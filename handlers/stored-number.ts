@@ -11,7 +11,6 @@ import { DynamoDBDocumentClient, NumberValue } from '@aws-sdk/lib-dynamodb';
 import type { Thresholds } from './alert-rules';
 import { ATTRIBUTES } from './contract';
 import { Decimal } from './decimal';
-import type { ReadingItem } from './reading';
 
 /**
  * A document client that reads every number as a `NumberValue` (its exact digits) and
@@ -71,6 +70,3 @@ export function readThresholds(storedMin: unknown, storedMax: unknown): Threshol
   // Always both keys (possibly undefined): one shape for every thresholds object, as for statuses.
   return { thresholds: { min, max }, problems };
 }
-
-/** A readings-table item as DynamoDB stores it: the value with every digit. */
-export const storedReadingItem = (item: ReadingItem): Record<string, unknown> => ({ ...item, Value: storedNumber(item.Value) });

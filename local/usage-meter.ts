@@ -90,6 +90,8 @@ export interface TableUsage {
   writeUnits: number;
   readUnits: number;
   requests: number;
+  /** Items put (PutItem, and the put requests of BatchWriteItem DynamoDB processed): how many readings an item holds is readings / this. */
+  itemsPut: number;
 }
 
 /** Everything counted since the meter started (or was reset). */
@@ -121,6 +123,14 @@ export interface TappedCall {
 
 const DYNAMO_DATA_CALLS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
 const DYNAMO_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
+
+/** Items a successful write call put into `table`: one for PutItem, the put requests BatchWriteItem did not hand back unprocessed. */
+function itemsPut(action: string, table: string, request: Record<string, unknown>, reply: Record<string, unknown>): number {
+  if (action === 'PutItem') return 1;
+  if (action !== 'BatchWriteItem') return 0;
+  const puts = (requests: unknown): number => (Array.isArray(requests) ? requests.filter((entry) => (entry as { PutRequest?: unknown }).PutRequest !== undefined).length : 0);
+  return puts((request.RequestItems as Record<string, unknown> | undefined)?.[table]) - puts((reply.UnprocessedItems as Record<string, unknown> | undefined)?.[table]);
+}
 
 interface ConsumedCapacity {
   readonly TableName?: string;
@@ -157,11 +167,12 @@ export class UsageMeter {
     this.counted.kinesis.bytesRead += bytes;
   }
 
-  dynamoUnits(table: string, units: { readonly read?: number; readonly write?: number }): void {
-    const usage = (this.counted.dynamodb[table] ??= { writeUnits: 0, readUnits: 0, requests: 0 });
+  dynamoUnits(table: string, units: { readonly read?: number; readonly write?: number; readonly itemsPut?: number }): void {
+    const usage = (this.counted.dynamodb[table] ??= { writeUnits: 0, readUnits: 0, requests: 0, itemsPut: 0 });
     usage.requests += 1;
     usage.readUnits += units.read ?? 0;
     usage.writeUnits += units.write ?? 0;
+    usage.itemsPut += units.itemsPut ?? 0;
   }
 
   /** A record Firehose took from its source. */
@@ -203,7 +214,8 @@ export class UsageMeter {
         }
         const consumed = reply.ConsumedCapacity as ConsumedCapacity | ConsumedCapacity[] | undefined;
         for (const entry of consumed === undefined ? [] : Array.isArray(consumed) ? consumed : [consumed]) {
-          this.dynamoUnits(String(entry.TableName), write ? { write: entry.CapacityUnits ?? 0 } : { read: entry.CapacityUnits ?? 0 });
+          const table = String(entry.TableName);
+          this.dynamoUnits(table, write ? { write: entry.CapacityUnits ?? 0, itemsPut: itemsPut(action, table, request, reply) } : { read: entry.CapacityUnits ?? 0 });
         }
         if (asked) return answer;
         delete reply.ConsumedCapacity;

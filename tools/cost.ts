@@ -159,7 +159,13 @@ export function perReading(sample: Pick<Sample, 'readings' | 'usage'>): Record<s
     streamBytesRead: of(usage.kinesis.bytesRead),
     dynamoWriteUnits: of(tables.reduce((sum, [, table]) => sum + table.writeUnits, 0)),
     dynamoReadUnits: of(tables.reduce((sum, [, table]) => sum + table.readUnits, 0)),
-    ...Object.fromEntries(tables.flatMap(([name, table]) => [[`writeUnits:${name}`, of(table.writeUnits)], [`readUnits:${name}`, of(table.readUnits)]])),
+    ...Object.fromEntries(
+      tables.flatMap(([name, table]) => [
+        [`writeUnits:${name}`, of(table.writeUnits)],
+        [`readUnits:${name}`, of(table.readUnits)],
+        [`itemsPut:${name}`, of(table.itemsPut)],
+      ]),
+    ),
     firehoseRecords: of(usage.firehose.records),
     firehoseBilledBytes: of(usage.firehose.billedBytes),
     archiveBytes: of(usage.s3.bytes),
@@ -178,7 +184,12 @@ export function formatReport(report: CostReport, modes: readonly TableMode[], he
     .filter(([name]) => !name.includes(':'))
     .map(([name, value]) => `${name} ${Number(value.toPrecision(4))}`)
     .join(', ');
-  return [...header, `Measured per reading: ${measured}`, 'Dollars per hour:', table.toString(), '* sized from the rate and the stack configuration, not measured per reading'].join('\n');
+  // How many readings each item put holds, by table (the things table's packing shows here).
+  const perItem = Object.entries(units)
+    .filter(([name, value]) => name.startsWith('itemsPut:') && value > 0)
+    .map(([name, value]) => `${name.slice('itemsPut:'.length)} ${Number((1 / value).toPrecision(4))}`)
+    .join(', ');
+  return [...header, `Measured per reading: ${measured}`, ...(perItem === '' ? [] : [`Readings per item put: ${perItem}`]), 'Dollars per hour:', table.toString(), '* sized from the rate and the stack configuration, not measured per reading'].join('\n');
 }
 
 async function main(): Promise<void> {

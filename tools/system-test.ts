@@ -23,6 +23,7 @@ import { decodeNotice, type AlertHistoryEntry } from '../handlers/notice-item';
 import { batchDeleteAll, TOOL_RETRY } from '../handlers/batch-write';
 import { ATTRIBUTES, DEFAULT_ALERT_COOLDOWN_SECONDS } from '../handlers/contract';
 import { normaliseTimestamp, seriesId } from '../handlers/reading';
+import { decodeItem, seriesReadings, type TimedReading } from '../handlers/reading-segment';
 import { finiteNumber, noDataAfterOption, runCli, seedNumber, thingIdProblem, UsageError } from './cli';
 import { gaussian, ReadingClock, SEED_READINGS, seedBody, seededRandom, seedTimestamp, temperatureText } from './synthetic';
 import { describeTarget, resolveTarget, targetDynamo, withTargetOptions, type Target, type TargetFlags } from './target';
@@ -149,6 +150,13 @@ async function queryAll(dynamo: DynamoDBDocumentClient, table: string, series: s
   return items;
 }
 
+/** The readings of one series in `[from, to]` as the table holds them (segment items decoded, duplicates removed), read consistently. */
+async function tableReadings(dynamo: DynamoDBDocumentClient, table: string, series: string, from: string, to: string): Promise<TimedReading[]> {
+  const readings: TimedReading[] = [];
+  for await (const reading of seriesReadings(dynamo, table, { series, from, to, consistentRead: true })) readings.push(reading);
+  return readings;
+}
+
 /** Every item of one series from a time-range endpoint of the web app, following its cursor. */
 async function webItems(webUrl: string, endpoint: 'readings' | 'alerts', series: string): Promise<Item[]> {
   const items: Item[] = [];
@@ -197,7 +205,7 @@ function compare<T>(expected: readonly T[], actual: readonly T[], keyOf: (row: T
 const summarise = (problems: readonly string[]): string => (problems.length <= 5 ? problems.join('; ') : `${problems.slice(0, 5).join('; ')}; and ${problems.length - 5} more`);
 
 interface Observed {
-  table: Item[];
+  table: TimedReading[];
   web: Item[];
   alertTable: Item[];
   alertWeb: Item[];
@@ -248,7 +256,7 @@ export async function runSystemTest(target: Target, options: SystemTestOptions =
     const inRun = (timestamp: unknown) => typeof timestamp === 'string' && timestamp >= first && timestamp <= last;
     for (;;) {
       observed = {
-        table: (await queryAll(dynamo, target.tables.things, series)).filter((item) => inRun(item[ATTRIBUTES.timestamp])),
+        table: await tableReadings(dynamo, target.tables.things, series, first, last),
         web: (await webItems(target.webUrl, 'readings', series)).filter((item) => inRun(item.timestamp)),
         alertTable: (await queryAll(dynamo, target.tables.alerts, series)).filter((item) => inRun(item[ATTRIBUTES.timestamp])),
         alertWeb: (await webItems(target.webUrl, 'alerts', series)).filter((item) => inRun(item.timestamp)),
@@ -267,7 +275,7 @@ export async function runSystemTest(target: Target, options: SystemTestOptions =
     const expectedRows = accepted.map((reading) => ({ timestamp: reading.normalised, value: Number(reading.temperature) }));
     const showReading = (row: { timestamp: string; value: unknown }) => `${row.value} at ${row.timestamp}`;
     const readingKey = (row: { timestamp: string; value: unknown }) => `${row.timestamp}|${String(row.value)}`;
-    const tableRows = observed.table.map((item) => ({ timestamp: String(item[ATTRIBUTES.timestamp]), value: item[ATTRIBUTES.value] }));
+    const tableRows = observed.table.map((reading) => ({ timestamp: reading.timestamp, value: reading.value.text }));
     const tableProblems = compare(expectedRows, tableRows, readingKey, showReading);
     checks.push({ name: `every reading in table ${target.tables.things} with its value and timestamp`, ok: tableProblems.length === 0, ...(tableProblems.length === 0 ? {} : { detail: summarise(tableProblems) }) });
 
@@ -413,12 +421,19 @@ async function checkNoData(target: Target, dynamo: DynamoDBDocumentClient, phase
 
 /** Deletes exactly what this run caused to be written: its readings, its series' catalogue entry, alerts and thresholds. */
 async function removeTestItems(dynamo: DynamoDBDocumentClient, target: Target, series: string, timestamps: readonly string[]): Promise<number> {
-  const first = timestamps[0] ?? '';
-  const last = timestamps[timestamps.length - 1] ?? '';
+  const sorted = [...timestamps].sort();
+  const first = sorted[0] ?? '';
+  const last = sorted[sorted.length - 1] ?? '';
   const alertKeys = (await queryAll(dynamo, target.tables.alerts, series))
     .filter((item) => String(item[ATTRIBUTES.timestamp]) >= first && String(item[ATTRIBUTES.timestamp]) <= last)
     .map((item) => ({ [ATTRIBUTES.series]: series, [ATTRIBUTES.timestamp]: item[ATTRIBUTES.timestamp] }));
-  const readingKeys = timestamps.map((timestamp) => ({ [ATTRIBUTES.series]: series, [ATTRIBUTES.timestamp]: timestamp }));
+  // The items holding only this run's readings (segments, and one-reading items of older versions).
+  const readingKeys = (await queryAll(dynamo, target.tables.things, series))
+    .filter((item) => {
+      const readings = decodeItem(item)?.readings ?? [];
+      return readings.length > 0 && readings.every((reading) => reading.timestamp >= first && reading.timestamp <= last);
+    })
+    .map((item) => ({ [ATTRIBUTES.series]: series, [ATTRIBUTES.timestamp]: item[ATTRIBUTES.timestamp] }));
   let removed = 0;
   for (const [table, keys] of [
     [target.tables.things, readingKeys],

@@ -12,6 +12,7 @@ import { checkRule, type RuleInput } from '../handlers/rule-item';
 import { expectedNotices as replayNotices, type ExpectedNotice, type ReplayOptions } from '../handlers/alert-rules';
 import { decodeNotice, type AlertHistoryEntry } from '../handlers/notice-item';
 import { parseReading, readingItems } from '../handlers/reading';
+import { readingsOfItems, type TimedReading } from '../handlers/reading-segment';
 import { exactDocumentClient } from '../handlers/stored-number';
 import { LOCAL_CREDENTIALS } from '../local/defaults';
 import type { HandlerName } from '../build/handler-bundle';
@@ -109,22 +110,23 @@ export async function scanTable(drill: TableAccess, table: TableKey): Promise<Re
   return items;
 }
 
-/** How many items the readings table holds: a count scan, cheap enough to poll. */
+/** Every reading the readings table holds, by series, one per timestamp, as the readers see them (segments decoded, duplicates removed). */
+export async function storedReadings(drill: TableAccess): Promise<Map<string, TimedReading[]>> {
+  return readingsOfItems(await scanTable(drill, 'things'));
+}
+
+/** How many readings the readings table holds (one per series and timestamp). */
 export async function storedCount(drill: TableAccess): Promise<number> {
   let total = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await drill.dynamo.send(new ScanCommand({ TableName: drill.platform.tables.things, Select: 'COUNT', ExclusiveStartKey: start }));
-    total += page.Count ?? 0;
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
+  for (const readings of (await storedReadings(drill)).values()) total += readings.length;
   return total;
 }
 
-/** `series|timestamp` of every item in the readings table. */
+/** `series|timestamp` of every reading in the readings table. */
 export async function storedKeys(drill: TableAccess): Promise<Set<string>> {
-  const items = await scanTable(drill, 'things');
-  return new Set(items.map((item) => `${String(item[ATTRIBUTES.series])}|${String(item[ATTRIBUTES.timestamp])}`));
+  const keys = new Set<string>();
+  for (const [series, readings] of await storedReadings(drill)) for (const reading of readings) keys.add(`${series}|${reading.timestamp}`);
+  return keys;
 }
 
 export interface DrillReadingOptions {

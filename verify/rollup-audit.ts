@@ -6,10 +6,9 @@
  * and the property tests of the store consumer.
  */
 import { ATTRIBUTES } from '../handlers/contract';
-import type { Decimal } from '../handlers/decimal';
 import { addReadings, bucketKey, bucketStart, decodePart, parseBucketKey, PART_OF, partKey, ROLLUP_STEPS, type Aggregate, type TimedValue } from '../handlers/rollup';
 import { aggregateOfItem } from '../handlers/rollup-item';
-import { decimalOf } from '../handlers/stored-number';
+import { readingsOfItems } from '../handlers/reading-segment';
 import { scanTable, type TableAccess } from './probe';
 
 type Item = Record<string, unknown>;
@@ -31,14 +30,11 @@ function disagree(expected: Aggregate | undefined, actual: Aggregate | undefined
   return !exact || Math.abs(expected.sum - actual.sum) > 1e-9 * Math.max(1, Math.abs(expected.sum));
 }
 
-/** Compares rollup items with the readings items they must describe. */
+/** Compares rollup items with the readings (segment items of the things table, decoded) they must describe. */
 export function auditRollupItems(readingItems: readonly Item[], rollupItems: readonly Item[]): RollupAudit {
   const grouped = new Map<string, TimedValue[]>();
   const series = new Set<string>();
-  for (const item of readingItems) {
-    const id = String(item[ATTRIBUTES.series]);
-    const timestamp = String(item[ATTRIBUTES.timestamp]);
-    const value = decimalOf(item[ATTRIBUTES.value]) as Decimal;
+  for (const [id, readings] of readingsOfItems(readingItems)) for (const { timestamp, value } of readings) {
     series.add(id);
     for (const step of ROLLUP_STEPS) {
       const key = `${id}|${bucketKey(step, bucketStart(timestamp, step))}`;

@@ -12,6 +12,7 @@ import { RULE_ATTRIBUTES } from '../handlers/rule-item';
 import { ATTRIBUTES } from '../handlers/contract';
 import type { Decimal } from '../handlers/decimal';
 import { bucketKey, bucketStart, decodePart, ROLLUP_ATTRIBUTES, type Aggregate } from '../handlers/rollup';
+import { seriesReadings } from '../handlers/reading-segment';
 import { aggregateOfItem } from '../handlers/rollup-item';
 import { decimalOf } from '../handlers/stored-number';
 import { refreshedEvery } from './cache';
@@ -170,14 +171,14 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
     listSeries,
 
     async readings(query) {
-      const page = await queryRange(tables.things, query, [ATTRIBUTES.value]);
+      // Readings are packed in segment items (handlers/reading-segment.ts): read window by window until one past the page.
       const items: ReadingPoint[] = [];
-      for (const item of page.items) {
-        const value = decimalOf(item[ATTRIBUTES.value]);
-        // The store handler writes every item with a number; an item without one is not a reading.
-        if (value !== undefined) items.push({ timestamp: item[ATTRIBUTES.timestamp] as string, value });
+      const bound = query.order === 'asc' ? { after: query.after } : { before: query.after };
+      for await (const reading of seriesReadings(client, tables.things, { series: query.series, from: query.from, to: query.to, order: query.order, ...bound })) {
+        if (items.length === query.limit) return { items, next: (items[items.length - 1] as ReadingPoint).timestamp };
+        items.push(reading);
       }
-      return { ...page, items };
+      return { items };
     },
 
     async rollups(query): Promise<RollupPoint[]> {

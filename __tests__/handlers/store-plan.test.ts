@@ -5,16 +5,50 @@ import {
   itemKey,
   latestPerSeries,
   planBatch,
+  planSegments,
   type FailureMessageBody,
   type PlannedItem,
 } from '../../handlers/store-plan';
 import { Decimal } from '../../handlers/decimal';
+import { readingsOfItems, segmentKey } from '../../handlers/reading-segment';
 import { deliveredAsIs, kinesisEvent, kinesisRecord, reading, sequenceNumberOf, SHARD_ID, STREAM_ARN } from './kinesis-event-fixture';
 
 const n = (value: number | string): Decimal => Decimal.of(value) as Decimal;
 
 const T1 = '2016-09-09T13:33:07.381019Z';
 const T2 = '2016-09-09T13:34:07.000000Z';
+
+describe('planSegments', () => {
+  const event = () =>
+    kinesisEvent([
+      reading('a', '2016-09-09T13:59:59.5Z', { t: 1, h: 2 }),
+      reading('b', '2016-09-09T13:10:00Z', { t: 3 }),
+      reading('a', '2016-09-09T14:00:00.5Z', { t: 4 }),
+      reading('a', '2016-09-09T13:00:00Z', { t: 5 }),
+    ]);
+
+  it('packs one item per series and hour window, keyed by the sequence numbers of its own records', () => {
+    const { Records } = event();
+    const parts = planSegments(planBatch(Records).items, Records);
+    expect(parts.map((part) => [part.item.ThingID, part.item.Timestamp, part.segment.records])).toEqual([
+      ['a/t', segmentKey('2016-09-09T13:00:00.000000Z', { shardId: SHARD_ID, highest: sequenceNumberOf(3), lowest: sequenceNumberOf(0) }, 0), [0, 3]],
+      ['a/h', segmentKey('2016-09-09T13:00:00.000000Z', { shardId: SHARD_ID, highest: sequenceNumberOf(0), lowest: sequenceNumberOf(0) }, 0), [0]],
+      ['b/t', segmentKey('2016-09-09T13:00:00.000000Z', { shardId: SHARD_ID, highest: sequenceNumberOf(1), lowest: sequenceNumberOf(1) }, 0), [1]],
+      ['a/t', segmentKey('2016-09-09T14:00:00.000000Z', { shardId: SHARD_ID, highest: sequenceNumberOf(2), lowest: sequenceNumberOf(2) }, 0), [2]],
+    ]);
+    const readings = readingsOfItems(parts.map((part) => part.item));
+    expect(readings.get('a/t')?.map((reading) => [reading.timestamp, reading.value.text])).toEqual([
+      ['2016-09-09T13:00:00.000000Z', '5'],
+      ['2016-09-09T13:59:59.500000Z', '1'],
+      ['2016-09-09T14:00:00.500000Z', '4'],
+    ]);
+  });
+
+  it('gives the same records the same items, so a retried batch rewrites them', () => {
+    const first = event().Records;
+    expect(planSegments(planBatch(first).items, first).map((part) => part.item)).toEqual(planSegments(planBatch(event().Records).items, event().Records).map((part) => part.item));
+  });
+});
 
 describe('planBatch', () => {
   it('fans each reading out to one item per metric, with ExpiresAt from the reading time', () => {

@@ -4,6 +4,8 @@
  */
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
+import { Decimal } from '../../handlers/decimal';
+import { readingsOfItems } from '../../handlers/reading-segment';
 import { logger } from '../../handlers/runtime';
 import { createStoreReadingsHandler, handler } from '../../handlers/store-readings';
 import { startDynalite, type DynaliteHarness } from './dynalite-harness';
@@ -49,22 +51,26 @@ describe('the exported handler against dynalite', () => {
   payloads.splice(150, 0, '{"id": "things/harrow/9", "timestamp": "yesterday", "temperature": 1}');
   const event = kinesisEvent(payloads);
 
-  it('stores every item of a batch once, and a replay leaves the table unchanged', async () => {
+  it('stores every reading of a batch once, one segment item per series, and a replay leaves the table unchanged', async () => {
     await expect(handler(event)).resolves.toEqual({ batchItemFailures: [] });
     const first = await db.scan('things');
 
-    expect(first).toHaveLength(600);
+    // Ten series, all 300 seconds inside the 13:00 hour window: one item each.
+    expect(first).toHaveLength(10);
     const key = (item: Record<string, unknown>) => `${String(item.ThingID)}|${String(item.Timestamp)}`;
-    expect(new Set(first.map(key)).size).toBe(600);
-    expect(first).toContainEqual({ ThingID: 'things/harrow/3/temperature', Timestamp: stored(123), Value: 3.25, ExpiresAt: expiresAt(123) });
-    expect(first).toContainEqual({ ThingID: 'things/harrow/3/humidity', Timestamp: stored(123), Value: 123, ExpiresAt: expiresAt(123) });
+    const readings = readingsOfItems(first);
+    expect([...readings.values()].reduce((total, list) => total + list.length, 0)).toBe(600);
+    expect(readings.get('things/harrow/3/temperature')).toContainEqual({ timestamp: stored(123), value: Decimal.parse('3.25') });
+    expect(readings.get('things/harrow/3/humidity')).toContainEqual({ timestamp: stored(123), value: Decimal.parse('123') });
+    // Hot retention counts from the segment's latest reading (298 is the last of thing 3).
+    expect(first.find((item) => item.ThingID === 'things/harrow/3/temperature')).toMatchObject({ Timestamp: expect.stringMatching(/^2016-09-09T13:00:00\.000000Z#/), ExpiresAt: expiresAt(298) });
     const queued = sqsMock.commandCalls(SendMessageBatchCommand).flatMap((call) => call.args[0].input.Entries ?? []);
     expect(queued.map((entry) => JSON.parse(entry.MessageBody ?? '').reason.code)).toEqual(['bad-timestamp']);
 
     await expect(handler(event)).resolves.toEqual({ batchItemFailures: [] });
     const second = await db.scan('things');
     const byKey = (items: Record<string, unknown>[]) => new Map(items.map((item) => [key(item), item]));
-    expect(second).toHaveLength(600);
+    expect(second).toHaveLength(10);
     expect(byKey(second)).toEqual(byKey(first));
 
     const catalogue = await db.scan('series');
@@ -106,7 +112,13 @@ describe('rollups that cannot be written', () => {
       });
     const event = kinesisEvent([reading('blocked/1', at(0), { t: 1 }), reading('blocked/1', at(1), { t: 2 }), reading('blocked/2', at(2), { t: 3 })]);
     await expect(storeWith('iot-no-such-table')(event)).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]?.kinesis.sequenceNumber }] });
-    expect((await db.scan('things')).filter((item) => String(item.ThingID).startsWith('blocked/'))).toHaveLength(3);
+    const blocked = readingsOfItems((await db.scan('things')).filter((item) => String(item.ThingID).startsWith('blocked/')));
+    expect(new Map([...blocked].map(([series, list]) => [series, list.length]))).toEqual(
+      new Map([
+        ['blocked/1/t', 2],
+        ['blocked/2/t', 1],
+      ]),
+    );
     expect((await db.scan('rollups')).filter((item) => String(item.ThingID).startsWith('blocked/'))).toEqual([]);
 
     await expect(storeWith(db.tables.rollups)(event)).resolves.toEqual({ batchItemFailures: [] });
@@ -145,7 +157,7 @@ describe('the series catalogue against dynalite', () => {
       ]),
     );
     // The older reading is stored all the same.
-    const things = await db.scan('things');
-    expect(things).toContainEqual({ ThingID: 'late/1/t', Timestamp: stored(500), Value: 5 });
+    const things = readingsOfItems(await db.scan('things'));
+    expect(things.get('late/1/t')).toContainEqual({ timestamp: stored(500), value: Decimal.parse('5') });
   });
 });

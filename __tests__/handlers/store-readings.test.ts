@@ -9,6 +9,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient, NumberValue, UpdateCommand, 
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DEFAULT_RETRY_POLICY } from '../../handlers/batching';
+import { decodeItem, windowStart } from '../../handlers/reading-segment';
 import { SettingsError } from '../../handlers/runtime';
 import { createStoreReadingsHandler, handler, type StoreReadingsDeps, type StoreReadingsSettings } from '../../handlers/store-readings';
 import type { FailureMessageBody } from '../../handlers/store-plan';
@@ -24,14 +25,34 @@ const sqsMock = mockClient(SQSClient);
 const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const sqs = new SQSClient({ region: 'us-east-1' });
 
-/** An item as the table holds it; `Value` is the exact text of the NumberValue the handler wrote. */
+/** A reading as the table's readers see it, with the `ExpiresAt` of the segment item holding it. */
 type StoredItem = { ThingID: string; Timestamp: string; Value: string; ExpiresAt?: number };
 
-/** The things table as a map, written by every BatchWriteItem the handler makes. */
+/** The readings of a segment item the handler wrote, as StoredItems. */
+function readingsIn(item: Record<string, unknown> | undefined): StoredItem[] {
+  if (item === undefined) return [];
+  const expires = item.ExpiresAt === undefined ? {} : { ExpiresAt: item.ExpiresAt as number };
+  return (decodeItem(item)?.readings ?? []).map((reading) => ({ ThingID: String(item.ThingID), Timestamp: reading.timestamp, Value: reading.value.text, ...expires }));
+}
+
+/** The things table as a map of segment items, written by every BatchWriteItem the handler makes. */
 class FakeThingsTable {
-  readonly items = new Map<string, StoredItem>();
+  readonly segments = new Map<string, Record<string, unknown>>();
   puts = 0;
-  /** Answers one BatchWriteItem: `unprocessed` decides which items DynamoDB leaves for a retry. */
+  /** Every reading the segments hold, by `series|timestamp`, as readers see them (duplicates removed). */
+  get items(): Map<string, StoredItem> {
+    const best = new Map<string, { rank: string; item: StoredItem }>();
+    for (const segment of this.segments.values()) {
+      const rank = decodeItem(segment)?.rank ?? '';
+      for (const item of readingsIn(segment)) {
+        const key = `${item.ThingID}|${item.Timestamp}`;
+        const known = best.get(key);
+        if (known === undefined || known.rank <= rank) best.set(key, { rank, item });
+      }
+    }
+    return new Map([...best].map(([key, { item }]) => [key, item]));
+  }
+  /** Answers one BatchWriteItem: `unprocessed` decides, per reading, which segments DynamoDB leaves for a retry (any of its readings). */
   batchWrite(input: BatchWriteCommandInput, unprocessed: (item: StoredItem) => boolean = () => false) {
     const requests = input.RequestItems?.[THINGS] ?? [];
     const keys = requests.map(({ PutRequest }) => `${PutRequest?.Item?.ThingID}|${PutRequest?.Item?.Timestamp}`);
@@ -40,12 +61,11 @@ class FakeThingsTable {
     if (requests.length > 25) throw new Error('ValidationException: too many items');
     const left = [];
     for (const request of requests) {
-      const written = request.PutRequest?.Item as Omit<StoredItem, 'Value'> & { Value: NumberValue };
-      const item: StoredItem = { ...written, Value: written.Value.value };
-      if (unprocessed(item)) {
+      const item = request.PutRequest?.Item as Record<string, unknown>;
+      if (readingsIn(item).some(unprocessed)) {
         left.push(request);
       } else {
-        this.items.set(`${item.ThingID}|${item.Timestamp}`, item);
+        this.segments.set(`${String(item.ThingID)}|${String(item.Timestamp)}`, item);
         this.puts++;
       }
     }
@@ -86,8 +106,8 @@ function readings(count: number, things = 1): object[] {
   return Array.from({ length: count }, (_, index) => reading(`thing-${index % things}`, at(index), { temperature: index }));
 }
 
-/** The exact value of an item as the handler wrote it. */
-const valueOf = (item: Record<string, unknown> | undefined): string | undefined => (item?.Value as NumberValue | undefined)?.value;
+/** The exact values of a segment item as the handler wrote it. */
+const valuesOf = (item: Record<string, unknown> | undefined): string[] => readingsIn(item).map((reading) => reading.Value);
 const writtenItems = () => dynamoMock.commandCalls(BatchWriteCommand).flatMap((call) => call.args[0].input.RequestItems?.[THINGS] ?? []);
 const catalogueUpdates = () => dynamoMock.commandCalls(UpdateCommand).map((call) => call.args[0].input as UpdateCommandInput);
 const queuedBodies = () =>
@@ -134,19 +154,22 @@ describe('storing a batch', () => {
     expect(summary()).toMatchObject({ records: 0, itemsStored: 0, rejected: 0 });
   });
 
-  it('writes a batch of 10,000 readings in ceil(items/25) calls, each item once', async () => {
+  it('writes a batch of 10,000 readings as one segment item per series and hour window, in ceil(items/25) calls, each item once', async () => {
     const event = kinesisEvent(
       Array.from({ length: 10_000 }, (_, index) => reading(`thing-${index % 100}`, at(index), { temperature: index, humidity: index / 2 })),
     );
     const response = await storeHandler()(event);
 
+    // 200 series over 10,000 seconds from 13:33: each touches the windows of 13:00 to 16:00.
+    const segments = new Set(Array.from({ length: 10_000 }, (_, index) => `thing-${index % 100}|${windowStart(micros(index))}`)).size * 2;
+    expect(segments).toBeLessThan(1_000);
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(dynamoMock.commandCalls(BatchWriteCommand)).toHaveLength(Math.ceil(20_000 / 25));
-    expect(table.puts).toBe(20_000);
+    expect(dynamoMock.commandCalls(BatchWriteCommand)).toHaveLength(Math.ceil(segments / 25));
+    expect(table.puts).toBe(segments);
     expect(table.items.size).toBe(20_000);
     expect(table.items.get(`thing-42/humidity|${micros(9942)}`)?.Value).toBe('4971');
     expect(catalogueUpdates()).toHaveLength(200);
-    expect(summary()).toMatchObject({ records: 10_000, readingsStored: 10_000, itemsStored: 20_000, writeRequests: 800, catalogueUpdated: 200 });
+    expect(summary()).toMatchObject({ records: 10_000, readingsStored: 10_000, valuesStored: 20_000, itemsStored: segments, writeRequests: Math.ceil(segments / 25), catalogueUpdated: 200 });
   });
 
   it('puts a reading sent twice within one batch once, the later copy winning', async () => {
@@ -167,18 +190,19 @@ describe('the same batch delivered twice', () => {
 
     expect(table.items).toEqual(afterFirst);
     expect(table.items.size).toBe(60);
-    expect(table.puts).toBe(120);
-    // Each delivery puts every item exactly once.
+    // Three series, one hour window: three segment items, each rewritten under the same key.
+    expect(table.puts).toBe(6);
+    expect(table.segments.size).toBe(3);
     const keys = writtenItems().map(({ PutRequest }) => `${PutRequest?.Item?.ThingID}|${PutRequest?.Item?.Timestamp}`);
-    expect(keys.slice(0, 60)).toEqual(keys.slice(60));
-    expect(new Set(keys.slice(0, 60)).size).toBe(60);
+    expect(keys.slice(0, 3)).toEqual(keys.slice(3));
+    expect(new Set(keys.slice(0, 3)).size).toBe(3);
   });
 });
 
 describe('throttling and UnprocessedItems', () => {
   it('retries a throttled call with jittered backoff, then stores everything', async () => {
     dynamoMock.on(BatchWriteCommand).rejectsOnce(throttled()).rejectsOnce(throttled()).callsFake((input) => table.batchWrite(input));
-    const response = await storeHandler()(kinesisEvent(readings(10)));
+    const response = await storeHandler()(kinesisEvent(readings(10, 10)));
 
     expect(response).toEqual({ batchItemFailures: [] });
     expect(table.items.size).toBe(10);
@@ -195,7 +219,7 @@ describe('throttling and UnprocessedItems', () => {
       // DynamoDB leaves every other item for the first two rounds.
       return table.batchWrite(input, (item) => round <= 2 && Number(item.Value) % 2 === 0);
     });
-    const response = await storeHandler()(kinesisEvent(readings(10)));
+    const response = await storeHandler()(kinesisEvent(readings(10, 10)));
 
     expect(response).toEqual({ batchItemFailures: [] });
     expect(table.items.size).toBe(10);
@@ -205,17 +229,17 @@ describe('throttling and UnprocessedItems', () => {
   });
 
   it('gives up after the bounded attempts and names the first record with an unstored item', async () => {
-    // Items of readings 30 and 40 are never processed; 60 readings make chunks of 25, 25 and 10.
+    // Items of readings 30 and 40 (one thing each, so one segment each) are never processed; 60 segments make chunks of 25, 25 and 10.
     dynamoMock.on(BatchWriteCommand).callsFake((input) => table.batchWrite(input, (item) => item.Value === '30' || item.Value === '40'));
-    const event = kinesisEvent(readings(60));
+    const event = kinesisEvent(readings(60, 60));
     const response = await storeHandler()(event);
 
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumberOf(30) }] });
-    const callsWithItem30 = writtenItems().filter(({ PutRequest }) => valueOf(PutRequest?.Item) === '30');
+    const callsWithItem30 = writtenItems().filter(({ PutRequest }) => valuesOf(PutRequest?.Item).includes('30'));
     expect(callsWithItem30).toHaveLength(DEFAULT_RETRY_POLICY.maxAttempts);
     // Every record before the failure is stored, once.
-    for (let index = 0; index < 30; index++) expect(table.items.has(`thing-0/temperature|${micros(index)}`)).toBe(true);
-    expect(table.items.has(`thing-0/temperature|${micros(30)}`)).toBe(false);
+    for (let index = 0; index < 30; index++) expect(table.items.has(`thing-${index}/temperature|${micros(index)}`)).toBe(true);
+    expect(table.items.has(`thing-30/temperature|${micros(30)}`)).toBe(false);
     expect(log.warn).toHaveBeenCalledWith(expect.stringContaining('partly stored'), expect.objectContaining({ resumeFromSequenceNumber: sequenceNumberOf(30) }));
   });
 
@@ -258,19 +282,19 @@ describe('throttling and UnprocessedItems', () => {
   it('does not retry an error a retry cannot fix, and names the first record of the failed call', async () => {
     dynamoMock.on(BatchWriteCommand).callsFake((input: BatchWriteCommandInput) => {
       const items = input.RequestItems?.[THINGS] ?? [];
-      if (items.some(({ PutRequest }) => valueOf(PutRequest?.Item) === '27')) throw new ResourceNotFoundException({ message: 'Requested resource not found', $metadata: {} });
+      if (items.some(({ PutRequest }) => valuesOf(PutRequest?.Item).includes('27'))) throw new ResourceNotFoundException({ message: 'Requested resource not found', $metadata: {} });
       return table.batchWrite(input);
     });
-    const response = await storeHandler()(kinesisEvent(readings(60)));
+    const response = await storeHandler()(kinesisEvent(readings(60, 60)));
 
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumberOf(25) }] });
-    expect(writtenItems().filter(({ PutRequest }) => valueOf(PutRequest?.Item) === '27')).toHaveLength(1);
+    expect(writtenItems().filter(({ PutRequest }) => valuesOf(PutRequest?.Item).includes('27'))).toHaveLength(1);
     expect(log.warn.mock.calls[0]?.[1]).toMatchObject({ errors: [expect.stringContaining('ResourceNotFoundException')] });
   });
 
   it('stops writing records Lambda will deliver again once an earlier one has failed', async () => {
     dynamoMock.on(BatchWriteCommand).rejects(throttled());
-    const response = await storeHandler({ concurrency: 1 })(kinesisEvent(readings(60)));
+    const response = await storeHandler({ concurrency: 1 })(kinesisEvent(readings(60, 60)));
 
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumberOf(0) }] });
     // Only the first chunk was tried; the other two were left for the redelivery.
@@ -357,7 +381,8 @@ describe('records that can never be stored', () => {
 describe('each rejected record reaches the failure queue exactly once', () => {
   // Rejected records at 1 and 4, a write that keeps failing for the reading at 3.
   const batch = (): KinesisStreamEvent =>
-    kinesisEvent([reading('a', at(0), { t: 0 }), 'bad 1', reading('a', at(2), { t: 2 }), reading('a', at(3), { t: 3 }), 'bad 4', reading('a', at(5), { t: 5 })]);
+    // One thing per reading, so each has a segment of its own and fails alone.
+    kinesisEvent([reading('a', at(0), { t: 0 }), 'bad 1', reading('b', at(2), { t: 2 }), reading('c', at(3), { t: 3 }), 'bad 4', reading('d', at(5), { t: 5 })]);
   const queuedSequenceNumbers = () => queuedBodies().map((body) => body.sequenceNumber);
 
   it('queues only the rejections before the record Lambda resumes from; the rest go out with the redelivery that gets past them', async () => {
@@ -435,10 +460,10 @@ describe('a write DynamoDB refuses because of the reading itself', () => {
   it('sends that reading to the failure queue with DynamoDB\'s reason, and stores the rest of the batch', async () => {
     dynamoMock.on(BatchWriteCommand).callsFake((input: BatchWriteCommandInput) => {
       const items = input.RequestItems?.[THINGS] ?? [];
-      if (items.some(({ PutRequest }) => valueOf(PutRequest?.Item) === '13')) throw validation();
+      if (items.some(({ PutRequest }) => valuesOf(PutRequest?.Item).includes('13'))) throw validation();
       return table.batchWrite(input);
     });
-    const event = kinesisEvent(readings(60));
+    const event = kinesisEvent(readings(60, 60));
     expect(await storeHandler()(event)).toEqual({ batchItemFailures: [] });
 
     expect(table.items.size).toBe(59);
@@ -446,14 +471,34 @@ describe('a write DynamoDB refuses because of the reading itself', () => {
       expect.objectContaining({
         sequenceNumber: sequenceNumberOf(13),
         reason: { code: 'store-refused', field: 'temperature', message: expect.stringContaining('Number overflow') },
-        payload: JSON.stringify(readings(60)[13]),
+        payload: JSON.stringify(readings(60, 60)[13]),
       }),
     ]);
     // Split in halves down to the one item: 3 calls of 25, then 13+12, 7+6, 4+3, 2+2, 1+1 around item 13.
     expect(dynamoMock.commandCalls(BatchWriteCommand).length).toBeLessThanOrEqual(3 + 2 * 5);
-    expect(catalogueUpdates().map((update) => update.ExpressionAttributeValues?.[':timestamp'])).toEqual([micros(59)]);
+    expect(catalogueUpdates().map((update) => update.Key?.ThingID)).toHaveLength(59);
+    expect(catalogueUpdates().map((update) => update.Key?.ThingID)).not.toContain('thing-13/temperature');
     expect(summary()).toMatchObject({ itemsRefused: 1, itemsStored: 59, rejectedByCode: { 'store-refused': 1 }, rejectedQueued: 1 });
     expect(log.error).toHaveBeenCalledWith(expect.stringContaining('DynamoDB refused'), expect.anything());
+  });
+});
+
+describe('a segment item DynamoDB refuses', () => {
+  it('sends each of its readings to the failure queue once, naming the reason, and stores the other segments', async () => {
+    dynamoMock.on(BatchWriteCommand).callsFake((input: BatchWriteCommandInput) => {
+      const items = input.RequestItems?.[THINGS] ?? [];
+      if (items.some(({ PutRequest }) => PutRequest?.Item?.ThingID === 'thing-1/temperature')) throw Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+      return table.batchWrite(input);
+    });
+    // Two things, ten readings each in one hour window: two segments of ten.
+    expect(await storeHandler()(kinesisEvent(readings(20, 2)))).toEqual({ batchItemFailures: [] });
+
+    expect(table.items.size).toBe(10);
+    expect([...table.items.values()].every((item) => item.ThingID === 'thing-0/temperature')).toBe(true);
+    expect(queuedBodies().map((body) => [body.sequenceNumber, body.reason.code])).toEqual(
+      Array.from({ length: 10 }, (_, index) => [sequenceNumberOf(2 * index + 1), 'store-refused']),
+    );
+    expect(summary()).toMatchObject({ itemsRefused: 1, itemsStored: 1, readingsStored: 10, rejectedQueued: 10 });
   });
 });
 

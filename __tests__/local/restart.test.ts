@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { seriesReadings, type TimedReading } from '../../handlers/reading-segment';
 import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
 import { consumerStats, FREE_PORTS } from '../../verify/probe';
 import { platformTarget, targetDynamo } from '../../tools/target';
@@ -32,13 +32,13 @@ describe('local platform across a restart', () => {
 
   const start = () => startLocalPlatform({ dataDir, ports: FREE_PORTS, configuration: {}, log: () => undefined });
 
+  /** The series' readings as every reader sees them (segment items decoded, one per timestamp). */
   const query = async (running: LocalPlatform, table: string) => {
     const dynamo = targetDynamo(platformTarget(running));
     try {
-      const result = await dynamo.send(
-        new QueryCommand({ TableName: table, KeyConditionExpression: 'ThingID = :series', ExpressionAttributeValues: { ':series': SERIES }, ConsistentRead: true }),
-      );
-      return result.Items ?? [];
+      const readings: TimedReading[] = [];
+      for await (const reading of seriesReadings(dynamo, table, { series: SERIES, consistentRead: true })) readings.push(reading);
+      return readings;
     } finally {
       dynamo.destroy();
     }
@@ -64,15 +64,15 @@ describe('local platform across a restart', () => {
     expect(more.json()).toMatchObject({ records: 1, failedRecords: 0 });
 
     const stored = await waitFor('all 40 readings', async () => {
-      const items = await query(second, second.tables.things);
-      return items.length >= 40 ? items : undefined;
+      const readings = await query(second, second.tables.things);
+      return readings.length >= 40 ? readings : undefined;
     }, 60_000);
     expect(stored).toHaveLength(40);
-    expect(stored.map((item) => item.Value)).toEqual(values);
-    expect(new Set(stored.map((item) => item.Timestamp)).size).toBe(40);
+    expect(stored.map((reading) => Number(reading.value.text))).toEqual(values);
+    expect(new Set(stored.map((reading) => reading.timestamp)).size).toBe(40);
 
     // Each consumer processed both records once over the two runs: nothing replayed, nothing skipped.
-    // The items are in the table a moment before the mapping counts their batch done: wait for both consumers' counts.
+    // The readings are in the table a moment before the mapping counts their batch done: wait for both consumers' counts.
     const consumers = ['store-readings', 'threshold-alerts'] as const;
     await waitFor('both consumers', () => (consumers.every((name) => consumerStats(second, name).recordsDone + doneBeforeStop[name].recordsDone >= 2) ? true : undefined), 60_000);
     for (const name of consumers) {

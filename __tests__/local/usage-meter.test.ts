@@ -95,7 +95,7 @@ describe('UsageMeter counts', () => {
     expect(usage.firehose).toEqual({ records: 1, bytes: 100, billedBytes: 5 * KB });
     expect(usage.s3).toEqual({ objects: 1, bytes: 2_000 });
     expect(usage.lambda.store).toEqual({ memoryMiB: 512, invocations: 2, durationMs: 40, gbSeconds: 0.5 * 0.04 });
-    expect(usage.dynamodb.things).toEqual({ writeUnits: 2, readUnits: 0.5, requests: 2 });
+    expect(usage.dynamodb.things).toEqual({ writeUnits: 2, readUnits: 0.5, requests: 2, itemsPut: 0 });
     meter.reset();
     expect(meter.usage().api.requests).toBe(0);
   });
@@ -135,7 +135,7 @@ describe('the DynamoDB emulator, metered', () => {
     const base = { pk: { S: 'p' }, sk: { S: sk }, pad: { S: '' } };
     return { ...base, pad: { S: 'x'.repeat(bytes - dynamoItemBytes(base)) } };
   };
-  const units = () => meter.usage().dynamodb[table] ?? { writeUnits: 0, readUnits: 0, requests: 0 };
+  const units = () => meter.usage().dynamodb[table] ?? { writeUnits: 0, readUnits: 0, requests: 0, itemsPut: 0 };
 
   test('a put consumes its item size in 1 KB units, and an overwrite the larger of the old and new items (read-write-operations.html#write-operation-consumption: PutItem and UpdateItem count the larger item)', async () => {
     const large = item('a', 1536);
@@ -159,6 +159,8 @@ describe('the DynamoDB emulator, metered', () => {
   test('BatchWriteItem consumes per item written', async () => {
     await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: ['d1', 'd2', 'd3'].map((sk) => ({ PutRequest: { Item: item(sk, 1100) } })) } }));
     expect(units().writeUnits).toBe(6);
+    // Counted as items too, to tell how many readings an item holds.
+    expect(units().itemsPut).toBe(3);
   });
 
   test('GetItem consumes the item in 4 KB units, half when eventually consistent (read-write-operations.html#read-operation-consumption)', async () => {

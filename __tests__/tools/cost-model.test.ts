@@ -19,7 +19,7 @@ const prices: PriceTable = {
 const usage: Usage = {
   api: { requests: 2 },
   kinesis: { records: 1000, bytes: 128_000, putPayloadUnits: 1000, onDemandBytes: 1000 * 1024, bytesRead: 3 * 128_000 },
-  dynamodb: { things: { writeUnits: 1000, readUnits: 10, requests: 40 } },
+  dynamodb: { things: { writeUnits: 1000, readUnits: 10, requests: 40, itemsPut: 1000 } },
   firehose: { records: 1000, bytes: 128_000, billedBytes: 1000 * 5120 },
   s3: { objects: 1, bytes: 150_000 },
   lambda: { store: { memoryMiB: 512, invocations: 2, durationMs: 400, gbSeconds: 0.2 } },

@@ -33,7 +33,7 @@ describe('npm run cost -- --json', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('a tiny mix measures what the pipeline does per reading today: one stream record per bucket of each batch, one Firehose record per stream record, one table item per reading', async () => {
+  test('a tiny mix measures what the pipeline does per reading today: one stream record per bucket of each batch, one Firehose record per stream record, one table item per series per consumer batch', async () => {
     // A one-second batching window keeps the run short; everything else is the default configuration.
     const config = path.join(dir, 'platform.config.json');
     writeFileSync(config, JSON.stringify({ consumers: { batchWindowSeconds: 1 } }));
@@ -59,11 +59,24 @@ describe('npm run cost -- --json', () => {
     expect(units.streamBytesRead).toBeCloseTo(3 * (units.streamBytes ?? 0), 6);
     expect(units.firehoseRecords).toBeCloseTo(records / 200, 10);
     expect(units.firehoseBilledBytes).toBeCloseTo((records * 5 * 1024) / 200, 6);
-    // One small item per reading in the things table, whatever its name prefix.
+    // Segment items in the things table, whatever its name prefix: 10 series of 20 readings, in a few consumer
+    // batches, so at least 5 readings an item (one item per reading before), each item under 1 KB.
+    const thingsItems = Object.entries(units).find(([name]) => /^itemsPut:.*things$/.test(name));
     const thingsWrites = Object.entries(units).find(([name]) => /^writeUnits:.*things$/.test(name));
-    expect(thingsWrites?.[1]).toBe(1);
+    expect(thingsItems?.[1]).toBeGreaterThan(0);
+    expect(thingsItems?.[1]).toBeLessThanOrEqual(1 / 5);
+    expect(thingsWrites?.[1]).toBeCloseTo(thingsItems?.[1] ?? 0, 10);
     expect(units.lambdaInvocations).toBeGreaterThan(0);
     expect(Object.keys(result.totals).sort()).toEqual(['on-demand', 'provisioned']);
     expect(result.totals['on-demand']).toBeGreaterThan(result.totals.provisioned ?? Infinity);
   }, 150_000);
+
+  test("the report's sample (100 sensors × 200 readings, batches of 500, default configuration) puts at least 10 readings in each things-table item", async () => {
+    const { stdout } = await run('npx', ['tsx', 'tools/cost.ts', '--json', '--sensors', '100', '--readings', '200', '--batch', '500'], { cwd: ROOT, timeout: 240_000 });
+    const result = JSON.parse(stdout) as { sample: { readings: number }; perReading: Record<string, number> };
+    expect(result.sample.readings).toBe(20_000);
+    const thingsItems = Object.entries(result.perReading).find(([name]) => /^itemsPut:.*things$/.test(name));
+    expect(thingsItems?.[1]).toBeGreaterThan(0);
+    expect(thingsItems?.[1]).toBeLessThanOrEqual(1 / 10);
+  }, 300_000);
 });

@@ -5,6 +5,7 @@
  */
 import { BatchWriteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Decimal } from '../../handlers/decimal';
+import { segmentItems } from '../../handlers/reading-segment';
 import { storedNumber } from '../../handlers/stored-number';
 import { createDynamoRepository } from '../../web/dynamo-repository';
 import { createStoreReadingsHandler } from '../../handlers/store-readings';
@@ -59,10 +60,34 @@ async function writeAll(document: DynamoDBDocumentClient, table: string, items: 
   }
 }
 
+/**
+ * The temperature series as the things table can hold it after an upgrade and replays:
+ * one-reading items of the old design, segments written twice over the same readings (a
+ * bisected batch; the later one holds the true values), and a segment repeating readings
+ * an old item also holds (the segment wins). Read back, it must be `temperature` exactly.
+ */
+function temperatureItems(): Record<string, unknown>[] {
+  const position = (sequence: string) => ({ shardId: 'shardId-000000000000', highest: sequence, lowest: sequence });
+  const stale = (points: readonly ReadingPoint[]) => points.map((point) => ({ ...point, value: n(`${point.value.text}000`) }));
+  const legacy = (points: readonly ReadingPoint[]) => points.map((point) => ({ ThingID: TEMPERATURE, Timestamp: point.timestamp, Value: storedNumber(point.value) }));
+  return [
+    ...legacy(temperature.slice(0, 5)),
+    ...legacy(stale(temperature.slice(15, 17))),
+    ...segmentItems(TEMPERATURE, stale(temperature.slice(5, 15)), position('10')),
+    ...segmentItems(TEMPERATURE, temperature.slice(5, 15), position('20')),
+    ...segmentItems(TEMPERATURE, temperature.slice(15), position('30')),
+  ];
+}
+
 async function seedDynamo(db: DynaliteHarness): Promise<void> {
   const readings: Record<string, unknown>[] = [];
   for (const [series, points] of Object.entries(SEEDED)) {
-    for (const point of points) readings.push({ ThingID: series, Timestamp: point.timestamp, Value: storedNumber(point.value), ExpiresAt: 2_000_000_000 });
+    if (series === TEMPERATURE) {
+      readings.push(...temperatureItems());
+    } else {
+      // Other series as one-reading items, as written before segment items: still read.
+      for (const point of points) readings.push({ ThingID: series, Timestamp: point.timestamp, Value: storedNumber(point.value), ExpiresAt: 2_000_000_000 });
+    }
     const latest = points[points.length - 1] as ReadingPoint;
     await db.document.send(
       new PutCommand({ TableName: db.tables.series, Item: { ThingID: series, LatestTimestamp: latest.timestamp, LatestValue: storedNumber(latest.value) } }),

@@ -8,10 +8,9 @@
  * recorded, and every unstorable record must be in the failure queue with its reason
  * while the records around it are stored.
  */
-import { QueryCommand, type NumberValue } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_ALERT_COOLDOWN_SECONDS } from '../../handlers/contract';
-import { Decimal } from '../../handlers/decimal';
 import { parseReadingJson, readingItems, seriesId } from '../../handlers/reading';
+import { seriesReadings } from '../../handlers/reading-segment';
 import type { FailureMessageBody } from '../../handlers/store-plan';
 import { setThresholds } from '../../tools/threshold-store';
 import { check, type Drill, type DrillCheck } from '../drill';
@@ -79,10 +78,7 @@ export const exactValuesDrill: Drill = {
         const expected = expectedValues();
         const stored = new Map<string, string>();
         for (const series of new Set([...expected.keys()].map((key) => key.split('|')[0] as string))) {
-          const { Items = [] } = await exact.send(
-            new QueryCommand({ TableName: drill.platform.tables.things, KeyConditionExpression: 'ThingID = :series', ExpressionAttributeValues: { ':series': series }, ConsistentRead: true }),
-          );
-          for (const item of Items) stored.set(`${String(item.ThingID)}|${String(item.Timestamp)}`, Decimal.parse((item.Value as NumberValue).value)?.text ?? 'unreadable');
+          for await (const reading of seriesReadings(exact, drill.platform.tables.things, { series, consistentRead: true })) stored.set(`${series}|${reading.timestamp}`, reading.value.text);
         }
         const wrong = [...expected].filter(([key, text]) => stored.get(key) !== text).map(([key, text]) => `${key}: ${stored.get(key) ?? 'missing'} instead of ${text}`);
 

@@ -1,0 +1,285 @@
+/**
+ * Segment items: how readings are kept in the things table. One item holds the readings of
+ * one series that one store batch wrote in one aligned time window, instead of one item
+ * per reading, so DynamoDB writes grow with series × batches, not with readings.
+ *
+ * - Key: `ThingID` is the series; `Timestamp` is `<window start>#<writer position>`, the
+ *   window start in the fixed-width format readings use, the writer position made of the
+ *   highest and lowest sequence numbers of the segment's records (each prefixed by its
+ *   length, so keys sort by it as numbers), the shard id and a part number. The same
+ *   records always give the same keys: a retried batch rewrites the same items.
+ * - `Readings`: `<microseconds after the window start>=<value>` pairs, `;` between them, in
+ *   time order; the value is the exact decimal text (decimal.ts), every digit kept.
+ * - `ExpiresAt`: the hot retention counted from the segment's latest reading.
+ *
+ * A reading can sit in two segments (a batch bisected or resumed after a failure): readers
+ * keep one per timestamp, from the segment with the higher writer position (written later
+ * on the shard, as "last write wins" gave with one item per reading). Items written before
+ * segments (key = the reading's timestamp, attribute `Value`) are still read; a segment
+ * wins over such an item.
+ */
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ATTRIBUTES } from './contract';
+import { Decimal } from './decimal';
+import { expiresAtOf, timestampOfMillis } from './reading';
+import { decimalOf } from './stored-number';
+
+/** Attribute holding a segment's readings. */
+export const SEGMENT_ATTRIBUTE = 'Readings';
+
+export const SEGMENT_LIMITS = {
+  /** Width of the aligned window every reading of a segment falls in (one hour). */
+  windowMs: 3_600_000,
+  /**
+   * Most bytes of encoded readings in one item; a segment beyond it is split into parts.
+   * Far below DynamoDB's 400 KB item limit, so a key of any allowed length still fits, and
+   * small enough that a read of one window stays cheap.
+   */
+  partBytes: 64 * 1024,
+} as const;
+
+/** Sorts after every character a segment key holds after its window start (`#`, digits, shard ids). */
+const KEY_SENTINEL = '~';
+const SEPARATOR = '#';
+const TIMESTAMP_WIDTH = 27;
+
+export interface TimedReading {
+  readonly timestamp: string;
+  readonly value: Decimal;
+}
+
+/** Where a segment's records sit on the stream: what orders two segments of one window. */
+export interface WriterPosition {
+  readonly shardId: string;
+  /** Highest and lowest sequence numbers among the segment's records. */
+  readonly highest: string;
+  readonly lowest: string;
+}
+
+/** A segment as written: key, encoded readings, expiry. */
+export type SegmentItem = {
+  readonly ThingID: string;
+  readonly Timestamp: string;
+  readonly Readings: string;
+  readonly ExpiresAt?: number;
+};
+
+/** The start of the window holding `timestamp`, in the same fixed-width format. */
+export function windowStart(timestamp: string): string {
+  const millis = millisOf(timestamp);
+  return timestampOfMillis(millis - (millis % SEGMENT_LIMITS.windowMs));
+}
+
+/** Epoch milliseconds of a normalised timestamp (microseconds since the epoch pass 2^53 after 2255, so never those). */
+const millisOf = (timestamp: string): number => Date.parse(`${timestamp.slice(0, 23)}Z`);
+
+/** A sequence number prefixed by its length, so that text order is numeric order. */
+const sortableSequence = (sequence: string): string => `${String(sequence.length).padStart(3, '0')}${sequence}`;
+
+/** The range key of a segment's part. */
+export function segmentKey(window: string, position: WriterPosition, part: number): string {
+  return [window, sortableSequence(position.highest), sortableSequence(position.lowest), position.shardId, String(part).padStart(3, '0')].join(SEPARATOR);
+}
+
+/** Microseconds from the window start (in epoch milliseconds) to the reading, then its exact value. */
+const encodeEntry = (windowMillis: number, reading: TimedReading): string =>
+  `${(millisOf(reading.timestamp) - windowMillis) * 1000 + Number(reading.timestamp.slice(23, 26))}=${reading.value.text}`;
+
+/**
+ * The items of one series' readings from one batch, by window and part. `readings` hold
+ * one value per timestamp (the batch plan merges repeats).
+ */
+export function segmentItems(series: string, readings: readonly TimedReading[], position: WriterPosition, hotRetentionDays?: number): SegmentItem[] {
+  const byWindow = new Map<string, TimedReading[]>();
+  for (const reading of readings) {
+    const window = windowStart(reading.timestamp);
+    const known = byWindow.get(window);
+    if (known === undefined) byWindow.set(window, [reading]);
+    else known.push(reading);
+  }
+  const items: SegmentItem[] = [];
+  for (const [window, inWindow] of byWindow) {
+    const sorted = [...inWindow].sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
+    const windowMillis = millisOf(window);
+    let part: string[] = [];
+    let bytes = 0;
+    let latest = '';
+    let partNumber = 0;
+    const flush = (): void => {
+      const expiresAt = expiresAtOf(latest, hotRetentionDays);
+      const item = { ThingID: series, Timestamp: segmentKey(window, position, partNumber++), Readings: part.join(';') };
+      items.push(expiresAt === undefined ? item : { ...item, ExpiresAt: expiresAt });
+      part = [];
+      bytes = 0;
+    };
+    for (const reading of sorted) {
+      const entry = encodeEntry(windowMillis, reading);
+      if (part.length > 0 && bytes + entry.length + 1 > SEGMENT_LIMITS.partBytes) flush();
+      part.push(entry);
+      bytes += entry.length + 1;
+      latest = reading.timestamp;
+    }
+    flush();
+  }
+  return items;
+}
+
+/** A stored item of the things table decoded: its readings, and the rank that settles duplicates (higher wins). */
+export interface DecodedItem {
+  readonly window: string;
+  readonly rank: string;
+  readonly readings: TimedReading[];
+}
+
+/**
+ * The readings of a things-table item of either shape (a segment, or one reading as
+ * written before segments). Undefined for an item that is neither: it holds no reading.
+ */
+export function decodeItem(item: Record<string, unknown>): DecodedItem | undefined {
+  const key = item[ATTRIBUTES.timestamp];
+  if (typeof key !== 'string' || key.length < TIMESTAMP_WIDTH) return undefined;
+  const encoded = item[SEGMENT_ATTRIBUTE];
+  if (typeof encoded === 'string' && key.charAt(TIMESTAMP_WIDTH) === SEPARATOR) {
+    const window = key.slice(0, TIMESTAMP_WIDTH);
+    const windowMillis = millisOf(window);
+    const readings: TimedReading[] = [];
+    for (const entry of encoded === '' ? [] : encoded.split(';')) {
+      const at = entry.indexOf('=');
+      const offset = Number(entry.slice(0, at));
+      const value = Decimal.parse(entry.slice(at + 1));
+      if (at < 1 || !Number.isSafeInteger(offset) || value === undefined) continue;
+      const micros = offset % 1000;
+      const millis = windowMillis + (offset - micros) / 1000;
+      readings.push({ timestamp: `${timestampOfMillis(millis).slice(0, 23)}${String(micros).padStart(3, '0')}Z`, value });
+    }
+    // A segment always outranks a one-reading item ('' is the lowest rank).
+    return { window, rank: key.slice(TIMESTAMP_WIDTH + 1), readings };
+  }
+  const value = decimalOf(item[ATTRIBUTES.value]);
+  if (value === undefined || key.length !== TIMESTAMP_WIDTH) return undefined;
+  return { window: windowStart(key), rank: '', readings: [{ timestamp: key, value }] };
+}
+
+/**
+ * The readings of items in key order (as a Query returns them, either direction), one per
+ * timestamp (the highest rank wins), sorted in `order`, given window by window: a window's
+ * items are contiguous in key order, so a window is complete once the next one starts.
+ */
+export class SegmentMerger {
+  private window: string | undefined;
+  private readonly best = new Map<string, { rank: string; value: Decimal }>();
+
+  constructor(private readonly order: 'asc' | 'desc' = 'asc') {}
+
+  /** Adds an item; returns the readings of the window it closed, if it closed one. */
+  add(item: Record<string, unknown>): TimedReading[] {
+    const decoded = decodeItem(item);
+    if (decoded === undefined) return [];
+    const closed = this.window !== undefined && this.window !== decoded.window ? this.flush() : [];
+    this.window = decoded.window;
+    for (const reading of decoded.readings) {
+      const known = this.best.get(reading.timestamp);
+      if (known === undefined || known.rank <= decoded.rank) this.best.set(reading.timestamp, { rank: decoded.rank, value: reading.value });
+    }
+    return closed;
+  }
+
+  /** The readings of the open window, sorted; the merger starts afresh. */
+  flush(): TimedReading[] {
+    const readings = [...this.best].map(([timestamp, { value }]) => ({ timestamp, value }));
+    readings.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
+    if (this.order === 'desc') readings.reverse();
+    this.best.clear();
+    this.window = undefined;
+    return readings;
+  }
+}
+
+/** Every reading of a list of items (any order): deduplicated, oldest first. For scans of a series or a table. */
+export function readingsOfItems(items: Iterable<Record<string, unknown>>): Map<string, TimedReading[]> {
+  const bySeries = new Map<string, Map<string, { rank: string; value: Decimal }>>();
+  for (const item of items) {
+    const decoded = decodeItem(item);
+    if (decoded === undefined) continue;
+    const series = String(item[ATTRIBUTES.series]);
+    let best = bySeries.get(series);
+    if (best === undefined) bySeries.set(series, (best = new Map()));
+    for (const reading of decoded.readings) {
+      const known = best.get(reading.timestamp);
+      if (known === undefined || known.rank <= decoded.rank) best.set(reading.timestamp, { rank: decoded.rank, value: reading.value });
+    }
+  }
+  const result = new Map<string, TimedReading[]>();
+  for (const [series, best] of bySeries) {
+    const readings = [...best].map(([timestamp, { value }]) => ({ timestamp, value }));
+    readings.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
+    result.set(series, readings);
+  }
+  return result;
+}
+
+export interface SeriesRange {
+  readonly series: string;
+  /** Inclusive bounds; absent: open. */
+  readonly from?: string;
+  readonly to?: string;
+  /** Exclusive bounds (a page cursor). */
+  readonly after?: string;
+  readonly before?: string;
+  /** @default 'asc' */
+  readonly order?: 'asc' | 'desc';
+  readonly consistentRead?: boolean;
+}
+
+/** The Query key condition over the items that can hold readings of `[from, to]`. */
+export function rangeCondition(from: string | undefined, to: string | undefined): { condition: string; values: Record<string, string> } {
+  const low = from === undefined ? undefined : windowStart(from);
+  const high = to === undefined ? undefined : `${to}${KEY_SENTINEL}`;
+  if (low !== undefined && high !== undefined) return { condition: ' AND #time BETWEEN :from AND :to', values: { ':from': low, ':to': high } };
+  if (low !== undefined) return { condition: ' AND #time >= :from', values: { ':from': low } };
+  if (high !== undefined) return { condition: ' AND #time <= :to', values: { ':to': high } };
+  return { condition: '', values: {} };
+}
+
+/**
+ * The readings of one series in a range, one per timestamp, in `order`, read page by page
+ * as the caller consumes them (stop early to read less). `send` runs one Query (with the
+ * caller's retries); it gets the input for QueryCommand.
+ */
+export async function* seriesReadings(
+  client: Pick<DynamoDBDocumentClient, 'send'>,
+  table: string,
+  range: SeriesRange,
+  send: (run: () => Promise<{ Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> }>) => Promise<{ Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> }> = (run) => run(),
+): AsyncGenerator<TimedReading> {
+  const order = range.order ?? 'asc';
+  const from = range.after !== undefined && (range.from === undefined || range.after >= range.from) ? range.after : range.from;
+  const to = range.before !== undefined && (range.to === undefined || range.before <= range.to) ? range.before : range.to;
+  const inRange = (timestamp: string): boolean =>
+    (range.from === undefined || timestamp >= range.from) &&
+    (range.to === undefined || timestamp <= range.to) &&
+    (range.after === undefined || timestamp > range.after) &&
+    (range.before === undefined || timestamp < range.before);
+  const { condition, values } = rangeCondition(from, to);
+  const merger = new SegmentMerger(order);
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await send(() =>
+      client.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: `#series = :series${condition}`,
+          ExpressionAttributeNames: { '#series': ATTRIBUTES.series, '#time': ATTRIBUTES.timestamp, '#value': ATTRIBUTES.value, '#readings': SEGMENT_ATTRIBUTE },
+          ExpressionAttributeValues: { ':series': range.series, ...values },
+          ProjectionExpression: '#time, #value, #readings',
+          ScanIndexForward: order === 'asc',
+          ...(range.consistentRead === true ? { ConsistentRead: true } : {}),
+          ExclusiveStartKey: start,
+        }),
+      ),
+    );
+    for (const item of page.Items ?? []) for (const reading of merger.add(item)) if (inRange(reading.timestamp)) yield reading;
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  for (const reading of merger.flush()) if (inRange(reading.timestamp)) yield reading;
+}
