@@ -49,7 +49,7 @@ export interface IngestApiProps {
   /** Key of the stream; PutRecord on an encrypted stream needs kms:GenerateDataKey. */
   readonly kmsKeyArn: string;
   readonly logRetentionDays: number;
-  /** Buckets the batch endpoint packs readings into, each on one hash key (see batchBuckets in construct-defaults.ts). */
+  /** Buckets readings are placed in by thing id, each on one hash key, by both endpoints (see batchBuckets in construct-defaults.ts). */
   readonly batchBuckets: number;
   /** Steady requests per second, per API key and for the whole stage. @default INGEST_API_LIMITS.rateLimit.default */
   readonly rateLimit?: number;
@@ -142,7 +142,7 @@ export class IngestApi extends Construct {
         httpMethod: 'PUT',
         action: 'PutRecord',
         model: singleIngestBodySchema,
-        requestTemplate: putRecordTemplate(props.streamName),
+        requestTemplate: putRecordTemplate(props.streamName, props.batchBuckets),
         successTemplate: putRecordResponse,
       },
       {

@@ -1,15 +1,6 @@
 /** The ingest API's mapping templates (rendered by API Gateway's VTL engine) and its access log format. */
 import { BATCH_BUCKET_LIMITS } from './construct-defaults';
 
-/** `$input.json` re-serialises the reading exactly as the stream record: the object under Data. */
-export const putRecordTemplate = (streamName: string): string =>
-  [
-    '{',
-    `  "StreamName": ${JSON.stringify(streamName)},`,
-    `  "PartitionKey": $input.json('$.Data.id'),`,
-    `  "Data": "$util.base64Encode($input.json('$.Data'))"`,
-    '}',
-  ].join('\n');
 
 /** Kinesis's hash-key space: the MD5 of a partition key, or an explicit hash key, is a 128-bit number. */
 const HASH_KEY_SPACE = 2n ** 128n;
@@ -21,6 +12,42 @@ const HASH_KEY_SPACE = 2n ** 128n;
  * readings (and so a thing's) stay on one shard whatever the stream's shards become.
  */
 export const bucketHashKey = (bucket: number, buckets: number): string => ((HASH_KEY_SPACE * BigInt(2 * bucket + 1)) / BigInt(2 * buckets)).toString();
+
+/**
+ * Whether the template may call `hashCode()`: API Gateway does not document which Java
+ * methods its Velocity lets through, so the templates ask once (`"a".hashCode()` is 97).
+ */
+const HASH_CODE_PROBE = ['#set($probe = "a")', '#if("$!probe.hashCode()" == "97")'];
+
+/** `$hashKeys`: bucket number → its explicit hash key, as a Velocity list. */
+const hashKeyList = (buckets: number): string =>
+  `#set($hashKeys = [${Array.from({ length: buckets }, (_, bucket) => JSON.stringify(bucketHashKey(bucket, buckets))).join(', ')}])`;
+
+/** `$bucket` = floorMod(`idReference`.hashCode(), buckets): Velocity's `%` keeps the sign, so a negative remainder is corrected. */
+const bucketOf = (idReference: string, buckets: number): string[] => [
+  `#set($bucket = ${idReference}.hashCode() % ${buckets})`,
+  `#if($bucket < 0)#set($bucket = $bucket + ${buckets})#end`,
+];
+
+/**
+ * One reading, one record: `$input.json` re-serialises it exactly as the stream record (the
+ * object under Data). Its explicit hash key is its thing's bucket's, as in a batch, so a
+ * thing's single PUTs and batches share a shard and stay in order; where `hashCode()` is not
+ * available the thing id alone places it (partition key), as before packing.
+ */
+export const putRecordTemplate = (streamName: string, buckets: number): string =>
+  [
+    '{',
+    `  "StreamName": ${JSON.stringify(streamName)},`,
+    `  "PartitionKey": $input.json('$.Data.id'),`,
+    ...HASH_CODE_PROBE,
+    hashKeyList(buckets),
+    ...bucketOf("$input.path('$.Data.id')", buckets),
+    '  "ExplicitHashKey": "$hashKeys.get($bucket)",',
+    '#end',
+    `  "Data": "$util.base64Encode($input.json('$.Data'))"`,
+    '}',
+  ].join('\n');
 
 /** Kinesis's largest record, data and partition key together (https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html). */
 export const KINESIS_MAX_RECORD_BYTES = 1_048_576;
@@ -49,11 +76,9 @@ export const RECORD_READING_BUDGET_BYTES = KINESIS_MAX_RECORD_BYTES - RECORD_FRA
  * only dearer. So a deployment where the call is blocked loses the saving, never a reading.
  */
 export const putRecordsTemplate = (streamName: string, buckets: number): string => {
-  const hashKeys = Array.from({ length: buckets }, (_, bucket) => JSON.stringify(bucketHashKey(bucket, buckets)));
   return [
-    '#set($probe = "a")',
-    '#if("$!probe.hashCode()" == "97")',
-    `#set($hashKeys = [${hashKeys.join(', ')}])`,
+    ...HASH_CODE_PROBE,
+    hashKeyList(buckets),
     // Per bucket: 1 + the index in $records of the record it is filling (0: none yet), and the bytes in it.
     '#set($records = [])',
     '#set($recordBuckets = [])',
@@ -61,8 +86,7 @@ export const putRecordsTemplate = (streamName: string, buckets: number): string 
     '#set($openBytes = [])',
     '#foreach($hashKey in $hashKeys)#set($ignored = $openRecord.add(0))#set($ignored = $openBytes.add(0))#end',
     "#foreach($reading in $input.path('$.Data'))",
-    `#set($bucket = $reading.id.hashCode() % ${buckets})`,
-    `#if($bucket < 0)#set($bucket = $bucket + ${buckets})#end`,
+    ...bucketOf('$reading.id', buckets),
     // No `${...}` references: Terraform would read them as its own interpolation.
     '#set($readingPath = "$.Data[$foreach.index]")',
     '#set($json = $input.json($readingPath))',

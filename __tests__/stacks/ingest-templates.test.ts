@@ -11,7 +11,7 @@ import { MappingTemplate } from '../../local/api-gateway/vtl';
 import { JAVA_METHODS, javaStringHash } from '../../local/api-gateway/vtl-util';
 import { sampleReadings } from '../../tools/cost';
 import { BATCH_BUCKET_LIMITS, batchBuckets, READING_STREAM_LIMITS } from '../../stacks/construct-defaults';
-import { bucketHashKey, KINESIS_MAX_RECORD_BYTES, putRecordsResponse, putRecordsTemplate } from '../../stacks/ingest-templates';
+import { bucketHashKey, KINESIS_MAX_RECORD_BYTES, putRecordTemplate, putRecordsResponse, putRecordsTemplate } from '../../stacks/ingest-templates';
 import { READING_LIMITS } from '../../handlers/reading';
 
 interface RenderedRecord {
@@ -126,6 +126,31 @@ describe('batch request template where hashCode() is not available', () => {
   it('packs when the method is there (the probe sees 97 for "a")', () => {
     expect(javaStringHash('a')).toBe(97);
     expect(putRecords(sampleReadings(7, 3, 100, 1_700_000_000_000_000), 4).length).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('single PUT request template', () => {
+  function putRecord(reading: object, buckets: number, javaMethods = JAVA_METHODS): Record<string, string> {
+    const template = new MappingTemplate(putRecordTemplate('readings', buckets), 'single request template', javaMethods);
+    return JSON.parse(template.render({ payload: { body: JSON.stringify({ Data: reading }), params: NO_PARAMS }, context: {}, stageVariables: {} })) as Record<string, string>;
+  }
+
+  it("puts a thing's single reading on the hash key its batches use, so both reach one shard in order", () => {
+    const readings = sampleReadings(40, 1, 100, 1_700_000_000_000_000);
+    for (const buckets of [1, 2, 7, 16]) {
+      for (const reading of readings) {
+        const [batchRecord] = putRecords([reading], buckets);
+        const single = putRecord(reading, buckets);
+        expect(single).toEqual({ StreamName: 'readings', PartitionKey: reading.id, ExplicitHashKey: batchRecord!.ExplicitHashKey, Data: expect.any(String) });
+        expect(JSON.parse(Buffer.from(single.Data!, 'base64').toString('utf8'))).toEqual(reading);
+      }
+    }
+  });
+
+  it('leaves the shard to the thing id (partition key) where hashCode() is not available', () => {
+    const reading = sampleReadings(1, 1, 100, 1_700_000_000_000_000)[0]!;
+    const withoutHashCode = JAVA_METHODS.filter((method) => method.uid !== 'java String.hashCode');
+    expect(putRecord(reading, 4, withoutHashCode)).toEqual({ StreamName: 'readings', PartitionKey: reading.id, Data: expect.any(String) });
   });
 });
 
