@@ -21,14 +21,14 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ATTRIBUTES } from './contract';
 import { Decimal } from './decimal';
-import { expiresAtOf, timestampOfMillis } from './reading';
+import { expiresAtOf } from './reading';
 import { decimalOf } from './stored-number';
 
 /** Attribute holding a segment's readings. */
 export const SEGMENT_ATTRIBUTE = 'Readings';
 
 export const SEGMENT_LIMITS = {
-  /** Width of the aligned window every reading of a segment falls in (one hour). */
+  /** Width of the aligned window every reading of a segment falls in: one UTC hour. */
   windowMs: 3_600_000,
   /**
    * Most bytes of encoded readings in one item; a segment beyond it is split into parts.
@@ -64,14 +64,24 @@ export type SegmentItem = {
   readonly ExpiresAt?: number;
 };
 
-/** The start of the window holding `timestamp`, in the same fixed-width format. */
-export function windowStart(timestamp: string): string {
-  const millis = millisOf(timestamp);
-  return timestampOfMillis(millis - (millis % SEGMENT_LIMITS.windowMs));
-}
+/**
+ * A window is one UTC hour, so everything about it is read off the fixed-width text
+ * (`2026-11-30T18:07:12.345678Z`): its start is the first 13 characters completed, and a
+ * reading's place in it the minutes, seconds and microseconds. No date parsing per reading.
+ */
+const HOUR_PREFIX = 13;
+const pad = (value: number, width: number): string => String(value).padStart(width, '0');
 
-/** Epoch milliseconds of a normalised timestamp (microseconds since the epoch pass 2^53 after 2255, so never those). */
-const millisOf = (timestamp: string): number => Date.parse(`${timestamp.slice(0, 23)}Z`);
+/** The start of the window holding `timestamp`, in the same fixed-width format. */
+export const windowStart = (timestamp: string): string => `${timestamp.slice(0, HOUR_PREFIX)}:00:00.000000Z`;
+
+/** Microseconds from the start of its window to a normalised timestamp. */
+const offsetInWindow = (timestamp: string): number =>
+  Number(timestamp.slice(14, 16)) * 60_000_000 + Number(timestamp.slice(17, 19)) * 1_000_000 + Number(timestamp.slice(20, 26));
+
+/** The normalised timestamp `offset` microseconds into `window`. */
+const timestampInWindow = (window: string, offset: number): string =>
+  `${window.slice(0, HOUR_PREFIX)}:${pad(Math.floor(offset / 60_000_000), 2)}:${pad(Math.floor(offset / 1_000_000) % 60, 2)}.${pad(offset % 1_000_000, 6)}Z`;
 
 /** A sequence number prefixed by its length, so that text order is numeric order. */
 const sortableSequence = (sequence: string): string => `${String(sequence.length).padStart(3, '0')}${sequence}`;
@@ -81,9 +91,8 @@ export function segmentKey(window: string, position: WriterPosition, part: numbe
   return [window, sortableSequence(position.highest), sortableSequence(position.lowest), position.shardId, String(part).padStart(3, '0')].join(SEPARATOR);
 }
 
-/** Microseconds from the window start (in epoch milliseconds) to the reading, then its exact value. */
-const encodeEntry = (windowMillis: number, reading: TimedReading): string =>
-  `${(millisOf(reading.timestamp) - windowMillis) * 1000 + Number(reading.timestamp.slice(23, 26))}=${reading.value.text}`;
+/** Microseconds from the window start to the reading, then its exact value. */
+const encodeEntry = (reading: TimedReading): string => `${offsetInWindow(reading.timestamp)}=${reading.value.text}`;
 
 /**
  * The items of one series' readings from one batch, by window and part. `readings` hold
@@ -100,7 +109,6 @@ export function segmentItems(series: string, readings: readonly TimedReading[], 
   const items: SegmentItem[] = [];
   for (const [window, inWindow] of byWindow) {
     const sorted = [...inWindow].sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
-    const windowMillis = millisOf(window);
     let part: string[] = [];
     let bytes = 0;
     let latest = '';
@@ -113,7 +121,7 @@ export function segmentItems(series: string, readings: readonly TimedReading[], 
       bytes = 0;
     };
     for (const reading of sorted) {
-      const entry = encodeEntry(windowMillis, reading);
+      const entry = encodeEntry(reading);
       if (part.length > 0 && bytes + entry.length + 1 > SEGMENT_LIMITS.partBytes) flush();
       part.push(entry);
       bytes += entry.length + 1;
@@ -141,16 +149,13 @@ export function decodeItem(item: Record<string, unknown>): DecodedItem | undefin
   const encoded = item[SEGMENT_ATTRIBUTE];
   if (typeof encoded === 'string' && key.charAt(TIMESTAMP_WIDTH) === SEPARATOR) {
     const window = key.slice(0, TIMESTAMP_WIDTH);
-    const windowMillis = millisOf(window);
     const readings: TimedReading[] = [];
     for (const entry of encoded === '' ? [] : encoded.split(';')) {
       const at = entry.indexOf('=');
       const offset = Number(entry.slice(0, at));
       const value = Decimal.parse(entry.slice(at + 1));
-      if (at < 1 || !Number.isSafeInteger(offset) || value === undefined) continue;
-      const micros = offset % 1000;
-      const millis = windowMillis + (offset - micros) / 1000;
-      readings.push({ timestamp: `${timestampOfMillis(millis).slice(0, 23)}${String(micros).padStart(3, '0')}Z`, value });
+      if (at < 1 || !Number.isSafeInteger(offset) || offset < 0 || offset >= SEGMENT_LIMITS.windowMs * 1000 || value === undefined) continue;
+      readings.push({ timestamp: timestampInWindow(window, offset), value });
     }
     // A segment always outranks a one-reading item ('' is the lowest rank).
     return { window, rank: key.slice(TIMESTAMP_WIDTH + 1), readings };
