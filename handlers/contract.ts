@@ -125,7 +125,8 @@ export const DEFAULT_HOT_RETENTION_DAYS = 30;
  * keeps them for ever. Minutes are parts of their hour's item, so they stay as long as it;
  * hours never outlive their day (the configuration checks it).
  */
-export const DEFAULT_ROLLUP_RETENTION_DAYS = { '1m': 1_095, '1h': 1_095, '1d': undefined } as const;
+const DEFAULT_HOUR_ROLLUP_RETENTION_DAYS = 1_095;
+export const DEFAULT_ROLLUP_RETENTION_DAYS = { '1m': DEFAULT_HOUR_ROLLUP_RETENTION_DAYS, '1h': DEFAULT_HOUR_ROLLUP_RETENTION_DAYS, '1d': undefined } as const;
 
 /**
  * How far ahead of its arrival on the stream a reading may be dated: room for sensor
