@@ -20,7 +20,7 @@ import type { LocalPlatform } from '../local/platform';
 import type { ConfigurationFile } from '../local/twin/synth';
 import { UsageMeter, type Usage } from '../local/usage-meter';
 import { positiveNumber, runCli, thingIdProblem, UsageError, wholeNumber } from './cli';
-import { priceMeasurement, type CostReport, type Deployment, type Measurement, type Mix, type TableMode } from './cost-model';
+import { priceMeasurement, SHARD_LIMITS, type CostReport, type Deployment, type Measurement, type Mix, type TableMode } from './cost-model';
 import { PRICES } from './prices';
 import { seedTimestamp } from './synthetic';
 
@@ -34,33 +34,125 @@ export interface SampleOptions {
   readonly configuration?: ConfigurationFile;
   /** Batch requests in flight. @default 4 */
   readonly concurrency?: number;
-  /** Gives up waiting for the consumers after this long. @default 300 000 */
+  /** Dates the readings at this fleet's pace and sends them in rounds of one consumer batch (samplePace). @default all at once, 1 ms apart, nothing stored before */
+  readonly fleet?: Omit<Fleet, 'streamReaders'>;
+  /** Gives up waiting for the consumers after this long, each round. @default 300 000 */
   readonly timeoutMs?: number;
 }
 
 export interface Sample extends Measurement {
+  /** How the sample was paced, if it was. */
+  readonly pace?: SamplePace;
   /** Average size of the readings sent, as JSON. */
   readonly readingBytes: number;
   readonly deployment: Omit<Deployment, 'streamMode' | 'web'>;
 }
 
+/** When the sample's readings are dated: the first one, and the time between two readings of a sensor. */
+export interface SampleSchedule {
+  readonly startMicros: number;
+  readonly intervalMicros: number;
+}
+
 /**
- * Readings of `bytes` bytes of JSON each, round-robin over `sensors`: the thing id is
- * lengthened to reach the size, so every reading is one metric like the 2016 report's.
+ * One reading of `bytes` bytes of JSON: the thing id is lengthened to reach the size, so
+ * every reading is one metric like the 2016 report's. A sensor keeps one id whatever the
+ * time: the id is sized for a timestamp with a fraction, and a reading on a whole second
+ * (printed without one) is that much shorter.
  */
-export function sampleReadings(sensors: number, perSensor: number, bytes: number, startMicros = Date.now() * 1000): Record<string, string>[] {
+function sizedReading(sensor: number, value: number, timestampMicros: number, bytes: number): Record<string, string> {
+  const id = `things/cost/${String(sensor).padStart(5, '0')}`;
+  const reading = { id, temperature: (18 + (value % 800) / 100).toFixed(2), timestamp: seedTimestamp(timestampMicros) };
+  const sizedFor = { ...reading, timestamp: seedTimestamp(timestampMicros - (timestampMicros % 1_000_000) + 1) };
+  const missing = bytes - Buffer.byteLength(JSON.stringify(sizedFor));
+  if (missing < 0) throw new UsageError(`readings cannot be as small as ${bytes} bytes: the smallest this tool sends is ${bytes - missing}`);
+  if (missing > 0) reading.id += `-${'x'.repeat(missing - 1)}`;
+  return reading;
+}
+
+/**
+ * `perSensor` readings of each of `sensors`, round-robin over the sensors (each round one
+ * reading of every sensor, `intervalMicros` after the round before), `bytes` bytes of JSON each.
+ */
+export function sampleReadings(sensors: number, perSensor: number, bytes: number, schedule: SampleSchedule = { startMicros: Date.now() * 1000, intervalMicros: 1000 }): Record<string, string>[] {
   const readings: Record<string, string>[] = [];
   for (let index = 0; index < sensors * perSensor; index += 1) {
     const sensor = index % sensors;
-    const reading = { id: `things/cost/${String(sensor).padStart(5, '0')}`, temperature: (18 + (index % 800) / 100).toFixed(2), timestamp: seedTimestamp(startMicros + Math.floor(index / sensors) * 1000) };
-    const missing = bytes - Buffer.byteLength(JSON.stringify(reading));
-    if (missing < 0) throw new UsageError(`readings cannot be as small as ${bytes} bytes: the smallest this tool sends is ${bytes - missing}`);
-    if (missing > 0) reading.id += `-${'x'.repeat(missing - 1)}`;
-    readings.push(reading);
+    readings.push(sizedReading(sensor, index, schedule.startMicros + Math.floor(index / sensors) * schedule.intervalMicros, bytes));
   }
   const problem = thingIdProblem(readings.at(-1)?.id ?? '');
   if (problem !== undefined) throw new UsageError(`readings of ${bytes} bytes need thing ids the ingest API refuses: ${problem}`);
   return readings;
+}
+
+const HOUR_MICROS = 3_600_000_000;
+const MINUTE_MICROS = 60_000_000;
+/** Hours of its day, and minutes of its hour, that a series has rollups for when the sample starts: half of each, the average over a day. */
+const WARM_HOURS = 12;
+const WARM_MINUTES = 30;
+
+/**
+ * Where a steady-state sample starts: half past noon (UTC) of the day before `nowMs`, so the
+ * warm-up (warmUpReadings) can fill that day's first half and that hour's first half.
+ */
+export function steadyStateStart(nowMs: number): number {
+  const midnight = Math.floor(nowMs / 86_400_000) * 86_400_000 - 86_400_000;
+  return midnight * 1000 + WARM_HOURS * HOUR_MICROS + WARM_MINUTES * MINUTE_MICROS;
+}
+
+/**
+ * What each sample sensor has stored before the measured sample starts at `startMicros`
+ * (steadyStateStart): one reading in each of the day's first twelve hours and in each of
+ * the hour's first thirty minutes. A series' hour rollup then holds thirty minutes and its
+ * day rollup twelve hours, their average over a day, so the measured writes are of items of
+ * average size (a write unit is 1 KB of the item, not of the change), not of nearly empty ones.
+ */
+export function warmUpReadings(sensors: number, bytes: number, startMicros: number): Record<string, string>[] {
+  const hourStart = startMicros - WARM_MINUTES * MINUTE_MICROS;
+  const dayStart = hourStart - WARM_HOURS * HOUR_MICROS;
+  const times = [...Array.from({ length: WARM_HOURS }, (_, hour) => dayStart + hour * HOUR_MICROS), ...Array.from({ length: WARM_MINUTES }, (_, minute) => hourStart + minute * MINUTE_MICROS)];
+  return times.flatMap((micros, index) => Array.from({ length: sensors }, (_, sensor) => sizedReading(sensor, index, micros, bytes)));
+}
+
+/** How the fleet at the full rate paces a sample. */
+export interface SamplePace {
+  /** Readings a second of each sensor of the fleet at the rate. */
+  readonly readingsPerSecond: number;
+  /** Seconds of readings a store consumer batch gathers: the batching window, at least the one-second poll, at most what fills Lambda's 6 MB payload. */
+  readonly batchSeconds: number;
+  /** Readings of one sensor in one consumer batch, and in each round the sample is sent in. */
+  readonly readingsPerBatch: number;
+}
+
+/** What the fleet sends and the stack reads it with. */
+export interface Fleet {
+  readonly sensors: number;
+  readonly megabytesPerSecond: number;
+  readonly readingBytes: number;
+  readonly batchWindowSeconds: number;
+  /** Event source mappings and delivery streams reading the stream: the shards needed carry all of them. */
+  readonly streamReaders: number;
+}
+
+/** Lambda's invocation payload limit: a batch is invoked once its records reach it. https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html */
+const LAMBDA_PAYLOAD_BYTES = 6 * 2 ** 20;
+
+/**
+ * The pace of a fleet sharing a rate: Lambda polls a shard once a second and gathers records
+ * for the batching window or until the batch reaches 6 MB (records travel base64-encoded, 4/3
+ * of their size, over the shards the rate needs), so a consumer batch holds `readings a
+ * second of a sensor × batch seconds` of a series. What a batch costs per series (a segment,
+ * rollups, the catalogue) is divided by that, so the sample is sent in rounds of that many
+ * readings per sensor, each taken by the consumers before the next.
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html#kinesis-polling-and-batching
+ */
+export function samplePace(fleet: Fleet): SamplePace {
+  const bytesPerSecond = fleet.megabytesPerSecond * 1e6;
+  const readingsPerSecond = bytesPerSecond / fleet.readingBytes / fleet.sensors;
+  const shards = Math.max(1, Math.ceil(bytesPerSecond / SHARD_LIMITS.bytesIn), Math.ceil((fleet.streamReaders * bytesPerSecond) / SHARD_LIMITS.bytesOut));
+  const fullAfterSeconds = LAMBDA_PAYLOAD_BYTES / (((bytesPerSecond / shards) * 4) / 3);
+  const batchSeconds = Math.max(1, Math.min(fleet.batchWindowSeconds, fullAfterSeconds));
+  return { readingsPerSecond, batchSeconds, readingsPerBatch: Math.max(1, Math.round(readingsPerSecond * batchSeconds)) };
 }
 
 async function send(platform: LocalPlatform, readings: readonly Record<string, string>[], batchSize: number, concurrency: number): Promise<void> {
@@ -81,28 +173,38 @@ async function send(platform: LocalPlatform, readings: readonly Record<string, s
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
+/** Records each event source mapping and delivery stream has taken (done, given up on, or buffered), by name. */
+function recordsTaken(platform: LocalPlatform): Map<string, number> {
+  return new Map([
+    ...Object.entries(platform.consumers()).map(([name, stats]) => [name, stats.recordsDone + stats.recordsDiscarded] as const),
+    ...Object.entries(platform.deliveries()).map(([name, stats]) => [name, stats.records + stats.dropped + stats.failed + stats.buffered] as const),
+  ]);
+}
+
 /**
  * Waits until every event source mapping has finished (or given up on) every record put on
- * the stream, and every delivery stream has read them all (stopping writes what it buffers).
+ * the stream since the meter was reset, when each had taken `before` (recordsTaken), and
+ * every delivery stream has read them all (stopping writes what it buffers).
  */
-async function drained(platform: LocalPlatform, meter: UsageMeter, timeoutMs: number): Promise<void> {
+async function drained(platform: LocalPlatform, meter: UsageMeter, before: ReadonlyMap<string, number>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const records = meter.usage().kinesis.records;
-    const taken = [
-      ...Object.entries(platform.consumers()).map(([name, stats]) => [name, stats.recordsDone + stats.recordsDiscarded] as const),
-      ...Object.entries(platform.deliveries()).map(([name, stats]) => [name, stats.records + stats.dropped + stats.failed + stats.buffered] as const),
-    ];
-    const behind = taken.filter(([, count]) => count < records);
+    const behind = [...recordsTaken(platform)].map(([name, count]) => [name, count - (before.get(name) ?? 0)] as const).filter(([, count]) => count < records);
     if (behind.length === 0) return;
     if (Date.now() > deadline) throw new Error(`the consumers and the archive did not take all ${records} records within ${timeoutMs / 1000} s: ${behind.map(([name, count]) => `${name} ${count}`).join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
-/** Runs the sample on a fresh local platform and returns what was counted while it ran. */
+/**
+ * Runs the sample on a fresh local platform and returns what was counted while it ran. With
+ * a pace, the readings are dated at the fleet's pace from a steady-state start, the warm-up
+ * is stored first (not counted), and the sample is sent in rounds of one consumer batch.
+ */
 export async function measureSample(options: SampleOptions): Promise<Sample> {
-  const readings = sampleReadings(options.sensors, options.readingsPerSensor, options.readingBytes);
+  const concurrency = options.concurrency ?? 4;
+  const timeoutMs = options.timeoutMs ?? 300_000;
   // The platform (emulators, servers) loads only when a sample runs: `--help` and bad flags answer at once.
   const [{ startLocalPlatform }, { deliverySettings }, { loadStack }] = await Promise.all([import('../local/platform'), import('../local/twin/delivery-streams'), import('../local/twin/load-stack')]);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'cost-'));
@@ -128,17 +230,31 @@ export async function measureSample(options: SampleOptions): Promise<Sample> {
       const settings = deliverySettings(resource);
       return { bytes: settings.bufferBytes, seconds: settings.bufferSeconds };
     });
-    // Start-up (tables, stream, the first polls) is not the pipeline's work per reading.
+    const streamReaders = stack.resources('aws_lambda_event_source_mapping').length + archiveBuffers.length;
+    const pace = options.fleet === undefined ? undefined : samplePace({ ...options.fleet, streamReaders });
+    const startMicros = pace === undefined ? Date.now() * 1000 : steadyStateStart(Date.now());
+    const readings = sampleReadings(options.sensors, options.readingsPerSensor, options.readingBytes, { startMicros, intervalMicros: pace === undefined ? 1000 : Math.round(1e6 / pace.readingsPerSecond) });
+    const roundSize = options.sensors * (pace?.readingsPerBatch ?? options.readingsPerSensor);
+    // Start-up (tables, stream, the first polls) and the warm-up are not the pipeline's work per reading.
     meter.reset();
-    await send(platform, readings, options.batchSize, options.concurrency ?? 4);
-    await drained(platform, meter, options.timeoutMs ?? 300_000);
+    if (pace !== undefined) {
+      const idle = recordsTaken(platform);
+      await send(platform, warmUpReadings(options.sensors, options.readingBytes, startMicros), options.batchSize, concurrency);
+      await drained(platform, meter, idle, timeoutMs);
+    }
+    const before = recordsTaken(platform);
+    meter.reset();
+    for (let start = 0; start < readings.length; start += roundSize) {
+      await send(platform, readings.slice(start, start + roundSize), options.batchSize, concurrency);
+      await drained(platform, meter, before, timeoutMs);
+    }
     // Stopping writes what the archive buffers, as its interval would.
     await platform.stop();
     platform = undefined;
     if (problems.length > 0) throw new Error(`the platform reported problems while measuring:\n  ${problems.slice(0, 5).join('\n  ')}`);
     const usage: Usage = meter.usage();
     const readingBytes = readings.reduce((sum, reading) => sum + Buffer.byteLength(JSON.stringify(reading)), 0) / readings.length;
-    return { readings: readings.length, usage, architectures, readingBytes, deployment: { archiveBuffers } };
+    return { readings: readings.length, usage, architectures, readingBytes, deployment: { archiveBuffers }, ...(pace === undefined ? {} : { pace }) };
   } finally {
     await platform?.stop().catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
@@ -199,13 +315,14 @@ async function main(): Promise<void> {
     .addOption(new Option('--reading-bytes <n>', 'size of each reading as JSON').argParser(wholeNumber('--reading-bytes', 100_000)).default(100))
     .addOption(new Option('--sensors <n>', 'sensors in the sample run').argParser(wholeNumber('--sensors', 10_000)).default(100))
     .addOption(new Option('--readings <n>', 'readings per sensor in the sample run').argParser(wholeNumber('--readings', 10_000)).default(200))
+    .addOption(new Option('--fleet <n>', 'sensors sharing the rate: sets how often each sends, so how many of its readings a consumer batch holds').argParser(wholeNumber('--fleet', 10_000_000)).default(10_000))
     .addOption(new Option('--batch <n>', 'readings per request: 1 PUTs each, more use the batch endpoint').argParser(wholeNumber('--batch', 500)).default(500))
     .addOption(new Option('--tables <mode>', 'table capacity mode to price').choices(['on-demand', 'provisioned', 'both']).default('both'))
     .option('--config <file>', 'price this platform.config.json instead of the checkout\'s configuration (and PLATFORM_* variables)')
     .option('--json', 'print the figures as JSON', false)
     .exitOverride()
     .parse()
-    .opts<{ rate: number; readingBytes: number; sensors: number; readings: number; batch: number; tables: TableMode | 'both'; config?: string; json: boolean }>();
+    .opts<{ rate: number; readingBytes: number; sensors: number; readings: number; fleet: number; batch: number; tables: TableMode | 'both'; config?: string; json: boolean }>();
   if (flags.sensors * flags.readings > 1_000_000) throw new UsageError(`--sensors × --readings is ${flags.sensors * flags.readings}: at most 1,000,000 readings per sample`);
 
   // The configuration schema (ajv) loads only once the flags are good.
@@ -214,20 +331,24 @@ async function main(): Promise<void> {
   const config = loadConfig(file === undefined ? {} : { env: { PLATFORM_CONFIG: file } });
   const configuration = file === undefined ? undefined : readJsonFile<ConfigurationFile>(file, {});
   if (!flags.json) console.error(`Measuring ${flags.sensors} sensors × ${flags.readings} readings of ${flags.readingBytes} bytes in batches of ${flags.batch} on the local platform...`);
-  const sample = await measureSample({ sensors: flags.sensors, readingsPerSensor: flags.readings, batchSize: flags.batch, readingBytes: flags.readingBytes, ...(configuration === undefined ? {} : { configuration }) });
   const mix: Mix = { megabytesPerSecond: flags.rate, readingBytes: flags.readingBytes };
+  const fleet = { sensors: flags.fleet, megabytesPerSecond: flags.rate, readingBytes: flags.readingBytes, batchWindowSeconds: config.consumers.batchWindowSeconds };
+  const sample = await measureSample({ sensors: flags.sensors, readingsPerSensor: flags.readings, batchSize: flags.batch, readingBytes: flags.readingBytes, fleet, ...(configuration === undefined ? {} : { configuration }) });
+  const pace = sample.pace as SamplePace;
   const deployment: Deployment = { ...sample.deployment, streamMode: config.stream.mode, web: config.cluster };
   const report = priceMeasurement(sample, mix, deployment, PRICES);
   const modes: TableMode[] = flags.tables === 'both' ? ['on-demand', 'provisioned'] : [flags.tables];
   const units = perReading(sample);
   if (flags.json) {
     const totals = Object.fromEntries(modes.map((mode) => [mode, report.totals[mode]]));
-    console.log(JSON.stringify({ mix, sample: { sensors: flags.sensors, readingsPerSensor: flags.readings, batchSize: flags.batch, readings: sample.readings, readingBytes: sample.readingBytes }, perReading: units, usage: sample.usage, prices: { region: PRICES.region, checked: PRICES.checked }, readingsPerSecond: report.readingsPerSecond, lines: report.lines, totals }, null, 2));
+    console.log(JSON.stringify({ mix, sample: { sensors: flags.sensors, readingsPerSensor: flags.readings, batchSize: flags.batch, readings: sample.readings, readingBytes: sample.readingBytes },
+        fleet: { sensors: flags.fleet, ...pace }, perReading: units, usage: sample.usage, prices: { region: PRICES.region, checked: PRICES.checked }, readingsPerSecond: report.readingsPerSecond, lines: report.lines, totals }, null, 2));
     return;
   }
   const header = [
     `${flags.rate} MB/s of ${flags.readingBytes}-byte readings = ${Math.round(report.readingsPerSecond).toLocaleString('en-US')} readings/s, in requests of ${flags.batch}; ${config.stream.mode} stream`,
-    `Sample: ${sample.readings} readings from ${flags.sensors} sensors (${sample.readingBytes.toFixed(0)} bytes each) through the local platform`,
+    `Fleet: ${flags.fleet.toLocaleString('en-US')} sensors, ${Number(pace.readingsPerSecond.toPrecision(3))} readings/s each; a consumer batch gathers ${Number(pace.batchSeconds.toPrecision(3))} s (the batching window${pace.batchSeconds < fleet.batchWindowSeconds ? ', cut short by the 6 MB payload' : ''}): ${pace.readingsPerBatch} readings of a series`,
+    `Sample: ${sample.readings} readings from ${flags.sensors} sensors (${sample.readingBytes.toFixed(0)} bytes each) through the local platform, in rounds of ${pace.readingsPerBatch} per sensor, after a warm-up that fills each series' hour and day rollups halfway`,
     `Prices: ${PRICES.region} list prices as of ${PRICES.checked} (tools/prices.ts); the stacks deploy to ${config.region}`,
   ];
   console.log(formatReport(report, modes, header, units));

@@ -14,6 +14,9 @@ import { BATCH_BUCKET_LIMITS, batchBuckets, READING_STREAM_LIMITS } from '../../
 import { bucketHashKey, KINESIS_MAX_RECORD_BYTES, putRecordTemplate, putRecordsResponse, putRecordsTemplate } from '../../stacks/ingest-templates';
 import { READING_LIMITS } from '../../handlers/reading';
 
+/** Readings dated from a fixed instant, so a template's output is the same on every run. */
+const FIXED_SCHEDULE = { startMicros: 1_700_000_000_000_000, intervalMicros: 1000 };
+
 interface RenderedRecord {
   readonly PartitionKey: string;
   readonly ExplicitHashKey: string;
@@ -96,7 +99,7 @@ describe('batch request template: packing', () => {
 
   it(`packs the cost sample (100 sensors round-robin, batches of 500) into at least 50 readings per record with the default ${READING_STREAM_LIMITS.shardCount.default} shards`, () => {
     const buckets = batchBuckets({ mode: 'provisioned', shardCount: READING_STREAM_LIMITS.shardCount.default });
-    const readings = sampleReadings(100, 200, 100, 1_700_000_000_000_000);
+    const readings = sampleReadings(100, 200, 100, FIXED_SCHEDULE);
     let records = 0;
     for (let start = 0; start < readings.length; start += READING_LIMITS.maxBatchReadings) records += putRecords(readings.slice(start, start + READING_LIMITS.maxBatchReadings), buckets).length;
     expect(readings.length / records).toBeGreaterThanOrEqual(50);
@@ -114,7 +117,7 @@ describe('batch request template where hashCode() is not available', () => {
   const withoutHashCode = JAVA_METHODS.filter((method) => method.uid !== 'java String.hashCode');
 
   it('puts one record per reading keyed by its thing id, every reading once, as before packing', () => {
-    const readings = sampleReadings(7, 3, 100, 1_700_000_000_000_000);
+    const readings = sampleReadings(7, 3, 100, FIXED_SCHEDULE);
     const records = putRecords(readings, 4, withoutHashCode);
     expect(records).toHaveLength(readings.length);
     records.forEach((record, index) => {
@@ -125,7 +128,7 @@ describe('batch request template where hashCode() is not available', () => {
 
   it('packs when the method is there (the probe sees 97 for "a")', () => {
     expect(javaStringHash('a')).toBe(97);
-    expect(putRecords(sampleReadings(7, 3, 100, 1_700_000_000_000_000), 4).length).toBeLessThanOrEqual(4);
+    expect(putRecords(sampleReadings(7, 3, 100, FIXED_SCHEDULE), 4).length).toBeLessThanOrEqual(4);
   });
 });
 
@@ -136,7 +139,7 @@ describe('single PUT request template', () => {
   }
 
   it("puts a thing's single reading on the hash key its batches use, so both reach one shard in order", () => {
-    const readings = sampleReadings(40, 1, 100, 1_700_000_000_000_000);
+    const readings = sampleReadings(40, 1, 100, FIXED_SCHEDULE);
     for (const buckets of [1, 2, 7, 16]) {
       for (const reading of readings) {
         const [batchRecord] = putRecords([reading], buckets);
@@ -148,7 +151,7 @@ describe('single PUT request template', () => {
   });
 
   it('leaves the shard to the thing id (partition key) where hashCode() is not available', () => {
-    const reading = sampleReadings(1, 1, 100, 1_700_000_000_000_000)[0]!;
+    const reading = sampleReadings(1, 1, 100, FIXED_SCHEDULE)[0]!;
     const withoutHashCode = JAVA_METHODS.filter((method) => method.uid !== 'java String.hashCode');
     expect(putRecord(reading, 4, withoutHashCode)).toEqual({ StreamName: 'readings', PartitionKey: reading.id, Data: expect.any(String) });
   });
