@@ -43,6 +43,23 @@ describe('segment items', () => {
 
   it('order keys by the highest sequence number as a number, whatever its length', () => {
     expect(segmentKey('2024-05-01T12:00:00.000000Z', position('99'), 0) < segmentKey('2024-05-01T12:00:00.000000Z', position('100'), 0)).toBe(true);
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 128n - 1n }), fc.bigInt({ min: 0n, max: 10n ** 128n - 1n }), (a, b) => {
+        const keyOf = (sequence: bigint) => segmentKey('2024-05-01T12:00:00.000000Z', position(String(sequence)), 0);
+        expect([keyOf(a) < keyOf(b), keyOf(a) === keyOf(b)]).toEqual([a < b, a === b]);
+      }),
+    );
+  });
+
+  // A write unit is 1 KB of the item: names and values of its attributes (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html).
+  it('fit five seconds of a 10 Hz series (50 readings of 5 digits, a real 56-digit sequence number) in one write unit', () => {
+    const start = Date.parse('2026-11-30T12:30:00Z');
+    const readings = Array.from({ length: 50 }, (_, index) => ({ timestamp: `${timestampOfMillis(start + index * 100).slice(0, 23)}${String(index * 7 % 1000).padStart(3, '0')}Z`, value: value(`19.${String(index).padStart(2, '0')}`) }));
+    const sequence = '49590338271490256608559692538361571095921575989136588898';
+    const [item] = segmentItems('things/boiler-room/sensor-0042/temperature', readings, position(sequence, sequence), 30);
+    const size = Object.entries(item!).reduce((sum, [name, stored]) => sum + Buffer.byteLength(name) + (typeof stored === 'number' ? 21 : Buffer.byteLength(stored)), 0);
+    expect(size).toBeLessThanOrEqual(1024);
+    expect(texts(readingsOfItems([item!]).get('things/boiler-room/sensor-0042/temperature') ?? [])).toEqual(texts(readings));
   });
 });
 
@@ -80,6 +97,24 @@ describe('reading items back', () => {
   it('query from the start of the first window to past every key of the last timestamp', () => {
     expect(rangeCondition(at(30), '2024-05-01T12:00:00.000000Z').values).toEqual({ ':from': window, ':to': `${window}~` });
     expect(`${window}~` > older.Timestamp).toBe(true);
+  });
+
+  it('read segments written with offsets from the window start and decimal sequence numbers; a segment written since outranks them', () => {
+    const decimalKey = `${window}#05649590338271490256608559692538361571095921575989136588898#05649590338271490256608559692538361571095921575989136588890#shardId-000000000000#000`;
+    const earlier = { ThingID: 's/t', Timestamp: decimalKey, Readings: '1000000=1;2000000=2' };
+    expect(texts(decodeItem(earlier)?.readings ?? [])).toEqual([
+      [at(1), '1'],
+      [at(2), '2'],
+    ]);
+    const since = segmentItems('s/t', [{ timestamp: at(2), value: value('20') }], position('7'))[0]!;
+    expect(texts(readingsOfItems([since, earlier]).get('s/t') ?? [])).toEqual([
+      [at(1), '1'],
+      [at(2), '20'],
+    ]);
+  });
+
+  it('drop the readings after an entry that cannot be read in a part of offsets from the reading before, rather than misplace them', () => {
+    expect(texts(decodeItem({ ThingID: 's/t', Timestamp: `${window}#x`, Readings: '+1000000=1;x=2;1000000=3' })?.readings ?? [])).toEqual([[at(1), '1']]);
   });
 
   it('ignore an item that holds no reading', () => {
