@@ -1,11 +1,12 @@
 /**
  * `npm run cost`: what the platform costs per hour at a rate of readings, measured. It
  * starts the local platform with a usage meter (local/usage-meter.ts), sends a scaled-down
- * mix of readings (sensors × readings each, in batches of the given size), waits until
- * every consumer has taken every record and the archive has written them, and prices the
- * units counted per reading at the full rate (cost-model.ts, prices.ts).
+ * mix of readings (sensors × readings each, in batches of the given size) at the pace of
+ * the fleet they stand for (cost-sample.ts), waits until every consumer has taken every
+ * record and the archive has written them, and prices the units counted per reading at the
+ * full rate (cost-model.ts, prices.ts).
  *
- *   npm run cost -- --rate 10 --reading-bytes 100 --sensors 100 --readings 200 --batch 500
+ *   npm run cost -- --rate 10 --reading-bytes 100 --fleet 10000 --sensors 100 --readings 200 --batch 500
  *   npm run cost -- --json
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -19,10 +20,10 @@ import { readJsonFile } from '../local/json-file';
 import type { LocalPlatform } from '../local/platform';
 import type { ConfigurationFile } from '../local/twin/synth';
 import { UsageMeter, type Usage } from '../local/usage-meter';
-import { positiveNumber, runCli, thingIdProblem, UsageError, wholeNumber } from './cli';
-import { priceMeasurement, SHARD_LIMITS, type CostReport, type Deployment, type Measurement, type Mix, type TableMode } from './cost-model';
+import { positiveNumber, runCli, UsageError, wholeNumber } from './cli';
+import { samplePace, sampleReadings, steadyStateStart, warmUpReadings, type Fleet, type SamplePace } from './cost-sample';
+import { priceMeasurement, type CostReport, type Deployment, type Measurement, type Mix, type TableMode } from './cost-model';
 import { PRICES } from './prices';
-import { seedTimestamp } from './synthetic';
 
 export interface SampleOptions {
   readonly sensors: number;
@@ -46,113 +47,6 @@ export interface Sample extends Measurement {
   /** Average size of the readings sent, as JSON. */
   readonly readingBytes: number;
   readonly deployment: Omit<Deployment, 'streamMode' | 'web'>;
-}
-
-/** When the sample's readings are dated: the first one, and the time between two readings of a sensor. */
-export interface SampleSchedule {
-  readonly startMicros: number;
-  readonly intervalMicros: number;
-}
-
-/**
- * One reading of `bytes` bytes of JSON: the thing id is lengthened to reach the size, so
- * every reading is one metric like the 2016 report's. A sensor keeps one id whatever the
- * time: the id is sized for a timestamp with a fraction, and a reading on a whole second
- * (printed without one) is that much shorter.
- */
-function sizedReading(sensor: number, value: number, timestampMicros: number, bytes: number): Record<string, string> {
-  const id = `things/cost/${String(sensor).padStart(5, '0')}`;
-  const reading = { id, temperature: (18 + (value % 800) / 100).toFixed(2), timestamp: seedTimestamp(timestampMicros) };
-  const sizedFor = { ...reading, timestamp: seedTimestamp(timestampMicros - (timestampMicros % 1_000_000) + 1) };
-  const missing = bytes - Buffer.byteLength(JSON.stringify(sizedFor));
-  if (missing < 0) throw new UsageError(`readings cannot be as small as ${bytes} bytes: the smallest this tool sends is ${bytes - missing}`);
-  if (missing > 0) reading.id += `-${'x'.repeat(missing - 1)}`;
-  return reading;
-}
-
-/**
- * `perSensor` readings of each of `sensors`, round-robin over the sensors (each round one
- * reading of every sensor, `intervalMicros` after the round before), `bytes` bytes of JSON each.
- */
-export function sampleReadings(sensors: number, perSensor: number, bytes: number, schedule: SampleSchedule = { startMicros: Date.now() * 1000, intervalMicros: 1000 }): Record<string, string>[] {
-  const readings: Record<string, string>[] = [];
-  for (let index = 0; index < sensors * perSensor; index += 1) {
-    const sensor = index % sensors;
-    readings.push(sizedReading(sensor, index, schedule.startMicros + Math.floor(index / sensors) * schedule.intervalMicros, bytes));
-  }
-  const problem = thingIdProblem(readings.at(-1)?.id ?? '');
-  if (problem !== undefined) throw new UsageError(`readings of ${bytes} bytes need thing ids the ingest API refuses: ${problem}`);
-  return readings;
-}
-
-const HOUR_MICROS = 3_600_000_000;
-const MINUTE_MICROS = 60_000_000;
-/** Hours of its day, and minutes of its hour, that a series has rollups for when the sample starts: half of each, the average over a day. */
-const WARM_HOURS = 12;
-const WARM_MINUTES = 30;
-
-/**
- * Where a steady-state sample starts: half past noon (UTC) of the day before `nowMs`, so the
- * warm-up (warmUpReadings) can fill that day's first half and that hour's first half.
- */
-export function steadyStateStart(nowMs: number): number {
-  const midnight = Math.floor(nowMs / 86_400_000) * 86_400_000 - 86_400_000;
-  return midnight * 1000 + WARM_HOURS * HOUR_MICROS + WARM_MINUTES * MINUTE_MICROS;
-}
-
-/**
- * What each sample sensor has stored before the measured sample starts at `startMicros`
- * (steadyStateStart): one reading in each of the day's first twelve hours and in each of
- * the hour's first thirty minutes. A series' hour rollup then holds thirty minutes and its
- * day rollup twelve hours, their average over a day, so the measured writes are of items of
- * average size (a write unit is 1 KB of the item, not of the change), not of nearly empty ones.
- */
-export function warmUpReadings(sensors: number, bytes: number, startMicros: number): Record<string, string>[] {
-  const hourStart = startMicros - WARM_MINUTES * MINUTE_MICROS;
-  const dayStart = hourStart - WARM_HOURS * HOUR_MICROS;
-  const times = [...Array.from({ length: WARM_HOURS }, (_, hour) => dayStart + hour * HOUR_MICROS), ...Array.from({ length: WARM_MINUTES }, (_, minute) => hourStart + minute * MINUTE_MICROS)];
-  return times.flatMap((micros, index) => Array.from({ length: sensors }, (_, sensor) => sizedReading(sensor, index, micros, bytes)));
-}
-
-/** How the fleet at the full rate paces a sample. */
-export interface SamplePace {
-  /** Readings a second of each sensor of the fleet at the rate. */
-  readonly readingsPerSecond: number;
-  /** Seconds of readings a store consumer batch gathers: the batching window, at least the one-second poll, at most what fills Lambda's 6 MB payload. */
-  readonly batchSeconds: number;
-  /** Readings of one sensor in one consumer batch, and in each round the sample is sent in. */
-  readonly readingsPerBatch: number;
-}
-
-/** What the fleet sends and the stack reads it with. */
-export interface Fleet {
-  readonly sensors: number;
-  readonly megabytesPerSecond: number;
-  readonly readingBytes: number;
-  readonly batchWindowSeconds: number;
-  /** Event source mappings and delivery streams reading the stream: the shards needed carry all of them. */
-  readonly streamReaders: number;
-}
-
-/** Lambda's invocation payload limit: a batch is invoked once its records reach it. https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html */
-const LAMBDA_PAYLOAD_BYTES = 6 * 2 ** 20;
-
-/**
- * The pace of a fleet sharing a rate: Lambda polls a shard once a second and gathers records
- * for the batching window or until the batch reaches 6 MB (records travel base64-encoded, 4/3
- * of their size, over the shards the rate needs), so a consumer batch holds `readings a
- * second of a sensor × batch seconds` of a series. What a batch costs per series (a segment,
- * rollups, the catalogue) is divided by that, so the sample is sent in rounds of that many
- * readings per sensor, each taken by the consumers before the next.
- * https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html#kinesis-polling-and-batching
- */
-export function samplePace(fleet: Fleet): SamplePace {
-  const bytesPerSecond = fleet.megabytesPerSecond * 1e6;
-  const readingsPerSecond = bytesPerSecond / fleet.readingBytes / fleet.sensors;
-  const shards = Math.max(1, Math.ceil(bytesPerSecond / SHARD_LIMITS.bytesIn), Math.ceil((fleet.streamReaders * bytesPerSecond) / SHARD_LIMITS.bytesOut));
-  const fullAfterSeconds = LAMBDA_PAYLOAD_BYTES / (((bytesPerSecond / shards) * 4) / 3);
-  const batchSeconds = Math.max(1, Math.min(fleet.batchWindowSeconds, fullAfterSeconds));
-  return { readingsPerSecond, batchSeconds, readingsPerBatch: Math.max(1, Math.round(readingsPerSecond * batchSeconds)) };
 }
 
 async function send(platform: LocalPlatform, readings: readonly Record<string, string>[], batchSize: number, concurrency: number): Promise<void> {

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { MappingTemplate } from '../../local/api-gateway/vtl';
 import { JAVA_METHODS, javaStringHash } from '../../local/api-gateway/vtl-util';
-import { sampleReadings } from '../../tools/cost';
+import { sampleReadings } from '../../tools/cost-sample';
 import { BATCH_BUCKET_LIMITS, batchBuckets, READING_STREAM_LIMITS } from '../../stacks/construct-defaults';
 import { bucketHashKey, KINESIS_MAX_RECORD_BYTES, putRecordTemplate, putRecordsResponse, putRecordsTemplate } from '../../stacks/ingest-templates';
 import { READING_LIMITS } from '../../handlers/reading';

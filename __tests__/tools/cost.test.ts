@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { javaStringHash } from '../../local/api-gateway/vtl-util';
 import { READING_STREAM_LIMITS } from '../../stacks/construct-defaults';
-import { samplePace, sampleReadings, steadyStateStart, warmUpReadings } from '../../tools/cost';
+import { samplePace, sampleReadings, steadyStateStart, warmUpReadings } from '../../tools/cost-sample';
 
 const floorMod = (value: number, modulus: number): number => ((value % modulus) + modulus) % modulus;
 
