@@ -47,12 +47,16 @@ export interface Sample extends Measurement {
 /**
  * Readings of `bytes` bytes of JSON each, round-robin over `sensors`: the thing id is
  * lengthened to reach the size, so every reading is one metric like the 2016 report's.
+ * A sensor's readings are a millisecond apart, each 1 µs past its millisecond: never on a
+ * whole second, which seedTimestamp writes without a fraction, so the padding (and the
+ * sensor's id) is the same for all of them.
  */
 export function sampleReadings(sensors: number, perSensor: number, bytes: number, startMicros = Date.now() * 1000): Record<string, string>[] {
+  const firstMicros = Math.floor(startMicros / 1000) * 1000 + 1;
   const readings: Record<string, string>[] = [];
   for (let index = 0; index < sensors * perSensor; index += 1) {
     const sensor = index % sensors;
-    const reading = { id: `things/cost/${String(sensor).padStart(5, '0')}`, temperature: (18 + (index % 800) / 100).toFixed(2), timestamp: seedTimestamp(startMicros + Math.floor(index / sensors) * 1000) };
+    const reading = { id: `things/cost/${String(sensor).padStart(5, '0')}`, temperature: (18 + (index % 800) / 100).toFixed(2), timestamp: seedTimestamp(firstMicros + Math.floor(index / sensors) * 1000) };
     const missing = bytes - Buffer.byteLength(JSON.stringify(reading));
     if (missing < 0) throw new UsageError(`readings cannot be as small as ${bytes} bytes: the smallest this tool sends is ${bytes - missing}`);
     if (missing > 0) reading.id += `-${'x'.repeat(missing - 1)}`;

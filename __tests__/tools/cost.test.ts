@@ -21,6 +21,13 @@ describe('sampleReadings', () => {
     expect(readings[0]?.id).toBe(readings[3]?.id);
   });
 
+  test('keeps each sensor on one id when its readings cross a whole second', () => {
+    // The second reading of each sensor would fall on 2024-01-01T00:00:00, which the 2016 format writes without a fraction.
+    const readings = sampleReadings(3, 4, 120, Date.UTC(2024, 0, 1) * 1000 - 1_000);
+    for (const reading of readings) expect(Buffer.byteLength(JSON.stringify(reading))).toBe(120);
+    expect(new Set(readings.map((reading) => reading.id)).size).toBe(3);
+  });
+
   test('a size below the smallest reading is refused with the smallest size', () => {
     expect(() => sampleReadings(1, 1, 20)).toThrow(/cannot be as small as 20 bytes: the smallest this tool sends is \d+/);
   });
