@@ -17,11 +17,14 @@ module.exports = {
   roots: ['<rootDir>/__tests__'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    // Type checking is done once for the whole project by `npm run typecheck`.
+    // Type checking is done once for the whole project by `npm run typecheck`, which `npm test`
+    // runs beside the suites (__tests__/type-check.ts).
     '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
   },
-  // The Lambda handlers are bundled once per run, before the workers start, not once per test file.
-  globalSetup: '<rootDir>/__tests__/handler-bundles.ts',
+  // The Lambda handlers are bundled once per run, before the workers start, not once per test
+  // file; under `npm test` the type check starts then too, and the teardown waits for it.
+  globalSetup: '<rootDir>/__tests__/global-setup.ts',
+  globalTeardown: '<rootDir>/__tests__/global-teardown.ts',
   setupFilesAfterEnv: ['<rootDir>/__tests__/setup.ts'],
   testTimeout: 30000,
 };
