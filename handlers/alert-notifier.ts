@@ -18,7 +18,8 @@ import { AlertStateStore, ruleOfNotice, type ResolvedAlert } from './alert-state
 import { describeError, type RetryDeadline } from './batching';
 import { DEFAULT_RECIPIENT_GROUP } from './contract';
 import type { Decimal } from './decimal';
-import { expiresAtOf, splitSeriesId, timestampOfMillis } from './reading';
+import { expiresAtOf, splitSeriesId } from './reading-item';
+import { timestampOfMillis } from './reading-timestamp';
 import { systemClock, type Clock } from './runtime';
 
 // ---------------------------------------------------------------------------

@@ -19,7 +19,8 @@
  * With `for` 0 a reading out of range goes straight to breached, as it always has.
  */
 import type { Decimal } from './decimal';
-import { splitSeriesId, timestampMicros } from './reading';
+import { splitSeriesId } from './reading-item';
+import { timestampMicros } from './reading-timestamp';
 
 /** The range a metric must stay in. Either bound may be absent; with neither, no range is checked. */
 export interface Thresholds {

@@ -16,7 +16,8 @@
 import type { Context, FirehoseTransformationEvent, FirehoseTransformationEventRecord, FirehoseTransformationResult, FirehoseTransformationResultRecord } from 'aws-lambda';
 import { ARCHIVE_PROCESSING, archiveLines } from './archive-format';
 import { encodingProblem } from './kinesis-record';
-import { arrayElementTexts, parseReadingJson, type Reading } from './reading';
+import { arrayElementTexts } from './json-text';
+import { parseReadingJson, type Reading } from './reading';
 import { Logger } from '@aws-lambda-powertools/logger';
 
 export interface FailedRecord {

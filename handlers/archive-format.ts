@@ -16,7 +16,8 @@
  * - `value` is a JSON number, so SQL sees a DOUBLE; DynamoDB and the web API keep the
  *   exact decimal the sensor sent (e.g. "19.57" written as a string).
  */
-import { SERIES_SEPARATOR, type Reading } from './reading';
+import { type Reading } from './reading';
+import { SERIES_SEPARATOR } from './reading-item';
 
 /** The table name in the Glue database and in the local DuckDB session. */
 export const ARCHIVE_TABLE = 'readings';

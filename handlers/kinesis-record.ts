@@ -1,6 +1,9 @@
 import { isUtf8 } from 'node:buffer';
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { arrayElementTexts, checkNotAhead, parseReadingJson, type ParseResult, type Reading, type ReadingError } from './reading';
+import { arrayElementTexts } from './json-text';
+import { parseReadingJson, type Reading } from './reading';
+import { type ParseResult, type ReadingError } from './reading-error';
+import { checkNotAhead } from './reading-timestamp';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 

@@ -28,7 +28,7 @@ import { RULE_ATTRIBUTES } from './rule-item';
 import { AlertNotifier, emptyCounts, type Plan } from './alert-notifier';
 import { describeError, mapWithConcurrency } from './batching';
 import { ATTRIBUTES } from './contract';
-import { timestampOfMillis } from './reading';
+import { timestampOfMillis } from './reading-timestamp';
 import { awsClients, lazyHandler, loadSettings, logger as runtimeLogger, notifierSettings, systemClock, type Clock, type Settings } from './runtime';
 
 const REQUIRED_SETTINGS = ['thresholdsTable', 'alertsTable', 'seriesTable', 'alertTopicArn'] as const;

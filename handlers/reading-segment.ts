@@ -26,7 +26,7 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ATTRIBUTES } from './contract';
 import { Decimal } from './decimal';
-import { expiresAtOf } from './reading';
+import { expiresAtOf } from './reading-item';
 import { decimalOf } from './stored-number';
 
 /** Attribute holding a segment's readings. */

@@ -6,7 +6,8 @@ import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda
 import { SQS_MAX_BATCH_BYTES, type QueueMessage, type RefusedEntry } from './batch-write';
 import type { Decimal } from './decimal';
 import { decodeUtf8, indexInRecord, positionSuffix, readingOfRecord, recordBytes, type RecordChecks } from './kinesis-record';
-import { readingItems, splitSeriesId, type ReadingError, type ReadingItem } from './reading';
+import { type ReadingError } from './reading-error';
+import { readingItems, splitSeriesId, type ReadingItem } from './reading-item';
 import { segmentItems, windowStart, type SegmentItem } from './reading-segment';
 import { compareSequence } from './rollup';
 import { addContribution, type SeriesContributions } from './rollup-plan';

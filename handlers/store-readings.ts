@@ -22,7 +22,7 @@ import { batchWriteAll, callWithRetries, sendMessages, type BatchWriteResult, ty
 import { DEFAULT_RETRY_POLICY, describeError, mapWithConcurrency, type RetryPolicy } from './batching';
 import { ATTRIBUTES, TABLES } from './contract';
 import { indexInRecord, recordStart, unpackRecords, type StreamReading } from './kinesis-record';
-import { timestampOfMillis } from './reading';
+import { timestampOfMillis } from './reading-timestamp';
 import type { RollupRetention } from './rollup-plan';
 import { applyRollups, RollupCache, type RollupOutcome } from './rollup-store';
 import { awsClients, lazyHandler, loadSettings, logger, retryDeadline, systemClock, type Clock, type Settings } from './runtime';

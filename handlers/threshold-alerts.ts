@@ -21,7 +21,8 @@ import { AlertNotifier, emptyCounts, type NotifierCounts, type Plan } from './al
 import { describeError, mapWithConcurrency } from './batching';
 import type { Decimal } from './decimal';
 import { readingOfRecord, unpackRecords } from './kinesis-record';
-import { seriesId, type Reading } from './reading';
+import { type Reading } from './reading';
+import { seriesId } from './reading-item';
 import { awsClients, lazyHandler, loadSettings, logger as runtimeLogger, notifierSettings, retryDeadline, systemClock, type Clock, type Settings } from './runtime';
 
 const REQUIRED_SETTINGS = ['thresholdsTable', 'alertsTable', 'alertTopicArn'] as const;

@@ -22,7 +22,8 @@ import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-p
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
-import { READING_LIMITS, batchIngestBodySchema, singleIngestBodySchema, type JsonSchema } from '../handlers/reading';
+import { READING_LIMITS } from '../handlers/reading-patterns';
+import { batchIngestBodySchema, singleIngestBodySchema, type JsonSchema } from '../handlers/reading-schema';
 import { AT_LEAST_ONCE, notifyingAlarm } from './alarm';
 import { definitionHash } from './api-definition';
 import { BATCH_PATH, INGEST_PATH, STAGE_NAME } from './ingest-paths';

@@ -3,7 +3,8 @@
  * (platform not running, wrong table, bad flag) into a sentence and an exit code.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ID_FIELD, parseReading, TIMESTAMP_FIELD } from '../handlers/reading';
+import { parseReading } from '../handlers/reading';
+import { ID_FIELD, TIMESTAMP_FIELD } from '../handlers/reading-patterns';
 import { TargetError } from './target';
 
 /** Exit code for "could not run" (bad flags, unreachable target), as opposed to 1 for "ran and failed". */

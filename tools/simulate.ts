@@ -9,7 +9,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { randomBytes } from 'node:crypto';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
-import { seriesId } from '../handlers/reading';
+import { seriesId } from '../handlers/reading-item';
 import { finiteNumber, positiveNumber, runCli, seedNumber, thingIdProblem, UsageError, wholeNumber } from './cli';
 import { gaussian, ReadingClock, SEED_READINGS, seedBody, seededRandom, seedTimestamp, temperatureText } from './synthetic';
 import { describeTarget, resolveTarget, targetDynamo, withTargetOptions, type Target, type TargetFlags } from './target';

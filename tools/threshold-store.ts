@@ -12,7 +12,7 @@ import { updateExpression } from '../handlers/item-codec';
 import { RULE_ATTRIBUTES, checkRule, readRule, ruleUpdate, type RuleInput } from '../handlers/rule-item';
 import { ATTRIBUTES } from '../handlers/contract';
 import type { Decimal } from '../handlers/decimal';
-import { timestampOfMillis } from '../handlers/reading';
+import { timestampOfMillis } from '../handlers/reading-timestamp';
 import { decimalOf } from '../handlers/stored-number';
 
 /** A rule as given: bounds and margin as exact decimals or doubles (taken as they print). */

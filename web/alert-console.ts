@@ -30,7 +30,7 @@ import { hasRule, readRule, ruleUpdate } from '../handlers/rule-item';
 import { SILENCES_PARTITION, decodeSilence, encodeSilence, silenceKey, type Silence } from '../handlers/silence-item';
 import type { AlertKind, AlertRule } from '../handlers/alert-rules';
 import { ATTRIBUTES, FLEET_INDEX } from '../handlers/contract';
-import { splitSeriesId } from '../handlers/reading';
+import { splitSeriesId } from '../handlers/reading-item';
 import type { Page } from './repository';
 
 export type { RuleChange, Silence };

@@ -15,7 +15,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ALERT_KINDS, ALERT_STATES, type AlertState } from '../handlers/alert-episode-item';
 import { silenceTargetProblem } from '../handlers/silence-item';
 import type { AlertKind } from '../handlers/alert-rules';
-import { normaliseTimestamp, timestampMicros, timestampOfMillis } from '../handlers/reading';
+import { normaliseTimestamp, timestampMicros, timestampOfMillis } from '../handlers/reading-timestamp';
 import type { AcknowledgeResponse, AlertsResponse, ErrorResponse, FleetAlertsResponse, SilenceResponse, SilencesResponse } from './api-types';
 import type { AlertConsole } from './alert-console';
 import type { UserIdentity } from './identity';

@@ -3,7 +3,7 @@
  * reported by name with what would be accepted, so a caller can fix the request
  * without reading the source.
  */
-import { normaliseTimestamp } from '../handlers/reading';
+import { normaliseTimestamp } from '../handlers/reading-timestamp';
 import { bucketStart, ROLLUP_STEPS, STEP_MS, type RollupStep } from '../handlers/rollup';
 import type { RollupRetentionDays } from './config';
 import type { RangeQuery, RollupQuery, SortOrder } from './repository';

@@ -9,7 +9,7 @@
 import type { AlertHistoryEntry } from '../handlers/notice-item';
 import { boundCrossed, type Thresholds } from '../handlers/alert-rules';
 import { Decimal } from '../handlers/decimal';
-import { splitSeriesId } from '../handlers/reading';
+import { splitSeriesId } from '../handlers/reading-item';
 import { addReadings, bucketStart, bucketTimeRange, meanOf, type Aggregate, type RollupStep } from '../handlers/rollup';
 import { readThresholds } from '../handlers/stored-number';
 

@@ -3,68 +3,60 @@ import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { unzipSync } from 'fflate';
-import { BUNDLE_FILE, HANDLER_ENTRIES, bundleEntry, bundleHandler, bundleHandlers, packageHandler, packageHandlers, type HandlerName } from '../../build/handler-bundle';
+import { BUNDLE_FILE, HANDLER_ENTRIES, bundleEntry, bundleHandler, packageHandler, packageHandlers, type HandlerName, type PackagedHandler } from '../../build/handler-bundle';
 import { PROJECT_ROOT } from '../../build/project-root';
 
 const names = Object.keys(HANDLER_ENTRIES) as HandlerName[];
 let scratch: string;
+/** Each handler bundled and packed on its own (`packageHandler`), and all of them in one esbuild run into another, deeper folder (`packageHandlers`). */
+let alone: Record<HandlerName, PackagedHandler>;
+let together: Record<HandlerName, PackagedHandler>;
 
 beforeAll(() => {
   scratch = mkdtempSync(path.join(tmpdir(), 'handler-bundle-'));
+  alone = Object.fromEntries(names.map((name) => [name, packageHandler(name, path.join(scratch, 'one'))])) as Record<HandlerName, PackagedHandler>;
+  together = packageHandlers(path.join(scratch, 'two', 'deeper'));
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe.each(names)('the %s bundle', (name) => {
-  let first: ReturnType<typeof packageHandler>;
-  let second: ReturnType<typeof packageHandler>;
-
-  beforeAll(() => {
-    first = packageHandler(name, path.join(scratch, 'one'));
-    second = packageHandler(name, path.join(scratch, 'two', 'deeper'));
-  });
-
-  it('has the same source hash and identical archive bytes whatever the output folder', () => {
+  it('has the same source hash and identical bundle and archive bytes whatever the output folder, made alone or in one run with the others', () => {
+    const [first, second] = [alone[name], together[name]];
     expect(second.sourceHash).toBe(first.sourceHash);
+    expect(readFileSync(second.file).equals(readFileSync(first.file))).toBe(true);
     expect(readFileSync(second.archive).equals(readFileSync(first.archive))).toBe(true);
     expect(second.archiveSha256).toBe(first.archiveSha256);
   });
 
   it('hashes exactly the bundle text it wrote', () => {
+    const first = alone[name];
     const text = readFileSync(first.file);
     expect(first.file).toBe(path.join(first.dir, BUNDLE_FILE));
     expect(createHash('sha256').update(text).digest('hex')).toBe(first.sourceHash);
   });
 
   it('zips only index.js, byte for byte the bundle', () => {
+    const first = alone[name];
     const entries = unzipSync(readFileSync(first.archive));
     expect(Object.keys(entries)).toEqual([BUNDLE_FILE]);
     expect(Buffer.from(entries[BUNDLE_FILE]!).equals(readFileSync(first.file))).toBe(true);
   });
 
   it('holds no path of the machine', () => {
-    const text = readFileSync(first.file, 'utf8');
+    const text = readFileSync(alone[name].file, 'utf8');
     expect(text).not.toContain(PROJECT_ROOT);
     expect(text).not.toContain(scratch);
   });
 
   it('exports a handler function', () => {
     // The entry's own source is what the bundle exports; esbuild keeps the export name.
-    expect(readFileSync(first.file, 'utf8')).toMatch(/\bhandler: \(\) => handler\d*\b/);
+    expect(readFileSync(alone[name].file, 'utf8')).toMatch(/\bhandler: \(\) => handler\d*\b/);
   });
 });
 
-describe('bundleHandlers', () => {
-  it('makes in one run exactly the bundles bundleHandler makes one by one', () => {
-    const together = bundleHandlers(names, path.join(scratch, 'together'));
-    for (const name of names) {
-      const alone = bundleHandler(name, path.join(scratch, 'alone'));
-      expect(readFileSync(together[name]!.file).equals(readFileSync(alone.file))).toBe(true);
-    }
-  });
-
+describe('packageHandlers', () => {
   it('packs every handler', () => {
-    const packages = packageHandlers(path.join(scratch, 'all'));
-    expect(Object.keys(packages).sort()).toEqual([...names].sort());
+    expect(Object.keys(together).sort()).toEqual([...names].sort());
   });
 });
 

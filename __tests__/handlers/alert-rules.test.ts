@@ -17,7 +17,7 @@ import {
   type Thresholds,
 } from '../../handlers/alert-rules';
 import { Decimal } from '../../handlers/decimal';
-import { timestampMicros } from '../../handlers/reading';
+import { timestampMicros } from '../../handlers/reading-timestamp';
 import { readThresholds } from '../../handlers/stored-number';
 
 /** An exact number, from a double or decimal text. */

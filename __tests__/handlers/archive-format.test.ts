@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { ARCHIVE_COLUMNS, ARCHIVE_PARTITIONS, FIREHOSE_PREFIX, archiveLine, archiveLines, archivePrefixAt, archiveTimestamp } from '../../handlers/archive-format';
-import { parseReading, seriesId } from '../../handlers/reading';
+import { parseReading } from '../../handlers/reading';
+import { seriesId } from '../../handlers/reading-item';
 
 /** Thing ids with what JSON must escape: quotes, backslashes, non-ASCII, and slashes. */
 const thingId = fc.string({ unit: fc.constantFrom('a', 'Z', '0', '/', '"', '\\', ' ', 'é', '漢', '😀', '-', '.'), minLength: 1, maxLength: 40 }).filter((id) => id.trim() !== '');

@@ -1,7 +1,7 @@
 /** Reading the readings out of stream records: one reading per record, or a packed JSON array of them. */
 import fc from 'fast-check';
 import { readingOfRecord, recordBytes, recordStart, unpackRecords } from '../../handlers/kinesis-record';
-import { arrayElementTexts } from '../../handlers/reading';
+import { arrayElementTexts } from '../../handlers/json-text';
 import { deliveredAsIs, kinesisRecord, reading, sequenceNumberOf } from './kinesis-event-fixture';
 
 describe('arrayElementTexts', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { NumberValue } from '@aws-sdk/lib-dynamodb';
 import { Decimal } from '../../handlers/decimal';
-import { timestampOfMillis } from '../../handlers/reading';
+import { timestampOfMillis } from '../../handlers/reading-timestamp';
 import { decodeItem, rangeCondition, readingsOfItems, SEGMENT_LIMITS, SegmentMerger, segmentItems, segmentKey, windowStart, type TimedReading } from '../../handlers/reading-segment';
 
 const value = (text: string) => Decimal.parse(text) as Decimal;

@@ -1,21 +1,10 @@
 import Ajv from 'ajv-draft-04';
-import {
-  READING_LIMITS,
-  batchIngestBodySchema,
-  ingestReadings,
-  normaliseTimestamp,
-  parseReading,
-  parseReadingJson,
-  readingItems,
-  readingSchema,
-  seriesId,
-  singleIngestBodySchema,
-  splitSeriesId,
-  checkNotAhead,
-  memberNumberTexts,
-  parseNumericString,
-  seriesIdProblem,
-} from '../../handlers/reading';
+import { memberNumberTexts } from '../../handlers/json-text';
+import { ingestReadings, parseReading, parseReadingJson, parseNumericString, seriesIdProblem } from '../../handlers/reading';
+import { readingItems, seriesId, splitSeriesId } from '../../handlers/reading-item';
+import { READING_LIMITS } from '../../handlers/reading-patterns';
+import { batchIngestBodySchema, readingSchema, singleIngestBodySchema } from '../../handlers/reading-schema';
+import { normaliseTimestamp, checkNotAhead } from '../../handlers/reading-timestamp';
 import { Decimal } from '../../handlers/decimal';
 
 const n = (value: number | string): Decimal => Decimal.of(value) as Decimal;

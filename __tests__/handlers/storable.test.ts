@@ -1,6 +1,6 @@
 /**
  * One definition of a storable reading, proven three ways on generated readings that sit
- * on every boundary of the contract (handlers/reading.ts):
+ * on every boundary of the contract (handlers/reading-patterns.ts, reading-schema.ts, reading.ts):
  *
  *   accepted by the schema (ajv-draft-04, as the ingest door applies the API Gateway model)
  *   ⇔ accepted by the parser (what the consumers run)
@@ -17,7 +17,10 @@ import Ajv from 'ajv-draft-04';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { Decimal } from '../../handlers/decimal';
-import { batchIngestBodySchema, ingestReadings, parseReading, READING_LIMITS, readingItems, singleIngestBodySchema, type Reading } from '../../handlers/reading';
+import { ingestReadings, parseReading, type Reading } from '../../handlers/reading';
+import { readingItems } from '../../handlers/reading-item';
+import { READING_LIMITS } from '../../handlers/reading-patterns';
+import { batchIngestBodySchema, singleIngestBodySchema } from '../../handlers/reading-schema';
 import { seriesReadings } from '../../handlers/reading-segment';
 import type { FailureMessageBody } from '../../handlers/store-plan';
 import { createStoreReadingsHandler } from '../../handlers/store-readings';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { seriesReadings, type TimedReading } from '../../handlers/reading-segment';
 import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
-import { consumerStats, FREE_PORTS } from '../../verify/probe';
+import { consumerStats, DRILL_CONFIGURATION, FREE_PORTS } from '../../verify/probe';
 import { platformTarget, targetDynamo } from '../../tools/target';
 import { request, waitFor } from './harness';
 
@@ -30,7 +30,9 @@ describe('local platform across a restart', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const start = () => startLocalPlatform({ dataDir, ports: FREE_PORTS, configuration: {}, log: () => undefined });
+  // The drills' one-second batching window: the stop still comes while the consumers gather their
+  // batch (at once, well inside a second), and the restarted ones store the rest without waiting five.
+  const start = () => startLocalPlatform({ dataDir, ports: FREE_PORTS, configuration: DRILL_CONFIGURATION, log: () => undefined });
 
   /** The series' readings as every reader sees them (segment items decoded, one per timestamp). */
   const query = async (running: LocalPlatform, table: string) => {

@@ -12,7 +12,7 @@ import { JAVA_METHODS, javaStringHash } from '../../local/api-gateway/vtl-util';
 import { sampleReadings } from '../../tools/cost-sample';
 import { BATCH_BUCKET_LIMITS, batchBuckets, READING_STREAM_LIMITS } from '../../stacks/construct-defaults';
 import { bucketHashKey, KINESIS_MAX_RECORD_BYTES, putRecordTemplate, putRecordsResponse, putRecordsTemplate } from '../../stacks/ingest-templates';
-import { READING_LIMITS } from '../../handlers/reading';
+import { READING_LIMITS } from '../../handlers/reading-patterns';
 
 /** Readings dated from a fixed instant, so a template's output is the same on every run. */
 const FIXED_SCHEDULE = { startMicros: 1_700_000_000_000_000, intervalMicros: 1000 };

@@ -3,7 +3,7 @@ import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucke
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import Ajv04 from 'ajv-draft-04';
 import { DEFAULT_ALERT_COOLDOWN_SECONDS, DEFAULT_FUTURE_TOLERANCE_SECONDS, DEFAULT_HOT_RETENTION_DAYS, DEFAULT_ROLLUP_RETENTION_DAYS, EVENT_SOURCE, HANDLER_ENV, TABLES } from '../../handlers/contract';
-import { batchIngestBodySchema, singleIngestBodySchema } from '../../handlers/reading';
+import { batchIngestBodySchema, singleIngestBodySchema } from '../../handlers/reading-schema';
 import { PIPELINE_OUTPUTS } from '../../stacks/output-names';
 import { configOf, only, policyStatements, ref, resource, resources, synthPlatform, type TerraformJson } from './synth-helpers';
 

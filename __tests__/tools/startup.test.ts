@@ -1,8 +1,8 @@
 /**
  * The command-line tools load only what they use: none of them pulls in cdktf, the
  * provider, constructs, fastify, ajv, esbuild or the emulators (over a second of start-up
- * before `--help` prints). Each tool's module graph is loaded in a fresh node process, as
- * `npm run <tool>` does, and every package it added is checked.
+ * before `--help` prints). Each tool's module graph is loaded as `npm run <tool>` loads
+ * it, from an empty module cache, and every package it added is checked.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -13,13 +13,16 @@ const TOOLS = readdirSync(path.join(ROOT, 'tools')).filter((file) => file.endsWi
 const HEAVY = ['cdktf', '@cdktf/provider-aws', 'constructs', 'fastify', 'ajv', 'ajv-draft-04', 'esbuild', 'dynalite', 'kinesalite'];
 
 /**
- * Requires argv[1] and prints every module it added to require.cache, each with the module
- * that first required it. Modules tsx loads for itself (esbuild) are there before, so left out.
+ * Requires each of argv[1..] in turn and prints, for each, every module it added to
+ * require.cache, each with the module that first required it. Before each, the cache is
+ * emptied back to what it held at the start, so each graph is loaded whole, as in a process
+ * of its own (one node process and one tsx start-up for all of them, not one each).
+ * Modules tsx loads for itself (esbuild) are there before, so left out.
  */
 const PROBE = `
 const Module = require('node:module');
 const before = new Set(Object.keys(require.cache));
-const parents = new Map();
+let parents = new Map();
 const load = Module._load;
 Module._load = function (request, parent, isMain) {
   try {
@@ -28,9 +31,18 @@ Module._load = function (request, parent, isMain) {
   } catch {}
   return load.apply(this, arguments);
 };
-require(process.argv[1]);
-const added = Object.keys(require.cache).filter((file) => !before.has(file));
-process.stdout.write(JSON.stringify(added.map((file) => ({ file, parent: parents.get(file) ?? null }))));
+const graphs = process.argv.slice(1).map((entry) => {
+  for (const file of Object.keys(require.cache)) if (!before.has(file)) delete require.cache[file];
+  parents = new Map();
+  try {
+    require(entry);
+  } catch (error) {
+    return { entry, error: String(error && error.stack || error) };
+  }
+  const added = Object.keys(require.cache).filter((file) => !before.has(file));
+  return { entry, loaded: added.map((file) => ({ file, parent: parents.get(file) ?? null })) };
+});
+process.stdout.write(JSON.stringify(graphs));
 `;
 
 interface Loaded {
@@ -38,9 +50,28 @@ interface Loaded {
   readonly parent: string | null;
 }
 
+/** The module graph of each of `modulePaths`, by path. */
+function loadGraphs(modulePaths: readonly string[]): Map<string, Loaded[]> {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', PROBE, ...modulePaths.map((modulePath) => path.join(ROOT, modulePath))], { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const graphs = JSON.parse(out) as { entry: string; loaded?: Loaded[]; error?: string }[];
+  return new Map(
+    graphs.map((graph, index) => {
+      if (graph.error !== undefined) throw new Error(`${modulePaths[index]} failed to load: ${graph.error}`);
+      return [modulePaths[index] as string, graph.loaded ?? []];
+    }),
+  );
+}
+
+const PROBED = ['stacks/outputs.ts', ...TOOLS.map((tool) => path.join('tools', tool))];
+let graphs: Map<string, Loaded[]>;
+beforeAll(() => {
+  graphs = loadGraphs(PROBED);
+}, 60_000);
+
 function loadedBy(modulePath: string): Loaded[] {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', PROBE, path.join(ROOT, modulePath)], { cwd: ROOT, encoding: 'utf8' });
-  return JSON.parse(out) as Loaded[];
+  const loaded = graphs.get(modulePath);
+  if (loaded === undefined) throw new Error(`${modulePath} was not probed: add it to PROBED`);
+  return loaded;
 }
 
 /** `node_modules/@scope/name/...` → `@scope/name`; undefined for the project's own files. */

@@ -1,5 +1,6 @@
 import { gaussian, ReadingClock, seedBody, seededRandom, seedTimestamp, SEED_READINGS, temperatureText } from '../../tools/synthetic';
-import { normaliseTimestamp, parseReadingJson } from '../../handlers/reading';
+import { parseReadingJson } from '../../handlers/reading';
+import { normaliseTimestamp } from '../../handlers/reading-timestamp';
 
 describe('synthetic readings', () => {
   it("draws from N(20, 3²) like the 2016 report's sensors", () => {

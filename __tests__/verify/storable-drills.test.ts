@@ -10,12 +10,15 @@ import { runPassingDrill } from './drill-harness';
 
 jest.setTimeout(120_000);
 
-it('exact values: every digit stored and answered, the tiny breach alerted, the unstorable records queued', async () => {
+// Each drill has a platform of its own. The local-servers drill is mostly ten seconds of holding
+// slow connections open until the servers cut them off, so it runs beside two others; the
+// failure-queue-once drill counts the retries of a failing batch as they happen, so it runs alone.
+it.concurrent('exact values: every digit stored and answered, the tiny breach alerted, the unstorable records queued', async () => {
   const result = await runPassingDrill(exactValuesDrill);
   expect(result.readings).toEqual({ sent: 12, stored: 9, failureQueue: 3 });
 });
 
-it('future readings: queued with their own reason, alerts and latest values follow real time', async () => {
+it.concurrent('future readings: queued with their own reason, alerts and latest values follow real time', async () => {
   const result = await runPassingDrill(futureReadingsDrill);
   expect(result.readings).toEqual({ sent: 7, stored: 4, failureQueue: 3 });
 });
@@ -26,7 +29,7 @@ it('failure queue once: every bad record queued exactly once across the retries 
   expect(result.checks.find((entry) => entry.name.startsWith('the store consumer was handed'))?.detail).toMatch(/^[2-5] retries/);
 });
 
-it('local servers: other origins refused, slow clients cut off, 405 with Allow, probes not cached', async () => {
+it.concurrent('local servers: other origins refused, slow clients cut off, 405 with Allow, probes not cached', async () => {
   const result = await runPassingDrill(localServersDrill);
   expect(result.checks).toHaveLength(5);
 });

@@ -17,7 +17,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildApp } from '../../web/app';
 import { CHART_COLOURS, OVERLAY_COLOURS } from '../../web/dashboard/chart';
 import { readingsCsv } from '../../web/dashboard/csv';
-import { CHART_CAP } from '../../web/dashboard/settings';
+import { CHART_CAP, REFRESH_MS } from '../../web/dashboard/settings';
 import { formatTime } from '../../web/dashboard/time';
 import { Decimal } from '../../handlers/decimal';
 import type { AlertRecord, Page as ReadingsPage, RangeQuery, ReadingPoint, ReadingsRepository } from '../../web/repository';
@@ -160,6 +160,8 @@ describe('dashboard in Chromium', () => {
     // The offline test refuses requests on purpose; Chromium logs each refusal.
     page.on('console', (message) => message.type() === 'error' && !(offline && message.text().includes('ERR_CONNECTION_REFUSED')) && consoleErrors.push(message.text()));
     page.on('pageerror', (error) => consoleErrors.push(error.message));
+    // The page's clock runs at real speed, but a test can move it on: the ten-second auto-refresh is brought forward, not waited for.
+    await page.clock.install();
     await page.goto(base);
   }, 60_000);
 
@@ -481,7 +483,8 @@ describe('dashboard in Chromium', () => {
   test('when the API cannot be reached, a banner says so and since when, and what is shown is greyed; it clears on the next answer', async () => {
     offline = true;
     await page.route('**/api/**', (route) => route.abort('connectionrefused'));
-    await page.click('#retry');
+    // The next auto-refresh finds the API unreachable.
+    await page.clock.fastForward(REFRESH_MS);
     await page.waitForSelector('#connection:not([hidden])');
     expect(await page.textContent('#connection-title')).toBe('Offline: the web app cannot be reached.');
     expect(await page.textContent('#connection-detail')).toMatch(/^What is shown is as of \d{2}:\d{2}:\d{2} \(\d+ s ago\) and may be out of date; retrying every 10 s\.$/);
@@ -512,7 +515,8 @@ describe('dashboard in Chromium', () => {
     await page.keyboard.press('Enter');
     await page.waitForFunction((series) => document.querySelector('#series-title')?.textContent === series, SERIES);
     await page.evaluate(() => ((document.activeElement as HTMLElement & { marked?: boolean }).marked = true));
-    const refreshed = page.waitForResponse((response) => response.url().includes('/api/series'), { timeout: 15_000 });
+    const refreshed = page.waitForResponse((response) => response.url().includes('/api/series'));
+    await page.clock.fastForward(REFRESH_MS);
     await refreshed;
     await page.waitForTimeout(500);
     expect(await page.evaluate(() => (document.activeElement as HTMLElement & { marked?: boolean }).marked === true)).toBe(true);

@@ -11,7 +11,7 @@
 import * as path from 'node:path';
 import { addSeconds, type ExpectedNotice } from '../../handlers/alert-rules';
 import { ATTRIBUTES } from '../../handlers/contract';
-import { normaliseTimestamp, timestampMicros } from '../../handlers/reading';
+import { normaliseTimestamp, timestampMicros } from '../../handlers/reading-timestamp';
 import { synthesizeStacks } from '../../local/twin/synth';
 import { setThresholds } from '../../tools/threshold-store';
 import { check, type Drill } from '../drill';

@@ -6,7 +6,7 @@
  * for the first reading after it (and recover); the other one alerts as usual throughout.
  */
 import { DEFAULT_ALERT_COOLDOWN_SECONDS } from '../../handlers/contract';
-import { timestampMicros, timestampOfMillis } from '../../handlers/reading';
+import { timestampMicros, timestampOfMillis } from '../../handlers/reading-timestamp';
 import { setThresholds } from '../../tools/threshold-store';
 import { createSilence } from '../alert-api';
 import { check, type Drill } from '../drill';

@@ -7,7 +7,7 @@
  * The data is static; the drill (bad-inputs.ts) fills in the platform's key, addresses and
  * fixture files when it runs a case.
  */
-import { READING_LIMITS } from '../../handlers/reading';
+import { READING_LIMITS } from '../../handlers/reading-patterns';
 import { API_GATEWAY_LIMITS } from '../../local/api-gateway/limits';
 import { INGEST_PATHS } from '../../stacks/ingest-paths';
 import { PAGE_LIMITS } from '../../web/query';

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { TABLES } from '../../handlers/contract';
 import { mapWithConcurrency } from '../../handlers/batching';
-import { seriesId } from '../../handlers/reading';
+import { seriesId } from '../../handlers/reading-item';
 import type { TableKey } from '../../local/defaults';
 import { setThresholds } from '../../tools/threshold-store';
 import { check, type Drill, type DrillCheck } from '../drill';

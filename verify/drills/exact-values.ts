@@ -9,7 +9,8 @@
  * while the records around it are stored.
  */
 import { DEFAULT_ALERT_COOLDOWN_SECONDS } from '../../handlers/contract';
-import { parseReadingJson, readingItems, seriesId } from '../../handlers/reading';
+import { parseReadingJson } from '../../handlers/reading';
+import { readingItems, seriesId } from '../../handlers/reading-item';
 import { seriesReadings } from '../../handlers/reading-segment';
 import type { FailureMessageBody } from '../../handlers/store-plan';
 import { setThresholds } from '../../tools/threshold-store';

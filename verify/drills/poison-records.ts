@@ -4,7 +4,8 @@
  * Every good reading must be stored, every bad record must reach the failure queue once
  * with its reason, and neither consumer may stall on them (no retries, nothing discarded).
  */
-import { READING_LIMITS, type ReadingErrorCode } from '../../handlers/reading';
+import { type ReadingErrorCode } from '../../handlers/reading-error';
+import { READING_LIMITS } from '../../handlers/reading-patterns';
 import type { FailureMessageBody } from '../../handlers/store-plan';
 import { check, type Drill, type DrillCheck } from '../drill';
 import { compareKeys, count, drillReadings, expectedKeys, putRawRecords, storedKeys, waitForQuiet, withDrillPlatform } from '../probe';
