@@ -9,7 +9,7 @@ import { decodeUtf8, indexInRecord, positionSuffix, readingOfRecord, recordBytes
 import { readingItems, splitSeriesId, type ReadingError, type ReadingItem } from './reading';
 import { segmentItems, windowStart, type SegmentItem } from './reading-segment';
 import { compareSequence } from './rollup';
-import { addContribution, type SeriesContributions } from './rollup-plan';
+import { hourReadings, type BatchPositions, type SeriesContributions } from './rollup-plan';
 
 /** An item to put and the records (indexes in the batch) that produced it, earliest first. */
 export interface PlannedItem {
@@ -162,25 +162,49 @@ export function latestPerSeries(items: Iterable<PlannedItem>): SeriesLatest[] {
   return [...latest.values()];
 }
 
+/** The segments all of whose parts were stored (none in `notStored`), each once, in the order of their earliest record. */
+export function storedSegments(parts: readonly PlannedPart[], notStored: Iterable<PlannedPart>): PlannedSegment[] {
+  const failed = new Set<PlannedSegment>();
+  for (const part of notStored) failed.add(part.segment);
+  const segments: PlannedSegment[] = [];
+  // A segment's parts are consecutive.
+  for (const { segment } of parts) if (segments[segments.length - 1] !== segment && !failed.has(segment)) segments.push(segment);
+  return segments;
+}
+
 /**
- * What the stored items contribute to rollups, per series: only items whose records start
- * before `resumeAt` (Lambda delivers that record and every later one again), each with the
- * highest sequence number among its records before it, so no position is marked applied
- * that a later delivery still has to apply.
+ * The sequence numbers of a batch's records and their order: by index, unless the batch
+ * is not in stream order (Lambda delivers a shard in order; anything else is compared by
+ * sequence number).
  */
-export function rollupContributions(stored: Iterable<PlannedItem>, records: readonly KinesisStreamRecord[], resumeAt: number | undefined): Map<string, SeriesContributions> {
+export function batchPositions(records: readonly KinesisStreamRecord[]): BatchPositions {
+  const sequenceOf = (index: number): string => (records[index] as KinesisStreamRecord).kinesis.sequenceNumber;
+  let ordered = true;
+  for (let index = 1; index < records.length && ordered; index++) ordered = compareSequence(sequenceOf(index - 1), sequenceOf(index)) <= 0;
+  return { sequenceOf, compare: ordered ? (a, b) => a - b : (a, b) => compareSequence(sequenceOf(a), sequenceOf(b)) };
+}
+
+/**
+ * What the stored segments contribute to rollups, per series: only readings whose records
+ * start before `resumeAt` (Lambda delivers that record and every later one again), each
+ * counted at the latest of its records before it, so no position is marked applied that a
+ * later delivery still has to apply.
+ */
+export function rollupContributions(segments: Iterable<PlannedSegment>, records: readonly KinesisStreamRecord[], resumeAt: number | undefined): Map<string, SeriesContributions> {
   const bySeries = new Map<string, SeriesContributions>();
   const end = resumeAt ?? records.length;
-  for (const { item, records: owners } of stored) {
-    const first = owners[0] ?? end;
-    if (first >= end) continue;
-    let last = first;
-    // Mostly one record per item; a reading repeated within the batch has several.
-    if (owners.length > 1) for (const index of owners) if (index < end) last = index;
-    let known = bySeries.get(item.ThingID);
-    // Items come in the order of their first record, so a series' first item has its earliest record.
-    if (known === undefined) bySeries.set(item.ThingID, (known = { minutes: new Map(), firstRecord: first }));
-    addContribution(known, item, (records[last] as KinesisStreamRecord).kinesis.sequenceNumber);
+  const positions = batchPositions(records);
+  for (const segment of segments) {
+    // A segment is one series in one hour: one lookup for all its readings.
+    const hour = hourReadings(segment.entries, end, positions);
+    if (hour === undefined) continue;
+    const series = (segment.entries[0] as PlannedItem).item.ThingID;
+    const known = bySeries.get(series);
+    if (known === undefined) bySeries.set(series, { hours: [hour], firstRecord: hour.firstRecord, positions });
+    else {
+      known.hours.push(hour);
+      if (hour.firstRecord < known.firstRecord) known.firstRecord = hour.firstRecord;
+    }
   }
   return bySeries;
 }

@@ -41,6 +41,7 @@ import {
   refusedReadings,
   rollupContributions,
   shardIdOf,
+  storedSegments,
   type PlannedPart,
   type Rejection,
   type SeriesLatest,
@@ -134,7 +135,7 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
       settings.seriesTable === undefined ? undefined : updateCatalogue(settings.seriesTable, latestPerSeries(stored), timestampOfMillis(clock.now() + toleranceMs), retry),
       settings.rollupsTable === undefined || records.length === 0
         ? undefined
-        : applyRollups(dynamo, rollupContributions(stored, records, resumeAfterWrites === undefined ? undefined : recordStart(records, resumeAfterWrites)), {
+        : applyRollups(dynamo, rollupContributions(storedSegments(parts, [...writes.unstored, ...writes.refused.map(({ entry }) => entry)]), records, resumeAfterWrites === undefined ? undefined : recordStart(records, resumeAfterWrites)), {
             ...retry,
             rollupsTable: settings.rollupsTable,
             thingsTable: settings.thingsTable,
