@@ -31,7 +31,7 @@
 import type { Decimal } from './decimal';
 import type { Aggregate, RollupStep, TimedValue } from './rollup';
 import { addReadings, bucketKey, bucketStart, compareSequence, decodePart, encodePart, mergeAggregates, partKey, STEP_MS } from './rollup';
-import type { RollupBucket, StoredBucket } from './rollup-item';
+import { withParts, type PartText, type RollupBucket, type StoredBucket } from './rollup-item';
 
 /** A stored reading as the batch planned it (a ReadingItem). */
 export interface StoredReading {
@@ -111,6 +111,28 @@ function countedAt(records: readonly number[], end: number): number {
   return last;
 }
 
+/** A bucket's start and `Bucket` key. */
+interface BucketName {
+  readonly start: string;
+  readonly key: string;
+}
+
+/**
+ * The hour and day last named, with the characters that identify them: the series of a
+ * batch mostly share both, so their names are made once, not once per series.
+ */
+const lastNamed: { [K in '1h' | '1d']: { prefix: string; name: BucketName } | undefined } = { '1h': undefined, '1d': undefined };
+
+/** The start and key of the bucket of `step` holding a normalised timestamp (or a bucket start). */
+function bucketName(timestamp: string, step: '1h' | '1d'): BucketName {
+  const last = lastNamed[step];
+  if (last !== undefined && timestamp.startsWith(last.prefix)) return last.name;
+  const start = bucketStart(timestamp, step);
+  const name = { start, key: bucketKey(step, start) };
+  lastNamed[step] = { prefix: start.slice(0, step === '1h' ? 13 : 10), name };
+  return name;
+}
+
 /**
  * The contribution of the entries of one series in one hour (all in the same UTC hour),
  * or undefined when none counts. Runs over every reading stored: a reading in the minute
@@ -121,13 +143,13 @@ export function hourReadings(entries: readonly StoredEntry[], end: number, posit
   const minutes: Mutable<MinuteReadings>[] = [];
   let minute: Mutable<MinuteReadings> | undefined;
   let firstRecord = end;
-  let start: string | undefined;
+  let hour: BucketName | undefined;
   for (const { item, records } of entries) {
     const record = countedAt(records, end);
     if (record < 0) continue;
     if ((records[0] as number) < firstRecord) firstRecord = records[0] as number;
     const { Timestamp: timestamp, Value: value } = item;
-    start ??= bucketStart(timestamp, '1h');
+    hour ??= bucketName(timestamp, '1h');
     const at = minuteOfHour(timestamp);
     if (minute?.minute !== at) {
       minute = undefined;
@@ -150,7 +172,7 @@ export function hourReadings(entries: readonly StoredEntry[], end: number, posit
     if (compare(record, minute.highest) > 0) minute.highest = record;
     else if (compare(record, minute.lowest) < 0) minute.lowest = record;
   }
-  return start === undefined ? undefined : { start, key: bucketKey('1h', start), minutes, entries, end, firstRecord };
+  return hour === undefined ? undefined : { start: hour.start, key: hour.key, minutes, entries, end, firstRecord };
 }
 
 /** The readings of one minute of an hour that count, each with the record it counts at (read again only off the usual path). */
@@ -262,13 +284,13 @@ export function groupContributions(contributions: SeriesContributions): Contribu
   const days: DayReadings[] = [];
   const keys: string[] = [];
   for (const hour of contributions.hours) {
+    const { start, key } = bucketName(hour.start, '1d');
     let day: DayReadings | undefined;
     // A batch mostly touches one day of a series.
-    for (const known of days) if (hour.start.startsWith(known.start.slice(0, 10))) day = known;
+    for (const known of days) if (known.start === start) day = known;
     if (day === undefined) {
-      const start = bucketStart(hour.start, '1d');
-      days.push((day = { start, key: bucketKey('1d', start), hours: [] }));
-      keys.push(day.key);
+      days.push((day = { start, key, hours: [] }));
+      keys.push(key);
     }
     day.hours.push(hour);
     keys.push(hour.key);
@@ -353,16 +375,17 @@ function addLater(planning: Planning, base: Aggregate | undefined, readings: rea
 
 /**
  * A minute's next aggregate, from its part in the hour and the readings the hour has not
- * applied (`fresh`, worked out only when needed); a recount is asked for when needed.
+ * applied (`fresh`; all the minute's when not given, looked up only when needed); a recount
+ * is asked for when needed.
  */
-function nextMinute(planning: Planning, hour: string, key: string, current: Aggregate | undefined, freshAggregate: Aggregate, fresh: () => readonly StoredReading[]): Aggregate | undefined {
+function nextMinute(planning: Planning, hour: HourReadings, minute: number, current: Aggregate | undefined, freshAggregate: Aggregate, fresh: readonly StoredReading[] | undefined): Aggregate | undefined {
   // Usually every reading is later than the minute's last: their aggregate is the minute's contribution.
   if (current === undefined || freshAggregate.first > current.last) {
     planning.added++;
     return current === undefined ? freshAggregate : mergeTwo(current, freshAggregate);
   }
-  const start = partStart(hour, '1h', key);
-  if (!(start > planning.cutoffs.raw)) return addLater(planning, current, timed(fresh()));
+  const start = partStart(hour.start, '1h', PART_KEYS[minute] as string);
+  if (!(start > planning.cutoffs.raw)) return addLater(planning, current, timed(fresh ?? minuteReadings(hour, minute).readings));
   const { recounted } = planning.input;
   if (recounted === undefined || !recounted.has(start)) {
     planning.recount.push(start);
@@ -400,7 +423,7 @@ function nextHour(planning: Planning, hour: HourReadings): Aggregate | undefined
     if (highest === undefined || compareSequence(top, highest) > 0) highest = top;
     const key = PART_KEYS[minute.minute] as string;
     const { text: oldText, aggregate: old } = partOf(current?.parts, key, hour.start, '1h');
-    const next = nextMinute(planning, hour.start, key, old, freshAggregate, () => fresh ?? minuteReadings(hour, minute.minute).readings);
+    const next = nextMinute(planning, hour, minute.minute, old, freshAggregate, fresh);
     if (next !== undefined) changes.push({ key, next, old, oldText });
   }
   return nextParent(planning, '1h', hour.start, hour.key, changes, highest === position ? undefined : { ...current?.applied, [shardId]: highest as string });
@@ -414,7 +437,8 @@ function nextHour(planning: Planning, hour: HourReadings): Aggregate | undefined
 function nextParent(planning: Planning, step: '1h' | '1d', start: string, bucket: string, changes: readonly PartChange[], applied?: Readonly<Record<string, string>>): Aggregate | undefined {
   const current = planning.input.stored.get(bucket);
   const was = current?.aggregate;
-  let changed: Record<string, string> | undefined;
+  const parts = current?.parts ?? {};
+  let changed: PartText[] | undefined;
   let grewOnly = was !== undefined;
   // The old aggregate extended by every changed part (used when each only grew).
   let count = was?.count ?? 0;
@@ -423,7 +447,9 @@ function nextParent(planning: Planning, step: '1h' | '1d', start: string, bucket
   for (const { key, next, old, oldText } of changes) {
     const text = encodePart(next, step);
     if (oldText === text) continue;
-    (changed ??= {})[key] = text;
+    (changed ??= []).push([key, text]);
+    // Known before it is written: checked against the text when next read, so a write that fails leaves nothing wrong.
+    rememberPart(parts, key, text, next);
     if (oldText !== undefined && old === undefined) grewOnly = false;
     if (old !== undefined) {
       grewOnly &&= next.count >= old.count && next.min.compare(old.min) <= 0 && next.max.compare(old.max) >= 0 && next.first <= old.first && next.last >= old.last;
@@ -436,13 +462,10 @@ function nextParent(planning: Planning, step: '1h' | '1d', start: string, bucket
     if (last === undefined || next.last > last) last = next.last;
   }
   if (changed === undefined && applied === undefined && current?.remembered !== true) return was;
-  const parts = current?.parts ?? {};
-  // Known before they are written: checked against the text when next read, so a write that fails leaves nothing wrong.
-  if (changed !== undefined) for (const { key, next } of changes) if (changed[key] !== undefined) rememberPart(parts, key, changed[key], next);
   let aggregate: Aggregate | undefined;
   if (grewOnly && was !== undefined) aggregate = { count, min: min as Decimal, max: max as Decimal, sum, first: first as string, last: last as string };
   else {
-    const all = { ...parts, ...changed };
+    const all = withParts({ ...parts }, changed ?? []);
     aggregate = mergeAggregates(Object.keys(all).map((key) => decodePart(all[key] as string, partStart(start, step, key), step)));
   }
   if (aggregate === undefined) return was;

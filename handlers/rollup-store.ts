@@ -17,7 +17,7 @@ import { batchGetAll, callWithRetries, type RetryContext } from './batch-write';
 import { describeError, mapWithConcurrency } from './batching';
 import { ATTRIBUTES } from './contract';
 import { addReadings, bucketExpiry, bucketKey, bucketTimeRange, ROLLUP_ATTRIBUTES, type Aggregate, type StoredStep, type TimedValue } from './rollup';
-import { bucketOfItem, rollupItem, type RollupBucket, type StoredBucket } from './rollup-item';
+import { bucketOfItem, rollupItem, withParts, type RollupBucket, type StoredBucket } from './rollup-item';
 import { groupContributions, planSeriesRollup, type ContributionGroups, type RollupRetention, type SeriesContributions, type SeriesRollupInput } from './rollup-plan';
 import { seriesReadings } from './reading-segment';
 
@@ -103,7 +103,7 @@ export interface RollupOutcome {
 function withPartsSet(bucket: RollupBucket): RollupBucket {
   if (bucket.partChanges === undefined || bucket.parts === undefined) return bucket;
   const { series, step, start, aggregate, applied, version } = bucket;
-  return { series, step, start, aggregate, parts: Object.assign(bucket.parts as Record<string, string>, bucket.partChanges), applied, version };
+  return { series, step, start, aggregate, parts: withParts(bucket.parts as Record<string, string>, bucket.partChanges), applied, version };
 }
 
 /** Rounds of read, plan and write a series gets when other writers keep getting there first. */
