@@ -9,7 +9,7 @@ import { decodeUtf8, indexInRecord, positionSuffix, readingOfRecord, recordBytes
 import { readingItems, splitSeriesId, type ReadingError, type ReadingItem } from './reading';
 import { segmentItems, windowStart, type SegmentItem } from './reading-segment';
 import { compareSequence } from './rollup';
-import { hourReadings, type BatchPositions, type SeriesContributions } from './rollup-plan';
+import { hourReadings, type BatchPositions, type HourReadings, type SeriesContributions } from './rollup-plan';
 
 /** An item to put and the records (indexes in the batch) that produced it, earliest first. */
 export interface PlannedItem {
@@ -96,6 +96,11 @@ export interface PlannedSegment {
   readonly entries: readonly PlannedItem[];
   /** Every record among the entries', earliest first: the first is where a redelivery must start. */
   readonly records: readonly number[];
+  /**
+   * What the segment contributes to rollups when all its records count (none at or after a
+   * resume point), worked out while its readings are at hand; only when rollups are kept.
+   */
+  rollup?: HourReadings;
 }
 
 /** One item of a segment (a segment over the part budget has several) and the segment it belongs to. */
@@ -107,9 +112,11 @@ export interface PlannedPart {
 /**
  * Packs the batch's reading items into segment items: one segment per series and window,
  * keyed by the sequence numbers of its own records, so the same records always give the
- * same keys. Parts come in the order of their segment's earliest record.
+ * same keys. Parts come in the order of their segment's earliest record. Given the batch's
+ * positions (rollups are kept), each segment's rollup contribution is worked out too: a
+ * window is a rollup hour.
  */
-export function planSegments(items: readonly PlannedItem[], records: readonly KinesisStreamRecord[], hotRetentionDays?: number): PlannedPart[] {
+export function planSegments(items: readonly PlannedItem[], records: readonly KinesisStreamRecord[], hotRetentionDays?: number, rollupPositions?: BatchPositions): PlannedPart[] {
   const groups = new Map<string, PlannedItem[]>();
   for (const planned of items) {
     const key = `${planned.item.ThingID}\u0000${windowStart(planned.item.Timestamp)}`;
@@ -122,6 +129,7 @@ export function planSegments(items: readonly PlannedItem[], records: readonly Ki
   return segments.flatMap((segment) => {
     const sequences = segment.records.map((index) => (records[index] as KinesisStreamRecord).kinesis.sequenceNumber).sort(compareSequence);
     const position = { shardId: shardIdOf(records[segment.records[0] ?? 0] as KinesisStreamRecord), lowest: sequences[0] ?? '0', highest: sequences[sequences.length - 1] ?? '0' };
+    if (rollupPositions !== undefined) segment.rollup = hourReadings(segment.entries, records.length, rollupPositions);
     const readings = segment.entries.map(({ item }) => ({ timestamp: item.Timestamp, value: item.Value }));
     return segmentItems(segment.entries[0]?.item.ThingID ?? '', readings, position, hotRetentionDays).map((item) => ({ item, segment }));
   });
@@ -190,13 +198,18 @@ export function batchPositions(records: readonly KinesisStreamRecord[]): BatchPo
  * counted at the latest of its records before it, so no position is marked applied that a
  * later delivery still has to apply.
  */
-export function rollupContributions(segments: Iterable<PlannedSegment>, records: readonly KinesisStreamRecord[], resumeAt: number | undefined): Map<string, SeriesContributions> {
+export function rollupContributions(
+  segments: Iterable<PlannedSegment>,
+  records: readonly KinesisStreamRecord[],
+  resumeAt: number | undefined,
+  positions = batchPositions(records),
+): Map<string, SeriesContributions> {
   const bySeries = new Map<string, SeriesContributions>();
   const end = resumeAt ?? records.length;
-  const positions = batchPositions(records);
   for (const segment of segments) {
     // A segment is one series in one hour: one lookup for all its readings.
-    const hour = hourReadings(segment.entries, end, positions);
+    const everyRecordCounts = (segment.records[segment.records.length - 1] ?? end) < end;
+    const hour = everyRecordCounts && segment.rollup !== undefined ? segment.rollup : hourReadings(segment.entries, end, positions);
     if (hour === undefined) continue;
     const series = (segment.entries[0] as PlannedItem).item.ThingID;
     const known = bySeries.get(series);
