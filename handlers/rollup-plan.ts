@@ -48,8 +48,8 @@ export interface StoredEntry {
 /** The sequence numbers of a batch's records, by index, and their order. */
 export interface BatchPositions {
   readonly sequenceOf: (record: number) => string;
-  /** Orders two records by sequence number: by index when the batch is in stream order, as Lambda delivers a shard. */
-  readonly compare: (a: number, b: number) => number;
+  /** Whether index order is sequence order (Lambda delivers a shard in order): then records are compared by index. */
+  readonly ordered: boolean;
 }
 
 /**
@@ -139,7 +139,8 @@ function bucketName(timestamp: string, step: '1h' | '1d'): BucketName {
  * of the one before it compares a few numbers and allocates nothing.
  */
 export function hourReadings(entries: readonly StoredEntry[], end: number, positions: BatchPositions): HourReadings | undefined {
-  const { compare } = positions;
+  const { ordered, sequenceOf } = positions;
+  const compare = (a: number, b: number): number => (ordered ? a - b : compareSequence(sequenceOf(a), sequenceOf(b)));
   const minutes: Mutable<MinuteReadings>[] = [];
   let minute: Mutable<MinuteReadings> | undefined;
   let firstRecord = end;
@@ -289,11 +290,12 @@ export function groupContributions(contributions: SeriesContributions): Contribu
     // A batch mostly touches one day of a series.
     for (const known of days) if (known.start === start) day = known;
     if (day === undefined) {
-      days.push((day = { start, key, hours: [] }));
-      keys.push(key);
+      days.push({ start, key, hours: [hour] });
+      keys.push(key, hour.key);
+    } else {
+      day.hours.push(hour);
+      keys.push(hour.key);
     }
-    day.hours.push(hour);
-    keys.push(hour.key);
   }
   return { positions: contributions.positions, days, keys };
 }

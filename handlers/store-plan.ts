@@ -189,7 +189,7 @@ export function batchPositions(records: readonly KinesisStreamRecord[]): BatchPo
   const sequenceOf = (index: number): string => (records[index] as KinesisStreamRecord).kinesis.sequenceNumber;
   let ordered = true;
   for (let index = 1; index < records.length && ordered; index++) ordered = compareSequence(sequenceOf(index - 1), sequenceOf(index)) <= 0;
-  return { sequenceOf, compare: ordered ? (a, b) => a - b : (a, b) => compareSequence(sequenceOf(a), sequenceOf(b)) };
+  return { sequenceOf, ordered };
 }
 
 /**
