@@ -100,7 +100,7 @@ export interface PlannedSegment {
    * What the segment contributes to rollups when all its records count (none at or after a
    * resume point), worked out while its readings are at hand; only when rollups are kept.
    */
-  rollup?: HourReadings;
+  readonly rollup: HourReadings | undefined;
 }
 
 /** One item of a segment (a segment over the part budget has several) and the segment it belongs to. */
@@ -124,14 +124,15 @@ export function planSegments(items: readonly PlannedItem[], records: readonly Ki
     if (known === undefined) groups.set(key, [planned]);
     else known.push(planned);
   }
-  const segments = [...groups.values()].map((entries): PlannedSegment => ({ entries, records: [...new Set(entries.flatMap((entry) => entry.records))].sort((a, b) => a - b) }));
-  segments.sort((a, b) => (a.records[0] ?? 0) - (b.records[0] ?? 0));
-  return segments.flatMap((segment) => {
-    const sequences = segment.records.map((index) => (records[index] as KinesisStreamRecord).kinesis.sequenceNumber).sort(compareSequence);
-    const position = { shardId: shardIdOf(records[segment.records[0] ?? 0] as KinesisStreamRecord), lowest: sequences[0] ?? '0', highest: sequences[sequences.length - 1] ?? '0' };
-    if (rollupPositions !== undefined) segment.rollup = hourReadings(segment.entries, records.length, rollupPositions);
-    const readings = segment.entries.map(({ item }) => ({ timestamp: item.Timestamp, value: item.Value }));
-    return segmentItems(segment.entries[0]?.item.ThingID ?? '', readings, position, hotRetentionDays).map((item) => ({ item, segment }));
+  const grouped = [...groups.values()].map((entries) => ({ entries, records: [...new Set(entries.flatMap((entry) => entry.records))].sort((a, b) => a - b) }));
+  grouped.sort((a, b) => (a.records[0] ?? 0) - (b.records[0] ?? 0));
+  return grouped.flatMap(({ entries, records: owners }) => {
+    // Beside the segment's items, while its readings are at hand.
+    const segment: PlannedSegment = { entries, records: owners, rollup: rollupPositions === undefined ? undefined : hourReadings(entries, records.length, rollupPositions) };
+    const sequences = owners.map((index) => (records[index] as KinesisStreamRecord).kinesis.sequenceNumber).sort(compareSequence);
+    const position = { shardId: shardIdOf(records[owners[0] ?? 0] as KinesisStreamRecord), lowest: sequences[0] ?? '0', highest: sequences[sequences.length - 1] ?? '0' };
+    const readings = entries.map(({ item }) => ({ timestamp: item.Timestamp, value: item.Value }));
+    return segmentItems(entries[0]?.item.ThingID ?? '', readings, position, hotRetentionDays).map((item) => ({ item, segment }));
   });
 }
 
