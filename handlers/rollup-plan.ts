@@ -23,6 +23,12 @@
  *   the hours the batch touched to their new state: setting a state twice is harmless, so
  *   days need no position of their own, and a correction that lowers a maximum is exact too.
  *
+ * Gathering: a batch's stored readings come per series and hour (a segment of the things
+ * table), and become each minute's aggregate and the records holding its lowest and
+ * highest sequence numbers, in one pass that allocates nothing per reading; the readings
+ * are looked at again only off the path of in-order data (a redelivery, a repeat, a late
+ * reading). A batch writes each series' hour and day once, whatever its number of readings.
+ *
  * Retention: an item whose bucket is past its retention may be gone. A day's part for a
  * gone hour is then the base (a reading not later than the part's last is taken for a
  * repeat); readings whose raw items may have expired are never recounted (a recount would
@@ -191,7 +197,7 @@ function minuteReadings(hour: HourReadings, minute: number): { readings: StoredR
 }
 
 /** Every reading of an hour that counts. */
-const hourReadingsAll = (hour: HourReadings): StoredReading[] => hour.entries.filter((entry) => countedAt(entry.records, hour.end) >= 0).map((entry) => entry.item);
+const countedReadings = (hour: HourReadings): StoredReading[] => hour.entries.filter((entry) => countedAt(entry.records, hour.end) >= 0).map((entry) => entry.item);
 
 const timed = (readings: readonly StoredReading[]): TimedValue[] => readings.map((reading) => ({ timestamp: reading.Timestamp, value: reading.Value }));
 
@@ -359,7 +365,7 @@ export function planSeriesRollup(input: SeriesRollupInput): SeriesRollupPlan {
       const key = partKey(hour.start, '1d');
       const { text: oldText, aggregate: old } = partOf(dayItem?.parts, key, day.start, '1d');
       // An hour past its retention is gone with its minutes: its part in the day is the base.
-      const next = hour.start > cutoffs['1h'] ? nextHour(planning, hour) : addLater(planning, old, timed(hourReadingsAll(hour)));
+      const next = hour.start > cutoffs['1h'] ? nextHour(planning, hour) : addLater(planning, old, timed(countedReadings(hour)));
       if (next !== undefined) hourChanges.push({ key, next, old, oldText });
     }
     if (planning.recount.length === 0) nextParent(planning, '1d', day.start, day.key, hourChanges);
