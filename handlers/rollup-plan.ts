@@ -36,7 +36,7 @@
  */
 import type { Decimal } from './decimal';
 import type { Aggregate, RollupStep, TimedValue } from './rollup';
-import { addReadings, bucketKey, bucketStart, compareSequence, decodePart, encodePart, mergeAggregates, partKey, STEP_MS } from './rollup';
+import { addReadings, bucketKey, bucketStart, compareSequence, decodePart, encodePart, mergeAggregates, mergeTwoAggregates, partKey, STEP_MS } from './rollup';
 import { withParts, type PartText, type RollupBucket, type StoredBucket } from './rollup-item';
 
 /** A stored reading as the batch planned it (a ReadingItem). */
@@ -200,18 +200,6 @@ function minuteReadings(hour: HourReadings, minute: number): { readings: StoredR
 const countedReadings = (hour: HourReadings): StoredReading[] => hour.entries.filter((entry) => countedAt(entry.records, hour.end) >= 0).map((entry) => entry.item);
 
 const timed = (readings: readonly StoredReading[]): TimedValue[] => readings.map((reading) => ({ timestamp: reading.Timestamp, value: reading.Value }));
-
-/** Two aggregates as one (the first's sum first). */
-function mergeTwo(a: Aggregate, b: Aggregate): Aggregate {
-  return {
-    count: a.count + b.count,
-    min: b.min.compare(a.min) < 0 ? b.min : a.min,
-    max: b.max.compare(a.max) > 0 ? b.max : a.max,
-    sum: a.sum + b.sum,
-    first: b.first < a.first ? b.first : a.first,
-    last: b.last > a.last ? b.last : a.last,
-  };
-}
 
 /** Days each kind of data is kept (undefined: for ever), to know what may already be gone. */
 export interface RollupRetention {
@@ -390,7 +378,7 @@ function nextMinute(planning: Planning, hour: HourReadings, minute: number, curr
   // Usually every reading is later than the minute's last: their aggregate is the minute's contribution.
   if (current === undefined || freshAggregate.first > current.last) {
     planning.added++;
-    return current === undefined ? freshAggregate : mergeTwo(current, freshAggregate);
+    return current === undefined ? freshAggregate : mergeTwoAggregates(current, freshAggregate);
   }
   const start = partStart(hour.start, '1h', PART_KEYS[minute] as string);
   if (!(start > planning.cutoffs.raw)) return addLater(planning, current, timed(fresh ?? minuteReadings(hour, minute).readings));
