@@ -7,6 +7,9 @@ import { ATTRIBUTES } from './contract';
 import { parseBucketKey, ROLLUP_ATTRIBUTES as R, bucketKey, type Aggregate, type RollupStep } from './rollup';
 import { decimalOf, numberOf, storedNumber } from './stored-number';
 
+/** A part's key and encoded aggregate (encodePart). */
+export type PartText = readonly [key: string, text: string];
+
 /** One bucket of one series, as read or about to be written. */
 export interface RollupBucket {
   readonly series: string;
@@ -16,8 +19,8 @@ export interface RollupBucket {
   readonly aggregate: Aggregate;
   /** Hour and day buckets: part key (`"07"`) → encoded aggregate of that minute or hour. */
   readonly parts?: Readonly<Record<string, string>>;
-  /** Parts this write sets over `parts` (the item's as read), so planning never copies a whole hour's parts. */
-  readonly partChanges?: Readonly<Record<string, string>>;
+  /** Parts this write sets over `parts` (the item's as read), as key and text, so planning never copies a whole hour's parts. */
+  readonly partChanges?: readonly PartText[];
   /** Minute buckets: shard id → highest sequence number applied. */
   readonly applied?: Readonly<Record<string, string>>;
   /** The version read; 0 for a bucket not stored yet (or stored without one). */
@@ -51,10 +54,16 @@ export function rollupItem(bucket: RollupBucket, expiresAt: number | undefined):
     [R.last]: aggregate.last,
     [R.version]: bucket.version + 1,
   };
-  if (bucket.parts !== undefined) item[R.parts] = bucket.partChanges === undefined ? bucket.parts : { ...bucket.parts, ...bucket.partChanges };
+  if (bucket.parts !== undefined) item[R.parts] = bucket.partChanges === undefined ? bucket.parts : withParts({ ...bucket.parts }, bucket.partChanges);
   if (bucket.applied !== undefined) item[R.applied] = bucket.applied;
   if (expiresAt !== undefined) item[R.expiresAt] = expiresAt;
   return item;
+}
+
+/** `parts` with each of `changes` set in it (in place). */
+export function withParts(parts: Record<string, string>, changes: readonly PartText[]): Record<string, string> {
+  for (const [key, text] of changes) parts[key] = text;
+  return parts;
 }
 
 /** The aggregate of an item as read (any projection holding its numbers and times); undefined when malformed. */

@@ -23,6 +23,12 @@
  *   the hours the batch touched to their new state: setting a state twice is harmless, so
  *   days need no position of their own, and a correction that lowers a maximum is exact too.
  *
+ * Gathering: a batch's stored readings come per series and hour (a segment of the things
+ * table), and become each minute's aggregate and the records holding its lowest and
+ * highest sequence numbers, in one pass that allocates nothing per reading; the readings
+ * are looked at again only off the path of in-order data (a redelivery, a repeat, a late
+ * reading). A batch writes each series' hour and day once, whatever its number of readings.
+ *
  * Retention: an item whose bucket is past its retention may be gone. A day's part for a
  * gone hour is then the base (a reading not later than the part's last is taken for a
  * repeat); readings whose raw items may have expired are never recounted (a recount would
@@ -30,8 +36,8 @@
  */
 import type { Decimal } from './decimal';
 import type { Aggregate, RollupStep, TimedValue } from './rollup';
-import { addReadings, bucketKey, bucketStart, compareSequence, decodePart, encodePart, mergeAggregates, partKey, STEP_MS } from './rollup';
-import type { RollupBucket, StoredBucket } from './rollup-item';
+import { addReadings, bucketKey, bucketStart, compareSequence, decodePart, encodePart, mergeAggregates, mergeTwoAggregates, partKey, STEP_MS } from './rollup';
+import { withParts, type PartText, type RollupBucket, type StoredBucket } from './rollup-item';
 
 /** A stored reading as the batch planned it (a ReadingItem). */
 export interface StoredReading {
@@ -39,67 +45,159 @@ export interface StoredReading {
   readonly Value: Decimal;
 }
 
-/**
- * The readings one series stored in one minute of a batch, with their aggregate and stream
- * positions worked out as they were gathered, so the usual case (every reading new, all
- * later than the minute's last) adds one aggregate to another and looks at no reading again.
- */
-export interface MinuteReadings {
-  readonly readings: StoredReading[];
-  /** Each reading's highest sequence number among its records before the resume point, in the same order. */
-  readonly sequences: string[];
-  aggregate: Aggregate;
-  /** The lowest and highest of `sequences`. */
-  lowestSequence: string;
-  highestSequence: string;
+/** A stored reading and the records (indexes in the batch) that carried it, earliest first: a planned item. */
+export interface StoredEntry {
+  readonly item: StoredReading;
+  readonly records: readonly number[];
 }
 
-/** What one series of a batch contributes, by minute start, and where its records start in the batch. */
-export interface SeriesContributions {
-  readonly minutes: Map<string, MinuteReadings>;
-  /** The earliest record of the batch among them: delivered again if the series fails. */
+/** The sequence numbers of a batch's records, by index, and their order. */
+export interface BatchPositions {
+  readonly sequenceOf: (record: number) => string;
+  /** Whether index order is sequence order (Lambda delivers a shard in order): then records are compared by index. */
+  readonly ordered: boolean;
+}
+
+/**
+ * What one series stored in one minute of a batch: the aggregate and the records with the
+ * lowest and highest sequence numbers, worked out as the readings were gathered, so the
+ * usual case (every reading new, all later than the minute's last) adds one aggregate to
+ * another and looks at no reading again.
+ */
+export interface MinuteReadings {
+  /** The minute of the hour, 0 to 59. */
+  readonly minute: number;
+  readonly aggregate: Aggregate;
+  readonly lowest: number;
+  readonly highest: number;
+}
+
+/**
+ * What one series stored in one hour of a batch (one segment of the things table): its
+ * minutes, and the entries they came from, read again only when some may already be
+ * counted (a redelivery, a repeat, a late reading).
+ */
+export interface HourReadings {
+  /** Bucket start, `2026-11-30T18:00:00Z`. */
+  readonly start: string;
+  /** Its `Bucket` key. */
+  readonly key: string;
+  readonly minutes: readonly MinuteReadings[];
+  readonly entries: readonly StoredEntry[];
+  /** The resume point: entries whose records start there or later are left for the redelivery. */
+  readonly end: number;
+  /** The earliest record among the entries counted. */
   readonly firstRecord: number;
-  /** The minute last added to, and the 16 characters that name it: readings of a series mostly come in time order. */
-  cursor?: { readonly prefix: string; readonly minute: MinuteReadings };
+}
+
+/** What one series of a batch contributes, by hour, and where its records start in the batch. */
+export interface SeriesContributions {
+  readonly hours: HourReadings[];
+  /** The earliest record of the batch among them: delivered again if the series fails. */
+  firstRecord: number;
+  readonly positions: BatchPositions;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** Adds a reading to a series' contributions. Runs for every reading stored: no string is cut, nothing allocated, in the usual case. */
-export function addContribution(contributions: SeriesContributions, reading: StoredReading, sequence: string): void {
-  const { Timestamp: timestamp, Value: value } = reading;
-  let minute = contributions.cursor !== undefined && timestamp.startsWith(contributions.cursor.prefix) ? contributions.cursor.minute : undefined;
-  if (minute === undefined) {
-    const start = bucketStart(timestamp, '1m');
-    minute = contributions.minutes.get(start);
-    if (minute === undefined) {
-      minute = {
-        readings: [reading],
-        sequences: [sequence],
-        aggregate: { count: 1, min: value, max: value, sum: value.approx, first: timestamp, last: timestamp },
-        lowestSequence: sequence,
-        highestSequence: sequence,
-      };
-      contributions.minutes.set(start, minute);
-      contributions.cursor = { prefix: start.slice(0, 16), minute };
-      return;
-    }
-    contributions.cursor = { prefix: start.slice(0, 16), minute };
-  }
-  minute.readings.push(reading);
-  minute.sequences.push(sequence);
-  // Built by this function alone, so updated in place.
-  const aggregate = minute.aggregate as Mutable<Aggregate>;
-  aggregate.count++;
-  aggregate.sum += value.approx;
-  if (value.compare(aggregate.min) < 0) aggregate.min = value;
-  if (value.compare(aggregate.max) > 0) aggregate.max = value;
-  if (timestamp < aggregate.first) aggregate.first = timestamp;
-  if (timestamp > aggregate.last) aggregate.last = timestamp;
-  // Records come in order, so a reading's sequence is mostly the highest yet.
-  if (compareSequence(sequence, minute.highestSequence) > 0) minute.highestSequence = sequence;
-  else if (compareSequence(sequence, minute.lowestSequence) < 0) minute.lowestSequence = sequence;
+/** The minute of the hour of a normalised timestamp (`…T18:07:…` is 7), read off its digits. */
+const minuteOfHour = (timestamp: string): number => (timestamp.charCodeAt(14) - 48) * 10 + timestamp.charCodeAt(15) - 48;
+
+/**
+ * The record an entry counts at: the latest of its records before `end`, so no position is
+ * marked applied that a later delivery still has to apply; -1 when its records start at
+ * `end` or later (Lambda delivers those again).
+ */
+function countedAt(records: readonly number[], end: number): number {
+  const first = records[0] ?? end;
+  if (first >= end) return -1;
+  let last = first;
+  // Mostly one record; a reading repeated within the batch has several.
+  if (records.length > 1) for (const index of records) if (index < end) last = index;
+  return last;
 }
+
+/** A bucket's start and `Bucket` key. */
+interface BucketName {
+  readonly start: string;
+  readonly key: string;
+}
+
+/**
+ * The hour and day last named, with the characters that identify them: the series of a
+ * batch mostly share both, so their names are made once, not once per series.
+ */
+const lastNamed: { [K in '1h' | '1d']: { prefix: string; name: BucketName } | undefined } = { '1h': undefined, '1d': undefined };
+
+/** The start and key of the bucket of `step` holding a normalised timestamp (or a bucket start). */
+function bucketName(timestamp: string, step: '1h' | '1d'): BucketName {
+  const last = lastNamed[step];
+  if (last !== undefined && timestamp.startsWith(last.prefix)) return last.name;
+  const start = bucketStart(timestamp, step);
+  const name = { start, key: bucketKey(step, start) };
+  lastNamed[step] = { prefix: start.slice(0, step === '1h' ? 13 : 10), name };
+  return name;
+}
+
+/**
+ * The contribution of the entries of one series in one hour (all in the same UTC hour),
+ * or undefined when none counts. Runs over every reading stored: a reading in the minute
+ * of the one before it compares a few numbers and allocates nothing.
+ */
+export function hourReadings(entries: readonly StoredEntry[], end: number, positions: BatchPositions): HourReadings | undefined {
+  const { ordered, sequenceOf } = positions;
+  const compare = (a: number, b: number): number => (ordered ? a - b : compareSequence(sequenceOf(a), sequenceOf(b)));
+  const minutes: Mutable<MinuteReadings>[] = [];
+  let minute: Mutable<MinuteReadings> | undefined;
+  let firstRecord = end;
+  let hour: BucketName | undefined;
+  for (const { item, records } of entries) {
+    const record = countedAt(records, end);
+    if (record < 0) continue;
+    if ((records[0] as number) < firstRecord) firstRecord = records[0] as number;
+    const { Timestamp: timestamp, Value: value } = item;
+    hour ??= bucketName(timestamp, '1h');
+    const at = minuteOfHour(timestamp);
+    if (minute?.minute !== at) {
+      minute = undefined;
+      for (const known of minutes) if (known.minute === at) minute = known;
+      if (minute === undefined) {
+        minutes.push({ minute: at, aggregate: { count: 1, min: value, max: value, sum: value.approx, first: timestamp, last: timestamp }, lowest: record, highest: record });
+        minute = minutes[minutes.length - 1];
+        continue;
+      }
+    }
+    // Built here alone, so updated in place.
+    const aggregate = minute.aggregate as Mutable<Aggregate>;
+    aggregate.count++;
+    aggregate.sum += value.approx;
+    if (value.compare(aggregate.min) < 0) aggregate.min = value;
+    if (value.compare(aggregate.max) > 0) aggregate.max = value;
+    if (timestamp < aggregate.first) aggregate.first = timestamp;
+    if (timestamp > aggregate.last) aggregate.last = timestamp;
+    // Records come in order, so a reading's record is mostly the highest yet.
+    if (compare(record, minute.highest) > 0) minute.highest = record;
+    else if (compare(record, minute.lowest) < 0) minute.lowest = record;
+  }
+  return hour === undefined ? undefined : { start: hour.start, key: hour.key, minutes, entries, end, firstRecord };
+}
+
+/** The readings of one minute of an hour that count, each with the record it counts at (read again only off the usual path). */
+function minuteReadings(hour: HourReadings, minute: number): { readings: StoredReading[]; records: number[] } {
+  const readings: StoredReading[] = [];
+  const records: number[] = [];
+  for (const entry of hour.entries) {
+    const record = countedAt(entry.records, hour.end);
+    if (record >= 0 && minuteOfHour(entry.item.Timestamp) === minute) {
+      readings.push(entry.item);
+      records.push(record);
+    }
+  }
+  return { readings, records };
+}
+
+/** Every reading of an hour that counts. */
+const countedReadings = (hour: HourReadings): StoredReading[] => hour.entries.filter((entry) => countedAt(entry.records, hour.end) >= 0).map((entry) => entry.item);
 
 const timed = (readings: readonly StoredReading[]): TimedValue[] => readings.map((reading) => ({ timestamp: reading.Timestamp, value: reading.Value }));
 
@@ -163,31 +261,37 @@ function cutoffsFor(now: number, retention: RollupRetention): Cutoffs {
   return cutoffs;
 }
 
-/** A series' contributions by day, hour and minute (bucket starts), and the `Bucket` key of every item they touch (hours and days). */
+/** A series' contributions to one day: its hours, and the day item's `Bucket` key. */
+export interface DayReadings {
+  readonly start: string;
+  readonly key: string;
+  readonly hours: HourReadings[];
+}
+
+/** A series' contributions by day and hour, and the `Bucket` key of every item they touch (hours and days). */
 export interface ContributionGroups {
-  readonly days: ReadonlyMap<string, ReadonlyMap<string, ReadonlyMap<string, MinuteReadings>>>;
+  readonly positions: BatchPositions;
+  readonly days: readonly DayReadings[];
   readonly keys: readonly string[];
 }
 
 export function groupContributions(contributions: SeriesContributions): ContributionGroups {
-  const days = new Map<string, Map<string, Map<string, MinuteReadings>>>();
+  const days: DayReadings[] = [];
   const keys: string[] = [];
-  for (const [minute, readings] of contributions.minutes) {
-    const hour = bucketStart(minute, '1h');
-    const day = bucketStart(minute, '1d');
-    let hours = days.get(day);
-    if (hours === undefined) {
-      days.set(day, (hours = new Map()));
-      keys.push(bucketKey('1d', day));
+  for (const hour of contributions.hours) {
+    const { start, key } = bucketName(hour.start, '1d');
+    let day: DayReadings | undefined;
+    // A batch mostly touches one day of a series.
+    for (const known of days) if (known.start === start) day = known;
+    if (day === undefined) {
+      days.push({ start, key, hours: [hour] });
+      keys.push(key, hour.key);
+    } else {
+      day.hours.push(hour);
+      keys.push(hour.key);
     }
-    let minutes = hours.get(hour);
-    if (minutes === undefined) {
-      hours.set(hour, (minutes = new Map()));
-      keys.push(bucketKey('1h', hour));
-    }
-    minutes.set(minute, readings);
   }
-  return { days, keys };
+  return { positions: contributions.positions, days, keys };
 }
 
 /**
@@ -203,143 +307,166 @@ function rememberPart(parts: object, key: string, text: string, aggregate: Aggre
   known.set(key, { text, aggregate });
 }
 
-/** The aggregate of part `key` of a bucket of `step` (its text, when the bucket has it, and what it decodes to). */
+/** The aggregate of part `key` of the bucket of `step` starting at `start` (its text, when the bucket has it, and what it decodes to). */
 function partOf(parts: Readonly<Record<string, string>> | undefined, key: string, start: string, step: '1h' | '1d'): { text: string | undefined; aggregate: Aggregate | undefined } {
   const text = parts?.[key];
   if (text === undefined || parts === undefined) return { text, aggregate: undefined };
   const known = decodedParts.get(parts)?.get(key);
   if (known?.text === text) return known;
-  const aggregate = decodePart(text, start, step);
+  const aggregate = decodePart(text, partStart(start, step, key), step);
   if (aggregate !== undefined) rememberPart(parts, key, text, aggregate);
   return { text, aggregate };
 }
 
-/** A part of an hour or a day about to be set: its new aggregate, and what the item holds for it now. */
+/** A part of an hour or a day about to be set: its key, its new aggregate, and what the item holds for it now. */
 interface PartChange {
+  readonly key: string;
   readonly next: Aggregate;
   readonly old: Aggregate | undefined;
   readonly oldText: string | undefined;
 }
 
+/** Two-digit part keys, `"00"` to `"59"`. */
+const PART_KEYS = Array.from({ length: 60 }, (_, index) => String(index).padStart(2, '0'));
+
+/** A series' plan as it is made. */
+interface Planning {
+  readonly input: SeriesRollupInput;
+  readonly cutoffs: Cutoffs;
+  readonly writes: RollupBucket[];
+  readonly recount: string[];
+  added: number;
+  skippedAsRepeats: number;
+}
+
 export function planSeriesRollup(input: SeriesRollupInput): SeriesRollupPlan {
-  const { series, shardId, stored, recounted } = input;
   const cutoffs = cutoffsFor(input.now, input.retention);
-  const kept = (start: string, kind: keyof RollupRetention): boolean => start > cutoffs[kind];
-  const writes: RollupBucket[] = [];
-  const recount: string[] = [];
-  let added = 0;
-  let skippedAsRepeats = 0;
-
-  /** `base` plus the readings later than its last; the rest are taken for repeats. */
-  const addLater = (base: Aggregate | undefined, readings: readonly TimedValue[]): Aggregate | undefined => {
-    const later = base === undefined ? readings : readings.filter((reading) => reading.timestamp > base.last);
-    skippedAsRepeats += readings.length - later.length;
-    return later.length === 0 ? base : addReadings(base, later);
-  };
-
-  /** A minute's next aggregate, from its part in the hour and the readings the hour has not applied (a recount is asked for when needed). */
-  const nextMinute = (start: string, current: Aggregate | undefined, fresh: readonly StoredReading[], freshAggregate: Aggregate): Aggregate | undefined => {
-    // Usually every reading is later than the minute's last: their aggregate is the minute's contribution.
-    if (current === undefined || freshAggregate.first > current.last) {
-      added++;
-      return mergeAggregates([current, freshAggregate]);
-    }
-    if (!kept(start, 'raw')) return addLater(current, timed(fresh));
-    if (recounted === undefined || !recounted.has(start)) {
-      recount.push(start);
-      return current;
-    }
-    // Nothing stored would mean the readings just written are gone: keep what is there rather than erase it.
-    return recounted.get(start) ?? current;
-  };
-
-  /**
-   * An hour the hour retention still keeps: its item is the authority, and remembers per
-   * shard the highest sequence number applied, so a reading at or below it is not counted again.
-   */
-  const nextHour = (start: string, minutes: ReadonlyMap<string, MinuteReadings>): Aggregate | undefined => {
-    const current = stored.get(bucketKey('1h', start));
-    const position = current?.applied?.[shardId];
-    let highest = position;
-    const changes = new Map<string, PartChange>();
-    for (const [minute, readings] of minutes) {
-      let fresh: readonly StoredReading[] = readings.readings;
-      let freshAggregate = readings.aggregate;
-      let top = readings.highestSequence;
-      if (position !== undefined && compareSequence(readings.lowestSequence, position) <= 0) {
-        // Some were applied by an earlier delivery of the same records (a retry, a bisection, a replay).
-        const indexes = readings.sequences.flatMap((sequence, index) => (compareSequence(sequence, position) > 0 ? [index] : []));
-        if (indexes.length === 0) continue;
-        fresh = indexes.map((index) => readings.readings[index] as StoredReading);
-        freshAggregate = addReadings(undefined, timed(fresh)) as Aggregate;
-        top = indexes.reduce((most, index) => (compareSequence(readings.sequences[index] as string, most) > 0 ? (readings.sequences[index] as string) : most), position);
-      }
-      if (highest === undefined || compareSequence(top, highest) > 0) highest = top;
-      const key = partKey(minute, '1h');
-      const { text: oldText, aggregate: old } = partOf(current?.parts, key, minute, '1h');
-      const next = nextMinute(minute, old, fresh, freshAggregate);
-      if (next !== undefined) changes.set(key, { next, old, oldText });
-    }
-    return nextParent('1h', start, changes, highest === position ? undefined : { ...current?.applied, [shardId]: highest as string });
-  };
-
-  /**
-   * A bucket whose parts change: the parts to set, the new aggregate (extended from the old
-   * one when every changed part only grew, else merged again from all parts), written when
-   * changed or when its stream position moves. The parts as read are left as they are.
-   */
-  const nextParent = (step: '1h' | '1d', start: string, changes: ReadonlyMap<string, PartChange>, applied?: Readonly<Record<string, string>>): Aggregate | undefined => {
-    const current = stored.get(bucketKey(step, start));
-    let changed: Record<string, string> | undefined;
-    let grewOnly = current?.aggregate !== undefined;
-    let count = current?.aggregate?.count ?? 0;
-    let sum = current?.aggregate?.sum ?? 0;
-    const grown: Aggregate[] = [];
-    for (const [key, { next, old, oldText }] of changes) {
-      const text = encodePart(next, step);
-      if (oldText === text) continue;
-      (changed ??= {})[key] = text;
-      if (oldText !== undefined && old === undefined) grewOnly = false;
-      if (old !== undefined) {
-        grewOnly &&= next.count >= old.count && next.min.compare(old.min) <= 0 && next.max.compare(old.max) >= 0 && next.first <= old.first && next.last >= old.last;
-      }
-      count += next.count - (old?.count ?? 0);
-      sum += next.sum - (old?.sum ?? 0);
-      grown.push(next);
-    }
-    if (changed === undefined && applied === undefined && current?.remembered !== true) return current?.aggregate;
-    const parts = current?.parts ?? {};
-    // Known before they are written: checked against the text when next read, so a write that fails leaves nothing wrong.
-    for (const [key, { next }] of changes) if (changed?.[key] !== undefined) rememberPart(parts, key, changed[key], next);
-    let aggregate: Aggregate | undefined;
-    if (grewOnly && current?.aggregate !== undefined) aggregate = { ...(mergeAggregates([current.aggregate, ...grown]) as Aggregate), count, sum };
-    else {
-      const all = { ...parts, ...changed };
-      aggregate = mergeAggregates(Object.keys(all).map((key) => decodePart(all[key] as string, partStart(start, step, key), step)));
-    }
-    if (aggregate === undefined) return current?.aggregate;
-    const positions = applied ?? current?.applied;
-    writes.push({ series, step, start, aggregate, parts, ...(changed === undefined ? {} : { partChanges: changed }), version: current?.version ?? 0, ...(positions === undefined ? {} : { applied: positions }) });
-    return aggregate;
-  };
-
-  for (const [day, hours] of input.groups.days) {
-    if (!kept(day, '1d')) {
-      for (const minutes of hours.values()) for (const minute of minutes.values()) skippedAsRepeats += minute.readings.length;
+  const planning: Planning = { input, cutoffs, writes: [], recount: [], added: 0, skippedAsRepeats: 0 };
+  for (const day of input.groups.days) {
+    if (!(day.start > cutoffs['1d'])) {
+      for (const hour of day.hours) for (const minute of hour.minutes) planning.skippedAsRepeats += minute.aggregate.count;
       continue;
     }
-    const dayItem = stored.get(bucketKey('1d', day));
-    const hourChanges = new Map<string, PartChange>();
-    for (const [hour, minutes] of hours) {
-      const key = partKey(hour, '1d');
-      const { text: oldText, aggregate: old } = partOf(dayItem?.parts, key, hour, '1d');
+    const dayItem = input.stored.get(day.key);
+    const hourChanges: PartChange[] = [];
+    for (const hour of day.hours) {
+      const key = partKey(hour.start, '1d');
+      const { text: oldText, aggregate: old } = partOf(dayItem?.parts, key, day.start, '1d');
       // An hour past its retention is gone with its minutes: its part in the day is the base.
-      const next = kept(hour, '1h') ? nextHour(hour, minutes) : addLater(old, [...minutes.values()].flatMap((minute) => timed(minute.readings)));
-      if (next !== undefined) hourChanges.set(key, { next, old, oldText });
+      const next = hour.start > cutoffs['1h'] ? nextHour(planning, hour) : addLater(planning, old, timed(countedReadings(hour)));
+      if (next !== undefined) hourChanges.push({ key, next, old, oldText });
     }
-    if (recount.length === 0) nextParent('1d', day, hourChanges);
+    if (planning.recount.length === 0) nextParent(planning, '1d', day.start, day.key, hourChanges);
   }
+  const { writes, recount, added, skippedAsRepeats } = planning;
   return recount.length > 0 ? { writes: [], recount, added, skippedAsRepeats } : { writes, recount, added, skippedAsRepeats };
+}
+
+/** `base` plus the readings later than its last; the rest are taken for repeats. */
+function addLater(planning: Planning, base: Aggregate | undefined, readings: readonly TimedValue[]): Aggregate | undefined {
+  const later = base === undefined ? readings : readings.filter((reading) => reading.timestamp > base.last);
+  planning.skippedAsRepeats += readings.length - later.length;
+  return later.length === 0 ? base : addReadings(base, later);
+}
+
+/**
+ * A minute's next aggregate, from its part in the hour and the readings the hour has not
+ * applied (`fresh`; all the minute's when not given, looked up only when needed); a recount
+ * is asked for when needed.
+ */
+function nextMinute(planning: Planning, hour: HourReadings, minute: number, current: Aggregate | undefined, freshAggregate: Aggregate, fresh: readonly StoredReading[] | undefined): Aggregate | undefined {
+  // Usually every reading is later than the minute's last: their aggregate is the minute's contribution.
+  if (current === undefined || freshAggregate.first > current.last) {
+    planning.added++;
+    return current === undefined ? freshAggregate : mergeTwoAggregates(current, freshAggregate);
+  }
+  const start = partStart(hour.start, '1h', PART_KEYS[minute] as string);
+  if (!(start > planning.cutoffs.raw)) return addLater(planning, current, timed(fresh ?? minuteReadings(hour, minute).readings));
+  const { recounted } = planning.input;
+  if (recounted === undefined || !recounted.has(start)) {
+    planning.recount.push(start);
+    return current;
+  }
+  // Nothing stored would mean the readings just written are gone: keep what is there rather than erase it.
+  return recounted.get(start) ?? current;
+}
+
+/**
+ * An hour the hour retention still keeps: its item is the authority, and remembers per
+ * shard the highest sequence number applied, so a reading at or below it is not counted again.
+ */
+function nextHour(planning: Planning, hour: HourReadings): Aggregate | undefined {
+  const { stored, shardId } = planning.input;
+  const { sequenceOf } = planning.input.groups.positions;
+  const current = stored.get(hour.key);
+  const position = current?.applied?.[shardId];
+  let highest = position;
+  const changes: PartChange[] = [];
+  for (const minute of hour.minutes) {
+    let freshAggregate = minute.aggregate;
+    let fresh: readonly StoredReading[] | undefined;
+    let top = sequenceOf(minute.highest);
+    if (position !== undefined && compareSequence(sequenceOf(minute.lowest), position) <= 0) {
+      // Some were applied by an earlier delivery of the same records (a retry, a bisection, a replay).
+      const { readings, records } = minuteReadings(hour, minute.minute);
+      const sequences = records.map(sequenceOf);
+      const indexes = sequences.flatMap((sequence, index) => (compareSequence(sequence, position) > 0 ? [index] : []));
+      if (indexes.length === 0) continue;
+      fresh = indexes.map((index) => readings[index] as StoredReading);
+      freshAggregate = addReadings(undefined, timed(fresh)) as Aggregate;
+      top = indexes.reduce((most, index) => (compareSequence(sequences[index] as string, most) > 0 ? (sequences[index] as string) : most), position);
+    }
+    if (highest === undefined || compareSequence(top, highest) > 0) highest = top;
+    const key = PART_KEYS[minute.minute] as string;
+    const { text: oldText, aggregate: old } = partOf(current?.parts, key, hour.start, '1h');
+    const next = nextMinute(planning, hour, minute.minute, old, freshAggregate, fresh);
+    if (next !== undefined) changes.push({ key, next, old, oldText });
+  }
+  return nextParent(planning, '1h', hour.start, hour.key, changes, highest === position ? undefined : { ...current?.applied, [shardId]: highest as string });
+}
+
+/**
+ * A bucket whose parts change: the parts to set, the new aggregate (extended from the old
+ * one when every changed part only grew, else merged again from all parts), written when
+ * changed or when its stream position moves. The parts as read are left as they are.
+ */
+function nextParent(planning: Planning, step: '1h' | '1d', start: string, bucket: string, changes: readonly PartChange[], applied?: Readonly<Record<string, string>>): Aggregate | undefined {
+  const current = planning.input.stored.get(bucket);
+  const was = current?.aggregate;
+  const parts = current?.parts ?? {};
+  let changed: PartText[] | undefined;
+  let grewOnly = was !== undefined;
+  // The old aggregate extended by every changed part (used when each only grew).
+  let count = was?.count ?? 0;
+  let sum = was?.sum ?? 0;
+  let { min, max, first, last } = was ?? ({} as Partial<Aggregate>);
+  for (const { key, next, old, oldText } of changes) {
+    const text = encodePart(next, step);
+    if (oldText === text) continue;
+    (changed ??= []).push([key, text]);
+    // Known before it is written: checked against the text when next read, so a write that fails leaves nothing wrong.
+    rememberPart(parts, key, text, next);
+    if (oldText !== undefined && old === undefined) grewOnly = false;
+    if (old !== undefined) {
+      grewOnly &&= next.count >= old.count && next.min.compare(old.min) <= 0 && next.max.compare(old.max) >= 0 && next.first <= old.first && next.last >= old.last;
+    }
+    count += next.count - (old?.count ?? 0);
+    sum += next.sum - (old?.sum ?? 0);
+    if (min === undefined || next.min.compare(min) < 0) min = next.min;
+    if (max === undefined || next.max.compare(max) > 0) max = next.max;
+    if (first === undefined || next.first < first) first = next.first;
+    if (last === undefined || next.last > last) last = next.last;
+  }
+  if (changed === undefined && applied === undefined && current?.remembered !== true) return was;
+  let aggregate: Aggregate | undefined;
+  if (grewOnly && was !== undefined) aggregate = { count, min: min as Decimal, max: max as Decimal, sum, first: first as string, last: last as string };
+  else {
+    const all = withParts({ ...parts }, changed ?? []);
+    aggregate = mergeAggregates(Object.keys(all).map((key) => decodePart(all[key] as string, partStart(start, step, key), step)));
+  }
+  if (aggregate === undefined) return was;
+  planning.writes.push({ series: planning.input.series, step, start, aggregate, parts, partChanges: changed, version: current?.version ?? 0, applied: applied ?? current?.applied });
+  return aggregate;
 }
 
 /** The start of part `key` of the bucket of `step` starting at `start`: minute `07` of hour `18:00` is `18:07:00Z`. */

@@ -17,8 +17,8 @@ import { batchGetAll, callWithRetries, type RetryContext } from './batch-write';
 import { describeError, mapWithConcurrency } from './batching';
 import { ATTRIBUTES } from './contract';
 import { addReadings, bucketExpiry, bucketKey, bucketTimeRange, ROLLUP_ATTRIBUTES, type Aggregate, type StoredStep, type TimedValue } from './rollup';
-import { bucketOfItem, rollupItem, type RollupBucket, type StoredBucket } from './rollup-item';
-import { groupContributions, planSeriesRollup, type ContributionGroups, type RollupRetention, type SeriesContributions } from './rollup-plan';
+import { bucketOfItem, rollupItem, withParts, type RollupBucket, type StoredBucket } from './rollup-item';
+import { groupContributions, planSeriesRollup, type ContributionGroups, type RollupRetention, type SeriesContributions, type SeriesRollupInput } from './rollup-plan';
 import { seriesReadings } from './reading-segment';
 
 /** Buckets a container remembers: a few for each of thousands of series, a few kilobytes each. */
@@ -103,7 +103,7 @@ export interface RollupOutcome {
 function withPartsSet(bucket: RollupBucket): RollupBucket {
   if (bucket.partChanges === undefined || bucket.parts === undefined) return bucket;
   const { series, step, start, aggregate, applied, version } = bucket;
-  return { series, step, start, aggregate, parts: Object.assign(bucket.parts as Record<string, string>, bucket.partChanges), applied, version };
+  return { series, step, start, aggregate, parts: withParts(bucket.parts as Record<string, string>, bucket.partChanges), applied, version };
 }
 
 /** Rounds of read, plan and write a series gets when other writers keep getting there first. */
@@ -128,19 +128,35 @@ export async function applyRollups(dynamo: DynamoDBDocumentClient, bySeries: Rea
     // A series refused for a stale item is read afresh.
     if (round > 1) for (const series of pending) forget(series);
     const stored = await readBuckets(pending);
-    const plans = await mapWithConcurrency(pending, options.concurrency, async (series) => {
+    // Planning is pure and mostly needs nothing more: only series with minutes to recount wait for a query.
+    const writes: RollupBucket[] = [];
+    const recounting: { series: string; buckets: Map<string, StoredBucket>; minutes: readonly string[] }[] = [];
+    for (const series of pending) {
       const buckets = stored.get(series);
-      if (buckets === undefined) return undefined;
-      return planWithRecounts(series, buckets).catch((error: unknown) => {
+      if (buckets === undefined) continue;
+      try {
+        const plan = planSeriesRollup(planInput(series, buckets));
+        if (plan.recount.length > 0) recounting.push({ series, buckets, minutes: plan.recount });
+        else {
+          outcome.skippedAsRepeats += plan.skippedAsRepeats;
+          for (const bucket of plan.writes) writes.push(bucket);
+        }
+      } catch (error) {
         fail(series, describeError(error));
-        return undefined;
-      });
+      }
+    }
+    await mapWithConcurrency(recounting, options.concurrency, async ({ series, buckets, minutes }) => {
+      try {
+        writes.push(...(await planWithRecounts(series, buckets, minutes)));
+      } catch (error) {
+        fail(series, describeError(error));
+      }
     });
-    const writes = plans.flatMap((plan, index) => (plan === undefined ? [] : plan.map((bucket) => ({ series: pending[index] as string, bucket }))));
     const conflicted = new Set<string>();
     const failedNow = new Set<string>();
-    await mapWithConcurrency(writes, options.concurrency, async ({ series, bucket: planned }) => {
+    await mapWithConcurrency(writes, options.concurrency, async (planned) => {
       const bucket = withPartsSet(planned);
+      const { series } = bucket;
       const result = await callWithRetries(() => dynamo.send(conditionalPut(bucket)), options);
       outcome.requests += result.attempts;
       if (result.ok) {
@@ -206,15 +222,16 @@ export async function applyRollups(dynamo: DynamoDBDocumentClient, bySeries: Rea
     return byId;
   }
 
-  async function planWithRecounts(series: string, stored: Map<string, StoredBucket>): Promise<RollupBucket[]> {
-    const input = { series, shardId: options.shardId, groups: groups.get(series) as ContributionGroups, stored, now: options.now, retention: options.retention };
-    let plan = planSeriesRollup(input);
-    if (plan.recount.length > 0) {
-      const recounted = new Map<string, Aggregate | undefined>();
-      for (const minute of plan.recount) recounted.set(minute, await recountMinute(series, minute));
-      outcome.recounted += plan.recount.length;
-      plan = planSeriesRollup({ ...input, recounted });
-    }
+  function planInput(series: string, stored: Map<string, StoredBucket>): SeriesRollupInput {
+    return { series, shardId: options.shardId, groups: groups.get(series) as ContributionGroups, stored, now: options.now, retention: options.retention };
+  }
+
+  /** The plan of a series once the minutes it asked for are recounted from the stored readings. */
+  async function planWithRecounts(series: string, stored: Map<string, StoredBucket>, minutes: readonly string[]): Promise<RollupBucket[]> {
+    const recounted = new Map<string, Aggregate | undefined>();
+    for (const minute of minutes) recounted.set(minute, await recountMinute(series, minute));
+    outcome.recounted += minutes.length;
+    const plan = planSeriesRollup({ ...planInput(series, stored), recounted });
     outcome.skippedAsRepeats += plan.skippedAsRepeats;
     return plan.writes;
   }

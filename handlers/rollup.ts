@@ -137,19 +137,21 @@ export function mergeAggregates(aggregates: Iterable<Aggregate | undefined>): Ag
   let merged: Aggregate | undefined;
   for (const next of aggregates) {
     if (next === undefined) continue;
-    merged =
-      merged === undefined
-        ? next
-        : {
-            count: merged.count + next.count,
-            min: next.min.compare(merged.min) < 0 ? next.min : merged.min,
-            max: next.max.compare(merged.max) > 0 ? next.max : merged.max,
-            sum: merged.sum + next.sum,
-            first: next.first < merged.first ? next.first : merged.first,
-            last: next.last > merged.last ? next.last : merged.last,
-          };
+    merged = merged === undefined ? next : mergeTwoAggregates(merged, next);
   }
   return merged;
+}
+
+/** Two aggregates as one (`a`'s sum first). */
+export function mergeTwoAggregates(a: Aggregate, b: Aggregate): Aggregate {
+  return {
+    count: a.count + b.count,
+    min: b.min.compare(a.min) < 0 ? b.min : a.min,
+    max: b.max.compare(a.max) > 0 ? b.max : a.max,
+    sum: a.sum + b.sum,
+    first: b.first < a.first ? b.first : a.first,
+    last: b.last > a.last ? b.last : a.last,
+  };
 }
 
 /** The mean of an aggregate, as a double. */

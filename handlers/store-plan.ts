@@ -10,7 +10,7 @@ import { type ReadingError } from './reading-error';
 import { readingItems, splitSeriesId, type ReadingItem } from './reading-item';
 import { segmentItems, windowStart, type SegmentItem } from './reading-segment';
 import { compareSequence } from './rollup';
-import { addContribution, type SeriesContributions } from './rollup-plan';
+import { hourReadings, type BatchPositions, type HourReadings, type SeriesContributions } from './rollup-plan';
 
 /** An item to put and the records (indexes in the batch) that produced it, earliest first. */
 export interface PlannedItem {
@@ -97,6 +97,11 @@ export interface PlannedSegment {
   readonly entries: readonly PlannedItem[];
   /** Every record among the entries', earliest first: the first is where a redelivery must start. */
   readonly records: readonly number[];
+  /**
+   * What the segment contributes to rollups when all its records count (none at or after a
+   * resume point), worked out while its readings are at hand; only when rollups are kept.
+   */
+  readonly rollup: HourReadings | undefined;
 }
 
 /** One item of a segment (a segment over the part budget has several) and the segment it belongs to. */
@@ -108,9 +113,11 @@ export interface PlannedPart {
 /**
  * Packs the batch's reading items into segment items: one segment per series and window,
  * keyed by the sequence numbers of its own records, so the same records always give the
- * same keys. Parts come in the order of their segment's earliest record.
+ * same keys. Parts come in the order of their segment's earliest record. Given the batch's
+ * positions (rollups are kept), each segment's rollup contribution is worked out too: a
+ * window is a rollup hour.
  */
-export function planSegments(items: readonly PlannedItem[], records: readonly KinesisStreamRecord[], hotRetentionDays?: number): PlannedPart[] {
+export function planSegments(items: readonly PlannedItem[], records: readonly KinesisStreamRecord[], hotRetentionDays?: number, rollupPositions?: BatchPositions): PlannedPart[] {
   const groups = new Map<string, PlannedItem[]>();
   for (const planned of items) {
     const key = `${planned.item.ThingID}\u0000${windowStart(planned.item.Timestamp)}`;
@@ -118,13 +125,15 @@ export function planSegments(items: readonly PlannedItem[], records: readonly Ki
     if (known === undefined) groups.set(key, [planned]);
     else known.push(planned);
   }
-  const segments = [...groups.values()].map((entries): PlannedSegment => ({ entries, records: [...new Set(entries.flatMap((entry) => entry.records))].sort((a, b) => a - b) }));
-  segments.sort((a, b) => (a.records[0] ?? 0) - (b.records[0] ?? 0));
-  return segments.flatMap((segment) => {
-    const sequences = segment.records.map((index) => (records[index] as KinesisStreamRecord).kinesis.sequenceNumber).sort(compareSequence);
-    const position = { shardId: shardIdOf(records[segment.records[0] ?? 0] as KinesisStreamRecord), lowest: sequences[0] ?? '0', highest: sequences[sequences.length - 1] ?? '0' };
-    const readings = segment.entries.map(({ item }) => ({ timestamp: item.Timestamp, value: item.Value }));
-    return segmentItems(segment.entries[0]?.item.ThingID ?? '', readings, position, hotRetentionDays).map((item) => ({ item, segment }));
+  const grouped = [...groups.values()].map((entries) => ({ entries, records: [...new Set(entries.flatMap((entry) => entry.records))].sort((a, b) => a - b) }));
+  grouped.sort((a, b) => (a.records[0] ?? 0) - (b.records[0] ?? 0));
+  return grouped.flatMap(({ entries, records: owners }) => {
+    // Beside the segment's items, while its readings are at hand.
+    const segment: PlannedSegment = { entries, records: owners, rollup: rollupPositions === undefined ? undefined : hourReadings(entries, records.length, rollupPositions) };
+    const sequences = owners.map((index) => (records[index] as KinesisStreamRecord).kinesis.sequenceNumber).sort(compareSequence);
+    const position = { shardId: shardIdOf(records[owners[0] ?? 0] as KinesisStreamRecord), lowest: sequences[0] ?? '0', highest: sequences[sequences.length - 1] ?? '0' };
+    const readings = entries.map(({ item }) => ({ timestamp: item.Timestamp, value: item.Value }));
+    return segmentItems(entries[0]?.item.ThingID ?? '', readings, position, hotRetentionDays).map((item) => ({ item, segment }));
   });
 }
 
@@ -163,25 +172,54 @@ export function latestPerSeries(items: Iterable<PlannedItem>): SeriesLatest[] {
   return [...latest.values()];
 }
 
+/** The segments all of whose parts were stored (none in `notStored`), each once, in the order of their earliest record. */
+export function storedSegments(parts: readonly PlannedPart[], notStored: Iterable<PlannedPart>): PlannedSegment[] {
+  const failed = new Set<PlannedSegment>();
+  for (const part of notStored) failed.add(part.segment);
+  const segments: PlannedSegment[] = [];
+  // A segment's parts are consecutive.
+  for (const { segment } of parts) if (segments[segments.length - 1] !== segment && !failed.has(segment)) segments.push(segment);
+  return segments;
+}
+
 /**
- * What the stored items contribute to rollups, per series: only items whose records start
- * before `resumeAt` (Lambda delivers that record and every later one again), each with the
- * highest sequence number among its records before it, so no position is marked applied
- * that a later delivery still has to apply.
+ * The sequence numbers of a batch's records and their order: by index, unless the batch
+ * is not in stream order (Lambda delivers a shard in order; anything else is compared by
+ * sequence number).
  */
-export function rollupContributions(stored: Iterable<PlannedItem>, records: readonly KinesisStreamRecord[], resumeAt: number | undefined): Map<string, SeriesContributions> {
+export function batchPositions(records: readonly KinesisStreamRecord[]): BatchPositions {
+  const sequenceOf = (index: number): string => (records[index] as KinesisStreamRecord).kinesis.sequenceNumber;
+  let ordered = true;
+  for (let index = 1; index < records.length && ordered; index++) ordered = compareSequence(sequenceOf(index - 1), sequenceOf(index)) <= 0;
+  return { sequenceOf, ordered };
+}
+
+/**
+ * What the stored segments contribute to rollups, per series: only readings whose records
+ * start before `resumeAt` (Lambda delivers that record and every later one again), each
+ * counted at the latest of its records before it, so no position is marked applied that a
+ * later delivery still has to apply.
+ */
+export function rollupContributions(
+  segments: Iterable<PlannedSegment>,
+  records: readonly KinesisStreamRecord[],
+  resumeAt: number | undefined,
+  positions = batchPositions(records),
+): Map<string, SeriesContributions> {
   const bySeries = new Map<string, SeriesContributions>();
   const end = resumeAt ?? records.length;
-  for (const { item, records: owners } of stored) {
-    const first = owners[0] ?? end;
-    if (first >= end) continue;
-    let last = first;
-    // Mostly one record per item; a reading repeated within the batch has several.
-    if (owners.length > 1) for (const index of owners) if (index < end) last = index;
-    let known = bySeries.get(item.ThingID);
-    // Items come in the order of their first record, so a series' first item has its earliest record.
-    if (known === undefined) bySeries.set(item.ThingID, (known = { minutes: new Map(), firstRecord: first }));
-    addContribution(known, item, (records[last] as KinesisStreamRecord).kinesis.sequenceNumber);
+  for (const segment of segments) {
+    // A segment is one series in one hour: one lookup for all its readings.
+    const everyRecordCounts = (segment.records[segment.records.length - 1] ?? end) < end;
+    const hour = everyRecordCounts && segment.rollup !== undefined ? segment.rollup : hourReadings(segment.entries, end, positions);
+    if (hour === undefined) continue;
+    const series = (segment.entries[0] as PlannedItem).item.ThingID;
+    const known = bySeries.get(series);
+    if (known === undefined) bySeries.set(series, { hours: [hour], firstRecord: hour.firstRecord, positions });
+    else {
+      known.hours.push(hour);
+      if (hour.firstRecord < known.firstRecord) known.firstRecord = hour.firstRecord;
+    }
   }
   return bySeries;
 }

@@ -27,6 +27,7 @@ import type { RollupRetention } from './rollup-plan';
 import { applyRollups, RollupCache, type RollupOutcome } from './rollup-store';
 import { awsClients, lazyHandler, loadSettings, logger, retryDeadline, systemClock, type Clock, type Settings } from './runtime';
 import {
+  batchPositions,
   batchResponse,
   failureMessage,
   failureMessageId,
@@ -41,6 +42,7 @@ import {
   refusedReadings,
   rollupContributions,
   shardIdOf,
+  storedSegments,
   type PlannedPart,
   type Rejection,
   type SeriesLatest,
@@ -112,7 +114,8 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
       earliestFailure = Math.min(earliestFailure, index);
     };
 
-    const parts = planSegments(plan.items, records, settings.hotRetentionDays);
+    const positions = settings.rollupsTable === undefined ? undefined : batchPositions(records);
+    const parts = planSegments(plan.items, records, settings.hotRetentionDays, positions);
     const writes = await batchWriteAll(dynamo, parts, {
       ...retry,
       tableName: settings.thingsTable,
@@ -134,7 +137,7 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
       settings.seriesTable === undefined ? undefined : updateCatalogue(settings.seriesTable, latestPerSeries(stored), timestampOfMillis(clock.now() + toleranceMs), retry),
       settings.rollupsTable === undefined || records.length === 0
         ? undefined
-        : applyRollups(dynamo, rollupContributions(stored, records, resumeAfterWrites === undefined ? undefined : recordStart(records, resumeAfterWrites)), {
+        : applyRollups(dynamo, rollupContributions(storedSegments(parts, [...writes.unstored, ...writes.refused.map(({ entry }) => entry)]), records, resumeAfterWrites === undefined ? undefined : recordStart(records, resumeAfterWrites), positions), {
             ...retry,
             rollupsTable: settings.rollupsTable,
             thingsTable: settings.thingsTable,

@@ -4,8 +4,11 @@ import {
   firstFailedRecord,
   itemKey,
   latestPerSeries,
+  batchPositions,
   planBatch,
   planSegments,
+  rollupContributions,
+  storedSegments,
   type FailureMessageBody,
   type PlannedItem,
 } from '../../handlers/store-plan';
@@ -47,6 +50,37 @@ describe('planSegments', () => {
   it('gives the same records the same items, so a retried batch rewrites them', () => {
     const first = event().Records;
     expect(planSegments(planBatch(first).items, first).map((part) => part.item)).toEqual(planSegments(planBatch(event().Records).items, event().Records).map((part) => part.item));
+  });
+});
+
+describe('rollupContributions', () => {
+  const minuteOf = (contributions: ReturnType<typeof rollupContributions>, series: string) => {
+    const minute = contributions.get(series)?.hours[0]?.minutes[0];
+    return minute === undefined ? undefined : { count: minute.aggregate.count, min: minute.aggregate.min.text, max: minute.aggregate.max.text, lowest: minute.lowest, highest: minute.highest };
+  };
+
+  it('counts only readings whose records start before the resume point, even when the store plan worked the segment out whole', () => {
+    const Records = kinesisEvent([1, 2, 3, 4].map((value, second) => reading('a', `2016-09-09T13:10:0${second}Z`, { t: value })), 0).Records;
+    const positions = batchPositions(Records);
+    const segments = storedSegments(planSegments(planBatch(Records).items, Records, undefined, positions), []);
+    expect(minuteOf(rollupContributions(segments, Records, undefined, positions), 'a/t')).toEqual({ count: 4, min: '1', max: '4', lowest: 0, highest: 3 });
+    expect(minuteOf(rollupContributions(segments, Records, 2, positions), 'a/t')).toEqual({ count: 2, min: '1', max: '2', lowest: 0, highest: 1 });
+    expect(rollupContributions(segments, Records, 0, positions).size).toBe(0);
+  });
+
+  it('orders records by sequence number when a batch is not in stream order', () => {
+    const Records = [9, 2, 5].map((position, index) => kinesisRecord(reading('a', `2016-09-09T13:10:0${index}Z`, { t: index }), position));
+    const positions = batchPositions(Records);
+    expect(positions.ordered).toBe(false);
+    const segments = storedSegments(planSegments(planBatch(Records).items, Records, undefined, positions), []);
+    expect(minuteOf(rollupContributions(segments, Records, undefined, positions), 'a/t')).toEqual({ count: 3, min: '0', max: '2', lowest: 1, highest: 0 });
+  });
+
+  it('leaves out segments not stored', () => {
+    const Records = kinesisEvent([reading('a', '2016-09-09T13:10:00Z', { t: 1, h: 2 })]).Records;
+    const parts = planSegments(planBatch(Records).items, Records);
+    const unstored = parts.filter((part) => part.item.ThingID === 'a/h');
+    expect([...rollupContributions(storedSegments(parts, unstored), Records, undefined).keys()]).toEqual(['a/t']);
   });
 });
 
