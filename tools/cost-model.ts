@@ -12,6 +12,10 @@ const MIB = 2 ** 20;
 /** A provisioned shard takes 1 MiB/s or 1,000 records/s in and gives 2 MiB/s out. https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html */
 export const SHARD_LIMITS = { bytesIn: MIB, recordsIn: 1000, bytesOut: 2 * MIB } as const;
 
+/** Provisioned shards a stream needs for rates per second in and out: the larger need of bytes in, records in and bytes out. */
+export const shardsNeeded = (rates: { readonly bytesIn: number; readonly recordsIn: number; readonly bytesOut: number }): number =>
+  Math.max(1, Math.ceil(rates.bytesIn / SHARD_LIMITS.bytesIn), Math.ceil(rates.recordsIn / SHARD_LIMITS.recordsIn), Math.ceil(rates.bytesOut / SHARD_LIMITS.bytesOut));
+
 export type TableMode = 'on-demand' | 'provisioned';
 export type StreamMode = 'provisioned' | 'on-demand';
 
@@ -69,7 +73,7 @@ export function priceMeasurement(measurement: Measurement, mix: Mix, deployment:
 
   const { kinesis } = usage;
   if (deployment.streamMode === 'provisioned') {
-    const shards = Math.max(1, Math.ceil(perSecond(kinesis.bytes) / SHARD_LIMITS.bytesIn), Math.ceil(perSecond(kinesis.records) / SHARD_LIMITS.recordsIn), Math.ceil(perSecond(kinesis.bytesRead) / SHARD_LIMITS.bytesOut));
+    const shards = shardsNeeded({ bytesIn: perSecond(kinesis.bytes), recordsIn: perSecond(kinesis.records), bytesOut: perSecond(kinesis.bytesRead) });
     const units = perHour(kinesis.putPayloadUnits);
     lines.push({
       service: 'Kinesis (provisioned)',

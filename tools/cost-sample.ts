@@ -4,7 +4,7 @@
  * state, and how many readings of a series a consumer batch gathers at the full rate.
  */
 import { thingIdProblem, UsageError } from './cli';
-import { SHARD_LIMITS } from './cost-model';
+import { shardsNeeded } from './cost-model';
 import { seedTimestamp } from './synthetic';
 
 /** When the sample's readings are dated: the first one, and the time between two readings of a sensor. */
@@ -14,34 +14,32 @@ export interface SampleSchedule {
 }
 
 /**
- * One reading of `bytes` bytes of JSON: the thing id is lengthened to reach the size, so
- * every reading is one metric like the 2016 report's. A sensor keeps one id whatever the
- * time: the id is sized for a timestamp with a fraction, and a reading on a whole second
- * (printed without one) is that much shorter.
+ * Each sensor's thing id, lengthened so that its readings are `bytes` bytes of JSON (every
+ * reading one metric, like the 2016 report's): sized for a timestamp with a fraction, so a
+ * reading on a whole second (printed without one) is that much shorter, under the same id.
  */
-function sizedReading(sensor: number, value: number, timestampMicros: number, bytes: number): Record<string, string> {
-  const id = `things/cost/${String(sensor).padStart(5, '0')}`;
-  const reading = { id, temperature: (18 + (value % 800) / 100).toFixed(2), timestamp: seedTimestamp(timestampMicros) };
-  const sizedFor = { ...reading, timestamp: seedTimestamp(timestampMicros - (timestampMicros % 1_000_000) + 1) };
-  const missing = bytes - Buffer.byteLength(JSON.stringify(sizedFor));
-  if (missing < 0) throw new UsageError(`readings cannot be as small as ${bytes} bytes: the smallest this tool sends is ${bytes - missing}`);
-  if (missing > 0) reading.id += `-${'x'.repeat(missing - 1)}`;
-  return reading;
+function sizedIds(sensors: number, bytes: number): string[] {
+  const ids = Array.from({ length: sensors }, (_, sensor) => {
+    const id = `things/cost/${String(sensor).padStart(5, '0')}`;
+    const missing = bytes - Buffer.byteLength(JSON.stringify(reading(id, 0, 1)));
+    if (missing < 0) throw new UsageError(`readings cannot be as small as ${bytes} bytes: the smallest this tool sends is ${bytes - missing}`);
+    return missing > 0 ? `${id}-${'x'.repeat(missing - 1)}` : id;
+  });
+  const problem = thingIdProblem(ids.at(-1) ?? '');
+  if (problem !== undefined) throw new UsageError(`readings of ${bytes} bytes need thing ids the ingest API refuses: ${problem}`);
+  return ids;
 }
+
+/** A reading of one metric: its value text is always five characters wide. */
+const reading = (id: string, value: number, timestampMicros: number): Record<string, string> => ({ id, temperature: (18 + (value % 800) / 100).toFixed(2), timestamp: seedTimestamp(timestampMicros) });
 
 /**
  * `perSensor` readings of each of `sensors`, round-robin over the sensors (each round one
  * reading of every sensor, `intervalMicros` after the round before), `bytes` bytes of JSON each.
  */
 export function sampleReadings(sensors: number, perSensor: number, bytes: number, schedule: SampleSchedule = { startMicros: Date.now() * 1000, intervalMicros: 1000 }): Record<string, string>[] {
-  const readings: Record<string, string>[] = [];
-  for (let index = 0; index < sensors * perSensor; index += 1) {
-    const sensor = index % sensors;
-    readings.push(sizedReading(sensor, index, schedule.startMicros + Math.floor(index / sensors) * schedule.intervalMicros, bytes));
-  }
-  const problem = thingIdProblem(readings.at(-1)?.id ?? '');
-  if (problem !== undefined) throw new UsageError(`readings of ${bytes} bytes need thing ids the ingest API refuses: ${problem}`);
-  return readings;
+  const ids = sizedIds(sensors, bytes);
+  return Array.from({ length: sensors * perSensor }, (_, index) => reading(ids[index % sensors] as string, index, schedule.startMicros + Math.floor(index / sensors) * schedule.intervalMicros));
 }
 
 const HOUR_MICROS = 3_600_000_000;
@@ -70,7 +68,8 @@ export function warmUpReadings(sensors: number, bytes: number, startMicros: numb
   const hourStart = startMicros - WARM_MINUTES * MINUTE_MICROS;
   const dayStart = hourStart - WARM_HOURS * HOUR_MICROS;
   const times = [...Array.from({ length: WARM_HOURS }, (_, hour) => dayStart + hour * HOUR_MICROS), ...Array.from({ length: WARM_MINUTES }, (_, minute) => hourStart + minute * MINUTE_MICROS)];
-  return times.flatMap((micros, index) => Array.from({ length: sensors }, (_, sensor) => sizedReading(sensor, index, micros, bytes)));
+  const ids = sizedIds(sensors, bytes);
+  return times.flatMap((micros, index) => ids.map((id) => reading(id, index, micros)));
 }
 
 /** How the fleet at the full rate paces a sample. */
@@ -108,7 +107,8 @@ const LAMBDA_PAYLOAD_BYTES = 6 * 2 ** 20;
 export function samplePace(fleet: Fleet): SamplePace {
   const bytesPerSecond = fleet.megabytesPerSecond * 1e6;
   const readingsPerSecond = bytesPerSecond / fleet.readingBytes / fleet.sensors;
-  const shards = Math.max(1, Math.ceil(bytesPerSecond / SHARD_LIMITS.bytesIn), Math.ceil((fleet.streamReaders * bytesPerSecond) / SHARD_LIMITS.bytesOut));
+  // Records in are not known before measuring; at a few hundred readings a record they never set the need.
+  const shards = shardsNeeded({ bytesIn: bytesPerSecond, recordsIn: 0, bytesOut: fleet.streamReaders * bytesPerSecond });
   const fullAfterSeconds = LAMBDA_PAYLOAD_BYTES / (((bytesPerSecond / shards) * 4) / 3);
   const batchSeconds = Math.max(1, Math.min(fleet.batchWindowSeconds, fullAfterSeconds));
   return { readingsPerSecond, batchSeconds, readingsPerBatch: Math.max(1, Math.round(readingsPerSecond * batchSeconds)) };
