@@ -172,24 +172,20 @@ export function decodeItem(item: Record<string, unknown>): DecodedItem | undefin
     const window = key.slice(0, TIMESTAMP_WIDTH);
     const readings: TimedReading[] = [];
     const deltas = encoded.startsWith(DELTA_MARK);
+    const entries = encoded === '' ? [] : (deltas ? encoded.slice(DELTA_MARK.length) : encoded).split(';');
     let offset = 0;
-    for (const [index, entry] of (encoded === '' ? [] : encoded.split(';')).entries()) {
+    for (const [index, entry] of entries.entries()) {
       const at = entry.indexOf('=');
-      const first = index === 0 && deltas ? 1 : 0;
-      const step = Number(entry.slice(first, at));
-      // An entry that cannot be read spoils the offsets after it in a part of deltas: those are dropped too.
-      if (at <= first || !Number.isSafeInteger(step) || step < 0) {
+      const step = Number(entry.slice(0, at));
+      const next = deltas && index > 0 ? offset + step : step;
+      if (at < 1 || !Number.isSafeInteger(step) || step < 0 || next >= SEGMENT_LIMITS.windowMs * 1000) {
+        // In a part of deltas an unreadable offset misplaces every later one: those are dropped too.
         if (deltas) break;
         continue;
       }
-      offset = deltas && index > 0 ? offset + step : step;
+      offset = next;
       const value = Decimal.parse(entry.slice(at + 1));
-      if (offset >= SEGMENT_LIMITS.windowMs * 1000) {
-        if (deltas) break;
-        continue;
-      }
-      if (value === undefined) continue;
-      readings.push({ timestamp: timestampInWindow(window, offset), value });
+      if (value !== undefined) readings.push({ timestamp: timestampInWindow(window, offset), value });
     }
     // A segment always outranks a one-reading item ('' is the lowest rank).
     return { window, rank: key.slice(TIMESTAMP_WIDTH + 1), readings };
