@@ -202,7 +202,7 @@ export function decodeItem(item: Record<string, unknown>): DecodedItem | undefin
  */
 export class SegmentMerger {
   private window: string | undefined;
-  private readonly best = new Map<string, { rank: string; value: Decimal }>();
+  private readonly best: BestReadings = new Map();
 
   constructor(private readonly order: 'asc' | 'desc' = 'asc') {}
 
@@ -212,17 +212,13 @@ export class SegmentMerger {
     if (decoded === undefined) return [];
     const closed = this.window !== undefined && this.window !== decoded.window ? this.flush() : [];
     this.window = decoded.window;
-    for (const reading of decoded.readings) {
-      const known = this.best.get(reading.timestamp);
-      if (known === undefined || known.rank <= decoded.rank) this.best.set(reading.timestamp, { rank: decoded.rank, value: reading.value });
-    }
+    keepBest(this.best, decoded);
     return closed;
   }
 
   /** The readings of the open window, sorted; the merger starts afresh. */
   flush(): TimedReading[] {
-    const readings = [...this.best].map(([timestamp, { value }]) => ({ timestamp, value }));
-    readings.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
+    const readings = sortedReadings(this.best);
     if (this.order === 'desc') readings.reverse();
     this.best.clear();
     this.window = undefined;
@@ -232,25 +228,33 @@ export class SegmentMerger {
 
 /** Every reading of a list of items (any order): deduplicated, oldest first. For scans of a series or a table. */
 export function readingsOfItems(items: Iterable<Record<string, unknown>>): Map<string, TimedReading[]> {
-  const bySeries = new Map<string, Map<string, { rank: string; value: Decimal }>>();
+  const bySeries = new Map<string, BestReadings>();
   for (const item of items) {
     const decoded = decodeItem(item);
     if (decoded === undefined) continue;
     const series = String(item[ATTRIBUTES.series]);
     let best = bySeries.get(series);
     if (best === undefined) bySeries.set(series, (best = new Map()));
-    for (const reading of decoded.readings) {
-      const known = best.get(reading.timestamp);
-      if (known === undefined || known.rank <= decoded.rank) best.set(reading.timestamp, { rank: decoded.rank, value: reading.value });
-    }
+    keepBest(best, decoded);
   }
-  const result = new Map<string, TimedReading[]>();
-  for (const [series, best] of bySeries) {
-    const readings = [...best].map(([timestamp, { value }]) => ({ timestamp, value }));
-    readings.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
-    result.set(series, readings);
+  return new Map([...bySeries].map(([series, best]) => [series, sortedReadings(best)]));
+}
+
+/** The value kept for each timestamp, with the rank of the item it came from. */
+type BestReadings = Map<string, { rank: string; value: Decimal }>;
+
+/** Keeps each reading of `decoded` unless an item of higher rank gave its timestamp a value. */
+function keepBest(best: BestReadings, decoded: DecodedItem): void {
+  for (const reading of decoded.readings) {
+    const known = best.get(reading.timestamp);
+    if (known === undefined || known.rank <= decoded.rank) best.set(reading.timestamp, { rank: decoded.rank, value: reading.value });
   }
-  return result;
+}
+
+/** The readings kept, oldest first. */
+function sortedReadings(best: BestReadings): TimedReading[] {
+  const readings = [...best].map(([timestamp, { value }]) => ({ timestamp, value }));
+  return readings.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
 }
 
 export interface SeriesRange {
