@@ -15,8 +15,7 @@
  */
 import type { Context, FirehoseTransformationEvent, FirehoseTransformationEventRecord, FirehoseTransformationResult, FirehoseTransformationResultRecord } from 'aws-lambda';
 import { ARCHIVE_PROCESSING, archiveLines } from './archive-format';
-import { encodingProblem } from './kinesis-record';
-import { arrayElementTexts } from './json-text';
+import { encodingProblem, packedElements } from './kinesis-record';
 import { parseReadingJson, type Reading } from './reading';
 import { Logger } from '@aws-lambda-powertools/logger';
 
@@ -37,20 +36,14 @@ export function recordReadings(data: string): { ok: true; readings: Reading[] } 
   const encoding = encodingProblem(data);
   if (encoding !== undefined) return { ok: false, reason: encoding.message };
   const text = Buffer.from(data, 'base64').toString('utf8');
-  // One reading is read as the consumers read it, every digit of its numbers kept.
-  if (!text.trimStart().startsWith('[')) {
+  // Read as the consumers read it (kinesis-record.ts), every digit of its numbers kept.
+  const elements = packedElements(text);
+  if (elements === undefined) {
     const parsed = parseReadingJson(text);
     return parsed.ok ? { ok: true, readings: [parsed.value] } : { ok: false, reason: parsed.error.message };
   }
-  let values: unknown[];
-  try {
-    values = JSON.parse(text) as unknown[];
-  } catch (error) {
-    return { ok: false, reason: `the record is not valid JSON (${(error as Error).message})` };
-  }
-  // Each element read with its own text, so a packed reading keeps every digit too.
-  const items = arrayElementTexts(text) ?? [];
-  if (items.length === 0) return { ok: false, reason: 'the record is an empty array: it holds no reading' };
+  if (!elements.ok) return elements;
+  const { texts: items, values } = elements;
   const readings: Reading[] = [];
   for (const [index, item] of items.entries()) {
     const parsed = parseReadingJson(item, { value: values[index] });

@@ -48,31 +48,44 @@ export interface StreamReading extends KinesisStreamRecord {
 }
 
 /**
+ * The text of each record unpackRecords left whole (null: not UTF-8), so readingOfRecord
+ * does not decode it a second time; the record itself is handed on untouched.
+ */
+const wholeRecordTexts = new WeakMap<KinesisStreamRecord, string | null>();
+
+/**
  * The readings of a batch of records, in stream order. A record that is not a non-empty
- * JSON array of values stays whole, for readingOfRecord to read or to name what is wrong.
+ * JSON array of values stays whole, with its decoded text, for readingOfRecord to read or
+ * to name what is wrong.
  */
 export function unpackRecords(records: readonly KinesisStreamRecord[]): StreamReading[] {
   const readings: StreamReading[] = [];
   for (const record of records) {
-    const elements = packedElements(record);
-    if (elements === undefined) readings.push(record);
-    else elements.texts.forEach((text, index) => readings.push({ ...record, packed: { index, count: elements.texts.length, text, value: elements.values[index] } }));
+    const text = decodeUtf8(Buffer.from(record.kinesis.data, 'base64'));
+    const elements = text === undefined ? undefined : packedElements(text);
+    if (elements === undefined || !elements.ok) {
+      wholeRecordTexts.set(record, text ?? null);
+      readings.push(record);
+    } else elements.texts.forEach((element, index) => readings.push({ ...record, packed: { index, count: elements.texts.length, text: element, value: elements.values[index] } }));
   }
   return readings;
 }
 
-/** The elements (text and value) of a record whose data is a valid, non-empty JSON array. */
-function packedElements(record: KinesisStreamRecord): { texts: string[]; values: unknown[] } | undefined {
-  const text = decodeUtf8(Buffer.from(record.kinesis.data, 'base64'));
-  if (text === undefined || !text.trimStart().startsWith('[')) return undefined;
+/**
+ * The elements of a packed record's text (a JSON array of readings), each as its own text
+ * (so a reading keeps every digit of its numbers) and parsed; undefined for text that is not
+ * an array. Shared by the consumers and the archive, so both read the same records as packed.
+ */
+export function packedElements(text: string): { ok: true; texts: string[]; values: unknown[] } | { ok: false; reason: string } | undefined {
+  if (!text.trimStart().startsWith('[')) return undefined;
   let values: unknown[];
   try {
     values = JSON.parse(text) as unknown[];
-  } catch {
-    return undefined;
+  } catch (error) {
+    return { ok: false, reason: `the record is not valid JSON (${(error as Error).message})` };
   }
-  const texts = arrayElementTexts(text);
-  return texts === undefined || texts.length === 0 ? undefined : { texts, values };
+  const texts = arrayElementTexts(text) ?? [];
+  return texts.length === 0 ? { ok: false, reason: 'the record is an empty array: it holds no reading' } : { ok: true, texts, values };
 }
 
 /** The index of the first reading of the record that holds `readings[index]`: where a redelivery starts. */
@@ -91,7 +104,8 @@ export function readingOfRecord(record: StreamReading, checks: RecordChecks = {}
     return !parsed.ok || checks.maxAheadMs === undefined ? parsed : checkNotAhead(parsed.value, record.kinesis.approximateArrivalTimestamp * 1000, checks.maxAheadMs);
   }
   const data = record.kinesis.data;
-  const text = decodeUtf8(Buffer.from(data, 'base64'));
+  const known = wholeRecordTexts.get(record);
+  const text = known === undefined ? decodeUtf8(Buffer.from(data, 'base64')) : (known ?? undefined);
   const parsed = text === undefined ? undefined : parseReadingJson(text);
   // Lambda always delivers base64: checked only for records that did not decode or parse, to name the reason.
   if ((parsed === undefined || (!parsed.ok && parsed.error.code === 'not-json')) && !BASE64.test(data)) return NOT_BASE64;
