@@ -27,12 +27,11 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import Table from 'cli-table3';
 import { deliveredAsIs, kinesisEvent, kinesisRecord } from '../__tests__/handlers/kinesis-event-fixture';
-import { DEFAULT_FUTURE_TOLERANCE_SECONDS, EVENT_SOURCE } from '../handlers/contract';
+import { DEFAULT_FUTURE_TOLERANCE_SECONDS, EVENT_SOURCE, MAX_PAYLOAD_BYTES, recordPayloadBytes } from '../handlers/contract';
 import { logger } from '../handlers/runtime';
 import { createStoreReadingsHandler } from '../handlers/store-readings';
 import { createThresholdAlertsHandler } from '../handlers/threshold-alerts';
 import { MappingTemplate } from '../local/api-gateway/vtl';
-import { MAX_PAYLOAD_BYTES, recordPayloadBytes } from '../local/event-source-mapping';
 import { batchBuckets, READING_STREAM_LIMITS } from '../stacks/construct-defaults';
 import { putRecordsTemplate } from '../stacks/ingest-templates';
 

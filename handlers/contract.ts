@@ -151,3 +151,10 @@ export const EVENT_SOURCE = {
   parallelizationFactor: 1,
   functionResponseTypes: ['ReportBatchItemFailures'],
 } as const;
+
+/** Upper bound of one invocation's payload, as Lambda's (6 MB): a batch stops growing before it. https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html */
+export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+/** What a record of `dataBytes` bytes adds to an invocation's payload: its data in base64 and its other fields. */
+export const recordPayloadBytes = (dataBytes: number): number => dataBytes * 1.34 + 512;
+

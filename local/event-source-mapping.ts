@@ -23,6 +23,7 @@ import {
   type _Record as KinesisRecord,
 } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { MAX_PAYLOAD_BYTES, recordPayloadBytes } from '../handlers/contract';
 import { CheckpointStore } from './checkpoints';
 import type { LocalFunction } from './lambda-runtime';
 
@@ -104,12 +105,6 @@ interface Attempt {
 }
 
 const MAX_RETRY_DELAY_MS = 10_000;
-/** Upper bound of one invocation's payload, as Lambda's (6 MB); a batch stops growing before it. */
-export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
-
-/** What a record of `dataBytes` bytes adds to an invocation's payload: its data in base64 and its other fields. */
-export const recordPayloadBytes = (dataBytes: number): number => dataBytes * 1.34 + 512;
-
 export function startEventSourceMapping(options: EventSourceMappingOptions): EventSourceMapping {
   const pollers = options.shardIds.map((shardId) => new ShardPoller(options, shardId));
   const running = pollers.map((poller) => poller.run());

@@ -3,6 +3,7 @@
  * readings dated a sensor's interval apart, the warm-up that puts rollups in their average
  * state, and how many readings of a series a consumer batch gathers at the full rate.
  */
+import { MAX_PAYLOAD_BYTES, recordPayloadBytes } from '../handlers/contract';
 import { thingIdProblem, UsageError } from './cli';
 import { shardsNeeded } from './cost-model';
 import { seedTimestamp } from './synthetic';
@@ -92,13 +93,10 @@ export interface Fleet {
   readonly streamReaders: number;
 }
 
-/** Lambda's invocation payload limit: a batch is invoked once its records reach it. https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html */
-const LAMBDA_PAYLOAD_BYTES = 6 * 2 ** 20;
-
 /**
  * The pace of a fleet sharing a rate: Lambda polls a shard once a second and gathers records
- * for the batching window or until the batch reaches 6 MB (records travel base64-encoded, 4/3
- * of their size, over the shards the rate needs), so a consumer batch holds `readings a
+ * for the batching window or until the batch reaches 6 MB (records travel base64-encoded,
+ * recordPayloadBytes, over the shards the rate needs), so a consumer batch holds `readings a
  * second of a sensor × batch seconds` of a series. What a batch costs per series (a segment,
  * rollups, the catalogue) is divided by that, so the sample is sent in rounds of that many
  * readings per sensor, each taken by the consumers before the next.
@@ -109,7 +107,8 @@ export function samplePace(fleet: Fleet): SamplePace {
   const readingsPerSecond = bytesPerSecond / fleet.readingBytes / fleet.sensors;
   // Records in are not known before measuring; at a few hundred readings a record they never set the need.
   const shards = shardsNeeded({ bytesIn: bytesPerSecond, recordsIn: 0, bytesOut: fleet.streamReaders * bytesPerSecond });
-  const fullAfterSeconds = LAMBDA_PAYLOAD_BYTES / (((bytesPerSecond / shards) * 4) / 3);
+  // A shard's second of records taken as one record: their per-record overhead is small beside the data.
+  const fullAfterSeconds = MAX_PAYLOAD_BYTES / recordPayloadBytes(bytesPerSecond / shards);
   const batchSeconds = Math.max(1, Math.min(fleet.batchWindowSeconds, fullAfterSeconds));
   return { readingsPerSecond, batchSeconds, readingsPerBatch: Math.max(1, Math.round(readingsPerSecond * batchSeconds)) };
 }

@@ -47,10 +47,10 @@ describe('the steady state a sample is measured in', () => {
   });
 
   test('a batch is cut short when its records reach Lambda\'s 6 MB payload, base64-encoded, over the shards the rate needs (2 MiB/s out each, shared by every reader)', () => {
-    // 10 MB/s read three times needs 15 shards: 0.67 MB/s a shard, 0.89 MB/s encoded, so 6 MiB in 7.08 s.
+    // 10 MB/s read three times needs 15 shards: 0.67 MB/s a shard, 0.89 MB/s in base64 with the record fields (1.34 × data + 512 bytes), so 6 MiB in 7.04 s.
     const pace = samplePace({ sensors: 10_000, megabytesPerSecond: 10, readingBytes: 100, batchWindowSeconds: 30, streamReaders: 3 });
-    expect(pace.batchSeconds).toBeCloseTo((6 * 2 ** 20) / ((10e6 / 15) * (4 / 3)), 6);
-    expect(pace.readingsPerBatch).toBe(71);
+    expect(pace.batchSeconds).toBeCloseTo((6 * 2 ** 20) / ((10e6 / 15) * 1.34 + 512), 6);
+    expect(pace.readingsPerBatch).toBe(70);
   });
 
   test('the sample starts at half past noon the day before, after a warm-up of one reading in each earlier hour of that day and each earlier minute of that hour', () => {
