@@ -123,6 +123,22 @@ export async function storedCount(drill: TableAccess): Promise<number> {
   return total;
 }
 
+/**
+ * How many items the readings table holds, counted by DynamoDB without returning them:
+ * enough to see whether anything was stored (new readings always make a new segment key,
+ * and a retry rewrites the same items), without decoding every segment on each poll.
+ */
+async function storedItemCount(drill: TableAccess): Promise<number> {
+  let total = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await drill.dynamo.send(new ScanCommand({ TableName: drill.platform.tables.things, Select: 'COUNT', ExclusiveStartKey: start, ConsistentRead: true }));
+    total += page.Count ?? 0;
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return total;
+}
+
 /** `series|timestamp` of every reading in the readings table. */
 export async function storedKeys(drill: TableAccess): Promise<Set<string>> {
   const keys = new Set<string>();
@@ -291,13 +307,13 @@ export async function pollUntil<T>(probe: () => Promise<T | undefined>, timeoutM
   }
 }
 
-/** Waits until both consumers have nothing fetched and not done, and the stored count has not moved for `quietMs`. */
+/** Waits until both consumers have nothing fetched and not done, and the readings table has not changed for `quietMs`. */
 export async function waitForQuiet(drill: DrillPlatform, timeoutMs: number, quietMs = 2_500): Promise<boolean> {
   let last = -1;
   let stableSince = Date.now();
   const settled = await pollUntil(async () => {
     const pending = Object.values(drill.platform.consumers()).reduce((sum, stats) => sum + stats.recordsPending, 0);
-    const stored = await storedCount(drill);
+    const stored = await storedItemCount(drill);
     if (stored !== last || pending > 0) {
       last = stored;
       stableSince = Date.now();
