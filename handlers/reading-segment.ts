@@ -107,49 +107,40 @@ export function segmentKey(window: string, position: WriterPosition, part: numbe
 const DELTA_MARK = '+';
 
 /**
- * The items of one series' readings from one batch, by window and part. `readings` hold
- * one value per timestamp (the batch plan merges repeats).
+ * The items of one series' readings from one batch that all fall in `window`, by part.
+ * `readings` (one value per timestamp) are sorted in place into time order.
  */
-export function segmentItems(series: string, readings: readonly TimedReading[], position: WriterPosition, hotRetentionDays?: number): SegmentItem[] {
-  const byWindow = new Map<string, TimedReading[]>();
-  for (const reading of readings) {
-    const window = windowStart(reading.timestamp);
-    const known = byWindow.get(window);
-    if (known === undefined) byWindow.set(window, [reading]);
-    else known.push(reading);
-  }
+export function windowItems(series: string, window: string, readings: TimedReading[], position: WriterPosition, hotRetentionDays?: number): SegmentItem[] {
+  readings.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
   const items: SegmentItem[] = [];
-  for (const [window, inWindow] of byWindow) {
-    const sorted = [...inWindow].sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
-    let part: string[] = [];
-    let bytes = 0;
-    let latest = '';
-    let partNumber = 0;
-    let previous: number | undefined;
-    const flush = (): void => {
-      const expiresAt = expiresAtOf(latest, hotRetentionDays);
-      const item = { ThingID: series, Timestamp: segmentKey(window, position, partNumber++), Readings: part.join(';') };
-      items.push(expiresAt === undefined ? item : { ...item, ExpiresAt: expiresAt });
-      part = [];
-      bytes = 0;
-      previous = undefined;
-    };
-    // Each part starts from the window start, so a part decodes alone.
-    const entryOf = (offset: number, reading: TimedReading): string => `${previous === undefined ? `${DELTA_MARK}${offset}` : offset - previous}=${reading.value.text}`;
-    for (const reading of sorted) {
-      const offset = offsetInWindow(reading.timestamp);
-      let entry = entryOf(offset, reading);
-      if (part.length > 0 && bytes + entry.length + 1 > SEGMENT_LIMITS.partBytes) {
-        flush();
-        entry = entryOf(offset, reading);
-      }
-      part.push(entry);
-      bytes += entry.length + 1;
-      latest = reading.timestamp;
-      previous = offset;
+  let part: string[] = [];
+  let bytes = 0;
+  let latest = '';
+  let partNumber = 0;
+  let previous: number | undefined;
+  const flush = (): void => {
+    const expiresAt = expiresAtOf(latest, hotRetentionDays);
+    const item = { ThingID: series, Timestamp: segmentKey(window, position, partNumber++), Readings: part.join(';') };
+    items.push(expiresAt === undefined ? item : { ...item, ExpiresAt: expiresAt });
+    part = [];
+    bytes = 0;
+    previous = undefined;
+  };
+  // Each part starts from the window start, so a part decodes alone.
+  const entryOf = (offset: number, reading: TimedReading): string => `${previous === undefined ? `${DELTA_MARK}${offset}` : offset - previous}=${reading.value.text}`;
+  for (const reading of readings) {
+    const offset = offsetInWindow(reading.timestamp);
+    let entry = entryOf(offset, reading);
+    if (part.length > 0 && bytes + entry.length + 1 > SEGMENT_LIMITS.partBytes) {
+      flush();
+      entry = entryOf(offset, reading);
     }
-    flush();
+    part.push(entry);
+    bytes += entry.length + 1;
+    latest = reading.timestamp;
+    previous = offset;
   }
+  flush();
   return items;
 }
 

@@ -8,7 +8,7 @@ import type { Decimal } from './decimal';
 import { decodeUtf8, indexInRecord, positionSuffix, readingOfRecord, recordBytes, type RecordChecks } from './kinesis-record';
 import { type ReadingError } from './reading-error';
 import { readingItems, splitSeriesId, type ReadingItem } from './reading-item';
-import { segmentItems, windowStart, type SegmentItem } from './reading-segment';
+import { windowItems, windowStart, type SegmentItem } from './reading-segment';
 import { compareSequence } from './rollup';
 import { hourReadings, type BatchPositions, type HourReadings, type SeriesContributions } from './rollup-plan';
 
@@ -118,22 +118,29 @@ export interface PlannedPart {
  * window is a rollup hour.
  */
 export function planSegments(items: readonly PlannedItem[], records: readonly KinesisStreamRecord[], hotRetentionDays?: number, rollupPositions?: BatchPositions): PlannedPart[] {
-  const groups = new Map<string, PlannedItem[]>();
+  const groups = new Map<string, { readonly window: string; readonly entries: PlannedItem[] }>();
   for (const planned of items) {
-    const key = `${planned.item.ThingID}\u0000${windowStart(planned.item.Timestamp)}`;
+    const window = windowStart(planned.item.Timestamp);
+    const key = `${planned.item.ThingID}\u0000${window}`;
     const known = groups.get(key);
-    if (known === undefined) groups.set(key, [planned]);
-    else known.push(planned);
+    if (known === undefined) groups.set(key, { window, entries: [planned] });
+    else known.entries.push(planned);
   }
-  const grouped = [...groups.values()].map((entries) => ({ entries, records: [...new Set(entries.flatMap((entry) => entry.records))].sort((a, b) => a - b) }));
+  const grouped = [...groups.values()].map(({ window, entries }) => ({ window, entries, records: [...new Set(entries.flatMap((entry) => entry.records))].sort((a, b) => a - b) }));
   grouped.sort((a, b) => (a.records[0] ?? 0) - (b.records[0] ?? 0));
-  return grouped.flatMap(({ entries, records: owners }) => {
+  return grouped.flatMap(({ window, entries, records: owners }) => {
     // Beside the segment's items, while its readings are at hand.
     const segment: PlannedSegment = { entries, records: owners, rollup: rollupPositions === undefined ? undefined : hourReadings(entries, records.length, rollupPositions) };
-    const sequences = owners.map((index) => (records[index] as KinesisStreamRecord).kinesis.sequenceNumber).sort(compareSequence);
-    const position = { shardId: shardIdOf(records[owners[0] ?? 0] as KinesisStreamRecord), lowest: sequences[0] ?? '0', highest: sequences[sequences.length - 1] ?? '0' };
+    let lowest = (records[owners[0] ?? 0] as KinesisStreamRecord).kinesis.sequenceNumber;
+    let highest = lowest;
+    for (const index of owners) {
+      const sequence = (records[index] as KinesisStreamRecord).kinesis.sequenceNumber;
+      if (compareSequence(sequence, lowest) < 0) lowest = sequence;
+      if (compareSequence(sequence, highest) > 0) highest = sequence;
+    }
+    const position = { shardId: shardIdOf(records[owners[0] ?? 0] as KinesisStreamRecord), lowest, highest };
     const readings = entries.map(({ item }) => ({ timestamp: item.Timestamp, value: item.Value }));
-    return segmentItems(entries[0]?.item.ThingID ?? '', readings, position, hotRetentionDays).map((item) => ({ item, segment }));
+    return windowItems(entries[0]?.item.ThingID ?? '', window, readings, position, hotRetentionDays).map((item) => ({ item, segment }));
   });
 }
 

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { NumberValue } from '@aws-sdk/lib-dynamodb';
 import { Decimal } from '../../handlers/decimal';
 import { timestampOfMillis } from '../../handlers/reading-timestamp';
-import { decodeItem, rangeCondition, readingsOfItems, SEGMENT_LIMITS, SegmentMerger, segmentItems, segmentKey, windowStart, type TimedReading } from '../../handlers/reading-segment';
+import { decodeItem, rangeCondition, readingsOfItems, SEGMENT_LIMITS, SegmentMerger, segmentKey, windowStart, type TimedReading } from '../../handlers/reading-segment';
+import { segmentItems } from './segment-fixture';
 
 const value = (text: string) => Decimal.parse(text) as Decimal;
 const position = (highest: string, lowest = highest) => ({ shardId: 'shardId-000000000000', highest, lowest });

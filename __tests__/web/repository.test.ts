@@ -5,7 +5,7 @@
  */
 import { BatchWriteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Decimal } from '../../handlers/decimal';
-import { segmentItems } from '../../handlers/reading-segment';
+import { segmentItems } from '../handlers/segment-fixture';
 import { storedNumber } from '../../handlers/stored-number';
 import { createDynamoRepository } from '../../web/dynamo-repository';
 import { createStoreReadingsHandler } from '../../handlers/store-readings';
