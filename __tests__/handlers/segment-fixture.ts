@@ -8,7 +8,9 @@ export function segmentItems(series: string, readings: readonly TimedReading[], 
   const byWindow = new Map<string, TimedReading[]>();
   for (const reading of readings) {
     const window = windowStart(reading.timestamp);
-    byWindow.set(window, [...(byWindow.get(window) ?? []), reading]);
+    const known = byWindow.get(window);
+    if (known === undefined) byWindow.set(window, [reading]);
+    else known.push(reading);
   }
   return [...byWindow].flatMap(([window, inWindow]) => windowItems(series, window, inWindow, position, hotRetentionDays));
 }
