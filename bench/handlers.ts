@@ -255,7 +255,7 @@ function report(bytes: number, shapes: readonly ShapeFigures[]): void {
   for (const figures of shapes) {
     const batches = figures.workload.events.length;
     console.log(`  DynamoDB requests per batch, ${figures.workload.shape}:`);
-    console.log(`    store   : ${perBatch(figures.requests.store, batches)} (BatchWriteItem = ceil(items/25), an item per reading; a catalogue update per distinct series)`);
+    console.log(`    store   : ${perBatch(figures.requests.store, batches)} (BatchWriteItem = ceil(items/25), a segment item per series and hour window; a catalogue update per distinct series)`);
     console.log(`    rollups : ${perBatch(figures.requests.rollup, batches)} (a conditional PutItem per changed hour and day, the hour holding its minutes)`);
     console.log(`    alerts  : ${perBatch(figures.requests.alerts, batches)} (BatchGetItem = ceil(distinct series/100))`);
   }
