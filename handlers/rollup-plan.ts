@@ -36,7 +36,7 @@
  */
 import type { Decimal } from './decimal';
 import type { Aggregate, RollupStep, TimedValue } from './rollup';
-import { addReadings, bucketKey, bucketStart, compareSequence, decodePart, encodePart, mergeAggregates, mergeTwoAggregates, partKey, STEP_MS } from './rollup';
+import { addReadings, addToAggregate, readingAggregate, bucketKey, bucketStart, compareSequence, decodePart, encodePart, mergeAggregates, mergeTwoAggregates, partKey, STEP_MS } from './rollup';
 import { withParts, type PartText, type RollupBucket, type StoredBucket } from './rollup-item';
 
 /** A stored reading as the batch planned it (a ReadingItem). */
@@ -162,19 +162,13 @@ export function hourReadings(entries: readonly StoredEntry[], end: number, posit
       minute = undefined;
       for (const known of minutes) if (known.minute === at) minute = known;
       if (minute === undefined) {
-        minutes.push({ minute: at, aggregate: { count: 1, min: value, max: value, sum: value.approx, first: timestamp, last: timestamp }, lowest: record, highest: record });
+        minutes.push({ minute: at, aggregate: readingAggregate(timestamp, value), lowest: record, highest: record });
         minute = minutes[minutes.length - 1];
         continue;
       }
     }
     // Built here alone, so updated in place.
-    const aggregate = minute.aggregate as Mutable<Aggregate>;
-    aggregate.count++;
-    aggregate.sum += value.approx;
-    if (value.compare(aggregate.min) < 0) aggregate.min = value;
-    if (value.compare(aggregate.max) > 0) aggregate.max = value;
-    if (timestamp < aggregate.first) aggregate.first = timestamp;
-    if (timestamp > aggregate.last) aggregate.last = timestamp;
+    addToAggregate(minute.aggregate as Mutable<Aggregate>, timestamp, value);
     // Records come in order, so a reading's record is mostly the highest yet.
     if (compare(record, minute.highest) > 0) minute.highest = record;
     else if (compare(record, minute.lowest) < 0) minute.lowest = record;

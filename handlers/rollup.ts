@@ -113,23 +113,27 @@ export function bucketExpiry(start: string, step: RollupStep, retentionDays: num
 // Aggregates
 // ---------------------------------------------------------------------------
 
+/** The aggregate of one reading. */
+export const readingAggregate = (timestamp: string, value: Decimal): Aggregate => ({ count: 1, min: value, max: value, sum: value.approx, first: timestamp, last: timestamp });
+
+/** Adds one reading to an aggregate being built, in place: no allocation, as it runs for every reading stored. */
+export function addToAggregate(aggregate: { -readonly [K in keyof Aggregate]: Aggregate[K] }, timestamp: string, value: Decimal): void {
+  aggregate.count++;
+  aggregate.sum += value.approx;
+  if (value.compare(aggregate.min) < 0) aggregate.min = value;
+  if (value.compare(aggregate.max) > 0) aggregate.max = value;
+  if (timestamp < aggregate.first) aggregate.first = timestamp;
+  if (timestamp > aggregate.last) aggregate.last = timestamp;
+}
+
 /** The aggregate of `readings` added to `base` (either may be empty). */
 export function addReadings(base: Aggregate | undefined, readings: Iterable<TimedValue>): Aggregate | undefined {
-  let count = base?.count ?? 0;
-  let min = base?.min;
-  let max = base?.max;
-  let sum = base?.sum ?? 0;
-  let first = base?.first;
-  let last = base?.last;
+  let aggregate = base === undefined ? undefined : { ...base };
   for (const { timestamp, value } of readings) {
-    count++;
-    sum += value.approx;
-    if (min === undefined || value.compare(min) < 0) min = value;
-    if (max === undefined || value.compare(max) > 0) max = value;
-    if (first === undefined || timestamp < first) first = timestamp;
-    if (last === undefined || timestamp > last) last = timestamp;
+    if (aggregate === undefined) aggregate = readingAggregate(timestamp, value);
+    else addToAggregate(aggregate, timestamp, value);
   }
-  return min === undefined || max === undefined || first === undefined || last === undefined ? undefined : { count, min, max, sum, first, last };
+  return aggregate;
 }
 
 /** One aggregate of several (e.g. an hour's from its minutes). Sums are added in the order given. */
