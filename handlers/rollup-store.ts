@@ -18,7 +18,8 @@ import { describeError, mapWithConcurrency } from './batching';
 import { ATTRIBUTES } from './contract';
 import { addReadings, bucketExpiry, bucketKey, bucketTimeRange, ROLLUP_ATTRIBUTES, type Aggregate, type StoredStep, type TimedValue } from './rollup';
 import { bucketOfItem, rollupItem, withParts, type RollupBucket, type StoredBucket } from './rollup-item';
-import { groupContributions, planSeriesRollup, type ContributionGroups, type RollupRetention, type SeriesContributions, type SeriesRollupInput } from './rollup-plan';
+import { groupContributions, type ContributionGroups, type SeriesContributions } from './rollup-gather';
+import { planSeriesRollup, type RollupRetention, type SeriesRollupInput } from './rollup-plan';
 import { seriesReadings } from './reading-segment';
 
 /** Buckets a container remembers: a few for each of thousands of series, a few kilobytes each. */

@@ -10,7 +10,7 @@ import { type ReadingError } from './reading-error';
 import { readingItems, splitSeriesId, type ReadingItem } from './reading-item';
 import { windowItems, windowStart, type SegmentItem } from './reading-segment';
 import { compareSequence } from './rollup';
-import { hourReadings, type BatchPositions, type HourReadings, type SeriesContributions } from './rollup-plan';
+import { hourReadings, type BatchPositions, type HourReadings, type SeriesContributions } from './rollup-gather';
 
 /** An item to put and the records (indexes in the batch) that produced it, earliest first. */
 export interface PlannedItem {
