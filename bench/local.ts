@@ -22,7 +22,6 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Command, InvalidArgumentError } from 'commander';
 import { readingsOfItems } from '../handlers/reading-segment';
@@ -31,7 +30,7 @@ import { LOCAL_CREDENTIALS } from '../local/defaults';
 import { startLocalPlatform, type LocalPlatform } from '../local/platform';
 import { ensureStream, tableSpec } from '../local/twin/data-stores';
 import { loadStack } from '../local/twin/load-stack';
-import { consumerStats } from '../verify/probe';
+import { consumerStats, scanTable } from '../verify/probe';
 
 const TARGET_RATIO = 0.5;
 const BATCH_READINGS = 500;
@@ -191,16 +190,8 @@ async function main(): Promise<void> {
 
     // Every pipeline reading is in the table, once (segment items decoded, as every reader does).
     const expected = 2000 + options.rounds * options.readings;
-    const exact = exactDocumentClient(dynamo);
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await exact.send(new ScanCommand({ TableName: platform.tables.things, ExclusiveStartKey: start }));
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
-    let stored = 0;
-    for (const readings of readingsOfItems(items).values()) stored += readings.length;
+    const items = await scanTable({ dynamo: exactDocumentClient(dynamo), platform }, 'things');
+    const stored = [...readingsOfItems(items).values()].reduce((sum, readings) => sum + readings.length, 0);
 
     const kinesisRate = median(rates.kinesis);
     const dynamoRate = median(rates.dynamo);
