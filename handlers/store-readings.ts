@@ -129,15 +129,15 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
 
     // A reading is stored when every part of its segment is.
     const refusedItems = refusedReadings(writes.refused);
-    const notStored = new Set([...writes.unstored.flatMap((part) => part.segment.entries), ...refusedItems.map(({ entry }) => entry)]);
-    const stored = plan.items.filter((planned) => !notStored.has(planned));
+    const segments = storedSegments(parts, [...writes.unstored, ...writes.refused.map(({ entry }) => entry)]);
+    const stored = segments.flatMap((segment) => segment.entries);
     const resumeAfterWrites = firstFailedRecord(writes.unstored.map((part) => part.segment.records[0] ?? 0));
     // Both only read what is stored; a resume point moved earlier by either later is safe for the other (see rollup-plan.ts).
     const [catalogue, rollups] = await Promise.all([
       settings.seriesTable === undefined ? undefined : updateCatalogue(settings.seriesTable, latestPerSeries(stored), timestampOfMillis(clock.now() + toleranceMs), retry),
       settings.rollupsTable === undefined || records.length === 0
         ? undefined
-        : applyRollups(dynamo, rollupContributions(storedSegments(parts, [...writes.unstored, ...writes.refused.map(({ entry }) => entry)]), records, resumeAfterWrites === undefined ? undefined : recordStart(records, resumeAfterWrites), positions), {
+        : applyRollups(dynamo, rollupContributions(segments, records, resumeAfterWrites === undefined ? undefined : recordStart(records, resumeAfterWrites), positions), {
             ...retry,
             rollupsTable: settings.rollupsTable,
             thingsTable: settings.thingsTable,
