@@ -55,9 +55,8 @@ export interface SeriesRollupInput {
   readonly stored: ReadonlyMap<string, StoredBucket>;
   /** Minutes recounted from the stored readings (minute start → aggregate), once asked for. */
   readonly recounted?: ReadonlyMap<string, Aggregate | undefined>;
-  /** Epoch ms. */
-  readonly now: number;
-  readonly retention: RollupRetention;
+  /** What retention may already have removed, as of the batch (rollupCutoffs). */
+  readonly cutoffs: RollupCutoffs;
 }
 
 export interface SeriesRollupPlan {
@@ -82,19 +81,14 @@ const DAY_MS = 86_400_000;
 /**
  * The first bucket start of each step whose item is surely still stored (it ends more than
  * `days` minus the margin before now), and the first minute whose raw readings all are;
- * as text, so each bucket is judged by comparing strings. One entry remembered: every
- * series of a batch asks with the same `now`.
+ * as text, so each bucket is judged by comparing strings. Worked out once per batch.
  */
-type Cutoffs = { readonly [K in keyof RollupRetention]-?: string };
-let lastCutoffs: { now: number; retention: RollupRetention; cutoffs: Cutoffs } | undefined;
+export type RollupCutoffs = { readonly [K in keyof RollupRetention]-?: string };
 
-function cutoffsFor(now: number, retention: RollupRetention): Cutoffs {
-  if (lastCutoffs?.now === now && lastCutoffs.retention === retention) return lastCutoffs.cutoffs;
+export function rollupCutoffs(now: number, retention: RollupRetention): RollupCutoffs {
   // Raw items expire `raw` days after their own time: a minute's, no earlier than its start plus that.
   const since = (days: number | undefined, lengthMs: number) => (days === undefined ? '' : `${new Date(now - days * DAY_MS + EXPIRY_MARGIN_MS - lengthMs).toISOString().slice(0, 19)}Z`);
-  const cutoffs = { raw: since(retention.raw, 0), '1h': since(retention['1h'], STEP_MS['1h']), '1d': since(retention['1d'], STEP_MS['1d']) };
-  lastCutoffs = { now, retention, cutoffs };
-  return cutoffs;
+  return { raw: since(retention.raw, 0), '1h': since(retention['1h'], STEP_MS['1h']), '1d': since(retention['1d'], STEP_MS['1d']) };
 }
 
 /**
@@ -135,7 +129,6 @@ const PART_KEYS = Array.from({ length: 60 }, (_, index) => String(index).padStar
 /** A series' plan as it is made. */
 interface Planning {
   readonly input: SeriesRollupInput;
-  readonly cutoffs: Cutoffs;
   readonly writes: RollupBucket[];
   readonly recount: string[];
   added: number;
@@ -143,8 +136,8 @@ interface Planning {
 }
 
 export function planSeriesRollup(input: SeriesRollupInput): SeriesRollupPlan {
-  const cutoffs = cutoffsFor(input.now, input.retention);
-  const planning: Planning = { input, cutoffs, writes: [], recount: [], added: 0, skippedAsRepeats: 0 };
+  const { cutoffs } = input;
+  const planning: Planning = { input, writes: [], recount: [], added: 0, skippedAsRepeats: 0 };
   for (const day of input.groups.days) {
     if (!(day.start > cutoffs['1d'])) {
       for (const hour of day.hours) for (const minute of hour.minutes) planning.skippedAsRepeats += minute.aggregate.count;
@@ -184,7 +177,7 @@ function nextMinute(planning: Planning, hour: HourReadings, minute: number, curr
     return current === undefined ? freshAggregate : mergeTwoAggregates(current, freshAggregate);
   }
   const start = partStart(hour.start, '1h', PART_KEYS[minute] as string);
-  if (!(start > planning.cutoffs.raw)) return addLater(planning, current, timed(fresh ?? minuteReadings(hour, minute).readings));
+  if (!(start > planning.input.cutoffs.raw)) return addLater(planning, current, timed(fresh ?? minuteReadings(hour, minute).readings));
   const { recounted } = planning.input;
   if (recounted === undefined || !recounted.has(start)) {
     planning.recount.push(start);

@@ -19,7 +19,7 @@ import { ATTRIBUTES } from './contract';
 import { addReadings, bucketExpiry, bucketKey, bucketTimeRange, ROLLUP_ATTRIBUTES, type Aggregate, type StoredStep, type TimedValue } from './rollup';
 import { bucketOfItem, rollupItem, withParts, type RollupBucket, type StoredBucket } from './rollup-item';
 import { groupContributions, type ContributionGroups, type SeriesContributions } from './rollup-gather';
-import { planSeriesRollup, type RollupRetention, type SeriesRollupInput } from './rollup-plan';
+import { planSeriesRollup, rollupCutoffs, type RollupRetention, type SeriesRollupInput } from './rollup-plan';
 import { seriesReadings } from './reading-segment';
 
 /** Buckets a container remembers: a few for each of thousands of series, a few kilobytes each. */
@@ -115,6 +115,8 @@ const isConditionFailure = (error: unknown): boolean => (error as { name?: unkno
 export async function applyRollups(dynamo: DynamoDBDocumentClient, bySeries: ReadonlyMap<string, SeriesContributions>, options: RollupStoreOptions): Promise<RollupOutcome> {
   const outcome: RollupOutcome = { written: 0, recounted: 0, conflicts: 0, skippedAsRepeats: 0, requests: 0, failed: [], errors: [] };
   const expiry = (bucket: RollupBucket): number | undefined => bucketExpiry(bucket.start, bucket.step, options.retention[bucket.step as StoredStep]);
+  // Every series of the batch is judged against retention as of the same moment.
+  const cutoffs = rollupCutoffs(options.now, options.retention);
   const fail = (series: string, error: string): void => {
     outcome.failed.push({ series, record: (bySeries.get(series) as SeriesContributions).firstRecord });
     outcome.errors.push(error);
@@ -224,7 +226,7 @@ export async function applyRollups(dynamo: DynamoDBDocumentClient, bySeries: Rea
   }
 
   function planInput(series: string, stored: Map<string, StoredBucket>): SeriesRollupInput {
-    return { series, shardId: options.shardId, groups: groups.get(series) as ContributionGroups, stored, now: options.now, retention: options.retention };
+    return { series, shardId: options.shardId, groups: groups.get(series) as ContributionGroups, stored, cutoffs };
   }
 
   /** The plan of a series once the minutes it asked for are recounted from the stored readings. */
