@@ -9,6 +9,7 @@ import { ATTRIBUTES } from '../handlers/contract';
 import { addReadings, bucketKey, bucketStart, decodePart, parseBucketKey, PART_OF, partKey, ROLLUP_STEPS, type Aggregate, type TimedValue } from '../handlers/rollup';
 import { aggregateOfItem } from '../handlers/rollup-item';
 import { readingsOfItems } from '../handlers/reading-segment';
+import { check, type DrillCheck } from './drill';
 import { scanTable, type TableAccess } from './probe';
 
 type Item = Record<string, unknown>;
@@ -79,5 +80,8 @@ export async function auditRollups(access: TableAccess): Promise<RollupAudit> {
 }
 
 /** The audit as a drill check's detail. */
-export const describeAudit = (audit: RollupAudit): string =>
+const describeAudit = (audit: RollupAudit): string =>
   `${audit.buckets} minute, hour and day buckets of ${audit.series} series recomputed from the stored readings; ${audit.differences.length === 0 ? 'all equal' : `${audit.differences.length} differ, e.g. ${audit.differences.slice(0, 2).join('; ')}`}`;
+
+/** The drill check that the rollups equal those recomputed from the stored readings (and that there were some). */
+export const rollupsCheck = (audit: RollupAudit): DrillCheck => check('the rollups equal those recomputed from the stored readings', audit.buckets > 0 && audit.differences.length === 0, describeAudit(audit));

@@ -11,7 +11,7 @@ import { DEFAULT_ALERT_COOLDOWN_SECONDS } from '../../handlers/contract';
 import { setThresholds } from '../../tools/threshold-store';
 import { check, type Drill } from '../drill';
 import { auditAlerts, compareKeys, consumerStats, count, drillReadings, expectedKeys, expectedNotices, sendBatches, storedKeys, waitForQuiet, withDrillPlatform } from '../probe';
-import { auditRollups, describeAudit } from '../rollup-audit';
+import { auditRollups, rollupsCheck } from '../rollup-audit';
 
 const READINGS = 4_000;
 const THINGS = 100;
@@ -51,7 +51,7 @@ export const batchResendDrill: Drill = {
           check('the pipeline drained', quiet, quiet ? 'both consumers idle, table stable' : 'still busy after 60 s'),
           check(`batches were packed, at least ${MIN_READINGS_PER_RECORD} readings per stream record`, perRecord >= MIN_READINGS_PER_RECORD, `${count(2 * READINGS)} readings in ${count(records)} records: ${perRecord.toFixed(1)} per record`),
           check('every reading is stored once, nothing else', stored.found === readings.length && stored.unexpected.length === 0, `${count(stored.found)} of ${count(readings.length)} stored; ${stored.unexpected.length} unexpected`),
-          check('the rollups equal those recomputed from the stored readings', rollups.buckets > 0 && rollups.differences.length === 0, describeAudit(rollups)),
+          rollupsCheck(rollups),
           check('the alert history is exactly what the rule says', alerts.historyMatches, alerts.detail),
           check('each alert was sent once', alerts.sentOnce, alerts.detail),
           check('nothing went to the failure queue', drill.platform.failureQueue().length === 0, `${drill.platform.failureQueue().length} messages`),
