@@ -158,9 +158,8 @@ export function createDynamoAlertConsole(options: DynamoAlertConsoleOptions): Al
    * than call a just-opened alert resolved.
    */
   async function markSeries(series: string, state: { readonly acknowledged: string; readonly openedAt: string }, key: string): Promise<boolean> {
-    let waitedMs = 0;
-    for (let attempt = 0; ; attempt += 1) {
-      const marked = await conditionalUpdate({
+    const mark = () =>
+      conditionalUpdate({
         TableName: tables.thresholds,
         Key: { [ATTRIBUTES.series]: series },
         UpdateExpression: 'SET #acknowledged = :key',
@@ -168,11 +167,15 @@ export function createDynamoAlertConsole(options: DynamoAlertConsoleOptions): Al
         ExpressionAttributeNames: { '#acknowledged': state.acknowledged, '#opened': state.openedAt },
         ExpressionAttributeValues: { ':key': key },
       });
+    let waitedMs = 0;
+    for (let attempt = 0; ; attempt += 1) {
+      const marked = await mark();
       if (marked || waitedMs >= CLAIM_WAIT_MS) return marked;
       const { Item: item } = await client.send(
         new GetCommand({ TableName: tables.thresholds, Key: { [ATTRIBUTES.series]: series }, ConsistentRead: true, ProjectionExpression: '#claim', ExpressionAttributeNames: { '#claim': ALERT_STATE_ATTRIBUTES.claim } }),
       );
-      if (item?.[ALERT_STATE_ATTRIBUTES.claim] === undefined) return false;
+      // No claim now: the sender may have confirmed the alert since the update was refused, so one last try decides.
+      if (item?.[ALERT_STATE_ATTRIBUTES.claim] === undefined) return mark();
       const pause = Math.min(50 * 2 ** attempt, 500, CLAIM_WAIT_MS - waitedMs);
       await new Promise((resolve) => setTimeout(resolve, pause));
       waitedMs += pause;
