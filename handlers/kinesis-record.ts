@@ -120,3 +120,9 @@ export function recordBytes(record: StreamReading): Buffer {
   const data = record.kinesis.data;
   return BASE64.test(data) ? Buffer.from(data, 'base64') : Buffer.from(data, 'utf8');
 }
+
+/** Orders Kinesis sequence numbers (decimal strings of up to 128 digits). */
+export function compareSequence(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,14 +1,11 @@
 /**
  * A rollups-table item and what it says, both ways: numbers exact (stored-number.ts), the
- * sum and the parts as text, the stream positions applied, the version a write checks.
+ * sum and the parts as text, the version a write checks; and a series' open-minute item.
  */
 import type { NumberValue } from '@aws-sdk/lib-dynamodb';
 import { ATTRIBUTES } from './contract';
-import { parseBucketKey, ROLLUP_ATTRIBUTES as R, bucketKey, type Aggregate, type RollupStep } from './rollup';
+import { parseBucketKey, ROLLUP_ATTRIBUTES as R, bucketKey, OPEN_MINUTE_KEY, type Aggregate, type RollupStep } from './rollup';
 import { decimalOf, numberOf, storedNumber } from './stored-number';
-
-/** A part's key and encoded aggregate (encodePart). */
-export type PartText = readonly [key: string, text: string];
 
 /** One bucket of one series, as read or about to be written. */
 export interface RollupBucket {
@@ -19,10 +16,6 @@ export interface RollupBucket {
   readonly aggregate: Aggregate;
   /** Hour and day buckets: part key (`"07"`) → encoded aggregate of that minute or hour. */
   readonly parts?: Readonly<Record<string, string>>;
-  /** Parts this write sets over `parts` (the item's as read), as key and text, so planning never copies a whole hour's parts. */
-  readonly partChanges?: readonly PartText[];
-  /** Minute buckets: shard id → highest sequence number applied. */
-  readonly applied?: Readonly<Record<string, string>>;
   /** The version read; 0 for a bucket not stored yet (or stored without one). */
   readonly version: number;
 }
@@ -54,16 +47,9 @@ export function rollupItem(bucket: RollupBucket, expiresAt: number | undefined):
     [R.last]: aggregate.last,
     [R.version]: bucket.version + 1,
   };
-  if (bucket.parts !== undefined) item[R.parts] = bucket.partChanges === undefined ? bucket.parts : withParts({ ...bucket.parts }, bucket.partChanges);
-  if (bucket.applied !== undefined) item[R.applied] = bucket.applied;
+  if (bucket.parts !== undefined) item[R.parts] = bucket.parts;
   if (expiresAt !== undefined) item[R.expiresAt] = expiresAt;
   return item;
-}
-
-/** `parts` with each of `changes` set in it (in place). */
-export function withParts(parts: Record<string, string>, changes: readonly PartText[]): Record<string, string> {
-  for (const [key, text] of changes) parts[key] = text;
-  return parts;
 }
 
 /** The aggregate of an item as read (any projection holding its numbers and times); undefined when malformed. */
@@ -80,7 +66,7 @@ export function aggregateOfItem(item: Record<string, unknown>): Aggregate | unde
   return { count, min, max, sum, first, last };
 }
 
-/** A map attribute as read; its values are checked where they are used (decodePart, compareSequence), not all on every read. */
+/** A map attribute as read; its values are checked where they are used (decodePart), not all on every read. */
 const stringMap = (value: unknown): Record<string, string> | undefined =>
   typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, string>) : undefined;
 
@@ -97,6 +83,27 @@ export function bucketOfItem(item: Record<string, unknown>): StoredBucket | unde
   const aggregate = aggregateOfItem(item);
   if (aggregate === undefined) return { series, step: key.step, start: key.start, version };
   const parts = stringMap(item[R.parts]);
-  const applied = stringMap(item[R.applied]);
-  return { series, step: key.step, start: key.start, aggregate, version, ...(parts === undefined ? {} : { parts }), ...(applied === undefined ? {} : { applied }) };
+  return { series, step: key.step, start: key.start, aggregate, version, ...(parts === undefined ? {} : { parts }) };
 }
+
+/** A series' open minute as read: its start (undefined when none is stored) and the version a write checks. */
+export interface OpenMinute {
+  readonly start: string | undefined;
+  readonly version: number;
+}
+
+const MINUTE_START = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00Z$/;
+
+/** The open minute an item says (an absent item, or one without a minute: none). */
+export function openMinuteOfItem(item: Record<string, unknown> | undefined): OpenMinute {
+  const start = item?.[R.open];
+  return { start: typeof start === 'string' && MINUTE_START.test(start) ? start : undefined, version: numberOf(item?.[R.version]) ?? 0 };
+}
+
+/** The open-minute item of a series, one version on from `version`. */
+export const openMinuteItem = (series: string, start: string, version: number): RollupItem => ({
+  [ATTRIBUTES.series]: series,
+  [ATTRIBUTES.bucket]: OPEN_MINUTE_KEY,
+  [R.open]: start,
+  [R.version]: version + 1,
+});

@@ -5,8 +5,10 @@
  * them, and the drills that check them. Free of AWS imports.
  *
  * Items are kept for hours and days (STORED_STEPS): an hour's item holds each of its minutes'
- * aggregates (`Parts`), a day's each of its hours', so a batch of in-order readings writes
- * two items per series, and a minute is read from its hour. An item is keyed by series
+ * aggregates (`Parts`), a day's each of its hours', and a minute is read from its hour. A
+ * series' newest minute stays open (its readings are still coming): it is counted from the
+ * readings by whoever reads it (rollup-open.ts), and written once a later minute begins, so
+ * the store handler writes a series' rollups about once a minute, not once a batch. An item is keyed by series
  * (`ThingID`) and `Bucket` = `<step>#<bucket start>`, e.g. `1h#2026-11-30T18:00:00Z` (UTC,
  * no fraction), so one Query with BETWEEN reads any range at one step. Min and max are exact (Decimal); the sum is a double, written as text so
  * that DynamoDB's number range (below 1e126) can never refuse a sum of large values.
@@ -34,12 +36,19 @@ export const ROLLUP_ATTRIBUTES = {
   last: 'Last',
   /** Hour and day buckets: the aggregate of each minute (`"07"`) or hour (`"18"`) in it, encoded (encodePart). */
   parts: 'Parts',
-  /** Hour buckets: per stream shard, the highest sequence number whose readings are counted in the hour. */
-  applied: 'Applied',
+  /** The open-minute item (OPEN_MINUTE_KEY): the start of the series' open minute. */
+  open: 'Open',
   /** Raised by every write; a write is conditional on the version it read. */
   version: 'Version',
   expiresAt: 'ExpiresAt',
 } as const;
+
+/**
+ * The `Bucket` of a series' open-minute item, which says which minute is open: every earlier
+ * minute holding readings is written whole in its hour's parts. It sorts after every
+ * `<step>#…` key, so no range of buckets reads it.
+ */
+export const OPEN_MINUTE_KEY = 'open';
 
 /** What a bucket holds. */
 export interface Aggregate {
@@ -179,6 +188,11 @@ export function partKey(timestamp: string, step: RollupStep): string {
   return timestamp.slice(at, at + 2);
 }
 
+/** The start of part `key` of the bucket of `step` (1h or 1d) starting at `start`: minute `07` of hour `18:00` is `18:07:00Z`. */
+export function partStart(start: string, step: RollupStep, key: string): string {
+  return step === '1h' ? `${start.slice(0, 14)}${key}:00Z` : `${start.slice(0, 11)}${key}:00:00Z`;
+}
+
 /**
  * A part's aggregate as short text: `count min max sum firstTail lastTail`, the times
  * written without the part's own start (`12.345678` for second 12 of a minute), so an
@@ -202,16 +216,4 @@ export function decodePart(text: string, partStart: string, parentStep: RollupSt
   if (!(Number.isSafeInteger(count) && count > 0) || min === undefined || max === undefined || !Number.isFinite(sum) || firstTail === undefined || lastTail === undefined) return undefined;
   const prefix = partStart.slice(0, at);
   return { count, min, max, sum, first: `${prefix}${firstTail}Z`, last: `${prefix}${lastTail}Z` };
-}
-
-// ---------------------------------------------------------------------------
-// Stream positions
-// ---------------------------------------------------------------------------
-
-/** Orders Kinesis sequence numbers (decimal strings of up to 128 digits). */
-export function compareSequence(a: string, b: string): number {
-  // A position that is not text (an item written by hand) sorts before every record.
-  if (typeof b !== 'string') return 1;
-  if (a.length !== b.length) return a.length - b.length;
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -5,12 +5,11 @@
 import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
 import { SQS_MAX_BATCH_BYTES, type QueueMessage, type RefusedEntry } from './batch-write';
 import type { Decimal } from './decimal';
-import { decodeUtf8, indexInRecord, positionSuffix, readingOfRecord, recordBytes, type RecordChecks } from './kinesis-record';
+import { compareSequence, decodeUtf8, indexInRecord, positionSuffix, readingOfRecord, recordBytes, type RecordChecks } from './kinesis-record';
 import { type ReadingError } from './reading-error';
 import { readingItems, splitSeriesId, type ReadingItem } from './reading-item';
 import { windowItems, windowStart, type SegmentItem } from './reading-segment';
-import { compareSequence } from './rollup';
-import { hourReadings, type BatchPositions, type HourReadings, type SeriesContributions } from './rollup-gather';
+import { hourReadings, type HourReadings, type SeriesContributions } from './rollup-gather';
 
 /** An item to put and the records (indexes in the batch) that produced it, earliest first. */
 export interface PlannedItem {
@@ -97,10 +96,7 @@ export interface PlannedSegment {
   readonly entries: readonly PlannedItem[];
   /** Every record among the entries', earliest first: the first is where a redelivery must start. */
   readonly records: readonly number[];
-  /**
-   * What the segment contributes to rollups when all its records count (none at or after a
-   * resume point), worked out while its readings are at hand; only when rollups are kept.
-   */
+  /** What the segment contributes to rollups, worked out while its readings are at hand; only when rollups are kept. */
   readonly rollup: HourReadings | undefined;
 }
 
@@ -113,11 +109,10 @@ export interface PlannedPart {
 /**
  * Packs the batch's reading items into segment items: one segment per series and window,
  * keyed by the sequence numbers of its own records, so the same records always give the
- * same keys. Parts come in the order of their segment's earliest record. Given the batch's
- * positions (rollups are kept), each segment's rollup contribution is worked out too: a
- * window is a rollup hour.
+ * same keys. Parts come in the order of their segment's earliest record. When rollups are
+ * kept, each segment's rollup contribution is worked out too: a window is a rollup hour.
  */
-export function planSegments(items: readonly PlannedItem[], records: readonly KinesisStreamRecord[], hotRetentionDays?: number, rollupPositions?: BatchPositions): PlannedPart[] {
+export function planSegments(items: readonly PlannedItem[], records: readonly KinesisStreamRecord[], hotRetentionDays?: number, withRollups = false): PlannedPart[] {
   const groups = new Map<string, { readonly window: string; readonly entries: PlannedItem[] }>();
   for (const planned of items) {
     const window = windowStart(planned.item.Timestamp);
@@ -130,7 +125,7 @@ export function planSegments(items: readonly PlannedItem[], records: readonly Ki
   grouped.sort((a, b) => (a.records[0] ?? 0) - (b.records[0] ?? 0));
   return grouped.flatMap(({ window, entries, records: owners }) => {
     // Beside the segment's items, while its readings are at hand.
-    const segment: PlannedSegment = { entries, records: owners, rollup: rollupPositions === undefined ? undefined : hourReadings(entries, records.length, rollupPositions) };
+    const segment: PlannedSegment = { entries, records: owners, rollup: withRollups ? hourReadings(entries) : undefined };
     let lowest = (records[owners[0] ?? 0] as KinesisStreamRecord).kinesis.sequenceNumber;
     let highest = lowest;
     for (const index of owners) {
@@ -189,40 +184,16 @@ export function storedSegments(parts: readonly PlannedPart[], notStored: Iterabl
   return segments;
 }
 
-/**
- * The sequence numbers of a batch's records and their order: by index, unless the batch
- * is not in stream order (Lambda delivers a shard in order; anything else is compared by
- * sequence number).
- */
-export function batchPositions(records: readonly KinesisStreamRecord[]): BatchPositions {
-  const sequenceOf = (index: number): string => (records[index] as KinesisStreamRecord).kinesis.sequenceNumber;
-  let ordered = true;
-  for (let index = 1; index < records.length && ordered; index++) ordered = compareSequence(sequenceOf(index - 1), sequenceOf(index)) <= 0;
-  return { sequenceOf, ordered };
-}
-
-/**
- * What the stored segments contribute to rollups, per series: only readings whose records
- * start before `resumeAt` (Lambda delivers that record and every later one again), each
- * counted at the latest of its records before it, so no position is marked applied that a
- * later delivery still has to apply.
- */
-export function rollupContributions(
-  segments: Iterable<PlannedSegment>,
-  records: readonly KinesisStreamRecord[],
-  resumeAt: number | undefined,
-  positions = batchPositions(records),
-): Map<string, SeriesContributions> {
+/** What the stored segments contribute to rollups, per series (segments planned with rollups). */
+export function rollupContributions(segments: Iterable<PlannedSegment>): Map<string, SeriesContributions> {
   const bySeries = new Map<string, SeriesContributions>();
-  const end = resumeAt ?? records.length;
   for (const segment of segments) {
     // A segment is one series in one hour: one lookup for all its readings.
-    const everyRecordCounts = (segment.records[segment.records.length - 1] ?? end) < end;
-    const hour = everyRecordCounts && segment.rollup !== undefined ? segment.rollup : hourReadings(segment.entries, end, positions);
+    const hour = segment.rollup ?? hourReadings(segment.entries);
     if (hour === undefined) continue;
     const series = (segment.entries[0] as PlannedItem).item.ThingID;
     const known = bySeries.get(series);
-    if (known === undefined) bySeries.set(series, { hours: [hour], firstRecord: hour.firstRecord, positions });
+    if (known === undefined) bySeries.set(series, { hours: [hour], firstRecord: hour.firstRecord });
     else {
       known.hours.push(hour);
       if (hour.firstRecord < known.firstRecord) known.firstRecord = hour.firstRecord;

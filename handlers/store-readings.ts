@@ -5,7 +5,8 @@
  * hour window share an item), written 25 per BatchWriteItem with bounded parallelism; records that can never be stored (refused by the parser, dated too far
  * ahead of their arrival, or refused by DynamoDB) go to the failure queue, once each;
  * the series catalogue gets the newest reading of each series, and the rollups (minute,
- * hour and day aggregates, rollup-store.ts) count the readings stored. The response names the
+ * hour and day aggregates, rollup-store.ts) count the readings stored, about once a
+ * minute per series. The response names the
  * first record not fully handled, so Lambda resumes the shard there; everything is
  * idempotent, so what a replay writes again is rewritten unchanged.
  *
@@ -17,7 +18,7 @@
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { batchWriteAll, callWithRetries, sendMessages, type BatchWriteResult, type RetryContext, type SendMessagesResult } from './batch-write';
 import { DEFAULT_RETRY_POLICY, describeError, mapWithConcurrency, type RetryPolicy } from './batching';
 import { ATTRIBUTES, TABLES } from './contract';
@@ -27,7 +28,6 @@ import type { RollupRetention } from './rollup-plan';
 import { applyRollups, RollupCache, type RollupOutcome } from './rollup-store';
 import { awsClients, lazyHandler, loadSettings, logger, retryDeadline, systemClock, type Clock, type Settings } from './runtime';
 import {
-  batchPositions,
   batchResponse,
   failureMessage,
   failureMessageId,
@@ -41,7 +41,6 @@ import {
   refusalsOf,
   refusedReadings,
   rollupContributions,
-  shardIdOf,
   storedSegments,
   type PlannedPart,
   type Rejection,
@@ -114,8 +113,7 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
       earliestFailure = Math.min(earliestFailure, index);
     };
 
-    const positions = settings.rollupsTable === undefined ? undefined : batchPositions(records);
-    const parts = planSegments(plan.items, records, settings.hotRetentionDays, positions);
+    const parts = planSegments(plan.items, records, settings.hotRetentionDays, settings.rollupsTable !== undefined);
     const writes = await batchWriteAll(dynamo, parts, {
       ...retry,
       tableName: settings.thingsTable,
@@ -132,16 +130,15 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
     const segments = storedSegments(parts, [...writes.unstored, ...writes.refused.map(({ entry }) => entry)]);
     const stored = segments.flatMap((segment) => segment.entries);
     const resumeAfterWrites = firstFailedRecord(writes.unstored.map((part) => part.segment.records[0] ?? 0));
-    // Both only read what is stored; a resume point moved earlier by either later is safe for the other (see rollup-plan.ts).
+    // Both only read what is stored, and whatever either leaves undone is redone by the redelivery.
     const [catalogue, rollups] = await Promise.all([
       settings.seriesTable === undefined ? undefined : updateCatalogue(settings.seriesTable, latestPerSeries(stored), timestampOfMillis(clock.now() + toleranceMs), retry),
-      settings.rollupsTable === undefined || records.length === 0
+      settings.rollupsTable === undefined || segments.length === 0
         ? undefined
-        : applyRollups(dynamo, rollupContributions(segments, records, resumeAfterWrites === undefined ? undefined : recordStart(records, resumeAfterWrites), positions), {
+        : applyRollups(dynamo, rollupContributions(segments), {
             ...retry,
             rollupsTable: settings.rollupsTable,
             thingsTable: settings.thingsTable,
-            shardId: shardIdOf(records[0] as KinesisStreamRecord),
             retention,
             now: clock.now(),
             concurrency,
@@ -297,9 +294,8 @@ function batchSummary(outcome: {
     catalogueFailed: catalogue?.failed.length ?? 0,
     catalogueRetries: catalogue?.retries ?? 0,
     rollupsWritten: rollups?.written ?? 0,
-    rollupMinutesRecounted: rollups?.recounted ?? 0,
+    rollupMinutesCounted: rollups?.counted ?? 0,
     rollupConflicts: rollups?.conflicts ?? 0,
-    rollupReadingsTakenForRepeats: rollups?.skippedAsRepeats ?? 0,
     rollupSeriesFailed: rollups?.failed.length ?? 0,
     rollupRequests: rollups?.requests ?? 0,
     resumeFromSequenceNumber: first === undefined ? undefined : records[first]?.kinesis.sequenceNumber,

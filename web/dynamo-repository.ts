@@ -11,9 +11,10 @@ import { ALERT_HISTORY_ATTRIBUTES, decodeNotice } from '../handlers/notice-item'
 import { RULE_ATTRIBUTES } from '../handlers/rule-item';
 import { ATTRIBUTES } from '../handlers/contract';
 import type { Decimal } from '../handlers/decimal';
-import { bucketKey, bucketStart, decodePart, ROLLUP_ATTRIBUTES, type Aggregate } from '../handlers/rollup';
+import { addReadings, bucketKey, bucketStart, bucketTimeRange, decodePart, OPEN_MINUTE_KEY, partStart, ROLLUP_ATTRIBUTES, type Aggregate } from '../handlers/rollup';
 import { seriesReadings } from '../handlers/reading-segment';
-import { aggregateOfItem } from '../handlers/rollup-item';
+import { aggregateOfItem, openMinuteOfItem } from '../handlers/rollup-item';
+import { openMinuteView } from '../handlers/rollup-open';
 import { decimalOf } from '../handlers/stored-number';
 import { refreshedEvery } from './cache';
 import { DEFAULT_SERIES_CACHE_SECONDS } from './config';
@@ -166,6 +167,81 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
     );
   }
 
+  /** The rollups the items say: one Query over the series' buckets of the step. */
+  async function storedRollups(query: RollupQuery): Promise<RollupPoint[]> {
+    // Minutes are parts of their hour's item: a minute range reads the hours holding it.
+    const minutes = query.step === '1m';
+    const step = minutes ? '1h' : query.step;
+    const points: RollupPoint[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: tables.rollups,
+          KeyConditionExpression: '#series = :series AND #bucket BETWEEN :from AND :to',
+          ExpressionAttributeNames: {
+            '#series': ATTRIBUTES.series,
+            '#bucket': ATTRIBUTES.bucket,
+            ...(minutes
+              ? { '#parts': ROLLUP_ATTRIBUTES.parts }
+              : {
+                  '#count': ROLLUP_ATTRIBUTES.count,
+                  '#min': ROLLUP_ATTRIBUTES.min,
+                  '#max': ROLLUP_ATTRIBUTES.max,
+                  '#sum': ROLLUP_ATTRIBUTES.sum,
+                  '#first': ROLLUP_ATTRIBUTES.first,
+                  '#last': ROLLUP_ATTRIBUTES.last,
+                }),
+          },
+          ExpressionAttributeValues: { ':series': query.series, ':from': bucketKey(step, bucketStart(query.from, step)), ':to': bucketKey(step, bucketStart(query.to, step)) },
+          // An hour or a day answers with its own aggregate, a minute with its part of the hour.
+          ProjectionExpression: minutes ? '#bucket, #parts' : '#bucket, #count, #min, #max, #sum, #first, #last',
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const bucket = String(item[ATTRIBUTES.bucket]).slice(step.length + 1);
+        if (minutes) points.push(...minutePoints(bucket, item[ROLLUP_ATTRIBUTES.parts], query));
+        else {
+          const aggregate = aggregateOfItem(item);
+          // The store handler writes every bucket whole; an item that is not is not shown rather than shown wrong.
+          if (aggregate !== undefined) points.push(rollupPoint(bucket, aggregate));
+        }
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return points;
+  }
+
+  /**
+   * The series' open minute, when its bucket of the step is in the range: the store handler
+   * writes a minute once a later one begins, so the newest is counted from its readings and
+   * its hour and day merged again with it (handlers/rollup-open.ts).
+   */
+  async function openMinutePoint(query: RollupQuery): Promise<{ start: string; point: RollupPoint | undefined } | undefined> {
+    const marker = await client.send(new GetCommand({ TableName: tables.rollups, Key: { [ATTRIBUTES.series]: query.series, [ATTRIBUTES.bucket]: OPEN_MINUTE_KEY } }));
+    const open = openMinuteOfItem(marker.Item).start;
+    if (open === undefined) return undefined;
+    const start = bucketStart(open, query.step);
+    if (start < bucketStart(query.from, query.step) || start > bucketStart(query.to, query.step)) return undefined;
+    // A minute needs only its readings; an hour the other minutes of its item; a day those and its other hours.
+    const partsOf = async (step: '1h' | '1d'): Promise<Record<string, string> | undefined> => {
+      if (query.step === '1m' || (query.step === '1h' && step === '1d')) return undefined;
+      const key = { [ATTRIBUTES.series]: query.series, [ATTRIBUTES.bucket]: bucketKey(step, bucketStart(open, step)) };
+      const found = await client.send(new GetCommand({ TableName: tables.rollups, Key: key, ProjectionExpression: '#parts', ExpressionAttributeNames: { '#parts': ROLLUP_ATTRIBUTES.parts } }));
+      const parts = found.Item?.[ROLLUP_ATTRIBUTES.parts];
+      return typeof parts === 'object' && parts !== null ? (parts as Record<string, string>) : undefined;
+    };
+    const counted = async (): Promise<Aggregate | undefined> => {
+      const readings: ReadingPoint[] = [];
+      for await (const reading of seriesReadings(client, tables.things, { series: query.series, ...bucketTimeRange(open, '1m') })) readings.push(reading);
+      return addReadings(undefined, readings);
+    };
+    const [minute, hourParts, dayParts] = await Promise.all([counted(), partsOf('1h'), partsOf('1d')]);
+    const aggregate = openMinuteView(open, minute, hourParts, dayParts)[query.step];
+    return { start, point: aggregate === undefined ? undefined : rollupPoint(start, aggregate) };
+  }
+
   return {
     checkTables,
     listSeries,
@@ -182,48 +258,12 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
     },
 
     async rollups(query): Promise<RollupPoint[]> {
-      // Minutes are parts of their hour's item: a minute range reads the hours holding it.
-      const minutes = query.step === '1m';
-      const step = minutes ? '1h' : query.step;
-      const points: RollupPoint[] = [];
-      let start: Item | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: tables.rollups,
-            KeyConditionExpression: '#series = :series AND #bucket BETWEEN :from AND :to',
-            ExpressionAttributeNames: {
-              '#series': ATTRIBUTES.series,
-              '#bucket': ATTRIBUTES.bucket,
-              ...(minutes
-                ? { '#parts': ROLLUP_ATTRIBUTES.parts }
-                : {
-                    '#count': ROLLUP_ATTRIBUTES.count,
-                    '#min': ROLLUP_ATTRIBUTES.min,
-                    '#max': ROLLUP_ATTRIBUTES.max,
-                    '#sum': ROLLUP_ATTRIBUTES.sum,
-                    '#first': ROLLUP_ATTRIBUTES.first,
-                    '#last': ROLLUP_ATTRIBUTES.last,
-                  }),
-            },
-            ExpressionAttributeValues: { ':series': query.series, ':from': bucketKey(step, bucketStart(query.from, step)), ':to': bucketKey(step, bucketStart(query.to, step)) },
-            // An hour or a day answers with its own aggregate, a minute with its part of the hour.
-            ProjectionExpression: minutes ? '#bucket, #parts' : '#bucket, #count, #min, #max, #sum, #first, #last',
-            ExclusiveStartKey: start,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          const bucket = String(item[ATTRIBUTES.bucket]).slice(step.length + 1);
-          if (minutes) points.push(...minutePoints(bucket, item[ROLLUP_ATTRIBUTES.parts], query));
-          else {
-            const aggregate = aggregateOfItem(item);
-            // The store handler writes every bucket whole; an item that is not is not shown rather than shown wrong.
-            if (aggregate !== undefined) points.push(rollupPoint(bucket, aggregate));
-          }
-        }
-        start = page.LastEvaluatedKey;
-      } while (start !== undefined);
-      return points;
+      const [points, open] = await Promise.all([storedRollups(query), openMinutePoint(query)]);
+      if (open === undefined) return points;
+      // The open minute's bucket as counted from its readings, in place of what the items say.
+      const others = points.filter((point) => point.start.slice(0, 19) !== open.start.slice(0, 19));
+      if (open.point !== undefined) others.push(open.point);
+      return others.sort((x, y) => (x.start < y.start ? -1 : x.start > y.start ? 1 : 0));
     },
 
     async alerts(query) {
@@ -258,7 +298,7 @@ function minutePoints(hour: string, parts: unknown, query: RollupQuery): RollupP
   if (typeof parts !== 'object' || parts === null) return [];
   const points: RollupPoint[] = [];
   for (const key of Object.keys(parts).sort()) {
-    const start = `${hour.slice(0, 14)}${key}:00Z`;
+    const start = partStart(hour, '1h', key);
     const text = (parts as Record<string, unknown>)[key];
     const aggregate: Aggregate | undefined = start >= query.from && start <= query.to && typeof text === 'string' ? decodePart(text, start, '1h') : undefined;
     if (aggregate !== undefined) points.push(rollupPoint(start, aggregate));

@@ -31,9 +31,9 @@ interface SentReading {
 
 /**
  * A stream of readings in time order; with `repeats`, some are sent again soon after (same
- * or another value); with `late`, some come late. Without either, nothing but the stream
- * positions keeps a redelivered reading from being counted twice; with repeats only, a
- * repeat and its reading can fall either side of the point a delivery stops at.
+ * or another value); with `late`, some come late. With repeats, a repeat and its reading
+ * can fall either side of the point a delivery stops at; with late readings, minutes
+ * already written are written again.
  */
 const streamArbitrary = ({ repeats, late: lateReadings }: { readonly repeats: boolean; readonly late: boolean }) =>
   fc
@@ -178,11 +178,13 @@ describe('rollups under any delivery', () => {
       { thing: 0, second: 20, value: '6' },
       { thing: 0, second: 10, value: '5' },
       { thing: 0, second: 20, value: '-1' },
+      // The next minute: 23:50 is written to its hour.
+      { thing: 0, second: 60, value: '0' },
     ];
-    // One record per batch: each repeat arrives after its reading was counted.
+    // One record per batch: each repeat arrives after its reading was stored.
     const db = await deliver(recordsOf(sent), sent.map(() => ({ batchSize: 1, failingCalls: [], crashAt: null })), {}, START);
-    // Minutes are parts of their hour's item; no item of their own.
-    expect(db.items(ROLLUPS).map((item) => String(item[ATTRIBUTES.bucket]).slice(0, 3)).sort()).toEqual(['1d#', '1h#']);
+    // Minutes are parts of their hour's item, no item of their own; the series' open minute has one.
+    expect(db.items(ROLLUPS).map((item) => String(item[ATTRIBUTES.bucket]).slice(0, 3)).sort()).toEqual(['1d#', '1h#', 'ope']);
     const hour = db.items(ROLLUPS).find((item) => item[ATTRIBUTES.bucket] === `1h#${bucketStart(new Date(START).toISOString(), '1h')}`);
     const minute = decodePart((hour?.Parts as Record<string, string>)['50'] as string, '2026-11-30T23:50:00Z', '1h');
     expect(describeAggregate(minute)).toEqual({ count: 2, min: '-1', max: '5', first: '2026-11-30T23:50:10.000000Z', last: '2026-11-30T23:50:20.000000Z' });
@@ -204,9 +206,7 @@ function packedRecordsOf(sent: readonly SentReading[], sizes: readonly number[])
 }
 
 describe('rollups of packed records', () => {
-  // Readings of one record share its sequence number: a delivery that stops inside a record
-  // must leave all of that record's readings for the redelivery, or the rollups would take the
-  // redelivered ones for repeats.
+  // Readings of one record share its sequence number, and a delivery can stop inside a record.
   it('equal the rollups recomputed from the stored readings when several readings share a record, under any retries, failures and crashes', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -235,10 +235,12 @@ describe('rollups of data older than what is kept', () => {
   const day = 86_400_000;
 
   it('add late readings to the minute\'s part when its raw readings are gone, and take a repeat for a repeat', async () => {
-    // Raw readings kept 1 day, hours 400: three days on, a minute's raw readings are gone and it cannot be recounted.
+    // Raw readings kept 1 day, hours 400: three days on, a minute's raw readings are gone and it cannot be counted again.
     const sent: SentReading[] = [
       { thing: 0, second: 10, value: '5' },
       { thing: 0, second: 40, value: '6' },
+      // The next minute: 23:50 is written to its hour.
+      { thing: 0, second: 61, value: '7' },
     ];
     const later: SentReading[] = [
       { thing: 0, second: 10, value: '5' },
@@ -246,9 +248,9 @@ describe('rollups of data older than what is kept', () => {
       { thing: 0, second: 20, value: '1' },
     ];
     const records = recordsOf([...sent, ...later]);
-    const first = await deliver(records.slice(0, 2), [], { hot: 30, hour: 400 }, START + day);
+    const first = await deliver(records.slice(0, 3), [], { hot: 30, hour: 400 }, START + day);
     expectSameRollups(first);
-    const old = await deliverOnto(first, records.slice(2), { hot: 1, hour: 400 }, START + 3 * day);
+    const old = await deliverOnto(first, records.slice(3), { hot: 1, hour: 400 }, START + 3 * day);
     const hour = old.items(ROLLUPS).find((item) => String(item[ATTRIBUTES.bucket]).startsWith('1h#'));
     // 10 s was a repeat; 50 s is later than the part's last and is added; 20 s, earlier than it, is taken for a repeat.
     expect(describeAggregate(decodePart((hour?.Parts as Record<string, string>)['50'] as string, '2026-11-30T23:50:00Z', '1h'))).toEqual({

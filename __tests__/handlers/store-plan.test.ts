@@ -4,7 +4,6 @@ import {
   firstFailedRecord,
   itemKey,
   latestPerSeries,
-  batchPositions,
   planBatch,
   planSegments,
   rollupContributions,
@@ -54,33 +53,27 @@ describe('planSegments', () => {
 });
 
 describe('rollupContributions', () => {
-  const minuteOf = (contributions: ReturnType<typeof rollupContributions>, series: string) => {
-    const minute = contributions.get(series)?.hours[0]?.minutes[0];
-    return minute === undefined ? undefined : { count: minute.aggregate.count, min: minute.aggregate.min.text, max: minute.aggregate.max.text, lowest: minute.lowest, highest: minute.highest };
-  };
-
-  it('counts only readings whose records start before the resume point, even when the store plan worked the segment out whole', () => {
-    const Records = kinesisEvent([1, 2, 3, 4].map((value, second) => reading('a', `2016-09-09T13:10:0${second}Z`, { t: value })), 0).Records;
-    const positions = batchPositions(Records);
-    const segments = storedSegments(planSegments(planBatch(Records).items, Records, undefined, positions), []);
-    expect(minuteOf(rollupContributions(segments, Records, undefined, positions), 'a/t')).toEqual({ count: 4, min: '1', max: '4', lowest: 0, highest: 3 });
-    expect(minuteOf(rollupContributions(segments, Records, 2, positions), 'a/t')).toEqual({ count: 2, min: '1', max: '2', lowest: 0, highest: 1 });
-    expect(rollupContributions(segments, Records, 0, positions).size).toBe(0);
-  });
-
-  it('orders records by sequence number when a batch is not in stream order', () => {
-    const Records = [9, 2, 5].map((position, index) => kinesisRecord(reading('a', `2016-09-09T13:10:0${index}Z`, { t: index }), position));
-    const positions = batchPositions(Records);
-    expect(positions.ordered).toBe(false);
-    const segments = storedSegments(planSegments(planBatch(Records).items, Records, undefined, positions), []);
-    expect(minuteOf(rollupContributions(segments, Records, undefined, positions), 'a/t')).toEqual({ count: 3, min: '0', max: '2', lowest: 1, highest: 0 });
+  it('names, per series and hour, the minutes the stored readings touch and the earliest record among them', () => {
+    const Records = kinesisEvent([
+      reading('a', '2016-09-09T13:10:05Z', { t: 1 }),
+      reading('b', '2016-09-09T13:10:06Z', { t: 2 }),
+      reading('a', '2016-09-09T13:12:00Z', { t: 3 }),
+      reading('a', '2016-09-09T13:10:59Z', { t: 4 }),
+      reading('a', '2016-09-09T14:00:00Z', { t: 5 }),
+    ]).Records;
+    const contributions = rollupContributions(storedSegments(planSegments(planBatch(Records).items, Records, undefined, true), []));
+    expect(contributions.get('a/t')?.hours.map((hour) => ({ start: hour.start, minutes: hour.minutes, firstRecord: hour.firstRecord }))).toEqual([
+      { start: '2016-09-09T13:00:00Z', minutes: [10, 12], firstRecord: 0 },
+      { start: '2016-09-09T14:00:00Z', minutes: [0], firstRecord: 4 },
+    ]);
+    expect(contributions.get('b/t')?.firstRecord).toBe(1);
   });
 
   it('leaves out segments not stored', () => {
     const Records = kinesisEvent([reading('a', '2016-09-09T13:10:00Z', { t: 1, h: 2 })]).Records;
-    const parts = planSegments(planBatch(Records).items, Records);
+    const parts = planSegments(planBatch(Records).items, Records, undefined, true);
     const unstored = parts.filter((part) => part.item.ThingID === 'a/h');
-    expect([...rollupContributions(storedSegments(parts, unstored), Records, undefined).keys()]).toEqual(['a/t']);
+    expect([...rollupContributions(storedSegments(parts, unstored)).keys()]).toEqual(['a/t']);
   });
 });
 

@@ -6,8 +6,10 @@ import { SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput }
 import { mockClient } from 'aws-sdk-client-mock';
 import { Decimal } from '../../handlers/decimal';
 import { readingsOfItems } from '../../handlers/reading-segment';
+import { OPEN_MINUTE_KEY } from '../../handlers/rollup';
 import { logger } from '../../handlers/runtime';
 import { createStoreReadingsHandler, handler } from '../../handlers/store-readings';
+import { auditRollupItems } from '../../verify/rollup-audit';
 import { startDynalite, type DynaliteHarness } from './dynalite-harness';
 import { kinesisEvent, reading } from './kinesis-event-fixture';
 
@@ -79,19 +81,20 @@ describe('the exported handler against dynalite', () => {
     expect(catalogue).toContainEqual({ ThingID: 'things/harrow/4/humidity', LatestTimestamp: stored(299), LatestValue: 299 });
   });
 
-  it('keeps the rollups of what it stored, and a replay changes none of them', async () => {
+  it('keeps the rollups of what it stored, each minute before the open one in its hour, and a replay changes none of them', async () => {
     const rollups = await db.scan('rollups');
-    // Ten series; 300 s of readings from 13:33:07 cross into 13:38 and stay in one hour and one day.
-    const days = rollups.filter((item) => String(item.Bucket).startsWith('1d#'));
-    expect(days).toHaveLength(10);
-    for (const day of days) expect(day).toMatchObject({ Count: 60, First: expect.stringMatching(/^2016-09-09T13:33:/), Last: expect.stringMatching(/^2016-09-09T13:38:/) });
-    expect(days.find((item) => item.ThingID === 'things/harrow/3/temperature')).toMatchObject({ Min: 3.25, Max: 38.25, Bucket: '1d#2016-09-09T00:00:00Z' });
-    // Hours hold their minutes' parts (13:33 to 13:38); minutes have no item of their own.
+    // Ten series; 300 s of readings from 13:33:07 reach into 13:38, the open minute of each, which readers count from its readings.
+    expect(rollups.filter((item) => item.Bucket === OPEN_MINUTE_KEY).map((item) => item.Open)).toEqual(Array.from({ length: 10 }, () => '2016-09-09T13:38:00Z'));
     const hours = rollups.filter((item) => String(item.Bucket).startsWith('1h#'));
-    expect(hours).toHaveLength(10);
-    expect(rollups).toHaveLength(20);
-    expect(hours.flatMap((item) => Object.values(item.Parts as Record<string, string>)).reduce((sum, part) => sum + Number(part.split(' ')[0]), 0)).toBe(600);
-    expect(Object.keys(hours[0]?.Parts as object).sort()).toEqual(['33', '34', '35', '36', '37', '38']);
+    const days = rollups.filter((item) => String(item.Bucket).startsWith('1d#'));
+    expect([hours.length, days.length, rollups.length]).toEqual([10, 10, 30]);
+    for (const hour of hours) expect(Object.keys(hour.Parts as object).sort()).toEqual(['33', '34', '35', '36', '37']);
+    for (const day of days) expect(day).toMatchObject({ First: expect.stringMatching(/^2016-09-09T13:33:/), Last: expect.stringMatching(/^2016-09-09T13:37:/) });
+    const readings = [...readingsOfItems(await db.scan('things')).values()].flat();
+    const inOpenMinute = readings.filter((item) => item.timestamp >= '2016-09-09T13:38:00.000000Z').length;
+    expect(inOpenMinute).toBeGreaterThan(0);
+    expect(hours.flatMap((item) => Object.values(item.Parts as Record<string, string>)).reduce((sum, part) => sum + Number(part.split(' ')[0]), 0)).toBe(600 - inOpenMinute);
+    expect(auditRollupItems(await db.scan('things'), rollups).differences).toEqual([]);
 
     await expect(handler(event)).resolves.toEqual({ batchItemFailures: [] });
     // The same warm container wrote them: it rewrites what it remembers (another container might have changed it), unchanged but for the version.
@@ -110,13 +113,14 @@ describe('rollups that cannot be written', () => {
         settings: { thingsTable: db.tables.things, failureQueueUrl: QUEUE, rollupsTable, alertCooldownSeconds: 900, futureToleranceSeconds: 300 },
         logger,
       });
-    const event = kinesisEvent([reading('blocked/1', at(0), { t: 1 }), reading('blocked/1', at(1), { t: 2 }), reading('blocked/2', at(2), { t: 3 })]);
+    // Each series moves on to a second minute, so its first is written to its hour.
+    const event = kinesisEvent([reading('blocked/1', at(0), { t: 1 }), reading('blocked/1', at(1), { t: 2 }), reading('blocked/2', at(2), { t: 3 }), reading('blocked/1', at(60), { t: 4 }), reading('blocked/2', at(62), { t: 5 })]);
     await expect(storeWith('iot-no-such-table')(event)).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]?.kinesis.sequenceNumber }] });
     const blocked = readingsOfItems((await db.scan('things')).filter((item) => String(item.ThingID).startsWith('blocked/')));
     expect(new Map([...blocked].map(([series, list]) => [series, list.length]))).toEqual(
       new Map([
-        ['blocked/1/t', 2],
-        ['blocked/2/t', 1],
+        ['blocked/1/t', 3],
+        ['blocked/2/t', 2],
       ]),
     );
     expect((await db.scan('rollups')).filter((item) => String(item.ThingID).startsWith('blocked/'))).toEqual([]);
