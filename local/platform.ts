@@ -102,6 +102,8 @@ export interface LocalPlatform {
   consumers(): Readonly<Record<string, MappingStats>>;
   /** Progress of each delivery stream, by name. */
   deliveries(): Readonly<Record<string, DeliveryStats>>;
+  /** Writes what every delivery stream buffers now, as its buffering interval would. */
+  flushDeliveries(): Promise<void>;
   /** Runs of each EventBridge schedule, by name. */
   schedules(): Readonly<Record<string, ScheduleStats>>;
   /** Deletes expired items now, as DynamoDB's TTL does in the background; resolves to how many. */
@@ -283,6 +285,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       failureQueue: () => messaging.queueMessages(failureQueueUrl.split('/').pop() ?? ''),
       consumers: () => Object.fromEntries(Object.entries(mappings).map(([name, mapping]) => [name, mapping.stats()])),
       deliveries: () => Object.fromEntries(Object.entries(deliveries).map(([name, delivery]) => [name, delivery.stats()])),
+      flushDeliveries: async () => void (await Promise.all(Object.values(deliveries).map((delivery) => delivery.flush()))),
       schedules: () => schedules.stats(),
       sweepExpiredItems: () => sweeper.sweep(),
       faults: {

@@ -1,7 +1,8 @@
 /**
  * The readings `npm run cost` sends, and the pace of the fleet they stand for: sized
  * readings dated a sensor's interval apart, the warm-up that puts rollups in their average
- * state, and how many readings of a series a consumer batch gathers at the full rate.
+ * state, the minute at the full rate before the sample, and how many readings of a series
+ * a consumer batch gathers at the full rate.
  */
 import { MAX_PAYLOAD_BYTES, recordPayloadBytes } from '../handlers/contract';
 import { thingIdProblem, UsageError } from './cli';
@@ -45,7 +46,7 @@ export function sampleReadings(sensors: number, perSensor: number, bytes: number
 
 const HOUR_MICROS = 3_600_000_000;
 const MINUTE_MICROS = 60_000_000;
-/** Hours of its day, and minutes of its hour, that a series has rollups for when the sample starts: half of each, the average over a day. */
+/** Hours of its day, and minutes of its hour, that a series has rollups for when the sample starts: half of each, the average over a day (the last minute is the lead-in). */
 const WARM_HOURS = 12;
 const WARM_MINUTES = 30;
 
@@ -59,19 +60,36 @@ export function steadyStateStart(nowMs: number): number {
 }
 
 /**
- * What each sample sensor has stored before the measured sample starts at `startMicros`
- * (steadyStateStart): one reading in each of the day's first twelve hours and in each of
- * the hour's first thirty minutes. A series' hour rollup then holds thirty minutes and its
- * day rollup twelve hours, their average over a day, so the measured writes are of items of
- * average size (a write unit is 1 KB of the item, not of the change), not of nearly empty ones.
+ * What each sample sensor has stored before the lead-in (leadInReadings) and the measured
+ * sample start at `startMicros` (steadyStateStart): one reading in each of the day's first
+ * twelve hours and in each of the hour's minutes before the lead-in. A series' hour rollup
+ * then holds thirty minutes and its day rollup twelve hours, their average over a day, so
+ * the measured writes are of items of average size (a write unit is 1 KB of the item, not
+ * of the change), not of nearly empty ones.
  */
 export function warmUpReadings(sensors: number, bytes: number, startMicros: number): Record<string, string>[] {
   const hourStart = startMicros - WARM_MINUTES * MINUTE_MICROS;
   const dayStart = hourStart - WARM_HOURS * HOUR_MICROS;
-  const times = [...Array.from({ length: WARM_HOURS }, (_, hour) => dayStart + hour * HOUR_MICROS), ...Array.from({ length: WARM_MINUTES }, (_, minute) => hourStart + minute * MINUTE_MICROS)];
+  const times = [...Array.from({ length: WARM_HOURS }, (_, hour) => dayStart + hour * HOUR_MICROS), ...Array.from({ length: WARM_MINUTES - 1 }, (_, minute) => hourStart + minute * MINUTE_MICROS)];
   const ids = sizedIds(sensors, bytes);
   return times.flatMap((micros, index) => ids.map((id) => reading(id, index, micros)));
 }
+
+/**
+ * The readings just before the sample at the fleet's pace (`perSensor` of each sensor, at
+ * most a minute's), sent in rounds like the sample but not counted. A series' rollups are
+ * written once a minute, by the first batch of the next one, which counts the whole minute
+ * from its stored segments: with a minute of lead-in, the sample's first batch does that
+ * work for a minute like any other, and a sample of whole minutes (the default) has its
+ * share of it. A shorter sample gets a shorter lead-in, and is no measure of that work.
+ */
+export function leadInReadings(sensors: number, perSensor: number, bytes: number, startMicros: number, intervalMicros: number): Record<string, string>[] {
+  const readings = Math.min(perSensor, Math.round(MINUTE_MICROS / intervalMicros));
+  return sampleReadings(sensors, readings, bytes, { startMicros: startMicros - readings * intervalMicros, intervalMicros });
+}
+
+/** Readings of one sensor in a minute at the fleet's pace: the sample's default, so it holds whole minutes. */
+export const minuteOfReadings = (fleet: Pick<Fleet, 'sensors' | 'megabytesPerSecond' | 'readingBytes'>): number => Math.max(1, Math.round((60 * fleet.megabytesPerSecond * 1e6) / fleet.readingBytes / fleet.sensors));
 
 /** How the fleet at the full rate paces a sample. */
 export interface SamplePace {

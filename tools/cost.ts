@@ -21,9 +21,12 @@ import type { LocalPlatform } from '../local/platform';
 import type { ConfigurationFile } from '../local/twin/synth';
 import { UsageMeter, type Usage } from '../local/usage-meter';
 import { positiveNumber, runCli, UsageError, wholeNumber } from './cli';
-import { samplePace, sampleReadings, steadyStateStart, warmUpReadings, type Fleet, type SamplePace } from './cost-sample';
+import { leadInReadings, minuteOfReadings, samplePace, sampleReadings, steadyStateStart, warmUpReadings, type Fleet, type SamplePace } from './cost-sample';
 import { priceMeasurement, type CostReport, type Deployment, type Measurement, type Mix, type TableMode } from './cost-model';
 import { PRICES } from './prices';
+
+/** Longer than any sample runs: the stack's schedules (every minute) do not run while one does. */
+const SCHEDULES_OFF_SECONDS = 86_400;
 
 export interface SampleOptions {
   readonly sensors: number;
@@ -35,7 +38,7 @@ export interface SampleOptions {
   readonly configuration?: ConfigurationFile;
   /** Batch requests in flight. @default 4 */
   readonly concurrency?: number;
-  /** Dates the readings at this fleet's pace and sends them in rounds of one consumer batch (samplePace). @default all at once, 1 ms apart, nothing stored before */
+  /** Dates the readings at this fleet's pace and sends them in rounds of one consumer batch (samplePace), after a warm-up and a lead-in minute. @default all at once, 1 ms apart, nothing stored before */
   readonly fleet?: Omit<Fleet, 'streamReaders'>;
   /** Gives up waiting for the consumers after this long, each round. @default 300 000 */
   readonly timeoutMs?: number;
@@ -111,6 +114,8 @@ export async function measureSample(options: SampleOptions): Promise<Sample> {
       clean: true,
       ports: { ingest: 0, web: 0, dynamodb: 0, kinesis: 0, messaging: 0 },
       meter,
+      // Scheduled checks run by the clock, not per reading: kept out of what is measured per reading.
+      scheduleIntervalSeconds: SCHEDULES_OFF_SECONDS,
       ...(options.configuration === undefined ? {} : { configuration: options.configuration }),
       log: (line) => {
         if (/error|fail|giving up/i.test(line)) problems.push(line);
@@ -127,21 +132,29 @@ export async function measureSample(options: SampleOptions): Promise<Sample> {
     const streamReaders = stack.resources('aws_lambda_event_source_mapping').length + archiveBuffers.length;
     const pace = options.fleet === undefined ? undefined : samplePace({ ...options.fleet, streamReaders });
     const startMicros = pace === undefined ? Date.now() * 1000 : steadyStateStart(Date.now());
-    const readings = sampleReadings(options.sensors, options.readingsPerSensor, options.readingBytes, { startMicros, intervalMicros: pace === undefined ? 1000 : Math.round(1e6 / pace.readingsPerSecond) });
+    const intervalMicros = pace === undefined ? 1000 : Math.round(1e6 / pace.readingsPerSecond);
+    const readings = sampleReadings(options.sensors, options.readingsPerSensor, options.readingBytes, { startMicros, intervalMicros });
     const roundSize = options.sensors * (pace?.readingsPerBatch ?? options.readingsPerSensor);
-    // Start-up (tables, stream, the first polls) and the warm-up are not the pipeline's work per reading.
+    // Each round is drained before the next: what the consumers take is counted from the meter's reset.
+    const inRounds = async (sent: readonly Record<string, string>[]) => {
+      meter.reset();
+      const before = recordsTaken(platform as LocalPlatform);
+      for (let start = 0; start < sent.length; start += roundSize) {
+        await send(platform as LocalPlatform, sent.slice(start, start + roundSize), options.batchSize, concurrency);
+        await drained(platform as LocalPlatform, meter, before, timeoutMs);
+      }
+    };
+    // Start-up (tables, stream, the first polls), the warm-up and the lead-in are not the pipeline's work per reading.
     meter.reset();
     if (pace !== undefined) {
       const idle = recordsTaken(platform);
       await send(platform, warmUpReadings(options.sensors, options.readingBytes, startMicros), options.batchSize, concurrency);
       await drained(platform, meter, idle, timeoutMs);
+      await inRounds(leadInReadings(options.sensors, options.readingsPerSensor, options.readingBytes, startMicros, intervalMicros));
+      // The archive writes what it buffered of them before the sample is counted.
+      await platform.flushDeliveries();
     }
-    const before = recordsTaken(platform);
-    meter.reset();
-    for (let start = 0; start < readings.length; start += roundSize) {
-      await send(platform, readings.slice(start, start + roundSize), options.batchSize, concurrency);
-      await drained(platform, meter, before, timeoutMs);
-    }
+    await inRounds(readings);
     // Stopping writes what the archive buffers, as its interval would.
     await platform.stop();
     platform = undefined;
@@ -208,7 +221,7 @@ async function main(): Promise<void> {
     .addOption(new Option('--rate <MB/s>', 'megabytes (10^6 bytes) of readings per second to price').argParser(positiveNumber('--rate', 10_000)).default(10))
     .addOption(new Option('--reading-bytes <n>', 'size of each reading as JSON').argParser(wholeNumber('--reading-bytes', 100_000)).default(100))
     .addOption(new Option('--sensors <n>', 'sensors in the sample run').argParser(wholeNumber('--sensors', 10_000)).default(100))
-    .addOption(new Option('--readings <n>', 'readings per sensor in the sample run').argParser(wholeNumber('--readings', 10_000)).default(200))
+    .addOption(new Option('--readings <n>', 'readings per sensor in the sample run (default: a minute of each at the fleet\'s pace)').argParser(wholeNumber('--readings', 10_000)))
     .addOption(new Option('--fleet <n>', 'sensors sharing the rate: sets how often each sends, so how many of its readings a consumer batch holds').argParser(wholeNumber('--fleet', 10_000_000)).default(10_000))
     .addOption(new Option('--batch <n>', 'readings per request: 1 PUTs each, more use the batch endpoint').argParser(wholeNumber('--batch', 500)).default(500))
     .addOption(new Option('--tables <mode>', 'table capacity mode to price').choices(['on-demand', 'provisioned', 'both']).default('both'))
@@ -216,18 +229,19 @@ async function main(): Promise<void> {
     .option('--json', 'print the figures as JSON', false)
     .exitOverride()
     .parse()
-    .opts<{ rate: number; readingBytes: number; sensors: number; readings: number; fleet: number; batch: number; tables: TableMode | 'both'; config?: string; json: boolean }>();
-  if (flags.sensors * flags.readings > 1_000_000) throw new UsageError(`--sensors × --readings is ${flags.sensors * flags.readings}: at most 1,000,000 readings per sample`);
+    .opts<{ rate: number; readingBytes: number; sensors: number; readings?: number; fleet: number; batch: number; tables: TableMode | 'both'; config?: string; json: boolean }>();
+  const perSensor = flags.readings ?? Math.min(minuteOfReadings({ sensors: flags.fleet, megabytesPerSecond: flags.rate, readingBytes: flags.readingBytes }), Math.floor(1_000_000 / flags.sensors));
+  if (flags.sensors * perSensor > 1_000_000) throw new UsageError(`--sensors × --readings is ${flags.sensors * perSensor}: at most 1,000,000 readings per sample`);
 
   // The configuration schema (ajv) loads only once the flags are good.
   const { loadConfig } = await import('../stacks/config');
   const file = flags.config === undefined ? undefined : path.resolve(flags.config);
   const config = loadConfig(file === undefined ? {} : { env: { PLATFORM_CONFIG: file } });
   const configuration = file === undefined ? undefined : readJsonFile<ConfigurationFile>(file, {});
-  if (!flags.json) console.error(`Measuring ${flags.sensors} sensors × ${flags.readings} readings of ${flags.readingBytes} bytes in batches of ${flags.batch} on the local platform...`);
+  if (!flags.json) console.error(`Measuring ${flags.sensors} sensors × ${perSensor} readings of ${flags.readingBytes} bytes in batches of ${flags.batch} on the local platform...`);
   const mix: Mix = { megabytesPerSecond: flags.rate, readingBytes: flags.readingBytes };
   const fleet = { sensors: flags.fleet, megabytesPerSecond: flags.rate, readingBytes: flags.readingBytes, batchWindowSeconds: config.consumers.batchWindowSeconds };
-  const sample = await measureSample({ sensors: flags.sensors, readingsPerSensor: flags.readings, batchSize: flags.batch, readingBytes: flags.readingBytes, fleet, ...(configuration === undefined ? {} : { configuration }) });
+  const sample = await measureSample({ sensors: flags.sensors, readingsPerSensor: perSensor, batchSize: flags.batch, readingBytes: flags.readingBytes, fleet, ...(configuration === undefined ? {} : { configuration }) });
   const pace = sample.pace as SamplePace;
   const deployment: Deployment = { ...sample.deployment, streamMode: config.stream.mode, web: config.cluster };
   const report = priceMeasurement(sample, mix, deployment, PRICES);
@@ -235,7 +249,7 @@ async function main(): Promise<void> {
   const units = perReading(sample);
   if (flags.json) {
     const totals = Object.fromEntries(modes.map((mode) => [mode, report.totals[mode]]));
-    console.log(JSON.stringify({ mix, sample: { sensors: flags.sensors, readingsPerSensor: flags.readings, batchSize: flags.batch, readings: sample.readings, readingBytes: sample.readingBytes },
+    console.log(JSON.stringify({ mix, sample: { sensors: flags.sensors, readingsPerSensor: perSensor, batchSize: flags.batch, readings: sample.readings, readingBytes: sample.readingBytes },
         fleet: { sensors: flags.fleet, ...pace }, perReading: units, usage: sample.usage, prices: { region: PRICES.region, checked: PRICES.checked }, readingsPerSecond: report.readingsPerSecond, lines: report.lines, totals }, null, 2));
     return;
   }

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { javaStringHash } from '../../local/api-gateway/vtl-util';
 import { READING_STREAM_LIMITS } from '../../stacks/construct-defaults';
-import { samplePace, sampleReadings, steadyStateStart, warmUpReadings } from '../../tools/cost-sample';
+import { leadInReadings, minuteOfReadings, samplePace, sampleReadings, steadyStateStart, warmUpReadings } from '../../tools/cost-sample';
 
 const floorMod = (value: number, modulus: number): number => ((value % modulus) + modulus) % modulus;
 
@@ -53,16 +53,23 @@ describe('the steady state a sample is measured in', () => {
     expect(pace.readingsPerBatch).toBe(70);
   });
 
-  test('the sample starts at half past noon the day before, after a warm-up of one reading in each earlier hour of that day and each earlier minute of that hour', () => {
+  test('the sample starts at half past noon the day before, after a warm-up of one reading in each earlier hour of that day and each earlier minute of that hour but the last, then a lead-in minute at the pace', () => {
     const now = Date.parse('2026-12-01T03:04:05Z');
     const start = steadyStateStart(now);
     expect(new Date(start / 1000).toISOString()).toBe('2026-11-30T12:30:00.000Z');
     const warmUp = warmUpReadings(2, 100, start);
-    expect(warmUp).toHaveLength(2 * (12 + 30));
+    expect(warmUp).toHaveLength(2 * (12 + 29));
     const times = [...new Set(warmUp.map((reading) => String(reading.timestamp)))];
     expect(times.filter((time) => time.endsWith(':00:00')).map((time) => time.slice(11, 13))).toEqual(['00', '01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12']);
-    expect(times.filter((time) => time.startsWith('2026-11-30 12:'))).toHaveLength(30);
-    expect(times.every((time) => time < '2026-11-30 12:30:00')).toBe(true);
+    expect(times.filter((time) => time.startsWith('2026-11-30 12:'))).toHaveLength(29);
+    expect(times.every((time) => time < '2026-11-30 12:29:00')).toBe(true);
+    // The lead-in fills 12:29 at the pace (10 a second here), so the sample's first batch writes a whole minute's rollups.
+    const leadIn = leadInReadings(2, 1000, 100, start, 100_000);
+    expect(leadIn).toHaveLength(2 * 600);
+    expect([leadIn[0]?.timestamp, leadIn.at(-1)?.timestamp]).toEqual(['2026-11-30 12:29:00', '2026-11-30 12:29:59.900000']);
+    // A sample shorter than a minute gets a lead-in as long as itself.
+    expect(leadInReadings(2, 200, 100, start, 100_000).map((reading) => reading.timestamp).slice(0, 1)).toEqual(['2026-11-30 12:29:40']);
+    expect(minuteOfReadings({ sensors: 10_000, megabytesPerSecond: 10, readingBytes: 100 })).toBe(600);
     // The warm-up's sensors are the sample's.
     expect(new Set(warmUp.map((reading) => reading.id))).toEqual(new Set(sampleReadings(2, 1, 100, { startMicros: start, intervalMicros: 1 }).map((reading) => reading.id)));
   });

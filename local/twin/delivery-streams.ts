@@ -11,7 +11,7 @@ import type { CheckpointStore } from '../checkpoints';
 import { readJsonFile, writeJsonFile } from '../json-file';
 import { streamOf, type StreamsByArn } from './data-stores';
 import type { LocalFunction } from '../lambda-runtime';
-import { startDeliveryStream, type DeliveryStats, type DeliveryStreamOptions } from './firehose';
+import { startDeliveryStream, type DeliveryStream, type DeliveryStreamOptions } from './firehose';
 import { checkPrefixes, PrefixError, type CheckedPrefixes } from './firehose-prefix';
 import { LAMBDA_PROCESSOR_DEFAULTS, LAMBDA_PROCESSOR_LIMITS, type LambdaProcessorSettings } from './firehose-processor';
 import type { LoadedStack } from './load-stack';
@@ -167,10 +167,10 @@ export interface DeliveriesOptions {
   readonly meter?: Pick<UsageMeter, 'firehoseRecord' | 's3Put'> | undefined;
 }
 
-/** Starts every delivery stream of the stack; resolves to their progress by name. */
-export function startDeliveries(options: DeliveriesOptions): Record<string, { stats(): DeliveryStats }> {
+/** Starts every delivery stream of the stack; returns them by name, for their progress and to flush them. */
+export function startDeliveries(options: DeliveriesOptions): Record<string, Pick<DeliveryStream, 'stats' | 'flush'>> {
   const { stack } = options;
-  const deliveries: Record<string, { stats(): DeliveryStats }> = {};
+  const deliveries: Record<string, Pick<DeliveryStream, 'stats' | 'flush'>> = {};
   for (const resource of stack.resources('aws_kinesis_firehose_delivery_stream')) {
     const settings = deliverySettings(resource, options.bufferSeconds);
     const bucket = stack.resources('aws_s3_bucket').find((candidate) => stack.attribute(candidate.address, 'arn') === settings.bucketArn);
