@@ -256,7 +256,7 @@ function report(bytes: number, shapes: readonly ShapeFigures[]): void {
     const batches = figures.workload.events.length;
     console.log(`  DynamoDB requests per batch, ${figures.workload.shape}:`);
     console.log(`    store   : ${perBatch(figures.requests.store, batches)} (BatchWriteItem = ceil(items/25), a segment item per series and hour window; a catalogue update per distinct series)`);
-    console.log(`    rollups : ${perBatch(figures.requests.rollup, batches)} (a conditional PutItem per changed hour and day, the hour holding its minutes)`);
+    console.log(`    rollups : ${perBatch(figures.requests.rollup, batches)} (a consistent BatchGetItem of the series' open minutes; once a series' newest minute is past, a Query counting the minutes since and a conditional PutItem per changed hour and day, then the open-minute item)`);
     console.log(`    alerts  : ${perBatch(figures.requests.alerts, batches)} (BatchGetItem = ceil(distinct series/100))`);
   }
 }

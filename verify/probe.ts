@@ -151,11 +151,20 @@ export interface DrillReadingOptions {
   readonly prefix: string;
   /** @default 5 */
   readonly things?: number;
-  /** Epoch ms of the first reading; each next one is 1 ms later. @default 2024-05-01T00:00:00Z */
+  /** Epoch ms of the first reading. @default 2024-05-01T00:00:00Z */
   readonly startMs?: number;
+  /** Ms from one reading to the next. @default 1 */
+  readonly intervalMs?: number;
   /** Temperature of reading `index`. @default 20 + (index % 50) / 10 */
   readonly value?: (index: number) => number;
 }
+
+/**
+ * Start and spacing that date `count` readings over the `minutes` before the last one: a
+ * series' newest minute is written to its rollups only once a later one begins, so a
+ * drill that audits rollups spreads its readings over several minutes.
+ */
+export const overRecentMinutes = (count: number, minutes = 5): Pick<DrillReadingOptions, 'startMs' | 'intervalMs'> => ({ startMs: Date.now() - (minutes + 1) * 60_000, intervalMs: (minutes * 60_000) / count });
 
 /** `count` valid readings (the objects the ingest API puts on the stream), spread over a few things, each at its own time. */
 export function drillReadings(count: number, options: DrillReadingOptions): Record<string, unknown>[] {
@@ -165,7 +174,7 @@ export function drillReadings(count: number, options: DrillReadingOptions): Reco
   return Array.from({ length: count }, (_, index) => ({
     id: `things/${options.prefix}/${String(index % things).padStart(3, '0')}`,
     temperature: value(index).toFixed(2),
-    timestamp: new Date(start + index).toISOString(),
+    timestamp: new Date(start + index * (options.intervalMs ?? 1)).toISOString(),
   }));
 }
 

@@ -10,7 +10,7 @@
 import { DEFAULT_ALERT_COOLDOWN_SECONDS } from '../../handlers/contract';
 import { setThresholds } from '../../tools/threshold-store';
 import { check, type Drill } from '../drill';
-import { auditAlerts, compareKeys, consumerStats, count, drillReadings, expectedKeys, expectedNotices, sendBatches, storedKeys, waitForQuiet, withDrillPlatform } from '../probe';
+import { auditAlerts, compareKeys, consumerStats, count, drillReadings, expectedKeys, expectedNotices, overRecentMinutes, sendBatches, storedKeys, waitForQuiet, withDrillPlatform } from '../probe';
 import { auditRollups, rollupsCheck } from '../rollup-audit';
 
 const READINGS = 4_000;
@@ -30,7 +30,7 @@ export const batchResendDrill: Drill = {
     return withDrillPlatform(workDir, async (drill) => {
       await setThresholds(drill.dynamo, drill.platform.tables.thresholds, ALARMED_SERIES, THRESHOLDS);
       // Dated now, so every step of rollups is kept (older readings are rolled up by hour and day only).
-      const readings = drillReadings(READINGS, { prefix: 'resend-drill', things: THINGS, value: temperature, startMs: Date.now() - 60_000 });
+      const readings = drillReadings(READINGS, { prefix: 'resend-drill', things: THINGS, value: temperature, ...overRecentMinutes(READINGS) });
       const recordsBefore = consumerStats(drill.platform, 'store-readings').recordsDone;
       for (let start = 0, request = 0; start < readings.length; start += PER_REQUEST, request += 1) {
         const batch = readings.slice(start, start + PER_REQUEST);

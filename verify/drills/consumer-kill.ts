@@ -11,7 +11,7 @@ import { synthesizeStacks } from '../../local/twin/synth';
 import { setThresholds } from '../../tools/threshold-store';
 import { check, type Drill } from '../drill';
 import { killPlatform, messagingState, processTableAccess, startPlatformProcess, stopPlatformGracefully } from '../platform-process';
-import { auditAlerts, compareKeys, count, DRILL_CONFIGURATION, drillReadings, expectedKeys, expectedNotices, pollUntil, recordedNotices, sendBatches, sleep, storedCount, storedKeys } from '../probe';
+import { auditAlerts, compareKeys, count, DRILL_CONFIGURATION, drillReadings, expectedKeys, expectedNotices, overRecentMinutes, pollUntil, recordedNotices, sendBatches, sleep, storedCount, storedKeys } from '../probe';
 import { auditRollups, rollupsCheck } from '../rollup-audit';
 
 const READINGS = 6_000;
@@ -26,7 +26,7 @@ export const consumerKillDrill: Drill = {
   async run({ workDir, log = () => undefined }) {
     const dataDir = path.join(workDir, 'platform');
     // Dated now, so every step of rollups is kept (older readings are rolled up by hour and day only).
-    const readings = drillReadings(READINGS, { prefix: 'kill-drill', value: temperature, startMs: Date.now() - 60_000 });
+    const readings = drillReadings(READINGS, { prefix: 'kill-drill', value: temperature, ...overRecentMinutes(READINGS) });
     const expected = expectedKeys(readings);
 
     // The drills' configuration, whatever the checkout's configuration or the shell says.

@@ -8,7 +8,7 @@ import { DEFAULT_ALERT_COOLDOWN_SECONDS } from '../../handlers/contract';
 import { setThresholds } from '../../tools/threshold-store';
 import { check, type Drill } from '../drill';
 import { auditRollups, rollupsCheck } from '../rollup-audit';
-import { auditAlerts, compareKeys, count, drillReadings, expectedKeys, expectedNotices, sendBatches, sleep, storedKeys, waitForQuiet, withDrillPlatform } from '../probe';
+import { auditAlerts, compareKeys, count, drillReadings, expectedKeys, expectedNotices, overRecentMinutes, sendBatches, sleep, storedKeys, waitForQuiet, withDrillPlatform } from '../probe';
 
 const READINGS = 3_000;
 const PER_REQUEST = 100;
@@ -30,7 +30,7 @@ export const dynamodbOutageDrill: Drill = {
     return withDrillPlatform(workDir, async (drill) => {
       await setThresholds(drill.dynamo, drill.platform.tables.thresholds, ALARMED_SERIES, THRESHOLDS);
       // Dated now, so every step of rollups is kept (older readings are rolled up by hour and day only).
-      const readings = drillReadings(READINGS, { prefix: 'outage-drill', value: temperature, startMs: Date.now() - 60_000 });
+      const readings = drillReadings(READINGS, { prefix: 'outage-drill', value: temperature, ...overRecentMinutes(READINGS) });
 
       let outage: Promise<{ down: number; up: number; backlog: number }> | undefined;
       let sent = 0;
