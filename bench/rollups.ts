@@ -40,7 +40,7 @@ import { Decimal } from '../handlers/decimal';
 import { seriesId } from '../handlers/reading-item';
 import { timestampOfMillis } from '../handlers/reading-timestamp';
 import { rangeCondition, windowStart } from '../handlers/reading-segment';
-import { addReadings, bucketExpiry, bucketKey, bucketStart, encodePart, mergeAggregates, partKey, STEP_MS, STORED_STEPS, type Aggregate, type StoredStep, type TimedValue } from '../handlers/rollup';
+import { addReadings, bucketExpiry, bucketStart, encodePart, mergeAggregates, partKey, STEP_MS, STORED_STEPS, type Aggregate, type StoredStep, type TimedValue } from '../handlers/rollup';
 import { rollupItem, type RollupBucket } from '../handlers/rollup-item';
 import { loadSettings, logger } from '../handlers/runtime';
 import { createStoreReadingsHandler, STORE_READINGS_SETTINGS, type StoreReadingsSettings } from '../handlers/store-readings';
@@ -56,7 +56,7 @@ import type { RollupsResponse, ReadingsResponse } from '../web/api-types';
 import { buildApp } from '../web/app';
 import { loadWebConfig, type WebConfig } from '../web/config';
 import { createWebDynamoClient } from '../web/dynamo-client';
-import { createDynamoRepository } from '../web/dynamo-repository';
+import { createDynamoRepository, rollupItemRange } from '../web/dynamo-repository';
 import { bucketCount, PAGE_LIMITS } from '../web/query';
 
 const TARGET_P99_MS = 500;
@@ -360,7 +360,9 @@ async function main(): Promise<void> {
     const page = JSON.parse(await timedGet(base, readings)) as ReadingsResponse;
     if (page.items.length !== 3_600 || page.nextCursor !== null) throw new Error(`/api/readings answered ${page.items.length} readings${page.nextCursor === null ? '' : ' and a next page'}; expected 3,600 in one page`);
 
-    const bucketRange = { ':s': { S: SERIES }, ':a': { S: bucketKey(rolled.step, bucketStart(timestampOfMillis(fromMs), rolled.step)) }, ':b': { S: bucketKey(rolled.step, bucketStart(timestampOfMillis(lastMs), rolled.step)) } };
+    // The items the repository reads for that step (hours come from their days' parts).
+    const items = rollupItemRange({ step: rolled.step, from: timestampOfMillis(fromMs), to: timestampOfMillis(lastMs) });
+    const bucketRange = { ':s': { S: SERIES }, ':a': { S: items.from }, ':b': { S: items.to } };
     const [rollupUnits, readingUnits] = await Promise.all([
       readUnits(lowLevel, { TableName: config.tables.rollups, KeyConditionExpression: `${ATTRIBUTES.series} = :s AND #b BETWEEN :a AND :b`, ExpressionAttributeNames: { '#b': ATTRIBUTES.bucket }, ExpressionAttributeValues: bucketRange }),
       readUnits(lowLevel, {

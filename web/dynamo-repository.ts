@@ -11,7 +11,7 @@ import { ALERT_HISTORY_ATTRIBUTES, decodeNotice } from '../handlers/notice-item'
 import { RULE_ATTRIBUTES } from '../handlers/rule-item';
 import { ATTRIBUTES } from '../handlers/contract';
 import type { Decimal } from '../handlers/decimal';
-import { addReadings, bucketKey, bucketStart, bucketTimeRange, decodePart, OPEN_MINUTE_KEY, partStart, ROLLUP_ATTRIBUTES, type Aggregate } from '../handlers/rollup';
+import { addReadings, bucketKey, bucketStart, bucketTimeRange, decodePart, OPEN_MINUTE_KEY, partStart, ROLLUP_ATTRIBUTES, type Aggregate, type StoredStep } from '../handlers/rollup';
 import { seriesReadings } from '../handlers/reading-segment';
 import { aggregateOfItem, openMinuteOfItem } from '../handlers/rollup-item';
 import { openMinuteView } from '../handlers/rollup-open';
@@ -169,9 +169,7 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
 
   /** The rollups the items say: one Query over the series' buckets of the step. */
   async function storedRollups(query: RollupQuery): Promise<RollupPoint[]> {
-    // Minutes are parts of their hour's item: a minute range reads the hours holding it.
-    const minutes = query.step === '1m';
-    const step = minutes ? '1h' : query.step;
+    const { step, parent, from, to } = rollupItemRange(query);
     const points: RollupPoint[] = [];
     let start: Item | undefined;
     do {
@@ -182,7 +180,7 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
           ExpressionAttributeNames: {
             '#series': ATTRIBUTES.series,
             '#bucket': ATTRIBUTES.bucket,
-            ...(minutes
+            ...(parent !== undefined
               ? { '#parts': ROLLUP_ATTRIBUTES.parts }
               : {
                   '#count': ROLLUP_ATTRIBUTES.count,
@@ -193,15 +191,15 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
                   '#last': ROLLUP_ATTRIBUTES.last,
                 }),
           },
-          ExpressionAttributeValues: { ':series': query.series, ':from': bucketKey(step, bucketStart(query.from, step)), ':to': bucketKey(step, bucketStart(query.to, step)) },
-          // An hour or a day answers with its own aggregate, a minute with its part of the hour.
-          ProjectionExpression: minutes ? '#bucket, #parts' : '#bucket, #count, #min, #max, #sum, #first, #last',
+          ExpressionAttributeValues: { ':series': query.series, ':from': from, ':to': to },
+          // A day answers with its own aggregate, a minute or an hour with its part of the item holding it.
+          ProjectionExpression: parent !== undefined ? '#bucket, #parts' : '#bucket, #count, #min, #max, #sum, #first, #last',
           ExclusiveStartKey: start,
         }),
       );
       for (const item of page.Items ?? []) {
         const bucket = String(item[ATTRIBUTES.bucket]).slice(step.length + 1);
-        if (minutes) points.push(...minutePoints(bucket, item[ROLLUP_ATTRIBUTES.parts], query));
+        if (parent !== undefined) points.push(...partPoints(bucket, parent, item[ROLLUP_ATTRIBUTES.parts], query));
         else {
           const aggregate = aggregateOfItem(item);
           // The store handler writes every bucket whole; an item that is not is not shown rather than shown wrong.
@@ -293,14 +291,26 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
   };
 }
 
-/** The minutes of an hour item's parts that fall in the query's range, in time order; a part that does not decode is not shown. */
-function minutePoints(hour: string, parts: unknown, query: RollupQuery): RollupPoint[] {
+/**
+ * The `Bucket` keys of the items a rollup range is read from, and their step. Minutes are
+ * parts of their hour's item and hours of their day's: a range of either reads the items
+ * holding it (a month of hours is 31 small day items, not 720 hours of sixty minutes each);
+ * a day answers with its own item's aggregate.
+ */
+export function rollupItemRange(query: Pick<RollupQuery, 'step' | 'from' | 'to'>): { step: StoredStep; parent: '1h' | '1d' | undefined; from: string; to: string } {
+  const parent = query.step === '1m' ? '1h' : query.step === '1h' ? '1d' : undefined;
+  const step = parent ?? '1d';
+  return { step, parent, from: bucketKey(step, bucketStart(query.from, step)), to: bucketKey(step, bucketStart(query.to, step)) };
+}
+
+/** The parts of an hour or day item (its minutes or hours) that fall in the query's range, in time order; a part that does not decode is not shown. */
+function partPoints(parentStart: string, parentStep: '1h' | '1d', parts: unknown, query: RollupQuery): RollupPoint[] {
   if (typeof parts !== 'object' || parts === null) return [];
   const points: RollupPoint[] = [];
   for (const key of Object.keys(parts).sort()) {
-    const start = partStart(hour, '1h', key);
+    const start = partStart(parentStart, parentStep, key);
     const text = (parts as Record<string, unknown>)[key];
-    const aggregate: Aggregate | undefined = start >= query.from && start <= query.to && typeof text === 'string' ? decodePart(text, start, '1h') : undefined;
+    const aggregate: Aggregate | undefined = start >= query.from && start <= query.to && typeof text === 'string' ? decodePart(text, start, parentStep) : undefined;
     if (aggregate !== undefined) points.push(rollupPoint(start, aggregate));
   }
   return points;
