@@ -76,16 +76,16 @@ export function warmUpReadings(sensors: number, bytes: number, startMicros: numb
 }
 
 /**
- * The readings just before the sample at the fleet's pace (`perSensor` of each sensor, at
- * most a minute's), sent in rounds like the sample but not counted. A series' rollups are
+ * The minute before a sample of at least a minute (`perSensor` readings of each sensor), at
+ * the fleet's pace, sent in rounds like the sample but not counted. A series' rollups are
  * written once a minute, by the first batch of the next one, which counts the whole minute
- * from its stored segments: with a minute of lead-in, the sample's first batch does that
- * work for a minute like any other, and a sample of whole minutes (the default) has its
- * share of it. A shorter sample gets a shorter lead-in, and is no measure of that work.
+ * from its stored segments: after the lead-in, the sample's first batch does that work for
+ * a minute like any other, and a sample of whole minutes (the default) has its share of it.
+ * A shorter sample gets none, and is no measure of that work.
  */
 export function leadInReadings(sensors: number, perSensor: number, bytes: number, startMicros: number, intervalMicros: number): Record<string, string>[] {
-  const readings = Math.min(perSensor, Math.round(MINUTE_MICROS / intervalMicros));
-  return sampleReadings(sensors, readings, bytes, { startMicros: startMicros - readings * intervalMicros, intervalMicros });
+  const minute = Math.round(MINUTE_MICROS / intervalMicros);
+  return perSensor < minute ? [] : sampleReadings(sensors, minute, bytes, { startMicros: startMicros - MINUTE_MICROS, intervalMicros });
 }
 
 /** Readings of one sensor in a minute at the fleet's pace: the sample's default, so it holds whole minutes. */

@@ -256,7 +256,7 @@ async function main(): Promise<void> {
   const header = [
     `${flags.rate} MB/s of ${flags.readingBytes}-byte readings = ${Math.round(report.readingsPerSecond).toLocaleString('en-US')} readings/s, in requests of ${flags.batch}; ${config.stream.mode} stream`,
     `Fleet: ${flags.fleet.toLocaleString('en-US')} sensors, ${Number(pace.readingsPerSecond.toPrecision(3))} readings/s each; a consumer batch gathers ${Number(pace.batchSeconds.toPrecision(3))} s (the batching window${pace.batchSeconds < fleet.batchWindowSeconds ? ', cut short by the 6 MB payload' : ''}): ${pace.readingsPerBatch} readings of a series`,
-    `Sample: ${sample.readings} readings from ${flags.sensors} sensors (${sample.readingBytes.toFixed(0)} bytes each) through the local platform, in rounds of ${pace.readingsPerBatch} per sensor, after a warm-up that fills each series' hour and day rollups halfway and a lead-in of up to a minute at the pace`,
+    `Sample: ${sample.readings} readings from ${flags.sensors} sensors (${sample.readingBytes.toFixed(0)} bytes each) through the local platform, in rounds of ${pace.readingsPerBatch} per sensor, after a warm-up that fills each series' hour and day rollups halfway and, for a sample of a minute or more, a lead-in minute at the pace`,
     `Prices: ${PRICES.region} list prices as of ${PRICES.checked} (tools/prices.ts); the stacks deploy to ${config.region}`,
   ];
   console.log(formatReport(report, modes, header, units));

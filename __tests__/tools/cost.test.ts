@@ -67,8 +67,8 @@ describe('the steady state a sample is measured in', () => {
     const leadIn = leadInReadings(2, 1000, 100, start, 100_000);
     expect(leadIn).toHaveLength(2 * 600);
     expect([leadIn[0]?.timestamp, leadIn.at(-1)?.timestamp]).toEqual(['2026-11-30 12:29:00', '2026-11-30 12:29:59.900000']);
-    // A sample shorter than a minute gets a lead-in as long as itself.
-    expect(leadInReadings(2, 200, 100, start, 100_000).map((reading) => reading.timestamp).slice(0, 1)).toEqual(['2026-11-30 12:29:40']);
+    // A sample shorter than a minute is no measure of the once-a-minute work, and gets none.
+    expect(leadInReadings(2, 200, 100, start, 100_000)).toEqual([]);
     expect(minuteOfReadings({ sensors: 10_000, megabytesPerSecond: 10, readingBytes: 100 })).toBe(600);
     // The warm-up's sensors are the sample's.
     expect(new Set(warmUp.map((reading) => reading.id))).toEqual(new Set(sampleReadings(2, 1, 100, { startMicros: start, intervalMicros: 1 }).map((reading) => reading.id)));
