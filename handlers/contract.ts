@@ -25,6 +25,8 @@ export const ATTRIBUTES = {
   maxThreshold: 'MaxThreshold',
   latestTimestamp: 'LatestTimestamp',
   latestValue: 'LatestValue',
+  /** Series catalogue: the series' open minute (that of `LatestTimestamp`) is written to its rollups; removed by each newer reading. */
+  openMinuteClosed: 'OpenMinuteClosed',
   /** Range key of the rollups table: `<step>#<bucket start>`, e.g. `1h#2026-11-30T18:00:00Z` (hours and days; minutes are parts of their hour). */
   bucket: 'Bucket',
 } as const;

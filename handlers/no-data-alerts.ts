@@ -10,32 +10,39 @@
  * latest reading time, kept by the store consumer). Why a Scan and not an index of
  * deadlines: a deadline index needs a write per series each time its deadline moves (a
  * key change costs two index writes), which at the readings' own rate costs more than
- * reading both tables every minute by two orders of magnitude; docs/alerts.md has the
- * figures. Writes happen only when a series goes silent or reports again.
+ * reading both tables every minute by two orders of magnitude. Writes happen only when a
+ * series goes silent or reports again.
  *
  * Why this function sends the `data-resumed` notice rather than the stream consumer: it
  * owns the no-data state (the consumer's cached items would miss it for up to a minute),
  * and it sees a series resume in the catalogue within one run, without any per-reading work.
+ *
+ * The same catalogue Scan finds the series silent for CLOSE_OPEN_MINUTE_AFTER_MS whose open
+ * minute is not yet written to their rollups (rollup-plan.ts): the check writes it and
+ * marks the catalogue item, once per silence (the store consumer removes the mark with the
+ * next reading), so a series silent longer than its raw readings are kept loses nothing.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import { ScanCommand, type DynamoDBDocumentClient, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand, UpdateCommand, type DynamoDBDocumentClient, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { decideNoData, formatNoDataNotice } from './alert-rules';
 import { NO_DATA_ATTRIBUTES, noDataStateUpdate, seriesRecordOf, type SeriesAlertRecord } from './alert-state-item';
 import type { Item } from './item-codec';
 import { RULE_ATTRIBUTES } from './rule-item';
 import { AlertNotifier, emptyCounts, type Plan } from './alert-notifier';
-import { describeError, mapWithConcurrency } from './batching';
+import { DEFAULT_RETRY_POLICY, describeError, mapWithConcurrency } from './batching';
 import { ATTRIBUTES } from './contract';
 import { timestampOfMillis } from './reading-timestamp';
+import { CLOSE_OPEN_MINUTE_AFTER_MS } from './rollup-plan';
+import { closeOpenMinutes } from './rollup-store';
 import { awsClients, lazyHandler, loadSettings, logger as runtimeLogger, notifierSettings, systemClock, type Clock, type Settings } from './runtime';
 
 const REQUIRED_SETTINGS = ['thresholdsTable', 'alertsTable', 'seriesTable', 'alertTopicArn'] as const;
 
 export type NoDataAlertsSettings = Pick<
   Settings<(typeof REQUIRED_SETTINGS)[number]>,
-  'thresholdsTable' | 'alertsTable' | 'seriesTable' | 'alertTopicArn' | 'hotRetentionDays' | 'recipientTopicArns'
+  'thresholdsTable' | 'alertsTable' | 'seriesTable' | 'alertTopicArn' | 'hotRetentionDays' | 'recipientTopicArns' | 'thingsTable' | 'rollupsTable' | 'hourRollupRetentionDays' | 'dayRollupRetentionDays'
 >;
 
 export interface NoDataAlertsDeps {
@@ -62,6 +69,9 @@ export interface NoDataCheckSummary {
   readonly resumed: number;
   readonly held: number;
   readonly failed: number;
+  /** Silent series whose open minute was written to their rollups, and those left for the next check. */
+  readonly openMinutesClosed: number;
+  readonly openMinutesLeft: number;
   readonly scanRequests: number;
   readonly durationMs: number;
 }
@@ -70,6 +80,8 @@ export type NoDataAlertsHandler = (event: unknown, context?: Context) => Promise
 
 /** Series settled side by side. */
 const SERIES_CONCURRENCY = 16;
+/** Open minutes one check closes at most, so it ends well within its timeout; the next check takes the rest. */
+const OPEN_MINUTES_PER_CHECK = 500;
 /** A check waits this long at most for another run's claim on a series; the next run tries again. */
 const CLAIM_WAIT_MS = 5_000;
 
@@ -128,6 +140,44 @@ export function createNoDataAlertsHandler(deps: NoDataAlertsDeps): NoDataAlertsH
       };
     };
 
+  /**
+   * Writes the open minute of each series silent for CLOSE_OPEN_MINUTE_AFTER_MS whose
+   * catalogue item is not marked yet, then marks it (on the condition that no newer reading
+   * came meanwhile); a series not closed now is tried again by the next check.
+   */
+  async function closeSilentOpenMinutes(catalogue: readonly Item[], nowMs: number): Promise<{ openMinutesClosed: number; openMinutesLeft: number }> {
+    const { rollupsTable, thingsTable } = settings;
+    if (rollupsTable === undefined || thingsTable === undefined) return { openMinutesClosed: 0, openMinutesLeft: 0 };
+    const silentBefore = timestampOfMillis(nowMs - CLOSE_OPEN_MINUTE_AFTER_MS);
+    const silent = catalogue.filter((item) => item[ATTRIBUTES.openMinuteClosed] !== true && typeof item[ATTRIBUTES.latestTimestamp] === 'string' && (item[ATTRIBUTES.latestTimestamp] as string) < silentBefore);
+    const now = silent.slice(0, OPEN_MINUTES_PER_CHECK);
+    const latestOf = new Map(now.map((item) => [String(item[ATTRIBUTES.series]), item[ATTRIBUTES.latestTimestamp] as string]));
+    const retention = { raw: settings.hotRetentionDays, '1h': settings.hourRollupRetentionDays, '1d': settings.dayRollupRetentionDays };
+    const retry = { policy: DEFAULT_RETRY_POLICY, sleep: (ms: number) => clock.sleep(ms), random: Math.random };
+    const { closed, outcome } = await closeOpenMinutes(dynamo, [...latestOf.keys()], { ...retry, rollupsTable, thingsTable, retention, now: nowMs, concurrency: SERIES_CONCURRENCY });
+    let marked = 0;
+    await mapWithConcurrency(closed, SERIES_CONCURRENCY, async (series) => {
+      try {
+        await dynamo.send(
+          new UpdateCommand({
+            TableName: settings.seriesTable,
+            Key: { [ATTRIBUTES.series]: series },
+            UpdateExpression: 'SET #closed = :closed',
+            ConditionExpression: '#latest = :latest',
+            ExpressionAttributeNames: { '#closed': ATTRIBUTES.openMinuteClosed, '#latest': ATTRIBUTES.latestTimestamp },
+            ExpressionAttributeValues: { ':closed': true, ':latest': latestOf.get(series) },
+          }),
+        );
+        marked += 1;
+      } catch (error) {
+        // A newer reading came: the series is no longer silent, and its new open minute is the store consumer's.
+        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') outcome.errors.push(describeError(error));
+      }
+    });
+    if (outcome.errors.length > 0) log.warn('open minutes of silent series not all written to their rollups; the next check tries again', { errors: outcome.errors.slice(0, 5) });
+    return { openMinutesClosed: marked, openMinutesLeft: silent.length - marked };
+  }
+
   return async (event) => {
     const started = clock.now();
     notifier.beginBatch();
@@ -141,8 +191,8 @@ export function createNoDataAlertsHandler(deps: NoDataAlertsDeps): NoDataAlertsH
       }),
       scanAll({
         TableName: settings.seriesTable,
-        ProjectionExpression: '#series, #latest',
-        ExpressionAttributeNames: { '#series': ATTRIBUTES.series, '#latest': ATTRIBUTES.latestTimestamp },
+        ProjectionExpression: '#series, #latest, #closed',
+        ExpressionAttributeNames: { '#series': ATTRIBUTES.series, '#latest': ATTRIBUTES.latestTimestamp, '#closed': ATTRIBUTES.openMinuteClosed },
       }),
     ]);
     const latest = new Map<string, string>();
@@ -170,6 +220,8 @@ export function createNoDataAlertsHandler(deps: NoDataAlertsDeps): NoDataAlertsH
       }
     });
 
+    const openMinutes = await closeSilentOpenMinutes(catalogue.items, nowMs);
+
     const summary: NoDataCheckSummary = {
       watched: watched.items.length,
       catalogued: catalogue.items.length,
@@ -178,6 +230,7 @@ export function createNoDataAlertsHandler(deps: NoDataAlertsDeps): NoDataAlertsH
       resumed: counts.notices['data-resumed'],
       held: counts.held,
       failed,
+      ...openMinutes,
       scanRequests: watched.requests + catalogue.requests,
       durationMs: clock.now() - started,
     };

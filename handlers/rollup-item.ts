@@ -31,7 +31,7 @@ export interface StoredBucket extends Omit<RollupBucket, 'aggregate'> {
   readonly remembered?: boolean;
 }
 
-export type RollupItem = Record<string, string | number | NumberValue | Readonly<Record<string, string>>>;
+export type RollupItem = Record<string, string | number | boolean | NumberValue | Readonly<Record<string, string>>>;
 
 /** The item of a bucket, one version on from the bucket's. */
 export function rollupItem(bucket: RollupBucket, expiresAt: number | undefined): RollupItem {
@@ -86,9 +86,10 @@ export function bucketOfItem(item: Record<string, unknown>): StoredBucket | unde
   return { series, step: key.step, start: key.start, aggregate, version, ...(parts === undefined ? {} : { parts }) };
 }
 
-/** A series' open minute as read: its start (undefined when none is stored) and the version a write checks. */
+/** A series' open minute as read: its start (undefined when none is stored), whether it is written already, and the version a write checks. */
 export interface OpenMinute {
   readonly start: string | undefined;
+  readonly closed: boolean;
   readonly version: number;
 }
 
@@ -97,13 +98,14 @@ const MINUTE_START = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00Z$/;
 /** The open minute an item says (an absent item, or one without a minute: none). */
 export function openMinuteOfItem(item: Record<string, unknown> | undefined): OpenMinute {
   const start = item?.[R.open];
-  return { start: typeof start === 'string' && MINUTE_START.test(start) ? start : undefined, version: numberOf(item?.[R.version]) ?? 0 };
+  return { start: typeof start === 'string' && MINUTE_START.test(start) ? start : undefined, closed: item?.[R.closed] === true, version: numberOf(item?.[R.version]) ?? 0 };
 }
 
 /** The open-minute item of a series, one version on from `version`. */
-export const openMinuteItem = (series: string, start: string, version: number): RollupItem => ({
+export const openMinuteItem = (series: string, start: string, closed: boolean, version: number): RollupItem => ({
   [ATTRIBUTES.series]: series,
   [ATTRIBUTES.bucket]: OPEN_MINUTE_KEY,
   [R.open]: start,
+  ...(closed ? { [R.closed]: true } : {}),
   [R.version]: version + 1,
 });

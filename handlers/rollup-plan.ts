@@ -16,6 +16,10 @@
  *   Query: it finds what earlier deliveries stored in them too;
  * - an earlier minute the batch stored readings in is counted again (a late reading);
  * - the batch's newest minute, when later than `wasOpen`, becomes the open minute.
+ * A series that falls silent would keep its open minute until it sends again, and past the
+ * raw readings' retention that minute could no longer be counted: so once a series has
+ * been silent for CLOSE_OPEN_MINUTE_AFTER_MS, the no-data check writes its open minute and
+ * marks it closed (closingTargets); a reading in a closed minute is then a late one.
  * The open-minute item is written after the parts it makes whole, so every minute before
  * it is in its hour whenever it is read; after a failed write the series' records are
  * delivered again, and the redelivery counts the same minutes.
@@ -59,13 +63,26 @@ export function rollupCutoffs(now: number, retention: RollupRetention): RollupCu
   return { raw: since(retention.raw, 0), '1h': since(retention['1h'], STEP_MS['1h']), '1d': since(retention['1d'], STEP_MS['1d']) };
 }
 
+/**
+ * How long a series is silent before the no-data check writes its open minute: far less
+ * than the shortest raw retention (a day), far more than a sensor's usual interval.
+ */
+export const CLOSE_OPEN_MINUTE_AFTER_MS = 3_600_000;
+
+/** A series' open minute before a batch: its start (undefined: none stored) and whether it is written already. */
+export interface WasOpen {
+  readonly start: string | undefined;
+  readonly closed: boolean;
+}
+
 /** What a batch asks of one series' rollups. */
 export interface FoldTargets {
-  /** The open minute before the batch (undefined: none stored). */
-  readonly wasOpen: string | undefined;
-  /** The open minute once the batch is in: the later of `wasOpen` and the batch's newest minute. */
+  readonly was: WasOpen;
+  /** The open minute once the batch is in: the later of the one before and the batch's newest minute. */
   readonly open: string;
-  /** The minutes from `wasOpen` up to `open` (excluded), when the open minute moves on: counted with one Query. */
+  /** Whether it stays written already (closed, and no later minute came). */
+  readonly closed: boolean;
+  /** The minutes from the open one before (the one after it, when closed) up to `open` (excluded), when the open minute moves on: counted with one Query. */
   readonly span: { readonly from: string; readonly to: string } | undefined;
   /** Earlier minutes the batch stored readings in (late readings), counted one by one. */
   readonly late: readonly string[];
@@ -76,15 +93,23 @@ export interface FoldTargets {
 }
 
 /** Whether the batch leaves the series' rollup items as they are: the usual batch, all in the open minute. */
-export const changesNothing = (targets: FoldTargets): boolean => targets.open === targets.wasOpen && targets.late.length === 0 && targets.beyondRaw.size === 0 && targets.beyondHour.size === 0;
+export const changesNothing = (targets: FoldTargets): boolean =>
+  targets.open === targets.was.start && targets.closed === targets.was.closed && targets.late.length === 0 && targets.beyondRaw.size === 0 && targets.beyondHour.size === 0;
+
+/** The start of the minute after `minute`. */
+const nextMinute = (minute: string): string => `${new Date(Date.parse(minute) + STEP_MS['1m']).toISOString().slice(0, 19)}Z`;
 
 /** The start of minute `minute` (0 to 59) of the hour starting at `hour`. */
 const minuteStart = (hour: string, minute: number): string => partStart(hour, '1h', String(minute).padStart(2, '0'));
 
-export function foldTargets(contributions: SeriesContributions, wasOpen: string | undefined, cutoffs: RollupCutoffs): FoldTargets {
+export function foldTargets(contributions: SeriesContributions, was: WasOpen, cutoffs: RollupCutoffs): FoldTargets {
   let newest = '';
   for (const hour of contributions.hours) for (const minute of hour.minutes) newest = minuteStart(hour.start, minute) > newest ? minuteStart(hour.start, minute) : newest;
+  const wasOpen = was.start;
   const open = wasOpen !== undefined && wasOpen > newest ? wasOpen : newest;
+  // The span's minutes are counted with one Query; earlier ones one by one (a closed minute is written already: a reading in it is late).
+  const spanFrom = wasOpen === undefined ? open : was.closed ? nextMinute(wasOpen) : wasOpen;
+  const closed = was.closed && open === wasOpen;
   const late: string[] = [];
   const beyondRaw = new Map<string, TimedValue[]>();
   const beyondHour = new Map<string, TimedValue[]>();
@@ -97,14 +122,21 @@ export function foldTargets(contributions: SeriesContributions, wasOpen: string 
     }
     for (const minute of hour.minutes) {
       const start = minuteStart(hour.start, minute);
-      // The open minute is the readers' to count; the span's minutes are counted with it.
-      if (start >= open || (wasOpen !== undefined && start >= wasOpen)) continue;
+      // The open minute is the readers' to count, unless it is closed.
+      if ((start >= spanFrom && start < open) || (start === open && !closed)) continue;
       if (start > cutoffs.raw) late.push(start);
       else beyondRaw.set(start, timedReadings(hour, minute));
     }
   }
-  const span = wasOpen !== undefined && open > wasOpen ? { from: wasOpen, to: open } : undefined;
-  return { wasOpen, open, span, late, beyondRaw, beyondHour };
+  const span = wasOpen !== undefined && open > spanFrom ? { from: spanFrom, to: open } : undefined;
+  return { was, open, closed, span, late, beyondRaw, beyondHour };
+}
+
+/** What the no-data check asks of a silent series' open minute: counted, written to its hour, and marked closed. */
+export function closingTargets(was: WasOpen & { readonly start: string }, cutoffs: RollupCutoffs): FoldTargets {
+  // Its readings may be gone already (a series silent past the raw retention since before the check could see it): then it is only marked.
+  const late = was.start > cutoffs.raw && bucketStart(was.start, '1h') > cutoffs['1h'] ? [was.start] : [];
+  return { was, open: was.start, closed: true, span: undefined, late, beyondRaw: new Map(), beyondHour: new Map() };
 }
 
 /** The `Bucket` keys of the hour and day items a fold changes (those past their retention left out). */

@@ -11,6 +11,8 @@
  * The hour and day items a container wrote are remembered (RollupCache): the series' next
  * minute touches the same ones, and the version condition makes a remembered item safe to
  * plan from: if another writer changed it, the write is refused and the item read again.
+ * The no-data check closes the open minute of a series fallen silent the same way
+ * (closeOpenMinutes).
  */
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll, callWithRetries, type RetryContext } from './batch-write';
@@ -19,7 +21,7 @@ import { ATTRIBUTES } from './contract';
 import { addToAggregate, bucketExpiry, bucketKey, bucketStart, bucketTimeRange, OPEN_MINUTE_KEY, readingAggregate, ROLLUP_ATTRIBUTES, STEP_MS, type Aggregate, type StoredStep } from './rollup';
 import type { SeriesContributions } from './rollup-gather';
 import { bucketOfItem, openMinuteItem, openMinuteOfItem, rollupItem, type OpenMinute, type RollupBucket, type RollupItem, type StoredBucket } from './rollup-item';
-import { changesNothing, foldKeys, foldTargets, planFold, rollupCutoffs, type FoldTargets, type RollupRetention } from './rollup-plan';
+import { changesNothing, closingTargets, foldKeys, foldTargets, planFold, rollupCutoffs, type FoldTargets, type RollupRetention } from './rollup-plan';
 import { seriesReadings } from './reading-segment';
 
 /** Buckets a container remembers: a few for each of thousands of series, a few kilobytes each. */
@@ -102,37 +104,23 @@ class Conflict extends Error {}
 const isConditionFailure = (error: unknown): boolean => (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
 
 export async function applyRollups(dynamo: DynamoDBDocumentClient, bySeries: ReadonlyMap<string, SeriesContributions>, options: RollupStoreOptions): Promise<RollupOutcome> {
-  const outcome: RollupOutcome = { written: 0, counted: 0, conflicts: 0, requests: 0, failed: [], errors: [] };
-  // Every series of the batch is judged against retention as of the same moment.
-  const cutoffs = rollupCutoffs(options.now, options.retention);
-  const cache = options.cache ?? new RollupCache(0);
+  const writer = rollupWriter(dynamo, options);
+  const { outcome } = writer;
   const fail = (series: string, error: string): void => {
     outcome.failed.push({ series, record: (bySeries.get(series) as SeriesContributions).firstRecord });
     outcome.errors.push(error);
   };
-  const send = async <T>(run: () => Promise<T>): Promise<T> => {
-    const result = await callWithRetries(run, options);
-    outcome.requests += result.attempts;
-    if (!result.ok) throw result.error;
-    return result.value;
-  };
-
   let pending = [...bySeries.keys()];
   for (let round = 1; pending.length > 0; round++) {
     const conflicted: string[] = [];
-    await mapWithConcurrency([...(await readOpenMinutes(pending))], options.concurrency, async ([series, open]) => {
-      const targets = foldTargets(bySeries.get(series) as SeriesContributions, open.start, cutoffs);
+    const read = await writer.readOpenMinutes(pending);
+    for (const series of read.unread) fail(series, read.error);
+    await mapWithConcurrency([...read.openMinutes], options.concurrency, async ([series, open]) => {
+      const targets = foldTargets(bySeries.get(series) as SeriesContributions, open, writer.cutoffs);
       if (changesNothing(targets)) return;
-      try {
-        await fold(series, targets, open);
-      } catch (error) {
-        // A write that failed may or may not have been made: what is remembered of the series is no longer known to be true.
-        cache.forget(series);
-        if (error instanceof Conflict) {
-          outcome.conflicts++;
-          conflicted.push(series);
-        } else fail(series, describeError(error));
-      }
+      const result = await writer.fold(series, targets, open);
+      if (result === 'conflict') conflicted.push(series);
+      else if (result !== 'done') fail(series, result.error);
     });
     pending = conflicted;
     if (round === CONFLICT_ROUNDS) {
@@ -141,29 +129,75 @@ export async function applyRollups(dynamo: DynamoDBDocumentClient, bySeries: Rea
     }
   }
   return outcome;
+}
 
-  /** The open minute of each series; a series whose item could not be read is failed and left out. */
-  async function readOpenMinutes(series: readonly string[]): Promise<Map<string, OpenMinute>> {
+/**
+ * Writes the open minute of each series to its hour and day and marks it closed (the
+ * no-data check, for series silent for CLOSE_OPEN_MINUTE_AFTER_MS): resolves to the series
+ * now closed (or with no open minute to close); the others are tried again by the next check.
+ */
+export async function closeOpenMinutes(dynamo: DynamoDBDocumentClient, series: readonly string[], options: RollupStoreOptions): Promise<{ closed: string[]; outcome: RollupOutcome }> {
+  const writer = rollupWriter(dynamo, options);
+  const closed: string[] = [];
+  const read = await writer.readOpenMinutes(series);
+  if (read.unread.size > 0) writer.outcome.errors.push(read.error);
+  await mapWithConcurrency([...read.openMinutes], options.concurrency, async ([id, open]) => {
+    if (open.start === undefined || open.closed) {
+      closed.push(id);
+      return;
+    }
+    const result = await writer.fold(id, closingTargets({ start: open.start, closed: false }, writer.cutoffs), open);
+    if (result === 'done') closed.push(id);
+    else writer.outcome.errors.push(result === 'conflict' ? `the rollups of ${id} changed while its open minute was being closed` : result.error);
+  });
+  return { closed, outcome: writer.outcome };
+}
+
+/** What folding a series came to: done, refused for another writer's change (read and plan again), or failed. */
+type FoldResult = 'done' | 'conflict' | { readonly error: string };
+
+/** Reading open minutes and folding series, with the outcome counted and what the container remembers kept. */
+function rollupWriter(dynamo: DynamoDBDocumentClient, options: RollupStoreOptions) {
+  const outcome: RollupOutcome = { written: 0, counted: 0, conflicts: 0, requests: 0, failed: [], errors: [] };
+  // Every series is judged against retention as of the same moment.
+  const cutoffs = rollupCutoffs(options.now, options.retention);
+  const cache = options.cache ?? new RollupCache(0);
+  const send = async <T>(run: () => Promise<T>): Promise<T> => {
+    const result = await callWithRetries(run, options);
+    outcome.requests += result.attempts;
+    if (!result.ok) throw result.error;
+    return result.value;
+  };
+  return { outcome, cutoffs, readOpenMinutes, fold };
+
+  /** The open minute of each series read; the series whose item could not be read, and why. */
+  async function readOpenMinutes(series: readonly string[]): Promise<{ openMinutes: Map<string, OpenMinute>; unread: Set<string>; error: string }> {
     const read = await batchGetAll(dynamo, options.rollupsTable, series.map((id) => ({ [ATTRIBUTES.series]: id, [ATTRIBUTES.bucket]: OPEN_MINUTE_KEY })), options);
     outcome.requests += read.requests;
     const found = new Map(read.items.map((item) => [String(item[ATTRIBUTES.series]), item]));
     const unread = new Set(read.unread.map((key) => String(key[ATTRIBUTES.series])));
     const openMinutes = new Map<string, OpenMinute>();
-    for (const id of series) {
-      if (unread.has(id)) fail(id, read.errors[0] ?? 'the open-minute item could not be read');
-      else openMinutes.set(id, openMinuteOfItem(found.get(id)));
-    }
-    return openMinutes;
+    for (const id of series) if (!unread.has(id)) openMinutes.set(id, openMinuteOfItem(found.get(id)));
+    return { openMinutes, unread, error: read.errors[0] ?? 'the open-minute item could not be read' };
   }
 
-  /** Counts what the batch makes countable, writes the hours and days that changes, then moves the open minute. */
-  async function fold(series: string, targets: FoldTargets, open: OpenMinute): Promise<void> {
-    const counted = await countMinutes(series, targets);
-    const stored = await readBuckets(series, foldKeys(targets, counted, cutoffs));
-    const results = await Promise.allSettled(planFold({ series, targets, counted, stored, cutoffs }).map((bucket) => writeBucket(bucket)));
-    const refused = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (refused !== undefined) throw refused.reason;
-    if (targets.open !== open.start) await put(openMinuteItem(series, targets.open, open.version), open.version);
+  /** Counts what the targets make countable, writes the hours and days that changes, then the open-minute item. */
+  async function fold(series: string, targets: FoldTargets, open: OpenMinute): Promise<FoldResult> {
+    try {
+      const counted = await countMinutes(series, targets);
+      const stored = await readBuckets(series, foldKeys(targets, counted, cutoffs));
+      const results = await Promise.allSettled(planFold({ series, targets, counted, stored, cutoffs }).map((bucket) => writeBucket(bucket)));
+      const refused = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (refused !== undefined) throw refused.reason;
+      if (targets.open !== open.start || targets.closed !== open.closed) await put(openMinuteItem(series, targets.open, targets.closed, open.version), open.version);
+      return 'done';
+    } catch (error) {
+      // A write that failed may or may not have been made: what is remembered of the series is no longer known to be true.
+      cache.forget(series);
+      if (!(error instanceof Conflict)) return { error: describeError(error) };
+      outcome.conflicts++;
+      return 'conflict';
+    }
   }
 
   /** The aggregate of each minute the batch makes countable, from the readings stored in it; a minute without any is absent. */

@@ -38,6 +38,8 @@ export const ROLLUP_ATTRIBUTES = {
   parts: 'Parts',
   /** The open-minute item (OPEN_MINUTE_KEY): the start of the series' open minute. */
   open: 'Open',
+  /** The open-minute item: the open minute is written to its hour like any other (its series fell silent), so readers take it from there. */
+  closed: 'Closed',
   /** Raised by every write; a write is conditional on the version it read. */
   version: 'Version',
   expiresAt: 'ExpiresAt',

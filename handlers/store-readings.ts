@@ -215,11 +215,12 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
             new UpdateCommand({
               TableName: tableName,
               Key: { [TABLES.series.hashKey]: series.series },
-              UpdateExpression: 'SET #timestamp = :timestamp, #value = :value',
+              // A newer reading opens a minute again: the no-data check's mark that the last one was closed goes.
+              UpdateExpression: 'SET #timestamp = :timestamp, #value = :value REMOVE #closed',
               // A latest value dated past the horizon came from a reading no consumer accepts
               // now (stored before future readings were refused): it gives way, not pin the series.
               ConditionExpression: 'attribute_not_exists(#timestamp) OR #timestamp < :timestamp OR #timestamp > :horizon',
-              ExpressionAttributeNames: { '#timestamp': ATTRIBUTES.latestTimestamp, '#value': ATTRIBUTES.latestValue },
+              ExpressionAttributeNames: { '#timestamp': ATTRIBUTES.latestTimestamp, '#value': ATTRIBUTES.latestValue, '#closed': ATTRIBUTES.openMinuteClosed },
               ExpressionAttributeValues: { ':timestamp': series.timestamp, ':value': storedNumber(series.value), ':horizon': horizon },
             }),
           ),

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
-import { HANDLER_ENV } from '../handlers/contract';
+import { HANDLER_ENV, retentionEnvironment, type RetentionDays } from '../handlers/contract';
 import type { PackagedHandler } from '../build/handler-bundle';
 import { packagedFunction } from './packaged-function';
 import { AT_LEAST_ONCE, notifyingAlarm } from './alarm';
@@ -29,8 +29,10 @@ export interface NoDataCheckProps {
   readonly alarmActions: readonly string[];
   /** @default NO_DATA_CHECK_LIMITS.intervalMinutes.default */
   readonly intervalMinutes?: number;
-  /** Days history items are kept (TTL). @default kept for ever */
+  /** Days history items and raw readings are kept (TTL). @default kept for ever */
   readonly hotRetentionDays?: number;
+  /** Days the rollups of each step stay after their bucket ends, as the store consumer keeps them. @default each kept for ever */
+  readonly rollupRetentionDays?: Omit<RetentionDays, 'raw'>;
   /** @default NO_DATA_CHECK_LIMITS.memoryMiB.default */
   readonly memoryMiB?: number;
   /** @default NO_DATA_CHECK_LIMITS.timeoutSeconds.default */
@@ -56,7 +58,7 @@ export class NoDataCheck extends Construct {
   constructor(scope: Construct, id: string, props: NoDataCheckProps) {
     super(scope, id);
     const functionName = `${props.namePrefix}-no-data-alerts`;
-    const { thresholds, alerts, series } = props.tables;
+    const { thresholds, alerts, series, things, rollups } = props.tables;
     const topicArns = [props.alertTopicArn, ...Object.values(props.recipientTopicArns)];
     const logGroup = new CloudwatchLogGroup(this, 'logs', { name: `/aws/lambda/${functionName}`, retentionInDays: props.logRetentionDays });
     const role = new ServiceRole(this, 'role', {
@@ -67,7 +69,11 @@ export class NoDataCheck extends Construct {
         { sid: 'WriteLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${logGroup.arn}:*`] },
         // Scan: the rules with a no-data period; the rest: the claim protocol on one series' item.
         { sid: 'ReadRulesKeepAlertState', actions: ['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [thresholds.arn] },
-        { sid: 'ReadLatestReadings', actions: ['dynamodb:Scan'], resources: [series.arn] },
+        // UpdateItem: the mark that a silent series' open minute is written to its rollups.
+        { sid: 'ReadLatestReadings', actions: ['dynamodb:Scan', 'dynamodb:UpdateItem'], resources: [series.arn] },
+        // A silent series' open minute: counted from its readings, written to its hour and day.
+        { sid: 'CountOpenMinutes', actions: ['dynamodb:Query'], resources: [things.arn] },
+        { sid: 'WriteOpenMinutes', actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'], resources: [rollups.arn] },
         // Query: silences, and a crashed check's notice; UpdateItem: the alert a notice resolves.
         { sid: 'RecordAlerts', actions: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], resources: [alerts.arn] },
         { sid: 'PublishAlerts', actions: ['sns:Publish'], resources: topicArns },
@@ -77,7 +83,7 @@ export class NoDataCheck extends Construct {
     const fn = packagedFunction(this, {
       ids: { code: 'code', function: 'function' },
       functionName,
-      description: 'Raises a no-data alert for each series that stopped reporting, and says when it reports again',
+      description: 'Raises a no-data alert for each series that stopped reporting, says when it reports again, and writes a silent series\' last minute to its rollups',
       package: props.package,
       role,
       logGroup,
@@ -90,7 +96,9 @@ export class NoDataCheck extends Construct {
         [HANDLER_ENV.seriesTable]: series.name,
         [HANDLER_ENV.alertTopicArn]: props.alertTopicArn,
         ...(Object.keys(props.recipientTopicArns).length === 0 ? {} : { [HANDLER_ENV.recipientTopicArns]: JSON.stringify(props.recipientTopicArns) }),
-        ...(props.hotRetentionDays === undefined ? {} : { [HANDLER_ENV.hotRetentionDays]: String(props.hotRetentionDays) }),
+        [HANDLER_ENV.thingsTable]: things.name,
+        [HANDLER_ENV.rollupsTable]: rollups.name,
+        ...retentionEnvironment({ raw: props.hotRetentionDays, ...props.rollupRetentionDays }),
       },
     });
 

@@ -112,6 +112,7 @@ export class PipelineStack extends PlatformStack {
       logRetentionDays: retention,
       intervalMinutes: config.alerts.noDataCheckMinutes,
       hotRetentionDays: config.tables.hotRetentionDays,
+      rollupRetentionDays: rollupDays,
       alarmActions,
     });
     const processor = new ArchiveProcessor(this, 'archive-processor', { namePrefix: prefix, package: packages['archive-flatten'], logRetentionDays: retention, alarmActions });

@@ -54,7 +54,9 @@ export function auditRollupItems(readingItems: readonly Item[], rollupItems: rea
   const openParts = new Set<string>();
   for (const item of rollupItems) if (item[ATTRIBUTES.bucket] !== OPEN_MINUTE_KEY) actual.set(`${String(item[ATTRIBUTES.series])}|${String(item[ATTRIBUTES.bucket])}`, item);
   for (const item of rollupItems) {
-    const open = item[ATTRIBUTES.bucket] === OPEN_MINUTE_KEY ? openMinuteOfItem(item).start : undefined;
+    const marker = item[ATTRIBUTES.bucket] === OPEN_MINUTE_KEY ? openMinuteOfItem(item) : undefined;
+    // A closed minute is written to its hour like any other.
+    const open = marker?.closed === true ? undefined : marker?.start;
     if (open === undefined) continue;
     const series = String(item[ATTRIBUTES.series]);
     const keyOf = (step: RollupStep) => `${series}|${bucketKey(step, bucketStart(open, step))}`;

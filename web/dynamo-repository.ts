@@ -218,8 +218,9 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
    */
   async function openMinutePoint(query: RollupQuery): Promise<{ start: string; point: RollupPoint | undefined } | undefined> {
     const marker = await client.send(new GetCommand({ TableName: tables.rollups, Key: { [ATTRIBUTES.series]: query.series, [ATTRIBUTES.bucket]: OPEN_MINUTE_KEY } }));
-    const open = openMinuteOfItem(marker.Item).start;
-    if (open === undefined) return undefined;
+    const { start: open, closed } = openMinuteOfItem(marker.Item);
+    // A closed minute is written to its hour like any other.
+    if (open === undefined || closed) return undefined;
     const start = bucketStart(open, query.step);
     if (start < bucketStart(query.from, query.step) || start > bucketStart(query.to, query.step)) return undefined;
     // A minute needs only its readings; an hour the other minutes of its item; a day those and its other hours.

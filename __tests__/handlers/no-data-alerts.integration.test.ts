@@ -1,13 +1,18 @@
 /**
  * The no-data check against dynalite: one no-data alert per silence, one data-resumed
  * notice when readings arrive again, each once across repeated and overlapping checks,
- * crashes and silences; nothing for series without a no-data period.
+ * crashes and silences; nothing for series without a no-data period; and a silent series'
+ * open minute written to its rollups, once per silence.
  */
 import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/client-sns';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { encodeSilence } from '../../handlers/silence-item';
 import { createNoDataAlertsHandler } from '../../handlers/no-data-alerts';
+import { createStoreReadingsHandler } from '../../handlers/store-readings';
+import { auditRollupItems } from '../../verify/rollup-audit';
+import { createDynamoRepository } from '../../web/dynamo-repository';
+import { kinesisEvent } from './kinesis-event-fixture';
 import { startDynalite, type DynaliteHarness } from './dynalite-harness';
 import { SETTINGS, silentLogger } from './threshold-alerts.fixtures';
 
@@ -131,5 +136,67 @@ describe('no-data check against dynalite', () => {
     expect(subjectsSince(from, 'silent/4')).toEqual([]);
     expect((await item(series))?.NoDataSince).toBeUndefined();
     expect((await history(series))[0]).toMatchObject({ FleetKey: 'resolved#no-data', ResolvedBy: 'rule changed' });
+  });
+});
+
+describe('the open minute of a silent series', () => {
+  const series = 'closing/1/t';
+  const storeAt = (now: string) =>
+    createStoreReadingsHandler({
+      dynamo: db.exact,
+      sqs: { send: async () => ({ Failed: [], Successful: [] }) } as never,
+      settings: { thingsTable: db.tables.things, seriesTable: db.tables.series, rollupsTable: db.tables.rollups, failureQueueUrl: 'https://sqs.example/q', alertCooldownSeconds: 900, futureToleranceSeconds: 300 },
+      logger: silentLogger(),
+      clock: { now: () => Date.parse(now), sleep: async () => undefined },
+    });
+  let position = 10_000;
+  const store = async (now: string, readings: [string, number][]) => {
+    const event = kinesisEvent(readings.map(([timestamp, t]) => ({ id: 'closing/1', timestamp, t })), position);
+    position += readings.length;
+    expect(await storeAt(now)(event)).toEqual({ batchItemFailures: [] });
+  };
+  const closingCheck = (now: string) =>
+    createNoDataAlertsHandler({
+      dynamo: db.exact,
+      sns,
+      settings: { ...settings(), thingsTable: db.tables.things, rollupsTable: db.tables.rollups },
+      logger: silentLogger(),
+      scanSegments: 2,
+      clock: { now: () => Date.parse(now), sleep: async () => undefined },
+    })({ scheduledTime: now });
+  const rollupItem = async (bucket: string) => (await db.document.send(new GetCommand({ TableName: db.tables.rollups, Key: { ThingID: series, Bucket: bucket }, ConsistentRead: true }))).Item;
+  const catalogued = async () => (await db.document.send(new GetCommand({ TableName: db.tables.series, Key: { ThingID: series }, ConsistentRead: true }))).Item;
+  const minutes = async () => {
+    const points = await createDynamoRepository({ client: db.exact, tables: db.tables }).rollups({ series, step: '1m', from: '2024-06-01T10:00:00Z', to: '2024-06-01T12:59:00Z' });
+    return points.map((point) => [point.start.slice(11, 16), point.count]);
+  };
+
+  it('is written to its hour once the series has been silent for an hour, once, and a later reading in it still counts', async () => {
+    await store('2024-06-01T10:08:00Z', [['2024-06-01T10:06:10Z', 1], ['2024-06-01T10:07:10Z', 2], ['2024-06-01T10:07:20Z', 3]]);
+    // 10:07 is open: counted from its readings by the readers, not in its hour yet.
+    expect(Object.keys((await rollupItem('1h#2024-06-01T10:00:00Z'))?.Parts as object)).toEqual(['06']);
+    expect(await minutes()).toEqual([['10:06', 1], ['10:07', 2]]);
+
+    // Silent for less than an hour (the other tests' series, silent for weeks, are closed by this check).
+    await closingCheck('2024-06-01T11:07:00Z');
+    expect((await catalogued())?.OpenMinuteClosed).toBeUndefined();
+    expect(await closingCheck('2024-06-01T11:08:00Z')).toMatchObject({ openMinutesClosed: 1, openMinutesLeft: 0 });
+    expect(await rollupItem('open')).toMatchObject({ Open: '2024-06-01T10:07:00Z', Closed: true });
+    expect(Object.keys((await rollupItem('1h#2024-06-01T10:00:00Z'))?.Parts as object).sort()).toEqual(['06', '07']);
+    expect((await rollupItem('1d#2024-06-01T00:00:00Z'))?.Count).toBe(3);
+    expect(await catalogued()).toMatchObject({ OpenMinuteClosed: true });
+    expect(await minutes()).toEqual([['10:06', 1], ['10:07', 2]]);
+    // Once per silence: the next check finds nothing to do.
+    expect(await closingCheck('2024-06-01T11:09:00Z')).toMatchObject({ openMinutesClosed: 0 });
+
+    // A late reading in the closed minute is counted into its hour; the next minute opens again and the mark goes.
+    await store('2024-06-01T11:10:00Z', [['2024-06-01T10:07:30Z', 4]]);
+    expect(await minutes()).toEqual([['10:06', 1], ['10:07', 3]]);
+    await store('2024-06-01T12:01:00Z', [['2024-06-01T12:00:30Z', 5]]);
+    expect(await rollupItem('open')).toMatchObject({ Open: '2024-06-01T12:00:00Z' });
+    expect((await rollupItem('open'))?.Closed).toBeUndefined();
+    expect((await catalogued())?.OpenMinuteClosed).toBeUndefined();
+    expect(await minutes()).toEqual([['10:06', 1], ['10:07', 3], ['12:00', 1]]);
+    expect(auditRollupItems(await db.scan('things'), await db.scan('rollups')).differences.filter((line) => line.startsWith(series))).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@ import { Decimal } from '../../handlers/decimal';
 import { addReadings, encodePart, type Aggregate } from '../../handlers/rollup';
 import { hourReadings, type SeriesContributions } from '../../handlers/rollup-gather';
 import { openMinuteView } from '../../handlers/rollup-open';
-import { changesNothing, foldTargets, planFold, rollupCutoffs } from '../../handlers/rollup-plan';
+import { changesNothing, closingTargets, foldTargets, planFold, rollupCutoffs } from '../../handlers/rollup-plan';
 
 const value = (text: string) => Decimal.parse(text) as Decimal;
 const aggregateOf = (...readings: [string, string][]) => addReadings(undefined, readings.map(([timestamp, text]) => ({ timestamp, value: value(text) }))) as Aggregate;
@@ -24,33 +24,47 @@ function contributions(...timestamps: string[]): SeriesContributions {
 }
 
 const keepAll = rollupCutoffs(Date.parse('2026-12-01T12:00:00Z'), {});
+const openAt = (start: string, closed = false) => ({ start, closed });
 
 describe('foldTargets', () => {
   it('changes nothing while a batch stays in the open minute', () => {
-    const targets = foldTargets(contributions('2026-12-01T10:07:01.000000Z', '2026-12-01T10:07:05.000000Z'), '2026-12-01T10:07:00Z', keepAll);
+    const targets = foldTargets(contributions('2026-12-01T10:07:01.000000Z', '2026-12-01T10:07:05.000000Z'), openAt('2026-12-01T10:07:00Z'), keepAll);
     expect(targets.open).toBe('2026-12-01T10:07:00Z');
     expect(changesNothing(targets)).toBe(true);
   });
 
   it('counts the minutes from the open one up to the batch newest, which becomes open', () => {
-    const targets = foldTargets(contributions('2026-12-01T10:07:58.000000Z', '2026-12-01T10:09:01.000000Z'), '2026-12-01T10:06:00Z', keepAll);
+    const targets = foldTargets(contributions('2026-12-01T10:07:58.000000Z', '2026-12-01T10:09:01.000000Z'), openAt('2026-12-01T10:06:00Z'), keepAll);
     expect(targets).toMatchObject({ open: '2026-12-01T10:09:00Z', span: { from: '2026-12-01T10:06:00Z', to: '2026-12-01T10:09:00Z' }, late: [] });
     expect(changesNothing(targets)).toBe(false);
   });
 
   it('counts again each earlier minute a late reading lands in, and leaves the open minute where it is', () => {
-    const targets = foldTargets(contributions('2026-12-01T09:59:30.000000Z', '2026-12-01T10:07:10.000000Z'), '2026-12-01T10:07:00Z', keepAll);
+    const targets = foldTargets(contributions('2026-12-01T09:59:30.000000Z', '2026-12-01T10:07:10.000000Z'), openAt('2026-12-01T10:07:00Z'), keepAll);
     expect(targets).toMatchObject({ open: '2026-12-01T10:07:00Z', span: undefined, late: ['2026-12-01T09:59:00Z'] });
   });
 
+  it('takes a reading in a closed open minute (written by the no-data check) for a late one, and opens the next minute', () => {
+    const same = foldTargets(contributions('2026-12-01T10:07:30.000000Z'), openAt('2026-12-01T10:07:00Z', true), keepAll);
+    expect(same).toMatchObject({ open: '2026-12-01T10:07:00Z', closed: true, span: undefined, late: ['2026-12-01T10:07:00Z'] });
+    const next = foldTargets(contributions('2026-12-01T10:07:30.000000Z', '2026-12-01T10:10:00.000000Z'), openAt('2026-12-01T10:07:00Z', true), keepAll);
+    expect(next).toMatchObject({ open: '2026-12-01T10:10:00Z', closed: false, span: { from: '2026-12-01T10:08:00Z', to: '2026-12-01T10:10:00Z' }, late: ['2026-12-01T10:07:00Z'] });
+  });
+
+  it('closes a silent series\' open minute by counting it, unless its readings may be gone', () => {
+    expect(closingTargets({ start: '2026-12-01T10:07:00Z', closed: false }, keepAll)).toMatchObject({ open: '2026-12-01T10:07:00Z', closed: true, late: ['2026-12-01T10:07:00Z'] });
+    const rawKeptADay = rollupCutoffs(Date.parse('2026-12-03T12:00:00Z'), { raw: 1 });
+    expect(closingTargets({ start: '2026-12-01T10:07:00Z', closed: false }, rawKeptADay)).toMatchObject({ closed: true, late: [] });
+  });
+
   it('without an open minute stored, counts the batch minutes before its newest one by one', () => {
-    const targets = foldTargets(contributions('2026-12-01T10:05:00.000000Z', '2026-12-01T10:06:00.000000Z', '2026-12-01T10:08:00.000000Z'), undefined, keepAll);
+    const targets = foldTargets(contributions('2026-12-01T10:05:00.000000Z', '2026-12-01T10:06:00.000000Z', '2026-12-01T10:08:00.000000Z'), { start: undefined, closed: false }, keepAll);
     expect(targets).toMatchObject({ open: '2026-12-01T10:08:00Z', span: undefined, late: ['2026-12-01T10:05:00Z', '2026-12-01T10:06:00Z'] });
   });
 
   it('takes the readings of minutes whose raw readings may be gone as they are, and leaves out days past their retention', () => {
     const now = Date.parse('2026-12-01T12:00:00Z');
-    const targets = foldTargets(contributions('2026-11-20T10:05:00.000000Z', '2026-10-01T10:05:00.000000Z', '2026-12-01T11:00:00.000000Z'), '2026-12-01T11:00:00Z', rollupCutoffs(now, { raw: 7, '1h': 30, '1d': 60 }));
+    const targets = foldTargets(contributions('2026-11-20T10:05:00.000000Z', '2026-10-01T10:05:00.000000Z', '2026-12-01T11:00:00.000000Z'), openAt('2026-12-01T11:00:00Z'), rollupCutoffs(now, { raw: 7, '1h': 30, '1d': 60 }));
     expect(targets.late).toEqual([]);
     expect([...targets.beyondRaw.keys()]).toEqual(['2026-11-20T10:05:00Z']);
     expect([...targets.beyondHour.keys()]).toEqual([]);
@@ -59,7 +73,7 @@ describe('foldTargets', () => {
 
 describe('planFold', () => {
   it('sets the counted minutes in their hour, merges the hour again and sets it in its day', () => {
-    const targets = foldTargets(contributions('2026-12-01T10:08:00.000000Z'), '2026-12-01T10:07:00Z', keepAll);
+    const targets = foldTargets(contributions('2026-12-01T10:08:00.000000Z'), openAt('2026-12-01T10:07:00Z'), keepAll);
     const minute = aggregateOf(['2026-12-01T10:07:10.000000Z', '4'], ['2026-12-01T10:07:20.000000Z', '6']);
     const earlier = aggregateOf(['2026-12-01T10:06:30.000000Z', '-1']);
     const stored = new Map([['1h#2026-12-01T10:00:00Z', { series: 's', step: '1h' as const, start: '2026-12-01T10:00:00Z', aggregate: earlier, parts: { '06': encodePart(earlier, '1h') }, version: 3 }]]);

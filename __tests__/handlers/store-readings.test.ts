@@ -597,10 +597,11 @@ describe('the series catalogue', () => {
     for (const update of updates) {
       expect(update).toMatchObject({
         TableName: SERIES,
-        UpdateExpression: 'SET #timestamp = :timestamp, #value = :value',
+        // A newer reading opens a minute again: the no-data check's mark that the last one was written goes.
+        UpdateExpression: 'SET #timestamp = :timestamp, #value = :value REMOVE #closed',
         // The horizon (now + the future tolerance) lets a catalogue pinned by an old future-dated reading move on.
         ConditionExpression: 'attribute_not_exists(#timestamp) OR #timestamp < :timestamp OR #timestamp > :horizon',
-        ExpressionAttributeNames: { '#timestamp': 'LatestTimestamp', '#value': 'LatestValue' },
+        ExpressionAttributeNames: { '#timestamp': 'LatestTimestamp', '#value': 'LatestValue', '#closed': 'OpenMinuteClosed' },
       });
     }
   });

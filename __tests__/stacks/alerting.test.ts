@@ -44,11 +44,13 @@ describe('the no-data check', () => {
     });
   });
 
-  it('reads the rules and the catalogue, keeps alert state, records and publishes, and nothing else', () => {
+  it('reads the rules and the catalogue, keeps alert state, records and publishes, writes silent series\' open minutes, and nothing else', () => {
     const table = (key: string) => ref('aws_dynamodb_table', `tables_${key}`, 'arn');
     expect(grants(json, 'no-data-check_role_policy')).toMatchObject({
       ReadRulesKeepAlertState: { actions: ['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [table('thresholds')] },
-      ReadLatestReadings: { actions: ['dynamodb:Scan'], resources: [table('series')] },
+      ReadLatestReadings: { actions: ['dynamodb:Scan', 'dynamodb:UpdateItem'], resources: [table('series')] },
+      CountOpenMinutes: { actions: ['dynamodb:Query'], resources: [table('things')] },
+      WriteOpenMinutes: { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'], resources: [table('rollups')] },
       RecordAlerts: { actions: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], resources: [table('alerts')] },
       PublishAlerts: { actions: ['sns:Publish'], resources: [ref('aws_sns_topic', 'alert-topic_topic', 'arn')] },
     });
