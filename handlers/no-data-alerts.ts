@@ -154,7 +154,7 @@ export function createNoDataAlertsHandler(deps: NoDataAlertsDeps): NoDataAlertsH
     const latestOf = new Map(now.map((item) => [String(item[ATTRIBUTES.series]), item[ATTRIBUTES.latestTimestamp] as string]));
     const retention = { raw: settings.hotRetentionDays, '1h': settings.hourRollupRetentionDays, '1d': settings.dayRollupRetentionDays };
     const retry = { policy: DEFAULT_RETRY_POLICY, sleep: (ms: number) => clock.sleep(ms), random: Math.random };
-    const { closed, outcome } = await closeOpenMinutes(dynamo, [...latestOf.keys()], { ...retry, rollupsTable, thingsTable, retention, now: nowMs, concurrency: SERIES_CONCURRENCY });
+    const { closed, outcome } = await closeOpenMinutes(dynamo, latestOf, { ...retry, rollupsTable, thingsTable, retention, now: nowMs, concurrency: SERIES_CONCURRENCY });
     let marked = 0;
     await mapWithConcurrency(closed, SERIES_CONCURRENCY, async (series) => {
       try {

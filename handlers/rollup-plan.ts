@@ -20,6 +20,12 @@
  * raw readings' retention that minute could no longer be counted: so once a series has
  * been silent for CLOSE_OPEN_MINUTE_AFTER_MS, the no-data check writes its open minute and
  * marks it closed (closingTargets); a reading in a closed minute is then a late one.
+ *
+ * The check is the one writer that can run beside a shard's consumer, so each writer reads
+ * the items' versions before it counts (a write made after its count makes its own write
+ * fail, and it counts again), and the check counts the minute again once it has marked it
+ * closed (recountTargets): a batch that stored a reading in it while it was being closed,
+ * and saw it still open, left that reading to the readers, who no longer count it.
  * The open-minute item is written after the parts it makes whole, so every minute before
  * it is in its hour whenever it is read; after a failed write the series' records are
  * delivered again, and the redelivery counts the same minutes.
@@ -57,9 +63,11 @@ const DAY_MS = 86_400_000;
  */
 export type RollupCutoffs = { readonly [K in keyof RollupRetention]-?: string };
 
+const minuteText = (millis: number): string => `${new Date(millis).toISOString().slice(0, 19)}Z`;
+
 export function rollupCutoffs(now: number, retention: RollupRetention): RollupCutoffs {
   // Raw items expire `raw` days after their own time: a minute's, no earlier than its start plus that.
-  const since = (days: number | undefined, lengthMs: number) => (days === undefined ? '' : `${new Date(now - days * DAY_MS + EXPIRY_MARGIN_MS - lengthMs).toISOString().slice(0, 19)}Z`);
+  const since = (days: number | undefined, lengthMs: number) => (days === undefined ? '' : minuteText(now - days * DAY_MS + EXPIRY_MARGIN_MS - lengthMs));
   return { raw: since(retention.raw, 0), '1h': since(retention['1h'], STEP_MS['1h']), '1d': since(retention['1d'], STEP_MS['1d']) };
 }
 
@@ -96,8 +104,11 @@ export interface FoldTargets {
 export const changesNothing = (targets: FoldTargets): boolean =>
   targets.open === targets.was.start && targets.closed === targets.was.closed && targets.late.length === 0 && targets.beyondRaw.size === 0 && targets.beyondHour.size === 0;
 
+/** The start of the minute before `minute`. */
+export const lastMinuteBefore = (minute: string): string => minuteText(Date.parse(minute) - STEP_MS['1m']);
+
 /** The start of the minute after `minute`. */
-const nextMinute = (minute: string): string => `${new Date(Date.parse(minute) + STEP_MS['1m']).toISOString().slice(0, 19)}Z`;
+const nextMinute = (minute: string): string => minuteText(Date.parse(minute) + STEP_MS['1m']);
 
 /** The start of minute `minute` (0 to 59) of the hour starting at `hour`. */
 const minuteStart = (hour: string, minute: number): string => partStart(hour, '1h', String(minute).padStart(2, '0'));
@@ -132,15 +143,34 @@ export function foldTargets(contributions: SeriesContributions, was: WasOpen, cu
   return { was, open, closed, span, late, beyondRaw, beyondHour };
 }
 
-/** What the no-data check asks of a silent series' open minute: counted, written to its hour, and marked closed. */
-export function closingTargets(was: WasOpen & { readonly start: string }, cutoffs: RollupCutoffs): FoldTargets {
-  // Its readings may be gone already (a series silent past the raw retention since before the check could see it): then it is only marked.
-  const late = was.start > cutoffs.raw && bucketStart(was.start, '1h') > cutoffs['1h'] ? [was.start] : [];
-  return { was, open: was.start, closed: true, span: undefined, late, beyondRaw: new Map(), beyondHour: new Map() };
+/**
+ * What the no-data check asks of a series whose latest reading (as its catalogue says) is in
+ * `latestMinute`: every minute from the open one to that one counted and written, and that
+ * one marked closed. Undefined when the open minute is past it (readings came since: the
+ * series is the consumer's again).
+ */
+export function closingTargets(was: WasOpen, latestMinute: string, cutoffs: RollupCutoffs): FoldTargets | undefined {
+  if (was.start !== undefined && was.start > latestMinute) return undefined;
+  const spanFrom = was.start === undefined ? latestMinute : was.closed ? nextMinute(was.start) : was.start;
+  const span = spanFrom < latestMinute ? { from: spanFrom, to: latestMinute } : undefined;
+  return { was, open: latestMinute, closed: true, span, late: spanFrom <= latestMinute && countable(latestMinute, cutoffs) ? [latestMinute] : [], beyondRaw: new Map(), beyondHour: new Map() };
 }
 
-/** The `Bucket` keys of the hour and day items a fold changes (those past their retention left out). */
-export function foldKeys(targets: FoldTargets, counted: ReadonlyMap<string, Aggregate>, cutoffs: RollupCutoffs): string[] {
+/** A closed minute counted again (the no-data check's second look, once it has marked it closed). */
+export const recountTargets = (minute: string, cutoffs: RollupCutoffs): FoldTargets => {
+  const was = { start: minute, closed: true };
+  return { was, open: minute, closed: true, span: undefined, late: countable(minute, cutoffs) ? [minute] : [], beyondRaw: new Map(), beyondHour: new Map() };
+};
+
+/** Whether a minute's raw readings and its hour's item are surely still there to count it into (a series silent past the raw retention since before the check could see it: they may be gone, and the minute is only marked). */
+const countable = (minute: string, cutoffs: RollupCutoffs): boolean => minute > cutoffs.raw && bucketStart(minute, '1h') > cutoffs['1h'];
+
+/**
+ * The `Bucket` keys of the hour and day items a fold of `minutes` changes (those past their
+ * retention left out). Before counting: those of the span's first and last minute and of
+ * the late ones (`minutes` undefined); after: those of the minutes counted.
+ */
+export function foldKeys(targets: FoldTargets, minutes: Iterable<string> | undefined, cutoffs: RollupCutoffs): string[] {
   const keys = new Set<string>();
   const add = (timestamp: string, steps: readonly StoredStep[]) => {
     for (const step of steps) {
@@ -148,7 +178,9 @@ export function foldKeys(targets: FoldTargets, counted: ReadonlyMap<string, Aggr
       if (start > cutoffs[step]) keys.add(bucketKey(step, start));
     }
   };
-  for (const minute of [...counted.keys(), ...targets.beyondRaw.keys()]) add(minute, ['1h', '1d']);
+  const { span } = targets;
+  const before = span === undefined ? targets.late : [span.from, lastMinuteBefore(span.to), ...targets.late];
+  for (const minute of [...(minutes ?? before), ...targets.beyondRaw.keys()]) add(minute, ['1h', '1d']);
   for (const hour of targets.beyondHour.keys()) add(hour, ['1d']);
   return [...keys];
 }

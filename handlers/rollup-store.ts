@@ -2,11 +2,12 @@
  * Keeps the rollups table as the store handler stores readings. For each series of a batch:
  * read its open-minute item (consistently: another container may have moved it) and work
  * out what the batch makes countable (rollup-plan.ts). When anything is, about once a
- * minute per series: count those minutes from the stored readings (consistent Queries),
- * read the hour and day items they belong to, write each changed one with a condition on
- * the version read, then the open-minute item. A concurrent writer is never overwritten:
- * on a condition failure the series is read and planned again. A series whose items cannot
- * be written is reported, so its records are delivered again.
+ * minute per series: read the hour and day items those minutes belong to, count the
+ * minutes from the stored readings (consistent Queries), write each changed item with a
+ * condition on the version read, then the open-minute item. Reading before counting means
+ * a concurrent writer is never overwritten, not even with an older count: on a condition
+ * failure the series is read, counted and planned again. A series whose items cannot be
+ * written is reported, so its records are delivered again.
  *
  * The hour and day items a container wrote are remembered (RollupCache): the series' next
  * minute touches the same ones, and the version condition makes a remembered item safe to
@@ -18,10 +19,10 @@ import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll, callWithRetries, type RetryContext } from './batch-write';
 import { describeError, mapWithConcurrency } from './batching';
 import { ATTRIBUTES } from './contract';
-import { addToAggregate, bucketExpiry, bucketKey, bucketStart, bucketTimeRange, OPEN_MINUTE_KEY, readingAggregate, ROLLUP_ATTRIBUTES, STEP_MS, type Aggregate, type StoredStep } from './rollup';
+import { addToAggregate, bucketExpiry, bucketKey, bucketStart, bucketTimeRange, OPEN_MINUTE_KEY, readingAggregate, ROLLUP_ATTRIBUTES, type Aggregate, type StoredStep } from './rollup';
 import type { SeriesContributions } from './rollup-gather';
 import { bucketOfItem, openMinuteItem, openMinuteOfItem, rollupItem, type OpenMinute, type RollupBucket, type RollupItem, type StoredBucket } from './rollup-item';
-import { changesNothing, closingTargets, foldKeys, foldTargets, planFold, rollupCutoffs, type FoldTargets, type RollupRetention } from './rollup-plan';
+import { changesNothing, closingTargets, foldKeys, foldTargets, lastMinuteBefore, planFold, recountTargets, rollupCutoffs, type FoldTargets, type RollupRetention } from './rollup-plan';
 import { seriesReadings } from './reading-segment';
 
 /** Buckets a container remembers: a few for each of thousands of series, a few kilobytes each. */
@@ -132,21 +133,26 @@ export async function applyRollups(dynamo: DynamoDBDocumentClient, bySeries: Rea
 }
 
 /**
- * Writes the open minute of each series to its hour and day and marks it closed (the
- * no-data check, for series silent for CLOSE_OPEN_MINUTE_AFTER_MS): resolves to the series
- * now closed (or with no open minute to close); the others are tried again by the next check.
+ * For each series and its latest reading time (the catalogue's), writes every minute from
+ * its open one up to that reading's to its hour and day and marks that one closed (the
+ * no-data check, for series silent for CLOSE_OPEN_MINUTE_AFTER_MS). Resolves to the series
+ * whose minutes are all written now; the others (readings came since, or a write failed)
+ * are left to the consumer or the next check.
  */
-export async function closeOpenMinutes(dynamo: DynamoDBDocumentClient, series: readonly string[], options: RollupStoreOptions): Promise<{ closed: string[]; outcome: RollupOutcome }> {
+export async function closeOpenMinutes(dynamo: DynamoDBDocumentClient, latest: ReadonlyMap<string, string>, options: RollupStoreOptions): Promise<{ closed: string[]; outcome: RollupOutcome }> {
   const writer = rollupWriter(dynamo, options);
   const closed: string[] = [];
-  const read = await writer.readOpenMinutes(series);
+  const read = await writer.readOpenMinutes([...latest.keys()]);
   if (read.unread.size > 0) writer.outcome.errors.push(read.error);
   await mapWithConcurrency([...read.openMinutes], options.concurrency, async ([id, open]) => {
-    if (open.start === undefined || open.closed) {
-      closed.push(id);
-      return;
+    const targets = closingTargets(open, bucketStart(latest.get(id) as string, '1m'), writer.cutoffs);
+    if (targets === undefined) return;
+    let result: FoldResult = 'done';
+    if (!changesNothing(targets)) {
+      result = await writer.fold(id, targets, open);
+      // Counted again once marked closed: a reading stored while it was being closed may have been left to readers, who no longer count it.
+      if (result === 'done') result = await writer.fold(id, recountTargets(targets.open, writer.cutoffs), { start: targets.open, closed: true, version: open.version + 1 });
     }
-    const result = await writer.fold(id, closingTargets({ start: open.start, closed: false }, writer.cutoffs), open);
     if (result === 'done') closed.push(id);
     else writer.outcome.errors.push(result === 'conflict' ? `the rollups of ${id} changed while its open minute was being closed` : result.error);
   });
@@ -181,11 +187,18 @@ function rollupWriter(dynamo: DynamoDBDocumentClient, options: RollupStoreOption
     return { openMinutes, unread, error: read.errors[0] ?? 'the open-minute item could not be read' };
   }
 
-  /** Counts what the targets make countable, writes the hours and days that changes, then the open-minute item. */
+  /**
+   * Counts what the targets make countable, writes the hours and days that changes, then the
+   * open-minute item. The items are read before the count, so a write another writer makes
+   * after it (with a later count) fails this one's version condition.
+   */
   async function fold(series: string, targets: FoldTargets, open: OpenMinute): Promise<FoldResult> {
     try {
+      const readBefore = new Set(foldKeys(targets, undefined, cutoffs));
+      const stored = await readBuckets(series, [...readBefore]);
       const counted = await countMinutes(series, targets);
-      const stored = await readBuckets(series, foldKeys(targets, counted, cutoffs));
+      // Minutes the span held beyond its ends (an earlier delivery's), in hours not read yet.
+      for (const [key, bucket] of await readBuckets(series, foldKeys(targets, counted.keys(), cutoffs).filter((key) => !readBefore.has(key)))) stored.set(key, bucket);
       const results = await Promise.allSettled(planFold({ series, targets, counted, stored, cutoffs }).map((bucket) => writeBucket(bucket)));
       const refused = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (refused !== undefined) throw refused.reason;
@@ -211,14 +224,10 @@ function rollupWriter(dynamo: DynamoDBDocumentClient, options: RollupStoreOption
         else addToAggregate(aggregate, timestamp, value);
       }
     };
-    if (targets.span !== undefined) {
-      const lastMinute = `${new Date(Date.parse(targets.span.to) - STEP_MS['1m']).toISOString().slice(0, 19)}Z`;
-      await count(bucketTimeRange(targets.span.from, '1m').from, bucketTimeRange(lastMinute, '1m').to);
-    }
-    for (const minute of targets.late) {
-      const { from, to } = bucketTimeRange(minute, '1m');
-      await count(from, to);
-    }
+    const ranges = targets.late.map((minute) => bucketTimeRange(minute, '1m'));
+    if (targets.span !== undefined) ranges.push({ from: bucketTimeRange(targets.span.from, '1m').from, to: bucketTimeRange(lastMinuteBefore(targets.span.to), '1m').to });
+    // Distinct minutes: the counts of one never touch another's.
+    await mapWithConcurrency(ranges, options.concurrency, ({ from, to }) => count(from, to));
     outcome.counted += counted.size;
     return counted;
   }

@@ -154,16 +154,29 @@ async function listen(server: Server, name: string, options: EmulatorStartOption
     server.listen(options.port, options.host, () => resolve());
   });
   const endpoint = `http://${options.host}:${(server.address() as AddressInfo).port}`;
+  // Requests being answered: the store must not close under one (dynalite's LevelDB iterator then throws outside any request).
+  let answering = 0;
+  server.on('request', (_request, response: ServerResponse) => {
+    answering += 1;
+    response.once('close', () => (answering -= 1));
+  });
   return {
     endpoint,
     async stop() {
-      // Keep-alive sockets of SDK clients would otherwise hold the close open; both
-      // emulators close their LevelDB store in `close`, so data is flushed first.
+      // No new connections; the calls being answered finish (briefly), then keep-alive sockets
+      // of SDK clients, which would otherwise hold the close open, are cut. Both emulators
+      // close their LevelDB store in `close`, so data is flushed first.
+      const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      server.closeIdleConnections();
+      for (const deadline = Date.now() + STOP_GRACE_MS; answering > 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10));
       server.closeAllConnections();
-      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      await closed;
     },
   };
 }
+
+/** How long stopping an emulator waits for the calls it is answering. */
+const STOP_GRACE_MS = 5_000;
 
 const DYNALITE_NAME = 'DynamoDB emulator (dynalite)';
 const createDynalite = (path: string | undefined) => dynalite({ ...(path === undefined ? {} : { path }), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });

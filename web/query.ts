@@ -172,7 +172,7 @@ export function parseSeriesQuery(raw: RawQuery): Parsed<string> {
 
 /** Buckets `step=auto` keeps a chart to: a pixel or two each on a wide screen. */
 export const AUTO_MAX_BUCKETS = 2_000;
-/** Buckets one answer may hold at a given step: a year of hours, 27 years of days (an hour's item holds its minutes' parts, a few kB). */
+/** Buckets one answer may hold at a given step: a year of hours, 27 years of days (minutes and hours are read from the parts of their hours' and days' items, a few kB each). */
 export const MAX_BUCKETS = 10_000;
 
 /** Buckets of `step` from the one holding `from` to the one holding `to` (epoch ms). */

@@ -155,9 +155,9 @@ describe('the open minute of a silent series', () => {
     position += readings.length;
     expect(await storeAt(now)(event)).toEqual({ batchItemFailures: [] });
   };
-  const closingCheck = (now: string) =>
+  const closingCheck = (now: string, dynamo = db.exact) =>
     createNoDataAlertsHandler({
-      dynamo: db.exact,
+      dynamo,
       sns,
       settings: { ...settings(), thingsTable: db.tables.things, rollupsTable: db.tables.rollups },
       logger: silentLogger(),
@@ -198,5 +198,29 @@ describe('the open minute of a silent series', () => {
     expect((await catalogued())?.OpenMinuteClosed).toBeUndefined();
     expect(await minutes()).toEqual([['10:06', 1], ['10:07', 3], ['12:00', 1]]);
     expect(auditRollupItems(await db.scan('things'), await db.scan('rollups')).differences.filter((line) => line.startsWith(series))).toEqual([]);
+  });
+
+  it('counts a reading stored while the check was closing its minute, which the consumer saw still open and left to readers', async () => {
+    const racing = 'closing/2/t';
+    const event = (timestamp: string, t: number) => kinesisEvent([{ id: 'closing/2', timestamp, t }], (position += 1));
+    expect(await storeAt('2024-07-01T10:06:00Z')(event('2024-07-01T10:05:10Z', 1))).toEqual({ batchItemFailures: [] });
+    // Right after the check's count of 10:05, a late reading of 10:05 is stored; its batch finds 10:05 still open and writes no rollup.
+    let raced = false;
+    const dynamo = {
+      send: async (command: { constructor: { name: string }; input: { TableName?: string; ExpressionAttributeValues?: Record<string, unknown> } }) => {
+        const answer = await db.exact.send(command as never);
+        if (!raced && command.constructor.name === 'QueryCommand' && command.input.TableName === db.tables.things && command.input.ExpressionAttributeValues?.[':series'] === racing) {
+          raced = true;
+          expect(await storeAt('2024-07-01T11:07:00Z')(event('2024-07-01T10:05:20Z', 2))).toEqual({ batchItemFailures: [] });
+        }
+        return answer;
+      },
+    } as unknown as typeof db.exact;
+    await closingCheck('2024-07-01T11:07:00Z', dynamo);
+    expect(raced).toBe(true);
+    const open = (await db.document.send(new GetCommand({ TableName: db.tables.rollups, Key: { ThingID: racing, Bucket: 'open' }, ConsistentRead: true }))).Item;
+    expect(open).toMatchObject({ Open: '2024-07-01T10:05:00Z', Closed: true });
+    const points = await createDynamoRepository({ client: db.exact, tables: db.tables }).rollups({ series: racing, step: '1m', from: '2024-07-01T10:00:00Z', to: '2024-07-01T10:59:00Z' });
+    expect(points.map((point) => [point.start.slice(11, 16), point.count])).toEqual([['10:05', 2]]);
   });
 });

@@ -52,10 +52,25 @@ describe('foldTargets', () => {
   });
 
   it('closes a silent series\' open minute by counting it, unless its readings may be gone', () => {
-    expect(closingTargets({ start: '2026-12-01T10:07:00Z', closed: false }, keepAll)).toMatchObject({ open: '2026-12-01T10:07:00Z', closed: true, late: ['2026-12-01T10:07:00Z'] });
+    expect(closingTargets(openAt('2026-12-01T10:07:00Z'), '2026-12-01T10:07:00Z', keepAll)).toMatchObject({ open: '2026-12-01T10:07:00Z', closed: true, span: undefined, late: ['2026-12-01T10:07:00Z'] });
     const rawKeptADay = rollupCutoffs(Date.parse('2026-12-03T12:00:00Z'), { raw: 1 });
-    expect(closingTargets({ start: '2026-12-01T10:07:00Z', closed: false }, rawKeptADay)).toMatchObject({ closed: true, late: [] });
+    expect(closingTargets(openAt('2026-12-01T10:07:00Z'), '2026-12-01T10:07:00Z', rawKeptADay)).toMatchObject({ closed: true, late: [] });
   });
+
+  it('closes the minute of the latest reading the catalogue saw, counting the minutes up to it, and leaves a series that moved on since', () => {
+    // The catalogue's latest reading is later than the open minute (a batch stored it but its rollups were given up on).
+    expect(closingTargets(openAt('2026-12-01T10:07:00Z', true), '2026-12-01T10:09:00Z', keepAll)).toMatchObject({
+      open: '2026-12-01T10:09:00Z',
+      closed: true,
+      span: { from: '2026-12-01T10:08:00Z', to: '2026-12-01T10:09:00Z' },
+      late: ['2026-12-01T10:09:00Z'],
+    });
+    // Already closed at that minute: nothing to do.
+    expect(changesNothing(closingTargets(openAt('2026-12-01T10:09:00Z', true), '2026-12-01T10:09:00Z', keepAll)!)).toBe(true);
+    // Readings came after the catalogue was read: the open minute is the consumer's.
+    expect(closingTargets(openAt('2026-12-01T11:30:00Z'), '2026-12-01T10:09:00Z', keepAll)).toBeUndefined();
+  });
+
 
   it('without an open minute stored, counts the batch minutes before its newest one by one', () => {
     const targets = foldTargets(contributions('2026-12-01T10:05:00.000000Z', '2026-12-01T10:06:00.000000Z', '2026-12-01T10:08:00.000000Z'), { start: undefined, closed: false }, keepAll);
