@@ -34,9 +34,10 @@ import { AlertNotifier, emptyCounts, type Plan } from './alert-notifier';
 import { DEFAULT_RETRY_POLICY, describeError, mapWithConcurrency } from './batching';
 import { ATTRIBUTES } from './contract';
 import { timestampOfMillis } from './reading-timestamp';
-import { CLOSE_OPEN_MINUTE_AFTER_MS } from './rollup-plan';
+import { CLOSE_OPEN_MINUTE_AFTER_MS, rollupRetention } from './rollup-plan';
 import { closeOpenMinutes } from './rollup-store';
-import { awsClients, lazyHandler, loadSettings, logger as runtimeLogger, notifierSettings, systemClock, type Clock, type Settings } from './runtime';
+import type { RetryContext } from './batch-write';
+import { awsClients, lazyHandler, loadSettings, logger as runtimeLogger, notifierSettings, retryDeadline, systemClock, type Clock, type Settings } from './runtime';
 
 const REQUIRED_SETTINGS = ['thresholdsTable', 'alertsTable', 'seriesTable', 'alertTopicArn'] as const;
 
@@ -145,16 +146,14 @@ export function createNoDataAlertsHandler(deps: NoDataAlertsDeps): NoDataAlertsH
    * catalogue item is not marked yet, then marks it (on the condition that no newer reading
    * came meanwhile); a series not closed now is tried again by the next check.
    */
-  async function closeSilentOpenMinutes(catalogue: readonly Item[], nowMs: number): Promise<{ openMinutesClosed: number; openMinutesLeft: number }> {
+  async function closeSilentOpenMinutes(catalogue: readonly Item[], nowMs: number, retry: RetryContext): Promise<{ openMinutesClosed: number; openMinutesLeft: number }> {
     const { rollupsTable, thingsTable } = settings;
     if (rollupsTable === undefined || thingsTable === undefined) return { openMinutesClosed: 0, openMinutesLeft: 0 };
     const silentBefore = timestampOfMillis(nowMs - CLOSE_OPEN_MINUTE_AFTER_MS);
     const silent = catalogue.filter((item) => item[ATTRIBUTES.openMinuteClosed] !== true && typeof item[ATTRIBUTES.latestTimestamp] === 'string' && (item[ATTRIBUTES.latestTimestamp] as string) < silentBefore);
     const now = silent.slice(0, OPEN_MINUTES_PER_CHECK);
     const latestOf = new Map(now.map((item) => [String(item[ATTRIBUTES.series]), item[ATTRIBUTES.latestTimestamp] as string]));
-    const retention = { raw: settings.hotRetentionDays, '1h': settings.hourRollupRetentionDays, '1d': settings.dayRollupRetentionDays };
-    const retry = { policy: DEFAULT_RETRY_POLICY, sleep: (ms: number) => clock.sleep(ms), random: Math.random };
-    const { closed, outcome } = await closeOpenMinutes(dynamo, latestOf, { ...retry, rollupsTable, thingsTable, retention, now: nowMs, concurrency: SERIES_CONCURRENCY });
+    const { closed, outcome } = await closeOpenMinutes(dynamo, latestOf, { ...retry, rollupsTable, thingsTable, retention: rollupRetention(settings), now: nowMs, concurrency: SERIES_CONCURRENCY });
     let marked = 0;
     await mapWithConcurrency(closed, SERIES_CONCURRENCY, async (series) => {
       try {
@@ -178,8 +177,11 @@ export function createNoDataAlertsHandler(deps: NoDataAlertsDeps): NoDataAlertsH
     return { openMinutesClosed: marked, openMinutesLeft: silent.length - marked };
   }
 
-  return async (event) => {
+  return async (event, context) => {
     const started = clock.now();
+    // Retries stop in time for the check to report, as the consumers' do.
+    const deadline = retryDeadline(context, clock);
+    const retry: RetryContext = { policy: DEFAULT_RETRY_POLICY, sleep: (ms) => clock.sleep(ms), random: Math.random, ...(deadline === undefined ? {} : { deadline }) };
     notifier.beginBatch();
     // Only series with a no-data period, or with a no-data alert still open (its rule since removed).
     const [watched, catalogue] = await Promise.all([
@@ -220,7 +222,7 @@ export function createNoDataAlertsHandler(deps: NoDataAlertsDeps): NoDataAlertsH
       }
     });
 
-    const openMinutes = await closeSilentOpenMinutes(catalogue.items, nowMs);
+    const openMinutes = await closeSilentOpenMinutes(catalogue.items, nowMs, retry);
 
     const summary: NoDataCheckSummary = {
       watched: watched.items.length,

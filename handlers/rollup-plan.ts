@@ -24,7 +24,7 @@
  * The check is the one writer that can run beside a shard's consumer, so each writer reads
  * the items' versions before it counts (a write made after its count makes its own write
  * fail, and it counts again), and the check counts the minute again once it has marked it
- * closed (recountTargets): a batch that stored a reading in it while it was being closed,
+ * closed: a batch that stored a reading in it while it was being closed,
  * and saw it still open, left that reading to the readers, who no longer count it.
  * The open-minute item is written after the parts it makes whole, so every minute before
  * it is in its hour whenever it is read; after a failed write the series' records are
@@ -36,7 +36,7 @@
  * its retention is gone with its minutes: its readings go to its part of the day that way.
  */
 import type { Aggregate, StoredStep, TimedValue } from './rollup';
-import { addReadings, bucketKey, bucketStart, decodePart, encodePart, mergeAggregates, partKey, partStart, STEP_MS } from './rollup';
+import { addReadings, bucketKey, bucketStart, bucketStartOfMillis, decodePart, encodePart, mergeAggregates, partKey, partStart, STEP_MS } from './rollup';
 import { timedReadings, type SeriesContributions } from './rollup-gather';
 import type { RollupBucket, StoredBucket } from './rollup-item';
 
@@ -63,13 +63,18 @@ const DAY_MS = 86_400_000;
  */
 export type RollupCutoffs = { readonly [K in keyof RollupRetention]-?: string };
 
-const minuteText = (millis: number): string => `${new Date(millis).toISOString().slice(0, 19)}Z`;
-
 export function rollupCutoffs(now: number, retention: RollupRetention): RollupCutoffs {
   // Raw items expire `raw` days after their own time: a minute's, no earlier than its start plus that.
-  const since = (days: number | undefined, lengthMs: number) => (days === undefined ? '' : minuteText(now - days * DAY_MS + EXPIRY_MARGIN_MS - lengthMs));
+  const since = (days: number | undefined, lengthMs: number) => (days === undefined ? '' : `${new Date(now - days * DAY_MS + EXPIRY_MARGIN_MS - lengthMs).toISOString().slice(0, 19)}Z`);
   return { raw: since(retention.raw, 0), '1h': since(retention['1h'], STEP_MS['1h']), '1d': since(retention['1d'], STEP_MS['1d']) };
 }
+
+/** The retention a handler's settings give (the stack sets the same days for the store consumer and the no-data check). */
+export const rollupRetention = (settings: { readonly hotRetentionDays?: number; readonly hourRollupRetentionDays?: number; readonly dayRollupRetentionDays?: number }): RollupRetention => ({
+  raw: settings.hotRetentionDays,
+  '1h': settings.hourRollupRetentionDays,
+  '1d': settings.dayRollupRetentionDays,
+});
 
 /**
  * How long a series is silent before the no-data check writes its open minute: far less
@@ -105,17 +110,22 @@ export const changesNothing = (targets: FoldTargets): boolean =>
   targets.open === targets.was.start && targets.closed === targets.was.closed && targets.late.length === 0 && targets.beyondRaw.size === 0 && targets.beyondHour.size === 0;
 
 /** The start of the minute before `minute`. */
-export const lastMinuteBefore = (minute: string): string => minuteText(Date.parse(minute) - STEP_MS['1m']);
+export const lastMinuteBefore = (minute: string): string => bucketStartOfMillis(Date.parse(minute) - STEP_MS['1m'], '1m');
 
 /** The start of the minute after `minute`. */
-const nextMinute = (minute: string): string => minuteText(Date.parse(minute) + STEP_MS['1m']);
+const nextMinute = (minute: string): string => bucketStartOfMillis(Date.parse(minute) + STEP_MS['1m'], '1m');
 
 /** The start of minute `minute` (0 to 59) of the hour starting at `hour`. */
 const minuteStart = (hour: string, minute: number): string => partStart(hour, '1h', String(minute).padStart(2, '0'));
 
 export function foldTargets(contributions: SeriesContributions, was: WasOpen, cutoffs: RollupCutoffs): FoldTargets {
   let newest = '';
-  for (const hour of contributions.hours) for (const minute of hour.minutes) newest = minuteStart(hour.start, minute) > newest ? minuteStart(hour.start, minute) : newest;
+  for (const hour of contributions.hours) {
+    for (const minute of hour.minutes) {
+      const start = minuteStart(hour.start, minute);
+      if (start > newest) newest = start;
+    }
+  }
   const wasOpen = was.start;
   const open = wasOpen !== undefined && wasOpen > newest ? wasOpen : newest;
   // The span's minutes are counted with one Query; earlier ones one by one (a closed minute is written already: a reading in it is late).
@@ -155,12 +165,6 @@ export function closingTargets(was: WasOpen, latestMinute: string, cutoffs: Roll
   const span = spanFrom < latestMinute ? { from: spanFrom, to: latestMinute } : undefined;
   return { was, open: latestMinute, closed: true, span, late: spanFrom <= latestMinute && countable(latestMinute, cutoffs) ? [latestMinute] : [], beyondRaw: new Map(), beyondHour: new Map() };
 }
-
-/** A closed minute counted again (the no-data check's second look, once it has marked it closed). */
-export const recountTargets = (minute: string, cutoffs: RollupCutoffs): FoldTargets => {
-  const was = { start: minute, closed: true };
-  return { was, open: minute, closed: true, span: undefined, late: countable(minute, cutoffs) ? [minute] : [], beyondRaw: new Map(), beyondHour: new Map() };
-};
 
 /** Whether a minute's raw readings and its hour's item are surely still there to count it into (a series silent past the raw retention since before the check could see it: they may be gone, and the minute is only marked). */
 const countable = (minute: string, cutoffs: RollupCutoffs): boolean => minute > cutoffs.raw && bucketStart(minute, '1h') > cutoffs['1h'];

@@ -22,7 +22,7 @@ import { ATTRIBUTES } from './contract';
 import { addToAggregate, bucketExpiry, bucketKey, bucketStart, bucketTimeRange, OPEN_MINUTE_KEY, readingAggregate, ROLLUP_ATTRIBUTES, type Aggregate, type StoredStep } from './rollup';
 import type { SeriesContributions } from './rollup-gather';
 import { bucketOfItem, openMinuteItem, openMinuteOfItem, rollupItem, type OpenMinute, type RollupBucket, type RollupItem, type StoredBucket } from './rollup-item';
-import { changesNothing, closingTargets, foldKeys, foldTargets, lastMinuteBefore, planFold, recountTargets, rollupCutoffs, type FoldTargets, type RollupRetention } from './rollup-plan';
+import { changesNothing, closingTargets, foldKeys, foldTargets, lastMinuteBefore, planFold, rollupCutoffs, type FoldTargets, type RollupRetention } from './rollup-plan';
 import { seriesReadings } from './reading-segment';
 
 /** Buckets a container remembers: a few for each of thousands of series, a few kilobytes each. */
@@ -150,8 +150,9 @@ export async function closeOpenMinutes(dynamo: DynamoDBDocumentClient, latest: R
     let result: FoldResult = 'done';
     if (!changesNothing(targets)) {
       result = await writer.fold(id, targets, open);
-      // Counted again once marked closed: a reading stored while it was being closed may have been left to readers, who no longer count it.
-      if (result === 'done') result = await writer.fold(id, recountTargets(targets.open, writer.cutoffs), { start: targets.open, closed: true, version: open.version + 1 });
+      // Counted again once marked closed (as if still open, against the closed item now stored): a reading stored while it was being closed may have been left to readers, who no longer count it.
+      const recount = closingTargets({ start: targets.open, closed: false }, targets.open, writer.cutoffs) as FoldTargets;
+      if (result === 'done') result = await writer.fold(id, recount, { start: targets.open, closed: true, version: open.version + 1 });
     }
     if (result === 'done') closed.push(id);
     else writer.outcome.errors.push(result === 'conflict' ? `the rollups of ${id} changed while its open minute was being closed` : result.error);

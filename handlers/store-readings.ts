@@ -24,7 +24,7 @@ import { DEFAULT_RETRY_POLICY, describeError, mapWithConcurrency, type RetryPoli
 import { ATTRIBUTES, TABLES } from './contract';
 import { indexInRecord, recordStart, unpackRecords, type StreamReading } from './kinesis-record';
 import { timestampOfMillis } from './reading-timestamp';
-import type { RollupRetention } from './rollup-plan';
+import { rollupRetention } from './rollup-plan';
 import { applyRollups, RollupCache, type RollupOutcome } from './rollup-store';
 import { awsClients, lazyHandler, loadSettings, logger, retryDeadline, systemClock, type Clock, type Settings } from './runtime';
 import {
@@ -84,11 +84,7 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
   const concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
   const toleranceMs = settings.futureToleranceSeconds * 1000;
   const baseRetry: RetryContext = { policy: deps.retry ?? DEFAULT_RETRY_POLICY, sleep: (ms) => clock.sleep(ms), random: deps.random ?? Math.random };
-  const retention: RollupRetention = {
-    raw: settings.hotRetentionDays,
-    '1h': settings.hourRollupRetentionDays,
-    '1d': settings.dayRollupRetentionDays,
-  };
+  const retention = rollupRetention(settings);
 
   /**
    * Records whose failure message SQS took, remembered for the container's life: a batch

@@ -136,20 +136,19 @@ export async function measureSample(options: SampleOptions): Promise<Sample> {
     const readings = sampleReadings(options.sensors, options.readingsPerSensor, options.readingBytes, { startMicros, intervalMicros });
     const roundSize = options.sensors * (pace?.readingsPerBatch ?? options.readingsPerSensor);
     // Each round is drained before the next: what the consumers take is counted from the meter's reset.
-    const inRounds = async (sent: readonly Record<string, string>[]) => {
+    const running = platform;
+    const inRounds = async (sent: readonly Record<string, string>[], size = roundSize) => {
       meter.reset();
-      const before = recordsTaken(platform as LocalPlatform);
-      for (let start = 0; start < sent.length; start += roundSize) {
-        await send(platform as LocalPlatform, sent.slice(start, start + roundSize), options.batchSize, concurrency);
-        await drained(platform as LocalPlatform, meter, before, timeoutMs);
+      const before = recordsTaken(running);
+      for (let start = 0; start < sent.length; start += size) {
+        await send(running, sent.slice(start, start + size), options.batchSize, concurrency);
+        await drained(running, meter, before, timeoutMs);
       }
     };
     // Start-up (tables, stream, the first polls), the warm-up and the lead-in are not the pipeline's work per reading.
-    meter.reset();
     if (pace !== undefined) {
-      const idle = recordsTaken(platform);
-      await send(platform, warmUpReadings(options.sensors, options.readingBytes, startMicros), options.batchSize, concurrency);
-      await drained(platform, meter, idle, timeoutMs);
+      const warmUp = warmUpReadings(options.sensors, options.readingBytes, startMicros);
+      await inRounds(warmUp, warmUp.length);
       await inRounds(leadInReadings(options.sensors, options.readingsPerSensor, options.readingBytes, startMicros, intervalMicros));
       // The archive writes what it buffered of them before the sample is counted.
       await platform.flushDeliveries();
