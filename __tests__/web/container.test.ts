@@ -8,9 +8,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { startDynalite, type DynaliteHarness } from '../handlers/dynalite-harness';
+import { PROJECT_ROOT } from '../../build/project-root';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const DOCKERFILE = path.join(ROOT, 'web', 'Dockerfile');
+const DOCKERFILE = path.join(PROJECT_ROOT, 'web', 'Dockerfile');
 
 interface Instruction {
   readonly keyword: string;
@@ -95,14 +95,14 @@ describe('web/Dockerfile', () => {
   });
 
   test('every source it copies from the build context exists and is not excluded by .dockerignore', () => {
-    const ignored = dockerignore(readFileSync(path.join(ROOT, '.dockerignore'), 'utf8'));
+    const ignored = dockerignore(readFileSync(path.join(PROJECT_ROOT, '.dockerignore'), 'utf8'));
     const copies = stages.flatMap((stage) => stage.instructions).filter((instruction) => instruction.keyword === 'COPY').map((instruction) => parseCopy(instruction.args));
     const fromContext = copies.filter((copy) => copy.from === undefined).flatMap((copy) => copy.sources);
     expect(fromContext).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'handlers', 'web']));
     for (const source of fromContext) {
-      const absolute = path.join(ROOT, source);
+      const absolute = path.join(PROJECT_ROOT, source);
       expect([source, existsSync(absolute)]).toEqual([source, true]);
-      const files = filesUnder(absolute).map((file) => path.relative(ROOT, file).split(path.sep).join('/'));
+      const files = filesUnder(absolute).map((file) => path.relative(PROJECT_ROOT, file).split(path.sep).join('/'));
       const sent = files.filter((file) => !ignored(file));
       expect([source, sent.length > 0]).toEqual([source, true]);
       // Every module the bundle needs is in the context; tests are not.
@@ -115,10 +115,10 @@ describe('web/Dockerfile', () => {
 
   test('the web sources import nothing outside what it copies', () => {
     const copied = build.instructions.filter((instruction) => instruction.keyword === 'COPY').flatMap((instruction) => parseCopy(instruction.args).sources);
-    const webFiles = filesUnder(path.join(ROOT, 'web')).filter((file) => file.endsWith('.ts'));
+    const webFiles = filesUnder(path.join(PROJECT_ROOT, 'web')).filter((file) => file.endsWith('.ts'));
     for (const file of webFiles) {
       for (const [, specifier] of readFileSync(file, 'utf8').matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
-        const target = path.relative(ROOT, path.resolve(path.dirname(file), specifier as string)).split(path.sep)[0];
+        const target = path.relative(PROJECT_ROOT, path.resolve(path.dirname(file), specifier as string)).split(path.sep)[0];
         expect([file, copied.includes(target as string)]).toEqual([file, true]);
       }
     }
@@ -133,7 +133,7 @@ describe('web/Dockerfile', () => {
       const commands = build.instructions.filter((instruction) => instruction.keyword === 'RUN' && !/\bnpm ci\b/.test(instruction.args));
       expect(commands.length).toBeGreaterThan(0);
       for (const command of commands) {
-        const result = spawnSync('sh', ['-c', command.args], { cwd: ROOT, encoding: 'utf8' });
+        const result = spawnSync('sh', ['-c', command.args], { cwd: PROJECT_ROOT, encoding: 'utf8' });
         if (result.status !== 0) throw new Error(`"${command.args}" failed:\n${result.stderr}`);
       }
       db = await startDynalite();
@@ -160,12 +160,12 @@ describe('web/Dockerfile', () => {
       for (const copy of fromBuild) {
         for (const source of copy.sources) {
           expect(source.startsWith(`${buildRoot}/`)).toBe(true);
-          const local = path.join(ROOT, path.relative(buildRoot, source));
+          const local = path.join(PROJECT_ROOT, path.relative(buildRoot, source));
           expect([source, existsSync(local)]).toEqual([source, true]);
         }
       }
       // The CMD's file is among them, with its prebuilt dashboard beside it.
-      const output = path.join(ROOT, path.relative(buildRoot, (fromBuild[0] as { sources: string[] }).sources[0] as string));
+      const output = path.join(PROJECT_ROOT, path.relative(buildRoot, (fromBuild[0] as { sources: string[] }).sources[0] as string));
       expect(existsSync(path.join(output, 'server.js'))).toBe(true);
       expect(existsSync(path.join(output, 'public', 'manifest.json'))).toBe(true);
     });
@@ -174,7 +174,7 @@ describe('web/Dockerfile', () => {
       await db.document.send(
         new PutCommand({ TableName: db.tables.series, Item: { ThingID: 'things/box/1/temperature', LatestTimestamp: '2016-09-09T13:33:07.381019Z', LatestValue: 19.57 } }),
       );
-      const output = path.join(ROOT, 'dist', 'web');
+      const output = path.join(PROJECT_ROOT, 'dist', 'web');
       // Run from an empty folder: the bundle must not need node_modules.
       server = spawn(process.execPath, [path.join(output, 'server.js')], {
         cwd: '/',
@@ -224,7 +224,8 @@ describe('web/Dockerfile', () => {
       expect(await readings.json()).toMatchObject({ error: 'unavailable' });
       expect(containerHealthCheck(base)).toBe(0);
 
-      const exit = new Promise<number | null>((resolve) => server?.once('exit', resolve));
+      // 'close', not 'exit': only then has everything the server wrote to its pipes been read.
+      const exit = new Promise<number | null>((resolve) => server?.once('close', resolve));
       server.kill('SIGTERM');
       expect(await exit).toBe(0);
       expect(logs).toMatch(/stopping: finishing requests in flight/);
