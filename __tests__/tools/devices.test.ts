@@ -25,8 +25,8 @@ import { apiGatewayClient, devicesProgram, ingestUsagePlan } from '../../tools/d
 import { platformTarget, TargetError, type Target } from '../../tools/target';
 import { FREE_PORTS } from '../../verify/probe';
 import { request } from '../local/harness';
+import { PROJECT_ROOT } from '../../build/project-root';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const execute = promisify(execFile);
 
 interface ListedKey {
@@ -149,7 +149,7 @@ describe('npm run devices against a running local platform', () => {
 describe('npm run devices usage errors', () => {
   const cli = async (...args: string[]) => {
     try {
-      const { stdout, stderr } = await execute('npx', ['tsx', 'tools/devices.ts', ...args], { cwd: ROOT, timeout: 60_000 });
+      const { stdout, stderr } = await execute('npx', ['tsx', 'tools/devices.ts', ...args], { cwd: PROJECT_ROOT, timeout: 60_000 });
       return { code: 0, stdout, stderr };
     } catch (error) {
       const failed = error as { code: number; stdout: string; stderr: string };

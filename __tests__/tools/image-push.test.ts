@@ -21,9 +21,9 @@ import {
   type ImagePushDependencies,
   type RunOptions,
 } from '../../tools/image-push';
+import { PROJECT_ROOT } from '../../build/project-root';
 
 const URL = '123456789012.dkr.ecr.eu-west-2.amazonaws.com/iot-web';
-const ROOT = path.resolve(__dirname, '..', '..');
 
 interface Call {
   readonly command: string;
@@ -198,8 +198,8 @@ describe('the command', () => {
   const runCli = (args: string[], env: Record<string, string>) =>
     new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
       // Asynchronous, so the stand-in ECR server in this process can answer.
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'tools', 'image-push.ts'), ...args], {
-        cwd: ROOT,
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'tools', 'image-push.ts'), ...args], {
+        cwd: PROJECT_ROOT,
         env: { PATH: `${bin}:${process.env.PATH}`, HOME: bin, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_ENDPOINT_URL_ECR: ecrEndpoint, PLATFORM_CONFIG: path.join(bin, 'platform.config.json'), ...env },
       });
       let stdout = '';

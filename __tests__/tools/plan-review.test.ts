@@ -17,8 +17,8 @@ import { parsePlan } from '../../tools/plan-format';
 import { planReviewProgram } from '../../tools/plan-review';
 import { configOf, synthPlatform, type Synthesized } from '../stacks/synth-helpers';
 import { createOnlyPlan } from './plan-from-synth';
+import { PROJECT_ROOT } from '../../build/project-root';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const FIXTURES = path.join(__dirname, 'fixtures', 'plans');
 const fixture = (name: string) => path.join(FIXTURES, `${name}.json`);
 
@@ -352,19 +352,19 @@ describe('plan review of what is not a plan', () => {
 
 describe('the README sample', () => {
   it('is what the review prints for the command it shows', async () => {
-    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
     const sample = /```text\n\$ npm run plan:review -- (.+)\n([^]*?)```/.exec(readme);
     expect(sample).not.toBeNull();
     const [, args = '', printed = ''] = sample ?? [];
     // npm runs it in the project, where the sample's paths are relative.
-    const { out } = await review(...args.split(' ').map((file) => path.join(ROOT, file)));
-    expect(out.split(`${ROOT}${path.sep}`).join('')).toBe(printed.trimEnd());
+    const { out } = await review(...args.split(' ').map((file) => path.join(PROJECT_ROOT, file)));
+    expect(out.split(`${PROJECT_ROOT}${path.sep}`).join('')).toBe(printed.trimEnd());
   });
 });
 
 describe('npm run plan:review exit codes', () => {
   const run = (...args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'tools', 'plan-review.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
+    spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'tools', 'plan-review.ts'), ...args], { cwd: PROJECT_ROOT, encoding: 'utf8' });
 
   it('are 0 when nothing that holds data is lost, 1 when the guard blocks, 2 when a file is not a plan', () => {
     expect(run(fixture('ordinary-update')).status).toBe(0);
@@ -374,6 +374,6 @@ describe('npm run plan:review exit codes', () => {
     const unreadable = run(path.join(FIXTURES, 'absent.json'));
     expect(unreadable.status).toBe(2);
     expect(unreadable.stderr).toMatch(/^error: .*absent\.json: cannot read it/);
-    expect(execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'tools', 'plan-review.ts'), '--help'], { cwd: ROOT, encoding: 'utf8' })).toContain('--allow-destroy <address>');
+    expect(execFileSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'tools', 'plan-review.ts'), '--help'], { cwd: PROJECT_ROOT, encoding: 'utf8' })).toContain('--allow-destroy <address>');
   });
 });

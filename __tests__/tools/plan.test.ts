@@ -14,8 +14,8 @@ import { PIPELINE_OUTPUTS, REPOSITORY_OUTPUTS, SCALING_OUTPUTS, STACK_NAMES, typ
 import { CannotPlanError, PLAN_FILE, PLAN_JSON, planAndReview, providersUnavailable, runCommand, terraformErrors, type PlanOptions } from '../../tools/plan';
 import type { Review } from '../../tools/plan-analysis';
 import { configOf } from '../stacks/synth-helpers';
+import { PROJECT_ROOT } from '../../build/project-root';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const FIXTURES = path.join(__dirname, 'fixtures', 'plans');
 
 const terraformInstalled = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
@@ -64,7 +64,7 @@ function plan(options: PlanOptions): { code: number; log: string; out: string } 
 }
 
 /** The command as `npm run plan` runs it, for its exit code and streams. */
-const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'tools', 'plan.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
+const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'tools', 'plan.ts'), ...args], { cwd: PROJECT_ROOT, encoding: 'utf8' });
 
 /**
  * A stand-in stack of terraform_data resources whose outputs carry the stack's output names
@@ -154,7 +154,7 @@ describe('npm run plan with a stand-in terraform', () => {
     const dir = outDir('fake', { repository: {}, pipeline: {}, scaling: {} });
     const { code, out } = plan({ outDir: dir, terraform: terraform.program });
     expect(terraform.calls()).toEqual([
-      { args: ['version'], stack: path.basename(ROOT) },
+      { args: ['version'], stack: path.basename(PROJECT_ROOT) },
       ...STACK_NAMES.flatMap((stack) => [
         { args: ['init', '-input=false', '-no-color'], stack },
         { args: ['plan', '-input=false', '-no-color', `-out=${PLAN_FILE}`], stack },
@@ -175,7 +175,7 @@ describe('npm run plan with a stand-in terraform', () => {
     const exit = cli('--no-synth', '--dir', dir, '--terraform', terraform.program, '--allow-destroy', 'aws_dynamodb_table.tables_things');
     expect(exit.status).toBe(0);
     expect(exit.stdout).toContain('Guard: passed.');
-    expect(exit.stderr).toContain(`pipeline: ${path.relative(ROOT, path.join(dir, 'stacks', 'pipeline', PLAN_JSON))}`);
+    expect(exit.stderr).toContain(`pipeline: ${path.relative(PROJECT_ROOT, path.join(dir, 'stacks', 'pipeline', PLAN_JSON))}`);
   });
 });
 

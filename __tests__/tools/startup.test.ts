@@ -7,9 +7,9 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { PROJECT_ROOT } from '../../build/project-root';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const TOOLS = readdirSync(path.join(ROOT, 'tools')).filter((file) => file.endsWith('.ts')).sort();
+const TOOLS = readdirSync(path.join(PROJECT_ROOT, 'tools')).filter((file) => file.endsWith('.ts')).sort();
 const HEAVY = ['cdktf', '@cdktf/provider-aws', 'constructs', 'fastify', 'ajv', 'ajv-draft-04', 'esbuild', 'dynalite', 'kinesalite'];
 
 /**
@@ -52,7 +52,7 @@ interface Loaded {
 
 /** The module graph of each of `modulePaths`, by path. */
 function loadGraphs(modulePaths: readonly string[]): Map<string, Loaded[]> {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', PROBE, ...modulePaths.map((modulePath) => path.join(ROOT, modulePath))], { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', PROBE, ...modulePaths.map((modulePath) => path.join(PROJECT_ROOT, modulePath))], { cwd: PROJECT_ROOT, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   const graphs = JSON.parse(out) as { entry: string; loaded?: Loaded[]; error?: string }[];
   return new Map(
     graphs.map((graph, index) => {
@@ -89,7 +89,7 @@ function heavyImports(loaded: readonly Loaded[]): string[] {
     const chain: string[] = [];
     // Up to the module the probe required (its own parent, the -e script, loaded nothing new).
     for (let at = parentOf.get(file); at && parentOf.has(at) && chain.length < 50; at = parentOf.get(at)) {
-      if (packageOf(at) === undefined) chain.unshift(path.relative(ROOT, at));
+      if (packageOf(at) === undefined) chain.unshift(path.relative(PROJECT_ROOT, at));
     }
     found.set(name, `${name} via ${chain.join(' -> ')}`);
   }
@@ -116,7 +116,7 @@ describe('tool start-up', () => {
 
   test.each(TOOLS)('tools/%s loads none of the synth, server or emulator packages', (tool) => {
     const loaded = loadedBy(path.join('tools', tool));
-    expect(loaded.some(({ file }) => file === path.join(ROOT, 'tools', tool))).toBe(true);
+    expect(loaded.some(({ file }) => file === path.join(PROJECT_ROOT, 'tools', tool))).toBe(true);
     expect(heavyImports(loaded)).toEqual([]);
   });
 });

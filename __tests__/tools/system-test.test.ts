@@ -4,8 +4,7 @@ import { expectedNotices } from '../../handlers/alert-rules';
 import { Decimal } from '../../handlers/decimal';
 import { formatReport, testTemperatures, type SystemTestReport } from '../../tools/system-test';
 import { seededRandom } from '../../tools/synthetic';
-
-const ROOT = path.resolve(__dirname, '..', '..');
+import { PROJECT_ROOT } from '../../build/project-root';
 
 const at = (second: number) => `2024-01-01T00:00:${String(second).padStart(2, '0')}.000000Z`;
 
@@ -48,8 +47,8 @@ describe('system-test command line', () => {
   it('refuses a no-data period the rules do not take before writing anything', () => {
     const run = spawnSync(
       process.execPath,
-      ['--import', 'tsx', path.join(ROOT, 'tools', 'system-test.ts'), '--no-data-after', '0', '--api-url', 'http://127.0.0.1:1/prod/thingsstream', '--api-key', 'k', '--web-url', 'http://127.0.0.1:2', '--dynamodb-endpoint', 'http://127.0.0.1:3', '--cooldown-seconds', '900'],
-      { cwd: ROOT, encoding: 'utf8' },
+      ['--import', 'tsx', path.join(PROJECT_ROOT, 'tools', 'system-test.ts'), '--no-data-after', '0', '--api-url', 'http://127.0.0.1:1/prod/thingsstream', '--api-key', 'k', '--web-url', 'http://127.0.0.1:2', '--dynamodb-endpoint', 'http://127.0.0.1:3', '--cooldown-seconds', '900'],
+      { cwd: PROJECT_ROOT, encoding: 'utf8' },
     );
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/--no-data-after must be from 1 to 2592000 seconds, got 0/);
@@ -58,8 +57,8 @@ describe('system-test command line', () => {
   it('refuses to guess the alert cooldown when the platform configuration is invalid, naming the bad field', () => {
     const run = spawnSync(
       process.execPath,
-      ['--import', 'tsx', path.join(ROOT, 'tools', 'system-test.ts'), '--api-url', 'http://127.0.0.1:1/prod/thingsstream', '--api-key', 'k', '--web-url', 'http://127.0.0.1:2', '--dynamodb-endpoint', 'http://127.0.0.1:3'],
-      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PLATFORM_STREAM_SHARD_COUNT: 'abc' } },
+      ['--import', 'tsx', path.join(PROJECT_ROOT, 'tools', 'system-test.ts'), '--api-url', 'http://127.0.0.1:1/prod/thingsstream', '--api-key', 'k', '--web-url', 'http://127.0.0.1:2', '--dynamodb-endpoint', 'http://127.0.0.1:3'],
+      { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, PLATFORM_STREAM_SHARD_COUNT: 'abc' } },
     );
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/platform configuration, which is invalid; fix it or pass --cooldown-seconds/);

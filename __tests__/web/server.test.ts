@@ -1,12 +1,11 @@
 /** The process entry (`npm run web`) refuses to start on a bad configuration, naming every problem. */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-
-const ROOT = path.resolve(__dirname, '..', '..');
+import { PROJECT_ROOT } from '../../build/project-root';
 
 test('exits with status 2 and lists every missing or malformed variable', () => {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'web', 'server.ts')], {
-    cwd: ROOT,
+  const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'web', 'server.ts')], {
+    cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH, PORT: 'eighty', THRESHOLDS_TABLE: 'iot-thresholds' },
     encoding: 'utf8',
     timeout: 60_000,
