@@ -94,6 +94,12 @@ export interface EventSourceMappingOptions {
 
 export interface EventSourceMapping {
   stats(): MappingStats;
+  /**
+   * Ends the batching windows now: each poller delivers what its shard holds without waiting
+   * out the window. Not a Lambda feature: for tools that send in rounds and wait for each
+   * (the cost sample), so a round is still one batch but takes no window to arrive.
+   */
+  endBatchingWindows(): void;
   /** Stops fetching, lets the batch in flight finish (no new retries), and returns when every poller has stopped. */
   stop(): Promise<void>;
 }
@@ -117,6 +123,9 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
       }
       return total;
     },
+    endBatchingWindows() {
+      for (const poller of pollers) poller.endBatchingWindow();
+    },
     async stop() {
       for (const poller of pollers) poller.stop();
       await Promise.all(running);
@@ -133,6 +142,9 @@ class ShardPoller {
   private inFlight: readonly KinesisRecord[] = [];
   private readonly counts = { invocations: 0, recordsDone: 0, retries: 0, recordsDiscarded: 0 };
   private stopping = false;
+  /** Set by `endBatchingWindow`: the batch being gathered is delivered once the shard has no more records. */
+  private windowEnding = false;
+  private gathering = false;
   private wake: (() => void) | undefined;
   private readonly checkpointKey: string;
   private readonly pollIntervalMs: number;
@@ -157,6 +169,12 @@ class ShardPoller {
     this.wake?.();
   }
 
+  endBatchingWindow(): void {
+    this.windowEnding = true;
+    // Only a wait between polls is cut short, never a retry's delay.
+    if (this.gathering) this.wake?.();
+  }
+
   async run(): Promise<void> {
     while (!this.stopping) {
       try {
@@ -176,15 +194,29 @@ class ShardPoller {
     }
   }
 
-  /** Fills a batch up to the batch size, waiting at most the batching window once a record is in hand. */
+  /**
+   * Fills a batch up to the batch size, waiting at most the batching window once a record is
+   * in hand, or, once the window is ended early, until a fetch finds the shard has no more.
+   */
   private async collectBatch(): Promise<KinesisRecord[]> {
     const { batchSize, maximumBatchingWindowSeconds } = this.options.settings;
     let windowEnds = this.buffer.length > 0 ? Date.now() + maximumBatchingWindowSeconds * 1000 : undefined;
-    while (this.buffer.length < batchSize && !this.stopping) {
-      if (windowEnds !== undefined && Date.now() >= windowEnds) break;
-      const fetched = await this.fetch(batchSize - this.buffer.length);
-      if (this.buffer.length > 0 && windowEnds === undefined) windowEnds = Date.now() + maximumBatchingWindowSeconds * 1000;
-      if (fetched === 0) await this.sleep(Math.min(this.pollIntervalMs, windowEnds === undefined ? Infinity : Math.max(0, windowEnds - Date.now())));
+    this.gathering = true;
+    try {
+      while (this.buffer.length < batchSize && !this.stopping) {
+        if (windowEnds !== undefined && Date.now() >= windowEnds) break;
+        // Read before the fetch: a fetch started earlier may have missed records put before the window was ended.
+        const ending = this.windowEnding;
+        const fetched = await this.fetch(batchSize - this.buffer.length);
+        if (ending && fetched === 0) {
+          this.windowEnding = false;
+          if (this.buffer.length > 0) break;
+        }
+        if (this.buffer.length > 0 && windowEnds === undefined) windowEnds = Date.now() + maximumBatchingWindowSeconds * 1000;
+        if (fetched === 0) await this.sleep(Math.min(this.pollIntervalMs, windowEnds === undefined ? Infinity : Math.max(0, windowEnds - Date.now())));
+      }
+    } finally {
+      this.gathering = false;
     }
     // While stopping, what is in hand is still delivered once; what is not stays in the stream.
     const batch: KinesisRecord[] = [];

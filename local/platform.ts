@@ -100,6 +100,8 @@ export interface LocalPlatform {
   failureQueue(): readonly QueuedMessage[];
   /** Progress of each function's event source mapping, by function name. */
   consumers(): Readonly<Record<string, MappingStats>>;
+  /** Has every event source mapping deliver what its shards hold now, without waiting out the batching window (not a Lambda feature: for tools that send in rounds). */
+  endBatchingWindows(): void;
   /** Progress of each delivery stream, by name. */
   deliveries(): Readonly<Record<string, DeliveryStats>>;
   /** Writes what every delivery stream buffers now, as its buffering interval would. */
@@ -284,6 +286,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       alerts: () => messaging.published(),
       failureQueue: () => messaging.queueMessages(failureQueueUrl.split('/').pop() ?? ''),
       consumers: () => Object.fromEntries(Object.entries(mappings).map(([name, mapping]) => [name, mapping.stats()])),
+      endBatchingWindows: () => Object.values(mappings).forEach((mapping) => mapping.endBatchingWindows()),
       deliveries: () => Object.fromEntries(Object.entries(deliveries).map(([name, delivery]) => [name, delivery.stats()])),
       flushDeliveries: async () => void (await Promise.all(Object.values(deliveries).map((delivery) => delivery.flush()))),
       schedules: () => schedules.stats(),

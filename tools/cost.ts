@@ -136,12 +136,14 @@ export async function measureSample(options: SampleOptions): Promise<Sample> {
     const readings = sampleReadings(options.sensors, options.readingsPerSensor, options.readingBytes, { startMicros, intervalMicros });
     const roundSize = options.sensors * (pace?.readingsPerBatch ?? options.readingsPerSensor);
     // Each round is drained before the next: what the consumers take is counted from the meter's reset.
+    // A round is one consumer batch either way; ending the window once it is on the stream saves waiting it out.
     const running = platform;
     const inRounds = async (sent: readonly Record<string, string>[], size = roundSize) => {
       meter.reset();
       const before = recordsTaken(running);
       for (let start = 0; start < sent.length; start += size) {
         await send(running, sent.slice(start, start + size), options.batchSize, concurrency);
+        running.endBatchingWindows();
         await drained(running, meter, before, timeoutMs);
       }
     };

@@ -234,6 +234,23 @@ describe('local event source mapping', () => {
     expect(fn.payloads[0]).toHaveLength(100);
   });
 
+  it('delivers what the shard holds as one batch at once when the batching window is ended early (for tools that send in rounds), and waits again after', async () => {
+    const fn = new ScriptedFunction(() => success);
+    start(fn, { maximumBatchingWindowSeconds: 300 });
+    await kinesis.put(records(3, 'a'));
+    await kinesis.put(records(4, 'b'));
+    mapping?.endBatchingWindows();
+    // Well within the 300 s window.
+    await waitFor('the batch', () => (fn.batches.length >= 1 ? true : undefined), 10_000);
+    expect(fn.payloads).toEqual([[...records(3, 'a'), ...records(4, 'b')].map((record) => record.data)]);
+    await kinesis.put(records(2, 'c'));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(fn.batches).toHaveLength(1);
+    mapping?.endBatchingWindows();
+    await waitFor('the next batch', () => (fn.batches.length >= 2 ? true : undefined), 10_000);
+    expect(fn.payloads[1]).toEqual(['c0', 'c1']);
+  });
+
   it('resumes after its checkpoint when started again: nothing skipped, nothing repeated', async () => {
     await kinesis.put(records(4, 'first'));
     const checkpoints = new CheckpointStore();
