@@ -22,8 +22,9 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: {
     // Type checking is done once for the whole project by `npm run typecheck`, which `npm test`
-    // runs beside the suites (__tests__/type-check.ts).
-    '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+    // runs beside the suites (__tests__/type-check.ts); tsconfig's `isolatedModules` has ts-jest
+    // only transpile each file.
+    '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
   },
   // The Lambda handlers are bundled once per run, before the workers start, not once per test
   // file; under `npm test` the type check starts then too, and the teardown waits for it.
