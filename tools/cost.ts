@@ -159,10 +159,14 @@ export async function measureSample(options: SampleOptions): Promise<Sample> {
     // Stopping writes what the archive buffers, as its interval would.
     await platform.stop();
     platform = undefined;
-    if (problems.length > 0) throw new Error(`the platform reported problems while measuring:\n  ${problems.slice(0, 5).join('\n  ')}`);
+    if (problems.length > 0) throw new Error('the platform reported problems while measuring');
     const usage: Usage = meter.usage();
     const readingBytes = readings.reduce((sum, reading) => sum + Buffer.byteLength(JSON.stringify(reading)), 0) / readings.length;
     return { readings: readings.length, usage, architectures, readingBytes, deployment: { archiveBuffers }, ...(pace === undefined ? {} : { pace }) };
+  } catch (error) {
+    // What the platform logged says why a request or a batch failed.
+    if (error instanceof Error && problems.length > 0) error.message += `:\n  ${problems.slice(0, 5).join('\n  ')}`;
+    throw error;
   } finally {
     await platform?.stop().catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });

@@ -23,7 +23,7 @@ describe('npm run cost -- --json', () => {
     // A one-second batching window keeps the run short; everything else is the default configuration.
     const config = path.join(dir, 'platform.config.json');
     writeFileSync(config, JSON.stringify({ consumers: { batchWindowSeconds: 1 } }));
-    const { stdout } = await run('npx', ['tsx', 'tools/cost.ts', '--json', '--config', config, '--sensors', '10', '--readings', '20', '--batch', '50'], { cwd: PROJECT_ROOT, timeout: 120_000 });
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'tools/cost.ts', '--json', '--config', config, '--sensors', '10', '--readings', '20', '--batch', '50'], { cwd: PROJECT_ROOT, timeout: 120_000 });
     const result = JSON.parse(stdout) as {
       sample: { readings: number };
       perReading: Record<string, number>;
@@ -61,7 +61,7 @@ describe('npm run cost -- --json', () => {
     // The defaults, whatever the checkout's platform.config.json says; the same synth the local platform's tests run.
     const config = path.join(dir, 'defaults.config.json');
     writeFileSync(config, '{}');
-    const { stdout } = await run('npx', ['tsx', 'tools/cost.ts', '--json', '--config', config, '--sensors', '100', '--readings', '200', '--batch', '500'], { cwd: PROJECT_ROOT, timeout: 240_000 });
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'tools/cost.ts', '--json', '--config', config, '--sensors', '100', '--readings', '200', '--batch', '500'], { cwd: PROJECT_ROOT, timeout: 240_000 });
     const result = JSON.parse(stdout) as { sample: { readings: number }; perReading: Record<string, number> };
     expect(result.sample.readings).toBe(20_000);
     const thingsItems = Object.entries(result.perReading).find(([name]) => /^itemsPut:.*things$/.test(name));
