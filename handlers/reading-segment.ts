@@ -1,20 +1,24 @@
 /**
  * Segment items: how readings are kept in the things table. One item holds the readings of
- * one series that one store batch wrote in one aligned time window, instead of one item
- * per reading, so DynamoDB writes grow with series × batches, not with readings.
+ * one series that one store batch wrote in one aligned time window (a UTC hour), instead of
+ * one item per reading, so DynamoDB writes grow with series × batches, not with readings.
  *
- * - Key: `ThingID` is the series; `Timestamp` is `<window start>#<writer position>`, the
- *   window start in the fixed-width format readings use, the writer position made of the
- *   highest and lowest sequence numbers of the segment's records (each in base 36 after its
- *   length, so keys sort by it as numbers), the shard id and a part number. The same
- *   records always give the same keys: a retried batch rewrites the same items.
- * - `Readings`: `+<microseconds after the window start>=<value>` for the first reading, then
+ * - Key: `ThingID` is the series; `Timestamp` is `<minute>!<writer position>`: the start of
+ *   the minute of the item's latest reading, in the fixed-width format readings use; the
+ *   writer position made of the highest and lowest sequence numbers of the segment's
+ *   records (each in base 36 after its length, so keys sort by it as numbers), the shard id
+ *   and a part number. The same records always give the same keys: a retried batch
+ *   rewrites the same items. No item keyed before a minute can hold a reading of it, so a
+ *   minute is counted from the items keyed by it and later in its hour (a dozen while it is
+ *   new), not from every item of the hour before it.
+ * - `Readings`: `+<microseconds after the start of the hour>=<value>` for the first reading, then
  *   `<microseconds after the reading before>=<value>`, `;` between them, in time order; the
  *   value is the exact decimal text (decimal.ts), every digit kept. Items are billed by
  *   size (a write unit is 1 KB), hence the short forms: at ten readings a second, a
  *   reading takes 12 bytes (`100000=19.57`) instead of 17 with offsets from the window
  *   start, and the key 100 bytes instead of 180; 50 readings then fit in one write unit.
- *   Segments written with offsets from the window start (no `+`) are still read.
+ *   Segments written with offsets from the hour start (no `+`) are still read, and so are
+ *   the segments keyed by their hour's start (`<hour start>#…`), as written before.
  * - `ExpiresAt`: the hot retention counted from the segment's latest reading.
  *
  * A reading can sit in two segments (a batch bisected or resumed after a failure): readers
@@ -43,9 +47,11 @@ export const SEGMENT_LIMITS = {
   partBytes: 64 * 1024,
 } as const;
 
-/** Sorts after every character a segment key holds after its window start (`#`, digits, shard ids). */
+/** Sorts after every character a segment key holds after its time (`!`, `#`, digits, shard ids). */
 const KEY_SENTINEL = '~';
 const SEPARATOR = '#';
+/** Between the minute of an item's latest reading and the writer position. (`#` after an hour start: an item keyed as before.) */
+const MINUTE_SEPARATOR = '!';
 const TIMESTAMP_WIDTH = 27;
 
 export interface TimedReading {
@@ -75,10 +81,14 @@ export type SegmentItem = {
  * reading's place in it the minutes, seconds and microseconds. No date parsing per reading.
  */
 const HOUR_PREFIX = 13;
+const MINUTE_PREFIX = 16;
 const pad = (value: number, width: number): string => String(value).padStart(width, '0');
 
 /** The start of the window holding `timestamp`, in the same fixed-width format. */
 export const windowStart = (timestamp: string): string => `${timestamp.slice(0, HOUR_PREFIX)}:00:00.000000Z`;
+
+/** The start of the minute holding `timestamp`: a segment is keyed by its latest reading's. */
+export const minuteStart = (timestamp: string): string => `${timestamp.slice(0, MINUTE_PREFIX)}:00.000000Z`;
 
 /** Microseconds from the start of its window to a normalised timestamp. */
 const offsetInWindow = (timestamp: string): number =>
@@ -99,18 +109,18 @@ const sortableSequence = (sequence: string): string => {
 };
 
 /** The range key of a segment's part. */
-export function segmentKey(window: string, position: WriterPosition, part: number): string {
-  return [window, sortableSequence(position.highest), sortableSequence(position.lowest), position.shardId, String(part).padStart(3, '0')].join(SEPARATOR);
+export function segmentKey(minute: string, position: WriterPosition, part: number): string {
+  return `${minute}${MINUTE_SEPARATOR}${[sortableSequence(position.highest), sortableSequence(position.lowest), position.shardId, String(part).padStart(3, '0')].join(SEPARATOR)}`;
 }
 
 /** Marks a part whose offsets after the first count from the reading before. */
 const DELTA_MARK = '+';
 
 /**
- * The items of one series' readings from one batch that all fall in `window`, by part.
+ * The items of one series' readings from one batch that all fall in one window, by part.
  * `readings` (one value per timestamp) are sorted in place into time order.
  */
-export function windowItems(series: string, window: string, readings: TimedReading[], position: WriterPosition, hotRetentionDays?: number): SegmentItem[] {
+export function windowItems(series: string, readings: TimedReading[], position: WriterPosition, hotRetentionDays?: number): SegmentItem[] {
   readings.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
   const items: SegmentItem[] = [];
   let part: string[] = [];
@@ -120,7 +130,7 @@ export function windowItems(series: string, window: string, readings: TimedReadi
   let previous: number | undefined;
   const flush = (): void => {
     const expiresAt = expiresAtOf(latest, hotRetentionDays);
-    const item = { ThingID: series, Timestamp: segmentKey(window, position, partNumber++), Readings: part.join(';') };
+    const item = { ThingID: series, Timestamp: segmentKey(minuteStart(latest), position, partNumber++), Readings: part.join(';') };
     items.push(expiresAt === undefined ? item : { ...item, ExpiresAt: expiresAt });
     part = [];
     bytes = 0;
@@ -159,8 +169,10 @@ export function decodeItem(item: Record<string, unknown>): DecodedItem | undefin
   const key = item[ATTRIBUTES.timestamp];
   if (typeof key !== 'string' || key.length < TIMESTAMP_WIDTH) return undefined;
   const encoded = item[SEGMENT_ATTRIBUTE];
-  if (typeof encoded === 'string' && key.charAt(TIMESTAMP_WIDTH) === SEPARATOR) {
-    const window = key.slice(0, TIMESTAMP_WIDTH);
+  const separator = key.charAt(TIMESTAMP_WIDTH);
+  if (typeof encoded === 'string' && (separator === MINUTE_SEPARATOR || separator === SEPARATOR)) {
+    // Offsets count from the hour start whichever minute keys the item; the hour is what readers merge by.
+    const window = windowStart(key);
     const readings: TimedReading[] = [];
     const deltas = encoded.startsWith(DELTA_MARK);
     const entries = encoded === '' ? [] : (deltas ? encoded.slice(DELTA_MARK.length) : encoded).split(';');
@@ -261,10 +273,17 @@ export interface SeriesRange {
   readonly consistentRead?: boolean;
 }
 
-/** The Query key condition over the items that can hold readings of `[from, to]`. */
+/** Sorts after every key of the hour holding `timestamp`, and before the next hour's. */
+const hourKeysEnd = (timestamp: string): string => `${timestamp.slice(0, HOUR_PREFIX)}:59${KEY_SENTINEL}`;
+
+/**
+ * The Query key condition over the items that can hold readings of `[from, to]`: from the
+ * start of `from`'s hour (an item keyed by a later minute can hold earlier readings of
+ * its hour) to the end of `to`'s (an item keyed by a later minute can hold `to`).
+ */
 export function rangeCondition(from: string | undefined, to: string | undefined): { condition: string; values: Record<string, string> } {
   const low = from === undefined ? undefined : windowStart(from);
-  const high = to === undefined ? undefined : `${to}${KEY_SENTINEL}`;
+  const high = to === undefined ? undefined : hourKeysEnd(to);
   if (low !== undefined && high !== undefined) return { condition: ' AND #time BETWEEN :from AND :to', values: { ':from': low, ':to': high } };
   if (low !== undefined) return { condition: ' AND #time >= :from', values: { ':from': low } };
   if (high !== undefined) return { condition: ' AND #time <= :to', values: { ':to': high } };
@@ -280,7 +299,7 @@ export async function* seriesReadings(
   client: Pick<DynamoDBDocumentClient, 'send'>,
   table: string,
   range: SeriesRange,
-  send: (run: () => Promise<{ Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> }>) => Promise<{ Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> }> = (run) => run(),
+  send: QuerySender = (run) => run(),
 ): AsyncGenerator<TimedReading> {
   const order = range.order ?? 'asc';
   const from = range.after !== undefined && (range.from === undefined || range.after >= range.from) ? range.after : range.from;
@@ -290,26 +309,62 @@ export async function* seriesReadings(
     (range.to === undefined || timestamp <= range.to) &&
     (range.after === undefined || timestamp > range.after) &&
     (range.before === undefined || timestamp < range.before);
-  const { condition, values } = rangeCondition(from, to);
   const merger = new SegmentMerger(order);
+  for await (const item of queryItems(client, table, range.series, rangeCondition(from, to), { order, consistentRead: range.consistentRead === true }, send)) {
+    for (const reading of merger.add(item)) if (inRange(reading.timestamp)) yield reading;
+  }
+  for (const reading of merger.flush()) if (inRange(reading.timestamp)) yield reading;
+}
+
+/**
+ * The readings of one series in `[from, to]`, read to count them with consistent Queries:
+ * the items keyed by `from`'s minute or later up to the end of `to`'s hour, not every item
+ * of the hour before it. Items keyed by their hour's start, as written before, are read
+ * too: one more Query per hour, empty once none is left.
+ */
+export async function countedReadings(client: Pick<DynamoDBDocumentClient, 'send'>, table: string, series: string, from: string, to: string, send: QuerySender): Promise<TimedReading[]> {
+  const items: Record<string, unknown>[] = [];
+  const read = async (condition: KeyRange) => {
+    for await (const item of queryItems(client, table, series, condition, { order: 'asc', consistentRead: true }, send)) items.push(item);
+  };
+  await read({ condition: ' AND #time BETWEEN :from AND :to', values: { ':from': minuteStart(from), ':to': hourKeysEnd(to) } });
+  for (let hour = windowStart(from); hour <= to; hour = windowStart(new Date(Date.parse(hour) + SEGMENT_LIMITS.windowMs).toISOString())) {
+    await read({ condition: ' AND #time BETWEEN :from AND :to', values: { ':from': `${hour}${SEPARATOR}`, ':to': `${hour}${SEPARATOR}${KEY_SENTINEL}` } });
+  }
+  return (readingsOfItems(items.map((item) => ({ ...item, [ATTRIBUTES.series]: series }))).get(series) ?? []).filter(({ timestamp }) => timestamp >= from && timestamp <= to);
+}
+
+type QueryPage = { Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> };
+/** Runs one Query with the caller's retries. */
+export type QuerySender = (run: () => Promise<QueryPage>) => Promise<QueryPage>;
+type KeyRange = ReturnType<typeof rangeCondition>;
+
+/** The items of one series whose range key meets `range`, page by page. */
+async function* queryItems(
+  client: Pick<DynamoDBDocumentClient, 'send'>,
+  table: string,
+  series: string,
+  range: KeyRange,
+  options: { readonly order: 'asc' | 'desc'; readonly consistentRead: boolean },
+  send: QuerySender,
+): AsyncGenerator<Record<string, unknown>> {
   let start: Record<string, unknown> | undefined;
   do {
     const page = await send(() =>
       client.send(
         new QueryCommand({
           TableName: table,
-          KeyConditionExpression: `#series = :series${condition}`,
+          KeyConditionExpression: `#series = :series${range.condition}`,
           ExpressionAttributeNames: { '#series': ATTRIBUTES.series, '#time': ATTRIBUTES.timestamp, '#value': ATTRIBUTES.value, '#readings': SEGMENT_ATTRIBUTE },
-          ExpressionAttributeValues: { ':series': range.series, ...values },
+          ExpressionAttributeValues: { ':series': series, ...range.values },
           ProjectionExpression: '#time, #value, #readings',
-          ScanIndexForward: order === 'asc',
-          ...(range.consistentRead === true ? { ConsistentRead: true } : {}),
+          ScanIndexForward: options.order === 'asc',
+          ...(options.consistentRead ? { ConsistentRead: true } : {}),
           ExclusiveStartKey: start,
         }),
       ),
     );
-    for (const item of page.Items ?? []) for (const reading of merger.add(item)) if (inRange(reading.timestamp)) yield reading;
+    yield* page.Items ?? [];
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
-  for (const reading of merger.flush()) if (inRange(reading.timestamp)) yield reading;
 }

@@ -23,7 +23,7 @@ import { addToAggregate, bucketExpiry, bucketKey, bucketStart, bucketTimeRange, 
 import type { SeriesContributions } from './rollup-gather';
 import { bucketOfItem, openMinuteItem, openMinuteOfItem, rollupItem, type OpenMinute, type RollupBucket, type RollupItem, type StoredBucket } from './rollup-item';
 import { changesNothing, closingTargets, foldKeys, foldTargets, lastMinuteBefore, planFold, rollupCutoffs, type FoldTargets, type RollupRetention } from './rollup-plan';
-import { seriesReadings } from './reading-segment';
+import { countedReadings } from './reading-segment';
 
 /** Buckets a container remembers: a few for each of thousands of series, a few kilobytes each. */
 export const ROLLUP_CACHE_ITEMS = 20_000;
@@ -218,7 +218,7 @@ function rollupWriter(dynamo: DynamoDBDocumentClient, options: RollupStoreOption
   async function countMinutes(series: string, targets: FoldTargets): Promise<Map<string, Aggregate>> {
     const counted = new Map<string, Aggregate>();
     const count = async (from: string, to: string) => {
-      for await (const { timestamp, value } of seriesReadings(dynamo, options.thingsTable, { series, from, to, consistentRead: true }, send)) {
+      for (const { timestamp, value } of await countedReadings(dynamo, options.thingsTable, series, from, to, send)) {
         const minute = bucketStart(timestamp, '1m');
         const aggregate = counted.get(minute) as { -readonly [K in keyof Aggregate]: Aggregate[K] } | undefined;
         if (aggregate === undefined) counted.set(minute, readingAggregate(timestamp, value));

@@ -113,17 +113,16 @@ export interface PlannedPart {
  * kept, each segment's rollup contribution is worked out too: a window is a rollup hour.
  */
 export function planSegments(items: readonly PlannedItem[], records: readonly KinesisStreamRecord[], hotRetentionDays?: number, withRollups = false): PlannedPart[] {
-  const groups = new Map<string, { readonly window: string; readonly entries: PlannedItem[] }>();
+  const groups = new Map<string, { readonly entries: PlannedItem[] }>();
   for (const planned of items) {
-    const window = windowStart(planned.item.Timestamp);
-    const key = `${planned.item.ThingID}\u0000${window}`;
+    const key = `${planned.item.ThingID}\u0000${windowStart(planned.item.Timestamp)}`;
     const known = groups.get(key);
-    if (known === undefined) groups.set(key, { window, entries: [planned] });
+    if (known === undefined) groups.set(key, { entries: [planned] });
     else known.entries.push(planned);
   }
-  const grouped = [...groups.values()].map(({ window, entries }) => ({ window, entries, records: [...new Set(entries.flatMap((entry) => entry.records))].sort((a, b) => a - b) }));
+  const grouped = [...groups.values()].map(({ entries }) => ({ entries, records: [...new Set(entries.flatMap((entry) => entry.records))].sort((a, b) => a - b) }));
   grouped.sort((a, b) => (a.records[0] ?? 0) - (b.records[0] ?? 0));
-  return grouped.flatMap(({ window, entries, records: owners }) => {
+  return grouped.flatMap(({ entries, records: owners }) => {
     // Beside the segment's items, while its readings are at hand.
     const segment: PlannedSegment = { entries, records: owners, rollup: withRollups ? hourReadings(entries) : undefined };
     let lowest = (records[owners[0] ?? 0] as KinesisStreamRecord).kinesis.sequenceNumber;
@@ -135,7 +134,7 @@ export function planSegments(items: readonly PlannedItem[], records: readonly Ki
     }
     const position = { shardId: shardIdOf(records[owners[0] ?? 0] as KinesisStreamRecord), lowest, highest };
     const readings = entries.map(({ item }) => ({ timestamp: item.Timestamp, value: item.Value }));
-    return windowItems(entries[0]?.item.ThingID ?? '', window, readings, position, hotRetentionDays).map((item) => ({ item, segment }));
+    return windowItems(entries[0]?.item.ThingID ?? '', readings, position, hotRetentionDays).map((item) => ({ item, segment }));
   });
 }
 

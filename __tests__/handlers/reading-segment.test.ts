@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { NumberValue } from '@aws-sdk/lib-dynamodb';
 import { Decimal } from '../../handlers/decimal';
 import { timestampOfMillis } from '../../handlers/reading-timestamp';
-import { decodeItem, rangeCondition, readingsOfItems, SEGMENT_LIMITS, SegmentMerger, segmentKey, windowStart, type TimedReading } from '../../handlers/reading-segment';
+import { decodeItem, minuteStart, rangeCondition, readingsOfItems, SEGMENT_LIMITS, SegmentMerger, segmentKey, windowStart, type TimedReading } from '../../handlers/reading-segment';
 import { segmentItems } from './segment-fixture';
 
 const value = (text: string) => Decimal.parse(text) as Decimal;
@@ -20,16 +20,21 @@ describe('segment items', () => {
         const decoded = readingsOfItems(items).get('things/a/t') ?? [];
         const expected = [...readings].sort((a, b) => (a.timestamp < b.timestamp ? -1 : 1));
         expect(texts(decoded)).toEqual(texts(expected));
-        for (const item of items) for (const reading of decodeItem(item)?.readings ?? []) expect(windowStart(reading.timestamp)).toBe(item.Timestamp.slice(0, 27));
+        // An item holds one hour's readings and is keyed by the minute of its latest.
+        for (const item of items) {
+          const held = decodeItem(item)?.readings ?? [];
+          for (const reading of held) expect(windowStart(reading.timestamp)).toBe(windowStart(item.Timestamp));
+          expect(minuteStart(held.at(-1)?.timestamp ?? '')).toBe(item.Timestamp.slice(0, 27));
+        }
       }),
     );
   });
 
-  it('hold every reading of a series in one window in one item, with ExpiresAt from the latest reading', () => {
+  it("hold every reading of a series in one window in one item, keyed by its latest reading's minute, with ExpiresAt from that reading", () => {
     const readings = Array.from({ length: 200 }, (_, index) => ({ timestamp: timestampOfMillis(Date.parse('2024-05-01T12:00:00Z') + index * 1000), value: value(String(index)) }));
     const items = segmentItems('things/a/t', readings, position('42'), 2);
     expect(items).toHaveLength(1);
-    expect(items[0]?.Timestamp).toBe(segmentKey('2024-05-01T12:00:00.000000Z', position('42'), 0));
+    expect(items[0]?.Timestamp).toBe(segmentKey('2024-05-01T12:03:00.000000Z', position('42'), 0));
     expect(items[0]?.ExpiresAt).toBe(Date.parse('2024-05-01T12:03:19Z') / 1000 + 2 * 86_400);
   });
 
@@ -95,9 +100,12 @@ describe('reading items back', () => {
     expect(older.Timestamp.startsWith(window)).toBe(true);
   });
 
-  it('query from the start of the first window to past every key of the last timestamp', () => {
-    expect(rangeCondition(at(30), '2024-05-01T12:00:00.000000Z').values).toEqual({ ':from': window, ':to': `${window}~` });
-    expect(`${window}~` > older.Timestamp).toBe(true);
+  it("query from the start of the first timestamp's hour to past every key of the last's (an item keyed by a later minute can hold it)", () => {
+    const { ':to': to } = rangeCondition(at(30), '2024-05-01T12:00:00.000000Z').values;
+    expect(rangeCondition(at(30), '2024-05-01T12:00:00.000000Z').values[':from']).toBe(window);
+    const lastOfHour = segmentItems('s/t', [{ timestamp: '2024-05-01T12:00:00.000000Z', value: value('1') }, { timestamp: '2024-05-01T12:59:59.999999Z', value: value('2') }], position('99'))[0]!;
+    expect([older.Timestamp, lastOfHour.Timestamp, '2024-05-01T12:59:59.999999Z'].every((key) => key <= (to ?? ''))).toBe(true);
+    expect('2024-05-01T13:00:00.000000Z' > (to ?? '')).toBe(true);
   });
 
   it('read segments written with offsets from the window start and decimal sequence numbers; a segment written since outranks them', () => {

@@ -12,5 +12,5 @@ export function segmentItems(series: string, readings: readonly TimedReading[], 
     if (known === undefined) byWindow.set(window, [reading]);
     else known.push(reading);
   }
-  return [...byWindow].flatMap(([window, inWindow]) => windowItems(series, window, inWindow, position, hotRetentionDays));
+  return [...byWindow.values()].flatMap((inWindow) => windowItems(series, inWindow, position, hotRetentionDays));
 }

@@ -29,13 +29,13 @@ describe('planSegments', () => {
       reading('a', '2016-09-09T13:00:00Z', { t: 5 }),
     ]);
 
-  it('packs one item per series and hour window, keyed by the sequence numbers of its own records', () => {
+  it("packs one item per series and hour window, keyed by its latest reading's minute and the sequence numbers of its own records", () => {
     const { Records } = event();
     const parts = planSegments(planBatch(Records).items, Records);
     expect(parts.map((part) => [part.item.ThingID, part.item.Timestamp, part.segment.records])).toEqual([
-      ['a/t', segmentKey('2016-09-09T13:00:00.000000Z', { shardId: SHARD_ID, highest: sequenceNumberOf(3), lowest: sequenceNumberOf(0) }, 0), [0, 3]],
-      ['a/h', segmentKey('2016-09-09T13:00:00.000000Z', { shardId: SHARD_ID, highest: sequenceNumberOf(0), lowest: sequenceNumberOf(0) }, 0), [0]],
-      ['b/t', segmentKey('2016-09-09T13:00:00.000000Z', { shardId: SHARD_ID, highest: sequenceNumberOf(1), lowest: sequenceNumberOf(1) }, 0), [1]],
+      ['a/t', segmentKey('2016-09-09T13:59:00.000000Z', { shardId: SHARD_ID, highest: sequenceNumberOf(3), lowest: sequenceNumberOf(0) }, 0), [0, 3]],
+      ['a/h', segmentKey('2016-09-09T13:59:00.000000Z', { shardId: SHARD_ID, highest: sequenceNumberOf(0), lowest: sequenceNumberOf(0) }, 0), [0]],
+      ['b/t', segmentKey('2016-09-09T13:10:00.000000Z', { shardId: SHARD_ID, highest: sequenceNumberOf(1), lowest: sequenceNumberOf(1) }, 0), [1]],
       ['a/t', segmentKey('2016-09-09T14:00:00.000000Z', { shardId: SHARD_ID, highest: sequenceNumberOf(2), lowest: sequenceNumberOf(2) }, 0), [2]],
     ]);
     const readings = readingsOfItems(parts.map((part) => part.item));

@@ -65,7 +65,7 @@ describe('the exported handler against dynalite', () => {
     expect(readings.get('things/harrow/3/temperature')).toContainEqual({ timestamp: stored(123), value: Decimal.parse('3.25') });
     expect(readings.get('things/harrow/3/humidity')).toContainEqual({ timestamp: stored(123), value: Decimal.parse('123') });
     // Hot retention counts from the segment's latest reading (298 is the last of thing 3).
-    expect(first.find((item) => item.ThingID === 'things/harrow/3/temperature')).toMatchObject({ Timestamp: expect.stringMatching(/^2016-09-09T13:00:00\.000000Z#/), ExpiresAt: expiresAt(298) });
+    expect(first.find((item) => item.ThingID === 'things/harrow/3/temperature')).toMatchObject({ Timestamp: expect.stringMatching(/^2016-09-09T13:38:00\.000000Z!/), ExpiresAt: expiresAt(298) });
     const queued = sqsMock.commandCalls(SendMessageBatchCommand).flatMap((call) => call.args[0].input.Entries ?? []);
     expect(queued.map((entry) => JSON.parse(entry.MessageBody ?? '').reason.code)).toEqual(['bad-timestamp']);
 
