@@ -317,15 +317,21 @@ export async function* seriesReadings(
 }
 
 /**
- * The readings of one series in `[from, to]`, read to count them with consistent Queries:
- * the items keyed by `from`'s minute or later up to the end of `to`'s hour, not every item
- * of the hour before it. Items keyed by their hour's start, as written before, are read
- * too: one more Query per hour, empty once none is left.
+ * The readings of one series in the minutes `[from, to]`, read to count them: the items
+ * keyed by `from`'s minute or later up to the end of `to`'s hour, not every item of the
+ * hour before it. Items keyed by their hour's start, as written before, are read too: one
+ * more Query per hour, empty once none is left.
  */
-export async function countedReadings(client: Pick<DynamoDBDocumentClient, 'send'>, table: string, series: string, from: string, to: string, send: QuerySender): Promise<TimedReading[]> {
+export async function countedReadings(
+  client: Pick<DynamoDBDocumentClient, 'send'>,
+  table: string,
+  range: { readonly series: string; readonly from: string; readonly to: string; readonly consistentRead?: boolean },
+  send: QuerySender = (run) => run(),
+): Promise<TimedReading[]> {
+  const { series, from, to } = range;
   const items: Record<string, unknown>[] = [];
   const read = async (condition: KeyRange) => {
-    for await (const item of queryItems(client, table, series, condition, { order: 'asc', consistentRead: true }, send)) items.push(item);
+    for await (const item of queryItems(client, table, series, condition, { order: 'asc', consistentRead: range.consistentRead === true }, send)) items.push(item);
   };
   await read({ condition: ' AND #time BETWEEN :from AND :to', values: { ':from': minuteStart(from), ':to': hourKeysEnd(to) } });
   for (let hour = windowStart(from); hour <= to; hour = windowStart(new Date(Date.parse(hour) + SEGMENT_LIMITS.windowMs).toISOString())) {

@@ -218,7 +218,7 @@ function rollupWriter(dynamo: DynamoDBDocumentClient, options: RollupStoreOption
   async function countMinutes(series: string, targets: FoldTargets): Promise<Map<string, Aggregate>> {
     const counted = new Map<string, Aggregate>();
     const count = async (from: string, to: string) => {
-      for (const { timestamp, value } of await countedReadings(dynamo, options.thingsTable, series, from, to, send)) {
+      for (const { timestamp, value } of await countedReadings(dynamo, options.thingsTable, { series, from, to, consistentRead: true }, send)) {
         const minute = bucketStart(timestamp, '1m');
         const aggregate = counted.get(minute) as { -readonly [K in keyof Aggregate]: Aggregate[K] } | undefined;
         if (aggregate === undefined) counted.set(minute, readingAggregate(timestamp, value));

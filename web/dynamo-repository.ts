@@ -12,7 +12,7 @@ import { RULE_ATTRIBUTES } from '../handlers/rule-item';
 import { ATTRIBUTES } from '../handlers/contract';
 import type { Decimal } from '../handlers/decimal';
 import { addReadings, bucketKey, bucketStart, bucketTimeRange, decodePart, OPEN_MINUTE_KEY, partStart, ROLLUP_ATTRIBUTES, type Aggregate, type StoredStep } from '../handlers/rollup';
-import { seriesReadings } from '../handlers/reading-segment';
+import { countedReadings, seriesReadings } from '../handlers/reading-segment';
 import { aggregateOfItem, openMinuteOfItem } from '../handlers/rollup-item';
 import { openMinuteView } from '../handlers/rollup-open';
 import { decimalOf } from '../handlers/stored-number';
@@ -232,8 +232,7 @@ export function createDynamoRepository(options: DynamoRepositoryOptions): Readin
       return typeof parts === 'object' && parts !== null ? (parts as Record<string, string>) : undefined;
     };
     const counted = async (): Promise<Aggregate | undefined> => {
-      const readings: ReadingPoint[] = [];
-      for await (const reading of seriesReadings(client, tables.things, { series: query.series, ...bucketTimeRange(open, '1m') })) readings.push(reading);
+      const readings: ReadingPoint[] = await countedReadings(client, tables.things, { series: query.series, ...bucketTimeRange(open, '1m') });
       return addReadings(undefined, readings);
     };
     const [minute, hourParts, dayParts] = await Promise.all([counted(), partsOf('1h'), partsOf('1d')]);

@@ -47,7 +47,7 @@ test("a minute is counted from the items keyed by it or later in its hour, and f
   await db.exact.send(new BatchWriteCommand({ RequestItems: { [db.tables.things]: [...written, hourKeyed].map((Item) => ({ PutRequest: { Item } })) } }));
 
   const sender = countingSender();
-  const readings = await countedReadings(db.exact, db.tables.things, SERIES, at(29, 0), '2026-12-01T12:29:59.999999Z', sender.send);
+  const readings = await countedReadings(db.exact, db.tables.things, { series: SERIES, from: at(29, 0), to: '2026-12-01T12:29:59.999999Z', consistentRead: true }, sender.send);
   expect(readings.map(({ timestamp, value }) => [timestamp, value.text])).toEqual([
     [at(29, 1), '30'],
     [at(29, 30), '6'],
