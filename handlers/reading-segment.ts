@@ -333,10 +333,13 @@ export async function countedReadings(
   const read = async (condition: KeyRange) => {
     for await (const item of queryItems(client, table, series, condition, { order: 'asc', consistentRead: range.consistentRead === true }, send)) items.push(item);
   };
-  await read({ condition: ' AND #time BETWEEN :from AND :to', values: { ':from': minuteStart(from), ':to': hourKeysEnd(to) } });
+  const between = (low: string, high: string): KeyRange => ({ condition: ' AND #time BETWEEN :from AND :to', values: { ':from': low, ':to': high } });
+  const ranges = [between(minuteStart(from), hourKeysEnd(to))];
   for (let hour = windowStart(from); hour <= to; hour = windowStart(new Date(Date.parse(hour) + SEGMENT_LIMITS.windowMs).toISOString())) {
-    await read({ condition: ' AND #time BETWEEN :from AND :to', values: { ':from': `${hour}${SEPARATOR}`, ':to': `${hour}${SEPARATOR}${KEY_SENTINEL}` } });
+    ranges.push(between(`${hour}${SEPARATOR}`, `${hour}${SEPARATOR}${KEY_SENTINEL}`));
   }
+  // Side by side: readers of the open minute wait for them.
+  await Promise.all(ranges.map(read));
   return (readingsOfItems(items.map((item) => ({ ...item, [ATTRIBUTES.series]: series }))).get(series) ?? []).filter(({ timestamp }) => timestamp >= from && timestamp <= to);
 }
 
