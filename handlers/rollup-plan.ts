@@ -95,7 +95,7 @@ export interface FoldTargets {
   readonly open: string;
   /** Whether it stays written already (closed, and no later minute came). */
   readonly closed: boolean;
-  /** The minutes from the open one before (the one after it, when closed) up to `open` (excluded), when the open minute moves on: counted with one Query. */
+  /** The minutes from the open one before (the one after it, when closed) up to `open` (excluded), when the open minute moves on: counted with one read (countedReadings). */
   readonly span: { readonly from: string; readonly to: string } | undefined;
   /** Earlier minutes the batch stored readings in (late readings), counted one by one. */
   readonly late: readonly string[];
@@ -128,7 +128,7 @@ export function foldTargets(contributions: SeriesContributions, was: WasOpen, cu
   }
   const wasOpen = was.start;
   const open = wasOpen !== undefined && wasOpen > newest ? wasOpen : newest;
-  // The span's minutes are counted with one Query; earlier ones one by one (a closed minute is written already: a reading in it is late).
+  // The span's minutes are counted with one read; earlier ones one by one (a closed minute is written already: a reading in it is late).
   const spanFrom = wasOpen === undefined ? open : was.closed ? nextMinute(wasOpen) : wasOpen;
   const closed = was.closed && open === wasOpen;
   const late: string[] = [];
