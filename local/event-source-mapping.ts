@@ -10,11 +10,11 @@
  * - a function error retries the batch, split in two first when bisecting is on;
  * - every retry counts towards `maximumRetryAttempts`; records older than
  *   `maximumRecordAgeSeconds` are not sent; either way the records given up on are
- *   described to the on-failure destination (the failure queue) in Lambda's format;
+ *   described to the on-failure destination (the failure queue) in Lambda's format
+ *   (mapping-payloads.ts, with the event it invokes the function with);
  * - one batch at a time per shard (parallelization factor 1), in stream order;
  * - the position is checkpointed after every batch, so a restart resumes after it.
  */
-import { randomUUID } from 'node:crypto';
 import {
   ExpiredIteratorException,
   GetRecordsCommand,
@@ -22,10 +22,10 @@ import {
   type KinesisClient,
   type _Record as KinesisRecord,
 } from '@aws-sdk/client-kinesis';
-import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { MAX_PAYLOAD_BYTES, recordPayloadBytes } from '../handlers/contract';
 import { CheckpointStore } from './checkpoints';
 import type { LocalFunction } from './lambda-runtime';
+import { failureRecord, firstFailure, kinesisEvent, type FailureCondition, type FailureRecord, type RecordSource } from './mapping-payloads';
 
 export interface EventSourceSettings {
   readonly batchSize: number;
@@ -40,25 +40,6 @@ export interface EventSourceSettings {
   readonly startingPosition: 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
   /** For `AT_TIMESTAMP`. */
   readonly startingPositionTimestamp?: Date;
-}
-
-export type FailureCondition = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
-
-/** What Lambda sends to a Kinesis mapping's on-failure destination: a description of the records, not the records. */
-export interface FailureRecord {
-  readonly requestContext: { requestId: string; functionArn: string; condition: FailureCondition; approximateInvokeCount: number };
-  readonly responseContext: { statusCode: number; executedVersion: string; functionError?: string };
-  readonly version: '1.0';
-  readonly timestamp: string;
-  readonly KinesisBatchInfo: {
-    shardId: string;
-    startSequenceNumber: string;
-    endSequenceNumber: string;
-    approximateArrivalOfFirstRecord: string;
-    approximateArrivalOfLastRecord: string;
-    batchSize: number;
-    streamArn: string;
-  };
 }
 
 export interface MappingStats {
@@ -147,6 +128,8 @@ class ShardPoller {
   private gathering = false;
   private wake: (() => void) | undefined;
   private readonly checkpointKey: string;
+  /** What the payloads Lambda sends say of where the records come from. */
+  private readonly source: RecordSource;
   private readonly pollIntervalMs: number;
   private readonly retryBaseDelayMs: number;
 
@@ -155,6 +138,7 @@ class ShardPoller {
     private readonly shardId: string,
   ) {
     this.checkpointKey = CheckpointStore.key(options.fn.name, shardId);
+    this.source = { shardId, streamArn: options.streamArn, region: options.region, functionArn: options.fn.arn, roleArn: options.roleArn };
     this.lastFetched = options.checkpoints.get(this.checkpointKey);
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? 200;
@@ -273,7 +257,7 @@ class ShardPoller {
       if (records === undefined) return;
       if (records.length === 0) continue;
 
-      const outcome = await this.options.fn.invoke(this.event(records));
+      const outcome = await this.options.fn.invoke(kinesisEvent(records, this.source));
       this.counts.invocations += 1;
       const failedAt = !outcome.ok ? 'error' : this.options.settings.reportBatchItemFailures ? firstFailure(outcome.response, records) : undefined;
       if (failedAt === undefined) {
@@ -342,23 +326,7 @@ class ShardPoller {
 
   /** Sends the description of `records` to the failure destination, retrying until it is taken or the poller stops. */
   private async sendFailure(records: KinesisRecord[], condition: FailureCondition, invokeCount: number, functionError?: string): Promise<boolean> {
-    const first = records[0] as KinesisRecord;
-    const last = records[records.length - 1] as KinesisRecord;
-    const failure: FailureRecord = {
-      requestContext: { requestId: randomUUID(), functionArn: this.options.fn.arn, condition, approximateInvokeCount: invokeCount },
-      responseContext: { statusCode: 200, executedVersion: '$LATEST', ...(functionError === undefined ? {} : { functionError }) },
-      version: '1.0',
-      timestamp: new Date().toISOString(),
-      KinesisBatchInfo: {
-        shardId: this.shardId,
-        startSequenceNumber: first.SequenceNumber ?? '',
-        endSequenceNumber: last.SequenceNumber ?? '',
-        approximateArrivalOfFirstRecord: (first.ApproximateArrivalTimestamp ?? new Date()).toISOString(),
-        approximateArrivalOfLastRecord: (last.ApproximateArrivalTimestamp ?? new Date()).toISOString(),
-        batchSize: records.length,
-        streamArn: this.options.streamArn,
-      },
-    };
+    const failure = failureRecord(records, this.source, { condition, invokeCount, ...(functionError === undefined ? {} : { functionError }) });
     for (let attempt = 0; !this.stopping || attempt === 0; attempt += 1) {
       try {
         await this.options.sendFailure(failure);
@@ -372,30 +340,6 @@ class ShardPoller {
     return false;
   }
 
-  private event(records: KinesisRecord[]): KinesisStreamEvent {
-    return { Records: records.map((record) => this.eventRecord(record)) };
-  }
-
-  private eventRecord(record: KinesisRecord): KinesisStreamRecord {
-    const sequenceNumber = record.SequenceNumber ?? '';
-    return {
-      kinesis: {
-        kinesisSchemaVersion: '1.0',
-        partitionKey: record.PartitionKey ?? '',
-        sequenceNumber,
-        data: Buffer.from(record.Data ?? new Uint8Array()).toString('base64'),
-        approximateArrivalTimestamp: (record.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) / 1000,
-      },
-      eventSource: 'aws:kinesis',
-      eventVersion: '1.0',
-      eventID: `${this.shardId}:${sequenceNumber}`,
-      eventName: 'aws:kinesis:record',
-      invokeIdentityArn: this.options.roleArn,
-      awsRegion: this.options.region,
-      eventSourceARN: this.options.streamArn,
-    };
-  }
-
   private sleep(ms: number): Promise<void> {
     if (this.stopping || ms <= 0) return Promise.resolve();
     return new Promise((resolve) => {
@@ -407,25 +351,4 @@ class ShardPoller {
       this.wake = done;
     });
   }
-}
-
-/**
- * Where a `ReportBatchItemFailures` answer says to resume: `undefined` when the batch
- * succeeded (no answer, no list, an empty list), the index of the lowest reported
- * record, or `'error'` when an identifier is missing, empty or not in the batch.
- */
-export function firstFailure(response: unknown, records: readonly Pick<KinesisRecord, 'SequenceNumber'>[]): number | 'error' | undefined {
-  if (response === null || typeof response !== 'object') return undefined;
-  const failures = (response as { batchItemFailures?: unknown }).batchItemFailures;
-  if (failures === undefined || failures === null) return undefined;
-  if (!Array.isArray(failures)) return 'error';
-  if (failures.length === 0) return undefined;
-  let lowest: number | undefined;
-  for (const failure of failures) {
-    const identifier = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
-    const index = typeof identifier === 'string' && identifier !== '' ? records.findIndex((record) => record.SequenceNumber === identifier) : -1;
-    if (index < 0) return 'error';
-    lowest = lowest === undefined ? index : Math.min(lowest, index);
-  }
-  return lowest;
 }

@@ -1,13 +1,8 @@
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { CheckpointStore } from '../../local/checkpoints';
-import {
-  firstFailure,
-  startEventSourceMapping,
-  type EventSourceMapping,
-  type EventSourceSettings,
-  type FailureRecord,
-} from '../../local/event-source-mapping';
+import { startEventSourceMapping, type EventSourceMapping, type EventSourceSettings } from '../../local/event-source-mapping';
 import type { InvocationOutcome, LocalFunction } from '../../local/lambda-runtime';
+import type { FailureRecord } from '../../local/mapping-payloads';
 import { startKinesis, waitFor, type KinesisHarness } from './harness';
 
 /** A function whose answer to each batch the test decides; it remembers every batch it saw. */
@@ -279,32 +274,5 @@ describe('local event source mapping', () => {
     start(healthy, {}, checkpoints);
     await waitFor('the records again', () => (healthy.delivered().length === 2 ? true : undefined));
     expect(healthy.delivered()).toEqual(['r0', 'r1']);
-  });
-});
-
-describe('firstFailure', () => {
-  const batch = [{ SequenceNumber: '1' }, { SequenceNumber: '2' }, { SequenceNumber: '3' }];
-
-  it.each([
-    ['no answer', null],
-    ['an empty object', {}],
-    ['a null list', { batchItemFailures: null }],
-    ['an empty list', { batchItemFailures: [] }],
-  ])('counts %s as success', (_name, response) => {
-    expect(firstFailure(response, batch)).toBeUndefined();
-  });
-
-  it('returns the index of the lowest reported record', () => {
-    expect(firstFailure({ batchItemFailures: [{ itemIdentifier: '3' }, { itemIdentifier: '2' }] }, batch)).toBe(1);
-  });
-
-  it.each([
-    ['an empty identifier', { batchItemFailures: [{ itemIdentifier: '' }] }],
-    ['a null identifier', { batchItemFailures: [{ itemIdentifier: null }] }],
-    ['a misspelt key', { batchItemFailures: [{ itemId: '2' }] }],
-    ['an identifier not in the batch', { batchItemFailures: [{ itemIdentifier: '9' }] }],
-    ['a list that is not a list', { batchItemFailures: 'oops' }],
-  ])('counts %s as a failure of the whole batch', (_name, response) => {
-    expect(firstFailure(response, batch)).toBe('error');
   });
 });
