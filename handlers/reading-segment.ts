@@ -319,8 +319,9 @@ export async function* seriesReadings(
 /**
  * The readings of one series in the minutes `[from, to]`, read to count them: the items
  * keyed by `from`'s minute or later up to the end of `to`'s hour, not every item of the
- * hour before it. Items keyed by their hour's start, as written before, are read too: one
- * more Query per hour, empty once none is left.
+ * hour before it. That range holds the items keyed by the start of every later hour, as
+ * they were written before; those of `from`'s hour take one more Query, empty once none is
+ * left.
  */
 export async function countedReadings(
   client: Pick<DynamoDBDocumentClient, 'send'>,
@@ -329,17 +330,17 @@ export async function countedReadings(
   send: QuerySender = (run) => run(),
 ): Promise<TimedReading[]> {
   const { series, from, to } = range;
-  const items: Record<string, unknown>[] = [];
-  const read = async (condition: KeyRange) => {
-    for await (const item of queryItems(client, table, series, condition, { order: 'asc', consistentRead: range.consistentRead === true }, send)) items.push(item);
-  };
   const between = (low: string, high: string): KeyRange => ({ condition: ' AND #time BETWEEN :from AND :to', values: { ':from': low, ':to': high } });
   const ranges = [between(minuteStart(from), hourKeysEnd(to))];
-  for (let hour = windowStart(from); hour <= to; hour = windowStart(new Date(Date.parse(hour) + SEGMENT_LIMITS.windowMs).toISOString())) {
-    ranges.push(between(`${hour}${SEPARATOR}`, `${hour}${SEPARATOR}${KEY_SENTINEL}`));
-  }
+  const hour = windowStart(from);
+  if (hour !== minuteStart(from)) ranges.push(between(`${hour}${SEPARATOR}`, `${hour}${SEPARATOR}${KEY_SENTINEL}`));
+  const items: Record<string, unknown>[] = [];
   // Side by side: readers of the open minute wait for them.
-  await Promise.all(ranges.map(read));
+  await Promise.all(
+    ranges.map(async (keys) => {
+      for await (const item of queryItems(client, table, series, keys, { order: 'asc', consistentRead: range.consistentRead === true }, send)) items.push(item);
+    }),
+  );
   return (readingsOfItems(items.map((item) => ({ ...item, [ATTRIBUTES.series]: series }))).get(series) ?? []).filter(({ timestamp }) => timestamp >= from && timestamp <= to);
 }
 

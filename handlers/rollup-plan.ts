@@ -95,7 +95,7 @@ export interface FoldTargets {
   readonly open: string;
   /** Whether it stays written already (closed, and no later minute came). */
   readonly closed: boolean;
-  /** The minutes from the open one before (the one after it, when closed) up to `open` (excluded), when the open minute moves on: counted with one read (countedReadings). */
+  /** The minutes from the open one before (the one after it, when closed) up to `open` (excluded), when the open minute moves on: counted with one read (countedReadings: a Query, two for items keyed the old way). */
   readonly span: { readonly from: string; readonly to: string } | undefined;
   /** Earlier minutes the batch stored readings in (late readings), counted one by one. */
   readonly late: readonly string[];

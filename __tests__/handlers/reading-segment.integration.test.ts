@@ -55,4 +55,10 @@ test("a minute is counted from the items keyed by it or later in its hour, and f
   ]);
   // The batch keyed by 12:30, the one keyed by 12:29 and the hour-keyed item: none of the ten before.
   expect(sender.items()).toBe(3);
+
+  // From the hour's start, the one range holds the hour-keyed item too: no second Query.
+  const whole = countingSender();
+  const hour = await countedReadings(db.exact, db.tables.things, { series: SERIES, from: at(0, 0), to: '2026-12-01T12:29:59.999999Z', consistentRead: true }, whole.send);
+  expect(hour.map(({ timestamp }) => timestamp)).toEqual([...Array.from({ length: 10 }, (_, minute) => at(minute + 10, 5)), at(28, 58), at(29, 1), at(29, 30), at(29, 59)]);
+  expect(whole.items()).toBe(13);
 });
