@@ -9,7 +9,7 @@ import { compareSequence, decodeUtf8, indexInRecord, positionSuffix, readingOfRe
 import { type ReadingError } from './reading-error';
 import { readingItems, splitSeriesId, type ReadingItem } from './reading-item';
 import { windowItems, windowStart, type SegmentItem } from './reading-segment';
-import { hourReadings, type HourReadings, type SeriesContributions } from './rollup-gather';
+import { hourReadings, type SeriesContributions } from './rollup-gather';
 
 /** An item to put and the records (indexes in the batch) that produced it, earliest first. */
 export interface PlannedItem {
@@ -96,8 +96,6 @@ export interface PlannedSegment {
   readonly entries: readonly PlannedItem[];
   /** Every record among the entries', earliest first: the first is where a redelivery must start. */
   readonly records: readonly number[];
-  /** What the segment contributes to rollups, worked out while its readings are at hand; only when rollups are kept. */
-  readonly rollup: HourReadings | undefined;
 }
 
 /** One item of a segment (a segment over the part budget has several) and the segment it belongs to. */
@@ -109,10 +107,10 @@ export interface PlannedPart {
 /**
  * Packs the batch's reading items into segment items: one segment per series and window,
  * keyed by the sequence numbers of its own records, so the same records always give the
- * same keys. Parts come in the order of their segment's earliest record. When rollups are
- * kept, each segment's rollup contribution is worked out too: a window is a rollup hour.
+ * same keys. Parts come in the order of their segment's earliest record. A window is a
+ * rollup hour: rollupContributions reads the stored segments' minutes off their entries.
  */
-export function planSegments(items: readonly PlannedItem[], records: readonly KinesisStreamRecord[], hotRetentionDays?: number, withRollups = false): PlannedPart[] {
+export function planSegments(items: readonly PlannedItem[], records: readonly KinesisStreamRecord[], hotRetentionDays?: number): PlannedPart[] {
   const groups = new Map<string, { readonly entries: PlannedItem[] }>();
   for (const planned of items) {
     const key = `${planned.item.ThingID}\u0000${windowStart(planned.item.Timestamp)}`;
@@ -123,8 +121,7 @@ export function planSegments(items: readonly PlannedItem[], records: readonly Ki
   const grouped = [...groups.values()].map(({ entries }) => ({ entries, records: [...new Set(entries.flatMap((entry) => entry.records))].sort((a, b) => a - b) }));
   grouped.sort((a, b) => (a.records[0] ?? 0) - (b.records[0] ?? 0));
   return grouped.flatMap(({ entries, records: owners }) => {
-    // Beside the segment's items, while its readings are at hand.
-    const segment: PlannedSegment = { entries, records: owners, rollup: withRollups ? hourReadings(entries) : undefined };
+    const segment: PlannedSegment = { entries, records: owners };
     let lowest = (records[owners[0] ?? 0] as KinesisStreamRecord).kinesis.sequenceNumber;
     let highest = lowest;
     for (const index of owners) {
@@ -188,14 +185,15 @@ export function rollupContributions(segments: Iterable<PlannedSegment>): Map<str
   const bySeries = new Map<string, SeriesContributions>();
   for (const segment of segments) {
     // A segment is one series in one hour: one lookup for all its readings.
-    const hour = segment.rollup ?? hourReadings(segment.entries);
+    const hour = hourReadings(segment.entries);
     if (hour === undefined) continue;
     const series = (segment.entries[0] as PlannedItem).item.ThingID;
+    const firstRecord = segment.records[0] as number;
     const known = bySeries.get(series);
-    if (known === undefined) bySeries.set(series, { hours: [hour], firstRecord: hour.firstRecord });
+    if (known === undefined) bySeries.set(series, { hours: [hour], firstRecord });
     else {
       known.hours.push(hour);
-      if (hour.firstRecord < known.firstRecord) known.firstRecord = hour.firstRecord;
+      if (firstRecord < known.firstRecord) known.firstRecord = firstRecord;
     }
   }
   return bySeries;

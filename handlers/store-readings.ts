@@ -109,7 +109,7 @@ export function createStoreReadingsHandler(deps: StoreReadingsDeps): StoreReadin
       earliestFailure = Math.min(earliestFailure, index);
     };
 
-    const parts = planSegments(plan.items, records, settings.hotRetentionDays, settings.rollupsTable !== undefined);
+    const parts = planSegments(plan.items, records, settings.hotRetentionDays);
     const writes = await batchWriteAll(dynamo, parts, {
       ...retry,
       tableName: settings.thingsTable,

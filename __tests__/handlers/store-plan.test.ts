@@ -61,17 +61,21 @@ describe('rollupContributions', () => {
       reading('a', '2016-09-09T13:10:59Z', { t: 4 }),
       reading('a', '2016-09-09T14:00:00Z', { t: 5 }),
     ]).Records;
-    const contributions = rollupContributions(storedSegments(planSegments(planBatch(Records).items, Records, undefined, true), []));
-    expect(contributions.get('a/t')?.hours.map((hour) => ({ start: hour.start, minutes: hour.minutes, firstRecord: hour.firstRecord }))).toEqual([
-      { start: '2016-09-09T13:00:00Z', minutes: [10, 12], firstRecord: 0 },
-      { start: '2016-09-09T14:00:00Z', minutes: [0], firstRecord: 4 },
+    const contributions = rollupContributions(storedSegments(planSegments(planBatch(Records).items, Records), []));
+    expect(contributions.get('a/t')?.hours.map((hour) => ({ start: hour.start, minutes: hour.minutes }))).toEqual([
+      { start: '2016-09-09T13:00:00Z', minutes: [10, 12] },
+      { start: '2016-09-09T14:00:00Z', minutes: [0] },
     ]);
+    expect(contributions.get('a/t')?.firstRecord).toBe(0);
     expect(contributions.get('b/t')?.firstRecord).toBe(1);
+    // A series whose only segment starts later in the batch resumes from that segment's earliest record.
+    const late = kinesisEvent([reading('b', '2016-09-09T13:10:06Z', { t: 2 }), reading('a', '2016-09-09T14:00:00Z', { t: 5 }), reading('a', '2016-09-09T14:00:01Z', { t: 6 })]).Records;
+    expect(rollupContributions(storedSegments(planSegments(planBatch(late).items, late), [])).get('a/t')?.firstRecord).toBe(1);
   });
 
   it('leaves out segments not stored', () => {
     const Records = kinesisEvent([reading('a', '2016-09-09T13:10:00Z', { t: 1, h: 2 })]).Records;
-    const parts = planSegments(planBatch(Records).items, Records, undefined, true);
+    const parts = planSegments(planBatch(Records).items, Records);
     const unstored = parts.filter((part) => part.item.ThingID === 'a/h');
     expect([...rollupContributions(storedSegments(parts, unstored)).keys()]).toEqual(['a/t']);
   });
