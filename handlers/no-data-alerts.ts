@@ -36,7 +36,7 @@ import { ATTRIBUTES } from './contract';
 import { timestampOfMillis } from './reading-timestamp';
 import { CLOSE_OPEN_MINUTE_AFTER_MS, rollupRetention } from './rollup-plan';
 import { closeOpenMinutes } from './rollup-store';
-import type { RetryContext } from './batch-write';
+import { callWithRetries, type RetryContext } from './batch-write';
 import { awsClients, lazyHandler, loadSettings, logger as runtimeLogger, notifierSettings, retryDeadline, systemClock, type Clock, type Settings } from './runtime';
 
 const REQUIRED_SETTINGS = ['thresholdsTable', 'alertsTable', 'seriesTable', 'alertTopicArn'] as const;
@@ -146,32 +146,36 @@ export function createNoDataAlertsHandler(deps: NoDataAlertsDeps): NoDataAlertsH
    * catalogue item is not marked yet, then marks it (on the condition that no newer reading
    * came meanwhile); a series not closed now is tried again by the next check.
    */
-  async function closeSilentOpenMinutes(catalogue: readonly Item[], nowMs: number, retry: RetryContext): Promise<{ openMinutesClosed: number; openMinutesLeft: number }> {
+  async function closeSilentOpenMinutes(catalogue: readonly Item[], latest: ReadonlyMap<string, string>, nowMs: number, retry: RetryContext): Promise<{ openMinutesClosed: number; openMinutesLeft: number }> {
     const { rollupsTable, thingsTable } = settings;
     if (rollupsTable === undefined || thingsTable === undefined) return { openMinutesClosed: 0, openMinutesLeft: 0 };
     const silentBefore = timestampOfMillis(nowMs - CLOSE_OPEN_MINUTE_AFTER_MS);
-    const silent = catalogue.filter((item) => item[ATTRIBUTES.openMinuteClosed] !== true && typeof item[ATTRIBUTES.latestTimestamp] === 'string' && (item[ATTRIBUTES.latestTimestamp] as string) < silentBefore);
-    const now = silent.slice(0, OPEN_MINUTES_PER_CHECK);
-    const latestOf = new Map(now.map((item) => [String(item[ATTRIBUTES.series]), item[ATTRIBUTES.latestTimestamp] as string]));
+    const silent = catalogue.flatMap((item) => {
+      const series = String(item[ATTRIBUTES.series]);
+      const time = latest.get(series);
+      return item[ATTRIBUTES.openMinuteClosed] !== true && time !== undefined && time < silentBefore ? [[series, time] as const] : [];
+    });
+    const latestOf = new Map(silent.slice(0, OPEN_MINUTES_PER_CHECK));
     const { closed, outcome } = await closeOpenMinutes(dynamo, latestOf, { ...retry, rollupsTable, thingsTable, retention: rollupRetention(settings), now: nowMs, concurrency: SERIES_CONCURRENCY });
     let marked = 0;
     await mapWithConcurrency(closed, SERIES_CONCURRENCY, async (series) => {
-      try {
-        await dynamo.send(
-          new UpdateCommand({
-            TableName: settings.seriesTable,
-            Key: { [ATTRIBUTES.series]: series },
-            UpdateExpression: 'SET #closed = :closed',
-            ConditionExpression: '#latest = :latest',
-            ExpressionAttributeNames: { '#closed': ATTRIBUTES.openMinuteClosed, '#latest': ATTRIBUTES.latestTimestamp },
-            ExpressionAttributeValues: { ':closed': true, ':latest': latestOf.get(series) },
-          }),
-        );
-        marked += 1;
-      } catch (error) {
-        // A newer reading came: the series is no longer silent, and its new open minute is the store consumer's.
-        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') outcome.errors.push(describeError(error));
-      }
+      const mark = await callWithRetries(
+        () =>
+          dynamo.send(
+            new UpdateCommand({
+              TableName: settings.seriesTable,
+              Key: { [ATTRIBUTES.series]: series },
+              UpdateExpression: 'SET #closed = :closed',
+              ConditionExpression: '#latest = :latest',
+              ExpressionAttributeNames: { '#closed': ATTRIBUTES.openMinuteClosed, '#latest': ATTRIBUTES.latestTimestamp },
+              ExpressionAttributeValues: { ':closed': true, ':latest': latestOf.get(series) },
+            }),
+          ),
+        retry,
+      );
+      if (mark.ok) marked += 1;
+      // A newer reading came: the series is no longer silent, and its new open minute is the store consumer's.
+      else if ((mark.error as { name?: string }).name !== 'ConditionalCheckFailedException') outcome.errors.push(describeError(mark.error));
     });
     if (outcome.errors.length > 0) log.warn('open minutes of silent series not all written to their rollups; the next check tries again', { errors: outcome.errors.slice(0, 5) });
     return { openMinutesClosed: marked, openMinutesLeft: silent.length - marked };
@@ -222,7 +226,7 @@ export function createNoDataAlertsHandler(deps: NoDataAlertsDeps): NoDataAlertsH
       }
     });
 
-    const openMinutes = await closeSilentOpenMinutes(catalogue.items, nowMs, retry);
+    const openMinutes = await closeSilentOpenMinutes(catalogue.items, latest, nowMs, retry);
 
     const summary: NoDataCheckSummary = {
       watched: watched.items.length,
