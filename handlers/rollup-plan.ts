@@ -166,6 +166,11 @@ export function closingTargets(was: WasOpen, latestMinute: string, cutoffs: Roll
   return { was, open: latestMinute, closed: true, span, late: spanFrom <= latestMinute && countable(latestMinute, cutoffs) ? [latestMinute] : [], beyondRaw: new Map(), beyondHour: new Map() };
 }
 
+/** A minute the no-data check has just closed, counted again against the closed item now stored (a late minute, nothing else). */
+export function recountTargets(minute: string, cutoffs: RollupCutoffs): FoldTargets {
+  return { was: { start: minute, closed: true }, open: minute, closed: true, span: undefined, late: countable(minute, cutoffs) ? [minute] : [], beyondRaw: new Map(), beyondHour: new Map() };
+}
+
 /** Whether a minute's raw readings and its hour's item are surely still there to count it into (a series silent past the raw retention since before the check could see it: they may be gone, and the minute is only marked). */
 const countable = (minute: string, cutoffs: RollupCutoffs): boolean => minute > cutoffs.raw && bucketStart(minute, '1h') > cutoffs['1h'];
 

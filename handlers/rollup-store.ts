@@ -22,7 +22,7 @@ import { ATTRIBUTES } from './contract';
 import { addToAggregate, bucketExpiry, bucketKey, bucketStart, bucketTimeRange, OPEN_MINUTE_KEY, readingAggregate, ROLLUP_ATTRIBUTES, type Aggregate, type StoredStep } from './rollup';
 import type { SeriesContributions } from './rollup-gather';
 import { bucketOfItem, openMinuteItem, openMinuteOfItem, rollupItem, type OpenMinute, type RollupBucket, type RollupItem, type StoredBucket } from './rollup-item';
-import { changesNothing, closingTargets, foldKeys, foldTargets, lastMinuteBefore, planFold, rollupCutoffs, type FoldTargets, type RollupRetention } from './rollup-plan';
+import { changesNothing, closingTargets, foldKeys, foldTargets, lastMinuteBefore, planFold, recountTargets, rollupCutoffs, type FoldTargets, type RollupRetention } from './rollup-plan';
 import { countedReadings } from './reading-segment';
 
 /** Buckets a container remembers: a few for each of thousands of series, a few kilobytes each. */
@@ -121,7 +121,7 @@ export async function applyRollups(dynamo: DynamoDBDocumentClient, bySeries: Rea
       if (changesNothing(targets)) return;
       const result = await writer.fold(series, targets, open);
       if (result === 'conflict') conflicted.push(series);
-      else if (result !== 'done') fail(series, result.error);
+      else if ('error' in result) fail(series, result.error);
     });
     pending = conflicted;
     if (round === CONFLICT_ROUNDS) {
@@ -147,21 +147,21 @@ export async function closeOpenMinutes(dynamo: DynamoDBDocumentClient, latest: R
   await mapWithConcurrency([...read.openMinutes], options.concurrency, async ([id, open]) => {
     const targets = closingTargets(open, bucketStart(latest.get(id) as string, '1m'), writer.cutoffs);
     if (targets === undefined) return;
-    let result: FoldResult = 'done';
+    let result: FoldResult = { left: open };
     if (!changesNothing(targets)) {
       result = await writer.fold(id, targets, open);
-      // Counted again once marked closed (as if still open, against the closed item now stored): a reading stored while it was being closed may have been left to readers, who no longer count it.
-      const recount = closingTargets({ start: targets.open, closed: false }, targets.open, writer.cutoffs) as FoldTargets;
-      if (result === 'done') result = await writer.fold(id, recount, { start: targets.open, closed: true, version: open.version + 1 });
+      // Counted again once marked closed: a reading stored while it was being closed may have been left to readers, who no longer count it.
+      if (!(result === 'conflict' || 'error' in result)) result = await writer.fold(id, recountTargets(targets.open, writer.cutoffs), result.left);
     }
-    if (result === 'done') closed.push(id);
-    else writer.outcome.errors.push(result === 'conflict' ? `the rollups of ${id} changed while its open minute was being closed` : result.error);
+    if (result === 'conflict') writer.outcome.errors.push(`the rollups of ${id} changed while its open minute was being closed`);
+    else if ('error' in result) writer.outcome.errors.push(result.error);
+    else closed.push(id);
   });
   return { closed, outcome: writer.outcome };
 }
 
-/** What folding a series came to: done, refused for another writer's change (read and plan again), or failed. */
-type FoldResult = 'done' | 'conflict' | { readonly error: string };
+/** What folding a series came to: done, leaving this open minute stored; refused for another writer's change (read and plan again); or failed. */
+type FoldResult = { readonly left: OpenMinute } | 'conflict' | { readonly error: string };
 
 /** Reading open minutes and folding series, with the outcome counted and what the container remembers kept. */
 function rollupWriter(dynamo: DynamoDBDocumentClient, options: RollupStoreOptions) {
@@ -203,8 +203,9 @@ function rollupWriter(dynamo: DynamoDBDocumentClient, options: RollupStoreOption
       const results = await Promise.allSettled(planFold({ series, targets, counted, stored, cutoffs }).map((bucket) => writeBucket(bucket)));
       const refused = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (refused !== undefined) throw refused.reason;
-      if (targets.open !== open.start || targets.closed !== open.closed) await put(openMinuteItem(series, targets.open, targets.closed, open.version), open.version);
-      return 'done';
+      if (targets.open === open.start && targets.closed === open.closed) return { left: open };
+      await put(openMinuteItem(series, targets.open, targets.closed, open.version), open.version);
+      return { left: { start: targets.open, closed: targets.closed, version: open.version + 1 } };
     } catch (error) {
       // A write that failed may or may not have been made: what is remembered of the series is no longer known to be true.
       cache.forget(series);

@@ -7,7 +7,7 @@ import { Decimal } from '../../handlers/decimal';
 import { addReadings, encodePart, type Aggregate } from '../../handlers/rollup';
 import { hourReadings, type SeriesContributions } from '../../handlers/rollup-gather';
 import { openMinuteView } from '../../handlers/rollup-open';
-import { changesNothing, closingTargets, foldTargets, planFold, rollupCutoffs } from '../../handlers/rollup-plan';
+import { changesNothing, closingTargets, foldTargets, planFold, recountTargets, rollupCutoffs } from '../../handlers/rollup-plan';
 
 const value = (text: string) => Decimal.parse(text) as Decimal;
 const aggregateOf = (...readings: [string, string][]) => addReadings(undefined, readings.map(([timestamp, text]) => ({ timestamp, value: value(text) }))) as Aggregate;
@@ -69,6 +69,13 @@ describe('foldTargets', () => {
     expect(changesNothing(closingTargets(openAt('2026-12-01T10:09:00Z', true), '2026-12-01T10:09:00Z', keepAll)!)).toBe(true);
     // Readings came after the catalogue was read: the open minute is the consumer's.
     expect(closingTargets(openAt('2026-12-01T11:30:00Z'), '2026-12-01T10:09:00Z', keepAll)).toBeUndefined();
+  });
+
+  it('counts a minute just closed once more, alone and as closed, unless its readings may be gone', () => {
+    const recount = recountTargets('2026-12-01T10:09:00Z', keepAll);
+    expect(recount).toMatchObject({ open: '2026-12-01T10:09:00Z', closed: true, span: undefined, late: ['2026-12-01T10:09:00Z'] });
+    expect(changesNothing(recount)).toBe(false);
+    expect(recountTargets('2026-12-01T10:09:00Z', rollupCutoffs(Date.parse('2026-12-03T12:00:00Z'), { raw: 1 })).late).toEqual([]);
   });
 
 
