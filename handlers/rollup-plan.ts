@@ -116,13 +116,13 @@ export const lastMinuteBefore = (minute: string): string => bucketStartOfMillis(
 const nextMinute = (minute: string): string => bucketStartOfMillis(Date.parse(minute) + STEP_MS['1m'], '1m');
 
 /** The start of minute `minute` (0 to 59) of the hour starting at `hour`. */
-const minuteStart = (hour: string, minute: number): string => partStart(hour, '1h', String(minute).padStart(2, '0'));
+const startOfMinuteInHour = (hour: string, minute: number): string => partStart(hour, '1h', String(minute).padStart(2, '0'));
 
 export function foldTargets(contributions: SeriesContributions, was: WasOpen, cutoffs: RollupCutoffs): FoldTargets {
   let newest = '';
   for (const hour of contributions.hours) {
     for (const minute of hour.minutes) {
-      const start = minuteStart(hour.start, minute);
+      const start = startOfMinuteInHour(hour.start, minute);
       if (start > newest) newest = start;
     }
   }
@@ -142,7 +142,7 @@ export function foldTargets(contributions: SeriesContributions, was: WasOpen, cu
       continue;
     }
     for (const minute of hour.minutes) {
-      const start = minuteStart(hour.start, minute);
+      const start = startOfMinuteInHour(hour.start, minute);
       // The open minute is the readers' to count, unless it is closed.
       if ((start >= spanFrom && start < open) || (start === open && !closed)) continue;
       if (start > cutoffs.raw) late.push(start);
