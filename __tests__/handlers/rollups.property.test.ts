@@ -263,7 +263,6 @@ describe('rollups of data older than what is kept', () => {
   });
 });
 
-/** Delivers more records onto an existing fake, one clean batch at a time. */
 /** The store consumer's settings in these tests: the two tables, and the retentions given. */
 function storeSettings(retention: { hot?: number; hour?: number }) {
   return {
@@ -277,6 +276,7 @@ function storeSettings(retention: { hot?: number; hour?: number }) {
   };
 }
 
+/** Delivers more records onto an existing fake, one clean batch at a time. */
 async function deliverOnto(db: FakeRollupDynamo, records: readonly KinesisStreamRecord[], retention: { hot?: number; hour?: number }, now: number): Promise<FakeRollupDynamo> {
   for (const record of records) {
     const client = db.client();
