@@ -129,7 +129,7 @@ describe('local platform, end to end', () => {
 
     // The command a user runs, over the platform's data folder.
     const sql = `SELECT metric, count(*) AS n, round(sum(value), 6) AS total, min(ts) AS first FROM readings WHERE thing_id = '${thing}' GROUP BY metric ORDER BY metric`;
-    const { stdout } = await run('npx', ['tsx', 'tools/query.ts', '--data-dir', platform.dataDir, '--json', sql], { cwd: PROJECT_ROOT, env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'tools/query.ts', '--data-dir', platform.dataDir, '--json', sql], { cwd: PROJECT_ROOT, env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
     expect(JSON.parse(stdout)).toEqual([
       { metric: 'humidity', n: 3, total: 120.25, first: '2026-03-01 10:00:00.123456' },
       { metric: 'temperature', n: 3, total: 40.57, first: '2026-03-01 10:00:00.123456' },

@@ -149,7 +149,7 @@ describe('npm run devices against a running local platform', () => {
 describe('npm run devices usage errors', () => {
   const cli = async (...args: string[]) => {
     try {
-      const { stdout, stderr } = await execute('npx', ['tsx', 'tools/devices.ts', ...args], { cwd: PROJECT_ROOT, timeout: 60_000 });
+      const { stdout, stderr } = await execute(process.execPath, ['--import', 'tsx', 'tools/devices.ts', ...args], { cwd: PROJECT_ROOT, timeout: 60_000 });
       return { code: 0, stdout, stderr };
     } catch (error) {
       const failed = error as { code: number; stdout: string; stderr: string };
