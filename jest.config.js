@@ -4,11 +4,12 @@ const { availableParallelism } = require('node:os');
 module.exports = {
   testEnvironment: 'node',
   // jest's default (one worker fewer than the cores) runs the suites one at a time on two
-  // cores; most of their time is spent waiting on emulators, child processes and polls, so
-  // three workers overlap that waiting (on two cores, the drills, local, web and tools suites
-  // took 179 s and 129 s with three against 209 s and 159 s with two, run alternately).
-  // Four cores and more keep jest's default.
-  maxWorkers: Math.max(3, availableParallelism() - 1),
+  // cores; much of their time is spent waiting on emulators, child processes and polls, so
+  // more workers overlap that waiting. On two cores, the whole run with jest's cache empty,
+  // alternately: 143 s and 155 s with four workers, 154 s and 157 s with three (three had
+  // taken the drills, local, web and tools suites from 209 s to 179 s against two). Five
+  // cores and more keep jest's default.
+  maxWorkers: Math.max(4, availableParallelism() - 1),
   // Each test file leaves a little behind in its worker (modules, caches), so a worker that ran
   // half the suites holds 1.5-1.8 GB. Freeing a heap that large when the worker exits takes
   // V8 over half a second on a loaded machine, past the 500 ms jest waits before killing it
