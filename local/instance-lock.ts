@@ -3,7 +3,8 @@
  * emulators' LevelDB files and ports and fail with errors that name neither. The lock
  * file holds the owner's pid and URLs, so the second start can say who is running where.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { linkSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 
 /** What a running platform publishes about itself, for a second start's message and for the tools. */
 export interface PlatformDescription {
@@ -45,9 +46,17 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function readOwner(file: string): LockOwner | undefined {
+/** The owner a lock file names; `gone` when there is no file, undefined when it names none (unreadable). */
+function readOwner(file: string): LockOwner | 'gone' | undefined {
+  let text: string;
   try {
-    const owner = JSON.parse(readFileSync(file, 'utf8')) as LockOwner;
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    throw error;
+  }
+  try {
+    const owner = JSON.parse(text) as LockOwner;
     return Number.isInteger(owner.pid) ? owner : undefined;
   } catch {
     return undefined;
@@ -57,7 +66,59 @@ function readOwner(file: string): LockOwner | undefined {
 /** What the platform holding the lock `file` says about itself, if its process is alive. */
 export function runningPlatform(file: string): LockOwner | undefined {
   const owner = readOwner(file);
-  return owner !== undefined && isAlive(owner.pid) ? owner : undefined;
+  return owner !== undefined && owner !== 'gone' && isAlive(owner.pid) ? owner : undefined;
+}
+
+/** A file beside `file` that no other process names the same. */
+const besideFile = (file: string, purpose: string): string => `${file}.${process.pid}.${randomUUID()}.${purpose}`;
+
+/**
+ * Creates `file` holding `owner`, whole or not at all: a file written in place can be read
+ * empty by another process, which would take it for a lock its writer left unreadable.
+ * False when the file exists.
+ */
+function createLockFile(file: string, owner: LockOwner): boolean {
+  const written = besideFile(file, 'new');
+  writeFileSync(written, JSON.stringify(owner));
+  try {
+    linkSync(written, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    rmSync(written, { force: true });
+  }
+}
+
+/**
+ * Removes a lock judged stale. Two processes can judge the same lock stale and the first
+ * then take the lock anew, so the file is moved aside first, and put back when what was
+ * moved is a live process's lock and not the stale one.
+ */
+function removeStaleLock(file: string): void {
+  const aside = besideFile(file, 'stale');
+  try {
+    renameSync(file, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  try {
+    const moved = readOwner(aside);
+    if (moved !== undefined && moved !== 'gone' && moved.pid !== process.pid && isAlive(moved.pid)) linkBack(aside, file);
+  } finally {
+    rmSync(aside, { force: true });
+  }
+}
+
+/** Puts a moved lock back unless a third process has taken the lock meanwhile. */
+function linkBack(aside: string, file: string): void {
+  try {
+    linkSync(aside, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }
 
 export interface InstanceLock {
@@ -69,30 +130,21 @@ export interface InstanceLock {
 /** Takes the lock or throws `PlatformAlreadyRunningError`; a lock left by a dead process is taken over. */
 export function acquireInstanceLock(file: string, dataDir: string): InstanceLock {
   const startedAt = new Date().toISOString();
-  const write = (owner: LockOwner, flags: string) => {
-    const fd = openSync(file, flags);
-    try {
-      writeSync(fd, JSON.stringify(owner));
-    } finally {
-      closeSync(fd);
-    }
-  };
-  for (;;) {
-    try {
-      write({ pid: process.pid, startedAt }, 'wx');
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = readOwner(file);
-      const stale = owner === undefined || !isAlive(owner.pid) || (owner.pid === process.pid && !heldHere.has(file));
-      if (!stale) throw new PlatformAlreadyRunningError(owner, dataDir);
-      unlinkSync(file);
-    }
+  while (!createLockFile(file, { pid: process.pid, startedAt })) {
+    const owner = readOwner(file);
+    // Released since: try again.
+    if (owner === 'gone') continue;
+    const stale = owner === undefined || !isAlive(owner.pid) || (owner.pid === process.pid && !heldHere.has(file));
+    if (!stale) throw new PlatformAlreadyRunningError(owner, dataDir);
+    removeStaleLock(file);
   }
   heldHere.add(file);
   return {
     describe(description) {
-      write({ pid: process.pid, startedAt, ...description }, 'w');
+      // Replaced whole, for the same reason it is created whole.
+      const written = besideFile(file, 'new');
+      writeFileSync(written, JSON.stringify({ pid: process.pid, startedAt, ...description }));
+      renameSync(written, file);
     },
     release() {
       heldHere.delete(file);

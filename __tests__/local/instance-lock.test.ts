@@ -1,7 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { PROJECT_ROOT } from '../../build/project-root';
 import { acquireInstanceLock, PlatformAlreadyRunningError } from '../../local/instance-lock';
+
+const run = promisify(execFile);
 
 describe('one local platform per data folder', () => {
   let dir: string;
@@ -48,4 +53,34 @@ describe('one local platform per data folder', () => {
     writeFileSync(file, 'garbage');
     acquireInstanceLock(file, dir).release();
   });
+
+  it('is held by one process at a time when processes take and release it as fast as they can', async () => {
+    // Four processes take the lock 400 times each and write their start and end while they hold it. The lock as it
+    // was (written in place, removed when unreadable) failed this within a second: a process found it gone and could
+    // not remove it, as a jest worker did on a fresh clone.
+    const log = path.join(dir, 'holders.log');
+    const taker = `
+      const { appendFileSync } = require('node:fs');
+      const { acquireInstanceLock, PlatformAlreadyRunningError } = require(${JSON.stringify(path.join(PROJECT_ROOT, 'local', 'instance-lock.ts'))});
+      (async () => {
+        for (let taken = 0; taken < 400; ) {
+          let lock;
+          try { lock = acquireInstanceLock(${JSON.stringify(file)}, ${JSON.stringify(dir)}); }
+          catch (error) { if (!(error instanceof PlatformAlreadyRunningError)) throw error; await new Promise((resolve) => setImmediate(resolve)); continue; }
+          appendFileSync(${JSON.stringify(log)}, '+' + process.pid + '\\n');
+          await new Promise((resolve) => setImmediate(resolve));
+          appendFileSync(${JSON.stringify(log)}, '-' + process.pid + '\\n');
+          lock.release();
+          taken++;
+        }
+      })().catch((error) => { console.error(error); process.exit(1); });`;
+    await Promise.all(Array.from({ length: 4 }, () => run(process.execPath, ['--import', 'tsx', '-e', taker], { cwd: PROJECT_ROOT, timeout: 60_000 })));
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(4 * 400 * 2);
+    // Every start is followed by the same process's end: no two holders at once.
+    const overlaps = lines.filter((line, index) => index % 2 === 0 && (!line.startsWith('+') || lines[index + 1] !== `-${line.slice(1)}`));
+    expect(overlaps).toEqual([]);
+    // Nothing left behind: the lock is released and no file written beside it remains.
+    expect(readdirSync(dir).sort()).toEqual(['holders.log']);
+  }, 90_000);
 });
