@@ -82,8 +82,13 @@ describe('local platform, end to end', () => {
     expect(report.ok).toBe(true);
     expect(report.expectedAlerts.length).toBeGreaterThan(0);
     expect(report.checks.map((check) => check.name)).toEqual(expect.arrayContaining(['a no-data alert 2 s after the last reading (the scheduled no-data check)', 'exactly one no-data alert and one recovery in the history']));
-    // The alerts went out through SNS, as on AWS: one publish per alert in the history, the no-data alert and its recovery included.
-    expect(platform.alerts().filter((alert) => alert.message.includes(report.thingId))).toHaveLength(report.expectedAlerts.length + 2);
+    // The alerts went out through SNS, as on AWS: one publish per alert in the history, the no-data alert and its recovery
+    // included. After the recovery the series is silent again, and until the run removed its rule the check could rightly
+    // raise that silence too (it did once on a loaded machine): nothing else may follow.
+    const published = platform.alerts().filter((alert) => alert.message.includes(report.thingId));
+    const recovery = published.findIndex((alert) => alert.subject?.startsWith('Reporting again: '));
+    expect(recovery).toBe(report.expectedAlerts.length + 1);
+    expect(published.slice(recovery + 1).filter((alert) => alert.subject?.startsWith('No data: ') !== true)).toEqual([]);
     // It removed what it wrote: nothing of its series is left.
     const dynamo = targetDynamo(platformTarget(platform));
     try {
