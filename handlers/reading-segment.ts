@@ -334,14 +334,17 @@ export async function countedReadings(
   const ranges = [between(minuteStart(from), hourKeysEnd(to))];
   const hour = windowStart(from);
   if (hour !== minuteStart(from)) ranges.push(between(`${hour}${SEPARATOR}`, `${hour}${SEPARATOR}${KEY_SENTINEL}`));
-  const items: Record<string, unknown>[] = [];
-  // Side by side: readers of the open minute wait for them.
+  const best: BestReadings = new Map();
+  // Side by side: readers of the open minute wait for them. The higher rank wins whichever Query answers first.
   await Promise.all(
     ranges.map(async (keys) => {
-      for await (const item of queryItems(client, table, series, keys, { order: 'asc', consistentRead: range.consistentRead === true }, send)) items.push(item);
+      for await (const item of queryItems(client, table, series, keys, { order: 'asc', consistentRead: range.consistentRead === true }, send)) {
+        const decoded = decodeItem(item);
+        if (decoded !== undefined) keepBest(best, decoded);
+      }
     }),
   );
-  return (readingsOfItems(items.map((item) => ({ ...item, [ATTRIBUTES.series]: series }))).get(series) ?? []).filter(({ timestamp }) => timestamp >= from && timestamp <= to);
+  return sortedReadings(best).filter(({ timestamp }) => timestamp >= from && timestamp <= to);
 }
 
 type QueryPage = { Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> };
