@@ -111,17 +111,17 @@ export interface PlannedPart {
  * rollup hour: rollupContributions reads the stored segments' minutes off their entries.
  */
 export function planSegments(items: readonly PlannedItem[], records: readonly KinesisStreamRecord[], hotRetentionDays?: number): PlannedPart[] {
-  const groups = new Map<string, { readonly entries: PlannedItem[] }>();
+  const groups = new Map<string, PlannedItem[]>();
   for (const planned of items) {
     const key = `${planned.item.ThingID}\u0000${windowStart(planned.item.Timestamp)}`;
     const known = groups.get(key);
-    if (known === undefined) groups.set(key, { entries: [planned] });
-    else known.entries.push(planned);
+    if (known === undefined) groups.set(key, [planned]);
+    else known.push(planned);
   }
-  const grouped = [...groups.values()].map(({ entries }) => ({ entries, records: [...new Set(entries.flatMap((entry) => entry.records))].sort((a, b) => a - b) }));
-  grouped.sort((a, b) => (a.records[0] ?? 0) - (b.records[0] ?? 0));
-  return grouped.flatMap(({ entries, records: owners }) => {
-    const segment: PlannedSegment = { entries, records: owners };
+  const segments: PlannedSegment[] = [...groups.values()].map((entries) => ({ entries, records: [...new Set(entries.flatMap((entry) => entry.records))].sort((a, b) => a - b) }));
+  segments.sort((a, b) => (a.records[0] ?? 0) - (b.records[0] ?? 0));
+  return segments.flatMap((segment) => {
+    const { entries, records: owners } = segment;
     let lowest = (records[owners[0] ?? 0] as KinesisStreamRecord).kinesis.sequenceNumber;
     let highest = lowest;
     for (const index of owners) {
