@@ -14,19 +14,20 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { randomBytes } from 'node:crypto';
-import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { RULE_LIMITS } from '../handlers/rule-item';
-import { addSeconds, expectedNotices, type NoticeKind } from '../handlers/alert-rules';
+import { expectedNotices } from '../handlers/alert-rules';
 import { Decimal } from '../handlers/decimal';
 import { decodeNotice, type AlertHistoryEntry } from '../handlers/notice-item';
 import { batchDeleteAll, TOOL_RETRY } from '../handlers/batch-write';
 import { ATTRIBUTES, DEFAULT_ALERT_COOLDOWN_SECONDS } from '../handlers/contract';
 import { seriesId } from '../handlers/reading-item';
-import { normaliseTimestamp } from '../handlers/reading-timestamp';
-import { decodeItem, seriesReadings, type TimedReading } from '../handlers/reading-segment';
+import { decodeItem, type TimedReading } from '../handlers/reading-segment';
 import { finiteNumber, noDataAfterOption, runCli, seedNumber, thingIdProblem, UsageError } from './cli';
-import { gaussian, ReadingClock, SEED_READINGS, seedBody, seededRandom, seedTimestamp, temperatureText } from './synthetic';
+import { gaussian, ReadingClock, SEED_READINGS, seededRandom, temperatureText } from './synthetic';
+import { checkNoData } from './system-test-no-data';
+import { putReading, queryAll, sequenceNumberOf, tableReadings, webItems, type Item, type SentReading } from './system-test-probes';
 import { describeTarget, resolveTarget, targetDynamo, withTargetOptions, type Target, type TargetFlags } from './target';
 import { deleteThresholds, setThresholds } from './threshold-store';
 
@@ -61,17 +62,6 @@ export interface SystemTestOptions {
   readonly log?: (line: string) => void;
 }
 
-export interface SentReading {
-  readonly body: string;
-  readonly temperature: string;
-  /** As sent, in the 2016 report's format. */
-  readonly timestamp: string;
-  /** As the table must hold it. */
-  readonly normalised: string;
-  readonly status: number;
-  readonly response: string;
-}
-
 /** A notice in the alert history: `kind` as the web API names it (a reminder is `reminder`), `value` the reading's. */
 export interface ExpectedAlert {
   readonly timestamp: string;
@@ -98,8 +88,6 @@ export interface SystemTestReport {
   /** Items removed afterwards (0 with `keep`). */
   readonly removedItems: number;
 }
-
-type Item = Record<string, unknown>;
 
 /**
  * Seed-like values (Gaussian 20 ± 3): if chance gave no reading out of range followed by
@@ -130,58 +118,6 @@ const alertRow = (item: Item): ExpectedAlert => {
   const entry = decodeNotice(item);
   return { timestamp: entry.timestamp, kind: entry.kind, value: Number(entry.value?.text) };
 };
-
-async function queryAll(dynamo: DynamoDBDocumentClient, table: string, series: string): Promise<Item[]> {
-  const items: Item[] = [];
-  let start: Item | undefined;
-  do {
-    const page = await dynamo.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: '#series = :series',
-        ExpressionAttributeNames: { '#series': ATTRIBUTES.series },
-        ExpressionAttributeValues: { ':series': series },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  return items;
-}
-
-/** The readings of one series in `[from, to]` as the table holds them (segment items decoded, duplicates removed), read consistently. */
-async function tableReadings(dynamo: DynamoDBDocumentClient, table: string, series: string, from: string, to: string): Promise<TimedReading[]> {
-  const readings: TimedReading[] = [];
-  for await (const reading of seriesReadings(dynamo, table, { series, from, to, consistentRead: true })) readings.push(reading);
-  return readings;
-}
-
-/** Every item of one series from a time-range endpoint of the web app, following its cursor. */
-async function webItems(webUrl: string, endpoint: 'readings' | 'alerts', series: string): Promise<Item[]> {
-  const items: Item[] = [];
-  let cursor: string | null = null;
-  do {
-    const query = new URLSearchParams({ thing: series, limit: '5000', ...(cursor === null ? {} : { cursor }) });
-    const response = await fetch(`${webUrl}/api/${endpoint}?${query}`);
-    if (!response.ok) throw new Error(`GET ${webUrl}/api/${endpoint} answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
-    const page = (await response.json()) as { items: Item[]; nextCursor: string | null };
-    items.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor !== null);
-  return items;
-}
-
-/** The sequence number in the ingest API's answer (`{"accepted": 1, ..., "sequenceNumber": "..."}`). */
-function sequenceNumberOf(response: string): string | undefined {
-  try {
-    const sequence = (JSON.parse(response) as { sequenceNumber?: unknown }).sequenceNumber;
-    return typeof sequence === 'string' && /^\d+$/.test(sequence) ? sequence : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Compares expected and actual rows by a key; describes every difference in a few words. */
 function compare<T>(expected: readonly T[], actual: readonly T[], keyOf: (row: T) => string, show: (row: T) => string): string[] {
@@ -327,101 +263,6 @@ export async function runSystemTest(target: Target, options: SystemTestOptions =
     waitedMs,
     removedItems,
   };
-}
-
-/** `PUT` one reading in the 2016 report's body format; what was sent and answered. */
-async function putReading(target: Target, thingId: string, temperature: string, epochMicros: number): Promise<SentReading> {
-  const timestamp = seedTimestamp(epochMicros);
-  const normalised = normaliseTimestamp(timestamp);
-  if (!normalised.ok) throw new Error(`generated timestamp ${timestamp} is not accepted: ${normalised.error.message}`);
-  const body = seedBody(thingId, temperature, timestamp);
-  const response = await fetch(target.ingestUrl, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-api-key': target.apiKey }, body });
-  return { body, temperature, timestamp, normalised: normalised.value, status: response.status, response: await response.text() };
-}
-
-/** Polls the series' alert history until it holds a notice of `kind` from `after` on; undefined at `deadline` (epoch ms). */
-async function awaitNotice(dynamo: DynamoDBDocumentClient, table: string, series: string, kind: NoticeKind, after: string, deadline: number, pollMs: number): Promise<AlertHistoryEntry | undefined> {
-  for (;;) {
-    const found = (await queryAll(dynamo, table, series)).map(decodeNotice).find((entry) => entry.kind === kind && entry.key > after);
-    if (found !== undefined || Date.now() >= deadline) return found;
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
-}
-
-/** Whether the web API lists the series' alert `key` among the fleet's alerts of `kind` in `state` (following a few pages). */
-async function fleetLists(webUrl: string, series: string, key: string, kind: string, state: string): Promise<boolean> {
-  let cursor: string | null = null;
-  for (let page = 0; page < 10; page += 1) {
-    const query = new URLSearchParams({ kind, state, limit: '500', ...(cursor === null ? {} : { cursor }) });
-    const response = await fetch(`${webUrl}/api/alerts?${query}`);
-    if (!response.ok) throw new Error(`GET ${webUrl}/api/alerts answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
-    const body = (await response.json()) as { items: { series: string; timestamp: string }[]; nextCursor: string | null };
-    if (body.items.some((item) => item.series === series && item.timestamp === key)) return true;
-    cursor = body.nextCursor;
-    if (cursor === null) return false;
-  }
-  return false;
-}
-
-interface NoDataPhase {
-  readonly series: string;
-  readonly thingId: string;
-  readonly min: number;
-  readonly max: number;
-  /** The last reading of the run: the silence starts there. */
-  readonly last: SentReading;
-  readonly clock: ReadingClock;
-  readonly options: SystemTestOptions;
-  readonly log: (line: string) => void;
-  readonly checks: Check[];
-}
-
-/**
- * The no-data part: gives the series a no-data period, waits for the one no-data alert
- * (dated the period after the last reading) and its listing across the fleet, then sends
- * one reading and waits for the one recovery (dated by that reading). Returns the reading
- * sent, so it is removed with the others.
- */
-async function checkNoData(target: Target, dynamo: DynamoDBDocumentClient, phase: NoDataPhase): Promise<SentReading | undefined> {
-  const { series, checks, options } = phase;
-  const afterSeconds = options.noDataAfterSeconds ?? 60;
-  const timeoutSeconds = options.timeoutSeconds ?? 120;
-  const pollMs = options.pollIntervalMs ?? 500;
-  const dueAt = addSeconds(phase.last.normalised, afterSeconds);
-  // Set only now, so the silence cannot start between two of the run's readings.
-  await setThresholds(dynamo, target.tables.thresholds, series, { min: phase.min, max: phase.max, noDataAfterSeconds: afterSeconds });
-  phase.log(`  no-data period ${afterSeconds} s: expecting a no-data alert dated ${dueAt}`);
-  const raised = await awaitNotice(dynamo, target.tables.alerts, series, 'no-data', phase.last.normalised, Date.now() + (afterSeconds + timeoutSeconds) * 1000, pollMs);
-  const raisedAt = raised?.key;
-  checks.push({
-    name: `a no-data alert ${afterSeconds} s after the last reading (the scheduled no-data check)`,
-    ok: raisedAt === dueAt,
-    ...(raisedAt === dueAt ? {} : { detail: raisedAt === undefined ? `none within ${afterSeconds + timeoutSeconds} s` : `dated ${raisedAt}, expected ${dueAt}` }),
-  });
-  if (raisedAt === undefined) return undefined;
-  const listed = await fleetLists(target.webUrl, series, raisedAt, 'no-data', 'firing');
-  checks.push({ name: 'the no-data alert listed as firing across the fleet (/api/alerts?kind=no-data&state=firing)', ok: listed, ...(listed ? {} : { detail: `${series} at ${raisedAt} not listed` }) });
-
-  // The same value as the last reading: it changes nothing for the range, only ends the silence.
-  const resumed = await putReading(target, phase.thingId, phase.last.temperature, phase.clock.next(phase.thingId));
-  if (resumed.status !== 200) {
-    checks.push({ name: 'API accepted the reading that ends the silence', ok: false, detail: `HTTP ${resumed.status} ${resumed.response.slice(0, 120)}` });
-    return resumed;
-  }
-  const recovered = await awaitNotice(dynamo, target.tables.alerts, series, 'data-resumed', raisedAt, Date.now() + timeoutSeconds * 1000, pollMs);
-  const recoveredAt = recovered?.key;
-  checks.push({
-    name: 'one recovery (data-resumed) dated by the reading that ended the silence',
-    ok: recoveredAt === resumed.normalised,
-    ...(recoveredAt === resumed.normalised ? {} : { detail: recoveredAt === undefined ? `none within ${timeoutSeconds} s` : `dated ${recoveredAt}, expected ${resumed.normalised}` }),
-  });
-  // After that reading the series is silent again, and until the run removes its rule the check may rightly raise
-  // that silence too (on a slow machine, or with a short period): only the notices up to the reading are this silence's.
-  const noDataNotices = (await queryAll(dynamo, target.tables.alerts, series))
-    .map(decodeNotice)
-    .filter((entry) => (entry.kind === 'no-data' || entry.kind === 'data-resumed') && entry.key <= resumed.normalised);
-  checks.push({ name: 'exactly one no-data alert and one recovery in the history', ok: noDataNotices.length === 2, ...(noDataNotices.length === 2 ? {} : { detail: `${noDataNotices.length} no-data notices` }) });
-  return resumed;
 }
 
 /** Deletes exactly what this run caused to be written: its readings, its series' catalogue entry, alerts and thresholds. */
