@@ -9,7 +9,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { AlertKind, AlertStatus, NoDataStatus, NoticeKind, NoticeText, Thresholds } from './alert-rules';
+import type { NoticeText } from './alert-messages';
+import type { AlertKind, AlertStatus, NoDataStatus, NoticeKind, Thresholds } from './alert-rules';
 import { confirmedUpdate, seriesRecordOf, type PendingClaim, type SeriesAlertRecord } from './alert-state-item';
 import { applyUpdate, type AttributeUpdate } from './item-codec';
 import type { NoticeRecord } from './notice-item';
