@@ -1,4 +1,4 @@
-import { ThresholdCache } from '../../handlers/alert-notifier';
+import { ThresholdCache } from '../../handlers/threshold-cache';
 import { seriesRecordOf, type SeriesAlertRecord } from '../../handlers/alert-state-item';
 
 const SERIES = 'things/harrow/001/temperature';
